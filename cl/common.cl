@@ -1,0 +1,31 @@
+/* common.cl - activations shared by the kernels.
+ * Before this file the host prepends the AR_ACT_* defines (from ar_activation) and Random123.
+ */
+
+/* Sigmoid in the stable form: exp() only ever sees a non-positive argument, so it never
+ * overflows and 1 + e never loses the small tail. */
+static inline float ar_sigmoid(float x) {
+    if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
+    float e = exp(x);
+    return e / (1.0f + e);
+}
+
+static inline float ar_activate(float x, int act) {
+    switch (act) {
+    case AR_ACT_SIGMOID: return ar_sigmoid(x);
+    case AR_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case AR_ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+/* The derivative written in terms of the activation's output y, so that the backward pass needs
+ * only the stored outputs. */
+static inline float ar_act_grad_from_out(float y, int act) {
+    switch (act) {
+    case AR_ACT_SIGMOID: return y * (1.0f - y);
+    case AR_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case AR_ACT_TANH: return 1.0f - y * y;
+    default: return 1.0f;
+    }
+}

@@ -1,0 +1,49 @@
+/* mask.cl - the loss over observed ratings only. The observed positions of batch row b are
+ * the CSR entries of row rows[rows_off + b]; nothing else is read or scored. Per-row sums use
+ * Kahan summation (OpenCL 1.2 has no portable double) and land in a per-CSR-row buffer, so that
+ * the host reads one array per epoch and adds it up in double, in a fixed order. */
+
+/* dout (B, cols) must be zeroed first. At each observed (b, c) with rating r:
+ *   dout[b, c] = 2 * scale * (out[b, c] - r)      (scale = 1 / observed ratings in the batch)
+ * and row_loss[row] = sum over the row of (out - r)^2. */
+__kernel void ar_masked_loss_backward(__global float *dout, __global float *row_loss,
+                                      __global const float *out, __global const int *row_ptr,
+                                      __global const int *col_idx, __global const float *vals,
+                                      __global const int *rows, int rows_off, int B, int cols,
+                                      float scale) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    int r = rows[rows_off + b];
+    size_t base = (size_t)b * (size_t)cols;
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
+        float d = out[base + col_idx[k]] - vals[k];
+        dout[base + col_idx[k]] = 2.0f * scale * d;
+        float y = d * d - comp;
+        float t = sum + y;
+        comp = (t - sum) - y;
+        sum = t;
+    }
+    row_loss[r] = sum;
+}
+
+/* row_sse[row] = sum over the row's observed entries of (clamp(out, lo, hi) - r)^2: the
+ * evaluation protocol (predictions clamped to the rating scale). */
+__kernel void ar_masked_sse(__global float *row_sse, __global const float *out,
+                            __global const int *row_ptr, __global const int *col_idx,
+                            __global const float *vals, __global const int *rows, int rows_off,
+                            int B, int cols, float lo, float hi) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    int r = rows[rows_off + b];
+    size_t base = (size_t)b * (size_t)cols;
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
+        float d = clamp(out[base + col_idx[k]], lo, hi) - vals[k];
+        float y = d * d - comp;
+        float t = sum + y;
+        comp = (t - sum) - y;
+        sum = t;
+    }
+    row_sse[r] = sum;
+}

@@ -1,0 +1,461 @@
+/* cli.c - the `autorec` commands: devices, train. Exit codes: 0 success, 2 usage error or bad
+ * input, 1 any other failure. Progress goes to stderr, results to stdout. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autorec.h"
+#include "cli.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static int exit_code(ar_status s) {
+    return s == AR_OK ? EXIT_OK : ar_status_is_usage_error(s) ? EXIT_USAGE : EXIT_FAIL;
+}
+
+static int report(ar_status s) {
+    fprintf(stderr, "autorec: error: %s\n", ar_last_error());
+    return exit_code(s);
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+    fprintf(stderr, "autorec: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'autorec %s --help')\n", cmd);
+    return EXIT_USAGE;
+}
+
+static const char main_help[] =
+    "autorec - train AutoRec recommenders on any OpenCL device\n"
+    "\n"
+    "usage: autorec <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices    list OpenCL platforms and devices\n"
+    "  train      train I-AutoRec and report train / test RMSE per epoch\n"
+    "  help       show this help, or 'autorec help <command>'\n"
+    "\n"
+    "options:\n"
+    "  --version  print the version\n"
+    "  --help     show help ('autorec <command> --help' for a command's options)\n"
+    "\n"
+    "environment:\n"
+    "  AUTOREC_DEVICE   default device spec (see 'autorec devices --help')\n"
+    "  AUTOREC_DATA     default data path for 'train' (a ratings file or a MovieLens directory)\n"
+    "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n";
+
+static const char devices_help[] =
+    "usage: autorec devices\n"
+    "\n"
+    "Lists every OpenCL platform and its devices. Each device has an id P:D (platform P,\n"
+    "device D) and a flat index [N]. Anywhere a device is chosen (--device, AUTOREC_DEVICE)\n"
+    "these specs are accepted:\n"
+    "  P:D                 platform P, device D, e.g. 0:0\n"
+    "  N                   the flat index\n"
+    "  cpu|gpu|accelerator the first device of that type\n"
+    "  TEXT                the first device whose name (then platform or vendor) contains TEXT,\n"
+    "                      case-insensitive, e.g. pthread, llvmpipe, rusticl, radeon, nvidia\n"
+    "The default is the first GPU, else the first device.\n";
+
+static const char train_help[] =
+    "usage: autorec train [data] [options]\n"
+    "\n"
+    "Trains item-based AutoRec (I-AutoRec) and prints train and test RMSE after every epoch.\n"
+    "\n"
+    "data (one of):\n"
+    "  --train FILE --test FILE  given training and test files (e.g. u1.base u1.test)\n"
+    "  --data FILE               one ratings file, split at random by --test-ratio and --seed\n"
+    "  --data DIR                a MovieLens 100K directory: its canonical split u1.base /\n"
+    "                            u1.test, or u.data split at random when those are absent\n"
+    "  (nothing)                 --data $AUTOREC_DATA\n"
+    "  --test-ratio R            fraction of ratings held out by a random split (default 0.1)\n"
+    "Files hold one rating per line, 'user item rating [timestamp]', separated by tabs or\n"
+    "spaces (MovieLens u.data format).\n"
+    "\n"
+    "model and training:\n"
+    "  --hidden N            hidden units (default 500)\n"
+    "  --epochs N            epochs (default 60)\n"
+    "  --batch N             items per mini-batch (default 32)\n"
+    "  --lr X                Adam learning rate (default 0.001)\n"
+    "  --l2 X                L2 coefficient on the weight matrices W and V, added to the\n"
+    "                        gradient of the masked mean squared error (default 0.001)\n"
+    "  --dropout P           dropout probability on the hidden layer (default 0)\n"
+    "  --activation NAME     encoder activation: sigmoid (default), relu, tanh, identity\n"
+    "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh\n"
+    "  --seed N              seeds weights, batch order, dropout and random splits (default 1)\n"
+    "\n"
+    "device and output:\n"
+    "  --device SPEC         OpenCL device (see 'autorec devices --help'; default\n"
+    "                        $AUTOREC_DEVICE, else the first GPU, else the first device)\n"
+    "  --json                print a JSON summary as the last line of stdout\n"
+    "  --quiet               no per-epoch progress on stderr\n";
+
+/* ---- devices ------------------------------------------------------------------------------ */
+
+static void print_devices(FILE *out) {
+    ar_platform_info *pl = NULL;
+    ar_device_info *dv = NULL;
+    int np = 0, nd = 0;
+    if (ar_devices_list(&pl, &np, &dv, &nd) != AR_OK) {
+        fprintf(out, "autorec: %s\n", ar_last_error());
+        return;
+    }
+    for (int p = 0; p < np; p++) {
+        fprintf(out, "platform %d: %s (%s, %s)%s\n", p, pl[p].name, pl[p].vendor, pl[p].version,
+                pl[p].n_devices ? "" : ": no devices");
+        for (int d = 0; d < nd; d++) {
+            if (dv[d].platform != p) continue;
+            fprintf(out, "  %d:%d  [%d]  %-4s  %s  (vendor %s; %s; %u compute units; %.1f GiB)\n",
+                    dv[d].platform, dv[d].device, dv[d].flat_index, dv[d].type, dv[d].name,
+                    dv[d].vendor, dv[d].opencl_c_version, dv[d].compute_units,
+                    (double)dv[d].global_mem_bytes / (1024.0 * 1024.0 * 1024.0));
+        }
+    }
+    free(pl);
+    free(dv);
+}
+
+static int cmd_devices(int argc, char **argv) {
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(devices_help, stdout);
+            return EXIT_OK;
+        }
+        return usage_error("devices", "unknown argument '%s'", argv[i]);
+    }
+    ar_platform_info *pl = NULL;
+    ar_device_info *dv = NULL;
+    int np = 0, nd = 0;
+    ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
+    free(pl);
+    free(dv);
+    if (st != AR_OK) return report(st);
+    print_devices(stdout);
+    return EXIT_OK;
+}
+
+/* ---- option parsing ------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *train, *test, *data, *device;
+    double test_ratio;
+    int json, quiet;
+    ar_train_config cfg;
+} train_opts;
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-') return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_float(const char *s, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) return 0;
+    *out = (float)v;
+    return 1;
+}
+
+/* Parses train's options; returns -1 to go on, else the exit code. */
+static int parse_train(int argc, char **argv, train_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->test_ratio = 0.1;
+    ar_train_config_default(&o->cfg);
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i], *val = NULL, name[64];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(train_help, stdout);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "--json")) { o->json = 1; continue; }
+        if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
+        if (strncmp(a, "--", 2) != 0) return usage_error("train", "unexpected argument '%s'", a);
+        snprintf(name, sizeof name, "%s", a);
+        char *eq = strchr(name, '=');
+        if (eq) {
+            *eq = 0;
+            val = a + (eq - name) + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            return usage_error("train", "option %s needs a value", a);
+        }
+        long n;
+        float f;
+        ar_status st;
+#define INT_OPT(opt, field, lo, hi)                                                            \
+    if (!strcmp(name, opt)) {                                                                  \
+        if (!parse_int(val, lo, hi, &n))                                                       \
+            return usage_error("train", opt " expects an integer in " #lo ".." #hi ", got '%s'", \
+                               val);                                                           \
+        o->cfg.field = (int)n;                                                                 \
+        continue;                                                                              \
+    }
+#define FLOAT_OPT(opt, field)                                                                  \
+    if (!strcmp(name, opt)) {                                                                  \
+        if (!parse_float(val, &f))                                                             \
+            return usage_error("train", opt " expects a finite number, got '%s'", val);        \
+        o->cfg.field = f;                                                                      \
+        continue;                                                                              \
+    }
+        INT_OPT("--hidden", hidden, 1, 1000000)
+        INT_OPT("--epochs", epochs, 1, 1000000)
+        INT_OPT("--batch", batch, 1, 1000000)
+        FLOAT_OPT("--lr", lr)
+        FLOAT_OPT("--l2", l2)
+        FLOAT_OPT("--dropout", dropout)
+#undef INT_OPT
+#undef FLOAT_OPT
+        if (!strcmp(name, "--activation") || !strcmp(name, "--out-activation")) {
+            ar_activation act;
+            if ((st = ar_activation_parse(val, &act)) != AR_OK)
+                return usage_error("train", "%s", ar_last_error());
+            if (name[2] == 'a') o->cfg.activation = act;
+            else o->cfg.out_activation = act;
+            continue;
+        }
+        if (!strcmp(name, "--seed")) {
+            if (!parse_u64(val, &o->cfg.seed))
+                return usage_error("train", "--seed expects a non-negative integer, got '%s'",
+                                   val);
+            continue;
+        }
+        if (!strcmp(name, "--test-ratio")) {
+            if (!parse_float(val, &f) || !(f > 0 && f < 1))
+                return usage_error("train", "--test-ratio expects a number in (0, 1), got '%s'",
+                                   val);
+            o->test_ratio = f;
+            continue;
+        }
+        if (!strcmp(name, "--train")) { o->train = val; continue; }
+        if (!strcmp(name, "--test")) { o->test = val; continue; }
+        if (!strcmp(name, "--data")) { o->data = val; continue; }
+        if (!strcmp(name, "--device")) { o->device = val; continue; }
+        return usage_error("train", "unknown option '%s'", name);
+    }
+    if ((o->train != NULL) != (o->test != NULL))
+        return usage_error("train", "%s", "--train and --test go together");
+    if (o->train && o->data)
+        return usage_error("train", "%s", "give either --train/--test or --data, not both");
+    if (!o->train && !o->data) {
+        o->data = getenv("AUTOREC_DATA");
+        if (!o->data || !*o->data)
+            return usage_error("train", "%s", "no data: give --train FILE --test FILE, "
+                               "--data PATH, or set AUTOREC_DATA");
+    }
+    if (ar_train_config_validate(&o->cfg) != AR_OK)
+        return usage_error("train", "%s", ar_last_error());
+    return -1;
+}
+
+/* ---- data --------------------------------------------------------------------------------- */
+
+static int is_dir(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int is_file(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Loads train and test ratings as the options say; *desc describes the split. */
+static ar_status load_data(const train_opts *o, ar_ratings **train, ar_ratings **test,
+                           char *desc, size_t desc_len) {
+    ar_status st;
+    *train = *test = NULL;
+    const char *tr = o->train, *te = o->test;
+    char p1[4096], p2[4096];
+    if (!tr && is_dir(o->data)) {
+        snprintf(p1, sizeof p1, "%s/u1.base", o->data);
+        snprintf(p2, sizeof p2, "%s/u1.test", o->data);
+        if (is_file(p1) && is_file(p2)) {
+            tr = p1;
+            te = p2;
+        } else {
+            snprintf(p1, sizeof p1, "%s/u.data", o->data); /* a missing one names this path */
+        }
+    }
+    if (tr) {
+        snprintf(desc, desc_len, "train %s, test %s", tr, te);
+        st = ar_ratings_load(tr, train);
+        if (st == AR_OK) st = ar_ratings_load(te, test);
+        return st;
+    }
+    const char *file = is_dir(o->data) ? p1 : o->data;
+    ar_ratings *all = NULL;
+    st = ar_ratings_load(file, &all);
+    if (st == AR_OK) st = ar_ratings_split(all, o->test_ratio, o->cfg.seed, train, test);
+    snprintf(desc, desc_len, "%s, random split %.3g test (seed %llu)", file, o->test_ratio,
+             (unsigned long long)o->cfg.seed);
+    ar_ratings_free(all);
+    return st;
+}
+
+/* ---- train -------------------------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, const char *key, double v) {
+    fprintf(f, ",\"%s\":", key);
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fputs("null", f);
+}
+
+static int cmd_train(int argc, char **argv) {
+    train_opts o;
+    int rc = parse_train(argc, argv, &o);
+    if (rc >= 0) return rc;
+    ar_ratings *train = NULL, *test = NULL;
+    ar_dataset *ds = NULL;
+    ar_ctx *ctx = NULL;
+    ar_model *m = NULL;
+    char desc[8300];
+    ar_status st = load_data(&o, &train, &test, desc, sizeof desc);
+    if (st == AR_OK) st = ar_dataset_create(train, test, &ds);
+    if (st != AR_OK) {
+        rc = report(st);
+        goto cleanup;
+    }
+    st = ar_ctx_create(o.device, &ctx);
+    if (st != AR_OK) {
+        rc = report(st);
+        if (st == AR_ERR_NO_DEVICE) {
+            fprintf(stderr, "available devices:\n");
+            print_devices(stderr);
+        }
+        goto cleanup;
+    }
+    ar_dataset_stats ss;
+    ar_dataset_get_stats(ds, &ss);
+    const ar_device_info *dev = ar_ctx_device(ctx);
+    int tty = isatty(fileno(stderr)) && !o.quiet;
+    if (!o.quiet) {
+        fprintf(stderr, "data: %s\n", desc);
+        fprintf(stderr, "      %d items x %d users, %zu training ratings, %zu test ratings "
+                "(%zu with an unseen user or item, predicted %g)\n", ss.n_items, ss.n_users,
+                ss.n_train, ss.n_test, ss.n_test_cold, (double)o.cfg.default_rating);
+        fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
+                dev->platform_name);
+        fprintf(stderr, "model: I-AutoRec, hidden %d, %s/%s, batch %d, lr %g, l2 %g, dropout %g, "
+                "seed %llu\n", o.cfg.hidden, ar_activation_name(o.cfg.activation),
+                ar_activation_name(o.cfg.out_activation), o.cfg.batch, (double)o.cfg.lr,
+                (double)o.cfg.l2, (double)o.cfg.dropout, (unsigned long long)o.cfg.seed);
+    }
+    st = ar_model_create(ctx, ds, &o.cfg, &m);
+    if (st != AR_OK) {
+        rc = report(st);
+        goto cleanup;
+    }
+    ar_epoch_stats s = {0};
+    double seconds = 0, best = INFINITY;
+    int best_epoch = 0;
+    for (int e = 0; e < o.cfg.epochs; e++) {
+        st = ar_model_train_epoch(m, &s);
+        if (st != AR_OK) {
+            if (tty) fputc('\n', stderr);
+            rc = report(st);
+            goto cleanup;
+        }
+        seconds += s.epoch_seconds;
+        if (s.test_rmse < best) {
+            best = s.test_rmse;
+            best_epoch = s.epoch;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "%sepoch %3d/%d  loss %.4f  train RMSE %.4f  test RMSE %.4f  %.2fs%s",
+                    tty ? "\r" : "", s.epoch, o.cfg.epochs, s.loss, s.train_rmse, s.test_rmse,
+                    s.epoch_seconds, tty ? "\033[K" : "\n");
+    }
+    if (tty) fputc('\n', stderr);
+    printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
+           s.test_rmse, s.train_rmse, s.epoch, seconds, dev->name);
+    if (o.json) {
+        printf("{\"device\":");
+        json_string(stdout, dev->name);
+        printf(",\"platform\":");
+        json_string(stdout, dev->platform_name);
+        printf(",\"epochs\":%d", s.epoch);
+        json_number(stdout, "test_rmse", s.test_rmse);
+        json_number(stdout, "train_rmse", s.train_rmse);
+        json_number(stdout, "loss", s.loss);
+        json_number(stdout, "best_test_rmse", best);
+        printf(",\"best_epoch\":%d", best_epoch);
+        json_number(stdout, "seconds", seconds);
+        json_number(stdout, "epoch_seconds", seconds / s.epoch);
+        printf(",\"hidden\":%d,\"batch\":%d", o.cfg.hidden, o.cfg.batch);
+        json_number(stdout, "lr", o.cfg.lr);
+        json_number(stdout, "l2", o.cfg.l2);
+        json_number(stdout, "dropout", o.cfg.dropout);
+        printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
+               ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
+               (unsigned long long)o.cfg.seed);
+        printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss.n_users,
+               ss.n_items, ss.n_train, ss.n_test);
+        printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(m));
+    }
+    rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+cleanup:
+    ar_model_free(m);
+    ar_ctx_free(ctx);
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    return rc;
+}
+
+int ar_cli_main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(main_help, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("autorec %s\n", AR_VERSION_STRING);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc > 2 && !strcmp(argv[2], "devices")) fputs(devices_help, stdout);
+        else if (argc > 2 && !strcmp(argv[2], "train")) fputs(train_help, stdout);
+        else if (argc > 2) return usage_error("help", "unknown command '%s'", argv[2]);
+        else fputs(main_help, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "devices")) return cmd_devices(argc - 2, argv + 2);
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    fprintf(stderr, "autorec: unknown command '%s' (see 'autorec --help')\n", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,382 @@
+/* model.c - I-AutoRec on the device: buffers, forward, backward, Adam, evaluation.
+ *
+ *   x  (B, U)  densified ratings of B items (0 = unobserved)
+ *   h  = g(x V^T + mu)          (B, H)      V (H, U), mu (H)
+ *   hd = dropout(h)             (B, H)
+ *   y  = f(hd W^T + b)          (B, U)      W (U, H), b (U)
+ *   loss = mean over observed (item, user) of (y - r)^2; L2 on V, W inside Adam
+ *
+ * Params, grads and the Adam moments are one flat buffer each (layout in ref.h). Within an
+ * epoch nothing waits for the device; the one read per epoch is the per-item loss array.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct ar_model {
+    ar_ctx *ctx;
+    const ar_dataset *ds;
+    ar_train_config cfg;
+    ar_layout L;
+    int B;                     /* batch rows actually used: min(cfg.batch, items) */
+    cl_mem params, grads, m, v;/* (n_params) each */
+    cl_mem x, h, hd, y, dy, dh;/* (B, U) (B, H) (B, H) (B, U) (B, U) (B, H) */
+    cl_mem tr_ptr, tr_idx, tr_val; /* training CSR by item */
+    cl_mem te_ptr, te_idx, te_val; /* scoreable test CSR by item */
+    cl_mem perm;               /* (I) this epoch's item order */
+    cl_mem order;              /* (I) 0..I-1, for evaluation */
+    cl_mem row_loss;           /* (I) per-item training SSE of the epoch */
+    cl_mem sse_tr, sse_te;     /* (I) per-item evaluation SSE */
+    int *perm_host;            /* (I) */
+    float *row_host;           /* (I) */
+    int epoch;                 /* epochs trained */
+    uint32_t step;             /* Adam steps taken (t) */
+    size_t device_bytes;
+};
+
+static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh"};
+
+const char *ar_activation_name(ar_activation a) {
+    return (unsigned)a < sizeof act_names / sizeof *act_names ? act_names[a] : "unknown";
+}
+
+ar_status ar_activation_parse(const char *name, ar_activation *out) {
+    for (size_t i = 0; i < sizeof act_names / sizeof *act_names; i++)
+        if (strcasecmp(name, act_names[i]) == 0) return *out = (ar_activation)i, AR_OK;
+    return ar_fail(AR_ERR_INVALID_ARG, "unknown activation '%s' (expected identity, sigmoid, "
+                   "relu or tanh)", name);
+}
+
+void ar_train_config_default(ar_train_config *c) {
+    memset(c, 0, sizeof *c);
+    c->hidden = 500;
+    c->epochs = 60;
+    c->batch = 32;
+    c->lr = 1e-3f;
+    c->l2 = 1e-3f;
+    c->dropout = 0.0f;
+    c->activation = AR_ACT_SIGMOID;
+    c->out_activation = AR_ACT_IDENTITY;
+    c->seed = 1;
+    c->beta1 = 0.9f;
+    c->beta2 = 0.999f;
+    c->eps = 1e-8f;
+    c->rating_min = 1.0f;
+    c->rating_max = 5.0f;
+    c->default_rating = 3.0f;
+}
+
+ar_status ar_train_config_validate(const ar_train_config *c) {
+#define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
+    CHECK(c->hidden >= 1 && c->hidden <= 1000000, "--hidden must be in 1..1000000, got %d",
+          c->hidden);
+    CHECK(c->epochs >= 1 && c->epochs <= 1000000, "--epochs must be in 1..1000000, got %d",
+          c->epochs);
+    CHECK(c->batch >= 1 && c->batch <= 1000000, "--batch must be in 1..1000000, got %d", c->batch);
+    CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, "--lr must be in (0, 10), got %g",
+          (double)c->lr);
+    CHECK(isfinite(c->l2) && c->l2 >= 0, "--l2 must be a finite number >= 0, got %g",
+          (double)c->l2);
+    CHECK(c->dropout >= 0 && c->dropout < 1, "--dropout must be in [0, 1), got %g",
+          (double)c->dropout);
+    CHECK((unsigned)c->activation <= AR_ACT_TANH, "--activation: unknown activation %d",
+          (int)c->activation);
+    CHECK((unsigned)c->out_activation <= AR_ACT_TANH, "--out-activation: unknown activation %d",
+          (int)c->out_activation);
+    CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
+          "Adam betas must be in [0, 1)");
+    CHECK(isfinite(c->eps) && c->eps > 0, "Adam epsilon must be > 0");
+    CHECK(isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max,
+          "the rating scale [%g, %g] is empty", (double)c->rating_min, (double)c->rating_max);
+    CHECK(isfinite(c->default_rating), "the default rating must be finite");
+#undef CHECK
+    return AR_OK;
+}
+
+static ar_status alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,
+                       const char *what) {
+    ar_status st = ar_buffer(m->ctx, bytes, host, what, buf);
+    if (st == AR_OK) m->device_bytes += bytes;
+    return st;
+}
+
+static ar_status upload_csr(ar_model *m, const ar_csr *c, cl_mem *ptr, cl_mem *idx, cl_mem *val,
+                            const char *what) {
+    ar_status st = AR_OK;
+    size_t nnz = (size_t)c->row_ptr[c->rows];
+    AR_TRY(alloc(m, ptr, ((size_t)c->rows + 1) * sizeof(int), c->row_ptr, what));
+    AR_TRY(alloc(m, idx, nnz * sizeof(int), nnz ? c->col_idx : NULL, what));
+    AR_TRY(alloc(m, val, nnz * sizeof(float), nnz ? c->vals : NULL, what));
+cleanup:
+    return st;
+}
+
+/* PyTorch's nn.Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias. */
+static void init_params(float *p, const ar_layout *L, uint64_t seed) {
+    ar_rng rng = {seed * 0x9E3779B97F4A7C15ull + 1};
+    float aU = 1.0f / sqrtf((float)L->U), aH = 1.0f / sqrtf((float)L->H);
+    size_t uh = (size_t)L->U * L->H;
+    for (size_t i = 0; i < uh; i++) p[L->off_V + i] = aU * (float)(2 * ar_rng_uniform(&rng) - 1);
+    for (size_t i = 0; i < uh; i++) p[L->off_W + i] = aH * (float)(2 * ar_rng_uniform(&rng) - 1);
+    for (int i = 0; i < L->H; i++) p[L->off_mu + i] = aU * (float)(2 * ar_rng_uniform(&rng) - 1);
+    for (int i = 0; i < L->U; i++) p[L->off_b + i] = aH * (float)(2 * ar_rng_uniform(&rng) - 1);
+}
+
+ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
+                          ar_model **out) {
+    ar_status st = ar_train_config_validate(cfg);
+    *out = NULL;
+    if (st != AR_OK) return st;
+    ar_model *m = calloc(1, sizeof *m);
+    float *host = NULL;
+    if (!m) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    m->ctx = ctx;
+    m->ds = ds;
+    m->cfg = *cfg;
+    const int U = ds->n_users, H = cfg->hidden, I = ds->n_items;
+    ar_layout_init(&m->L, U, H);
+    m->B = cfg->batch < I ? cfg->batch : I;
+    if (m->L.n_params > 2147483647u || (size_t)m->B * U > 2147483647u ||
+        (size_t)m->B * H > 2147483647u) {
+        st = ar_fail(AR_ERR_INVALID_ARG, "--hidden %d with %d users needs %zu parameters and "
+                     "batch tensors of %zu elements: over the 2^31 limit of 32-bit indexing",
+                     H, U, m->L.n_params, (size_t)m->B * (U > H ? U : H));
+        goto cleanup;
+    }
+    const size_t P = m->L.n_params * sizeof(float);
+    const size_t BU = (size_t)m->B * U * sizeof(float), BH = (size_t)m->B * H * sizeof(float);
+    host = ar_malloc(P > (size_t)I * sizeof(int) ? P : (size_t)I * sizeof(int));
+    m->perm_host = ar_malloc((size_t)I * sizeof(int));
+    m->row_host = ar_malloc((size_t)I * sizeof(float));
+    if (!host || !m->perm_host || !m->row_host) {
+        st = AR_ERR_OUT_OF_MEMORY;
+        goto cleanup;
+    }
+    init_params(host, &m->L, cfg->seed);
+    AR_TRY(alloc(m, &m->params, P, host, "parameters"));
+    memset(host, 0, P);
+    AR_TRY(alloc(m, &m->grads, P, host, "gradients"));
+    AR_TRY(alloc(m, &m->m, P, host, "Adam first moments"));
+    AR_TRY(alloc(m, &m->v, P, host, "Adam second moments"));
+    AR_TRY(alloc(m, &m->x, BU, NULL, "batch input (B, U)"));
+    AR_TRY(alloc(m, &m->y, BU, NULL, "batch output (B, U)"));
+    AR_TRY(alloc(m, &m->dy, BU, NULL, "output gradient (B, U)"));
+    AR_TRY(alloc(m, &m->h, BH, NULL, "hidden (B, H)"));
+    AR_TRY(alloc(m, &m->hd, BH, NULL, "hidden after dropout (B, H)"));
+    AR_TRY(alloc(m, &m->dh, BH, NULL, "hidden gradient (B, H)"));
+    AR_TRY(upload_csr(m, &ds->train, &m->tr_ptr, &m->tr_idx, &m->tr_val, "training ratings"));
+    AR_TRY(upload_csr(m, &ds->test, &m->te_ptr, &m->te_idx, &m->te_val, "test ratings"));
+    int *ord = (int *)host;
+    for (int i = 0; i < I; i++) ord[i] = i;
+    AR_TRY(alloc(m, &m->order, (size_t)I * sizeof(int), ord, "item order"));
+    AR_TRY(alloc(m, &m->perm, (size_t)I * sizeof(int), ord, "item permutation"));
+    AR_TRY(alloc(m, &m->row_loss, (size_t)I * sizeof(float), NULL, "per-item loss"));
+    AR_TRY(alloc(m, &m->sse_tr, (size_t)I * sizeof(float), NULL, "per-item train error"));
+    AR_TRY(alloc(m, &m->sse_te, (size_t)I * sizeof(float), NULL, "per-item test error"));
+    /* clCreateBuffer may defer allocation; finishing an upload makes failures show here. */
+    AR_CL_TRY(clFinish(ctx->queue));
+cleanup:
+    free(host);
+    if (st != AR_OK) ar_model_free(m);
+    else *out = m;
+    return st;
+}
+
+void ar_model_free(ar_model *m) {
+    if (!m) return;
+    cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->h, &m->hd, &m->y,
+                      &m->dy, &m->dh, &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
+                      &m->te_idx, &m->te_val, &m->perm, &m->order, &m->row_loss, &m->sse_tr,
+                      &m->sse_te};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (*bufs[i]) clReleaseMemObject(*bufs[i]);
+    free(m->perm_host);
+    free(m->row_host);
+    free(m);
+}
+
+size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
+
+/* y = f(dropout(g(x V^T + mu)) W^T + b) for the B items rows[off .. off+B); x densified here. */
+static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int U = L->U, H = L->H;
+    ar_status st = AR_OK;
+    AR_TRY(ark_fill(c, m->x, 0, (size_t)B * U, 0.0f));
+    AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, U));
+    AR_TRY(ar_gemm(c, 0, 1, B, H, U, 1.0f, m->x, 0, U, m->params, L->off_V, U, 0.0f, m->h, 0, H));
+    AR_TRY(ark_bias_act_forward(c, m->h, m->h, m->params, (int)L->off_mu, B, H,
+                                m->cfg.activation));
+    cl_mem hd = m->h;
+    if (keep < 1.0f) {
+        AR_TRY(ark_dropout_forward(c, m->hd, m->h, B * H, keep, m->cfg.seed, m->step, 0));
+        hd = m->hd;
+    }
+    AR_TRY(ar_gemm(c, 0, 1, B, U, H, 1.0f, hd, 0, H, m->params, L->off_W, H, 0.0f, m->y, 0, U));
+    AR_TRY(ark_bias_act_forward(c, m->y, m->y, m->params, (int)L->off_b, B, U,
+                                m->cfg.out_activation));
+cleanup:
+    return st;
+}
+
+/* Gradients of the batch's masked MSE into m->grads (all of it is overwritten). */
+static ar_status backward(ar_model *m, int off, int B, float keep, float scale) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int U = L->U, H = L->H;
+    cl_mem hd = keep < 1.0f ? m->hd : m->h;
+    ar_status st = AR_OK;
+    AR_TRY(ark_fill(c, m->dy, 0, (size_t)B * U, 0.0f));
+    AR_TRY(ark_masked_loss_backward(c, m->dy, m->row_loss, m->y, m->tr_ptr, m->tr_idx,
+                                    m->tr_val, m->perm, off, B, U, scale));
+    if (m->cfg.out_activation != AR_ACT_IDENTITY)
+        AR_TRY(ark_act_backward(c, m->dy, m->dy, m->y, B * U, m->cfg.out_activation));
+    AR_TRY(ar_gemm(c, 1, 0, U, H, B, 1.0f, m->dy, 0, U, hd, 0, H, 0.0f, m->grads, L->off_W, H));
+    AR_TRY(ark_colsum(c, m->grads, (int)L->off_b, m->dy, B, U));
+    AR_TRY(ar_gemm(c, 0, 0, B, H, U, 1.0f, m->dy, 0, U, m->params, L->off_W, H, 0.0f, m->dh, 0,
+                   H));
+    if (keep < 1.0f)
+        AR_TRY(ark_dropout_backward(c, m->dh, m->dh, B * H, keep, m->cfg.seed, m->step, 0));
+    AR_TRY(ark_act_backward(c, m->dh, m->dh, m->h, B * H, m->cfg.activation));
+    AR_TRY(ar_gemm(c, 1, 0, H, U, B, 1.0f, m->dh, 0, H, m->x, 0, U, 0.0f, m->grads, L->off_V, U));
+    AR_TRY(ark_colsum(c, m->grads, (int)L->off_mu, m->dh, B, H));
+cleanup:
+    return st;
+}
+
+static ar_status adam_step(ar_model *m) {
+    const ar_train_config *cf = &m->cfg;
+    double bc1 = 1.0 - pow(cf->beta1, (double)m->step);
+    double bc2 = 1.0 - pow(cf->beta2, (double)m->step);
+    return ark_adam(m->ctx, m->params, m->grads, m->m, m->v, (int)m->L.n_params,
+                    (int)m->L.n_decay, cf->lr, cf->beta1, cf->beta2, cf->eps, (float)bc1,
+                    (float)bc2, cf->l2);
+}
+
+/* Sums a per-item float array read from the device, in double, in item order. */
+static ar_status read_sum(ar_model *m, cl_mem buf, double *sum) {
+    const int I = m->ds->n_items;
+    ar_status st = ar_read(m->ctx, buf, 0, (size_t)I * sizeof(float), m->row_host);
+    double s = 0;
+    for (int i = 0; i < I; i++) s += m->row_host[i];
+    *sum = s;
+    return st;
+}
+
+ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse) {
+    const ar_dataset *ds = m->ds;
+    const int I = ds->n_items, U = m->L.U;
+    const float lo = m->cfg.rating_min, hi = m->cfg.rating_max;
+    ar_status st = AR_OK;
+    for (int off = 0; off < I; off += m->B) {
+        int B = I - off < m->B ? I - off : m->B;
+        AR_TRY(forward(m, m->order, off, B, 1.0f));
+        AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->order,
+                              off, B, U, lo, hi));
+        AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->order,
+                              off, B, U, lo, hi));
+    }
+    double sse_tr = 0, sse_te = 0;
+    AR_TRY(read_sum(m, m->sse_tr, &sse_tr));
+    AR_TRY(read_sum(m, m->sse_te, &sse_te));
+    /* Test ratings whose user or item has no training rating get the default prediction. */
+    float def = m->cfg.default_rating < lo ? lo : m->cfg.default_rating > hi ? hi
+                                                                             : m->cfg.default_rating;
+    for (size_t k = 0; k < ds->n_cold; k++) sse_te += (double)(def - ds->cold[k]) * (def - ds->cold[k]);
+    if (train_rmse) *train_rmse = sqrt(sse_tr / (double)ds->train.row_ptr[I]);
+    if (test_rmse) *test_rmse = ds->n_test_all ? sqrt(sse_te / (double)ds->n_test_all) : NAN;
+cleanup:
+    return st;
+}
+
+ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
+    const ar_dataset *ds = m->ds;
+    const int I = ds->n_items, U = m->L.U;
+    const float keep = 1.0f - m->cfg.dropout;
+    ar_status st = AR_OK;
+    double t0 = ar_now_seconds();
+    /* Fisher-Yates with a generator seeded by (seed, epoch): the same seed, the same order. */
+    ar_rng rng = {m->cfg.seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(m->epoch + 1))};
+    for (int i = 0; i < I; i++) m->perm_host[i] = i;
+    for (int i = I - 1; i > 0; i--) {
+        int j = (int)(ar_rng_next(&rng) % (uint64_t)(i + 1));
+        int t = m->perm_host[i];
+        m->perm_host[i] = m->perm_host[j];
+        m->perm_host[j] = t;
+    }
+    AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
+    for (int off = 0; off < I; off += m->B) {
+        int B = I - off < m->B ? I - off : m->B;
+        int n_obs = 0;
+        for (int b = 0; b < B; b++) {
+            int r = m->perm_host[off + b];
+            n_obs += ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
+        }
+        m->step++;
+        AR_TRY(forward(m, m->perm, off, B, keep));
+        AR_TRY(backward(m, off, B, keep, 1.0f / (float)n_obs));
+        AR_TRY(adam_step(m));
+    }
+    double sse = 0;
+    AR_TRY(read_sum(m, m->row_loss, &sse)); /* the epoch's one wait for the device */
+    m->epoch++;
+    double loss = sse / (double)ds->train.row_ptr[I];
+    if (!isfinite(loss)) {
+        st = ar_fail(AR_ERR_DIVERGED, "training diverged in epoch %d: the loss is %g; try a "
+                     "smaller --lr", m->epoch, loss);
+        goto cleanup;
+    }
+    double t1 = ar_now_seconds();
+    double tr = NAN, te = NAN;
+    AR_TRY(ar_model_evaluate(m, &tr, &te));
+    if (stats) {
+        stats->epoch = m->epoch;
+        stats->loss = loss;
+        stats->train_rmse = tr;
+        stats->test_rmse = te;
+        stats->epoch_seconds = t1 - t0;
+        stats->eval_seconds = ar_now_seconds() - t1;
+    }
+    (void)U;
+cleanup:
+    return st;
+}
+
+/* ---- internals for the tests ---------------------------------------------------------------- */
+
+const ar_layout *ar_model_layout(const ar_model *m) { return &m->L; }
+
+ar_status ar_model_params(ar_model *m, float *host, int write) {
+    size_t bytes = m->L.n_params * sizeof(float);
+    return write ? ar_write(m->ctx, m->params, 0, bytes, host)
+                 : ar_read(m->ctx, m->params, 0, bytes, host);
+}
+
+ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int adam,
+                         double *loss, float *grads) {
+    const ar_csr *tr = &m->ds->train;
+    const float keep = 1.0f - m->cfg.dropout;
+    ar_status st = AR_OK;
+    if (B < 1 || B > m->B) return ar_fail(AR_ERR_INVALID_ARG, "batch of %d rows (max %d)", B, m->B);
+    int n_obs = 0;
+    for (int b = 0; b < B; b++) n_obs += tr->row_ptr[rows[b] + 1] - tr->row_ptr[rows[b]];
+    float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
+    AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
+    m->step = step;
+    AR_TRY(forward(m, m->perm, 0, B, keep));
+    AR_TRY(backward(m, 0, B, keep, scale));
+    if (adam) AR_TRY(adam_step(m));
+    if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
+    if (loss) {
+        double sse = 0;
+        AR_TRY(ar_read(m->ctx, m->row_loss, 0, (size_t)m->ds->n_items * sizeof(float),
+                       m->row_host));
+        for (int b = 0; b < B; b++) sse += m->row_host[rows[b]];
+        *loss = sse * scale;
+    }
+cleanup:
+    return st;
+}

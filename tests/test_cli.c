@@ -1,0 +1,171 @@
+/* test_cli.c - the autorec command as a user runs it: help, devices, a small training run with
+ * --json, and the error paths (exit code 2 and a message naming the problem). */
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[] = "/tmp/autorec-test-cli-XXXXXX";
+static char out[32768], err[32768];
+
+static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+TestSuite(cli, .init = setup, .fini = teardown);
+
+static void slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+}
+
+/* Runs `autorec ARGS` (with an optional environment prefix); returns the exit code. */
+static int run(const char *env, const char *args) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
+             AUTOREC_BIN, args, dir, dir);
+    int status = system(cmd);
+    char p[256];
+    snprintf(p, sizeof p, "%s/out", dir);
+    slurp(p, out, sizeof out);
+    snprintf(p, sizeof p, "%s/err", dir);
+    slurp(p, err, sizeof err);
+    cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
+    return WEXITSTATUS(status);
+}
+
+static const char *path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void small_data(void) {
+    ar_ratings *train = NULL, *test = NULL;
+    tu_synth(60, 40, 2, 0.3, 0.2, 7, &train, &test);
+    tu_write_ratings(path("train.data"), train);
+    tu_write_ratings(path("test.data"), test);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+}
+
+Test(cli, help_for_every_command) {
+    cr_assert_eq(run(NULL, "--help"), 0);
+    cr_assert(strstr(out, "devices") && strstr(out, "train"));
+    cr_assert_eq(run(NULL, "train --help"), 0);
+    const char *flags[] = {"--hidden", "--epochs", "--batch", "--lr", "--l2", "--dropout",
+                           "--activation", "--out-activation", "--seed", "--device", "--json",
+                           "--train", "--test", "--data", "--test-ratio"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        cr_assert(strstr(out, flags[i]), "train --help does not describe %s", flags[i]);
+    cr_assert_eq(run(NULL, "devices --help"), 0);
+    cr_assert(strstr(out, "P:D"));
+    cr_assert_eq(run(NULL, "help train"), 0);
+    cr_assert_eq(run(NULL, "--version"), 0);
+    cr_assert(strstr(out, AR_VERSION_STRING));
+    cr_assert_eq(run(NULL, "frobnicate"), 2);
+    cr_assert(strstr(err, "unknown command"));
+    cr_assert_eq(run(NULL, ""), 2);
+}
+
+Test(cli, devices_lists_ids) {
+    cr_assert_eq(run(NULL, "devices"), 0, "%s", err);
+    cr_assert(strstr(out, "platform 0:"), "%s", out);
+    cr_assert(strstr(out, "0:0"), "%s", out);
+    cr_assert(strstr(out, "compute units") && strstr(out, "GiB") && strstr(out, "OpenCL C"));
+}
+
+Test(cli, unknown_device_exits_2_and_lists_devices) {
+    small_data();
+    char args[1024];
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1 --device no-such-device-xyz",
+             path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 2, "%s", err);
+    cr_assert(strstr(err, "no-such-device-xyz"), "%s", err);
+    cr_assert(strstr(err, "available devices") && strstr(err, "0:0"), "%s", err);
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1 --device 99:0",
+             path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 2, "%s", err);
+    /* the environment variable too */
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", path("train.data"),
+             path("test.data"));
+    cr_assert_eq(run("AUTOREC_DEVICE=nothing-matches", args), 2, "%s", err);
+    cr_assert(strstr(err, "nothing-matches"), "%s", err);
+}
+
+Test(cli, missing_file_and_malformed_line_exit_2) {
+    small_data();
+    char args[1024];
+    snprintf(args, sizeof args, "train --train %s --test %s", path("nope.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 2, "%s", err);
+    cr_assert(strstr(err, "nope.data") && strstr(err, "cannot open"), "%s", err);
+    FILE *f = fopen(path("bad.data"), "w");
+    fputs("1\t1\t5\t0\n2\t1\t4\t0\n3\tone\t4\t0\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "train --train %s --test %s", path("bad.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 2, "%s", err);
+    char want[300];
+    snprintf(want, sizeof want, "%s:3:", path("bad.data"));
+    cr_assert(strstr(err, want), "'%s' does not name %s", err, want);
+    /* nothing printed as if it had worked */
+    cr_assert(!strstr(out, "RMSE"));
+}
+
+Test(cli, bad_options_exit_2) {
+    small_data();
+    const char *bad[] = {"--lr -1", "--lr abc", "--hidden 0", "--dropout 1", "--batch 2x",
+                         "--activation swish", "--frobnicate 3", "--epochs"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, "train --train %s --test %s %s", path("train.data"),
+                 path("test.data"), bad[i]);
+        cr_assert_eq(run(NULL, args), 2, "'%s' was accepted: %s", bad[i], err);
+        cr_assert(strstr(err, "autorec"), "no message for '%s'", bad[i]);
+    }
+    cr_assert_eq(run("AUTOREC_DATA=", "train"), 2);
+    cr_assert(strstr(err, "AUTOREC_DATA"), "%s", err);
+}
+
+Test(cli, trains_and_prints_json_last) {
+    small_data();
+    char args[1024];
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 3 --hidden 16 --json",
+             path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 0, "%s", err);
+    cr_assert(strstr(err, "epoch   3/3"), "%s", err);
+    size_t n = strlen(out);
+    while (n && out[n - 1] == '\n') out[--n] = 0;
+    const char *last = strrchr(out, '\n');
+    last = last ? last + 1 : out;
+    cr_assert(last[0] == '{' && last[strlen(last) - 1] == '}', "last line is not JSON: %s", last);
+    const char *keys[] = {"\"test_rmse\":", "\"train_rmse\":", "\"epochs\":3", "\"seconds\":",
+                          "\"device\":"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        cr_assert(strstr(last, keys[i]), "JSON lacks %s: %s", keys[i], last);
+}
+
+Test(cli, kernel_build_error_shows_the_build_log) {
+    small_data();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/cl' '%s/cl' && echo 'this is not OpenCL C;' >> '%s/cl/adam.cl'",
+             AUTOREC_SOURCE_DIR, dir, dir);
+    cr_assert(system(cmd) == 0);
+    char env[512], args[1024];
+    snprintf(env, sizeof env, "AUTOREC_CL_DIR='%s/cl'", dir);
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", path("train.data"),
+             path("test.data"));
+    cr_assert_eq(run(env, args), 1, "%s", err);
+    cr_assert(strstr(err, "kernel build failed") && strstr(err, "build log"), "%s", err);
+    cr_assert(strstr(err, "adam.cl"), "the log does not point at the file: %s", err);
+    /* and the unmodified copy builds */
+    snprintf(cmd, sizeof cmd, "cp '%s/cl/adam.cl' '%s/cl/adam.cl'", AUTOREC_SOURCE_DIR, dir);
+    cr_assert(system(cmd) == 0);
+    cr_assert_eq(run(env, args), 0, "%s", err);
+}

@@ -1,0 +1,56 @@
+/* test_dropout.c - dropout masks: identical on host (Random123 in C) and device (Random123 in
+ * OpenCL C), keep rate within statistical tolerance, new masks for new steps and layers. */
+#include "testutil.h"
+
+static void check_status(ar_status st) { cr_assert(st == AR_OK, "%s", ar_last_error()); }
+
+Test(dropout, masks_equal_on_host_and_device_and_keep_rate) {
+    ar_ctx *ctx = tu_ctx();
+    ar_rng rng = {tu_seed()};
+    const int n = 1 << 20;
+    const float keep = 0.8f;
+    const uint64_t seed = ar_rng_next(&rng);
+    const uint32_t step = (uint32_t)ar_rng_next(&rng), layer = 3;
+    float *in = malloc(n * sizeof *in), *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
+    tu_fill(in, n, 0.5f, 1.5f, &rng); /* never zero: a zero output means dropped */
+    cl_mem din = tu_buffer(ctx, n, in), dout = tu_buffer(ctx, n, NULL);
+    check_status(ark_dropout_forward(ctx, dout, din, n, keep, seed, step, layer));
+    tu_read(ctx, dout, n, got);
+    ar_dropout_forward_ref(ref, in, n, keep, seed, step, layer);
+    tu_compare("dropout forward", got, ref, n, 0, 1e-6);
+    size_t kept = 0;
+    for (int i = 0; i < n; i++) kept += got[i] != 0.0f;
+    double rate = (double)kept / n, sigma = sqrt(keep * (1 - keep) / n);
+    fprintf(stderr, "  keep rate %.5f (want %.2f, 5 sigma = %.5f)\n", rate, (double)keep,
+            5 * sigma);
+    cr_assert(fabs(rate - keep) < 5 * sigma, "keep rate %.5f, want %.2f +- %.5f", rate,
+              (double)keep, 5 * sigma);
+
+    /* Backward draws the same mask. */
+    cl_mem dgrad = tu_buffer(ctx, n, NULL);
+    check_status(ark_dropout_backward(ctx, dgrad, din, n, keep, seed, step, layer));
+    float *gg = malloc(n * sizeof *gg);
+    tu_read(ctx, dgrad, n, gg);
+    tu_compare("dropout backward", gg, ref, n, 0, 1e-6);
+
+    /* Another step and another layer draw different masks (agreeing only by chance: about
+     * keep^2 + (1-keep)^2 = 68% of positions). */
+    for (int k = 0; k < 2; k++) {
+        check_status(ark_dropout_forward(ctx, dout, din, n, keep, seed, step + (k == 0),
+                                         layer + (k == 1)));
+        tu_read(ctx, dout, n, gg);
+        size_t same = 0;
+        for (int i = 0; i < n; i++) same += (gg[i] != 0.0f) == (got[i] != 0.0f);
+        double agree = (double)same / n;
+        cr_assert(fabs(agree - 0.68) < 0.01, "masks of another %s agree on %.3f of positions",
+                  k == 0 ? "step" : "layer", agree);
+    }
+    free(in); free(got); free(ref); free(gg);
+    ar_ctx_free(ctx);
+}
+
+Test(dropout, threshold_edges) {
+    cr_assert_eq(ar_dropout_threshold(1.0f), 0xFFFFFFFFu);
+    cr_assert_eq(ar_dropout_threshold(0.0f), 0u);
+    cr_assert_eq(ar_dropout_threshold(0.5f), 0x80000000u);
+}

@@ -1,0 +1,81 @@
+/* test_gradcheck.c - the device's gradient of the whole loss (masked MSE through decoder,
+ * dropout, encoder) against central finite differences of the reference loss, computed in
+ * double. Small sizes; every parameter group is probed. */
+#include <string.h>
+
+#include "testutil.h"
+
+typedef struct { int act, out_act; float dropout; } variant;
+
+static void gradcheck(variant v) {
+    ar_ctx *ctx = tu_ctx();
+    uint64_t seed = tu_seed();
+    ar_ratings *train = NULL, *test = NULL;
+    tu_synth(17, 12, 2, 0.4, 0.1, seed, &train, &test);
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
+    ar_train_config cfg;
+    ar_train_config_default(&cfg);
+    cfg.hidden = 7;
+    cfg.batch = 5;
+    cfg.activation = v.act;
+    cfg.out_activation = v.out_act;
+    cfg.dropout = v.dropout;
+    cfg.seed = seed;
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    const ar_layout *L = ar_model_layout(m);
+    const size_t P = L->n_params;
+    float *params = malloc(P * sizeof *params), *grads = malloc(P * sizeof *grads);
+    cr_assert(ar_model_params(m, params, 0) == AR_OK);
+    int rows[5] = {0, 3, 5, 7, 11};
+    const int B = ds->n_items < 12 ? 4 : 5;
+    const uint32_t step = 42;
+    double loss = 0;
+    cr_assert(ar_model_batch(m, rows, B, step, 0, &loss, grads) == AR_OK, "%s", ar_last_error());
+    const float keep = 1.0f - v.dropout;
+    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act,
+                                  v.out_act);
+    fprintf(stderr, "  loss device %.7f reference %.7f\n", loss, ref_loss);
+    cr_assert(fabs(loss - ref_loss) <= 1e-5 + 1e-5 * fabs(ref_loss), "loss %.9g vs %.9g", loss,
+              ref_loss);
+
+    /* Probe parameters spread over V, W, mu and b. */
+    const size_t probes[] = {L->off_V, L->off_V + 3, L->off_V + (size_t)L->U * L->H - 1,
+                             L->off_W, L->off_W + 11, L->off_W + (size_t)L->U * L->H - 2,
+                             L->off_mu, L->off_mu + L->H - 1, L->off_b, L->off_b + 5,
+                             L->off_b + L->U - 1};
+    double worst = 0;
+    for (size_t k = 0; k < sizeof probes / sizeof *probes; k++) {
+        size_t i = probes[k];
+        const float p0 = params[i], h = 1e-2f;
+        params[i] = p0 + h;
+        float hp = params[i];
+        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act, v.out_act);
+        params[i] = p0 - h;
+        float hm = params[i];
+        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act, v.out_act);
+        params[i] = p0;
+        double fd = (lp - lm) / ((double)hp - (double)hm);
+        double tol = 2e-4 + 2e-3 * fabs(fd);
+        double d = fabs(fd - grads[i]);
+        if (d > worst) worst = d;
+        cr_assert(d <= tol, "parameter %zu: device gradient %.7g, finite difference %.7g "
+                  "(tolerance %.2g)", i, (double)grads[i], fd, tol);
+    }
+    fprintf(stderr, "  %s/%s dropout %.2f: max |grad - fd| %.3g over %zu probes\n",
+            ar_activation_name(v.act), ar_activation_name(v.out_act), (double)v.dropout, worst,
+            sizeof probes / sizeof *probes);
+    free(params);
+    free(grads);
+    ar_model_free(m);
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    ar_ctx_free(ctx);
+}
+
+Test(gradcheck, sigmoid_identity_no_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.0f}); }
+Test(gradcheck, sigmoid_identity_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.3f}); }
+Test(gradcheck, tanh_sigmoid_dropout) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SIGMOID, 0.2f}); }
+Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }

@@ -1,0 +1,145 @@
+/* testutil.c - see testutil.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+
+ar_ctx *tu_ctx(void) {
+    ar_ctx *c = NULL;
+    ar_status st = ar_ctx_create(NULL, &c);
+    cr_assert(st == AR_OK, "no OpenCL context on '%s': %s",
+              getenv("AUTOREC_DEVICE") ? getenv("AUTOREC_DEVICE") : "(default)", ar_last_error());
+    return c;
+}
+
+uint64_t tu_seed(void) {
+    static uint64_t seed;
+    static int done;
+    if (!done) {
+        const char *s = getenv("AUTOREC_TEST_SEED");
+        seed = s && *s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
+        done = 1;
+        fprintf(stderr, "[test seed %llu: rerun with AUTOREC_TEST_SEED=%llu]\n",
+                (unsigned long long)seed, (unsigned long long)seed);
+    }
+    return seed;
+}
+
+void tu_fill(float *x, size_t n, float lo, float hi, ar_rng *rng) {
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)ar_rng_uniform(rng);
+}
+
+cl_mem tu_buffer(ar_ctx *c, size_t n, const float *host) {
+    cl_mem b = NULL;
+    ar_status st = ar_buffer(c, n * sizeof(float), host, "test buffer", &b);
+    cr_assert(st == AR_OK, "%s", ar_last_error());
+    if (!host) {
+        st = ark_fill(c, b, 0, n, NAN);
+        cr_assert(st == AR_OK, "%s", ar_last_error());
+    }
+    return b;
+}
+
+cl_mem tu_ibuffer(ar_ctx *c, size_t n, const int *host) {
+    cl_mem b = NULL;
+    ar_status st = ar_buffer(c, n * sizeof(int), host, "test buffer", &b);
+    cr_assert(st == AR_OK, "%s", ar_last_error());
+    return b;
+}
+
+void tu_read(ar_ctx *c, cl_mem buf, size_t n, float *host) {
+    ar_status st = ar_read(c, buf, 0, n * sizeof(float), host);
+    cr_assert(st == AR_OK, "%s", ar_last_error());
+}
+
+void tu_compare(const char *what, const float *got, const float *ref, size_t n, double atol,
+                double rtol) {
+    double worst = 0;
+    size_t worst_i = 0, bad = 0, first_bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)ref[i]);
+        double tol = atol + rtol * fabs((double)ref[i]);
+        if (!(d <= tol)) { /* NaN compares false: an unwritten element fails */
+            if (!bad) first_bad = i;
+            bad++;
+        }
+        if (d > worst || isnan(d)) {
+            worst = isnan(d) ? INFINITY : d;
+            worst_i = i;
+        }
+    }
+    fprintf(stderr, "  %-28s n=%-8zu max |diff| %.3g at %zu (atol %.1g, rtol %.1g)\n", what, n,
+            worst, worst_i, atol, rtol);
+    cr_assert(bad == 0, "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
+              "reference %.9g (atol %g, rtol %g)", what, bad, n, first_bad,
+              (double)got[first_bad], (double)ref[first_bad], atol, rtol);
+}
+
+void tu_random_csr(ar_csr *m, int rows, int cols, double density, ar_rng *rng) {
+    memset(m, 0, sizeof *m);
+    m->rows = rows;
+    m->cols = cols;
+    m->row_ptr = calloc((size_t)rows + 1, sizeof(int));
+    m->col_idx = malloc((size_t)rows * cols * sizeof(int));
+    m->vals = malloc((size_t)rows * cols * sizeof(float));
+    cr_assert(m->row_ptr && m->col_idx && m->vals);
+    int k = 0;
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++)
+            if (ar_rng_uniform(rng) < density) {
+                m->col_idx[k] = c;
+                m->vals[k] = (float)(1 + ar_rng_next(rng) % 5);
+                k++;
+            }
+        m->row_ptr[r + 1] = k;
+    }
+}
+
+static double gauss(ar_rng *rng) {
+    double u1 = ar_rng_uniform(rng), u2 = ar_rng_uniform(rng);
+    return sqrt(-2.0 * log(u1 + 1e-300)) * cos(6.283185307179586 * u2);
+}
+
+void tu_synth(int users, int items, int rank, double density, double test_ratio, uint64_t seed,
+              ar_ratings **train, ar_ratings **test) {
+    ar_rng rng = {seed};
+    double *a = malloc((size_t)users * rank * sizeof *a), *b = malloc((size_t)items * rank * sizeof *b);
+    size_t cap = (size_t)users * items;
+    int64_t *us = malloc(cap * sizeof *us), *is = malloc(cap * sizeof *is);
+    float *rs = malloc(cap * sizeof *rs);
+    cr_assert(a && b && us && is && rs);
+    for (int i = 0; i < users * rank; i++) a[i] = gauss(&rng) / sqrt(rank) * 1.2;
+    for (int i = 0; i < items * rank; i++) b[i] = gauss(&rng);
+    size_t n = 0;
+    for (int u = 0; u < users; u++)
+        for (int i = 0; i < items; i++) {
+            if (ar_rng_uniform(&rng) >= density) continue;
+            double v = 3.0 + 0.2 * gauss(&rng);
+            for (int k = 0; k < rank; k++) v += a[u * rank + k] * b[i * rank + k];
+            v = round(v);
+            us[n] = u + 1;
+            is[n] = i + 1;
+            rs[n] = (float)(v < 1 ? 1 : v > 5 ? 5 : v);
+            n++;
+        }
+    ar_ratings *all = NULL;
+    cr_assert(ar_ratings_from_arrays(us, is, rs, n, &all) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_ratings_split(all, test_ratio, seed + 1, train, test) == AR_OK, "%s",
+              ar_last_error());
+    ar_ratings_free(all);
+    free(a);
+    free(b);
+    free(us);
+    free(is);
+    free(rs);
+}
+
+void tu_write_ratings(const char *path, const ar_ratings *r) {
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    for (size_t k = 0; k < r->n; k++)
+        fprintf(f, "%lld\t%lld\t%g\t%d\n", (long long)r->user[k], (long long)r->item[k],
+                (double)r->rating[k], 880000000 + (int)k);
+    fclose(f);
+}

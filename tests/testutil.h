@@ -1,0 +1,44 @@
+/* testutil.h - shared helpers for the Criterion tests.
+ *
+ * Device tests create their own OpenCL context (Criterion runs each test in its own process) on
+ * $AUTOREC_DEVICE, or the default device. Random inputs are fresh each run: the seed comes from
+ * $AUTOREC_TEST_SEED or the clock and is printed, so a failure can be replayed.
+ */
+#ifndef AR_TESTUTIL_H
+#define AR_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* A context on the test device; the test fails with the library's message if there is none. */
+ar_ctx *tu_ctx(void);
+/* The per-run seed (printed once per process). */
+uint64_t tu_seed(void);
+/* Uniform floats in [lo, hi). */
+void tu_fill(float *x, size_t n, float lo, float hi, ar_rng *rng);
+/* A device buffer of n floats, initialised from host (or NaN-poisoned when host is NULL, so that
+ * any element a kernel fails to write shows up as NaN). */
+cl_mem tu_buffer(ar_ctx *c, size_t n, const float *host);
+cl_mem tu_ibuffer(ar_ctx *c, size_t n, const int *host);
+void tu_read(ar_ctx *c, cl_mem buf, size_t n, float *host);
+/* Asserts |got - ref| <= atol + rtol |ref| for every element (NaN fails) and reports the
+ * largest difference. */
+void tu_compare(const char *what, const float *got, const float *ref, size_t n, double atol,
+                double rtol);
+/* A random CSR matrix (rows x cols) with each entry present with probability density and
+ * ratings in 1..5. */
+void tu_random_csr(ar_csr *m, int rows, int cols, double density, ar_rng *rng);
+
+/* A synthetic low-rank ratings set: users x items, true rating = clamp(round(3 + a_u . b_i +
+ * noise), 1, 5) with rank k; each pair observed with probability density; then split at random
+ * (test_ratio). */
+void tu_synth(int users, int items, int rank, double density, double test_ratio, uint64_t seed,
+              ar_ratings **train, ar_ratings **test);
+/* Writes ratings as a u.data-style file. */
+void tu_write_ratings(const char *path, const ar_ratings *r);
+
+#endif
