@@ -49,7 +49,9 @@ static const char main_help[] =
     "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n";
 
 static const char devices_help[] =
-    "usage: autorec devices\n"
+    "usage: autorec devices [--ids]\n"
+    "\n"
+    "  --ids   print only the device ids, one P:D per line (for scripts)\n"
     "\n"
     "Lists every OpenCL platform and its devices. Each device has an id P:D (platform P,\n"
     "device D) and a flat index [N]. Anywhere a device is chosen (--device, AUTOREC_DEVICE)\n"
@@ -79,10 +81,12 @@ static const char train_help[] =
     "model and training:\n"
     "  --hidden N            hidden units (default 500)\n"
     "  --epochs N            epochs (default 60)\n"
-    "  --batch N             items per mini-batch (default 32)\n"
-    "  --lr X                Adam learning rate (default 0.001)\n"
+    "  --batch N             items per mini-batch (default 256)\n"
+    "  --lr X                Adam learning rate of the first epoch (default 0.003)\n"
+    "  --lr-decay G          multiply the learning rate by G after every epoch, in (0, 1]\n"
+    "                        (default 0.97; 1 keeps it constant)\n"
     "  --l2 X                L2 coefficient on the weight matrices W and V, added to the\n"
-    "                        gradient of the masked mean squared error (default 0.001)\n"
+    "                        gradient of the masked mean squared error (default 0.002)\n"
     "  --dropout P           dropout probability on the hidden layer (default 0)\n"
     "  --activation NAME     encoder activation: sigmoid (default), relu, tanh, identity\n"
     "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh\n"
@@ -120,10 +124,15 @@ static void print_devices(FILE *out) {
 }
 
 static int cmd_devices(int argc, char **argv) {
+    int ids = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(devices_help, stdout);
             return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--ids")) {
+            ids = 1;
+            continue;
         }
         return usage_error("devices", "unknown argument '%s'", argv[i]);
     }
@@ -131,10 +140,12 @@ static int cmd_devices(int argc, char **argv) {
     ar_device_info *dv = NULL;
     int np = 0, nd = 0;
     ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
+    if (st == AR_OK && ids)
+        for (int d = 0; d < nd; d++) printf("%d:%d\n", dv[d].platform, dv[d].device);
     free(pl);
     free(dv);
     if (st != AR_OK) return report(st);
-    print_devices(stdout);
+    if (!ids) print_devices(stdout);
     return EXIT_OK;
 }
 
@@ -221,6 +232,7 @@ static int parse_train(int argc, char **argv, train_opts *o) {
         INT_OPT("--epochs", epochs, 1, 1000000)
         INT_OPT("--batch", batch, 1, 1000000)
         FLOAT_OPT("--lr", lr)
+        FLOAT_OPT("--lr-decay", lr_decay)
         FLOAT_OPT("--l2", l2)
         FLOAT_OPT("--dropout", dropout)
 #undef INT_OPT
@@ -366,9 +378,10 @@ static int cmd_train(int argc, char **argv) {
                 ss.n_train, ss.n_test, ss.n_test_cold, (double)o.cfg.default_rating);
         fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
                 dev->platform_name);
-        fprintf(stderr, "model: I-AutoRec, hidden %d, %s/%s, batch %d, lr %g, l2 %g, dropout %g, "
-                "seed %llu\n", o.cfg.hidden, ar_activation_name(o.cfg.activation),
+        fprintf(stderr, "model: I-AutoRec, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
+                "dropout %g, seed %llu\n", o.cfg.hidden, ar_activation_name(o.cfg.activation),
                 ar_activation_name(o.cfg.out_activation), o.cfg.batch, (double)o.cfg.lr,
+                (double)o.cfg.lr_decay,
                 (double)o.cfg.l2, (double)o.cfg.dropout, (unsigned long long)o.cfg.seed);
     }
     st = ar_model_create(ctx, ds, &o.cfg, &m);
@@ -414,6 +427,7 @@ static int cmd_train(int argc, char **argv) {
         json_number(stdout, "epoch_seconds", seconds / s.epoch);
         printf(",\"hidden\":%d,\"batch\":%d", o.cfg.hidden, o.cfg.batch);
         json_number(stdout, "lr", o.cfg.lr);
+        json_number(stdout, "lr_decay", o.cfg.lr_decay);
         json_number(stdout, "l2", o.cfg.l2);
         json_number(stdout, "dropout", o.cfg.dropout);
         printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",

@@ -53,9 +53,10 @@ void ar_train_config_default(ar_train_config *c) {
     memset(c, 0, sizeof *c);
     c->hidden = 500;
     c->epochs = 60;
-    c->batch = 32;
-    c->lr = 1e-3f;
-    c->l2 = 1e-3f;
+    c->batch = 256;
+    c->lr = 3e-3f;
+    c->lr_decay = 0.97f;
+    c->l2 = 2e-3f;
     c->dropout = 0.0f;
     c->activation = AR_ACT_SIGMOID;
     c->out_activation = AR_ACT_IDENTITY;
@@ -77,6 +78,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
     CHECK(c->batch >= 1 && c->batch <= 1000000, "--batch must be in 1..1000000, got %d", c->batch);
     CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, "--lr must be in (0, 10), got %g",
           (double)c->lr);
+    CHECK(isfinite(c->lr_decay) && c->lr_decay > 0 && c->lr_decay <= 1,
+          "--lr-decay must be in (0, 1], got %g", (double)c->lr_decay);
     CHECK(isfinite(c->l2) && c->l2 >= 0, "--l2 must be a finite number >= 0, got %g",
           (double)c->l2);
     CHECK(c->dropout >= 0 && c->dropout < 1, "--dropout must be in [0, 1), got %g",
@@ -251,8 +254,9 @@ static ar_status adam_step(ar_model *m) {
     const ar_train_config *cf = &m->cfg;
     double bc1 = 1.0 - pow(cf->beta1, (double)m->step);
     double bc2 = 1.0 - pow(cf->beta2, (double)m->step);
+    double lr = cf->lr * pow(cf->lr_decay, (double)m->epoch); /* epochs finished so far */
     return ark_adam(m->ctx, m->params, m->grads, m->m, m->v, (int)m->L.n_params,
-                    (int)m->L.n_decay, cf->lr, cf->beta1, cf->beta2, cf->eps, (float)bc1,
+                    (int)m->L.n_decay, (float)lr, cf->beta1, cf->beta2, cf->eps, (float)bc1,
                     (float)bc2, cf->l2);
 }
 

@@ -182,11 +182,13 @@ AR_API ar_status ar_activation_parse(const char *name, ar_activation *out);
 typedef struct ar_train_config {
     int hidden;                  /* hidden units H (default 500) */
     int epochs;                  /* epochs to train (default 60) */
-    int batch;                   /* items per mini-batch B (default 32) */
-    float lr;                    /* Adam learning rate (default 1e-3) */
+    int batch;                   /* items per mini-batch B (default 256) */
+    float lr;                    /* Adam learning rate of the first epoch (default 3e-3) */
+    float lr_decay;              /* the learning rate is multiplied by this after every epoch,
+                                    in (0, 1] (default 0.97; 1 = constant) */
     float l2;                    /* L2 coefficient on W and V, added to the gradient as l2*w;
                                     the data term is the mean squared error of the batch's
-                                    observed ratings (default 1e-3) */
+                                    observed ratings (default 2e-3) */
     float dropout;               /* probability of dropping a hidden unit after the encoder,
                                     inverted dropout, in [0, 1) (default 0) */
     ar_activation activation;    /* encoder activation g (default sigmoid) */

@@ -60,7 +60,7 @@ Test(cli, help_for_every_command) {
     cr_assert_eq(run(NULL, "--help"), 0);
     cr_assert(strstr(out, "devices") && strstr(out, "train"));
     cr_assert_eq(run(NULL, "train --help"), 0);
-    const char *flags[] = {"--hidden", "--epochs", "--batch", "--lr", "--l2", "--dropout",
+    const char *flags[] = {"--hidden", "--epochs", "--batch", "--lr", "--lr-decay", "--l2", "--dropout",
                            "--activation", "--out-activation", "--seed", "--device", "--json",
                            "--train", "--test", "--data", "--test-ratio"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
@@ -120,7 +120,7 @@ Test(cli, missing_file_and_malformed_line_exit_2) {
 
 Test(cli, bad_options_exit_2) {
     small_data();
-    const char *bad[] = {"--lr -1", "--lr abc", "--hidden 0", "--dropout 1", "--batch 2x",
+    const char *bad[] = {"--lr -1", "--lr abc", "--lr-decay 0", "--lr-decay 1.5", "--hidden 0", "--dropout 1", "--batch 2x",
                          "--activation swish", "--frobnicate 3", "--epochs"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[1024];

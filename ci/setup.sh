@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs every Debian/Ubuntu package autorec-cl needs to build, test and run on the CPU.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+    build-essential cmake pkg-config \
+    ocl-icd-opencl-dev opencl-headers clinfo \
+    libclblast-dev \
+    pocl-opencl-icd \
+    mesa-opencl-icd \
+    libcriterion-dev \
+    librandom123-dev >/dev/null
+echo "ci/setup.sh: dependencies installed"

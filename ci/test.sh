@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds autorec-cl and runs the whole test suite with ctest:
+#   1. the tests that run once (data, CLI, MovieLens quality, PoCL/Rusticl agreement), on the
+#      default device;
+#   2. every device test (label "device") once per OpenCL device found, with AUTOREC_DEVICE set
+#      to its id. Mesa's Rusticl exposes the CPU only with RUSTICL_ENABLE=llvmpipe, set here.
+# The MovieLens tests read $AUTOREC_DATA (the ml-100k directory); without it they skip, saying so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+if [ -z "${AUTOREC_DATA:-}" ] && [ -d ../shared/data/ml-100k ]; then
+    AUTOREC_DATA=$(cd ../shared/data/ml-100k && pwd)
+    export AUTOREC_DATA
+fi
+export RUSTICL_ENABLE=${RUSTICL_ENABLE:-llvmpipe}
+# PoCL caches compiled kernels on disk: every test process after the first starts fast.
+export POCL_CACHE_DIR=${POCL_CACHE_DIR:-$PWD/$BUILD_DIR/pocl-cache}
+mkdir -p "$POCL_CACHE_DIR"
+./ci/build.sh
+echo "ci/test.sh: OpenCL platforms and devices:"
+"$BUILD_DIR/autorec" devices
+echo "ci/test.sh: AUTOREC_DATA=${AUTOREC_DATA:-(unset: MovieLens tests will skip)}"
+ids=$("$BUILD_DIR/autorec" devices --ids)
+cd "$BUILD_DIR"
+echo "ci/test.sh: tests that run once, on the default device"
+ctest --output-on-failure -LE device
+for id in $ids; do
+    echo "ci/test.sh: device tests on $id"
+    AUTOREC_DEVICE=$id ctest --output-on-failure -L device
+done
