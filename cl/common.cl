@@ -29,3 +29,11 @@ static inline float ar_act_grad_from_out(float y, int act) {
     default: return 1.0f;
     }
 }
+
+/* Kahan-compensated accumulation (OpenCL 1.2 has no portable double): *sum += y. */
+static inline void ar_kahan_add(float *sum, float *comp, float y) {
+    float yc = y - *comp;
+    float t = *sum + yc;
+    *comp = (t - *sum) - yc;
+    *sum = t;
+}

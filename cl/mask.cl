@@ -19,10 +19,7 @@ __kernel void ar_masked_loss_backward(__global float *dout, __global float *row_
     for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
         float d = out[base + col_idx[k]] - vals[k];
         dout[base + col_idx[k]] = 2.0f * scale * d;
-        float y = d * d - comp;
-        float t = sum + y;
-        comp = (t - sum) - y;
-        sum = t;
+        ar_kahan_add(&sum, &comp, d * d);
     }
     row_loss[r] = sum;
 }
@@ -40,10 +37,7 @@ __kernel void ar_masked_sse(__global float *row_sse, __global const float *out,
     float sum = 0.0f, comp = 0.0f;
     for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
         float d = clamp(out[base + col_idx[k]], lo, hi) - vals[k];
-        float y = d * d - comp;
-        float t = sum + y;
-        comp = (t - sum) - y;
-        sum = t;
+        ar_kahan_add(&sum, &comp, d * d);
     }
     row_sse[r] = sum;
 }

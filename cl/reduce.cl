@@ -7,10 +7,7 @@ __kernel void ar_colsum(__global float *out, int out_off, __global const float *
     if (j >= cols) return;
     float sum = 0.0f, comp = 0.0f;
     for (int i = 0; i < rows; i++) {
-        float y = in[(size_t)i * (size_t)cols + j] - comp;
-        float t = sum + y;
-        comp = (t - sum) - y;
-        sum = t;
+        ar_kahan_add(&sum, &comp, in[(size_t)i * (size_t)cols + j]);
     }
     out[out_off + j] = sum;
 }

@@ -239,6 +239,11 @@ ar_status ar_ctx_create(const char *spec, ar_ctx **out) {
     AR_CL_TRY(err);
     AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof c->max_wg,
                               &c->max_wg, NULL));
+    /* 1-D launches are also bounded by the first work-item dimension. */
+    size_t item_sizes[3] = {0, 0, 0};
+    AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, sizeof item_sizes,
+                              item_sizes, NULL));
+    if (item_sizes[0] && item_sizes[0] < c->max_wg) c->max_wg = item_sizes[0];
     /* AUTOREC_MAX_WG caps work-group sizes: a way to test that kernels do not depend on large
      * work-groups, and a tuning knob. */
     const char *cap = getenv("AUTOREC_MAX_WG");

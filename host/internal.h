@@ -56,7 +56,6 @@ typedef struct ar_kernels {
     cl_kernel bias_act_forward;
     cl_kernel act_backward;
     cl_kernel dropout_forward;
-    cl_kernel dropout_backward;
     cl_kernel densify;
     cl_kernel masked_loss_backward;
     cl_kernel masked_sse;

@@ -5,7 +5,7 @@
 #include "internal.h"
 
 #define KERNEL_LIST(X)                                                                         \
-    X(bias_act_forward) X(act_backward) X(dropout_forward) X(dropout_backward) X(densify)      \
+    X(bias_act_forward) X(act_backward) X(dropout_forward) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -74,25 +74,20 @@ ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int 
     LAUNCH(act_backward, (size_t)n, A(dinp), A(dout), A(out), A(n), A(act));
 }
 
-/* keep * 2^32 as the threshold on a uniform 32-bit word; shared with the reference. */
-static cl_uint threshold(float keep) { return ar_dropout_threshold(keep); }
-
 ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, uint64_t seed,
                               uint32_t step, uint32_t layer) {
-    cl_uint thr = threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
+    /* keep * 2^32 as a threshold on a uniform 32-bit word, computed as in ref.c */
+    cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
     float scale = 1.0f / keep;
     LAUNCH(dropout_forward, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi), A(st),
            A(ly));
 }
 
+/* The same mask and scale applied to the gradient: the forward kernel does exactly that. */
 ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float keep,
                                uint64_t seed, uint32_t step, uint32_t layer) {
-    cl_uint thr = threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
-    cl_uint st = step, ly = layer;
-    float scale = 1.0f / keep;
-    LAUNCH(dropout_backward, (size_t)n, A(dinp), A(dout), A(n), A(thr), A(scale), A(lo), A(hi),
-           A(st), A(ly));
+    return ark_dropout_forward(c, dinp, dout, n, keep, seed, step, layer);
 }
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,

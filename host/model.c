@@ -298,7 +298,7 @@ cleanup:
 
 ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     const ar_dataset *ds = m->ds;
-    const int I = ds->n_items, U = m->L.U;
+    const int I = ds->n_items;
     const float keep = 1.0f - m->cfg.dropout;
     ar_status st = AR_OK;
     double t0 = ar_now_seconds();
@@ -344,7 +344,6 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         stats->epoch_seconds = t1 - t0;
         stats->eval_seconds = ar_now_seconds() - t1;
     }
-    (void)U;
 cleanup:
     return st;
 }

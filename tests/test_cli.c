@@ -1,5 +1,6 @@
 /* test_cli.c - the autorec command as a user runs it: help, devices, a small training run with
  * --json, and the error paths (exit code 2 and a message naming the problem). */
+#define _GNU_SOURCE /* strcasestr */
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,4 +169,41 @@ Test(cli, kernel_build_error_shows_the_build_log) {
     snprintf(cmd, sizeof cmd, "cp '%s/cl/adam.cl' '%s/cl/adam.cl'", AUTOREC_SOURCE_DIR, dir);
     cr_assert(system(cmd) == 0);
     cr_assert_eq(run(env, args), 0, "%s", err);
+}
+
+/* Device specs: P:D and flat indices name the same device; the implementation names used in
+ * the README (pthread for PoCL's CPU device, llvmpipe and rusticl for Mesa's) select them. */
+Test(cli, device_specs_resolve) {
+    ar_platform_info *pl = NULL;
+    ar_device_info *dv = NULL;
+    int np = 0, nd = 0, idx = -1;
+    cr_assert(ar_devices_list(&pl, &np, &dv, &nd) == AR_OK, "%s", ar_last_error());
+    for (int i = 0; i < nd; i++) {
+        char spec[32];
+        snprintf(spec, sizeof spec, "%d:%d", dv[i].platform, dv[i].device);
+        cr_assert(ar_device_resolve(spec, dv, nd, &idx) == AR_OK && idx == i, "%s", spec);
+        snprintf(spec, sizeof spec, "%d", i);
+        cr_assert(ar_device_resolve(spec, dv, nd, &idx) == AR_OK && idx == i, "%s", spec);
+        cr_assert(ar_device_resolve(dv[i].type, dv, nd, &idx) == AR_OK);
+        cr_assert_str_eq(dv[idx].type, dv[i].type);
+    }
+    static const struct { const char *spec, *platform; } names[] = {
+        {"pthread", "Portable Computing Language"}, {"PTHREAD", "Portable Computing Language"},
+        {"llvmpipe", "rusticl"}, {"rusticl", "rusticl"}};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        int present = 0;
+        for (int i = 0; i < nd; i++) present |= strcasestr(dv[i].platform_name, names[k].platform) != NULL;
+        if (!present) {
+            fprintf(stderr, "  no %s device here: '%s' not checked\n", names[k].platform,
+                    names[k].spec);
+            continue;
+        }
+        cr_assert(ar_device_resolve(names[k].spec, dv, nd, &idx) == AR_OK, "%s", ar_last_error());
+        cr_assert(strcasestr(dv[idx].platform_name, names[k].platform), "'%s' chose %s (%s)",
+                  names[k].spec, dv[idx].name, dv[idx].platform_name);
+    }
+    cr_assert_eq(ar_device_resolve("no-such-thing", dv, nd, &idx), AR_ERR_NO_DEVICE);
+    cr_assert_eq(ar_device_resolve("7:7", dv, nd, &idx), AR_ERR_NO_DEVICE);
+    free(pl);
+    free(dv);
 }
