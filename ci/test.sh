@@ -22,9 +22,16 @@ echo "ci/test.sh: OpenCL platforms and devices:"
 echo "ci/test.sh: AUTOREC_DATA=${AUTOREC_DATA:-(unset: MovieLens tests will skip)}"
 ids=$("$BUILD_DIR/autorec" devices --ids)
 cd "$BUILD_DIR"
+# Every group runs even when an earlier one fails, so that one run shows every failure.
+failed=""
 echo "ci/test.sh: tests that run once, on the default device"
-ctest --output-on-failure -LE device
+ctest --output-on-failure -LE device || failed="$failed default-device"
 for id in $ids; do
     echo "ci/test.sh: device tests on $id"
-    AUTOREC_DEVICE=$id ctest --output-on-failure -L device
+    AUTOREC_DEVICE=$id ctest --output-on-failure -L device || failed="$failed $id"
 done
+if [ -n "$failed" ]; then
+    echo "ci/test.sh: FAILED:$failed"
+    exit 1
+fi
+echo "ci/test.sh: all test groups passed (devices: $(echo $ids))"

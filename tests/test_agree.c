@@ -29,6 +29,7 @@ static void train(int device, const ar_dataset *ds, uint64_t seed, ar_epoch_stat
     cfg.hidden = 24;
     cfg.batch = 16;
     cfg.lr = 1e-2f;
+    cfg.lr_decay = 1.0f;
     cfg.dropout = 0.2f;
     cfg.seed = seed;
     ar_model *m = NULL;

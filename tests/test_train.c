@@ -12,7 +12,9 @@ static history run(ar_ctx *ctx, const ar_dataset *ds, uint64_t seed, int epochs,
     cfg.hidden = hidden;
     cfg.epochs = epochs;
     cfg.seed = seed;
+    cfg.batch = 32; /* every field the run depends on is set here, not left to defaults */
     cfg.lr = 3e-3f;
+    cfg.lr_decay = 1.0f;
     cfg.l2 = 1e-3f;
     cfg.dropout = 0.1f;
     ar_model *m = NULL;
