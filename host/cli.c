@@ -6,12 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "autorec.h"
 #include "cli.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static double ar_now_seconds_cli(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int exit_code(ar_status s) {
     return s == AR_OK ? EXIT_OK : ar_status_is_usage_error(s) ? EXIT_USAGE : EXIT_FAIL;
@@ -37,6 +44,7 @@ static const char main_help[] =
     "commands:\n"
     "  devices    list OpenCL platforms and devices\n"
     "  train      train I-AutoRec and report train / test RMSE per epoch\n"
+    "  bench      time training on one or more devices, one row per device\n"
     "  help       show this help, or 'autorec help <command>'\n"
     "\n"
     "options:\n"
@@ -97,6 +105,27 @@ static const char train_help[] =
     "                        $AUTOREC_DEVICE, else the first GPU, else the first device)\n"
     "  --json                print a JSON summary as the last line of stdout\n"
     "  --quiet               no per-epoch progress on stderr\n";
+
+static const char bench_help[] =
+    "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
+    "                     [--json]\n"
+    "\n"
+    "Trains the same run on each selected device and prints one row per device:\n"
+    "  epoch_s      median wall time of the timed epochs (all but the first, the warm-up)\n"
+    "  ratings/s    training ratings per second (training ratings / epoch_s)\n"
+    "  GFLOP/s      counted GEMM FLOPs of a training epoch (5 x 2 x items x users x hidden)\n"
+    "               over epoch_s\n"
+    "  memory       device memory held by the model\n"
+    "  compile_s    one-off cost: context and kernel build, plus the first epoch's time beyond\n"
+    "               the median (CLBlast compiles its kernels on first use)\n"
+    "  test RMSE    after the last epoch\n"
+    "\n"
+    "  --device all|SPEC[,SPEC...]  devices to run on (default: as for train)\n"
+    "  --epochs N                   epochs per device, the first untimed (default 4)\n"
+    "  --json                       one JSON object per device per line, keys device, platform,\n"
+    "                               epoch_seconds, ratings_per_second, gflops,\n"
+    "                               device_memory_bytes, compile_seconds, test_rmse, epochs\n"
+    "Data and training flags are those of 'autorec train' (see 'autorec train --help').\n";
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
@@ -187,19 +216,19 @@ static int parse_float(const char *s, float *out) {
 }
 
 /* Parses train's options; returns -1 to go on, else the exit code. */
-static int parse_train(int argc, char **argv, train_opts *o) {
+static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, const char *help) {
     memset(o, 0, sizeof *o);
     o->test_ratio = 0.1;
     ar_train_config_default(&o->cfg);
     for (int i = 0; i < argc; i++) {
         char *a = argv[i], *val = NULL, name[64];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(train_help, stdout);
+            fputs(help, stdout);
             return EXIT_OK;
         }
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
-        if (strncmp(a, "--", 2) != 0) return usage_error("train", "unexpected argument '%s'", a);
+        if (strncmp(a, "--", 2) != 0) return usage_error(cmd, "unexpected argument '%s'", a);
         snprintf(name, sizeof name, "%s", a);
         char *eq = strchr(name, '=');
         if (eq) {
@@ -208,7 +237,7 @@ static int parse_train(int argc, char **argv, train_opts *o) {
         } else if (i + 1 < argc) {
             val = argv[++i];
         } else {
-            return usage_error("train", "option %s needs a value", a);
+            return usage_error(cmd, "option %s needs a value", a);
         }
         long n;
         float f;
@@ -216,7 +245,7 @@ static int parse_train(int argc, char **argv, train_opts *o) {
 #define INT_OPT(opt, field, lo, hi)                                                            \
     if (!strcmp(name, opt)) {                                                                  \
         if (!parse_int(val, lo, hi, &n))                                                       \
-            return usage_error("train", opt " expects an integer in " #lo ".." #hi ", got '%s'", \
+            return usage_error(cmd, opt " expects an integer in " #lo ".." #hi ", got '%s'",   \
                                val);                                                           \
         o->cfg.field = (int)n;                                                                 \
         continue;                                                                              \
@@ -224,7 +253,7 @@ static int parse_train(int argc, char **argv, train_opts *o) {
 #define FLOAT_OPT(opt, field)                                                                  \
     if (!strcmp(name, opt)) {                                                                  \
         if (!parse_float(val, &f))                                                             \
-            return usage_error("train", opt " expects a finite number, got '%s'", val);        \
+            return usage_error(cmd, opt " expects a finite number, got '%s'", val);        \
         o->cfg.field = f;                                                                      \
         continue;                                                                              \
     }
@@ -240,20 +269,20 @@ static int parse_train(int argc, char **argv, train_opts *o) {
         if (!strcmp(name, "--activation") || !strcmp(name, "--out-activation")) {
             ar_activation act;
             if ((st = ar_activation_parse(val, &act)) != AR_OK)
-                return usage_error("train", "%s", ar_last_error());
+                return usage_error(cmd, "%s", ar_last_error());
             if (name[2] == 'a') o->cfg.activation = act;
             else o->cfg.out_activation = act;
             continue;
         }
         if (!strcmp(name, "--seed")) {
             if (!parse_u64(val, &o->cfg.seed))
-                return usage_error("train", "--seed expects a non-negative integer, got '%s'",
+                return usage_error(cmd, "--seed expects a non-negative integer, got '%s'",
                                    val);
             continue;
         }
         if (!strcmp(name, "--test-ratio")) {
             if (!parse_float(val, &f) || !(f > 0 && f < 1))
-                return usage_error("train", "--test-ratio expects a number in (0, 1), got '%s'",
+                return usage_error(cmd, "--test-ratio expects a number in (0, 1), got '%s'",
                                    val);
             o->test_ratio = f;
             continue;
@@ -262,20 +291,20 @@ static int parse_train(int argc, char **argv, train_opts *o) {
         if (!strcmp(name, "--test")) { o->test = val; continue; }
         if (!strcmp(name, "--data")) { o->data = val; continue; }
         if (!strcmp(name, "--device")) { o->device = val; continue; }
-        return usage_error("train", "unknown option '%s'", name);
+        return usage_error(cmd, "unknown option '%s'", name);
     }
     if ((o->train != NULL) != (o->test != NULL))
-        return usage_error("train", "%s", "--train and --test go together");
+        return usage_error(cmd, "%s", "--train and --test go together");
     if (o->train && o->data)
-        return usage_error("train", "%s", "give either --train/--test or --data, not both");
+        return usage_error(cmd, "%s", "give either --train/--test or --data, not both");
     if (!o->train && !o->data) {
         o->data = getenv("AUTOREC_DATA");
         if (!o->data || !*o->data)
-            return usage_error("train", "%s", "no data: give --train FILE --test FILE, "
+            return usage_error(cmd, "%s", "no data: give --train FILE --test FILE, "
                                "--data PATH, or set AUTOREC_DATA");
     }
     if (ar_train_config_validate(&o->cfg) != AR_OK)
-        return usage_error("train", "%s", ar_last_error());
+        return usage_error(cmd, "%s", ar_last_error());
     return -1;
 }
 
@@ -345,7 +374,7 @@ static void json_number(FILE *f, const char *key, double v) {
 
 static int cmd_train(int argc, char **argv) {
     train_opts o;
-    int rc = parse_train(argc, argv, &o);
+    int rc = parse_train(argc, argv, &o, "train", train_help);
     if (rc >= 0) return rc;
     ar_ratings *train = NULL, *test = NULL;
     ar_dataset *ds = NULL;
@@ -447,6 +476,145 @@ cleanup:
     return rc;
 }
 
+/* ---- bench -------------------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Trains o->cfg on device `spec` and prints its row. Returns an exit code. */
+static int bench_device(const train_opts *o, const ar_dataset *ds, const char *spec) {
+    ar_ctx *ctx = NULL;
+    ar_model *m = NULL;
+    double *times = NULL;
+    int rc = EXIT_OK;
+    double t0 = ar_now_seconds_cli();
+    ar_status st = ar_ctx_create(spec, &ctx);
+    if (st == AR_OK) st = ar_model_create(ctx, ds, &o->cfg, &m);
+    double setup = ar_now_seconds_cli() - t0;
+    times = malloc((size_t)o->cfg.epochs * sizeof *times);
+    if (st != AR_OK || !times) {
+        rc = st != AR_OK ? report(st) : EXIT_FAIL;
+        if (st == AR_ERR_NO_DEVICE) {
+            fprintf(stderr, "available devices:\n");
+            print_devices(stderr);
+        }
+        goto cleanup;
+    }
+    const ar_device_info *dev = ar_ctx_device(ctx);
+    ar_epoch_stats s = {0};
+    for (int e = 0; e < o->cfg.epochs; e++) {
+        if ((st = ar_model_train_epoch(m, &s)) != AR_OK) {
+            rc = report(st);
+            goto cleanup;
+        }
+        times[e] = s.epoch_seconds;
+        if (!o->quiet)
+            fprintf(stderr, "%s: epoch %d/%d %.3fs test RMSE %.4f\n", dev->name, e + 1,
+                    o->cfg.epochs, s.epoch_seconds, s.test_rmse);
+    }
+    /* The first epoch is the warm-up; the median of the rest is the epoch time. */
+    int n = o->cfg.epochs - 1;
+    qsort(times + 1, (size_t)n, sizeof *times, cmp_double);
+    double med = n % 2 ? times[1 + n / 2] : 0.5 * (times[n / 2] + times[1 + n / 2]);
+    double compile = setup + (times[0] > med ? times[0] - med : 0.0);
+    ar_dataset_stats ss;
+    ar_dataset_get_stats(ds, &ss);
+    double flops = 5.0 * 2.0 * ss.n_items * (double)ss.n_users * o->cfg.hidden;
+    double rps = (double)ss.n_train / med, gflops = flops / med * 1e-9;
+    size_t mem = ar_model_device_bytes(m);
+    if (o->json) {
+        printf("{\"device\":");
+        json_string(stdout, dev->name);
+        printf(",\"platform\":");
+        json_string(stdout, dev->platform_name);
+        printf(",\"id\":\"%d:%d\"", dev->platform, dev->device);
+        json_number(stdout, "epoch_seconds", med);
+        json_number(stdout, "ratings_per_second", rps);
+        json_number(stdout, "gflops", gflops);
+        printf(",\"device_memory_bytes\":%zu", mem);
+        json_number(stdout, "compile_seconds", compile);
+        json_number(stdout, "test_rmse", s.test_rmse);
+        printf(",\"epochs\":%d,\"hidden\":%d,\"batch\":%d}\n", o->cfg.epochs, o->cfg.hidden,
+               o->cfg.batch);
+    } else {
+        char id[32];
+        snprintf(id, sizeof id, "%d:%d", dev->platform, dev->device);
+        printf("%-5s %-36.36s %9.4f %11.0f %8.2f %10.1f %9.2f %9.4f\n", id, dev->name, med, rps,
+               gflops, (double)mem / (1024.0 * 1024.0), compile, s.test_rmse);
+    }
+    fflush(stdout);
+cleanup:
+    free(times);
+    ar_model_free(m);
+    ar_ctx_free(ctx);
+    return rc;
+}
+
+static int cmd_bench(int argc, char **argv) {
+    train_opts o;
+    int epochs_given = 0;
+    for (int i = 0; i < argc; i++) epochs_given |= !strncmp(argv[i], "--epochs", 8);
+    int rc = parse_train(argc, argv, &o, "bench", bench_help);
+    if (rc >= 0) return rc;
+    if (!epochs_given) o.cfg.epochs = 4;
+    if (o.cfg.epochs < 2) return usage_error("bench", "%s", "--epochs must be at least 2 (the "
+                                             "first epoch is an untimed warm-up)");
+    /* The device list: "all", or comma-separated specs. */
+    char *specs[256];
+    int n_specs = 0;
+    char *list = NULL;
+    ar_platform_info *pl = NULL;
+    ar_device_info *dv = NULL;
+    int np = 0, nd = 0;
+    ar_ratings *train = NULL, *test = NULL;
+    ar_dataset *ds = NULL;
+    char desc[8300];
+    char idx[256][16];
+    if (o.device && !strcmp(o.device, "all")) {
+        ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
+        if (st != AR_OK) return report(st);
+        for (int i = 0; i < nd && i < 256; i++) {
+            snprintf(idx[i], sizeof idx[i], "%d", i);
+            specs[n_specs++] = idx[i];
+        }
+    } else if (o.device) {
+        list = strdup(o.device);
+        for (char *t = strtok(list, ","); t && n_specs < 256; t = strtok(NULL, ","))
+            specs[n_specs++] = t;
+    } else {
+        specs[n_specs++] = NULL; /* AUTOREC_DEVICE, else the default device */
+    }
+    if (n_specs == 0) {
+        rc = usage_error("bench", "%s", "--device lists no device");
+        goto cleanup;
+    }
+    ar_status st = load_data(&o, &train, &test, desc, sizeof desc);
+    if (st == AR_OK) st = ar_dataset_create(train, test, &ds);
+    if (st != AR_OK) {
+        rc = report(st);
+        goto cleanup;
+    }
+    if (!o.quiet) fprintf(stderr, "data: %s\n", desc);
+    if (!o.json)
+        printf("%-5s %-36s %9s %11s %8s %10s %9s %9s\n", "id", "device", "epoch_s", "ratings/s",
+               "GFLOP/s", "memory_MiB", "compile_s", "test_RMSE");
+    rc = EXIT_OK;
+    for (int i = 0; i < n_specs; i++) {
+        int r = bench_device(&o, ds, specs[i]);
+        if (r != EXIT_OK && rc == EXIT_OK) rc = r;
+    }
+cleanup:
+    free(list);
+    free(pl);
+    free(dv);
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    return rc;
+}
+
 int ar_cli_main(int argc, char **argv) {
     if (argc < 2) {
         fputs(main_help, stderr);
@@ -464,12 +632,14 @@ int ar_cli_main(int argc, char **argv) {
     if (!strcmp(cmd, "help")) {
         if (argc > 2 && !strcmp(argv[2], "devices")) fputs(devices_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "train")) fputs(train_help, stdout);
+        else if (argc > 2 && !strcmp(argv[2], "bench")) fputs(bench_help, stdout);
         else if (argc > 2) return usage_error("help", "unknown command '%s'", argv[2]);
         else fputs(main_help, stdout);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "devices")) return cmd_devices(argc - 2, argv + 2);
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "autorec: unknown command '%s' (see 'autorec --help')\n", cmd);
     return EXIT_USAGE;
 }

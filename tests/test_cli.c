@@ -66,6 +66,8 @@ Test(cli, help_for_every_command) {
                            "--train", "--test", "--data", "--test-ratio"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         cr_assert(strstr(out, flags[i]), "train --help does not describe %s", flags[i]);
+    cr_assert_eq(run(NULL, "bench --help"), 0);
+    cr_assert(strstr(out, "--device all") && strstr(out, "epoch_seconds"));
     cr_assert_eq(run(NULL, "devices --help"), 0);
     cr_assert(strstr(out, "P:D"));
     cr_assert_eq(run(NULL, "help train"), 0);
@@ -206,4 +208,35 @@ Test(cli, device_specs_resolve) {
     cr_assert_eq(ar_device_resolve("7:7", dv, nd, &idx), AR_ERR_NO_DEVICE);
     free(pl);
     free(dv);
+}
+
+/* bench --device all: one JSON line per device, with the documented keys; a table without
+ * --json; a bad device in the list exits 2. */
+Test(cli, bench_every_device) {
+    small_data();
+    char args[1024];
+    snprintf(args, sizeof args, "devices --ids");
+    cr_assert_eq(run(NULL, args), 0);
+    int n_devices = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++) n_devices++;
+    snprintf(args, sizeof args, "bench --train %s --test %s --epochs 3 --hidden 16 --batch 8 "
+             "--device all --json", path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 0, "%s", err);
+    int lines = 0;
+    const char *keys[] = {"\"device\":", "\"epoch_seconds\":", "\"ratings_per_second\":",
+                          "\"gflops\":", "\"device_memory_bytes\":", "\"compile_seconds\":"};
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        cr_assert(line[0] == '{', "not JSON: %s", line);
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            cr_assert(strstr(line, keys[k]), "lacks %s: %s", keys[k], line);
+    }
+    cr_assert_eq(lines, n_devices, "%d JSON lines for %d devices", lines, n_devices);
+    snprintf(args, sizeof args, "bench --train %s --test %s --epochs 2 --hidden 8 --device 0:0",
+             path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 0, "%s", err);
+    cr_assert(strstr(out, "epoch_s") && strstr(out, "0:0"), "%s", out);
+    snprintf(args, sizeof args, "bench --train %s --test %s --epochs 2 --device 0:0,nope-xyz",
+             path("train.data"), path("test.data"));
+    cr_assert_eq(run(NULL, args), 2, "%s", err);
+    cr_assert(strstr(err, "nope-xyz"), "%s", err);
 }
