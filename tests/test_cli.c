@@ -240,3 +240,12 @@ Test(cli, bench_every_device) {
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     cr_assert(strstr(err, "nope-xyz"), "%s", err);
 }
+
+/* No OpenCL platform at all (the ICD loader pointed at an empty vendor directory): a clear
+ * error saying how to install one, exit code 2. */
+Test(cli, no_platform_says_how_to_install_one) {
+    char env[512];
+    snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", dir);
+    cr_assert_eq(run(env, "devices"), 2, "%s", err);
+    cr_assert(strstr(err, "no OpenCL platform") && strstr(err, "pocl-opencl-icd"), "%s", err);
+}
