@@ -6,19 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "autorec.h"
 #include "cli.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-static double ar_now_seconds_cli(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int exit_code(ar_status s) {
     return s == AR_OK ? EXIT_OK : ar_status_is_usage_error(s) ? EXIT_USAGE : EXIT_FAIL;
@@ -116,8 +109,8 @@ static const char bench_help[] =
     "  GFLOP/s      counted GEMM FLOPs of a training epoch (5 x 2 x items x users x hidden)\n"
     "               over epoch_s\n"
     "  memory       device memory held by the model\n"
-    "  compile_s    one-off cost: context and kernel build, plus the first epoch's time beyond\n"
-    "               the median (CLBlast compiles its kernels on first use)\n"
+    "  compile_s    one-off cost: context, kernel build and model set-up, plus the first\n"
+    "               epoch's time beyond the median (CLBlast compiles its kernels on first use)\n"
     "  test RMSE    after the last epoch\n"
     "\n"
     "  --device all|SPEC[,SPEC...]  devices to run on (default: as for train)\n"
@@ -489,13 +482,18 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
     ar_model *m = NULL;
     double *times = NULL;
     int rc = EXIT_OK;
-    double t0 = ar_now_seconds_cli();
+    double t0 = ar_time_seconds();
     ar_status st = ar_ctx_create(spec, &ctx);
     if (st == AR_OK) st = ar_model_create(ctx, ds, &o->cfg, &m);
-    double setup = ar_now_seconds_cli() - t0;
+    double setup = ar_time_seconds() - t0;
     times = malloc((size_t)o->cfg.epochs * sizeof *times);
-    if (st != AR_OK || !times) {
-        rc = st != AR_OK ? report(st) : EXIT_FAIL;
+    if (st == AR_OK && !times) {
+        fprintf(stderr, "autorec: error: out of host memory\n");
+        rc = EXIT_FAIL;
+        goto cleanup;
+    }
+    if (st != AR_OK) {
+        rc = report(st);
         if (st == AR_ERR_NO_DEVICE) {
             fprintf(stderr, "available devices:\n");
             print_devices(stderr);

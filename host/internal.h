@@ -38,7 +38,6 @@ ar_status ar_cl_status(cl_int code);
     } while (0)
 
 /* ---- small helpers (util.c) ------------------------------------------------------------------ */
-double ar_now_seconds(void);              /* monotonic clock */
 void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_MEMORY on NULL */
 /* A 64-bit generator for host-side randomness (init, shuffles, splits): splitmix64. */
 typedef struct { uint64_t s; } ar_rng;

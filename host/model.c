@@ -301,7 +301,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     const int I = ds->n_items;
     const float keep = 1.0f - m->cfg.dropout;
     ar_status st = AR_OK;
-    double t0 = ar_now_seconds();
+    double t0 = ar_time_seconds();
     /* Fisher-Yates with a generator seeded by (seed, epoch): the same seed, the same order. */
     ar_rng rng = {m->cfg.seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(m->epoch + 1))};
     for (int i = 0; i < I; i++) m->perm_host[i] = i;
@@ -333,7 +333,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
                      "smaller --lr", m->epoch, loss);
         goto cleanup;
     }
-    double t1 = ar_now_seconds();
+    double t1 = ar_time_seconds();
     double tr = NAN, te = NAN;
     AR_TRY(ar_model_evaluate(m, &tr, &te));
     if (stats) {
@@ -342,7 +342,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         stats->train_rmse = tr;
         stats->test_rmse = te;
         stats->epoch_seconds = t1 - t0;
-        stats->eval_seconds = ar_now_seconds() - t1;
+        stats->eval_seconds = ar_time_seconds() - t1;
     }
 cleanup:
     return st;

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-double ar_now_seconds(void) {
+double ar_time_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;

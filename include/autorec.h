@@ -60,6 +60,9 @@ AR_API const char *ar_status_string(ar_status s);
 /* The message of the last error raised on this thread ("" if none). One line, no newline. */
 AR_API const char *ar_last_error(void);
 
+/* Seconds on a monotonic clock, for timing (differences only). */
+AR_API double ar_time_seconds(void);
+
 /* True for statuses caused by the caller's input (bad option, bad file, unknown device): the CLI
  * maps these to exit code 2 and everything else to exit code 1. */
 AR_API int ar_status_is_usage_error(ar_status s);
