@@ -12,5 +12,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     pocl-opencl-icd \
     mesa-opencl-icd \
     libcriterion-dev \
-    librandom123-dev >/dev/null
+    librandom123-dev \
+    libcurl4-openssl-dev libarchive-dev libssl-dev \
+    clang >/dev/null
 echo "ci/setup.sh: dependencies installed"

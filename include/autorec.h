@@ -125,10 +125,59 @@ AR_API const ar_device_info *ar_ctx_device(const ar_ctx *ctx);
 /* A list of (user, item, rating) triples with their raw ids, as read from a file. */
 typedef struct ar_ratings ar_ratings;
 
-/* Reads a MovieLens u.data-style file: one rating per line, "user item rating [timestamp]",
- * separated by tabs or spaces. Ids are non-negative integers; ratings are finite numbers.
- * Blank lines are skipped; anything else malformed is AR_ERR_PARSE naming file:line. */
+/* Rating file formats. AR_FORMAT_AUTO detects the format from the first non-blank line:
+ * "::" -> DAT; the header "userId,movieId,rating,timestamp" -> ML_CSV; a ',' ';' or '|' or a
+ * header line -> CSV; otherwise TAB. */
+typedef enum ar_format {
+    AR_FORMAT_AUTO = 0,   /* detect from the content */
+    AR_FORMAT_TAB = 1,    /* "user item rating [timestamp]", tabs or spaces (ML-100K u.data) */
+    AR_FORMAT_DAT = 2,    /* "user::item::rating::timestamp" (ML-1M / ML-10M ratings.dat) */
+    AR_FORMAT_ML_CSV = 3, /* header userId,movieId,rating,timestamp (MovieLens latest ratings.csv) */
+    AR_FORMAT_CSV = 4,    /* generic delimited text (',' ';' '|' or tab), optional header line,
+                             columns from ar_load_options.columns or the header's names */
+} ar_format;
+
+/* "auto", "tab", "dat", "ml-csv", "csv". */
+AR_API const char *ar_format_name(ar_format f);
+/* Parses a format name (case-insensitive; "tsv" and "u.data" mean tab, "ratings.dat" dat,
+ * "ratings.csv" ml-csv); AR_ERR_INVALID_ARG if unknown. */
+AR_API ar_status ar_format_parse(const char *name, ar_format *out);
+
+typedef struct ar_load_options {
+    ar_format format;     /* AR_FORMAT_AUTO (default) detects it from the content */
+    const char *columns;  /* CSV only: each column's role, in order, comma-separated: "user",
+                             "item", "rating"; any other name ("timestamp", "_") is a column
+                             that is read past. NULL (default): from a header line whose names
+                             say which is which (userId, movieId, item_id, rating, ...), else
+                             "user,item,rating" */
+    char delimiter;       /* CSV only: the field separator; 0 (default) detects it */
+    int skip_bad;         /* 0 (default): the first malformed line is AR_ERR_PARSE naming
+                             file:line. 1: malformed lines are skipped and counted (see
+                             ar_ratings_skipped); a file with no good line is still an error */
+    float rating_min;     /* ratings outside [rating_min, rating_max] are malformed. NAN */
+    float rating_max;     /*   (default): 0.5..5 for the MovieLens formats DAT and ML_CSV,
+                             any finite rating (|r| <= 1e9) for TAB and CSV */
+} ar_load_options;
+
+/* Fills o with the defaults above. */
+AR_API void ar_load_options_default(ar_load_options *o);
+
+/* Reads a ratings file (see ar_format). Ids are integers in 0..2^31-1; ratings are finite.
+ * A UTF-8 byte-order mark, CRLF line ends and blank lines are accepted; anything else
+ * malformed (missing or extra fields, non-numbers, negative or huge ids, out-of-range or NaN
+ * ratings, NUL bytes) is AR_ERR_PARSE naming file:line, or is skipped when o->skip_bad is set.
+ * o may be NULL (defaults). Duplicate (user, item) pairs are found by ar_dataset_create. */
+AR_API ar_status ar_ratings_load_ex(const char *path, const ar_load_options *o,
+                                    ar_ratings **out);
+/* ar_ratings_load_ex with the default options. */
 AR_API ar_status ar_ratings_load(const char *path, ar_ratings **out);
+/* Parses len bytes of ratings text held in memory; name is used in messages. */
+AR_API ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
+                                  const ar_load_options *o, ar_ratings **out);
+/* The format the ratings were read in (AR_FORMAT_AUTO for ratings built from arrays). */
+AR_API ar_format ar_ratings_format(const ar_ratings *r);
+/* Malformed lines skipped with skip_bad; *first (may be NULL) gets the first one's message. */
+AR_API size_t ar_ratings_skipped(const ar_ratings *r, const char **first);
 AR_API size_t ar_ratings_count(const ar_ratings *r);
 /* Reads triple i (raw ids). */
 AR_API void ar_ratings_get(const ar_ratings *r, size_t i, int64_t *user, int64_t *item,
@@ -142,14 +191,77 @@ AR_API ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint
                                   ar_ratings **train, ar_ratings **test);
 AR_API void ar_ratings_free(ar_ratings *r);
 
+/* Finds the ratings file in a MovieLens-style directory: u.data, ratings.dat or ratings.csv,
+ * in dir or in its only subdirectory that has one (a zip extracted as is). AR_ERR_IO names
+ * the files looked for when there is none. */
+AR_API ar_status ar_ratings_find(const char *dir, char *path, size_t path_len);
+
+/* Item titles, for display: item id -> UTF-8 title. */
+typedef struct ar_titles ar_titles;
+/* Reads u.item ("id|title|..."), movies.dat ("id::title::genres") or movies.csv (header
+ * "movieId,title,genres", quoted titles), detected from the content. Latin-1 text (u.item)
+ * is converted to UTF-8. Malformed lines are AR_ERR_PARSE naming file:line. */
+AR_API ar_status ar_titles_load(const char *path, ar_titles **out);
+/* Parses len bytes of a titles file held in memory; name is used in messages. */
+AR_API ar_status ar_titles_parse(const char *buf, size_t len, const char *name, ar_titles **out);
+/* Finds u.item, movies.dat or movies.csv next to a ratings file (in the same directory);
+ * returns 0 when there is none. */
+AR_API int ar_titles_find(const char *ratings_path, char *path, size_t path_len);
+AR_API size_t ar_titles_count(const ar_titles *t);
+/* The title of item id, or NULL when the file has none. */
+AR_API const char *ar_titles_get(const ar_titles *t, int64_t item);
+AR_API void ar_titles_free(ar_titles *t);
+
+/* ---- MovieLens downloads (fetch.c) ---------------------------------------------------------- */
+typedef struct ar_movielens_info {
+    const char *name;         /* "ml-100k", "ml-1m", "ml-10m", "ml-latest-small" */
+    const char *zip;          /* file name of the GroupLens zip, e.g. "ml-1m.zip" */
+    const char *ratings_file; /* ratings file inside the dataset, e.g. "ratings.dat" */
+    float rating_min;         /* the dataset's rating scale */
+    float rating_max;
+    size_t n_ratings;         /* ratings in the file, for a sanity check */
+} ar_movielens_info;
+
+/* The table entry for a dataset name (case-insensitive), NULL when unknown. */
+AR_API const ar_movielens_info *ar_movielens_find(const char *name);
+/* Finds dataset `name` and writes the directory holding its files to dir: first
+ * $AUTOREC_DATA (the dataset directory itself, or a directory holding <name>/), then the
+ * cache ($XDG_CACHE_HOME/autorec/<name>, else ~/.cache/autorec/<name>); when absent and
+ * download is set, downloads the GroupLens zip from $AUTOREC_MIRROR (default
+ * https://files.grouplens.org/datasets/movielens), checks its pinned checksum, extracts it
+ * and moves it into the cache as one rename. A failed or interrupted download leaves nothing
+ * in the cache; the error says what happened and where the files can be put by hand. */
+AR_API ar_status ar_movielens_locate(const char *name, int download, char *dir, size_t dir_len);
+
+/* ---- synthetic data (synth.c) --------------------------------------------------------------- */
+typedef struct ar_synth_config {
+    int64_t users;            /* users (ids 1..users) */
+    int64_t items;            /* items (ids 1..items) */
+    int64_t ratings;          /* distinct (user, item) ratings to draw, at most users*items/2 */
+    uint64_t seed;            /* the same seed, the same file (default 1) */
+    int rank;                 /* rank of the latent low-rank model (default 10) */
+    float noise;              /* standard deviation of the rating noise (default 0.5) */
+    float popularity_skew;    /* Zipf exponent of item popularity and user activity (default 1.0;
+                                 0 = uniform) */
+} ar_synth_config;
+AR_API void ar_synth_config_default(ar_synth_config *c);
+/* Writes a u.data-style file ("user\titem\trating\ttimestamp", integer ratings 1..5) drawn
+ * from the model; written to a temporary file and renamed, so a failure leaves no file. */
+AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
+
 /* A training set ready for the device: ids remapped to dense indices (from the training ratings
  * only), CSR by item, and the test ratings split into those the model can score and those whose
  * user or item has no training rating (predicted with the default rating). */
 typedef struct ar_dataset ar_dataset;
 
-/* test may be NULL. A duplicate (user, item) pair in train or in test is AR_ERR_PARSE. */
+/* test may be NULL. A duplicate (user, item) pair within train or within test, or a test
+ * pair that is also a training pair, is AR_ERR_PARSE naming both lines. */
 AR_API ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test,
                                    ar_dataset **out);
+/* As ar_dataset_create, with a validation set (may be NULL) scored like the test set: for
+ * early stopping and model selection, so that the test set chooses nothing. */
+AR_API ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
+                                      const ar_ratings *test, ar_dataset **out);
 AR_API void ar_dataset_free(ar_dataset *ds);
 
 typedef struct ar_dataset_stats {
@@ -158,6 +270,8 @@ typedef struct ar_dataset_stats {
     size_t n_train;           /* training ratings */
     size_t n_test;            /* test ratings, all of them */
     size_t n_test_cold;       /* test ratings whose user or item has no training rating */
+    size_t n_valid;           /* validation ratings, all of them (0 without a validation set) */
+    size_t n_valid_cold;      /* validation ratings whose user or item has no training rating */
     float rating_min;         /* smallest training rating */
     float rating_max;         /* largest training rating */
     double train_mean;        /* mean training rating */
@@ -201,9 +315,10 @@ typedef struct ar_train_config {
     float beta2;                 /* Adam beta2 (default 0.999) */
     float eps;                   /* Adam epsilon (default 1e-8) */
     float rating_min;            /* predictions are clamped to [rating_min, rating_max] when */
-    float rating_max;            /*   scored (defaults 1 and 5, MovieLens) */
+    float rating_max;            /*   scored; NAN (default): the training ratings' min / max */
     float default_rating;        /* prediction for a test rating whose user or item has no
-                                    training rating (default 3) */
+                                    training rating; NAN (default): the middle of the scale,
+                                    (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -218,6 +333,7 @@ typedef struct ar_epoch_stats {
     double loss;              /* mean over the epoch's batches of the training loss (masked MSE
                                  with dropout, without the L2 term) */
     double train_rmse;        /* RMSE on the observed training ratings, no dropout, clamped */
+    double valid_rmse;        /* validation RMSE, same protocol (NaN without a validation set) */
     double test_rmse;         /* test RMSE by the AutoRec protocol (NaN when there is no test set) */
     double epoch_seconds;     /* wall time of this epoch's training (evaluation excluded) */
     double eval_seconds;      /* wall time of this epoch's evaluation */
@@ -232,6 +348,11 @@ AR_API void ar_model_free(ar_model *m);
 AR_API ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats);
 /* Evaluates the current weights: RMSE on training ratings and on the test set. */
 AR_API ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse);
+/* The same with the validation RMSE too (NaN without a validation set); pointers may be NULL. */
+AR_API ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
+                                      double *test_rmse);
+/* The rating scale the model scores with: the configured one, else the training data's. */
+AR_API void ar_model_rating_scale(const ar_model *m, float *min, float *max, float *def);
 /* Bytes of device memory the model holds. */
 AR_API size_t ar_model_device_bytes(const ar_model *m);
 
