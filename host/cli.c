@@ -11,23 +11,13 @@
 #include "autorec.h"
 #include "cli.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-static int exit_code(ar_status s) {
-    return s == AR_OK ? EXIT_OK : ar_status_is_usage_error(s) ? EXIT_USAGE : EXIT_FAIL;
-}
-
-static int report(ar_status s) {
-    fprintf(stderr, "autorec: error: %s\n", ar_last_error());
-    return exit_code(s);
-}
-
-static int usage_error(const char *cmd, const char *fmt, const char *arg) {
-    fprintf(stderr, "autorec: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'autorec %s --help')\n", cmd);
-    return EXIT_USAGE;
-}
+#define report cli_report
+#define usage_error cli_usage_error
+#define parse_int cli_parse_int
+#define parse_u64 cli_parse_u64
+#define parse_float cli_parse_float
+#define json_string cli_json_string
+#define json_number cli_json_number
 
 static const char main_help[] =
     "autorec - train AutoRec recommenders on any OpenCL device\n"
@@ -37,7 +27,9 @@ static const char main_help[] =
     "commands:\n"
     "  devices    list OpenCL platforms and devices\n"
     "  train      train I-AutoRec and report train / test RMSE per epoch\n"
+    "  data       read a dataset and describe it (format, sizes, split) without training\n"
     "  bench      time training on one or more devices, one row per device\n"
+    "  synth      write a synthetic ratings file\n"
     "  help       show this help, or 'autorec help <command>'\n"
     "\n"
     "options:\n"
@@ -46,7 +38,10 @@ static const char main_help[] =
     "\n"
     "environment:\n"
     "  AUTOREC_DEVICE   default device spec (see 'autorec devices --help')\n"
-    "  AUTOREC_DATA     default data path for 'train' (a ratings file or a MovieLens directory)\n"
+    "  AUTOREC_DATA     default data path (a ratings file or a dataset directory), and the\n"
+    "                   first place --dataset looks\n"
+    "  AUTOREC_MIRROR   base URL for --dataset downloads (default GroupLens)\n"
+    "  XDG_CACHE_HOME   downloads are cached in $XDG_CACHE_HOME/autorec (else ~/.cache/autorec)\n"
     "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n";
 
 static const char devices_help[] =
@@ -67,17 +62,8 @@ static const char devices_help[] =
 static const char train_help[] =
     "usage: autorec train [data] [options]\n"
     "\n"
-    "Trains item-based AutoRec (I-AutoRec) and prints train and test RMSE after every epoch.\n"
-    "\n"
-    "data (one of):\n"
-    "  --train FILE --test FILE  given training and test files (e.g. u1.base u1.test)\n"
-    "  --data FILE               one ratings file, split at random by --test-ratio and --seed\n"
-    "  --data DIR                a MovieLens 100K directory: its canonical split u1.base /\n"
-    "                            u1.test, or u.data split at random when those are absent\n"
-    "  (nothing)                 --data $AUTOREC_DATA\n"
-    "  --test-ratio R            fraction of ratings held out by a random split (default 0.1)\n"
-    "Files hold one rating per line, 'user item rating [timestamp]', separated by tabs or\n"
-    "spaces (MovieLens u.data format).\n"
+    "Trains item-based AutoRec (I-AutoRec) and prints train (validation) and test RMSE after\n"
+    "every epoch. Data options are listed below.\n"
     "\n"
     "model and training:\n"
     "  --hidden N            hidden units (default 500)\n"
@@ -92,6 +78,8 @@ static const char train_help[] =
     "  --activation NAME     encoder activation: sigmoid (default), relu, tanh, identity\n"
     "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh\n"
     "  --seed N              seeds weights, batch order, dropout and random splits (default 1)\n"
+    "  --patience N          with --valid-ratio: stop when the validation RMSE has not\n"
+    "                        improved for N epochs (default 0: train all --epochs)\n"
     "\n"
     "device and output:\n"
     "  --device SPEC         OpenCL device (see 'autorec devices --help'; default\n"
@@ -174,53 +162,29 @@ static int cmd_devices(int argc, char **argv) {
 /* ---- option parsing ------------------------------------------------------------------------- */
 
 typedef struct {
-    const char *train, *test, *data, *device;
-    double test_ratio;
+    const char *device;
     int json, quiet;
+    int patience;              /* early stopping on validation RMSE; 0 = off */
+    cli_data_opts data;
     ar_train_config cfg;
 } train_opts;
-
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (!*s || *s == '-') return 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno) return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_float(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v)) return 0;
-    *out = (float)v;
-    return 1;
-}
 
 /* Parses train's options; returns -1 to go on, else the exit code. */
 static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, const char *help) {
     memset(o, 0, sizeof *o);
-    o->test_ratio = 0.1;
+    cli_data_opts_default(&o->data);
     ar_train_config_default(&o->cfg);
     for (int i = 0; i < argc; i++) {
         char *a = argv[i], *val = NULL, name[64];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
+            fputs("\n", stdout);
+            fputs(cli_data_help, stdout);
             return EXIT_OK;
         }
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
+        if (cli_data_is_flag(a)) { cli_data_option(&o->data, a, NULL, cmd); continue; }
         if (strncmp(a, "--", 2) != 0) return usage_error(cmd, "unexpected argument '%s'", a);
         snprintf(name, sizeof name, "%s", a);
         char *eq = strchr(name, '=');
@@ -273,109 +237,41 @@ static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, co
                                    val);
             continue;
         }
-        if (!strcmp(name, "--test-ratio")) {
-            if (!parse_float(val, &f) || !(f > 0 && f < 1))
-                return usage_error(cmd, "--test-ratio expects a number in (0, 1), got '%s'",
+        if (!strcmp(name, "--patience")) {
+            if (!parse_int(val, 0, 1000000, &n))
+                return usage_error(cmd, "--patience expects an integer in 0..1000000, got '%s'",
                                    val);
-            o->test_ratio = f;
+            o->patience = (int)n;
             continue;
         }
-        if (!strcmp(name, "--train")) { o->train = val; continue; }
-        if (!strcmp(name, "--test")) { o->test = val; continue; }
-        if (!strcmp(name, "--data")) { o->data = val; continue; }
+        int r = cli_data_option(&o->data, name, val, cmd);
+        if (r >= 2) return r - 2;
+        if (r == 1) continue;
         if (!strcmp(name, "--device")) { o->device = val; continue; }
         return usage_error(cmd, "unknown option '%s'", name);
     }
-    if ((o->train != NULL) != (o->test != NULL))
-        return usage_error(cmd, "%s", "--train and --test go together");
-    if (o->train && o->data)
-        return usage_error(cmd, "%s", "give either --train/--test or --data, not both");
-    if (!o->train && !o->data) {
-        o->data = getenv("AUTOREC_DATA");
-        if (!o->data || !*o->data)
-            return usage_error(cmd, "%s", "no data: give --train FILE --test FILE, "
-                               "--data PATH, or set AUTOREC_DATA");
-    }
+    int rc = cli_data_check(&o->data, cmd);
+    if (rc >= 0) return rc;
+    if (o->patience && o->data.valid_ratio <= 0)
+        return usage_error(cmd, "%s", "--patience needs a validation set: give --valid-ratio "
+                           "(the test set never chooses anything)");
     if (ar_train_config_validate(&o->cfg) != AR_OK)
         return usage_error(cmd, "%s", ar_last_error());
     return -1;
 }
 
-/* ---- data --------------------------------------------------------------------------------- */
-
-static int is_dir(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static int is_file(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* Loads train and test ratings as the options say; *desc describes the split. */
-static ar_status load_data(const train_opts *o, ar_ratings **train, ar_ratings **test,
-                           char *desc, size_t desc_len) {
-    ar_status st;
-    *train = *test = NULL;
-    const char *tr = o->train, *te = o->test;
-    char p1[4096], p2[4096];
-    if (!tr && is_dir(o->data)) {
-        snprintf(p1, sizeof p1, "%s/u1.base", o->data);
-        snprintf(p2, sizeof p2, "%s/u1.test", o->data);
-        if (is_file(p1) && is_file(p2)) {
-            tr = p1;
-            te = p2;
-        } else {
-            snprintf(p1, sizeof p1, "%s/u.data", o->data); /* a missing one names this path */
-        }
-    }
-    if (tr) {
-        snprintf(desc, desc_len, "train %s, test %s", tr, te);
-        st = ar_ratings_load(tr, train);
-        if (st == AR_OK) st = ar_ratings_load(te, test);
-        return st;
-    }
-    const char *file = is_dir(o->data) ? p1 : o->data;
-    ar_ratings *all = NULL;
-    st = ar_ratings_load(file, &all);
-    if (st == AR_OK) st = ar_ratings_split(all, o->test_ratio, o->cfg.seed, train, test);
-    snprintf(desc, desc_len, "%s, random split %.3g test (seed %llu)", file, o->test_ratio,
-             (unsigned long long)o->cfg.seed);
-    ar_ratings_free(all);
-    return st;
-}
-
 /* ---- train -------------------------------------------------------------------------------- */
-
-static void json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, const char *key, double v) {
-    fprintf(f, ",\"%s\":", key);
-    if (isfinite(v)) fprintf(f, "%.6g", v);
-    else fputs("null", f);
-}
 
 static int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse_train(argc, argv, &o, "train", train_help);
     if (rc >= 0) return rc;
-    ar_ratings *train = NULL, *test = NULL;
+    cli_data data = {0};
     ar_dataset *ds = NULL;
     ar_ctx *ctx = NULL;
     ar_model *m = NULL;
-    char desc[8300];
-    ar_status st = load_data(&o, &train, &test, desc, sizeof desc);
-    if (st == AR_OK) st = ar_dataset_create(train, test, &ds);
+    ar_status st = cli_data_load(&o.data, o.cfg.seed, o.quiet, &data);
+    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, &ds);
     if (st != AR_OK) {
         rc = report(st);
         goto cleanup;
@@ -393,11 +289,19 @@ static int cmd_train(int argc, char **argv) {
     ar_dataset_get_stats(ds, &ss);
     const ar_device_info *dev = ar_ctx_device(ctx);
     int tty = isatty(fileno(stderr)) && !o.quiet;
+    st = ar_model_create(ctx, ds, &o.cfg, &m);
+    if (st != AR_OK) {
+        rc = report(st);
+        goto cleanup;
+    }
+    float lo, hi, def;
+    ar_model_rating_scale(m, &lo, &hi, &def);
     if (!o.quiet) {
-        fprintf(stderr, "data: %s\n", desc);
-        fprintf(stderr, "      %d items x %d users, %zu training ratings, %zu test ratings "
-                "(%zu with an unseen user or item, predicted %g)\n", ss.n_items, ss.n_users,
-                ss.n_train, ss.n_test, ss.n_test_cold, (double)o.cfg.default_rating);
+        fprintf(stderr, "data: %s\n", data.desc);
+        fprintf(stderr, "      %d items x %d users, %zu training, %zu validation, %zu test "
+                "ratings; scale %g..%g (%zu test ratings with an unseen user or item, "
+                "predicted %g)\n", ss.n_items, ss.n_users, ss.n_train, ss.n_valid, ss.n_test,
+                (double)lo, (double)hi, ss.n_test_cold, (double)def);
         fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
                 dev->platform_name);
         fprintf(stderr, "model: I-AutoRec, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
@@ -406,14 +310,14 @@ static int cmd_train(int argc, char **argv) {
                 (double)o.cfg.lr_decay,
                 (double)o.cfg.l2, (double)o.cfg.dropout, (unsigned long long)o.cfg.seed);
     }
-    st = ar_model_create(ctx, ds, &o.cfg, &m);
-    if (st != AR_OK) {
-        rc = report(st);
-        goto cleanup;
-    }
     ar_epoch_stats s = {0};
     double seconds = 0, best = INFINITY;
     int best_epoch = 0;
+    /* Model selection on validation: the epoch with the best validation RMSE, and the test
+     * RMSE the model had then (the test set is only read, never used to choose). */
+    const int has_valid = ss.n_valid > 0;
+    double best_valid = INFINITY, sel_test = NAN, sel_train = NAN;
+    int sel_epoch = 0, stopped_early = 0;
     for (int e = 0; e < o.cfg.epochs; e++) {
         st = ar_model_train_epoch(m, &s);
         if (st != AR_OK) {
@@ -426,14 +330,31 @@ static int cmd_train(int argc, char **argv) {
             best = s.test_rmse;
             best_epoch = s.epoch;
         }
-        if (!o.quiet)
-            fprintf(stderr, "%sepoch %3d/%d  loss %.4f  train RMSE %.4f  test RMSE %.4f  %.2fs%s",
-                    tty ? "\r" : "", s.epoch, o.cfg.epochs, s.loss, s.train_rmse, s.test_rmse,
-                    s.epoch_seconds, tty ? "\033[K" : "\n");
+        if (has_valid && s.valid_rmse < best_valid) {
+            best_valid = s.valid_rmse;
+            sel_epoch = s.epoch;
+            sel_test = s.test_rmse;
+            sel_train = s.train_rmse;
+        }
+        if (!o.quiet) {
+            char vbuf[40] = "";
+            if (has_valid) snprintf(vbuf, sizeof vbuf, "  valid RMSE %.4f", s.valid_rmse);
+            fprintf(stderr, "%sepoch %3d/%d  loss %.4f  train RMSE %.4f%s  test RMSE %.4f  "
+                    "%.2fs%s", tty ? "\r" : "", s.epoch, o.cfg.epochs, s.loss, s.train_rmse,
+                    vbuf, s.test_rmse, s.epoch_seconds, tty ? "\033[K" : "\n");
+        }
+        if (o.patience && s.epoch - sel_epoch >= o.patience) {
+            stopped_early = 1;
+            break;
+        }
     }
     if (tty) fputc('\n', stderr);
     printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
            s.test_rmse, s.train_rmse, s.epoch, seconds, dev->name);
+    if (has_valid)
+        printf("selected on validation: epoch %d, valid RMSE %.4f, test RMSE %.4f%s\n",
+               sel_epoch, best_valid, sel_test,
+               stopped_early ? " (stopped early: --patience)" : "");
     if (o.json) {
         printf("{\"device\":");
         json_string(stdout, dev->name);
@@ -457,6 +378,15 @@ static int cmd_train(int argc, char **argv) {
                (unsigned long long)o.cfg.seed);
         printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss.n_users,
                ss.n_items, ss.n_train, ss.n_test);
+        printf(",\"n_valid\":%zu", ss.n_valid);
+        json_number(stdout, "valid_rmse", s.valid_rmse);
+        json_number(stdout, "best_valid_rmse", has_valid ? best_valid : NAN);
+        if (has_valid) printf(",\"selected_epoch\":%d", sel_epoch);
+        json_number(stdout, "selected_test_rmse", sel_test);
+        json_number(stdout, "selected_train_rmse", sel_train);
+        printf(",\"stopped_early\":%s", stopped_early ? "true" : "false");
+        json_number(stdout, "rating_min", lo);
+        json_number(stdout, "rating_max", hi);
         printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(m));
     }
     rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
@@ -464,8 +394,7 @@ cleanup:
     ar_model_free(m);
     ar_ctx_free(ctx);
     ar_dataset_free(ds);
-    ar_ratings_free(train);
-    ar_ratings_free(test);
+    cli_data_free(&data);
     return rc;
 }
 
@@ -566,9 +495,8 @@ static int cmd_bench(int argc, char **argv) {
     ar_platform_info *pl = NULL;
     ar_device_info *dv = NULL;
     int np = 0, nd = 0;
-    ar_ratings *train = NULL, *test = NULL;
+    cli_data data = {0};
     ar_dataset *ds = NULL;
-    char desc[8300];
     char idx[256][16];
     if (o.device && !strcmp(o.device, "all")) {
         ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
@@ -588,13 +516,13 @@ static int cmd_bench(int argc, char **argv) {
         rc = usage_error("bench", "%s", "--device lists no device");
         goto cleanup;
     }
-    ar_status st = load_data(&o, &train, &test, desc, sizeof desc);
-    if (st == AR_OK) st = ar_dataset_create(train, test, &ds);
+    ar_status st = cli_data_load(&o.data, o.cfg.seed, o.quiet, &data);
+    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, &ds);
     if (st != AR_OK) {
         rc = report(st);
         goto cleanup;
     }
-    if (!o.quiet) fprintf(stderr, "data: %s\n", desc);
+    if (!o.quiet) fprintf(stderr, "data: %s\n", data.desc);
     if (!o.json)
         printf("%-5s %-36s %9s %11s %8s %10s %9s %9s\n", "id", "device", "epoch_s", "ratings/s",
                "GFLOP/s", "memory_MiB", "compile_s", "test_RMSE");
@@ -608,8 +536,7 @@ cleanup:
     free(pl);
     free(dv);
     ar_dataset_free(ds);
-    ar_ratings_free(train);
-    ar_ratings_free(test);
+    cli_data_free(&data);
     return rc;
 }
 
@@ -631,6 +558,7 @@ int ar_cli_main(int argc, char **argv) {
         if (argc > 2 && !strcmp(argv[2], "devices")) fputs(devices_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "train")) fputs(train_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "bench")) fputs(bench_help, stdout);
+        else if (argc > 2 && !strcmp(argv[2], "data")) return cli_data_cmd(1, (char *[]){"--help"});
         else if (argc > 2) return usage_error("help", "unknown command '%s'", argv[2]);
         else fputs(main_help, stdout);
         return EXIT_OK;
@@ -638,6 +566,8 @@ int ar_cli_main(int argc, char **argv) {
     if (!strcmp(cmd, "devices")) return cmd_devices(argc - 2, argv + 2);
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "synth")) return cli_synth(argc - 2, argv + 2);
+    if (!strcmp(cmd, "data")) return cli_data_cmd(argc - 2, argv + 2);
     fprintf(stderr, "autorec: unknown command '%s' (see 'autorec --help')\n", cmd);
     return EXIT_USAGE;
 }

@@ -1,5 +1,73 @@
-/* cli.h - the command-line front end. */
+/* cli.h - the command-line front end, shared between the command files (cli*.c). */
 #ifndef AR_CLI_H
 #define AR_CLI_H
+#include <stdint.h>
+#include <stdio.h>
+
+#include "autorec.h"
+
 int ar_cli_main(int argc, char **argv);
+/* `autorec synth` (cli_synth.c); argv holds the options after the command name. */
+int cli_synth(int argc, char **argv);
+
+/* Exit codes: 0 success, 2 usage error or bad input, 1 any other failure. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* ---- shared helpers (cli_common.c) ---------------------------------------------------------- */
+/* The exit code for a status. */
+int cli_exit_code(ar_status s);
+/* Prints "autorec: error: <message>" and returns the exit code for s: the message of the
+ * last cli_fail() since the last report, else ar_last_error(). */
+int cli_report(ar_status s);
+/* Records a CLI-level error message for cli_report; returns s. */
+ar_status cli_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "autorec: <fmt with arg> (see 'autorec <cmd> --help')"; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* Strict number parsers: the whole string, in range; return 1 on success. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+int cli_parse_u64(const char *s, uint64_t *out);
+int cli_parse_float(const char *s, float *out);
+/* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite). */
+void cli_json_string(FILE *f, const char *s);
+void cli_json_number(FILE *f, const char *key, double v);
+
+/* ---- data options and loading (cli_data.c) -------------------------------------------------- */
+typedef struct cli_data_opts {
+    const char *train, *test;   /* --train / --test files */
+    const char *data;           /* --data PATH (file or directory), else $AUTOREC_DATA */
+    const char *dataset;        /* --dataset NAME (ml-100k, ml-1m, ml-10m, ml-latest-small) */
+    const char *fold;           /* --fold 1..5|a|b (ML-100K canonical splits) */
+    double test_ratio;          /* --test-ratio (default 0.1) */
+    int test_ratio_set;         /* --test-ratio was given */
+    double valid_ratio;         /* --valid-ratio (0: no validation set) */
+    int no_download;            /* --no-download */
+    ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */
+} cli_data_opts;
+
+void cli_data_opts_default(cli_data_opts *d);
+/* Handles one data option `name` with value `val` (NULL for flags). Returns 1 when consumed,
+ * 0 when name is not a data option, or an exit code + 2 (>= 2) after printing a usage error. */
+int cli_data_option(cli_data_opts *d, const char *name, const char *val, const char *cmd);
+/* 1 when name is a data flag that takes no value. */
+int cli_data_is_flag(const char *name);
+/* Checks the combination after parsing; returns -1 to go on, else an exit code. */
+int cli_data_check(cli_data_opts *d, const char *cmd);
+
+/* Ratings as the options say: train and test, optionally validation, titles when present. */
+typedef struct cli_data {
+    ar_ratings *train, *valid, *test;
+    ar_titles *titles;          /* NULL when the data has no titles file */
+    char desc[8400];            /* one line describing the source and the split */
+    char titles_path[4096];
+} cli_data;
+
+/* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, unreadable
+ * titles) to stderr unless quiet. */
+ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
+void cli_data_free(cli_data *x);
+/* Help text for the data options, shared by train, bench and data. */
+extern const char cli_data_help[];
+/* `autorec data`: describe a dataset and its split. */
+int cli_data_cmd(int argc, char **argv);
+
 #endif

@@ -10,9 +10,11 @@
 
 #include "internal.h"
 
+#define MAX_ID AR_MAX_ID
+
 /* ---- ratings lists -------------------------------------------------------------------------- */
 
-static ar_ratings *ratings_new(const char *path) {
+ar_ratings *ar_ratings_new_internal(const char *path) {
     ar_ratings *r = calloc(1, sizeof *r);
     if (r && path && !(r->path = strdup(path))) {
         free(r);
@@ -22,26 +24,16 @@ static ar_ratings *ratings_new(const char *path) {
     return r;
 }
 
-static ar_status ratings_push(ar_ratings *r, int64_t u, int64_t i, float v, int line) {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        int64_t *nu = realloc(r->user, cap * sizeof *nu);
-        if (nu) r->user = nu;
-        int64_t *ni = realloc(r->item, cap * sizeof *ni);
-        if (ni) r->item = ni;
-        float *nv = realloc(r->rating, cap * sizeof *nv);
-        if (nv) r->rating = nv;
-        int *nl = realloc(r->line, cap * sizeof *nl);
-        if (nl) r->line = nl;
-        if (!nu || !ni || !nv || !nl)
-            return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %zu ratings", cap);
-        r->cap = cap;
-    }
-    r->user[r->n] = u;
-    r->item[r->n] = i;
-    r->rating[r->n] = v;
-    r->line[r->n] = line;
-    r->n++;
+/* Allocates room for exactly n ratings (n may be 0). */
+static ar_status ratings_alloc(ar_ratings *r, size_t n) {
+    size_t c = n ? n : 1;
+    r->user = malloc(c * sizeof *r->user);
+    r->item = malloc(c * sizeof *r->item);
+    r->rating = malloc(c * sizeof *r->rating);
+    r->line = malloc(c * sizeof *r->line);
+    if (!r->user || !r->item || !r->rating || !r->line)
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %zu ratings", n);
+    r->cap = n;
     return AR_OK;
 }
 
@@ -52,7 +44,15 @@ void ar_ratings_free(ar_ratings *r) {
     free(r->rating);
     free(r->line);
     free(r->path);
+    free(r->first_skip);
     free(r);
+}
+
+ar_format ar_ratings_format(const ar_ratings *r) { return r->format; }
+
+size_t ar_ratings_skipped(const ar_ratings *r, const char **first) {
+    if (first) *first = r->first_skip;
+    return r->skipped;
 }
 
 size_t ar_ratings_count(const ar_ratings *r) { return r->n; }
@@ -65,111 +65,24 @@ void ar_ratings_get(const ar_ratings *r, size_t i, int64_t *user, int64_t *item,
 
 ar_status ar_ratings_from_arrays(const int64_t *users, const int64_t *items, const float *ratings,
                                  size_t n, ar_ratings **out) {
-    ar_ratings *r = ratings_new(NULL);
-    if (!r) return AR_ERR_OUT_OF_MEMORY;
-    for (size_t k = 0; k < n; k++) {
-        if (users[k] < 0 || items[k] < 0 || !isfinite(ratings[k])) {
-            ar_ratings_free(r);
-            return ar_fail(AR_ERR_INVALID_ARG, "rating %zu: ids must be >= 0 and the rating "
-                           "finite (user %lld, item %lld)", k, (long long)users[k],
-                           (long long)items[k]);
-        }
-        ar_status st = ratings_push(r, users[k], items[k], ratings[k], 0);
-        if (st != AR_OK) {
-            ar_ratings_free(r);
-            return st;
-        }
-    }
-    *out = r;
-    return AR_OK;
-}
-
-/* ---- parsing -------------------------------------------------------------------------------- */
-
-#define MAX_ID 2147483647LL /* dense indices and CSR offsets are 32-bit on the device */
-
-static int parse_id(const char *s, int64_t *out) {
-    if (!*s) return 0;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9') return 0;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno || v > MAX_ID) return 0;
-    *out = v;
-    return 1;
-}
-
-static int parse_rating(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || fabs(v) > 1e30) return 0;
-    *out = (float)v;
-    return 1;
-}
-
-ar_status ar_ratings_load(const char *path, ar_ratings **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ar_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    ar_ratings *r = ratings_new(path);
-    if (!r) {
-        fclose(f);
-        return AR_ERR_OUT_OF_MEMORY;
+    ar_ratings *r = ar_ratings_new_internal(NULL);
+    if (!r) return AR_ERR_OUT_OF_MEMORY;
+    ar_status st = ratings_alloc(r, n);
+    for (size_t k = 0; st == AR_OK && k < n; k++) {
+        if (users[k] < 0 || items[k] < 0 || users[k] > MAX_ID || items[k] > MAX_ID ||
+            !isfinite(ratings[k])) {
+            st = ar_fail(AR_ERR_INVALID_ARG, "rating %zu: ids must be in 0..%lld and the rating "
+                         "finite (user %lld, item %lld)", k, MAX_ID, (long long)users[k],
+                         (long long)items[k]);
+            break;
+        }
+        r->user[k] = (int32_t)users[k];
+        r->item[k] = (int32_t)items[k];
+        r->rating[k] = ratings[k];
+        r->line[k] = 0;
+        r->n++;
     }
-    ar_status st = AR_OK;
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int line = 0;
-    while ((len = getline(&buf, &cap, f)) >= 0) {
-        line++;
-        if ((size_t)len != strlen(buf)) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte (binary data?)", path, line);
-            goto cleanup;
-        }
-        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = 0;
-        char *fields[5];
-        int nf = 0;
-        for (char *tok = strtok(buf, " \t"); tok; tok = strtok(NULL, " \t")) {
-            if (nf == 5) break;
-            fields[nf++] = tok;
-        }
-        if (nf == 0) continue; /* blank line */
-        if (nf < 3 || nf > 4) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: expected 3 or 4 fields 'user item rating "
-                         "[timestamp]' separated by tabs or spaces, found %s%d", path, line,
-                         nf > 4 ? "more than " : "", nf > 4 ? 4 : nf);
-            goto cleanup;
-        }
-        int64_t u, i, ts;
-        float v;
-        if (!parse_id(fields[0], &u) || !parse_id(fields[1], &i)) {
-            int bad = parse_id(fields[0], &u) ? 1 : 0;
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: %s id '%.40s' is not an integer in 0..%lld", path,
-                         line, bad ? "item" : "user", fields[bad], MAX_ID);
-            goto cleanup;
-        }
-        if (!parse_rating(fields[2], &v)) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: rating '%.40s' is not a finite number", path, line,
-                         fields[2]);
-            goto cleanup;
-        }
-        if (nf == 4 && !parse_id(fields[3], &ts)) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: timestamp '%.40s' is not a non-negative integer",
-                         path, line, fields[3]);
-            goto cleanup;
-        }
-        AR_TRY(ratings_push(r, u, i, v, line));
-    }
-    if (ferror(f)) {
-        st = ar_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (r->n == 0) st = ar_fail(AR_ERR_PARSE, "%s: no ratings in the file", path);
-cleanup:
-    free(buf);
-    fclose(f);
     if (st != AR_OK) ar_ratings_free(r);
     else *out = r;
     return st;
@@ -179,22 +92,35 @@ ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t se
                            ar_ratings **train, ar_ratings **test) {
     *train = *test = NULL;
     if (!(test_ratio > 0.0 && test_ratio < 1.0))
-        return ar_fail(AR_ERR_INVALID_ARG, "--test-ratio must be in (0, 1), got %g", test_ratio);
-    ar_ratings *tr = ratings_new(all->path), *te = ratings_new(all->path);
+        return ar_fail(AR_ERR_INVALID_ARG, "the held-out ratio must be in (0, 1), got %g",
+                       test_ratio);
+    ar_ratings *tr = ar_ratings_new_internal(all->path), *te = ar_ratings_new_internal(all->path);
+    unsigned char *to_test = malloc(all->n ? all->n : 1);
     ar_status st = AR_OK;
-    if (!tr || !te) {
-        st = AR_ERR_OUT_OF_MEMORY;
+    if (!tr || !te || !to_test) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory splitting %zu ratings", all->n);
         goto cleanup;
     }
+    /* Decide first, then copy into arrays of the exact size. */
     ar_rng rng = {seed ^ 0x5EEDF00DULL};
+    size_t n_test = 0;
+    for (size_t k = 0; k < all->n; k++) n_test += to_test[k] = ar_rng_uniform(&rng) < test_ratio;
+    AR_TRY(ratings_alloc(tr, all->n - n_test));
+    AR_TRY(ratings_alloc(te, n_test));
+    tr->format = te->format = all->format;
     for (size_t k = 0; k < all->n; k++) {
-        ar_ratings *dst = ar_rng_uniform(&rng) < test_ratio ? te : tr;
-        AR_TRY(ratings_push(dst, all->user[k], all->item[k], all->rating[k], all->line[k]));
+        ar_ratings *d = to_test[k] ? te : tr;
+        d->user[d->n] = all->user[k];
+        d->item[d->n] = all->item[k];
+        d->rating[d->n] = all->rating[k];
+        d->line[d->n] = all->line[k];
+        d->n++;
     }
     if (tr->n == 0 || te->n == 0)
-        st = ar_fail(AR_ERR_INVALID_ARG, "--test-ratio %g leaves an empty %s set (%zu ratings)",
-                     test_ratio, tr->n == 0 ? "training" : "test", all->n);
+        st = ar_fail(AR_ERR_INVALID_ARG, "holding out %g of %zu ratings leaves an empty %s set",
+                     test_ratio, all->n, tr->n == 0 ? "training" : "held-out");
 cleanup:
+    free(to_test);
     if (st != AR_OK) {
         ar_ratings_free(tr);
         ar_ratings_free(te);
@@ -205,31 +131,96 @@ cleanup:
     return st;
 }
 
-/* ---- id maps and CSR ------------------------------------------------------------------------ */
+/* ---- id maps ------------------------------------------------------------------------------- */
+
+/* Raw id -> dense index. Dense indices follow raw id order. MovieLens-like ids are small and
+ * dense, so a direct table (O(n), no sort) is used when it costs at most a few bytes per rating;
+ * otherwise the sorted distinct ids are searched. */
+typedef struct idmap {
+    int64_t *ids;             /* (n) sorted distinct raw ids */
+    int n;
+    int32_t *table;           /* (max + 1) dense index or -1; NULL when searching */
+    int32_t max;
+} idmap;
 
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }
 
-/* Sorted distinct values of ids[0..n): the dense index of an id is its position. */
-static ar_status unique_ids(const int64_t *ids, size_t n, int64_t **out, int *n_out) {
-    int64_t *u = ar_malloc(n * sizeof *u);
-    if (!u) return AR_ERR_OUT_OF_MEMORY;
-    memcpy(u, ids, n * sizeof *u);
-    qsort(u, n, sizeof *u, cmp_i64);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || u[k - 1] != u[i]) u[k++] = u[i];
-    *out = u;
-    *n_out = (int)k;
+/* LSD radix sort of 31-bit keys, 11 bits per pass (3 passes). */
+static ar_status radix_sort_u32(uint32_t *a, size_t n) {
+    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    size_t *cnt = malloc(2048 * sizeof *cnt);
+    if (!tmp || !cnt) {
+        free(tmp);
+        free(cnt);
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory sorting %zu ids", n);
+    }
+    for (int shift = 0; shift < 33; shift += 11) {
+        memset(cnt, 0, 2048 * sizeof *cnt);
+        for (size_t k = 0; k < n; k++) cnt[(a[k] >> shift) & 2047]++;
+        size_t sum = 0;
+        for (int b = 0; b < 2048; b++) {
+            size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (size_t k = 0; k < n; k++) tmp[cnt[(a[k] >> shift) & 2047]++] = a[k];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    free(tmp);
+    free(cnt);
     return AR_OK;
 }
 
-static int dense_index(const int64_t *ids, int n, int64_t id) {
-    const int64_t *p = bsearch(&id, ids, (size_t)n, sizeof id, cmp_i64);
-    return p ? (int)(p - ids) : -1;
+static ar_status idmap_build(idmap *m, const int32_t *ids, size_t n) {
+    memset(m, 0, sizeof *m);
+    int32_t max = 0;
+    for (size_t k = 0; k < n; k++)
+        if (ids[k] > max) max = ids[k];
+    m->max = max;
+    if ((size_t)max <= 4 * n + (1u << 20)) {
+        m->table = malloc(((size_t)max + 1) * sizeof *m->table);
+        if (!m->table) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for id maps");
+        memset(m->table, 0xff, ((size_t)max + 1) * sizeof *m->table);
+        for (size_t k = 0; k < n; k++) m->table[ids[k]] = 0;
+        int d = 0;
+        for (int64_t id = 0; id <= max; id++)
+            if (m->table[id] == 0) m->table[id] = d++;
+        m->n = d;
+        m->ids = malloc((d ? (size_t)d : 1) * sizeof *m->ids);
+        if (!m->ids) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for id maps");
+        for (int64_t id = 0; id <= max; id++)
+            if (m->table[id] >= 0) m->ids[m->table[id]] = id;
+        return AR_OK;
+    }
+    uint32_t *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for id maps");
+    for (size_t k = 0; k < n; k++) s[k] = (uint32_t)ids[k];
+    ar_status st = radix_sort_u32(s, n);
+    if (st == AR_OK) {
+        m->ids = malloc((n ? n : 1) * sizeof *m->ids);
+        if (!m->ids) st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for id maps");
+    }
+    if (st == AR_OK) {
+        size_t d = 0;
+        for (size_t k = 0; k < n; k++)
+            if (d == 0 || m->ids[d - 1] != s[k]) m->ids[d++] = s[k];
+        m->n = (int)d;
+    }
+    free(s);
+    return st;
 }
+
+static int idmap_get(const idmap *m, int32_t id) {
+    if (m->table) return id <= m->max ? m->table[id] : -1;
+    int64_t key = id;
+    const int64_t *p = bsearch(&key, m->ids, (size_t)m->n, sizeof key, cmp_i64);
+    return p ? (int)(p - m->ids) : -1;
+}
+
+/* ---- CSR ------------------------------------------------------------------------------------ */
 
 void ar_csr_free(ar_csr *m) {
     free(m->row_ptr);
@@ -238,62 +229,208 @@ void ar_csr_free(ar_csr *m) {
     memset(m, 0, sizeof *m);
 }
 
-typedef struct { int col; float val; int line; } entry;
+/* A rating set in dense indices, before it becomes CSR. */
+typedef struct triples {
+    int *row, *col;
+    float *val;
+    int32_t *line;
+    size_t n;
+} triples;
 
-static int cmp_entry(const void *a, const void *b) {
-    const entry *x = a, *y = b;
-    return (x->col > y->col) - (x->col < y->col);
+static void triples_free(triples *t) {
+    free(t->row);
+    free(t->col);
+    free(t->val);
+    free(t->line);
+    memset(t, 0, sizeof *t);
 }
 
-/* Builds CSR (rows x cols) from triples (row[k], col[k], val[k]); rows sorted by column.
- * A repeated (row, col) pair is an error naming both source lines. */
-static ar_status csr_build(ar_csr *m, int rows, int cols, const int *row, const int *col,
-                           const float *val, const int *line, size_t n, const ar_ratings *src,
-                           const ar_dataset *ds) {
+static ar_status triples_alloc(triples *t, size_t n) {
+    size_t c = n ? n : 1;
+    t->n = 0;
+    t->row = malloc(c * sizeof *t->row);
+    t->col = malloc(c * sizeof *t->col);
+    t->val = malloc(c * sizeof *t->val);
+    t->line = malloc(c * sizeof *t->line);
+    if (!t->row || !t->col || !t->val || !t->line)
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %zu ratings", n);
+    return AR_OK;
+}
+
+/* Builds CSR (rows x cols) from triples with each row's columns ascending, by two stable
+ * counting sorts (by column, then by row): O(n), no comparison sort. *lines gets the source
+ * line of each CSR entry (caller frees). A repeated (row, col) is an error naming both lines. */
+static ar_status csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const triples *t,
+                           const char *path, const ar_dataset *ds) {
     ar_status st = AR_OK;
+    size_t n = t->n, c = n ? n : 1;
     memset(m, 0, sizeof *m);
+    *lines = NULL;
     m->rows = rows;
     m->cols = cols;
     m->row_ptr = calloc((size_t)rows + 1, sizeof *m->row_ptr);
-    m->col_idx = ar_malloc(n * sizeof *m->col_idx);
-    m->vals = ar_malloc(n * sizeof *m->vals);
-    entry *e = ar_malloc(n * sizeof *e);
-    int *fill = calloc((size_t)rows + 1, sizeof *fill);
-    if (!m->row_ptr || !m->col_idx || !m->vals || !e || !fill) {
+    m->col_idx = malloc(c * sizeof *m->col_idx);
+    m->vals = malloc(c * sizeof *m->vals);
+    int32_t *ln = malloc(c * sizeof *ln);
+    size_t *cnt = calloc((size_t)cols + 1, sizeof *cnt);
+    size_t *by_col = malloc(c * sizeof *by_col);
+    int *fill = malloc(((size_t)rows + 1) * sizeof *fill); /* next free slot of each row */
+    if (!m->row_ptr || !m->col_idx || !m->vals || !ln || !cnt || !by_col || !fill) {
         st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory building CSR (%zu ratings)", n);
         goto cleanup;
     }
-    for (size_t k = 0; k < n; k++) m->row_ptr[row[k] + 1]++;
+    for (size_t k = 0; k < n; k++) cnt[t->col[k] + 1]++;
+    for (int j = 0; j < cols; j++) cnt[j + 1] += cnt[j];
+    for (size_t k = 0; k < n; k++) by_col[cnt[t->col[k]]++] = k;
+    for (size_t k = 0; k < n; k++) m->row_ptr[t->row[k] + 1]++;
     for (int r = 0; r < rows; r++) m->row_ptr[r + 1] += m->row_ptr[r];
-    for (size_t k = 0; k < n; k++) {
-        int pos = m->row_ptr[row[k]] + fill[row[k]]++;
-        e[pos] = (entry){col[k], val[k], line[k]};
+    for (int r = 0; r < rows; r++) fill[r] = m->row_ptr[r];
+    for (size_t j = 0; j < n; j++) {
+        size_t k = by_col[j];
+        int pos = fill[t->row[k]]++;
+        m->col_idx[pos] = t->col[k];
+        m->vals[pos] = t->val[k];
+        ln[pos] = t->line[k];
     }
-    for (int r = 0; r < rows; r++) {
-        entry *re = e + m->row_ptr[r];
-        int len = m->row_ptr[r + 1] - m->row_ptr[r];
-        qsort(re, (size_t)len, sizeof *re, cmp_entry);
-        for (int k = 1; k < len; k++)
-            if (re[k].col == re[k - 1].col) {
+    for (int r = 0; r < rows; r++)
+        for (int k = m->row_ptr[r] + 1; k < m->row_ptr[r + 1]; k++)
+            if (m->col_idx[k] == m->col_idx[k - 1]) {
+                int a = ln[k - 1] < ln[k] ? ln[k - 1] : ln[k], b = ln[k - 1] < ln[k] ? ln[k] : ln[k - 1];
                 st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld "
-                             "(first at line %d)", src->path ? src->path : "(ratings)",
-                             re[k].line, (long long)ds->user_ids[re[k].col],
-                             (long long)ds->item_ids[r], re[k - 1].line);
+                             "(first at line %d)", path ? path : "(ratings)", b,
+                             (long long)ds->user_ids[m->col_idx[k]],
+                             (long long)ds->item_ids[r], a);
                 goto cleanup;
             }
-    }
-    for (size_t k = 0; k < n; k++) {
-        m->col_idx[k] = e[k].col;
-        m->vals[k] = e[k].val;
-    }
 cleanup:
-    free(e);
+    free(cnt);
+    free(by_col);
     free(fill);
-    if (st != AR_OK) ar_csr_free(m);
+    if (st != AR_OK) {
+        free(ln);
+        ar_csr_free(m);
+    } else {
+        *lines = ln;
+    }
     return st;
 }
 
-ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test, ar_dataset **out) {
+/* Maps a held-out set (test or validation) to the training ids: pairs with a known user and
+ * item become CSR, the others' ratings are kept as "cold". A pair that is also a training pair
+ * is an error: the model would be scored on data it was trained on. */
+static ar_status heldout_build(ar_dataset *ds, const idmap *um, const idmap *im,
+                               const int32_t *train_lines, const char *train_path,
+                               const ar_ratings *src, const char *what, ar_csr *out,
+                               float **cold, size_t *n_cold, size_t *n_all) {
+    triples t = {0};
+    int32_t *lines = NULL;
+    ar_status st = AR_OK;
+    size_t n = src ? src->n : 0;
+    *n_all = n;
+    *n_cold = 0;
+    *cold = malloc((n ? n : 1) * sizeof **cold);
+    if (!*cold) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    AR_TRY(triples_alloc(&t, n));
+    for (size_t k = 0; k < n; k++) {
+        int i = idmap_get(im, src->item[k]), u = idmap_get(um, src->user[k]);
+        if (i < 0 || u < 0) {
+            (*cold)[(*n_cold)++] = src->rating[k];
+            continue;
+        }
+        t.row[t.n] = i;
+        t.col[t.n] = u;
+        t.val[t.n] = src->rating[k];
+        t.line[t.n] = src->line[k];
+        t.n++;
+    }
+    AR_TRY(csr_build(out, &lines, ds->n_items, ds->n_users, &t, src ? src->path : NULL, ds));
+    const ar_csr *tr = &ds->train;
+    const int same_file = src && src->path && train_path && !strcmp(src->path, train_path);
+    for (int r = 0; r < ds->n_items; r++) {
+        int a = tr->row_ptr[r], ae = tr->row_ptr[r + 1];
+        for (int b = out->row_ptr[r]; b < out->row_ptr[r + 1]; b++) {
+            while (a < ae && tr->col_idx[a] < out->col_idx[b]) a++;
+            if (a < ae && tr->col_idx[a] == out->col_idx[b] && same_file) {
+                /* a random split of one file: the pair is simply there twice */
+                int l1 = lines[b] < train_lines[a] ? lines[b] : train_lines[a];
+                int l2 = lines[b] < train_lines[a] ? train_lines[a] : lines[b];
+                st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld "
+                             "(first at line %d)", src->path, l2,
+                             (long long)ds->user_ids[out->col_idx[b]], (long long)ds->item_ids[r],
+                             l1);
+                goto cleanup;
+            }
+            if (a < ae && tr->col_idx[a] == out->col_idx[b]) {
+                st = ar_fail(AR_ERR_PARSE, "%s:%d: the %s rating of user %lld item %lld is also "
+                             "a training rating (%s:%d); held-out ratings must not be trained on",
+                             src->path ? src->path : "(ratings)", lines[b], what,
+                             (long long)ds->user_ids[out->col_idx[b]],
+                             (long long)ds->item_ids[r], train_path ? train_path : "(ratings)",
+                             train_lines[a]);
+                goto cleanup;
+            }
+        }
+    }
+cleanup:
+    free(lines);
+    triples_free(&t);
+    return st;
+}
+
+/* A pair held out twice, within one set or across the two, would be scored twice. Pairs with
+ * a known user and item are in the CSRs (within a set csr_build checks them; here valid
+ * against test); the cold ones are compared by raw id. */
+typedef struct { int32_t user, item, line; int set; } raw_pair;
+
+static int cmp_raw_pair(const void *a, const void *b) {
+    const raw_pair *x = a, *y = b;
+    if (x->user != y->user) return (x->user > y->user) - (x->user < y->user);
+    if (x->item != y->item) return (x->item > y->item) - (x->item < y->item);
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static ar_status heldout_overlap(const ar_dataset *ds, const idmap *um, const idmap *im,
+                                 const ar_ratings *valid, const ar_ratings *test) {
+    const ar_ratings *src[2] = {test, valid};
+    static const char *const what[2] = {"test", "validation"};
+    size_t n_cold = ds->n_cold + ds->n_valid_cold;
+    raw_pair *p = malloc((n_cold ? n_cold : 1) * sizeof *p);
+    if (!p) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    size_t n = 0;
+    for (int s = 0; s < 2; s++)
+        for (size_t k = 0; src[s] && k < src[s]->n; k++)
+            if (idmap_get(im, src[s]->item[k]) < 0 || idmap_get(um, src[s]->user[k]) < 0)
+                p[n++] = (raw_pair){src[s]->user[k], src[s]->item[k], src[s]->line[k], s};
+    qsort(p, n, sizeof *p, cmp_raw_pair);
+    ar_status st = AR_OK;
+    for (size_t k = 1; k < n && st == AR_OK; k++)
+        if (p[k].user == p[k - 1].user && p[k].item == p[k - 1].item) {
+            const ar_ratings *r = src[p[k].set], *r0 = src[p[k - 1].set];
+            st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate %s rating for user %d item %d (first "
+                         "at %s:%d, %s)", r->path ? r->path : "(ratings)", p[k].line,
+                         what[p[k].set], p[k].user, p[k].item, r0->path ? r0->path : "(ratings)",
+                         p[k - 1].line, what[p[k - 1].set]);
+        }
+    free(p);
+    if (st != AR_OK || !valid || !test) return st;
+    /* warm pairs: validation against test, row by row (columns are sorted) */
+    const ar_csr *a = &ds->test, *b = &ds->valid;
+    for (int r = 0; r < ds->n_items; r++) {
+        int i = a->row_ptr[r], ie = a->row_ptr[r + 1];
+        for (int j = b->row_ptr[r]; j < b->row_ptr[r + 1]; j++) {
+            while (i < ie && a->col_idx[i] < b->col_idx[j]) i++;
+            if (i < ie && a->col_idx[i] == b->col_idx[j])
+                return ar_fail(AR_ERR_PARSE, "%s and %s: user %lld item %lld is both a test and "
+                               "a validation rating", test->path ? test->path : "(test)",
+                               valid->path ? valid->path : "(validation)",
+                               (long long)ds->user_ids[b->col_idx[j]], (long long)ds->item_ids[r]);
+        }
+    }
+    return AR_OK;
+}
+
+ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
+                               const ar_ratings *test, ar_dataset **out) {
     *out = NULL;
     if (!train || train->n == 0)
         return ar_fail(AR_ERR_INVALID_ARG, "the training set has no ratings");
@@ -302,60 +439,52 @@ ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test, ar_
                        train->n, MAX_ID);
     ar_status st = AR_OK;
     ar_dataset *ds = calloc(1, sizeof *ds);
-    int *row = NULL, *col = NULL, *line = NULL;
-    float *val = NULL;
-    size_t n_test = test ? test->n : 0, n_max = train->n > n_test ? train->n : n_test;
+    idmap um = {0}, im = {0};
+    triples t = {0};
+    int32_t *train_lines = NULL;
     if (!ds) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    AR_TRY(unique_ids(train->user, train->n, &ds->user_ids, &ds->n_users));
-    AR_TRY(unique_ids(train->item, train->n, &ds->item_ids, &ds->n_items));
-    row = ar_malloc(n_max * sizeof *row);
-    col = ar_malloc(n_max * sizeof *col);
-    line = ar_malloc(n_max * sizeof *line);
-    val = ar_malloc(n_max * sizeof *val);
-    ds->cold = ar_malloc((n_test ? n_test : 1) * sizeof *ds->cold);
-    if (!row || !col || !line || !val || !ds->cold) {
-        st = AR_ERR_OUT_OF_MEMORY;
-        goto cleanup;
-    }
+    AR_TRY(idmap_build(&um, train->user, train->n));
+    ds->user_ids = um.ids;
+    AR_TRY(idmap_build(&im, train->item, train->n));
+    ds->item_ids = im.ids;
+    ds->n_users = um.n;
+    ds->n_items = im.n;
+    AR_TRY(triples_alloc(&t, train->n));
     double sum = 0;
     ds->rating_min = ds->rating_max = train->rating[0];
     for (size_t k = 0; k < train->n; k++) {
-        row[k] = dense_index(ds->item_ids, ds->n_items, train->item[k]);
-        col[k] = dense_index(ds->user_ids, ds->n_users, train->user[k]);
-        val[k] = train->rating[k];
-        line[k] = train->line[k];
-        sum += val[k];
-        if (val[k] < ds->rating_min) ds->rating_min = val[k];
-        if (val[k] > ds->rating_max) ds->rating_max = val[k];
+        float v = train->rating[k];
+        t.row[k] = idmap_get(&im, train->item[k]);
+        t.col[k] = idmap_get(&um, train->user[k]);
+        t.val[k] = v;
+        t.line[k] = train->line[k];
+        sum += v;
+        if (v < ds->rating_min) ds->rating_min = v;
+        if (v > ds->rating_max) ds->rating_max = v;
     }
+    t.n = train->n;
     ds->train_mean = sum / (double)train->n;
-    AR_TRY(csr_build(&ds->train, ds->n_items, ds->n_users, row, col, val, line, train->n, train,
-                     ds));
-    size_t n_warm = 0;
-    for (size_t k = 0; k < n_test; k++) {
-        int i = dense_index(ds->item_ids, ds->n_items, test->item[k]);
-        int u = dense_index(ds->user_ids, ds->n_users, test->user[k]);
-        if (i < 0 || u < 0) {
-            ds->cold[ds->n_cold++] = test->rating[k];
-            continue;
-        }
-        row[n_warm] = i;
-        col[n_warm] = u;
-        val[n_warm] = test->rating[k];
-        line[n_warm] = test->line[k];
-        n_warm++;
-    }
-    ds->n_test_all = n_test;
-    AR_TRY(csr_build(&ds->test, ds->n_items, ds->n_users, row, col, val, line, n_warm,
-                     test ? test : train, ds));
+    AR_TRY(csr_build(&ds->train, &train_lines, ds->n_items, ds->n_users, &t, train->path, ds));
+    triples_free(&t);
+    AR_TRY(heldout_build(ds, &um, &im, train_lines, train->path, test, "test", &ds->test,
+                         &ds->cold, &ds->n_cold, &ds->n_test_all));
+    AR_TRY(heldout_build(ds, &um, &im, train_lines, train->path, valid, "validation",
+                         &ds->valid, &ds->valid_cold, &ds->n_valid_cold, &ds->n_valid_all));
+    AR_TRY(heldout_overlap(ds, &um, &im, valid, test));
 cleanup:
-    free(row);
-    free(col);
-    free(line);
-    free(val);
-    if (st != AR_OK) ar_dataset_free(ds);
+    free(train_lines);
+    triples_free(&t);
+    free(um.table);
+    free(im.table);
+    if (!ds->user_ids) free(um.ids);
+    if (!ds->item_ids) free(im.ids);
+    if (st != AR_OK) ar_dataset_free(ds); /* frees the ids the maps handed over */
     else *out = ds;
     return st;
+}
+
+ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test, ar_dataset **out) {
+    return ar_dataset_create_ex(train, NULL, test, out);
 }
 
 void ar_dataset_free(ar_dataset *ds) {
@@ -364,7 +493,9 @@ void ar_dataset_free(ar_dataset *ds) {
     free(ds->item_ids);
     ar_csr_free(&ds->train);
     ar_csr_free(&ds->test);
+    ar_csr_free(&ds->valid);
     free(ds->cold);
+    free(ds->valid_cold);
     free(ds);
 }
 
@@ -374,6 +505,8 @@ void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
     o->n_train = (size_t)ds->train.row_ptr[ds->n_items];
     o->n_test = ds->n_test_all;
     o->n_test_cold = ds->n_cold;
+    o->n_valid = ds->n_valid_all;
+    o->n_valid_cold = ds->n_valid_cold;
     o->rating_min = ds->rating_min;
     o->rating_max = ds->rating_max;
     o->train_mean = ds->train_mean;

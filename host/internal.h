@@ -126,14 +126,22 @@ ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *h
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host);
 
 /* ---- data (data.c) -------------------------------------------------------------------------- */
+#define AR_MAX_ID 2147483647LL /* dense indices and CSR offsets are 32-bit on the device */
 struct ar_ratings {
     size_t n, cap;
-    int64_t *user;            /* (n) raw user ids */
-    int64_t *item;            /* (n) raw item ids */
+    int32_t *user;            /* (n) raw user ids, 0..2^31-1 */
+    int32_t *item;            /* (n) raw item ids */
     float *rating;            /* (n) */
-    int *line;                /* (n) source line (0 when not from a file) */
+    int32_t *line;            /* (n) source line (0 when not from a file) */
     char *path;               /* source file, for messages (may be NULL) */
+    ar_format format;         /* the format it was read in */
+    size_t skipped;           /* malformed lines skipped (skip_bad) */
+    char *first_skip;         /* the first skipped line's message, or NULL */
 };
+/* An empty ratings list named path (may be NULL); NULL and AR_ERR_OUT_OF_MEMORY recorded. */
+ar_ratings *ar_ratings_new_internal(const char *path);
+/* Reads a whole file into a malloc'd buffer (parse.c). */
+ar_status ar_read_file(const char *path, char **buf, size_t *len);
 
 /* Compressed sparse rows: row r holds col_idx/vals[row_ptr[r] .. row_ptr[r+1]). */
 typedef struct ar_csr {
@@ -153,6 +161,10 @@ struct ar_dataset {
     size_t n_test_all;        /* test ratings including cold ones */
     float *cold;              /* (n_cold) ratings of test pairs with an unseen user or item */
     size_t n_cold;
+    ar_csr valid;             /* (I, U) scoreable validation ratings (nnz 0 without a set) */
+    size_t n_valid_all;       /* validation ratings including cold ones */
+    float *valid_cold;        /* (n_valid_cold) validation ratings with an unseen user or item */
+    size_t n_valid_cold;
     float rating_min, rating_max;
     double train_mean;
 };

@@ -25,10 +25,12 @@ struct ar_model {
     cl_mem x, h, hd, y, dy, dh;/* (B, U) (B, H) (B, H) (B, U) (B, U) (B, H) */
     cl_mem tr_ptr, tr_idx, tr_val; /* training CSR by item */
     cl_mem te_ptr, te_idx, te_val; /* scoreable test CSR by item */
+    cl_mem va_ptr, va_idx, va_val; /* scoreable validation CSR by item (empty without one) */
     cl_mem perm;               /* (I) this epoch's item order */
     cl_mem order;              /* (I) 0..I-1, for evaluation */
     cl_mem row_loss;           /* (I) per-item training SSE of the epoch */
-    cl_mem sse_tr, sse_te;     /* (I) per-item evaluation SSE */
+    cl_mem sse_tr, sse_te, sse_va; /* (I) per-item evaluation SSE */
+    float lo, hi, def;         /* rating scale and cold-start prediction used in scoring */
     int *perm_host;            /* (I) */
     float *row_host;           /* (I) */
     int epoch;                 /* epochs trained */
@@ -64,9 +66,9 @@ void ar_train_config_default(ar_train_config *c) {
     c->beta1 = 0.9f;
     c->beta2 = 0.999f;
     c->eps = 1e-8f;
-    c->rating_min = 1.0f;
-    c->rating_max = 5.0f;
-    c->default_rating = 3.0f;
+    c->rating_min = NAN; /* from the data */
+    c->rating_max = NAN;
+    c->default_rating = NAN;
 }
 
 ar_status ar_train_config_validate(const ar_train_config *c) {
@@ -91,9 +93,12 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam betas must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam epsilon must be > 0");
-    CHECK(isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max,
-          "the rating scale [%g, %g] is empty", (double)c->rating_min, (double)c->rating_max);
-    CHECK(isfinite(c->default_rating), "the default rating must be finite");
+    CHECK((isnan(c->rating_min) && isnan(c->rating_max)) ||
+          (isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max),
+          "the rating scale [%g, %g] must be empty (NaN, from the data) or finite with min < max",
+          (double)c->rating_min, (double)c->rating_max);
+    CHECK(isnan(c->default_rating) || isfinite(c->default_rating),
+          "the default rating must be finite (or NaN: the middle of the scale)");
 #undef CHECK
     return AR_OK;
 }
@@ -138,6 +143,11 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     m->ctx = ctx;
     m->ds = ds;
     m->cfg = *cfg;
+    /* The scale: configured, else the training data's; cold pairs get its middle. */
+    m->lo = isnan(cfg->rating_min) ? ds->rating_min : cfg->rating_min;
+    m->hi = isnan(cfg->rating_max) ? ds->rating_max : cfg->rating_max;
+    m->def = isnan(cfg->default_rating) ? 0.5f * (m->lo + m->hi) : cfg->default_rating;
+    m->def = m->def < m->lo ? m->lo : m->def > m->hi ? m->hi : m->def;
     const int U = ds->n_users, H = cfg->hidden, I = ds->n_items;
     ar_layout_init(&m->L, U, H);
     m->B = cfg->batch < I ? cfg->batch : I;
@@ -171,6 +181,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     AR_TRY(alloc(m, &m->dh, BH, NULL, "hidden gradient (B, H)"));
     AR_TRY(upload_csr(m, &ds->train, &m->tr_ptr, &m->tr_idx, &m->tr_val, "training ratings"));
     AR_TRY(upload_csr(m, &ds->test, &m->te_ptr, &m->te_idx, &m->te_val, "test ratings"));
+    AR_TRY(upload_csr(m, &ds->valid, &m->va_ptr, &m->va_idx, &m->va_val, "validation ratings"));
     int *ord = (int *)host;
     for (int i = 0; i < I; i++) ord[i] = i;
     AR_TRY(alloc(m, &m->order, (size_t)I * sizeof(int), ord, "item order"));
@@ -178,6 +189,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     AR_TRY(alloc(m, &m->row_loss, (size_t)I * sizeof(float), NULL, "per-item loss"));
     AR_TRY(alloc(m, &m->sse_tr, (size_t)I * sizeof(float), NULL, "per-item train error"));
     AR_TRY(alloc(m, &m->sse_te, (size_t)I * sizeof(float), NULL, "per-item test error"));
+    AR_TRY(alloc(m, &m->sse_va, (size_t)I * sizeof(float), NULL, "per-item validation error"));
     /* clCreateBuffer may defer allocation; finishing an upload makes failures show here. */
     AR_CL_TRY(clFinish(ctx->queue));
 cleanup:
@@ -191,8 +203,8 @@ void ar_model_free(ar_model *m) {
     if (!m) return;
     cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->h, &m->hd, &m->y,
                       &m->dy, &m->dh, &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
-                      &m->te_idx, &m->te_val, &m->perm, &m->order, &m->row_loss, &m->sse_tr,
-                      &m->sse_te};
+                      &m->te_idx, &m->te_val, &m->va_ptr, &m->va_idx, &m->va_val, &m->perm,
+                      &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
     free(m->perm_host);
@@ -270,30 +282,50 @@ static ar_status read_sum(ar_model *m, cl_mem buf, double *sum) {
     return st;
 }
 
-ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse) {
+void ar_model_rating_scale(const ar_model *m, float *min, float *max, float *def) {
+    if (min) *min = m->lo;
+    if (max) *max = m->hi;
+    if (def) *def = m->def;
+}
+
+/* RMSE of a held-out set: device SSE of the scoreable pairs plus the cold pairs' error. */
+static double heldout_rmse(const ar_model *m, double sse, const float *cold, size_t n_cold,
+                           size_t n_all) {
+    for (size_t k = 0; k < n_cold; k++) sse += (double)(m->def - cold[k]) * (m->def - cold[k]);
+    return n_all ? sqrt(sse / (double)n_all) : NAN;
+}
+
+ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
+                               double *test_rmse) {
     const ar_dataset *ds = m->ds;
     const int I = ds->n_items, U = m->L.U;
-    const float lo = m->cfg.rating_min, hi = m->cfg.rating_max;
+    const int has_valid = ds->n_valid_all > 0;
     ar_status st = AR_OK;
     for (int off = 0; off < I; off += m->B) {
         int B = I - off < m->B ? I - off : m->B;
         AR_TRY(forward(m, m->order, off, B, 1.0f));
         AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->order,
-                              off, B, U, lo, hi));
+                              off, B, U, m->lo, m->hi));
         AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->order,
-                              off, B, U, lo, hi));
+                              off, B, U, m->lo, m->hi));
+        if (has_valid)
+            AR_TRY(ark_masked_sse(m->ctx, m->sse_va, m->y, m->va_ptr, m->va_idx, m->va_val,
+                                  m->order, off, B, U, m->lo, m->hi));
     }
-    double sse_tr = 0, sse_te = 0;
+    double sse_tr = 0, sse_te = 0, sse_va = 0;
     AR_TRY(read_sum(m, m->sse_tr, &sse_tr));
     AR_TRY(read_sum(m, m->sse_te, &sse_te));
-    /* Test ratings whose user or item has no training rating get the default prediction. */
-    float def = m->cfg.default_rating < lo ? lo : m->cfg.default_rating > hi ? hi
-                                                                             : m->cfg.default_rating;
-    for (size_t k = 0; k < ds->n_cold; k++) sse_te += (double)(def - ds->cold[k]) * (def - ds->cold[k]);
+    if (has_valid) AR_TRY(read_sum(m, m->sse_va, &sse_va));
     if (train_rmse) *train_rmse = sqrt(sse_tr / (double)ds->train.row_ptr[I]);
-    if (test_rmse) *test_rmse = ds->n_test_all ? sqrt(sse_te / (double)ds->n_test_all) : NAN;
+    if (test_rmse) *test_rmse = heldout_rmse(m, sse_te, ds->cold, ds->n_cold, ds->n_test_all);
+    if (valid_rmse)
+        *valid_rmse = heldout_rmse(m, sse_va, ds->valid_cold, ds->n_valid_cold, ds->n_valid_all);
 cleanup:
     return st;
+}
+
+ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse) {
+    return ar_model_evaluate_ex(m, train_rmse, NULL, test_rmse);
 }
 
 ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
@@ -334,12 +366,13 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         goto cleanup;
     }
     double t1 = ar_time_seconds();
-    double tr = NAN, te = NAN;
-    AR_TRY(ar_model_evaluate(m, &tr, &te));
+    double tr = NAN, va = NAN, te = NAN;
+    AR_TRY(ar_model_evaluate_ex(m, &tr, &va, &te));
     if (stats) {
         stats->epoch = m->epoch;
         stats->loss = loss;
         stats->train_rmse = tr;
+        stats->valid_rmse = va;
         stats->test_rmse = te;
         stats->epoch_seconds = t1 - t0;
         stats->eval_seconds = ar_time_seconds() - t1;

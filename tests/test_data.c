@@ -163,3 +163,99 @@ Test(data, movielens_100k_u1) {
     ar_ratings_free(tr);
     ar_ratings_free(te);
 }
+
+Test(data, heldout_pair_also_in_training_is_refused) {
+    const char *tr = write_file("tr.data", "1\t10\t4\n2\t10\t3\n");
+    ar_ratings *train = NULL, *test = NULL;
+    ar_dataset *ds = NULL;
+    cr_assert(ar_ratings_load(tr, &train) == AR_OK);
+    char trp[256];
+    snprintf(trp, sizeof trp, "%s", tr);
+    const char *te = write_file("te.data", "3\t10\t4\n\n2\t10\t5\n");
+    cr_assert(ar_ratings_load(te, &test) == AR_OK);
+    cr_assert_eq(ar_dataset_create(train, test, &ds), AR_ERR_PARSE);
+    char want[1024];
+    snprintf(want, sizeof want, "%s:3: the test rating of user 2 item 10 is also a training "
+             "rating (%s:2)", te, trp);
+    cr_assert(strstr(ar_last_error(), want), "'%s' lacks '%s'", ar_last_error(), want);
+    /* the same through the validation set */
+    cr_assert_eq(ar_dataset_create_ex(train, test, NULL, &ds), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "validation rating"), "%s", ar_last_error());
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+}
+
+Test(data, validation_set_is_mapped_like_the_test_set) {
+    const int64_t tu[] = {1, 2, 3, 1}, ti[] = {10, 10, 20, 20};
+    const float tr[] = {4, 2, 5, 1};
+    const int64_t vu[] = {2, 9}, vi[] = {20, 10}; /* (2, 20) scoreable, user 9 cold */
+    const float vr[] = {3, 5};
+    ar_ratings *train, *valid;
+    ar_dataset *ds = NULL;
+    cr_assert(ar_ratings_from_arrays(tu, ti, tr, 4, &train) == AR_OK);
+    cr_assert(ar_ratings_from_arrays(vu, vi, vr, 2, &valid) == AR_OK);
+    cr_assert(ar_dataset_create_ex(train, valid, NULL, &ds) == AR_OK, "%s", ar_last_error());
+    ar_dataset_stats s;
+    ar_dataset_get_stats(ds, &s);
+    cr_assert(s.n_valid == 2 && s.n_valid_cold == 1 && s.n_test == 0);
+    cr_assert_eq(ds->valid.row_ptr[2], 1);
+    cr_assert(ds->valid.col_idx[0] == 1 && ds->valid.vals[0] == 3); /* item 20 is row 1 */
+    cr_assert(ds->valid_cold[0] == 5);
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(valid);
+}
+
+/* The id maps take a direct table for small ids and a sorted search for huge sparse ones; both
+ * must give the same CSR as a plain reference built here. */
+Test(data, csr_matches_a_reference_for_small_and_huge_ids) {
+    ar_rng rng = {tu_seed()};
+    for (int huge = 0; huge < 2; huge++) {
+        const int U = 300, I = 200;
+        size_t n = 0, cap = (size_t)U * I;
+        int64_t *u = malloc(cap * sizeof *u), *i = malloc(cap * sizeof *i);
+        float *v = malloc(cap * sizeof *v);
+        float *dense = calloc(cap, sizeof *dense);
+        /* raw ids: 7 + 3k, or spread up to 2^31 - 1 */
+        int64_t uid[300], iid[200];
+        for (int k = 0; k < U; k++) uid[k] = huge ? 2147483647LL - 7000000LL * k : 7 + 3 * k;
+        for (int k = 0; k < I; k++) iid[k] = huge ? 1000003LL * k + 5 : 2 * k;
+        for (int a = 0; a < U; a++)
+            for (int b = 0; b < I; b++)
+                if (ar_rng_uniform(&rng) < 0.05 || b == a % I || a == b % U) {
+                    u[n] = uid[a], i[n] = iid[b], v[n] = 1 + (float)(ar_rng_next(&rng) % 5);
+                    dense[(size_t)a * I + b] = v[n];
+                    n++;
+                }
+        /* shuffle the triples: the CSR must not depend on input order */
+        for (size_t k = n - 1; k > 0; k--) {
+            size_t j = ar_rng_next(&rng) % (k + 1);
+            int64_t t = u[k]; u[k] = u[j]; u[j] = t;
+            t = i[k]; i[k] = i[j]; i[j] = t;
+            float f = v[k]; v[k] = v[j]; v[j] = f;
+        }
+        ar_ratings *r;
+        ar_dataset *ds;
+        cr_assert(ar_ratings_from_arrays(u, i, v, n, &r) == AR_OK);
+        cr_assert(ar_dataset_create(r, NULL, &ds) == AR_OK, "%s", ar_last_error());
+        cr_assert(ds->n_users == U && ds->n_items == I);
+        /* dense user index a has the a-th smallest raw id */
+        size_t k = 0;
+        for (int row = 0; row < I; row++) {
+            int b = huge ? row : row; /* item ids ascend with b in both layouts */
+            int last = -1;
+            for (int e = ds->train.row_ptr[row]; e < ds->train.row_ptr[row + 1]; e++, k++) {
+                int c = ds->train.col_idx[e];
+                cr_assert(c > last, "row %d not sorted", row);
+                last = c;
+                int a = huge ? U - 1 - c : c; /* huge user ids descend with a */
+                cr_assert(ds->user_ids[c] == uid[a] && ds->item_ids[row] == iid[b]);
+                cr_assert(ds->train.vals[e] == dense[(size_t)a * I + b]);
+            }
+        }
+        cr_assert_eq(k, n);
+        ar_dataset_free(ds);
+        ar_ratings_free(r);
+        free(u); free(i); free(v); free(dense);
+    }
+}

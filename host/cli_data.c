@@ -1,0 +1,351 @@
+/* cli_data.c - the data options shared by train, bench and data: where the ratings come from
+ * (files, a directory, a named MovieLens dataset), their format, and the split; and the
+ * `autorec data` command that describes them. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+const char cli_data_help[] =
+    "data (one of):\n"
+    "  --dataset NAME        a MovieLens release: ml-100k, ml-1m, ml-10m, ml-latest-small;\n"
+    "                        found in $AUTOREC_DATA or the cache ($XDG_CACHE_HOME/autorec, else\n"
+    "                        ~/.cache/autorec), else downloaded from GroupLens and checked\n"
+    "  --data DIR            a dataset directory: its ratings file (u.data, ratings.dat or\n"
+    "                        ratings.csv, also in its one subdirectory); for ML-100K its\n"
+    "                        canonical split u1.base / u1.test unless --test-ratio is given\n"
+    "  --data FILE           one ratings file, split at random by --test-ratio\n"
+    "  --train FILE --test FILE  given training and test files (e.g. u1.base u1.test)\n"
+    "  (nothing)             --data $AUTOREC_DATA\n"
+    "split:\n"
+    "  --fold K              ML-100K's canonical folds: 1..5 (uK.base / uK.test) or a, b\n"
+    "                        (ua / ub: 10 test ratings per user)\n"
+    "  --test-ratio R        hold out a random fraction R of the ratings for testing, seeded\n"
+    "                        by --seed (default 0.1 when the data has no canonical split)\n"
+    "  --valid-ratio R       carve a random fraction R of the training ratings out as a\n"
+    "                        validation set, for early stopping and model selection; the test\n"
+    "                        set is never used to choose anything (default 0: none)\n"
+    "format:\n"
+    "  --format F            auto (default: detected from the content), tab (u.data: 'user\n"
+    "                        item rating [timestamp]', tabs or spaces), dat (ratings.dat:\n"
+    "                        'user::item::rating::timestamp'), ml-csv (ratings.csv with the\n"
+    "                        header userId,movieId,rating,timestamp), csv (any delimited file)\n"
+    "  --columns LIST        csv: each column's role in order, e.g. item,user,rating or\n"
+    "                        user,_,item,rating,timestamp (other names: columns read past);\n"
+    "                        default: from a header line naming them, else user,item,rating\n"
+    "  --rating-range MIN,MAX  ratings outside are malformed (default: 0.5..5 for dat and\n"
+    "                        ml-csv and for --dataset, 1..5 for ML-100K's u.data, else any)\n"
+    "  --skip-bad            skip malformed lines and report how many, instead of stopping\n"
+    "                        at the first (duplicate user-item pairs are always an error)\n"
+    "  --no-download         with --dataset, never download: fail if the data is not local\n"
+    "The rating scale used to clamp predictions is the training ratings' min..max; test\n"
+    "ratings whose user or item has no training rating are predicted as its middle.\n";
+
+void cli_data_opts_default(cli_data_opts *d) {
+    memset(d, 0, sizeof *d);
+    d->test_ratio = 0.1;
+    ar_load_options_default(&d->load);
+}
+
+int cli_data_is_flag(const char *name) {
+    return !strcmp(name, "--skip-bad") || !strcmp(name, "--no-download");
+}
+
+static int parse_ratio(const char *val, double *out, int allow_zero) {
+    float f;
+    if (!cli_parse_float(val, &f) || !(f < 1) || !(allow_zero ? f >= 0 : f > 0)) return 0;
+    *out = f;
+    return 1;
+}
+
+int cli_data_option(cli_data_opts *d, const char *name, const char *val, const char *cmd) {
+    if (!strcmp(name, "--skip-bad")) return d->load.skip_bad = 1, 1;
+    if (!strcmp(name, "--no-download")) return d->no_download = 1, 1;
+    if (!strcmp(name, "--train")) return d->train = val, 1;
+    if (!strcmp(name, "--test")) return d->test = val, 1;
+    if (!strcmp(name, "--data")) return d->data = val, 1;
+    if (!strcmp(name, "--columns")) return d->load.columns = val, 1;
+    if (!strcmp(name, "--dataset")) {
+        if (!ar_movielens_find(val))
+            return 2 + cli_usage_error(cmd, "--dataset: unknown dataset '%s' (known: ml-100k, "
+                                       "ml-1m, ml-10m, ml-latest-small)", val);
+        d->dataset = val;
+        return 1;
+    }
+    if (!strcmp(name, "--fold")) {
+        if (!(strlen(val) == 1 && strchr("12345ab", val[0])))
+            return 2 + cli_usage_error(cmd, "--fold expects 1, 2, 3, 4, 5, a or b, got '%s'",
+                                       val);
+        d->fold = val;
+        return 1;
+    }
+    if (!strcmp(name, "--test-ratio")) {
+        if (!parse_ratio(val, &d->test_ratio, 0))
+            return 2 + cli_usage_error(cmd, "--test-ratio expects a number in (0, 1), got '%s'",
+                                       val);
+        d->test_ratio_set = 1;
+        return 1;
+    }
+    if (!strcmp(name, "--valid-ratio")) {
+        if (!parse_ratio(val, &d->valid_ratio, 1))
+            return 2 + cli_usage_error(cmd, "--valid-ratio expects a number in [0, 1), got "
+                                       "'%s'", val);
+        return 1;
+    }
+    if (!strcmp(name, "--format")) {
+        if (ar_format_parse(val, &d->load.format) != AR_OK)
+            return 2 + cli_usage_error(cmd, "--format: %s", ar_last_error());
+        return 1;
+    }
+    if (!strcmp(name, "--rating-range")) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", val);
+        char *comma = strchr(buf, ',');
+        float lo, hi;
+        if (!comma || (*comma = 0, !cli_parse_float(buf, &lo)) ||
+            !cli_parse_float(comma + 1, &hi) || !(lo < hi))
+            return 2 + cli_usage_error(cmd, "--rating-range expects MIN,MAX with MIN < MAX, "
+                                       "got '%s'", val);
+        d->load.rating_min = lo;
+        d->load.rating_max = hi;
+        return 1;
+    }
+    return 0;
+}
+
+int cli_data_check(cli_data_opts *d, const char *cmd) {
+    if ((d->train != NULL) != (d->test != NULL))
+        return cli_usage_error(cmd, "%s", "--train and --test go together");
+    int sources = (d->train != NULL) + (d->data != NULL) + (d->dataset != NULL);
+    if (sources > 1)
+        return cli_usage_error(cmd, "%s", "give one of --train/--test, --data and --dataset");
+    if (d->fold && d->test_ratio_set)
+        return cli_usage_error(cmd, "%s", "--fold and --test-ratio are two different splits: "
+                               "give one");
+    if (d->train && (d->fold || d->test_ratio_set))
+        return cli_usage_error(cmd, "%s", "--train/--test are already split: --fold and "
+                               "--test-ratio do not apply");
+    if (sources == 0) {
+        d->data = getenv("AUTOREC_DATA");
+        if (!d->data || !*d->data)
+            return cli_usage_error(cmd, "%s", "no data: give --dataset NAME, --data PATH, "
+                                   "--train FILE --test FILE, or set AUTOREC_DATA");
+    }
+    return -1;
+}
+
+static int is_dir(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int is_file(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static void warn_skipped(const ar_ratings *r, const char *path, int quiet) {
+    const char *first = NULL;
+    size_t n = ar_ratings_skipped(r, &first);
+    if (n && !quiet)
+        fprintf(stderr, "autorec: warning: %s: skipped %zu malformed line%s (--skip-bad); the "
+                "first: %s\n", path, n, n == 1 ? "" : "s", first ? first : "");
+}
+
+static ar_status load(const char *path, const ar_load_options *o, int quiet, ar_ratings **r) {
+    ar_status st = ar_ratings_load_ex(path, o, r);
+    if (st == AR_OK) warn_skipped(*r, path, quiet);
+    return st;
+}
+
+void cli_data_free(cli_data *x) {
+    ar_ratings_free(x->train);
+    ar_ratings_free(x->valid);
+    ar_ratings_free(x->test);
+    ar_titles_free(x->titles);
+    memset(x, 0, sizeof *x);
+}
+
+ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *x) {
+    memset(x, 0, sizeof *x);
+    ar_load_options lo = d->load;
+    ar_status st = AR_OK;
+    char dir[4096], base[4200], test[4200], file[4200];
+    const char *path = d->data;
+    const char *tr = d->train, *te = d->test;
+    if (d->dataset) {
+        const ar_movielens_info *info = ar_movielens_find(d->dataset);
+        st = ar_movielens_locate(d->dataset, !d->no_download, dir, sizeof dir);
+        if (st != AR_OK) return st;
+        path = dir;
+        if (isnan(lo.rating_min)) lo.rating_min = info->rating_min, lo.rating_max = info->rating_max;
+    }
+    if (!tr && d->fold) {
+        if (!is_dir(path))
+            return cli_fail(AR_ERR_INVALID_ARG, "--fold needs a dataset directory (ML-100K), "
+                           "but %s is not a directory", path);
+        snprintf(base, sizeof base, "%s/u%s.base", path, d->fold);
+        snprintf(test, sizeof test, "%s/u%s.test", path, d->fold);
+        if (!is_file(base) || !is_file(test))
+            return cli_fail(AR_ERR_IO, "--fold %s: %s or %s is missing (the canonical folds "
+                           "come with ML-100K only)", d->fold, base, test);
+        tr = base, te = test;
+    } else if (!tr && is_dir(path) && !d->test_ratio_set) {
+        /* ML-100K's first canonical fold, the split AutoRec results are usually quoted on. */
+        snprintf(base, sizeof base, "%s/u1.base", path);
+        snprintf(test, sizeof test, "%s/u1.test", path);
+        if (is_file(base) && is_file(test)) tr = base, te = test;
+    }
+    if (tr) {
+        if ((st = load(tr, &lo, quiet, &x->train)) != AR_OK) goto cleanup;
+        if ((st = load(te, &lo, quiet, &x->test)) != AR_OK) goto cleanup;
+        snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
+                 ar_format_name(ar_ratings_format(x->train)));
+        snprintf(file, sizeof file, "%s", tr);
+    } else {
+        if (is_dir(path)) {
+            if ((st = ar_ratings_find(path, file, sizeof file)) != AR_OK) goto cleanup;
+            /* ML-100K's u.data holds whole stars 1..5. */
+            const char *slash = strrchr(file, '/');
+            if (isnan(lo.rating_min) && slash && !strcmp(slash + 1, "u.data"))
+                lo.rating_min = 1, lo.rating_max = 5;
+        } else {
+            snprintf(file, sizeof file, "%s", path);
+        }
+        ar_ratings *all = NULL;
+        if ((st = load(file, &lo, quiet, &all)) != AR_OK) goto cleanup;
+        st = ar_ratings_split(all, d->test_ratio, seed, &x->train, &x->test);
+        snprintf(x->desc, sizeof x->desc, "%.4100s (%s), random split %.3g test (seed %llu)", file,
+                 ar_format_name(ar_ratings_format(all)), d->test_ratio,
+                 (unsigned long long)seed);
+        ar_ratings_free(all);
+        if (st != AR_OK) goto cleanup;
+    }
+    if (d->valid_ratio > 0) {
+        ar_ratings *full = x->train;
+        x->train = NULL;
+        /* Its own stream: the validation split does not repeat the test split's draws. */
+        st = ar_ratings_split(full, d->valid_ratio, seed ^ 0xA5A5C3C3F00DBEEFull, &x->train,
+                              &x->valid);
+        ar_ratings_free(full);
+        if (st != AR_OK) {
+            cli_fail(st, "--valid-ratio %g: %s", d->valid_ratio, ar_last_error());
+            goto cleanup;
+        }
+        size_t len = strlen(x->desc);
+        snprintf(x->desc + len, sizeof x->desc - len, ", validation %.3g of training",
+                 d->valid_ratio);
+    }
+    if (ar_titles_find(file, x->titles_path, sizeof x->titles_path)) {
+        if (ar_titles_load(x->titles_path, &x->titles) != AR_OK) {
+            if (!quiet)
+                fprintf(stderr, "autorec: warning: titles not read: %s\n", ar_last_error());
+            x->titles = NULL;
+        }
+    }
+cleanup:
+    if (st != AR_OK) cli_data_free(x);
+    return st;
+}
+
+/* ---- autorec data --------------------------------------------------------------------------- */
+
+static const char data_cmd_help[] =
+    "usage: autorec data [data options] [--seed N] [--json]\n"
+    "\n"
+    "Reads a dataset as 'autorec train' would and describes it: source, format, ratings,\n"
+    "users, items, density, rating scale, skipped lines, titles, and the split. Nothing is\n"
+    "trained. Use it to check a file before training.\n"
+    "\n"
+    "  --seed N   seeds the random splits (default 1)\n"
+    "  --json     print the description as one JSON object\n"
+    "\n";
+
+int cli_data_cmd(int argc, char **argv) {
+    cli_data_opts d;
+    cli_data_opts_default(&d);
+    int json = 0;
+    uint64_t seed = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(data_cmd_help, stdout);
+            fputs(cli_data_help, stdout);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (cli_data_is_flag(a)) { cli_data_option(&d, a, NULL, "data"); continue; }
+        if (strncmp(a, "--", 2) != 0) return cli_usage_error("data", "unexpected argument '%s'", a);
+        if (i + 1 >= argc) return cli_usage_error("data", "option %s needs a value", a);
+        const char *val = argv[++i];
+        if (!strcmp(a, "--seed")) {
+            if (!cli_parse_u64(val, &seed))
+                return cli_usage_error("data", "--seed expects a non-negative integer, got '%s'",
+                                       val);
+            continue;
+        }
+        int r = cli_data_option(&d, a, val, "data");
+        if (r >= 2) return r - 2;
+        if (r == 0) return cli_usage_error("data", "unknown option '%s'", a);
+    }
+    int rc = cli_data_check(&d, "data");
+    if (rc >= 0) return rc;
+    cli_data x;
+    ar_dataset *ds = NULL;
+    ar_status st = cli_data_load(&d, seed, 0, &x);
+    if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, &ds);
+    if (st != AR_OK) {
+        rc = cli_report(st);
+        cli_data_free(&x);
+        return rc;
+    }
+    ar_dataset_stats s;
+    ar_dataset_get_stats(ds, &s);
+    size_t n_all = s.n_train + s.n_valid + s.n_test;
+    double density = (double)s.n_train / ((double)s.n_users * (double)s.n_items);
+    size_t skipped = ar_ratings_skipped(x.train, NULL) + ar_ratings_skipped(x.test, NULL);
+    const char *fmt = ar_format_name(ar_ratings_format(x.train));
+    size_t n_titles = x.titles ? ar_titles_count(x.titles) : 0;
+    if (json) {
+        printf("{\"source\":");
+        cli_json_string(stdout, x.desc);
+        printf(",\"format\":\"%s\",\"ratings\":%zu,\"train\":%zu,\"valid\":%zu,\"test\":%zu", fmt,
+               n_all, s.n_train, s.n_valid, s.n_test);
+        printf(",\"test_cold\":%zu,\"valid_cold\":%zu,\"users\":%d,\"items\":%d", s.n_test_cold,
+               s.n_valid_cold, s.n_users, s.n_items);
+        cli_json_number(stdout, "density", density);
+        cli_json_number(stdout, "rating_min", s.rating_min);
+        cli_json_number(stdout, "rating_max", s.rating_max);
+        cli_json_number(stdout, "train_mean", s.train_mean);
+        cli_json_number(stdout, "mean_baseline_rmse", ar_dataset_mean_baseline_rmse(ds));
+        printf(",\"skipped_lines\":%zu,\"titles\":%zu}\n", skipped, n_titles);
+    } else {
+        printf("source:       %s\n", x.desc);
+        printf("format:       %s\n", fmt);
+        printf("ratings:      %zu (train %zu, validation %zu, test %zu)\n", n_all, s.n_train,
+               s.n_valid, s.n_test);
+        printf("training:     %d users x %d items, density %.4f%%, ratings %g..%g, mean %.4f\n",
+               s.n_users, s.n_items, 100.0 * density, (double)s.rating_min,
+               (double)s.rating_max, s.train_mean);
+        printf("cold start:   %zu test and %zu validation ratings have a user or item with no "
+               "training rating (predicted %g)\n", s.n_test_cold, s.n_valid_cold,
+               0.5 * ((double)s.rating_min + (double)s.rating_max));
+        printf("baseline:     predicting the training mean gives test RMSE %.4f\n",
+               ar_dataset_mean_baseline_rmse(ds));
+        printf("skipped:      %zu malformed lines\n", skipped);
+        if (x.titles) {
+            int64_t item;
+            ar_ratings_get(x.train, 0, NULL, &item, NULL);
+            const char *t = ar_titles_get(x.titles, item);
+            printf("titles:       %zu from %s (item %lld: %s)\n", n_titles, x.titles_path,
+                   (long long)item, t ? t : "(none)");
+        } else {
+            printf("titles:       none\n");
+        }
+    }
+    ar_dataset_free(ds);
+    cli_data_free(&x);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}

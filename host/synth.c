@@ -1,0 +1,403 @@
+/* synth.c - synthetic ratings files: a low-rank model with a popularity skew, written as
+ * u.data ("user\titem\trating\ttimestamp") for tests and for benchmarks at MovieLens-10M and
+ * Netflix scale.
+ *
+ * The model: rating = clamp(round(mu + b_u + b_i + p_u . q_i + noise), 1, 5), with Gaussian
+ * factors and biases, so that a collaborative-filtering model clearly beats the global mean.
+ * Which pairs are observed follows a Zipf-like law on both sides: the user at activity rank r
+ * rates about r^-skew of the ratings, the item at popularity rank r is picked with weight
+ * r^-skew, and the ranks are shuffled over the ids (id order is not popularity order).
+ *
+ * Memory stays bounded at Netflix scale (480k users, 100M ratings): the pairs are never held.
+ * Each user's degree is fixed first (summing exactly to the requested count), then the users
+ * are streamed in id order: each draws its distinct items from the popularity distribution
+ * with an alias table (rejecting repeats with a per-item marker) and its lines go out through
+ * a large buffer. Every user draws from its own generator keyed by (seed, user), so the file
+ * depends only on the config. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The shape of MovieLens 100K, so that a config left at its defaults is a familiar size. */
+void ar_synth_config_default(ar_synth_config *c) {
+    c->users = 943;
+    c->items = 1682;
+    c->ratings = 100000;
+    c->seed = 1;
+    c->rank = 10;
+    c->noise = 0.5f;
+    c->popularity_skew = 1.0f;
+}
+
+enum {
+    SYNTH_MIN_DEGREE = 20,          /* MovieLens keeps only users with at least 20 ratings */
+    SYNTH_BUF = 4 << 20,            /* output buffer: few, large write(2) calls */
+    SYNTH_LINE_MAX = 48,            /* longest line: 3 x 10 digits + 1 + 4 separators */
+};
+#define SYNTH_MU 3.5                /* global mean, about MovieLens' */
+#define SYNTH_SD_USER_BIAS 0.35
+#define SYNTH_SD_ITEM_BIAS 0.45
+#define SYNTH_SD_DOT 0.7            /* standard deviation of p_u . q_i */
+#define SYNTH_T0 874724710ull       /* the first timestamp of MovieLens 100K */
+#define SYNTH_SPAN 315360000ull     /* timestamps spread over ten years */
+
+/* Stream tags, so that the generators of different purposes never coincide. */
+enum { TAG_USER_PERM = 1, TAG_ITEM_PERM, TAG_ITEM, TAG_USER };
+
+/* A generator for (seed, tag, index): splitmix64 of a mixed key. */
+static ar_rng stream(uint64_t seed, uint64_t tag, uint64_t index) {
+    ar_rng r = {seed ^ (tag * 0xD1B54A32D192ED03ull)};
+    r.s = ar_rng_next(&r) ^ (index * 0x9E3779B97F4A7C15ull);
+    r.s = ar_rng_next(&r);
+    return r;
+}
+
+/* Box-Muller keeping the second value: half the log/sqrt/cos calls per Gaussian. */
+typedef struct { ar_rng r; int has; double spare; } gauss;
+
+static double gauss_next(gauss *g) {
+    if (g->has) {
+        g->has = 0;
+        return g->spare;
+    }
+    double u1 = ((double)(ar_rng_next(&g->r) >> 11) + 0.5) * 0x1.0p-53; /* (0, 1): log finite */
+    double u2 = ar_rng_uniform(&g->r);
+    double rad = sqrt(-2.0 * log(u1)), th = 6.283185307179586 * u2;
+    g->spare = rad * sin(th);
+    g->has = 1;
+    return rad * cos(th);
+}
+
+/* A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+static void shuffle(int32_t *perm, int64_t n, ar_rng *r) {
+    for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(ar_rng_uniform(r) * (double)(i + 1));
+        if (j > i) j = i;
+        int32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+static ar_status validate(const ar_synth_config *c) {
+#define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
+    /* ids must fit the loader's 32-bit ids */
+    CHECK(c->users >= 1 && c->users <= AR_MAX_ID, "--users expects 1..%lld, got %lld",
+          AR_MAX_ID, (long long)c->users);
+    CHECK(c->items >= 1 && c->items <= AR_MAX_ID, "--items expects 1..%lld, got %lld",
+          AR_MAX_ID, (long long)c->items);
+    int64_t max = c->users * c->items / 2; /* no overflow: both below 2^31 */
+    CHECK(c->ratings >= 1, "--ratings expects at least 1, got %lld", (long long)c->ratings);
+    CHECK(c->ratings <= max, "--ratings %lld exceeds half of users x items (%lld)",
+          (long long)c->ratings, (long long)max);
+    CHECK(c->rank >= 1 && c->rank <= 1000, "--rank expects 1..1000, got %d", c->rank);
+    CHECK(isfinite(c->noise) && c->noise >= 0, "--noise expects a finite number >= 0, got %g",
+          (double)c->noise);
+    CHECK(isfinite(c->popularity_skew) && c->popularity_skew >= 0 && c->popularity_skew <= 4,
+          "--skew expects a number in 0..4, got %g", (double)c->popularity_skew);
+#undef CHECK
+    return AR_OK;
+}
+
+/* Degrees by activity rank (deg[0] is the most active user), summing exactly to n: every user
+ * gets min(20, n / users) first, the rest is shared in proportion to (rank + 1)^-skew, and a
+ * user's share beyond the cap (half the items, rounded up; users x cap >= n always) goes to
+ * the others (water-filling). Returns AR_OK or AR_ERR_OUT_OF_MEMORY. */
+static ar_status degrees(int64_t users, int64_t cap, int64_t n, double skew, int32_t *deg) {
+    int64_t base = n / users;
+    if (base > SYNTH_MIN_DEGREE) base = SYNTH_MIN_DEGREE;
+    if (base > cap) base = cap;
+    int64_t capx = cap - base, rest = n - users * base;
+    for (int64_t r = 0; r < users; r++) deg[r] = (int32_t)base;
+    if (rest == 0) return AR_OK;
+    /* suffix sums of the weights, so that the remaining weight is exact at every step */
+    double *suffix = ar_malloc((size_t)(users + 1) * sizeof *suffix);
+    if (!suffix) return AR_ERR_OUT_OF_MEMORY;
+    suffix[users] = 0;
+    for (int64_t r = users - 1; r >= 0; r--) suffix[r] = suffix[r + 1] + pow((double)(r + 1), -skew);
+    /* cap the heaviest users while their share exceeds the cap: removing one only raises the
+     * others' shares, and weights fall with rank, so the capped users are a prefix */
+    int64_t k = 0;
+    while (k < users && (double)rest * pow((double)(k + 1), -skew) >= (double)capx * suffix[k]) {
+        deg[k] = (int32_t)cap;
+        rest -= capx;
+        k++;
+    }
+    int64_t given = 0;
+    for (int64_t r = k; r < users; r++) {
+        int64_t e = (int64_t)floor((double)rest * pow((double)(r + 1), -skew) / suffix[k]);
+        if (e > capx) e = capx; /* only by rounding */
+        deg[r] += (int32_t)e;
+        given += e;
+    }
+    free(suffix);
+    /* the rounding remainder, one at a time from the most active users on (fewer than the
+     * uncapped users, bar rounding; the loop goes round as often as needed) */
+    int64_t left = rest - given;
+    for (int64_t r = k; left != 0; r = (r + 1 < users) ? r + 1 : k) {
+        if (left > 0 && deg[r] < cap) { deg[r]++; left--; }
+        else if (left < 0 && deg[r] > base) { deg[r]--; left++; }
+    }
+    return AR_OK;
+}
+
+/* Vose's alias table over n weights: a draw is one 64-bit number, the high half picking a
+ * bucket (multiply-shift), the low half deciding between the bucket and its alias against a
+ * 32-bit threshold. */
+typedef struct { uint32_t *thresh; int32_t *alias; int64_t n; } alias_table;
+
+static ar_status alias_build(alias_table *t, const double *w, int64_t n) {
+    t->n = n;
+    t->thresh = ar_malloc((size_t)n * sizeof *t->thresh);
+    t->alias = ar_malloc((size_t)n * sizeof *t->alias);
+    double *p = ar_malloc((size_t)n * sizeof *p);
+    int32_t *small = ar_malloc((size_t)n * sizeof *small), *large = ar_malloc((size_t)n * sizeof *large);
+    ar_status st = AR_OK;
+    if (!t->thresh || !t->alias || !p || !small || !large) {
+        st = AR_ERR_OUT_OF_MEMORY;
+        goto cleanup;
+    }
+    double sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += w[i];
+    int64_t ns = 0, nl = 0;
+    for (int64_t i = 0; i < n; i++) {
+        p[i] = w[i] * (double)n / sum;
+        if (p[i] < 1.0) small[ns++] = (int32_t)i;
+        else large[nl++] = (int32_t)i;
+    }
+    while (ns > 0 && nl > 0) {
+        int32_t s = small[--ns], l = large[nl - 1];
+        t->thresh[s] = (uint32_t)(p[s] * 4294967296.0);
+        t->alias[s] = l;
+        p[l] -= 1.0 - p[s];
+        if (p[l] < 1.0) { nl--; small[ns++] = l; }
+    }
+    /* what is left is 1 up to rounding: the bucket always keeps its own item */
+    while (nl > 0) { int32_t l = large[--nl]; t->thresh[l] = UINT32_MAX; t->alias[l] = l; }
+    while (ns > 0) { int32_t s = small[--ns]; t->thresh[s] = UINT32_MAX; t->alias[s] = s; }
+cleanup:
+    free(p);
+    free(small);
+    free(large);
+    return st;
+}
+
+static inline int32_t alias_draw(const alias_table *t, ar_rng *r) {
+    uint64_t x = ar_rng_next(r);
+    int64_t b = (int64_t)(((x >> 32) * (uint64_t)t->n) >> 32);
+    return (uint32_t)x < t->thresh[b] ? (int32_t)b : t->alias[b];
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    int fd;
+    char *buf;
+    size_t len;
+    int err;                  /* errno of the first failed write, 0 while all is well */
+} out_buf;
+
+static void out_flush(out_buf *o) {
+    size_t off = 0;
+    while (off < o->len && !o->err) {
+        ssize_t w = write(o->fd, o->buf + off, o->len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) o->err = w < 0 ? errno : EIO;
+        else off += (size_t)w;
+    }
+    o->len = 0;
+}
+
+/* Decimal digits of v at p; returns the end. Hand-written: printf is the bottleneck at 100M
+ * lines. */
+static inline char *put_u64(char *p, uint64_t v) {
+    char tmp[20];
+    int n = 0;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+/* ---- sampling a user's items ----------------------------------------------------------------- */
+
+typedef struct { double key; int32_t item; } keyed;
+
+static int keyed_cmp(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+/* Draws deg distinct items for user u into pick: successive draws from the popularity law,
+ * a repeat rejected through mark[] (mark[i] == u when the user has item i, so it needs no
+ * reset). When repeats pile up (a heavy user under a steep skew, whose remaining items carry
+ * little weight) the rest is drawn by Efraimidis-Spirakis keys over the items not yet taken,
+ * which is the same successive-sampling law without the rejections. */
+static void draw_items(uint32_t u, int32_t deg, const alias_table *t, const int32_t *item_rank,
+                       double skew, uint32_t *mark, keyed *scratch, int32_t *pick, ar_rng *r) {
+    int32_t got = 0;
+    int64_t budget = 8 * (int64_t)deg + 256;
+    while (got < deg && budget-- > 0) {
+        int32_t i = alias_draw(t, r);
+        if (mark[i] == u) continue;
+        mark[i] = u;
+        pick[got++] = i;
+    }
+    if (got == deg) return;
+    int64_t m = 0;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (mark[i] == u) continue;
+        double e = -log(((double)(ar_rng_next(r) >> 11) + 0.5) * 0x1.0p-53); /* Exp(1) */
+        /* log(E / w) with w = (rank + 1)^-skew: smallest first is the successive-sampling order */
+        scratch[m].key = log(e) + skew * log((double)(item_rank[i] + 1));
+        scratch[m].item = (int32_t)i;
+        m++;
+    }
+    qsort(scratch, (size_t)m, sizeof *scratch, keyed_cmp);
+    for (int64_t j = 0; got < deg; j++) {
+        mark[scratch[j].item] = u;
+        pick[got++] = scratch[j].item;
+    }
+}
+
+/* ---- the writer ------------------------------------------------------------------------------ */
+
+static ar_status generate(const ar_synth_config *c, out_buf *o) {
+    const int64_t U = c->users, I = c->items, N = c->ratings, cap = (c->items + 1) / 2;
+    const int k = c->rank;
+    const double skew = c->popularity_skew, noise = c->noise;
+    const double sd_f = sqrt(SYNTH_SD_DOT / sqrt((double)k)); /* var(p.q) = k sd_f^4 */
+    ar_status st = AR_OK;
+    int32_t *user_rank = ar_malloc((size_t)U * sizeof *user_rank);
+    int32_t *deg = ar_malloc((size_t)U * sizeof *deg);
+    int32_t *item_rank = ar_malloc((size_t)I * sizeof *item_rank);
+    double *w = ar_malloc((size_t)I * sizeof *w);
+    float *q = ar_malloc((size_t)I * (size_t)k * sizeof *q);
+    float *bi = ar_malloc((size_t)I * sizeof *bi);
+    float *p = ar_malloc((size_t)k * sizeof *p);
+    uint32_t *mark = calloc((size_t)I, sizeof *mark); /* 0 is no user id */
+    keyed *scratch = ar_malloc((size_t)I * sizeof *scratch);
+    int32_t *pick = ar_malloc((size_t)cap * sizeof *pick);
+    alias_table t = {NULL, NULL, 0};
+    if (!user_rank || !deg || !item_rank || !w || !q || !bi || !p || !mark || !scratch || !pick) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %lld users x %lld items",
+                     (long long)U, (long long)I);
+        goto cleanup;
+    }
+    ar_rng r = stream(c->seed, TAG_USER_PERM, 0);
+    shuffle(user_rank, U, &r);
+    r = stream(c->seed, TAG_ITEM_PERM, 0);
+    shuffle(item_rank, I, &r);
+    AR_TRY(degrees(U, cap, N, skew, deg));
+    for (int64_t i = 0; i < I; i++) w[i] = pow((double)(item_rank[i] + 1), -skew);
+    AR_TRY(alias_build(&t, w, I));
+    for (int64_t i = 0; i < I; i++) {
+        gauss g = {stream(c->seed, TAG_ITEM, (uint64_t)i), 0, 0};
+        bi[i] = (float)(SYNTH_SD_ITEM_BIAS * gauss_next(&g));
+        for (int f = 0; f < k; f++) q[(size_t)i * k + f] = (float)(sd_f * gauss_next(&g));
+    }
+
+    uint64_t line = 0;
+    for (int64_t u = 0; u < U; u++) {
+        int32_t d = deg[user_rank[u]];
+        if (d == 0) continue;
+        gauss g = {stream(c->seed, TAG_USER, (uint64_t)u), 0, 0};
+        double bu = SYNTH_SD_USER_BIAS * gauss_next(&g);
+        for (int f = 0; f < k; f++) p[f] = (float)(sd_f * gauss_next(&g));
+        draw_items((uint32_t)(u + 1), d, &t, item_rank, skew, mark, scratch, pick, &g.r);
+        for (int32_t j = 0; j < d; j++) {
+            int32_t i = pick[j];
+            const float *qi = q + (size_t)i * k;
+            float dot = 0;
+            for (int f = 0; f < k; f++) dot += p[f] * qi[f];
+            double x = SYNTH_MU + bu + bi[i] + dot + noise * gauss_next(&g);
+            int rating = x < 1.5 ? 1 : x >= 4.5 ? 5 : (int)lround(x);
+            /* increasing over the file, spread over SYNTH_SPAN seconds */
+            uint64_t ts = SYNTH_T0 + line * SYNTH_SPAN / (uint64_t)N;
+            line++;
+            if (o->len > SYNTH_BUF - SYNTH_LINE_MAX) {
+                out_flush(o);
+                if (o->err) goto cleanup; /* reported by the caller */
+            }
+            char *s = o->buf + o->len;
+            s = put_u64(s, (uint64_t)u + 1);
+            *s++ = '\t';
+            s = put_u64(s, (uint64_t)i + 1);
+            *s++ = '\t';
+            *s++ = (char)('0' + rating);
+            *s++ = '\t';
+            s = put_u64(s, ts);
+            *s++ = '\n';
+            o->len = (size_t)(s - o->buf);
+        }
+    }
+    out_flush(o);
+cleanup:
+    free(user_rank);
+    free(deg);
+    free(item_rank);
+    free(w);
+    free(q);
+    free(bi);
+    free(p);
+    free(mark);
+    free(scratch);
+    free(pick);
+    free(t.thresh);
+    free(t.alias);
+    return st;
+}
+
+ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
+    ar_status st = validate(c);
+    if (st != AR_OK) return st;
+    if (!path || !*path) return ar_fail(AR_ERR_INVALID_ARG, "--out expects a file name");
+    /* a temporary next to the target, renamed at the end: a failure never leaves a partial
+     * file, and rename within one directory is atomic */
+    size_t n = strlen(path) + sizeof ".tmp-XXXXXX";
+    char *tmp = ar_malloc(n);
+    out_buf o = {-1, NULL, 0, 0};
+    if (!tmp) return AR_ERR_OUT_OF_MEMORY;
+    snprintf(tmp, n, "%s.tmp-XXXXXX", path);
+    o.fd = mkstemp(tmp);
+    if (o.fd < 0) {
+        st = ar_fail(AR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    /* mkstemp makes the file 0600; a data file is normally readable by all (umask aside, which
+     * cannot be read without changing it) */
+    (void)fchmod(o.fd, 0644);
+    o.buf = ar_malloc(SYNTH_BUF);
+    if (!o.buf) {
+        st = AR_ERR_OUT_OF_MEMORY;
+        goto fail;
+    }
+    st = generate(c, &o);
+    if (st != AR_OK) goto fail;
+    if (!o.err && fsync(o.fd) != 0) o.err = errno; /* a full disk may only show here (NFS) */
+    if (close(o.fd) != 0 && !o.err) o.err = errno;
+    o.fd = -1;
+    if (!o.err && rename(tmp, path) != 0) o.err = errno;
+    if (o.err) {
+        st = ar_fail(AR_ERR_IO, "cannot write %s: %s", path, strerror(o.err));
+        goto fail;
+    }
+    free(o.buf);
+    free(tmp);
+    return AR_OK;
+fail:
+    if (o.fd >= 0) close(o.fd);
+    unlink(tmp);
+    free(o.buf);
+    free(tmp);
+    return st;
+}

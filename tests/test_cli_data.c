@@ -1,0 +1,232 @@
+/* test_cli_data.c - the data options as a user meets them: `autorec data`, formats, folds,
+ * random and validation splits, skipping bad lines, rating ranges, --dataset offline, and
+ * model selection on validation in `autorec train`. Synthetic data, plus ML-100K when
+ * $AUTOREC_DATA points at it. */
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[] = "/tmp/autorec-test-clidata-XXXXXX";
+static char out[65536], err[65536];
+
+static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+TestSuite(cli_data, .init = setup, .fini = teardown);
+
+static void slurp(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f) fclose(f);
+}
+
+/* Runs `autorec ARGS` with an optional environment prefix; returns the exit code. */
+static int run(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run(const char *env, const char *fmt, ...) {
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
+             AUTOREC_BIN, args, dir, dir);
+    int status = system(cmd);
+    char p[256];
+    snprintf(p, sizeof p, "%s/out", dir);
+    slurp(p, out, sizeof out);
+    snprintf(p, sizeof p, "%s/err", dir);
+    slurp(p, err, sizeof err);
+    cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
+    return WEXITSTATUS(status);
+}
+
+static const char *path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void write_text(const char *name, const char *text) {
+    FILE *f = fopen(path(name), "wb");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A synthetic dataset directory laid out like ML-100K: u.data, u1..u2 folds, u.item. */
+static void fake_ml100k(void) {
+    ar_ratings *a = NULL, *b = NULL;
+    tu_synth(50, 30, 2, 0.4, 0.2, 11, &a, &b);
+    tu_write_ratings(path("u1.base"), a);
+    tu_write_ratings(path("u1.test"), b);
+    tu_write_ratings(path("u2.base"), b); /* another split: the roles swapped */
+    tu_write_ratings(path("u2.test"), a);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cat '%s/u1.base' '%s/u1.test' > '%s/u.data'", dir, dir, dir);
+    cr_assert(system(cmd) == 0);
+    FILE *f = fopen(path("u.item"), "wb");
+    for (int i = 1; i <= 30; i++) fprintf(f, "%d|Film %d (1990)|01-Jan-1990||http://x|0\n", i, i);
+    fclose(f);
+    ar_ratings_free(a);
+    ar_ratings_free(b);
+}
+
+Test(cli_data, describes_a_csv_file) {
+    write_text("r.csv", "item;user;score\n10;1;4\n20;1;2.5\n10;2;5\n20;2;1\n30;3;3\n10;3;4\n"
+                        "20;3;4.5\n30;1;2\n30;2;3\n10;4;1\n20;4;5\n30;4;3.5\n");
+    cr_assert_eq(run(NULL, "data --data %s --test-ratio 0.25", path("r.csv")), 0, "%s", err);
+    cr_assert(strstr(out, "format:       csv"), "%s", out);
+    cr_assert(strstr(out, "ratings:      12"), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --json", path("r.csv")), 0, "%s", err);
+    cr_assert(strstr(out, "\"format\":\"csv\"") && strstr(out, "\"ratings\":12"), "%s", out);
+    cr_assert(strstr(out, "\"rating_max\":5"), "%s", out);
+    /* columns given by hand, a forced format */
+    cr_assert_eq(run(NULL, "data --data %s --columns item,user,rating --json", path("r.csv")), 0,
+                 "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --format dat", path("r.csv")), 2);
+    cr_assert(strstr(err, "r.csv:1:"), "%s", err);
+}
+
+Test(cli_data, folds_and_default_split_of_a_directory) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "data --data %s", dir), 0, "%s", err);
+    cr_assert(strstr(out, "u1.base") && strstr(out, "u1.test"), "default is fold 1: %s", out);
+    cr_assert(strstr(out, "titles:       30 from"), "%s", out);
+    cr_assert(strstr(out, "Film "), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --fold 2", dir), 0, "%s", err);
+    cr_assert(strstr(out, "u2.base") && strstr(out, "u2.test"), "%s", out);
+    /* --test-ratio: a random split of u.data */
+    cr_assert_eq(run(NULL, "data --data %s --test-ratio 0.3 --json", dir), 0, "%s", err);
+    cr_assert(strstr(out, "u.data") && strstr(out, "random split 0.3"), "%s", out);
+    /* folds that are not there, or make no sense */
+    cr_assert_eq(run(NULL, "data --data %s --fold 3", dir), 2);
+    cr_assert(strstr(err, "u3.base") && strstr(err, "ML-100K"), "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --fold 9", dir), 2);
+    cr_assert(strstr(err, "--fold"), "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --fold 1 --test-ratio 0.2", dir), 2);
+    cr_assert_eq(run(NULL, "data --data %s --fold 1", path("u.data")), 2);
+    cr_assert(strstr(err, "not a directory"), "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --valid-ratio 1.5", dir), 2);
+    cr_assert_eq(run(NULL, "data --dataset ml-5m"), 2);
+    cr_assert(strstr(err, "ml-100k"), "%s", err);
+}
+
+Test(cli_data, validation_split_is_carved_from_training) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "data --data %s --valid-ratio 0.2 --json", dir), 0, "%s", err);
+    /* u1.base has the training ratings: train + valid = its size; test untouched */
+    ar_ratings *a = NULL, *b = NULL;
+    cr_assert(ar_ratings_load(path("u1.base"), &a) == AR_OK);
+    cr_assert(ar_ratings_load(path("u1.test"), &b) == AR_OK);
+    size_t tr = 0, va = 0, te = 0;
+    const char *p = strstr(out, "\"train\":");
+    cr_assert(p && sscanf(p, "\"train\":%zu,\"valid\":%zu,\"test\":%zu", &tr, &va, &te) == 3,
+              "%s", out);
+    cr_assert_eq(tr + va, ar_ratings_count(a));
+    cr_assert_eq(te, ar_ratings_count(b));
+    cr_assert(va > ar_ratings_count(a) / 10 && va < ar_ratings_count(a) * 3 / 10, "valid %zu", va);
+    ar_ratings_free(a);
+    ar_ratings_free(b);
+}
+
+Test(cli_data, train_selects_on_validation_and_stops_early) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 4 --hidden 8 --json", dir),
+                 0, "%s", err);
+    cr_assert(strstr(err, "valid RMSE"), "%s", err);
+    cr_assert(strstr(out, "selected on validation: epoch"), "%s", out);
+    cr_assert(strstr(out, "\"selected_epoch\":") && strstr(out, "\"best_valid_rmse\":"), "%s", out);
+    cr_assert(!strstr(out, "\"valid_rmse\":null"), "%s", out);
+    /* a learning rate this large makes the validation RMSE stop improving quickly */
+    cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 200 --hidden 8 --lr 0.5 "
+                     "--lr-decay 1 --patience 2 --json", dir), 0, "%s", err);
+    cr_assert(strstr(out, "\"stopped_early\":true"), "%s", out);
+    cr_assert_eq(run(NULL, "train --data %s --patience 3", dir), 2);
+    cr_assert(strstr(err, "--valid-ratio"), "%s", err);
+}
+
+Test(cli_data, rating_scale_comes_from_the_data) {
+    /* half stars 0.5..5 in a MovieLens ratings.csv: predictions are clamped to that scale */
+    FILE *f = fopen(path("ratings.csv"), "wb");
+    fputs("userId,movieId,rating,timestamp\n", f);
+    ar_rng rng = {tu_seed()};
+    for (int u = 1; u <= 40; u++)
+        for (int i = 1; i <= 25; i++)
+            if (ar_rng_uniform(&rng) < 0.5)
+                fprintf(f, "%d,%d,%.1f,0\n", u, i, 0.5 * (double)(1 + (u * i) % 10));
+    fprintf(f, "1,26,0.5,0\n2,26,5.0,0\n");
+    fclose(f);
+    cr_assert_eq(run(NULL, "train --data %s --epochs 1 --hidden 4 --json", path("ratings.csv")), 0,
+                 "%s", err);
+    cr_assert(strstr(out, "\"rating_min\":0.5") && strstr(out, "\"rating_max\":5"), "%s", out);
+    cr_assert(strstr(err, "scale 0.5..5"), "%s", err);
+}
+
+Test(cli_data, skip_bad_and_rating_range) {
+    write_text("bad.data", "1\t1\t5\n2\t1\t4\nthree\t1\t4\n3\t2\t4\n4\t2\t9\n4\t1\t2\n5\t3\t1\n");
+    cr_assert_eq(run(NULL, "data --data %s", path("bad.data")), 2);
+    cr_assert(strstr(err, "bad.data:3:") && strstr(err, "user id 'three'"), "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --skip-bad --rating-range 1,5 --test-ratio 0.3",
+                     path("bad.data")), 0, "%s", err);
+    cr_assert(strstr(err, "skipped 2 malformed lines") && strstr(err, "bad.data:3:"), "%s", err);
+    cr_assert(strstr(out, "ratings:      5"), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --rating-range 5,1", path("bad.data")), 2);
+    cr_assert(strstr(err, "--rating-range"), "%s", err);
+}
+
+Test(cli_data, duplicates_and_leaks_are_refused) {
+    write_text("tr.data", "1\t1\t5\n2\t1\t4\n2\t2\t3\n");
+    write_text("te.data", "1\t2\t5\n2\t1\t4\n");
+    cr_assert_eq(run(NULL, "train --train %s --test %s --epochs 1", path("tr.data"),
+                     path("te.data")), 2);
+    cr_assert(strstr(err, "te.data:2:") && strstr(err, "also a training rating"), "%s", err);
+    /* a duplicate in one file is found wherever the random split puts its two copies */
+    for (int seed = 1; seed <= 6; seed++) {
+        FILE *f = fopen(path("dup.data"), "wb");
+        fputs("1\t1\t5\n", f);
+        for (int k = 2; k <= 20; k++) fprintf(f, "%d\t%d\t3\n", k, k % 3);
+        fputs("1\t1\t3\n", f);
+        fclose(f);
+        cr_assert_eq(run(NULL, "data --data %s --test-ratio 0.5 --seed %d", path("dup.data"), seed),
+                     2);
+        cr_assert(strstr(err, "dup.data:21:") && strstr(err, "duplicate") &&
+                  (strstr(err, "first at line 1)") || strstr(err, "dup.data:1, ")), "seed %d: %s",
+                  seed, err);
+    }
+}
+
+Test(cli_data, dataset_offline_says_where_to_put_files) {
+    char env[1024];
+    snprintf(env, sizeof env, "env -u AUTOREC_DATA XDG_CACHE_HOME='%s/cache'", dir);
+    cr_assert_eq(run(env, "data --dataset ml-1m --no-download"), 2);
+    cr_assert(strstr(err, "ml-1m") && strstr(err, "cache/autorec/ml-1m"), "%s", err);
+    cr_assert(strstr(err, "ratings.dat"), "%s", err);
+}
+
+Test(cli_data, movielens_100k_folds_titles_and_dataset) {
+    const char *d = getenv("AUTOREC_DATA");
+    char p[4096];
+    snprintf(p, sizeof p, "%s/u.data", d ? d : "");
+    if (!d || access(p, R_OK) != 0)
+        cr_skip_test("MovieLens 100K not found: set AUTOREC_DATA to the ml-100k directory");
+    cr_assert_eq(run(NULL, "data --data %s --fold a --json", d), 0, "%s", err);
+    cr_assert(strstr(out, "\"train\":90570") && strstr(out, "\"test\":9430"), "%s", out);
+    cr_assert(strstr(out, "\"titles\":1682"), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --test-ratio 0.2 --json", d), 0, "%s", err);
+    cr_assert(strstr(out, "\"ratings\":100000"), "%s", out);
+    /* --dataset finds it through AUTOREC_DATA, without the network */
+    char env[4300];
+    snprintf(env, sizeof env, "AUTOREC_MIRROR=http://127.0.0.1:9 XDG_CACHE_HOME='%s/c'", dir);
+    cr_assert_eq(run(env, "data --dataset ml-100k --fold 5 --json"), 0, "%s", err);
+    cr_assert(strstr(out, "u5.base") && strstr(out, "\"train\":80000"), "%s", out);
+}

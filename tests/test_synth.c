@@ -1,0 +1,405 @@
+/* test_synth.c - synthetic ratings (ar_synth_write, `autorec synth`): determinism, the file's
+ * shape (exact count, distinct pairs, id and rating ranges), the popularity skew, that the
+ * data is learnable, validation, failures leaving no file, and the command line. Shapes are
+ * small so that the suite stays fast. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char dir[] = "/tmp/autorec-test-synth-XXXXXX";
+static char out[32768], err[32768];
+
+static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+TestSuite(synth, .init = setup, .fini = teardown);
+
+static const char *path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static char *slurp(const char *file, size_t *len) {
+    FILE *f = fopen(file, "rb");
+    cr_assert(f, "cannot open %s", file);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
+    buf[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static int exists(const char *file) { return access(file, F_OK) == 0; }
+
+/* No file of dir is a leftover temporary ("*.tmp-XXXXXX"). */
+static void assert_no_temp(void) {
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_assert(!strstr(e->d_name, ".tmp-"), "temporary file %s left behind", e->d_name);
+    closedir(d);
+}
+
+static ar_synth_config shape(int64_t users, int64_t items, int64_t ratings) {
+    ar_synth_config c;
+    ar_synth_config_default(&c);
+    c.users = users;
+    c.items = items;
+    c.ratings = ratings;
+    return c;
+}
+
+static void write_ok(const ar_synth_config *c, const char *file) {
+    ar_status st = ar_synth_write(c, file);
+    cr_assert_eq(st, AR_OK, "ar_synth_write: %s", ar_last_error());
+}
+
+/* Checks the file against its config: the exact count, exactly 4 tab-separated integers, ids
+ * in range, ratings 1..5, timestamps increasing, distinct pairs, every user's minimum degree
+ * (min(20, ratings / users)); returns per-item counts (caller frees) when asked. */
+static int64_t *check_file(const ar_synth_config *c, const char *file) {
+    size_t len;
+    char *buf = slurp(file, &len);
+    cr_assert(len > 0 && buf[len - 1] == '\n');
+    uint8_t *seen = calloc((size_t)(c->users * c->items), 1);
+    int64_t *item_n = calloc((size_t)c->items, sizeof *item_n);
+    int64_t *user_n = calloc((size_t)c->users, sizeof *user_n);
+    int64_t n = 0;
+    long long prev_ts = 0;
+    for (char *s = buf; *s; n++) {
+        /* strtoll, not sscanf: glibc's sscanf measures the whole rest of the buffer */
+        long long f[4];
+        char *e = s;
+        for (int k = 0; k < 4; k++) {
+            char *start = e;
+            f[k] = strtoll(start, &e, 10);
+            cr_assert(e > start && *e == (k < 3 ? '\t' : '\n'), "line %lld malformed",
+                      (long long)n + 1);
+            e++;
+        }
+        long long u = f[0], i = f[1], r = f[2], ts = f[3];
+        cr_assert(u >= 1 && u <= c->users, "user %lld out of range", u);
+        cr_assert(i >= 1 && i <= c->items, "item %lld out of range", i);
+        cr_assert(r >= 1 && r <= 5, "rating %lld out of range", r);
+        cr_assert(ts >= 874724710 && ts >= prev_ts, "timestamp %lld not increasing", ts);
+        prev_ts = ts;
+        size_t k = (size_t)((u - 1) * c->items + (i - 1));
+        cr_assert(!seen[k], "pair (%lld, %lld) repeated", u, i);
+        seen[k] = 1;
+        item_n[i - 1]++;
+        user_n[u - 1]++;
+        s = e;
+    }
+    cr_assert_eq(n, c->ratings, "%lld lines, expected %lld", (long long)n,
+                 (long long)c->ratings);
+    int64_t min_deg = c->ratings / c->users;
+    if (min_deg > 20) min_deg = 20;
+    for (int64_t u = 0; u < c->users; u++) {
+        cr_assert(user_n[u] >= min_deg, "user %lld has %lld ratings, fewer than %lld",
+                  (long long)u + 1, (long long)user_n[u], (long long)min_deg);
+        cr_assert(user_n[u] <= (c->items + 1) / 2);
+    }
+    free(user_n);
+    free(seen);
+    free(buf);
+    return item_n;
+}
+
+static int cmp_desc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+/* The share of all ratings held by the 10% most rated items. */
+static double top_decile_share(const int64_t *item_n, int64_t items) {
+    int64_t *s = malloc((size_t)items * sizeof *s);
+    memcpy(s, item_n, (size_t)items * sizeof *s);
+    qsort(s, (size_t)items, sizeof *s, cmp_desc);
+    double top = 0, all = 0;
+    for (int64_t i = 0; i < items; i++) {
+        all += (double)s[i];
+        if (i < items / 10) top += (double)s[i];
+    }
+    free(s);
+    return top / all;
+}
+
+Test(synth, same_seed_same_bytes_other_seed_other_bytes) {
+    ar_synth_config c = shape(200, 150, 5000);
+    write_ok(&c, path("a"));
+    write_ok(&c, path("b"));
+    c.seed = 2;
+    write_ok(&c, path("c"));
+    size_t la, lb, lc;
+    char *a = slurp(path("a"), &la), *b = slurp(path("b"), &lb), *cc = slurp(path("c"), &lc);
+    cr_assert(la == lb && !memcmp(a, b, la), "the same config gave different files");
+    cr_assert(la != lc || memcmp(a, cc, la), "another seed gave the same file");
+    free(a);
+    free(b);
+    free(cc);
+    assert_no_temp();
+}
+
+Test(synth, exact_count_distinct_pairs_and_ranges) {
+    ar_synth_config c = shape(300, 200, 15000);
+    write_ok(&c, path("r.data"));
+    free(check_file(&c, path("r.data")));
+    /* the loader reads it and the dataset finds no duplicate */
+    ar_ratings *r = NULL;
+    cr_assert_eq(ar_ratings_load(path("r.data"), &r), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_count(r), 15000);
+    double sum = 0;
+    for (size_t k = 0; k < ar_ratings_count(r); k++) {
+        int64_t u, i;
+        float v;
+        ar_ratings_get(r, k, &u, &i, &v);
+        cr_assert(v == floorf(v) && v >= 1 && v <= 5);
+        sum += v;
+    }
+    double mean = sum / 15000;
+    cr_assert(mean > 3.2 && mean < 3.8, "mean rating %g, expected about 3.5", mean);
+    ar_dataset *ds = NULL;
+    cr_assert_eq(ar_dataset_create(r, NULL, &ds), AR_OK, "%s", ar_last_error());
+    ar_dataset_free(ds);
+    ar_ratings_free(r);
+}
+
+/* Edge shapes: the cap of half the items (rounded up) per user, every user at the cap, a
+ * single user or item, and a steep skew whose heavy users exhaust the rejection sampler. */
+Test(synth, edge_shapes) {
+    struct { int64_t u, i, n; float skew; } cases[] = {
+        {3, 3, 4, 1}, {1, 10, 5, 1}, {10, 1, 5, 1}, {2, 1, 1, 1}, {7, 9, 31, 1},
+        {5, 400, 1000, 4}, {50, 400, 10000, 4}, {40, 30, 600, 0}, {1000, 50, 300, 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        ar_synth_config c = shape(cases[k].u, cases[k].i, cases[k].n);
+        c.popularity_skew = cases[k].skew;
+        write_ok(&c, path("e.data"));
+        free(check_file(&c, path("e.data")));
+    }
+}
+
+Test(synth, popularity_skew_is_measurable) {
+    ar_synth_config c = shape(2000, 1000, 60000);
+    write_ok(&c, path("skew1"));
+    int64_t *n1 = check_file(&c, path("skew1"));
+    c.popularity_skew = 0;
+    write_ok(&c, path("skew0"));
+    int64_t *n0 = check_file(&c, path("skew0"));
+    double s1 = top_decile_share(n1, c.items), s0 = top_decile_share(n0, c.items);
+    cr_assert(s1 > 0.4, "top 10%% of items hold %.3f of the ratings with skew 1", s1);
+    cr_assert(s0 < 0.15, "top 10%% of items hold %.3f of the ratings with skew 0", s0);
+    /* popularity is shuffled over the ids: the popular items' ids are spread out */
+    int64_t *sorted = malloc((size_t)c.items * sizeof *sorted);
+    memcpy(sorted, n1, (size_t)c.items * sizeof *sorted);
+    qsort(sorted, (size_t)c.items, sizeof *sorted, cmp_desc);
+    int64_t threshold = sorted[c.items / 10 - 1];
+    double id_sum = 0, cnt = 0;
+    for (int64_t i = 0; i < c.items; i++)
+        if (n1[i] >= threshold) { id_sum += (double)(i + 1); cnt++; }
+    double mean_id = id_sum / cnt;
+    cr_assert(mean_id > 0.3 * (double)c.items && mean_id < 0.7 * (double)c.items,
+              "popular items have mean id %g of %lld: not shuffled", mean_id,
+              (long long)c.items);
+    free(sorted);
+    free(n1);
+    free(n0);
+}
+
+/* A user + item bias model (a few alternating regularised averaging sweeps on 90%) beats the
+ * global mean on the other 10% clearly: the file carries a learnable signal. */
+Test(synth, learnable_by_a_bias_model) {
+    ar_synth_config c = shape(600, 400, 40000);
+    write_ok(&c, path("l.data"));
+    ar_ratings *all = NULL, *train = NULL, *test = NULL;
+    cr_assert_eq(ar_ratings_load(path("l.data"), &all), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_split(all, 0.1, 5, &train, &test), AR_OK);
+    size_t nt = ar_ratings_count(train), ne = ar_ratings_count(test);
+    double mu = 0;
+    for (size_t k = 0; k < nt; k++) {
+        int64_t u, i;
+        float v;
+        ar_ratings_get(train, k, &u, &i, &v);
+        mu += v;
+    }
+    mu /= (double)nt;
+    double *bu = calloc(601, sizeof *bu), *bi = calloc(401, sizeof *bi);
+    double *su = malloc(601 * sizeof *su), *si = malloc(401 * sizeof *si);
+    double *cu = malloc(601 * sizeof *cu), *ci = malloc(401 * sizeof *ci);
+    const double lambda = 5;
+    for (int sweep = 0; sweep < 5; sweep++) {
+        memset(si, 0, 401 * sizeof *si);
+        memset(ci, 0, 401 * sizeof *ci);
+        for (size_t k = 0; k < nt; k++) {
+            int64_t u, i;
+            float v;
+            ar_ratings_get(train, k, &u, &i, &v);
+            si[i] += v - mu - bu[u];
+            ci[i] += 1;
+        }
+        for (int i = 0; i <= 400; i++) bi[i] = si[i] / (ci[i] + lambda);
+        memset(su, 0, 601 * sizeof *su);
+        memset(cu, 0, 601 * sizeof *cu);
+        for (size_t k = 0; k < nt; k++) {
+            int64_t u, i;
+            float v;
+            ar_ratings_get(train, k, &u, &i, &v);
+            su[u] += v - mu - bi[i];
+            cu[u] += 1;
+        }
+        for (int u = 0; u <= 600; u++) bu[u] = su[u] / (cu[u] + lambda);
+    }
+    double se_mean = 0, se_bias = 0;
+    for (size_t k = 0; k < ne; k++) {
+        int64_t u, i;
+        float v;
+        ar_ratings_get(test, k, &u, &i, &v);
+        double p = mu + bu[u] + bi[i];
+        p = p < 1 ? 1 : p > 5 ? 5 : p;
+        se_mean += (v - mu) * (v - mu);
+        se_bias += (v - p) * (v - p);
+    }
+    double rmse_mean = sqrt(se_mean / (double)ne), rmse_bias = sqrt(se_bias / (double)ne);
+    cr_log_info("global mean RMSE %.4f, bias model RMSE %.4f", rmse_mean, rmse_bias);
+    cr_assert(rmse_mean > 0.85 && rmse_mean < 1.3, "ratings spread %.3f, expected about 1",
+              rmse_mean);
+    cr_assert(rmse_bias < 0.92 * rmse_mean, "bias model %.4f does not beat the mean %.4f",
+              rmse_bias, rmse_mean);
+    free(bu); free(bi); free(su); free(si); free(cu); free(ci);
+    ar_ratings_free(all);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+}
+
+Test(synth, invalid_configs_name_the_option_and_write_nothing) {
+    struct { ar_synth_config c; const char *opt; } bad[6];
+    for (int k = 0; k < 6; k++) bad[k].c = shape(10, 10, 20);
+    bad[0].c.ratings = 51; bad[0].opt = "--ratings";
+    bad[1].c.ratings = 0; bad[1].opt = "--ratings";
+    bad[2].c.users = 0; bad[2].opt = "--users";
+    bad[3].c.rank = 0; bad[3].opt = "--rank";
+    bad[4].c.noise = NAN; bad[4].opt = "--noise";
+    bad[5].c.popularity_skew = 4.5f; bad[5].opt = "--skew";
+    for (int k = 0; k < 6; k++) {
+        cr_assert_eq(ar_synth_write(&bad[k].c, path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
+        cr_assert(strstr(ar_last_error(), bad[k].opt), "case %d: '%s' does not name %s", k,
+                  ar_last_error(), bad[k].opt);
+        cr_assert(!exists(path("bad")));
+    }
+    cr_assert(strstr((ar_synth_write(&bad[0].c, path("bad")), ar_last_error()),
+                     "exceeds half of users x items (50)"), "%s", ar_last_error());
+    assert_no_temp();
+}
+
+Test(synth, write_failures_leave_no_file) {
+    ar_synth_config c = shape(100, 100, 2000);
+    cr_assert_eq(ar_synth_write(&c, "/nonexistent/dir/x"), AR_ERR_IO);
+    cr_assert(strstr(ar_last_error(), "/nonexistent/dir/x"), "%s", ar_last_error());
+    /* a write that fails half way (the file size limit stands in for a full disk): the
+     * temporary file goes, and the message names the path and the reason */
+    c = shape(2000, 1000, 200000);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    cr_assert(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    cr_assert(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    ar_status st = ar_synth_write(&c, path("big"));
+    cr_assert(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    cr_assert_eq(st, AR_ERR_IO, "status %d: %s", st, ar_last_error());
+    cr_assert(strstr(ar_last_error(), path("big")), "%s", ar_last_error());
+    cr_assert(!exists(path("big")));
+    assert_no_temp();
+}
+
+/* ---- the command line -------------------------------------------------------------------- */
+
+static int run(const char *args) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' synth %s >'%s/out' 2>'%s/err' </dev/null", AUTOREC_BIN,
+             args, dir, dir);
+    int status = system(cmd);
+    size_t n;
+    char *s = slurp(path("out"), &n);
+    snprintf(out, sizeof out, "%s", s);
+    free(s);
+    s = slurp(path("err"), &n);
+    snprintf(err, sizeof err, "%s", s);
+    free(s);
+    cr_assert(WIFEXITED(status), "autorec synth %s did not exit normally", args);
+    return WEXITSTATUS(status);
+}
+
+Test(synth, cli_writes_the_file_and_a_summary) {
+    char args[512];
+    snprintf(args, sizeof args, "--users 120 --items 80 --ratings 3000 --seed 3 --out '%s'",
+             path("c.data"));
+    cr_assert_eq(run(args), 0, "%s", err);
+    cr_assert(strstr(err, "3000") && strstr(err, "120") && strstr(err, "80"), "%s", err);
+    ar_synth_config c = shape(120, 80, 3000);
+    c.seed = 3;
+    free(check_file(&c, path("c.data")));
+    /* the library with the same config writes the same bytes */
+    write_ok(&c, path("lib.data"));
+    size_t l1, l2;
+    char *a = slurp(path("c.data"), &l1), *b = slurp(path("lib.data"), &l2);
+    cr_assert(l1 == l2 && !memcmp(a, b, l1));
+    free(a);
+    free(b);
+    /* a preset with an explicit size overriding it */
+    snprintf(args, sizeof args, "--preset ml-100k --ratings 5000 --out '%s'", path("p.data"));
+    cr_assert_eq(run(args), 0, "%s", err);
+    c = shape(943, 1682, 5000);
+    free(check_file(&c, path("p.data")));
+}
+
+Test(synth, cli_help_and_usage_errors) {
+    cr_assert_eq(run("--help"), 0);
+    const char *flags[] = {"--users", "--items", "--ratings", "--seed", "--out", "--rank",
+                           "--noise", "--skew", "--preset", "ml-10m", "netflix"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        cr_assert(strstr(out, flags[i]), "synth --help does not describe %s", flags[i]);
+    char args[512];
+    struct { const char *args, *opt; } bad[] = {
+        {"--ratings 0", "--ratings"},
+        {"--users 10 --items 10 --ratings 51", "--ratings"},
+        {"--users abc", "--users"},
+        {"--items -3", "--items"},
+        {"--rank 0", "--rank"},
+        {"--noise -1", "--noise"},
+        {"--skew 9", "--skew"},
+        {"--preset ml-20x", "--preset"},
+        {"--bogus 1", "--bogus"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        snprintf(args, sizeof args, "%s --out '%s'", bad[k].args, path("u.data"));
+        cr_assert_eq(run(args), 2, "synth %s: exit code", bad[k].args);
+        cr_assert(strstr(err, bad[k].opt), "synth %s: '%s' does not name %s", bad[k].args, err,
+                  bad[k].opt);
+        cr_assert(!strchr(err, '\n') || strchr(err, '\n') == err + strlen(err) - 1,
+                  "not one line: %s", err);
+        cr_assert(!exists(path("u.data")));
+    }
+    cr_assert_eq(run("--users 10"), 2);
+    cr_assert(strstr(err, "--out"), "%s", err);
+    cr_assert_neq(run("--out /nonexistent/dir/x"), 0);
+    cr_assert(strstr(err, "/nonexistent/dir/x"), "%s", err);
+    cr_assert(!exists("/nonexistent/dir/x"));
+}
