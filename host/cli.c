@@ -175,7 +175,8 @@ static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, co
     cli_data_opts_default(&o->data);
     ar_train_config_default(&o->cfg);
     for (int i = 0; i < argc; i++) {
-        char *a = argv[i], *val = NULL, name[64];
+        char *a = argv[i], name[64];
+        const char *val = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
             fputs("\n", stdout);
@@ -185,17 +186,8 @@ static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, co
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
         if (cli_data_is_flag(a)) { cli_data_option(&o->data, a, NULL, cmd); continue; }
-        if (strncmp(a, "--", 2) != 0) return usage_error(cmd, "unexpected argument '%s'", a);
-        snprintf(name, sizeof name, "%s", a);
-        char *eq = strchr(name, '=');
-        if (eq) {
-            *eq = 0;
-            val = a + (eq - name) + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        } else {
-            return usage_error(cmd, "option %s needs a value", a);
-        }
+        int rc = cli_option(argc, argv, &i, name, sizeof name, &val, cmd);
+        if (rc >= 0) return rc;
         long n;
         float f;
         ar_status st;

@@ -27,6 +27,10 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_parse_u64(const char *s, uint64_t *out);
 int cli_parse_float(const char *s, float *out);
+/* Reads the option at argv[*i]: "--name=value" or "--name value" (then *i moves past the value).
+ * Returns -1 with name and *val set, else the usage exit code after printing why. */
+int cli_option(int argc, char **argv, int *i, char *name, size_t name_len, const char **val,
+               const char *cmd);
 /* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite). */
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, const char *key, double v);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -78,4 +79,23 @@ void cli_json_number(FILE *f, const char *key, double v) {
     fprintf(f, ",\"%s\":", key);
     if (isfinite(v)) fprintf(f, "%.6g", v);
     else fputs("null", f);
+}
+
+int cli_option(int argc, char **argv, int *i, char *name, size_t name_len, const char **val,
+               const char *cmd) {
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0) return cli_usage_error(cmd, "unexpected argument '%s'", a);
+    const char *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+    if (n >= name_len) return cli_usage_error(cmd, "unknown option '%s'", a);
+    memcpy(name, a, n);
+    name[n] = 0;
+    if (eq) {
+        *val = eq + 1;
+    } else if (*i + 1 < argc) {
+        *val = argv[++*i];
+    } else {
+        return cli_usage_error(cmd, "option %s needs a value", a);
+    }
+    return -1;
 }

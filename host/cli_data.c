@@ -277,9 +277,11 @@ int cli_data_cmd(int argc, char **argv) {
         }
         if (!strcmp(a, "--json")) { json = 1; continue; }
         if (cli_data_is_flag(a)) { cli_data_option(&d, a, NULL, "data"); continue; }
-        if (strncmp(a, "--", 2) != 0) return cli_usage_error("data", "unexpected argument '%s'", a);
-        if (i + 1 >= argc) return cli_usage_error("data", "option %s needs a value", a);
-        const char *val = argv[++i];
+        char name[64];
+        const char *val;
+        int rc = cli_option(argc, argv, &i, name, sizeof name, &val, "data");
+        if (rc >= 0) return rc;
+        a = name;
         if (!strcmp(a, "--seed")) {
             if (!cli_parse_u64(val, &seed))
                 return cli_usage_error("data", "--seed expects a non-negative integer, got '%s'",

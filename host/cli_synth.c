@@ -48,23 +48,14 @@ int cli_synth(int argc, char **argv) {
     long long users = -1, items = -1, ratings = -1;
     const synth_preset *preset = NULL;
     for (int i = 0; i < argc; i++) {
-        char *a = argv[i], *val = NULL, name[64];
+        char *a = argv[i], name[64];
+        const char *val = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(synth_help, stdout);
             return EXIT_OK;
         }
-        if (strncmp(a, "--", 2) != 0)
-            return cli_usage_error(cmd, "unexpected argument '%s'", a);
-        snprintf(name, sizeof name, "%s", a);
-        char *eq = strchr(name, '=');
-        if (eq) {
-            *eq = 0;
-            val = a + (eq - name) + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        } else {
-            return cli_usage_error(cmd, "option %s needs a value", a);
-        }
+        int rc = cli_option(argc, argv, &i, name, sizeof name, &val, cmd);
+        if (rc >= 0) return rc;
         long n;
         float f;
         uint64_t u;

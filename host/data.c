@@ -24,8 +24,7 @@ ar_ratings *ar_ratings_new_internal(const char *path) {
     return r;
 }
 
-/* Allocates room for exactly n ratings (n may be 0). */
-static ar_status ratings_alloc(ar_ratings *r, size_t n) {
+ar_status ar_ratings_alloc(ar_ratings *r, size_t n) {
     size_t c = n ? n : 1;
     r->user = malloc(c * sizeof *r->user);
     r->item = malloc(c * sizeof *r->item);
@@ -68,7 +67,7 @@ ar_status ar_ratings_from_arrays(const int64_t *users, const int64_t *items, con
     *out = NULL;
     ar_ratings *r = ar_ratings_new_internal(NULL);
     if (!r) return AR_ERR_OUT_OF_MEMORY;
-    ar_status st = ratings_alloc(r, n);
+    ar_status st = ar_ratings_alloc(r, n);
     for (size_t k = 0; st == AR_OK && k < n; k++) {
         if (users[k] < 0 || items[k] < 0 || users[k] > MAX_ID || items[k] > MAX_ID ||
             !isfinite(ratings[k])) {
@@ -105,8 +104,8 @@ ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t se
     ar_rng rng = {seed ^ 0x5EEDF00DULL};
     size_t n_test = 0;
     for (size_t k = 0; k < all->n; k++) n_test += to_test[k] = ar_rng_uniform(&rng) < test_ratio;
-    AR_TRY(ratings_alloc(tr, all->n - n_test));
-    AR_TRY(ratings_alloc(te, n_test));
+    AR_TRY(ar_ratings_alloc(tr, all->n - n_test));
+    AR_TRY(ar_ratings_alloc(te, n_test));
     tr->format = te->format = all->format;
     for (size_t k = 0; k < all->n; k++) {
         ar_ratings *d = to_test[k] ? te : tr;

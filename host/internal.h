@@ -140,6 +140,8 @@ struct ar_ratings {
 };
 /* An empty ratings list named path (may be NULL); NULL and AR_ERR_OUT_OF_MEMORY recorded. */
 ar_ratings *ar_ratings_new_internal(const char *path);
+/* Allocates the arrays of an empty list for exactly n ratings (n may be 0). */
+ar_status ar_ratings_alloc(ar_ratings *r, size_t n);
 /* Reads a whole file into a malloc'd buffer (parse.c). */
 ar_status ar_read_file(const char *path, char **buf, size_t *len);
 

@@ -12,12 +12,13 @@
 #include <strings.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define MAX_ID AR_MAX_ID
 #define MAX_FIELDS 64
-#define AR_PARSE_THREADS 2 /* large files are parsed by this many threads */
+#define AR_PARSE_THREADS 8 /* at most this many threads parse a large file */
 #define ABS_RATING_MAX 1e9f /* generic files: larger magnitudes are taken as corrupt data */
 
 /* ---- names ------------------------------------------------------------------------------------ */
@@ -311,17 +312,6 @@ static int roles_complete(parser *ps, int n) {
 
 /* ---- the line loop ----------------------------------------------------------------------------- */
 
-static ar_status ratings_reserve(ar_ratings *r, size_t n) {
-    r->user = ar_malloc(n * sizeof *r->user);
-    r->item = ar_malloc(n * sizeof *r->item);
-    r->rating = ar_malloc(n * sizeof *r->rating);
-    r->line = ar_malloc(n * sizeof *r->line);
-    if (!r->user || !r->item || !r->rating || !r->line)
-        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %zu ratings", n);
-    r->cap = n;
-    return AR_OK;
-}
-
 #define BAD(...) (snprintf(ps->msg, sizeof ps->msg, __VA_ARGS__), 0)
 
 static void describe_field(char *out, size_t cap, field f) {
@@ -562,6 +552,13 @@ static void *chunk_parse(void *arg) {
     return NULL;
 }
 
+/* Threads for a large file: $AUTOREC_PARSE_THREADS, else the online CPUs, at most 8. */
+static int parse_threads(void) {
+    const char *env = getenv("AUTOREC_PARSE_THREADS");
+    long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > AR_PARSE_THREADS ? AR_PARSE_THREADS : (int)n;
+}
+
 /* Runs f on every chunk, on its own thread when there are several. */
 static void run_chunks(chunk *c, int n, void *(*f)(void *)) {
     pthread_t th[AR_PARSE_THREADS];
@@ -593,9 +590,9 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
     if (!r) return AR_ERR_OUT_OF_MEMORY;
     const char *p = buf, *end = buf + len;
     AR_TRY(parse_preamble(&ps, o, buf, len, &p));
-    /* Large inputs are parsed by several threads, each on whole lines: the boundaries move to
-     * just after a newline. Small ones by one. */
-    int nc = (size_t)(end - p) >= ((size_t)8 << 20) ? AR_PARSE_THREADS : 1;
+    /* Inputs over 8 MiB are parsed by several threads, each on whole lines: the boundaries
+     * move to just after a newline. Small ones by one. */
+    int nc = (size_t)(end - p) >= ((size_t)8 << 20) ? parse_threads() : 1;
     chunk c[AR_PARSE_THREADS];
     memset(c, 0, sizeof c);
     for (int k = 0; k < nc; k++) {
@@ -613,7 +610,7 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
         st = ar_fail(AR_ERR_PARSE, "%s: more than 2^31 lines", name);
         goto cleanup;
     }
-    AR_TRY(ratings_reserve(r, cap));
+    AR_TRY(ar_ratings_alloc(r, cap));
     size_t base = 0;
     int first_line = ps.line;
     for (int k = 0; k < nc; k++) {

@@ -18,26 +18,9 @@ static void teardown(void) {
 }
 TestSuite(cli, .init = setup, .fini = teardown);
 
-static void slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = 0;
-    if (f) fclose(f);
-}
-
-/* Runs `autorec ARGS` (with an optional environment prefix); returns the exit code. */
+/* Runs `autorec ARGS` with an optional environment prefix; returns the exit code. */
 static int run(const char *env, const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
-             AUTOREC_BIN, args, dir, dir);
-    int status = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out, sizeof out);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err, sizeof err);
-    cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
-    return WEXITSTATUS(status);
+    return tu_run_cli(dir, env, out, err, sizeof out, "%s", args);
 }
 
 static const char *path(const char *name) {

@@ -21,32 +21,8 @@ static void teardown(void) {
 }
 TestSuite(cli_data, .init = setup, .fini = teardown);
 
-static void slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = 0;
-    if (f) fclose(f);
-}
-
-/* Runs `autorec ARGS` with an optional environment prefix; returns the exit code. */
-static int run(const char *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(const char *env, const char *fmt, ...) {
-    char args[4096], cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
-             AUTOREC_BIN, args, dir, dir);
-    int status = system(cmd);
-    char p[256];
-    snprintf(p, sizeof p, "%s/out", dir);
-    slurp(p, out, sizeof out);
-    snprintf(p, sizeof p, "%s/err", dir);
-    slurp(p, err, sizeof err);
-    cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
-    return WEXITSTATUS(status);
-}
+/* Runs `autorec ARGS` (printf-style) with an optional environment prefix. */
+#define run(env, ...) tu_run_cli(dir, env, out, err, sizeof out, __VA_ARGS__)
 
 static const char *path(const char *name) {
     static char p[4][256];

@@ -31,19 +31,7 @@ static const char *path(const char *name) {
     return p[k];
 }
 
-static char *slurp(const char *file, size_t *len) {
-    FILE *f = fopen(file, "rb");
-    cr_assert(f, "cannot open %s", file);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#define slurp tu_slurp
 
 static int exists(const char *file) { return access(file, F_OK) == 0; }
 
@@ -332,19 +320,7 @@ Test(synth, write_failures_leave_no_file) {
 /* ---- the command line -------------------------------------------------------------------- */
 
 static int run(const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' synth %s >'%s/out' 2>'%s/err' </dev/null", AUTOREC_BIN,
-             args, dir, dir);
-    int status = system(cmd);
-    size_t n;
-    char *s = slurp(path("out"), &n);
-    snprintf(out, sizeof out, "%s", s);
-    free(s);
-    s = slurp(path("err"), &n);
-    snprintf(err, sizeof err, "%s", s);
-    free(s);
-    cr_assert(WIFEXITED(status), "autorec synth %s did not exit normally", args);
-    return WEXITSTATUS(status);
+    return tu_run_cli(dir, NULL, out, err, sizeof out, "synth %s", args);
 }
 
 Test(synth, cli_writes_the_file_and_a_summary) {

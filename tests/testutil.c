@@ -3,6 +3,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <stdarg.h>
+#include <sys/wait.h>
+
 #include "testutil.h"
 
 ar_ctx *tu_ctx(void) {
@@ -142,4 +145,44 @@ void tu_write_ratings(const char *path, const ar_ratings *r) {
         fprintf(f, "%lld\t%lld\t%g\t%d\n", (long long)r->user[k], (long long)r->item[k],
                 (double)r->rating[k], 880000000 + (int)k);
     fclose(f);
+}
+
+char *tu_slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    cr_assert(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    cr_assert(n >= 0 && fseek(f, 0, SEEK_SET) == 0);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert(buf && fread(buf, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
+    buf[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+/* Copies the file into buf (cap bytes, NUL-terminated, truncated if longer). */
+static void slurp_into(const char *path, char *buf, size_t cap) {
+    size_t n;
+    char *s = tu_slurp(path, &n);
+    snprintf(buf, cap, "%s", s);
+    free(s);
+}
+
+int tu_run_cli(const char *dir, const char *env, char *out, char *err, size_t cap,
+               const char *fmt, ...) {
+    char args[4096], cmd[8192], p[4200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
+             AUTOREC_BIN, args, dir, dir);
+    int status = system(cmd);
+    snprintf(p, sizeof p, "%s/out", dir);
+    slurp_into(p, out, cap);
+    snprintf(p, sizeof p, "%s/err", dir);
+    slurp_into(p, err, cap);
+    cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
+    return WEXITSTATUS(status);
 }

@@ -41,4 +41,13 @@ void tu_synth(int users, int items, int rank, double density, double test_ratio,
 /* Writes ratings as a u.data-style file. */
 void tu_write_ratings(const char *path, const ar_ratings *r);
 
+/* The whole file, NUL-terminated (caller frees); *len (may be NULL) gets its size. */
+char *tu_slurp(const char *path, size_t *len);
+/* Runs `autorec ARGS` (printf-style) through the shell, after the environment prefix env (may be
+ * NULL, e.g. "AUTOREC_DEVICE=x" or "env -u AUTOREC_DATA"), with stdout and stderr captured in
+ * out and err (cap bytes each) through files in dir. Returns the exit code; the test fails if
+ * the command did not exit normally. */
+int tu_run_cli(const char *dir, const char *env, char *out, char *err, size_t cap,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 #endif
