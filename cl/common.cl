@@ -15,6 +15,9 @@ static inline float ar_activate(float x, int act) {
     case AR_ACT_SIGMOID: return ar_sigmoid(x);
     case AR_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case AR_ACT_TANH: return tanh(x);
+    /* expm1: exp(x) - 1 without cancellation for x near 0 */
+    case AR_ACT_ELU: return x > 0.0f ? x : expm1(x);
+    case AR_ACT_SELU: return x > 0.0f ? AR_SELU_LAMBDA * x : AR_SELU_LAMBDA * AR_SELU_ALPHA * expm1(x);
     default: return x;
     }
 }
@@ -26,6 +29,9 @@ static inline float ar_act_grad_from_out(float y, int act) {
     case AR_ACT_SIGMOID: return y * (1.0f - y);
     case AR_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
     case AR_ACT_TANH: return 1.0f - y * y;
+    /* for x <= 0: elu' = exp(x) = y + 1, selu' = lambda alpha exp(x) = y + lambda alpha */
+    case AR_ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;
+    case AR_ACT_SELU: return y > 0.0f ? AR_SELU_LAMBDA : y + AR_SELU_LAMBDA * AR_SELU_ALPHA;
     default: return 1.0f;
     }
 }

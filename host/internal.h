@@ -37,6 +37,11 @@ ar_status ar_cl_status(cl_int code);
         if (st != AR_OK) goto cleanup;                                                         \
     } while (0)
 
+/* SELU's constants (Klambauer et al., 2017), shared by the kernels (as defines) and the
+ * reference. */
+#define AR_SELU_LAMBDA 1.0507009873554805
+#define AR_SELU_ALPHA 1.6732632423543772
+
 /* ---- small helpers (util.c) ------------------------------------------------------------------ */
 void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_MEMORY on NULL */
 /* A 64-bit generator for host-side randomness (init, shuffles, splits): splitmix64. */

@@ -38,7 +38,7 @@ struct ar_model {
     size_t device_bytes;
 };
 
-static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh"};
+static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
 
 const char *ar_activation_name(ar_activation a) {
     return (unsigned)a < sizeof act_names / sizeof *act_names ? act_names[a] : "unknown";
@@ -48,7 +48,7 @@ ar_status ar_activation_parse(const char *name, ar_activation *out) {
     for (size_t i = 0; i < sizeof act_names / sizeof *act_names; i++)
         if (strcasecmp(name, act_names[i]) == 0) return *out = (ar_activation)i, AR_OK;
     return ar_fail(AR_ERR_INVALID_ARG, "unknown activation '%s' (expected identity, sigmoid, "
-                   "relu or tanh)", name);
+                   "relu, tanh, elu or selu)", name);
 }
 
 void ar_train_config_default(ar_train_config *c) {
@@ -86,9 +86,9 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (double)c->l2);
     CHECK(c->dropout >= 0 && c->dropout < 1, "--dropout must be in [0, 1), got %g",
           (double)c->dropout);
-    CHECK((unsigned)c->activation <= AR_ACT_TANH, "--activation: unknown activation %d",
+    CHECK((unsigned)c->activation <= AR_ACT_SELU, "--activation: unknown activation %d",
           (int)c->activation);
-    CHECK((unsigned)c->out_activation <= AR_ACT_TANH, "--out-activation: unknown activation %d",
+    CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "--out-activation: unknown activation %d",
           (int)c->out_activation);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam betas must be in [0, 1)");

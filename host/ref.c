@@ -31,6 +31,8 @@ static double activate_d(double x, int act) {
     case AR_ACT_SIGMOID: return sigmoid_d(x);
     case AR_ACT_RELU: return x > 0 ? x : 0;
     case AR_ACT_TANH: return tanh(x);
+    case AR_ACT_ELU: return x > 0 ? x : expm1(x);
+    case AR_ACT_SELU: return x > 0 ? AR_SELU_LAMBDA * x : AR_SELU_LAMBDA * AR_SELU_ALPHA * expm1(x);
     default: return x;
     }
 }
@@ -40,6 +42,8 @@ static double act_grad_d(double y, int act) {
     case AR_ACT_SIGMOID: return y * (1 - y);
     case AR_ACT_RELU: return y > 0 ? 1 : 0;
     case AR_ACT_TANH: return 1 - y * y;
+    case AR_ACT_ELU: return y > 0 ? 1 : y + 1;
+    case AR_ACT_SELU: return y > 0 ? AR_SELU_LAMBDA : y + AR_SELU_LAMBDA * AR_SELU_ALPHA;
     default: return 1;
     }
 }

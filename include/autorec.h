@@ -289,9 +289,11 @@ typedef enum ar_activation {
     AR_ACT_SIGMOID = 1,
     AR_ACT_RELU = 2,
     AR_ACT_TANH = 3,
+    AR_ACT_ELU = 4,   /* x > 0 ? x : exp(x) - 1 */
+    AR_ACT_SELU = 5,  /* lambda (x > 0 ? x : alpha (exp(x) - 1)), Klambauer et al. 2017 */
 } ar_activation;
 
-/* "identity", "sigmoid", "relu", "tanh". */
+/* "identity", "sigmoid", "relu", "tanh", "elu", "selu". */
 AR_API const char *ar_activation_name(ar_activation a);
 /* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_activation_parse(const char *name, ar_activation *out);

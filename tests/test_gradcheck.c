@@ -48,7 +48,8 @@ static void gradcheck(variant v) {
     double worst = 0;
     for (size_t k = 0; k < sizeof probes / sizeof *probes; k++) {
         size_t i = probes[k];
-        const float p0 = params[i], h = 1e-2f;
+        /* small steps: SELU's derivative jumps at 0, and a step across a kink would miss */
+        const float p0 = params[i], h = 1e-3f;
         params[i] = p0 + h;
         float hp = params[i];
         double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act, v.out_act);
@@ -79,3 +80,6 @@ Test(gradcheck, sigmoid_identity_no_dropout) { gradcheck((variant){AR_ACT_SIGMOI
 Test(gradcheck, sigmoid_identity_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.3f}); }
 Test(gradcheck, tanh_sigmoid_dropout) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SIGMOID, 0.2f}); }
 Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }
+Test(gradcheck, elu_identity_dropout) { gradcheck((variant){AR_ACT_ELU, AR_ACT_IDENTITY, 0.2f}); }
+Test(gradcheck, selu_elu) { gradcheck((variant){AR_ACT_SELU, AR_ACT_ELU, 0.0f}); }
+Test(gradcheck, tanh_selu) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SELU, 0.0f}); }

@@ -25,7 +25,7 @@ Test(kernels, bias_act_forward_every_activation) {
     tu_fill(in, n, -30.0f, 30.0f, &rng); /* wide: exercises the stable sigmoid's tails */
     tu_fill(bias, cols + off, -1.0f, 1.0f, &rng);
     cl_mem din = tu_buffer(ctx, n, in), db = tu_buffer(ctx, cols + off, bias);
-    for (int act = 0; act <= AR_ACT_TANH; act++) {
+    for (int act = 0; act <= AR_ACT_SELU; act++) {
         cl_mem dout = tu_buffer(ctx, n, NULL);
         check_status(ark_bias_act_forward(ctx, dout, din, db, off, rows, cols, act));
         tu_read(ctx, dout, n, got);
@@ -50,9 +50,10 @@ Test(kernels, act_backward_every_activation) {
     float *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
     tu_fill(dout, n, -2.0f, 2.0f, &rng);
     cl_mem dd = tu_buffer(ctx, n, dout);
-    for (int act = 0; act <= AR_ACT_TANH; act++) {
+    for (int act = 0; act <= AR_ACT_SELU; act++) {
         /* outputs in the activation's range */
-        float lo = act == AR_ACT_SIGMOID ? 0.0f : act == AR_ACT_TANH ? -1.0f : -3.0f;
+        float lo = act == AR_ACT_SIGMOID ? 0.0f : act == AR_ACT_TANH || act == AR_ACT_ELU ? -1.0f
+                   : act == AR_ACT_SELU ? -1.7580993f : -3.0f;
         float hi = act == AR_ACT_SIGMOID || act == AR_ACT_TANH ? 1.0f : 3.0f;
         tu_fill(out, n, lo, hi, &rng);
         if (act == AR_ACT_RELU)
