@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
         if (st == AR_OK) st = ar_ratings_split(all, 0.1, 1, &rest, &test);
         if (st == AR_OK) st = ar_ratings_split(rest, 0.05, 2, &train, &valid);
         double t2 = ar_time_seconds();
-        if (st == AR_OK) st = ar_dataset_create_ex(train, valid, test, &ds);
+        if (st == AR_OK) st = ar_dataset_create_ex(train, valid, test, AR_ROWS_ITEMS, &ds);
         double t3 = ar_time_seconds();
         if (st != AR_OK) {
             fprintf(stderr, "%s: %s\n", argv[0], ar_last_error());

@@ -26,7 +26,7 @@ static const char main_help[] =
     "\n"
     "commands:\n"
     "  devices    list OpenCL platforms and devices\n"
-    "  train      train I-AutoRec and report train / test RMSE per epoch\n"
+    "  train      train AutoRec (I- or U-AutoRec) and report train / test RMSE per epoch\n"
     "  data       read a dataset and describe it (format, sizes, split) without training\n"
     "  bench      time training on one or more devices, one row per device\n"
     "  synth      write a synthetic ratings file\n"
@@ -62,13 +62,14 @@ static const char devices_help[] =
 static const char train_help[] =
     "usage: autorec train [data] [options]\n"
     "\n"
-    "Trains item-based AutoRec (I-AutoRec) and prints train (validation) and test RMSE after\n"
-    "every epoch. Data options are listed below.\n"
+    "Trains AutoRec, item-based (I-AutoRec, the default) or user-based (--model user), and\n"
+    "prints train (validation) and test RMSE after every epoch. Data options are listed below.\n"
     "\n"
     "model and training:\n"
     "  --hidden N            hidden units (default 500)\n"
     "  --epochs N            epochs (default 60)\n"
-    "  --batch N             items per mini-batch (default 256)\n"
+    "  --batch N             rows (items, or users with --model user) per mini-batch\n"
+    "                        (default 256)\n"
     "  --lr X                Adam learning rate of the first epoch (default 0.003)\n"
     "  --lr-decay G          multiply the learning rate by G after every epoch, in (0, 1]\n"
     "                        (default 0.97; 1 keeps it constant)\n"
@@ -265,7 +266,7 @@ static int cmd_train(int argc, char **argv) {
     ar_ctx *ctx = NULL;
     ar_model *m = NULL;
     ar_status st = cli_data_load(&o.data, o.cfg.seed, o.quiet, &data);
-    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, &ds);
+    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, o.data.rows, &ds);
     if (st != AR_OK) {
         rc = report(st);
         goto cleanup;
@@ -298,8 +299,9 @@ static int cmd_train(int argc, char **argv) {
                 (double)lo, (double)hi, ss.n_test_cold, (double)def);
         fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
                 dev->platform_name);
-        fprintf(stderr, "model: I-AutoRec, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-                "dropout %g, seed %llu\n", o.cfg.hidden, ar_activation_name(o.cfg.activation),
+        fprintf(stderr, "model: %s, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
+                "dropout %g, seed %llu\n",
+                o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden, ar_activation_name(o.cfg.activation),
                 ar_activation_name(o.cfg.out_activation), o.cfg.batch, (double)o.cfg.lr,
                 (double)o.cfg.lr_decay,
                 (double)o.cfg.l2, (double)o.cfg.dropout, (unsigned long long)o.cfg.seed);
@@ -372,7 +374,8 @@ static int cmd_train(int argc, char **argv) {
                (unsigned long long)o.cfg.seed);
         printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss.n_users,
                ss.n_items, ss.n_train, ss.n_test);
-        printf(",\"n_valid\":%zu", ss.n_valid);
+        printf(",\"n_valid\":%zu,\"model\":\"%s\"", ss.n_valid,
+               o.data.rows == AR_ROWS_USERS ? "user" : "item");
         json_number(stdout, "valid_rmse", s.valid_rmse);
         json_number(stdout, "best_valid_rmse", has_valid ? best_valid : NAN);
         if (has_valid) printf(",\"selected_epoch\":%d", sel_epoch);
@@ -511,7 +514,7 @@ static int cmd_bench(int argc, char **argv) {
         goto cleanup;
     }
     ar_status st = cli_data_load(&o.data, o.cfg.seed, o.quiet, &data);
-    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, &ds);
+    if (st == AR_OK) st = ar_dataset_create_ex(data.train, data.valid, data.test, o.data.rows, &ds);
     if (st != AR_OK) {
         rc = report(st);
         goto cleanup;

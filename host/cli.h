@@ -45,6 +45,7 @@ typedef struct cli_data_opts {
     int test_ratio_set;         /* --test-ratio was given */
     double valid_ratio;         /* --valid-ratio (0: no validation set) */
     int no_download;            /* --no-download */
+    ar_rows rows;               /* --model item (I-AutoRec, default) or user (U-AutoRec) */
     ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */
 } cli_data_opts;
 

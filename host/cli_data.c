@@ -40,6 +40,9 @@ const char cli_data_help[] =
     "  --skip-bad            skip malformed lines and report how many, instead of stopping\n"
     "                        at the first (duplicate user-item pairs are always an error)\n"
     "  --no-download         with --dataset, never download: fail if the data is not local\n"
+    "model inputs:\n"
+    "  --model item|user     item: I-AutoRec, each input is an item's ratings by all users\n"
+    "                        (default); user: U-AutoRec, each input is a user's ratings\n"
     "The rating scale used to clamp predictions is the training ratings' min..max; test\n"
     "ratings whose user or item has no training rating are predicted as its middle.\n";
 
@@ -67,6 +70,13 @@ int cli_data_option(cli_data_opts *d, const char *name, const char *val, const c
     if (!strcmp(name, "--test")) return d->test = val, 1;
     if (!strcmp(name, "--data")) return d->data = val, 1;
     if (!strcmp(name, "--columns")) return d->load.columns = val, 1;
+    if (!strcmp(name, "--model")) {
+        if (!strcmp(val, "item")) d->rows = AR_ROWS_ITEMS;
+        else if (!strcmp(val, "user")) d->rows = AR_ROWS_USERS;
+        else return 2 + cli_usage_error(cmd, "--model expects item (I-AutoRec) or user "
+                                        "(U-AutoRec), got '%s'", val);
+        return 1;
+    }
     if (!strcmp(name, "--dataset")) {
         if (!ar_movielens_find(val))
             return 2 + cli_usage_error(cmd, "--dataset: unknown dataset '%s' (known: ml-100k, "
@@ -297,7 +307,7 @@ int cli_data_cmd(int argc, char **argv) {
     cli_data x;
     ar_dataset *ds = NULL;
     ar_status st = cli_data_load(&d, seed, 0, &x);
-    if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, &ds);
+    if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, d.rows, &ds);
     if (st != AR_OK) {
         rc = cli_report(st);
         cli_data_free(&x);
@@ -328,9 +338,10 @@ int cli_data_cmd(int argc, char **argv) {
         printf("format:       %s\n", fmt);
         printf("ratings:      %zu (train %zu, validation %zu, test %zu)\n", n_all, s.n_train,
                s.n_valid, s.n_test);
-        printf("training:     %d users x %d items, density %.4f%%, ratings %g..%g, mean %.4f\n",
-               s.n_users, s.n_items, 100.0 * density, (double)s.rating_min,
-               (double)s.rating_max, s.train_mean);
+        printf("training:     %d users x %d items, density %.4f%%, ratings %g..%g, mean %.4f; "
+               "rows (model inputs) are %s\n", s.n_users, s.n_items, 100.0 * density,
+               (double)s.rating_min, (double)s.rating_max, s.train_mean,
+               s.rows_are == AR_ROWS_USERS ? "users (U-AutoRec)" : "items (I-AutoRec)");
         printf("cold start:   %zu test and %zu validation ratings have a user or item with no "
                "training rating (predicted %g)\n", s.n_test_cold, s.n_valid_cold,
                0.5 * ((double)s.rating_min + (double)s.rating_max));

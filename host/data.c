@@ -130,6 +130,15 @@ cleanup:
     return st;
 }
 
+/* Rows are items (I-AutoRec) or users (U-AutoRec); these give a ratings list's row and column
+ * ids, and a CSR entry's user and item ids, for either. */
+#define ROW_KEY(ds, r) ((ds)->rows_are == AR_ROWS_USERS ? (r)->user : (r)->item)
+#define COL_KEY(ds, r) ((ds)->rows_are == AR_ROWS_USERS ? (r)->item : (r)->user)
+#define USER_OF(ds, row, col) \
+    (long long)((ds)->rows_are == AR_ROWS_USERS ? (ds)->row_ids[row] : (ds)->col_ids[col])
+#define ITEM_OF(ds, row, col) \
+    (long long)((ds)->rows_are == AR_ROWS_USERS ? (ds)->col_ids[col] : (ds)->row_ids[row])
+
 /* ---- id maps ------------------------------------------------------------------------------- */
 
 /* Raw id -> dense index. Dense indices follow raw id order. MovieLens-like ids are small and
@@ -297,8 +306,7 @@ static ar_status csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const
                 int a = ln[k - 1] < ln[k] ? ln[k - 1] : ln[k], b = ln[k - 1] < ln[k] ? ln[k] : ln[k - 1];
                 st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld "
                              "(first at line %d)", path ? path : "(ratings)", b,
-                             (long long)ds->user_ids[m->col_idx[k]],
-                             (long long)ds->item_ids[r], a);
+                             USER_OF(ds, r, m->col_idx[k]), ITEM_OF(ds, r, m->col_idx[k]), a);
                 goto cleanup;
             }
 cleanup:
@@ -331,7 +339,7 @@ static ar_status heldout_build(ar_dataset *ds, const idmap *um, const idmap *im,
     if (!*cold) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     AR_TRY(triples_alloc(&t, n));
     for (size_t k = 0; k < n; k++) {
-        int i = idmap_get(im, src->item[k]), u = idmap_get(um, src->user[k]);
+        int i = idmap_get(im, ROW_KEY(ds, src)[k]), u = idmap_get(um, COL_KEY(ds, src)[k]);
         if (i < 0 || u < 0) {
             (*cold)[(*n_cold)++] = src->rating[k];
             continue;
@@ -342,10 +350,10 @@ static ar_status heldout_build(ar_dataset *ds, const idmap *um, const idmap *im,
         t.line[t.n] = src->line[k];
         t.n++;
     }
-    AR_TRY(csr_build(out, &lines, ds->n_items, ds->n_users, &t, src ? src->path : NULL, ds));
+    AR_TRY(csr_build(out, &lines, ds->n_rows, ds->n_cols, &t, src ? src->path : NULL, ds));
     const ar_csr *tr = &ds->train;
     const int same_file = src && src->path && train_path && !strcmp(src->path, train_path);
-    for (int r = 0; r < ds->n_items; r++) {
+    for (int r = 0; r < ds->n_rows; r++) {
         int a = tr->row_ptr[r], ae = tr->row_ptr[r + 1];
         for (int b = out->row_ptr[r]; b < out->row_ptr[r + 1]; b++) {
             while (a < ae && tr->col_idx[a] < out->col_idx[b]) a++;
@@ -355,7 +363,7 @@ static ar_status heldout_build(ar_dataset *ds, const idmap *um, const idmap *im,
                 int l2 = lines[b] < train_lines[a] ? train_lines[a] : lines[b];
                 st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld "
                              "(first at line %d)", src->path, l2,
-                             (long long)ds->user_ids[out->col_idx[b]], (long long)ds->item_ids[r],
+                             USER_OF(ds, r, out->col_idx[b]), ITEM_OF(ds, r, out->col_idx[b]),
                              l1);
                 goto cleanup;
             }
@@ -363,8 +371,8 @@ static ar_status heldout_build(ar_dataset *ds, const idmap *um, const idmap *im,
                 st = ar_fail(AR_ERR_PARSE, "%s:%d: the %s rating of user %lld item %lld is also "
                              "a training rating (%s:%d); held-out ratings must not be trained on",
                              src->path ? src->path : "(ratings)", lines[b], what,
-                             (long long)ds->user_ids[out->col_idx[b]],
-                             (long long)ds->item_ids[r], train_path ? train_path : "(ratings)",
+                             USER_OF(ds, r, out->col_idx[b]), ITEM_OF(ds, r, out->col_idx[b]),
+                             train_path ? train_path : "(ratings)",
                              train_lines[a]);
                 goto cleanup;
             }
@@ -398,7 +406,8 @@ static ar_status heldout_overlap(const ar_dataset *ds, const idmap *um, const id
     size_t n = 0;
     for (int s = 0; s < 2; s++)
         for (size_t k = 0; src[s] && k < src[s]->n; k++)
-            if (idmap_get(im, src[s]->item[k]) < 0 || idmap_get(um, src[s]->user[k]) < 0)
+            if (idmap_get(im, ROW_KEY(ds, src[s])[k]) < 0 ||
+                idmap_get(um, COL_KEY(ds, src[s])[k]) < 0)
                 p[n++] = (raw_pair){src[s]->user[k], src[s]->item[k], src[s]->line[k], s};
     qsort(p, n, sizeof *p, cmp_raw_pair);
     ar_status st = AR_OK;
@@ -414,7 +423,7 @@ static ar_status heldout_overlap(const ar_dataset *ds, const idmap *um, const id
     if (st != AR_OK || !valid || !test) return st;
     /* warm pairs: validation against test, row by row (columns are sorted) */
     const ar_csr *a = &ds->test, *b = &ds->valid;
-    for (int r = 0; r < ds->n_items; r++) {
+    for (int r = 0; r < ds->n_rows; r++) {
         int i = a->row_ptr[r], ie = a->row_ptr[r + 1];
         for (int j = b->row_ptr[r]; j < b->row_ptr[r + 1]; j++) {
             while (i < ie && a->col_idx[i] < b->col_idx[j]) i++;
@@ -422,17 +431,19 @@ static ar_status heldout_overlap(const ar_dataset *ds, const idmap *um, const id
                 return ar_fail(AR_ERR_PARSE, "%s and %s: user %lld item %lld is both a test and "
                                "a validation rating", test->path ? test->path : "(test)",
                                valid->path ? valid->path : "(validation)",
-                               (long long)ds->user_ids[b->col_idx[j]], (long long)ds->item_ids[r]);
+                               USER_OF(ds, r, b->col_idx[j]), ITEM_OF(ds, r, b->col_idx[j]));
         }
     }
     return AR_OK;
 }
 
 ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
-                               const ar_ratings *test, ar_dataset **out) {
+                               const ar_ratings *test, ar_rows rows, ar_dataset **out) {
     *out = NULL;
     if (!train || train->n == 0)
         return ar_fail(AR_ERR_INVALID_ARG, "the training set has no ratings");
+    if (rows != AR_ROWS_ITEMS && rows != AR_ROWS_USERS)
+        return ar_fail(AR_ERR_INVALID_ARG, "unknown row kind %d", (int)rows);
     if (train->n > (size_t)MAX_ID)
         return ar_fail(AR_ERR_INVALID_ARG, "%zu training ratings: at most %lld are supported",
                        train->n, MAX_ID);
@@ -442,19 +453,20 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     triples t = {0};
     int32_t *train_lines = NULL;
     if (!ds) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    AR_TRY(idmap_build(&um, train->user, train->n));
-    ds->user_ids = um.ids;
-    AR_TRY(idmap_build(&im, train->item, train->n));
-    ds->item_ids = im.ids;
-    ds->n_users = um.n;
-    ds->n_items = im.n;
+    ds->rows_are = rows;
+    AR_TRY(idmap_build(&um, COL_KEY(ds, train), train->n));
+    ds->col_ids = um.ids;
+    AR_TRY(idmap_build(&im, ROW_KEY(ds, train), train->n));
+    ds->row_ids = im.ids;
+    ds->n_cols = um.n;
+    ds->n_rows = im.n;
     AR_TRY(triples_alloc(&t, train->n));
     double sum = 0;
     ds->rating_min = ds->rating_max = train->rating[0];
     for (size_t k = 0; k < train->n; k++) {
         float v = train->rating[k];
-        t.row[k] = idmap_get(&im, train->item[k]);
-        t.col[k] = idmap_get(&um, train->user[k]);
+        t.row[k] = idmap_get(&im, ROW_KEY(ds, train)[k]);
+        t.col[k] = idmap_get(&um, COL_KEY(ds, train)[k]);
         t.val[k] = v;
         t.line[k] = train->line[k];
         sum += v;
@@ -463,7 +475,7 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     }
     t.n = train->n;
     ds->train_mean = sum / (double)train->n;
-    AR_TRY(csr_build(&ds->train, &train_lines, ds->n_items, ds->n_users, &t, train->path, ds));
+    AR_TRY(csr_build(&ds->train, &train_lines, ds->n_rows, ds->n_cols, &t, train->path, ds));
     triples_free(&t);
     AR_TRY(heldout_build(ds, &um, &im, train_lines, train->path, test, "test", &ds->test,
                          &ds->cold, &ds->n_cold, &ds->n_test_all));
@@ -475,21 +487,21 @@ cleanup:
     triples_free(&t);
     free(um.table);
     free(im.table);
-    if (!ds->user_ids) free(um.ids);
-    if (!ds->item_ids) free(im.ids);
+    if (!ds->col_ids) free(um.ids);
+    if (!ds->row_ids) free(im.ids);
     if (st != AR_OK) ar_dataset_free(ds); /* frees the ids the maps handed over */
     else *out = ds;
     return st;
 }
 
 ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test, ar_dataset **out) {
-    return ar_dataset_create_ex(train, NULL, test, out);
+    return ar_dataset_create_ex(train, NULL, test, AR_ROWS_ITEMS, out);
 }
 
 void ar_dataset_free(ar_dataset *ds) {
     if (!ds) return;
-    free(ds->user_ids);
-    free(ds->item_ids);
+    free(ds->col_ids);
+    free(ds->row_ids);
     ar_csr_free(&ds->train);
     ar_csr_free(&ds->test);
     ar_csr_free(&ds->valid);
@@ -499,9 +511,11 @@ void ar_dataset_free(ar_dataset *ds) {
 }
 
 void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
-    o->n_users = ds->n_users;
-    o->n_items = ds->n_items;
-    o->n_train = (size_t)ds->train.row_ptr[ds->n_items];
+    const int by_user = ds->rows_are == AR_ROWS_USERS;
+    o->rows_are = ds->rows_are;
+    o->n_users = by_user ? ds->n_rows : ds->n_cols;
+    o->n_items = by_user ? ds->n_cols : ds->n_rows;
+    o->n_train = (size_t)ds->train.row_ptr[ds->n_rows];
     o->n_test = ds->n_test_all;
     o->n_test_cold = ds->n_cold;
     o->n_valid = ds->n_valid_all;
@@ -514,7 +528,7 @@ void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
 double ar_dataset_mean_baseline_rmse(const ar_dataset *ds) {
     double sse = 0;
     size_t n = 0;
-    for (int k = 0; k < ds->test.row_ptr[ds->n_items]; k++, n++)
+    for (int k = 0; k < ds->test.row_ptr[ds->n_rows]; k++, n++)
         sse += (ds->test.vals[k] - ds->train_mean) * (ds->test.vals[k] - ds->train_mean);
     for (size_t k = 0; k < ds->n_cold; k++, n++)
         sse += (ds->cold[k] - ds->train_mean) * (ds->cold[k] - ds->train_mean);

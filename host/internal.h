@@ -159,16 +159,19 @@ typedef struct ar_csr {
 } ar_csr;
 void ar_csr_free(ar_csr *m);
 
+/* The model's rows are items (I-AutoRec: an item's ratings by all users are one input) or
+ * users (U-AutoRec); "I" and "U" in shape comments are rows and columns either way. */
 struct ar_dataset {
-    int n_users, n_items;     /* U, I: dense ids 0..U-1, 0..I-1 from the training set */
-    int64_t *user_ids;        /* (U) raw id of each dense user */
-    int64_t *item_ids;        /* (I) raw id of each dense item */
-    ar_csr train;             /* (I, U) training ratings by item */
-    ar_csr test;              /* (I, U) scoreable test ratings by item */
+    ar_rows rows_are;         /* AR_ROWS_ITEMS or AR_ROWS_USERS */
+    int n_rows, n_cols;       /* I, U: dense ids 0..I-1, 0..U-1 from the training set */
+    int64_t *row_ids;         /* (I) raw id of each dense row */
+    int64_t *col_ids;         /* (U) raw id of each dense column */
+    ar_csr train;             /* (I, U) training ratings by row */
+    ar_csr test;              /* (I, U) scoreable test ratings by row */
     size_t n_test_all;        /* test ratings including cold ones */
     float *cold;              /* (n_cold) ratings of test pairs with an unseen user or item */
     size_t n_cold;
-    ar_csr valid;             /* (I, U) scoreable validation ratings (nnz 0 without a set) */
+    ar_csr valid;             /* (I, U) scoreable validation ratings by row (nnz 0 without a set) */
     size_t n_valid_all;       /* validation ratings including cold ones */
     float *valid_cold;        /* (n_valid_cold) validation ratings with an unseen user or item */
     size_t n_valid_cold;

@@ -148,7 +148,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     m->hi = isnan(cfg->rating_max) ? ds->rating_max : cfg->rating_max;
     m->def = isnan(cfg->default_rating) ? 0.5f * (m->lo + m->hi) : cfg->default_rating;
     m->def = m->def < m->lo ? m->lo : m->def > m->hi ? m->hi : m->def;
-    const int U = ds->n_users, H = cfg->hidden, I = ds->n_items;
+    const int U = ds->n_cols, H = cfg->hidden, I = ds->n_rows;
     ar_layout_init(&m->L, U, H);
     m->B = cfg->batch < I ? cfg->batch : I;
     if (m->L.n_params > 2147483647u || (size_t)m->B * U > 2147483647u ||
@@ -274,7 +274,7 @@ static ar_status adam_step(ar_model *m) {
 
 /* Sums a per-item float array read from the device, in double, in item order. */
 static ar_status read_sum(ar_model *m, cl_mem buf, double *sum) {
-    const int I = m->ds->n_items;
+    const int I = m->ds->n_rows;
     ar_status st = ar_read(m->ctx, buf, 0, (size_t)I * sizeof(float), m->row_host);
     double s = 0;
     for (int i = 0; i < I; i++) s += m->row_host[i];
@@ -298,7 +298,7 @@ static double heldout_rmse(const ar_model *m, double sse, const float *cold, siz
 ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
                                double *test_rmse) {
     const ar_dataset *ds = m->ds;
-    const int I = ds->n_items, U = m->L.U;
+    const int I = ds->n_rows, U = m->L.U;
     const int has_valid = ds->n_valid_all > 0;
     ar_status st = AR_OK;
     for (int off = 0; off < I; off += m->B) {
@@ -330,7 +330,7 @@ ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse) 
 
 ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     const ar_dataset *ds = m->ds;
-    const int I = ds->n_items;
+    const int I = ds->n_rows;
     const float keep = 1.0f - m->cfg.dropout;
     ar_status st = AR_OK;
     double t0 = ar_time_seconds();
@@ -408,7 +408,7 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
     if (loss) {
         double sse = 0;
-        AR_TRY(ar_read(m->ctx, m->row_loss, 0, (size_t)m->ds->n_items * sizeof(float),
+        AR_TRY(ar_read(m->ctx, m->row_loss, 0, (size_t)m->ds->n_rows * sizeof(float),
                        m->row_host));
         for (int b = 0; b < B; b++) sse += m->row_host[rows[b]];
         *loss = sse * scale;

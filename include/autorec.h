@@ -250,21 +250,29 @@ AR_API void ar_synth_config_default(ar_synth_config *c);
 AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
 
 /* A training set ready for the device: ids remapped to dense indices (from the training ratings
- * only), CSR by item, and the test ratings split into those the model can score and those whose
- * user or item has no training rating (predicted with the default rating). */
+ * only), CSR by row (item or user), and the held-out ratings split into those the model can
+ * score and those whose user or item has no training rating (predicted with the default). */
 typedef struct ar_dataset ar_dataset;
 
 /* test may be NULL. A duplicate (user, item) pair within train or within test, or a test
  * pair that is also a training pair, is AR_ERR_PARSE naming both lines. */
 AR_API ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test,
                                    ar_dataset **out);
-/* As ar_dataset_create, with a validation set (may be NULL) scored like the test set: for
- * early stopping and model selection, so that the test set chooses nothing. */
+/* What a model input (a row of the rating matrix) is. */
+typedef enum ar_rows {
+    AR_ROWS_ITEMS = 0,        /* I-AutoRec: each input is an item's ratings by all users */
+    AR_ROWS_USERS = 1,        /* U-AutoRec: each input is a user's ratings of all items */
+} ar_rows;
+
+/* As ar_dataset_create, with a validation set (may be NULL) scored like the test set, for
+ * early stopping and model selection (so that the test set chooses nothing), and the row kind:
+ * a model trained on the dataset is I-AutoRec (AR_ROWS_ITEMS) or U-AutoRec (AR_ROWS_USERS). */
 AR_API ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
-                                      const ar_ratings *test, ar_dataset **out);
+                                      const ar_ratings *test, ar_rows rows, ar_dataset **out);
 AR_API void ar_dataset_free(ar_dataset *ds);
 
 typedef struct ar_dataset_stats {
+    ar_rows rows_are;         /* what the rows (model inputs) are */
     int n_users;              /* users with a training rating */
     int n_items;              /* items with a training rating */
     size_t n_train;           /* training ratings */
@@ -341,7 +349,8 @@ typedef struct ar_epoch_stats {
     double eval_seconds;      /* wall time of this epoch's evaluation */
 } ar_epoch_stats;
 
-/* I-AutoRec on ds: inputs are items' rating vectors over users. The dataset must outlive the
+/* AutoRec on ds: inputs are the dataset's rows, items' rating vectors over users (I-AutoRec) or
+ * users' over items (U-AutoRec), see ar_dataset_create_ex. The dataset must outlive the
  * model. Device memory is allocated here; AR_ERR_OUT_OF_MEMORY if it does not fit. */
 AR_API ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
                                  ar_model **out);

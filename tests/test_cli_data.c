@@ -131,6 +131,23 @@ Test(cli_data, train_selects_on_validation_and_stops_early) {
     cr_assert(strstr(err, "--valid-ratio"), "%s", err);
 }
 
+Test(cli_data, user_based_autorec) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "train --data %s --model user --epochs 2 --hidden 8 --json", dir), 0,
+                 "%s", err);
+    cr_assert(strstr(err, "model: U-AutoRec") && strstr(out, "\"model\":\"user\""), "%s%s", err,
+              out);
+    /* users and items keep their names: 50 users (some may lack a training rating), 30 items */
+    int users = 0, items = 0;
+    const char *p = strstr(out, "\"n_users\":");
+    cr_assert(p && sscanf(p, "\"n_users\":%d,\"n_items\":%d", &users, &items) == 2, "%s", out);
+    cr_assert(users > 30 && users <= 50 && items <= 30, "users %d items %d", users, items);
+    cr_assert_eq(run(NULL, "data --data %s --model user", dir), 0, "%s", err);
+    cr_assert(strstr(out, "rows (model inputs) are users"), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --model items", dir), 2);
+    cr_assert(strstr(err, "--model"), "%s", err);
+}
+
 Test(cli_data, rating_scale_comes_from_the_data) {
     /* half stars 0.5..5 in a MovieLens ratings.csv: predictions are clamped to that scale */
     FILE *f = fopen(path("ratings.csv"), "wb");

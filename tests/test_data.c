@@ -96,9 +96,9 @@ Test(data, dataset_maps_ids_and_builds_csr) {
     cr_assert(ar_ratings_from_arrays(tu, ti, tr, 4, &train) == AR_OK);
     cr_assert(ar_ratings_from_arrays(su, si, sr, 4, &test) == AR_OK);
     cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
-    cr_assert(ds->n_users == 3 && ds->n_items == 2);
-    cr_assert(ds->user_ids[0] == 3 && ds->user_ids[1] == 7 && ds->user_ids[2] == 9);
-    cr_assert(ds->item_ids[0] == 50 && ds->item_ids[1] == 100);
+    cr_assert(ds->n_cols == 3 && ds->n_rows == 2);
+    cr_assert(ds->col_ids[0] == 3 && ds->col_ids[1] == 7 && ds->col_ids[2] == 9);
+    cr_assert(ds->row_ids[0] == 50 && ds->row_ids[1] == 100);
     /* item 50: users 3 (1), 9 (5); item 100: users 3 (2), 7 (4) */
     const int ptr[] = {0, 2, 4}, idx[] = {0, 2, 0, 1};
     const float val[] = {1, 5, 2, 4};
@@ -179,7 +179,7 @@ Test(data, heldout_pair_also_in_training_is_refused) {
              "rating (%s:2)", te, trp);
     cr_assert(strstr(ar_last_error(), want), "'%s' lacks '%s'", ar_last_error(), want);
     /* the same through the validation set */
-    cr_assert_eq(ar_dataset_create_ex(train, test, NULL, &ds), AR_ERR_PARSE);
+    cr_assert_eq(ar_dataset_create_ex(train, test, NULL, AR_ROWS_ITEMS, &ds), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "validation rating"), "%s", ar_last_error());
     ar_ratings_free(train);
     ar_ratings_free(test);
@@ -194,7 +194,7 @@ Test(data, validation_set_is_mapped_like_the_test_set) {
     ar_dataset *ds = NULL;
     cr_assert(ar_ratings_from_arrays(tu, ti, tr, 4, &train) == AR_OK);
     cr_assert(ar_ratings_from_arrays(vu, vi, vr, 2, &valid) == AR_OK);
-    cr_assert(ar_dataset_create_ex(train, valid, NULL, &ds) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_dataset_create_ex(train, valid, NULL, AR_ROWS_ITEMS, &ds) == AR_OK, "%s", ar_last_error());
     ar_dataset_stats s;
     ar_dataset_get_stats(ds, &s);
     cr_assert(s.n_valid == 2 && s.n_valid_cold == 1 && s.n_test == 0);
@@ -238,7 +238,7 @@ Test(data, csr_matches_a_reference_for_small_and_huge_ids) {
         ar_dataset *ds;
         cr_assert(ar_ratings_from_arrays(u, i, v, n, &r) == AR_OK);
         cr_assert(ar_dataset_create(r, NULL, &ds) == AR_OK, "%s", ar_last_error());
-        cr_assert(ds->n_users == U && ds->n_items == I);
+        cr_assert(ds->n_cols == U && ds->n_rows == I);
         /* dense user index a has the a-th smallest raw id */
         size_t k = 0;
         for (int row = 0; row < I; row++) {
@@ -249,7 +249,7 @@ Test(data, csr_matches_a_reference_for_small_and_huge_ids) {
                 cr_assert(c > last, "row %d not sorted", row);
                 last = c;
                 int a = huge ? U - 1 - c : c; /* huge user ids descend with a */
-                cr_assert(ds->user_ids[c] == uid[a] && ds->item_ids[row] == iid[b]);
+                cr_assert(ds->col_ids[c] == uid[a] && ds->row_ids[row] == iid[b]);
                 cr_assert(ds->train.vals[e] == dense[(size_t)a * I + b]);
             }
         }
@@ -258,4 +258,38 @@ Test(data, csr_matches_a_reference_for_small_and_huge_ids) {
         ar_ratings_free(r);
         free(u); free(i); free(v); free(dense);
     }
+}
+
+/* U-AutoRec: rows are users. The same ratings give the transposed CSR, and messages still name
+ * users and items the right way round. */
+Test(data, rows_can_be_users) {
+    const int64_t tu[] = {7, 3, 9, 3}, ti[] = {100, 100, 50, 50};
+    const float tr[] = {4, 2, 5, 1};
+    ar_ratings *train = NULL;
+    ar_dataset *ds = NULL;
+    cr_assert(ar_ratings_from_arrays(tu, ti, tr, 4, &train) == AR_OK);
+    cr_assert(ar_dataset_create_ex(train, NULL, NULL, AR_ROWS_USERS, &ds) == AR_OK, "%s",
+              ar_last_error());
+    ar_dataset_stats s;
+    ar_dataset_get_stats(ds, &s);
+    cr_assert(s.rows_are == AR_ROWS_USERS && s.n_users == 3 && s.n_items == 2);
+    cr_assert(ds->n_rows == 3 && ds->n_cols == 2);
+    cr_assert(ds->row_ids[0] == 3 && ds->row_ids[1] == 7 && ds->row_ids[2] == 9);
+    /* user 3: items 50 (1), 100 (2); user 7: item 100 (4); user 9: item 50 (5) */
+    const int ptr[] = {0, 2, 3, 4}, idx[] = {0, 1, 1, 0};
+    const float val[] = {1, 2, 4, 5};
+    for (int k = 0; k < 4; k++) cr_assert_eq(ds->train.row_ptr[k], ptr[k]);
+    for (int k = 0; k < 4; k++)
+        cr_assert(ds->train.col_idx[k] == idx[k] && ds->train.vals[k] == val[k]);
+    ar_dataset_free(ds);
+    /* a held-out pair that is also a training pair, named as (user, item) */
+    const int64_t su[] = {9}, si[] = {50};
+    const float sr[] = {3};
+    ar_ratings *test = NULL;
+    cr_assert(ar_ratings_from_arrays(su, si, sr, 1, &test) == AR_OK);
+    cr_assert_eq(ar_dataset_create_ex(train, NULL, test, AR_ROWS_USERS, &ds), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "user 9 item 50"), "%s", ar_last_error());
+    cr_assert_eq(ar_dataset_create_ex(train, NULL, test, (ar_rows)7, &ds), AR_ERR_INVALID_ARG);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
 }

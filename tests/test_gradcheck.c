@@ -29,7 +29,7 @@ static void gradcheck(variant v) {
     float *params = malloc(P * sizeof *params), *grads = malloc(P * sizeof *grads);
     cr_assert(ar_model_params(m, params, 0) == AR_OK);
     int rows[5] = {0, 3, 5, 7, 11};
-    const int B = ds->n_items < 12 ? 4 : 5;
+    const int B = ds->n_rows < 12 ? 4 : 5;
     const uint32_t step = 42;
     double loss = 0;
     cr_assert(ar_model_batch(m, rows, B, step, 0, &loss, grads) == AR_OK, "%s", ar_last_error());

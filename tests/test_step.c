@@ -29,7 +29,7 @@ Test(step, forward_backward_adam_match_reference) {
     cr_assert(ar_model_params(m, p, 0) == AR_OK);
     const int B = 9;
     int rows[2][9];
-    for (int b = 0; b < B; b++) rows[0][b] = (b * 5) % ds->n_items, rows[1][b] = (b * 7 + 2) % ds->n_items;
+    for (int b = 0; b < B; b++) rows[0][b] = (b * 5) % ds->n_rows, rows[1][b] = (b * 7 + 2) % ds->n_rows;
     for (uint32_t t = 1; t <= 2; t++) {
         double loss = 0;
         cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s", ar_last_error());
