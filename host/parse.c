@@ -393,7 +393,7 @@ static int parse_line(parser *ps, const char *s, size_t n) {
 
 static int numeric_at(const field *f, int nf, int c) {
     float v;
-    return c < nf && parse_rating(f[c], &v);
+    return c >= 0 && c < nf && parse_rating(f[c], &v);
 }
 
 /* Fixes the CSV columns from --columns, else from a header line naming them, else

@@ -133,6 +133,8 @@ Test(data, random_split_is_seeded_and_proportional) {
     cr_assert(b1->n == b2->n && memcmp(b1->user, b2->user, b1->n * sizeof *b1->user) == 0 &&
               memcmp(b1->item, b2->item, b1->n * sizeof *b1->item) == 0);
     cr_assert(b1->n != b3->n || memcmp(b1->item, b3->item, b1->n * sizeof *b1->item) != 0);
+    ar_ratings_free(a3);
+    ar_ratings_free(b3);
     cr_assert_eq(ar_ratings_split(all, 1.5, 5, &a3, &b3), AR_ERR_INVALID_ARG);
     ar_ratings_free(all); ar_ratings_free(a1); ar_ratings_free(b1);
     ar_ratings_free(a2); ar_ratings_free(b2);

@@ -106,6 +106,9 @@ Test(formats, malformed_lines_in_every_format) {
         {"user,item,rating\n1,2,3\n1,2\n", 3, "expected 3 fields"},
         {"user,item,rating\n1,2,3\n1,2,inf\n", 3, "not a finite number"},
         {"a,b,c\n1,2,3\n", 1, "header"},
+        /* found by the fuzzer: fewer columns than user, item, rating */
+        {"a,b\n1,2\n", 1, "header"},
+        {"1,2\n", 1, "at least 3 fields"},
         {"1\t2\t3\n1\t2\t1e999\n", 2, "not a finite number"},
         {"1\t2\t3\n1\t2\t3\t4\t5\n", 2, "found 5"},
         {"1\t2\t3\n1\t2\t3e10\n", 2, "larger in magnitude"},
