@@ -3,7 +3,8 @@
 #   1. the tests that run once (data, CLI, MovieLens quality, PoCL/Rusticl agreement), on the
 #      default device;
 #   2. every device test (label "device") once per OpenCL device found, with AUTOREC_DEVICE set
-#      to its id. Mesa's Rusticl exposes the CPU only with RUSTICL_ENABLE=llvmpipe, set here.
+#      to its id. Mesa's Rusticl exposes the CPU only with RUSTICL_ENABLE=llvmpipe, set here;
+#   3. ci/sanitize.sh and 4. ci/fuzz.sh (see below).
 # The MovieLens tests read $AUTOREC_DATA (the ml-100k directory); without it they skip, saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ echo "ci/test.sh: OpenCL platforms and devices:"
 "$BUILD_DIR/autorec" devices
 echo "ci/test.sh: AUTOREC_DATA=${AUTOREC_DATA:-(unset: MovieLens tests will skip)}"
 ids=$("$BUILD_DIR/autorec" devices --ids)
+ROOT=$PWD
 cd "$BUILD_DIR"
 # Every group runs even when an earlier one fails, so that one run shows every failure.
 failed=""
@@ -30,6 +32,18 @@ for id in $ids; do
     echo "ci/test.sh: device tests on $id"
     AUTOREC_DEVICE=$id ctest --output-on-failure -L device || failed="$failed $id"
 done
+# 3. the whole suite once more, built with ASan + UBSan (ci/sanitize.sh, its own build dir);
+# 4. the libFuzzer harnesses: seed corpora, then a short fuzz session each (ci/fuzz.sh, clang).
+# CI_SANITIZE=0 / CI_FUZZ=0 leave them out.
+if [ "${CI_SANITIZE:-1}" != 0 ]; then
+    echo "ci/test.sh: the suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+    BUILD_DIR=${SANITIZE_BUILD_DIR:-$ROOT/build-asan} "$ROOT/ci/sanitize.sh" ||
+        failed="$failed sanitize"
+fi
+if [ "${CI_FUZZ:-1}" != 0 ]; then
+    echo "ci/test.sh: fuzzing the parsers"
+    BUILD_DIR=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz} "$ROOT/ci/fuzz.sh" || failed="$failed fuzz"
+fi
 if [ -n "$failed" ]; then
     echo "ci/test.sh: FAILED:$failed"
     exit 1

@@ -30,6 +30,7 @@ static const char main_help[] =
     "  data       read a dataset and describe it (format, sizes, split) without training\n"
     "  bench      time training on one or more devices, one row per device\n"
     "  synth      write a synthetic ratings file\n"
+    "  sweep      train once per value of hidden, layers or activation; table and plot\n"
     "  help       show this help, or 'autorec help <command>'\n"
     "\n"
     "options:\n"
@@ -88,7 +89,13 @@ static const char train_help[] =
     "  --device SPEC         OpenCL device (see 'autorec devices --help'; default\n"
     "                        $AUTOREC_DEVICE, else the first GPU, else the first device)\n"
     "  --json                print a JSON summary as the last line of stdout\n"
-    "  --quiet               no per-epoch progress on stderr\n";
+    "  --quiet               no per-epoch progress on stderr\n"
+    "  --metrics FILE.csv    write one row per epoch, flushed as it ends: epoch, loss,\n"
+    "                        train_rmse, valid_rmse, test_rmse, epoch_seconds, eval_seconds\n"
+    "                        (an empty field: no value, e.g. valid_rmse without --valid-ratio)\n"
+    "  --plot FILE.svg       draw the train / validation / test RMSE curves as an SVG at the\n"
+    "                        end (also after --patience stops early)\n"
+    "Both files are checked before training starts: a path that cannot be written exits 2.\n";
 
 static const char bench_help[] =
     "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
@@ -164,16 +171,11 @@ static int cmd_devices(int argc, char **argv) {
 
 /* ---- option parsing ------------------------------------------------------------------------- */
 
-typedef struct {
-    const char *device;
-    int json, quiet;
-    int patience;              /* early stopping on validation RMSE; 0 = off */
-    cli_data_opts data;
-    ar_train_config cfg;
-} train_opts;
+/* The options struct and parser are in cli.h: sweep forwards its training flags here. */
+typedef cli_train_opts train_opts;
+#define parse_train cli_parse_train
 
-/* Parses train's options; returns -1 to go on, else the exit code. */
-static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, const char *help) {
+int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const char *help) {
     memset(o, 0, sizeof *o);
     cli_data_opts_default(&o->data);
     ar_train_config_default(&o->cfg);
@@ -259,8 +261,14 @@ static int parse_train(int argc, char **argv, train_opts *o, const char *cmd, co
 
 static int cmd_train(int argc, char **argv) {
     train_opts o;
-    int rc = parse_train(argc, argv, &o, "train", train_help);
+    const char *metrics = NULL, *plot = NULL;
+    int rc = cli_take_option(&argc, argv, "--metrics", &metrics, "train");
+    if (rc < 0) rc = cli_take_option(&argc, argv, "--plot", &plot, "train");
+    if (rc < 0) rc = parse_train(argc, argv, &o, "train", train_help);
     if (rc >= 0) return rc;
+    /* fail fast: an unwritable output path is found before the data is loaded and trained on */
+    cli_curves curves;
+    if ((rc = cli_curves_open(&curves, metrics, plot)) >= 0) return rc;
     cli_data data = {0};
     ar_dataset *ds = NULL;
     ar_ctx *ctx = NULL;
@@ -332,6 +340,10 @@ static int cmd_train(int argc, char **argv) {
             sel_test = s.test_rmse;
             sel_train = s.train_rmse;
         }
+        if ((rc = cli_curves_add(&curves, &s)) >= 0) {
+            if (tty) fputc('\n', stderr);
+            goto cleanup;
+        }
         if (!o.quiet) {
             char vbuf[40] = "";
             if (has_valid) snprintf(vbuf, sizeof vbuf, "  valid RMSE %.4f", s.valid_rmse);
@@ -345,6 +357,11 @@ static int cmd_train(int argc, char **argv) {
         }
     }
     if (tty) fputc('\n', stderr);
+    char title[160];
+    snprintf(title, sizeof title, "%s RMSE per epoch: hidden %d, %s/%s",
+             o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden,
+             ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation));
+    if ((rc = cli_curves_finish(&curves, title, data.desc)) >= 0) goto cleanup;
     printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
            s.test_rmse, s.train_rmse, s.epoch, seconds, dev->name);
     if (has_valid)
@@ -388,6 +405,7 @@ static int cmd_train(int argc, char **argv) {
     }
     rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 cleanup:
+    cli_curves_free(&curves);
     ar_model_free(m);
     ar_ctx_free(ctx);
     ar_dataset_free(ds);
@@ -556,6 +574,7 @@ int ar_cli_main(int argc, char **argv) {
         else if (argc > 2 && !strcmp(argv[2], "train")) fputs(train_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "bench")) fputs(bench_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "data")) return cli_data_cmd(1, (char *[]){"--help"});
+        else if (argc > 2 && !strcmp(argv[2], "sweep")) return cli_sweep(1, (char *[]){"--help"});
         else if (argc > 2) return usage_error("help", "unknown command '%s'", argv[2]);
         else fputs(main_help, stdout);
         return EXIT_OK;
@@ -565,6 +584,7 @@ int ar_cli_main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "synth")) return cli_synth(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cli_data_cmd(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sweep")) return cli_sweep(argc - 2, argv + 2);
     fprintf(stderr, "autorec: unknown command '%s' (see 'autorec --help')\n", cmd);
     return EXIT_USAGE;
 }

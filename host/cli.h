@@ -9,6 +9,8 @@
 int ar_cli_main(int argc, char **argv);
 /* `autorec synth` (cli_synth.c); argv holds the options after the command name. */
 int cli_synth(int argc, char **argv);
+/* `autorec sweep` (cli_sweep.c): train once per value of one parameter, tabulate, plot. */
+int cli_sweep(int argc, char **argv);
 
 /* Exit codes: 0 success, 2 usage error or bad input, 1 any other failure. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -74,5 +76,44 @@ void cli_data_free(cli_data *x);
 extern const char cli_data_help[];
 /* `autorec data`: describe a dataset and its split. */
 int cli_data_cmd(int argc, char **argv);
+
+/* ---- train's options (cli.c), shared with sweep ---------------------------------------------- */
+typedef struct cli_train_opts {
+    const char *device;
+    int json, quiet;
+    int patience;              /* early stopping on validation RMSE; 0 = off */
+    cli_data_opts data;
+    ar_train_config cfg;
+} cli_train_opts;
+
+/* Parses train's options (data, model, device, output); `help` (then the data options' help)
+ * is printed for --help. Returns -1 to go on, else the exit code. */
+int cli_parse_train(int argc, char **argv, cli_train_opts *o, const char *cmd, const char *help);
+
+/* ---- experiment outputs (cli_sweep.c) ------------------------------------------------------- */
+/* Removes "--name VALUE" / "--name=VALUE" from argv (all occurrences; the last wins) so the rest
+ * can go to cli_parse_train. Returns -1 with *val set (NULL when absent), else a usage exit
+ * code (the option has no value). */
+int cli_take_option(int *argc, char **argv, const char *name, const char **val, const char *cmd);
+
+/* train --metrics / --plot: per-epoch rows of a CSV, written and flushed as the epochs finish,
+ * and the RMSE curves drawn as an SVG at the end. */
+typedef struct cli_curves {
+    const char *csv_path, *plot_path;  /* NULL: not wanted */
+    FILE *csv;
+    double *epoch, *loss, *train, *valid, *test;
+    int n, cap;
+    int rows;                          /* CSV rows written */
+} cli_curves;
+
+/* Opens the CSV (writing its header) and checks the plot can be written, before any training:
+ * returns -1 to go on, else the exit code after a message naming the option and path. */
+int cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
+/* One epoch: a CSV row (flushed) and the points for the plot. Returns -1, else an exit code. */
+int cli_curves_add(cli_curves *c, const ar_epoch_stats *s);
+/* Draws the plot (title and subtitle describe the run) and closes the CSV. Returns -1, else an
+ * exit code. */
+int cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);
+void cli_curves_free(cli_curves *c);
 
 #endif

@@ -261,6 +261,7 @@ static const char *const ratings_names[] = {"u.data", "ratings.dat", "ratings.cs
 
 /* The first ratings file name present in dir, written to path; 0 when none. */
 static int ratings_in(const char *dir, char *path, size_t len) {
+    if (!path || !len) return 0;
     for (size_t k = 0; k < sizeof ratings_names / sizeof *ratings_names; k++) {
         int n = snprintf(path, len, "%s/%s", dir, ratings_names[k]);
         if (n > 0 && (size_t)n < len && is_regular(path)) return 1;
@@ -296,6 +297,7 @@ ar_status ar_ratings_find(const char *dir, char *path, size_t path_len) {
 }
 
 int ar_titles_find(const char *ratings_path, char *path, size_t path_len) {
+    if (!path || !path_len) return 0;
     static const char *const names[] = {"u.item", "movies.dat", "movies.csv"};
     const char *slash = strrchr(ratings_path, '/');
     int dir_len = slash ? (int)(slash - ratings_path) : 1;

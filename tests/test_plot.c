@@ -1,0 +1,377 @@
+/* test_plot.c - the SVG line-plot writer (host/svg.c, compiled in here: it is CLI-side code),
+ * `autorec train --metrics/--plot` and `autorec sweep`, on small synthetic data. */
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "svg.c"
+#include "testutil.h"
+
+static char dir[] = "/tmp/autorec-test-plot-XXXXXX";
+static char out[65536], err[65536];
+
+static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+TestSuite(plot, .init = setup, .fini = teardown);
+
+#define run(...) tu_run_cli(dir, NULL, out, err, sizeof out, __VA_ARGS__)
+
+static const char *path(const char *name) {
+    static char p[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static int count(const char *hay, const char *needle) {
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+/* A tiny well-formedness check: every start tag is closed in order (self-closing tags count as
+ * both), and no '&' starts anything but an entity. Returns NULL or what is wrong. */
+static const char *xml_check(const char *s) {
+    static char why[256];
+    char stack[64][32];
+    int depth = 0, roots = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '&') {
+            if (strncmp(p, "&amp;", 5) && strncmp(p, "&lt;", 4) && strncmp(p, "&gt;", 4) &&
+                strncmp(p, "&quot;", 6) && strncmp(p, "&#", 2))
+                return "bare '&'";
+            continue;
+        }
+        if (*p != '<') continue;
+        if (p[1] == '?' || p[1] == '!') { /* declaration */
+            p = strchr(p, '>');
+            if (!p) return "unterminated declaration";
+            continue;
+        }
+        const char *end = strchr(p, '>');
+        if (!end) return "unterminated tag";
+        if (memchr(p + 1, '<', (size_t)(end - p - 1))) return "'<' inside a tag";
+        int closing = p[1] == '/', selfclose = end[-1] == '/';
+        const char *name = p + 1 + closing;
+        size_t n = strcspn(name, " \t\n/>");
+        if (n == 0 || n >= 32) return "bad tag name";
+        if (closing) {
+            if (depth == 0 || strlen(stack[depth - 1]) != n || strncmp(stack[depth - 1], name, n)) {
+                snprintf(why, sizeof why, "unbalanced </%.*s>", (int)n, name);
+                return why;
+            }
+            depth--;
+        } else if (!selfclose) {
+            if (depth == 0) roots++;
+            if (depth == 64) return "too deep";
+            memcpy(stack[depth], name, n);
+            stack[depth++][n] = 0;
+        }
+        p = end;
+    }
+    if (depth) return "unclosed tags at the end";
+    if (roots != 1) return "not exactly one root element";
+    return NULL;
+}
+
+/* xmllint, when installed, as a second opinion; silently skipped otherwise. */
+static void xmllint_ok(const char *file) {
+    if (system("command -v xmllint >/dev/null 2>&1") != 0) return;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", file);
+    cr_assert_eq(system(cmd), 0, "xmllint rejects %s", file);
+}
+
+static char *read_svg(const char *file) {
+    char *s = tu_slurp(file, NULL);
+    cr_assert(s, "no file %s", file);
+    const char *bad = xml_check(s);
+    cr_assert(!bad, "%s: %s", file, bad);
+    cr_assert_eq(count(s, "<svg"), 1);
+    cr_assert_eq(count(s, "</svg>"), 1);
+    xmllint_ok(file);
+    return s;
+}
+
+/* ---- the writer ----------------------------------------------------------------------------- */
+
+Test(plot, nice_ticks_use_1_2_5_steps) {
+    double f, l, s;
+    cr_assert_eq(cli_nice_ticks(0.83, 1.02, 6, &f, &l, &s), 6);
+    cr_assert_float_eq(s, 0.05, 1e-12);
+    cr_assert_float_eq(f, 0.8, 1e-12);
+    cr_assert_float_eq(l, 1.05, 1e-12);
+    cr_assert_eq(cli_nice_ticks(0, 10, 5, &f, &l, &s), 6);
+    cr_assert_float_eq(s, 2, 1e-12);
+    cr_assert_eq(cli_nice_ticks(1, 60, 8, &f, &l, &s), 7); /* 0, 10, ..., 60 */
+    cr_assert_float_eq(s, 10, 1e-12);
+    /* one value: widened so that it lies inside */
+    int n = cli_nice_ticks(0.9, 0.9, 6, &f, &l, &s);
+    cr_assert(n >= 2 && f < 0.9 && l > 0.9, "%g..%g", f, l);
+    n = cli_nice_ticks(NAN, NAN, 6, &f, &l, &s);
+    cr_assert(n >= 2 && f <= 0 && l >= 1);
+}
+
+Test(plot, svg_has_axes_ticks_legend_gaps_and_escaped_text) {
+    double x[6] = {1, 2, 3, 4, 5, 6};
+    double a[6] = {1.0, 0.95, 0.92, NAN, 0.90, 0.89}; /* a gap after the third point */
+    double b[6] = {1.1, 1.0, 0.97, 0.96, 0.95, 0.95};
+    cli_plot_series s[2] = {{"train <RMSE> & co", x, a, 6}, {"test RMSE", x, b, 6}};
+    cli_plot p = {.title = "curves <b>&amp; \"friends\"</b>", .subtitle = "data \x01 caf\xe9",
+                  .x_label = "epoch", .y_label = "RMSE", .series = s, .n_series = 2,
+                  .x_integer = 1};
+    cr_assert_eq(cli_svg_write(path("a.svg"), &p), 0, "%s", cli_svg_error());
+    char *svg = read_svg(path("a.svg"));
+    cr_assert(strstr(svg, "curves &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;/b&gt;"), "%s", svg);
+    cr_assert(strstr(svg, "train &lt;RMSE&gt; &amp; co") && strstr(svg, ">test RMSE<"), "legend");
+    cr_assert(strstr(svg, ">epoch</text>") && strstr(svg, ">RMSE</text>"), "axis labels");
+    /* y ticks 0.90 .. 1.10 in steps of 0.05 (inside a margin round the data), x ticks at
+     * integers */
+    cr_assert(strstr(svg, ">0.90</text>") && strstr(svg, ">0.95</text>") &&
+              strstr(svg, ">1.10</text>"), "%s", svg);
+    cr_assert(strstr(svg, ">1</text>") && strstr(svg, ">6</text>") && !strstr(svg, ">1.5<"));
+    /* the NaN splits the first series: two polylines, plus one for the second series */
+    cr_assert_eq(count(svg, "<polyline"), 3, "%s", svg);
+    cr_assert(!strstr(svg, "nan") && !strstr(svg, "inf"), "%s", svg);
+    /* control characters dropped, invalid UTF-8 replaced: the file stays XML */
+    cr_assert(strstr(svg, "caf?") && !strchr(svg, '\x01'));
+    /* few points: markers (and the legend shows them) */
+    cr_assert(count(svg, "<circle") >= 12);
+    free(svg);
+}
+
+Test(plot, categorical_x_and_a_lone_point) {
+    const char *cats[3] = {"sigmoid/identity", "elu/selu", "relu/identity"};
+    double y[3] = {0.9, NAN, 0.95};
+    cli_plot_series s[1] = {{"final test RMSE", NULL, y, 3}};
+    cli_plot p = {.title = "sweep", .series = s, .n_series = 1, .categories = cats,
+                  .n_categories = 3, .markers = -1};
+    cr_assert_eq(cli_svg_write(path("c.svg"), &p), 0, "%s", cli_svg_error());
+    char *svg = read_svg(path("c.svg"));
+    for (int i = 0; i < 3; i++) cr_assert(strstr(svg, cats[i]), "%s", cats[i]);
+    /* no line joins two points around the gap; lone points are still drawn */
+    cr_assert_eq(count(svg, "<polyline"), 0);
+    cr_assert_eq(count(svg, "<circle"), 2);
+    free(svg);
+    /* many points: no markers by default */
+    double many[100];
+    for (int i = 0; i < 100; i++) many[i] = 1.0 / (i + 1);
+    cli_plot_series m[1] = {{"loss", NULL, many, 100}};
+    cli_plot q = {.series = m, .n_series = 1};
+    cr_assert_eq(cli_svg_write(path("m.svg"), &q), 0);
+    svg = read_svg(path("m.svg"));
+    cr_assert_eq(count(svg, "<circle"), 0);
+    free(svg);
+}
+
+Test(plot, write_errors_name_the_path_and_leave_nothing) {
+    double y[2] = {1, 2};
+    cli_plot_series s[1] = {{"y", NULL, y, 2}};
+    cli_plot p = {.series = s, .n_series = 1};
+    cr_assert_eq(cli_svg_write("/nonexistent-autorec-dir/x.svg", &p), -1);
+    cr_assert(strstr(cli_svg_error(), "/nonexistent-autorec-dir/x.svg"), "%s", cli_svg_error());
+    cr_assert_eq(cli_check_writable("/nonexistent-autorec-dir/x.svg"), -1);
+    cr_assert_eq(cli_svg_write(dir, &p), -1);
+    cr_assert(strstr(cli_svg_error(), "directory"), "%s", cli_svg_error());
+    cr_assert_eq(cli_check_writable(path("ok.svg")), 0);
+    cr_assert(access(path("ok.svg"), F_OK) != 0, "the check must not leave a file");
+    /* success replaces an existing file and leaves no temporary behind */
+    FILE *f = fopen(path("r.svg"), "w");
+    fputs("old", f);
+    fclose(f);
+    cr_assert_eq(cli_svg_write(path("r.svg"), &p), 0);
+    char *svg = read_svg(path("r.svg"));
+    free(svg);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", dir);
+    cr_assert(system(cmd) != 0, "a temporary file was left behind");
+}
+
+/* ---- train --metrics / --plot --------------------------------------------------------------- */
+
+static void synth_data(void) {
+    ar_ratings *a = NULL, *b = NULL;
+    tu_synth(50, 30, 2, 0.4, 0.2, 11, &a, &b);
+    tu_write_ratings(path("tr.data"), a);
+    tu_write_ratings(path("te.data"), b);
+    ar_ratings_free(a);
+    ar_ratings_free(b);
+}
+
+/* Checks a metrics CSV: header, one row per epoch, numbers everywhere but an empty valid_rmse
+ * when valid is 0. Returns the number of rows. */
+static int check_metrics(const char *file, int valid) {
+    char *csv = tu_slurp(file, NULL);
+    cr_assert(csv, "no %s", file);
+    const char *hdr = "epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds\n";
+    cr_assert(!strncmp(csv, hdr, strlen(hdr)), "%s", csv);
+    int rows = 0;
+    for (char *line = strtok(csv + strlen(hdr), "\n"); line; line = strtok(NULL, "\n")) {
+        int epoch;
+        double loss, tr, va = NAN, te, es, ev;
+        int n = valid ? sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf", &epoch, &loss, &tr, &va, &te,
+                               &es, &ev)
+                      : sscanf(line, "%d,%lf,%lf,,%lf,%lf,%lf", &epoch, &loss, &tr, &te, &es, &ev);
+        cr_assert_eq(n, valid ? 7 : 6, "bad row '%s'", line);
+        cr_assert_eq(epoch, ++rows);
+        cr_assert(tr > 0 && tr < 5 && te > 0 && te < 5 && es >= 0 && ev >= 0, "'%s'", line);
+        if (valid) cr_assert(va > 0 && va < 5, "'%s'", line);
+    }
+    free(csv);
+    return rows;
+}
+
+Test(plot, train_writes_metrics_and_curves) {
+    synth_data();
+    cr_assert_eq(run("train --train %s --test %s --epochs 3 --hidden 4 --quiet --metrics %s "
+                     "--plot %s", path("tr.data"), path("te.data"), path("m.csv"),
+                     path("m.svg")), 0, "%s", err);
+    cr_assert_eq(check_metrics(path("m.csv"), 0), 3);
+    char *svg = read_svg(path("m.svg"));
+    cr_assert(strstr(svg, ">train RMSE<") && strstr(svg, ">test RMSE<"), "%s", svg);
+    cr_assert(!strstr(svg, "validation RMSE"), "no validation set, no validation curve");
+    cr_assert(strstr(svg, ">epoch</text>"));
+    free(svg);
+    /* with a validation set, its column and its curve; --opt=value works too */
+    cr_assert_eq(run("train --train %s --test %s --epochs 2 --hidden 4 --quiet --valid-ratio 0.2 "
+                     "--metrics=%s --plot=%s", path("tr.data"), path("te.data"), path("v.csv"),
+                     path("v.svg")), 0, "%s", err);
+    cr_assert_eq(check_metrics(path("v.csv"), 1), 2);
+    svg = read_svg(path("v.svg"));
+    cr_assert(strstr(svg, ">validation RMSE<"), "%s", svg);
+    free(svg);
+}
+
+Test(plot, train_plots_after_early_stopping) {
+    synth_data();
+    cr_assert_eq(run("train --train %s --test %s --valid-ratio 0.2 --epochs 200 --hidden 8 "
+                     "--lr 0.5 --lr-decay 1 --patience 2 --quiet --metrics %s --plot %s",
+                     path("tr.data"), path("te.data"), path("p.csv"), path("p.svg")), 0, "%s",
+                 err);
+    cr_assert(strstr(out, "stopped early"), "%s", out);
+    int rows = check_metrics(path("p.csv"), 1);
+    cr_assert(rows >= 3 && rows < 200, "%d rows", rows);
+    free(read_svg(path("p.svg")));
+}
+
+Test(plot, unwritable_outputs_fail_before_training) {
+    synth_data();
+    cr_assert_eq(run("train --train %s --test %s --epochs 50 --hidden 4 --metrics "
+                     "/nonexistent-autorec-dir/m.csv", path("tr.data"), path("te.data")), 2);
+    cr_assert(strstr(err, "--metrics") && strstr(err, "/nonexistent-autorec-dir/m.csv"), "%s",
+              err);
+    cr_assert(!strstr(err, "epoch") && !strstr(err, "data:"), "trained anyway: %s", err);
+    cr_assert_eq(run("train --train %s --test %s --epochs 50 --hidden 4 --metrics %s --plot "
+                     "/nonexistent-autorec-dir/m.svg", path("tr.data"), path("te.data"),
+                     path("m.csv")), 2);
+    cr_assert(strstr(err, "--plot") && strstr(err, "/nonexistent-autorec-dir/m.svg"), "%s", err);
+    cr_assert(access(path("m.csv"), F_OK) != 0, "a CSV was left by a failed start");
+    cr_assert_eq(run("train --train %s --test %s --plot %s", path("tr.data"), path("te.data"),
+                     dir), 2);
+    cr_assert(strstr(err, "directory"), "%s", err);
+    cr_assert_eq(run("train --train %s --test %s --metrics", path("tr.data"), path("te.data")),
+                 2);
+    cr_assert_eq(run("train --help"), 0);
+    cr_assert(strstr(out, "--metrics FILE.csv") && strstr(out, "--plot FILE.svg"), "%s", out);
+}
+
+/* ---- sweep ---------------------------------------------------------------------------------- */
+
+Test(plot, sweep_hidden_table_csv_and_plot) {
+    synth_data();
+    cr_assert_eq(run("sweep --param hidden --values 8,4 --epochs 2 --valid-ratio 0.2 --quiet "
+                     "--train %s --test %s --out %s --plot %s", path("tr.data"), path("te.data"),
+                     path("s.csv"), path("s.svg")), 0, "%s", err);
+    cr_assert_eq(count(out, "\n"), 3, "header + 2 rows: %s", out);
+    cr_assert(!strncmp(out, "hidden ", 7), "%s", out);
+    char *csv = tu_slurp(path("s.csv"), NULL);
+    cr_assert(!strncmp(csv, "hidden,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,"
+                            "epochs,seconds\n", 80), "%s", csv);
+    cr_assert_eq(count(csv, "\n"), 3, "%s", csv);
+    double te, bv, st, sec;
+    int h, se, ep;
+    const char *row2 = strchr(csv, '\n') + 1;
+    cr_assert_eq(sscanf(row2, "%d,%lf,%lf,%d,%lf,%d,%lf", &h, &te, &bv, &se, &st, &ep, &sec), 7,
+                 "%s", csv);
+    cr_assert(h == 8 && te > 0 && bv > 0 && se >= 1 && se <= 2 && ep == 2, "%s", csv);
+    free(csv);
+    char *svg = read_svg(path("s.svg"));
+    cr_assert(strstr(svg, "final test RMSE") && strstr(svg, "best validation RMSE"), "%s", svg);
+    cr_assert(strstr(svg, ">hidden units</text>"));
+    free(svg);
+    /* --json: one object per value */
+    cr_assert_eq(run("sweep --param hidden --values 4,8 --epochs 1 --quiet --json --train %s "
+                     "--test %s", path("tr.data"), path("te.data")), 0, "%s", err);
+    cr_assert_eq(count(out, "{\"param\":\"hidden\""), 2, "%s", out);
+    cr_assert(strstr(out, "\"best_valid_rmse\":null"), "%s", out);
+}
+
+Test(plot, sweep_activation_and_layers) {
+    synth_data();
+    cr_assert_eq(run("sweep --param activation --values sigmoid/identity,elu/selu --epochs 1 "
+                     "--hidden 4 --quiet --train %s --test %s --plot %s --out %s",
+                     path("tr.data"), path("te.data"), path("a.svg"), path("a.csv")), 0, "%s",
+                 err);
+    cr_assert(strstr(out, "sigmoid/identity") && strstr(out, "elu/selu"), "%s", out);
+    char *svg = read_svg(path("a.svg"));
+    cr_assert(strstr(svg, ">sigmoid/identity<") && strstr(svg, ">elu/selu<"), "%s", svg);
+    free(svg);
+    /* no validation set: empty fields */
+    char *csv = tu_slurp(path("a.csv"), NULL);
+    cr_assert(strstr(csv, "\nelu/selu,") && strstr(csv, ",,,"), "%s", csv);
+    free(csv);
+    /* one-layer values work; a layer list in a value is quoted in the CSV header's column */
+    cr_assert_eq(run("sweep --param layers --values '4/6' --epochs 1 --quiet --train %s "
+                     "--test %s", path("tr.data"), path("te.data")), 0, "%s", err);
+    cr_assert_eq(count(out, "\n"), 3, "%s", out);
+    cr_assert_eq(run("sweep --param layers --values '8;8,8' --epochs 1 --train %s --test %s",
+                     path("tr.data"), path("te.data")), 2);
+    cr_assert(strstr(err, "deeper nets are not supported yet") && strstr(err, "'8,8'"), "%s",
+              err);
+}
+
+Test(plot, sweep_rejects_bad_input_before_training) {
+    synth_data();
+    char cmd[1024];
+    struct { const char *args, *needle; } bad[] = {
+        {"--param depth --values 1", "--param"},
+        {"--values 4,8", "--param"},
+        {"--param hidden", "--values"},
+        {"--param hidden --values ''", "--values"},
+        {"--param hidden --values 4,,8", "empty value"},
+        {"--param hidden --values 4,x", "'x'"},
+        {"--param hidden --values 0", "'0'"},
+        {"--param activation --values sigmoid/foo", "'sigmoid/foo'"},
+        {"--param activation --values a/b/c", "'a/b/c'"},
+        {"--param layers --values 500,x", "'500,x'"},
+        {"--param hidden --values 4 --out /nonexistent-autorec-dir/s.csv", "--out"},
+        {"--param hidden --values 4 --plot /nonexistent-autorec-dir/s.svg", "--plot"},
+        {"--param hidden --values 4 --bogus 1", "--bogus"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "sweep %s --epochs 1 --train %s --test %s", bad[i].args,
+                 path("tr.data"), path("te.data"));
+        int rc = run("%s", cmd);
+        cr_assert_eq(rc, 2, "%s: exit %d: %s", bad[i].args, rc, err);
+        cr_assert(strstr(err, bad[i].needle), "%s: %s", bad[i].args, err);
+        cr_assert(!strstr(err, "epoch"), "%s trained: %s", bad[i].args, err);
+    }
+}
+
+Test(plot, sweep_help) {
+    cr_assert_eq(run("sweep --help"), 0);
+    const char *opts[] = {"--param", "--values", "--out", "--plot", "--json", "hidden", "layers",
+                          "activation"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        cr_assert(strstr(out, opts[i]), "%s missing: %s", opts[i], out);
+    cr_assert_eq(run("help sweep"), 0);
+    cr_assert(strstr(out, "--values LIST"), "%s", out);
+    cr_assert_eq(run("--help"), 0);
+    cr_assert(strstr(out, "  sweep "), "%s", out);
+}
