@@ -1,5 +1,6 @@
 /* quickstart.c - the autorec library in a few calls: read (or generate) ratings, split them,
- * train I-AutoRec on the default OpenCL device, and report RMSE.
+ * train I-AutoRec on the default OpenCL device and report RMSE, save the model, load it back
+ * and recommend items to a user.
  *
  *   quickstart [RATINGS_FILE]      any format autorec reads; without one, synthetic data
  *
@@ -7,6 +8,7 @@
  *   cc quickstart.c $(pkg-config --cflags --libs autorec) -o quickstart
  * or with CMake: find_package(autorec) and target_link_libraries(... autorec::autorec).
  */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -53,7 +55,45 @@ int main(int argc, char **argv) {
         printf("epoch %d: train RMSE %.4f, test RMSE %.4f\n", s.epoch, s.train_rmse, s.test_rmse);
     }
     printf("mean-rating baseline: test RMSE %.4f\n", ar_dataset_mean_baseline_rmse(ds));
-    rc = 0;
+
+    /* save, then load into a fresh model: the file holds everything prediction needs */
+    char model_path[] = "/tmp/autorec-quickstart-model-XXXXXX";
+    int mfd = mkstemp(model_path);
+    if (mfd < 0) { perror("mkstemp"); goto done; }
+    close(mfd);
+    if (ar_model_save(model, model_path) != AR_OK) { fail("save"); goto done; }
+    ar_checkpoint *ck = NULL;
+    ar_dataset *ds2 = NULL;
+    ar_model *loaded = NULL;
+    if (ar_checkpoint_read(model_path, &ck) != AR_OK) fail("read");
+    else if (ar_dataset_create_ex(ar_checkpoint_train(ck), NULL, NULL, ar_checkpoint_rows(ck),
+                                  &ds2) != AR_OK) fail("dataset");
+    else if (ar_model_create_from(ctx, ds2, ck, NULL, &loaded) != AR_OK) fail("load");
+    else {
+        /* recommend to the first user of the file: the best predicted unrated items */
+        const ar_ratings *tr = ar_checkpoint_train(ck);
+        int64_t user, item, best_item = -1;
+        float best = -1e30f;
+        ar_ratings_get(tr, 0, &user, NULL, NULL);
+        for (int64_t i = 1; i <= 200; i++) {
+            int rated = 0;
+            for (size_t k = 0; k < ar_ratings_count(tr) && !rated; k++) {
+                int64_t u;
+                ar_ratings_get(tr, k, &u, &item, NULL);
+                rated = u == user && item == i;
+            }
+            float p;
+            if (rated || ar_model_predict(loaded, &user, &i, 1, &p) != AR_OK) continue;
+            if (p > best) best = p, best_item = i;
+        }
+        printf("recommended to user %lld: item %lld (predicted %.2f)\n", (long long)user,
+               (long long)best_item, best);
+        rc = 0;
+    }
+    ar_model_free(loaded);
+    ar_dataset_free(ds2);
+    ar_checkpoint_free(ck);
+    unlink(model_path);
 done:
     ar_model_free(model);
     ar_ctx_free(ctx);

@@ -28,6 +28,9 @@ static const char main_help[] =
     "  devices    list OpenCL platforms and devices\n"
     "  train      train AutoRec (I- or U-AutoRec) and report train / test RMSE per epoch\n"
     "  data       read a dataset and describe it (format, sizes, split) without training\n"
+    "  eval       score a saved model (--save) on a test file\n"
+    "  predict    predict ratings for 'user item' pairs with a saved model\n"
+    "  recommend  list a user's top-N unrated items by a saved model, with titles\n"
     "  bench      time training on one or more devices, one row per device\n"
     "  synth      write a synthetic ratings file\n"
     "  sweep      train once per value of hidden, layers or activation; table and plot\n"
@@ -95,7 +98,12 @@ static const char train_help[] =
     "                        (an empty field: no value, e.g. valid_rmse without --valid-ratio)\n"
     "  --plot FILE.svg       draw the train / validation / test RMSE curves as an SVG at the\n"
     "                        end (also after --patience stops early)\n"
-    "Both files are checked before training starts: a path that cannot be written exits 2.\n";
+    "  --save FILE           write the model to FILE (with --valid-ratio: the best-validation\n"
+    "                        epoch's, rewritten whenever validation improves; else the last)\n"
+    "  --resume FILE         continue a saved model up to --epochs in total; its settings\n"
+    "                        (--hidden, --lr, ...) and seed come from the file; give the same\n"
+    "                        data options\n"
+    "Output files are checked before training starts: a path that cannot be written exits 2.\n";
 
 static const char bench_help[] =
     "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
@@ -261,11 +269,53 @@ int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const
 
 static int cmd_train(int argc, char **argv) {
     train_opts o;
-    const char *metrics = NULL, *plot = NULL;
+    const char *metrics = NULL, *plot = NULL, *save = NULL, *resume = NULL;
     int rc = cli_take_option(&argc, argv, "--metrics", &metrics, "train");
     if (rc < 0) rc = cli_take_option(&argc, argv, "--plot", &plot, "train");
+    if (rc < 0) rc = cli_take_option(&argc, argv, "--save", &save, "train");
+    if (rc < 0) rc = cli_take_option(&argc, argv, "--resume", &resume, "train");
+    /* --resume continues the saved model: its settings come from the file, not from flags */
+    static const char *const model_flags[] = {"--hidden", "--batch", "--lr", "--lr-decay", "--l2",
+                                              "--dropout", "--activation", "--out-activation",
+                                              "--model"};
+    for (int i = 0; rc < 0 && resume && i < argc; i++)
+        for (size_t k = 0; rc < 0 && k < sizeof model_flags / sizeof *model_flags; k++) {
+            size_t n = strlen(model_flags[k]);
+            if (!strncmp(argv[i], model_flags[k], n) && (argv[i][n] == 0 || argv[i][n] == '='))
+                rc = usage_error("train", "%s is set by the model file with --resume", argv[i]);
+        }
     if (rc < 0) rc = parse_train(argc, argv, &o, "train", train_help);
     if (rc >= 0) return rc;
+    ar_checkpoint *ck = NULL;
+    if (resume) {
+        ar_status cst = ar_checkpoint_read(resume, &ck);
+        if (cst != AR_OK) return report(cst);
+        int seed_given = 0;
+        for (int i = 0; i < argc; i++) seed_given |= !strncmp(argv[i], "--seed", 6);
+        ar_train_config kc;
+        ar_checkpoint_config(ck, &kc);
+        if (!seed_given) o.cfg.seed = kc.seed; /* the same seed: the same random splits */
+        o.data.rows = ar_checkpoint_rows(ck);
+        if (ar_checkpoint_epochs_done(ck) >= o.cfg.epochs) {
+            fprintf(stderr, "autorec: %s has trained %d epochs already: --epochs is the total, "
+                    "give more than that\n", resume, ar_checkpoint_epochs_done(ck));
+            ar_checkpoint_free(ck);
+            return EXIT_USAGE;
+        }
+    }
+    if (save) { /* fail fast on an unwritable directory, before any training */
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%.4000s.probe-XXXXXX", save);
+        int fd = mkstemp(probe);
+        if (fd < 0) {
+            fprintf(stderr, "autorec: error: --save: cannot write next to '%s': %s\n", save,
+                    strerror(errno));
+            ar_checkpoint_free(ck);
+            return EXIT_USAGE;
+        }
+        close(fd);
+        unlink(probe);
+    }
     /* fail fast: an unwritable output path is found before the data is loaded and trained on */
     cli_curves curves;
     if ((rc = cli_curves_open(&curves, metrics, plot)) >= 0) return rc;
@@ -292,11 +342,22 @@ static int cmd_train(int argc, char **argv) {
     ar_dataset_get_stats(ds, &ss);
     const ar_device_info *dev = ar_ctx_device(ctx);
     int tty = isatty(fileno(stderr)) && !o.quiet;
-    st = ar_model_create(ctx, ds, &o.cfg, &m);
+    if (ck) {
+        ar_train_config kc;
+        ar_checkpoint_config(ck, &kc);
+        kc.epochs = o.cfg.epochs;
+        kc.seed = o.cfg.seed;
+        o.cfg = kc; /* printed and reported below as the run's settings */
+        st = ar_model_create_from(ctx, ds, ck, &o.cfg, &m);
+    } else {
+        st = ar_model_create(ctx, ds, &o.cfg, &m);
+    }
     if (st != AR_OK) {
         rc = report(st);
         goto cleanup;
     }
+    if (ck && !o.quiet)
+        fprintf(stderr, "resumed: %s after %d epochs\n", resume, ar_model_epochs_done(m));
     float lo, hi, def;
     ar_model_rating_scale(m, &lo, &hi, &def);
     if (!o.quiet) {
@@ -322,7 +383,7 @@ static int cmd_train(int argc, char **argv) {
     const int has_valid = ss.n_valid > 0;
     double best_valid = INFINITY, sel_test = NAN, sel_train = NAN;
     int sel_epoch = 0, stopped_early = 0;
-    for (int e = 0; e < o.cfg.epochs; e++) {
+    while (ar_model_epochs_done(m) < o.cfg.epochs) {
         st = ar_model_train_epoch(m, &s);
         if (st != AR_OK) {
             if (tty) fputc('\n', stderr);
@@ -339,6 +400,12 @@ static int cmd_train(int argc, char **argv) {
             sel_epoch = s.epoch;
             sel_test = s.test_rmse;
             sel_train = s.train_rmse;
+            /* with a validation set the saved model is the best-validation epoch's */
+            if (save && (st = ar_model_save(m, save)) != AR_OK) {
+                if (tty) fputc('\n', stderr);
+                rc = report(st);
+                goto cleanup;
+            }
         }
         if ((rc = cli_curves_add(&curves, &s)) >= 0) {
             if (tty) fputc('\n', stderr);
@@ -403,8 +470,16 @@ static int cmd_train(int argc, char **argv) {
         json_number(stdout, "rating_max", hi);
         printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(m));
     }
+    if (save && !has_valid && (st = ar_model_save(m, save)) != AR_OK) {
+        rc = report(st);
+        goto cleanup;
+    }
+    if (save && !o.quiet)
+        fprintf(stderr, "saved: %s (%s)\n", save, has_valid ? "the best-validation epoch" :
+                "the last epoch");
     rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 cleanup:
+    ar_checkpoint_free(ck);
     cli_curves_free(&curves);
     ar_model_free(m);
     ar_ctx_free(ctx);
@@ -573,6 +648,12 @@ int ar_cli_main(int argc, char **argv) {
         if (argc > 2 && !strcmp(argv[2], "devices")) fputs(devices_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "train")) fputs(train_help, stdout);
         else if (argc > 2 && !strcmp(argv[2], "bench")) fputs(bench_help, stdout);
+        else if (argc > 2 && (!strcmp(argv[2], "eval") || !strcmp(argv[2], "predict") ||
+                              !strcmp(argv[2], "recommend"))) {
+            char *h[] = {"--help"};
+            return !strcmp(argv[2], "eval") ? cli_eval(1, h)
+                   : !strcmp(argv[2], "predict") ? cli_predict(1, h) : cli_recommend(1, h);
+        }
         else if (argc > 2 && !strcmp(argv[2], "data")) return cli_data_cmd(1, (char *[]){"--help"});
         else if (argc > 2 && !strcmp(argv[2], "sweep")) return cli_sweep(1, (char *[]){"--help"});
         else if (argc > 2) return usage_error("help", "unknown command '%s'", argv[2]);
@@ -583,6 +664,9 @@ int ar_cli_main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "synth")) return cli_synth(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return cli_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "predict")) return cli_predict(argc - 2, argv + 2);
+    if (!strcmp(cmd, "recommend")) return cli_recommend(argc - 2, argv + 2);
     if (!strcmp(cmd, "data")) return cli_data_cmd(argc - 2, argv + 2);
     if (!strcmp(cmd, "sweep")) return cli_sweep(argc - 2, argv + 2);
     fprintf(stderr, "autorec: unknown command '%s' (see 'autorec --help')\n", cmd);

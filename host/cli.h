@@ -74,6 +74,10 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
 void cli_data_free(cli_data *x);
 /* Help text for the data options, shared by train, bench and data. */
 extern const char cli_data_help[];
+/* Using a saved model (cli_model.c): `autorec eval`, `predict`, `recommend`. */
+int cli_eval(int argc, char **argv);
+int cli_predict(int argc, char **argv);
+int cli_recommend(int argc, char **argv);
 /* `autorec data`: describe a dataset and its split. */
 int cli_data_cmd(int argc, char **argv);
 

@@ -454,6 +454,10 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     int32_t *train_lines = NULL;
     if (!ds) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     ds->rows_are = rows;
+    if (train->path && !(ds->train_path = strdup(train->path))) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+        goto cleanup;
+    }
     AR_TRY(idmap_build(&um, COL_KEY(ds, train), train->n));
     ds->col_ids = um.ids;
     AR_TRY(idmap_build(&im, ROW_KEY(ds, train), train->n));
@@ -502,6 +506,7 @@ void ar_dataset_free(ar_dataset *ds) {
     if (!ds) return;
     free(ds->col_ids);
     free(ds->row_ids);
+    free(ds->train_path);
     ar_csr_free(&ds->train);
     ar_csr_free(&ds->test);
     ar_csr_free(&ds->valid);

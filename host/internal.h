@@ -177,9 +177,16 @@ struct ar_dataset {
     size_t n_valid_cold;
     float rating_min, rating_max;
     double train_mean;
+    char *train_path;         /* the training ratings' file, or NULL */
 };
 
 /* ---- model internals for tests (model.c) ---------------------------------------------------- */
+/* Epochs and Adam steps done. */
+void ar_model_counters(const ar_model *m, int *epoch, uint32_t *step);
+/* Copies the parameters and both Adam moments (n_params floats each) from the device
+ * (write = 0) or to it with the counters (write = 1): checkpoints. */
+ar_status ar_model_state(ar_model *m, float *params, float *m1, float *v, int epoch,
+                         uint32_t step, int write);
 const ar_layout *ar_model_layout(const ar_model *m);
 /* Copies the flat parameter buffer to host (write = 0) or from host (write = 1). */
 ar_status ar_model_params(ar_model *m, float *host, int write);

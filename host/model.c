@@ -416,3 +416,95 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
 cleanup:
     return st;
 }
+
+/* ---- accessors and prediction --------------------------------------------------------------- */
+
+const ar_train_config *ar_model_config(const ar_model *m) { return &m->cfg; }
+const ar_dataset *ar_model_dataset(const ar_model *m) { return m->ds; }
+int ar_model_epochs_done(const ar_model *m) { return m->epoch; }
+
+void ar_model_counters(const ar_model *m, int *epoch, uint32_t *step) {
+    if (epoch) *epoch = m->epoch;
+    if (step) *step = m->step;
+}
+
+ar_status ar_model_state(ar_model *m, float *params, float *m1, float *v, int epoch,
+                         uint32_t step, int write) {
+    size_t bytes = m->L.n_params * sizeof(float);
+    ar_status st = AR_OK;
+    if (write) {
+        AR_TRY(ar_write(m->ctx, m->params, 0, bytes, params));
+        AR_TRY(ar_write(m->ctx, m->m, 0, bytes, m1));
+        AR_TRY(ar_write(m->ctx, m->v, 0, bytes, v));
+        m->epoch = epoch;
+        m->step = step;
+    } else {
+        AR_TRY(ar_read(m->ctx, m->params, 0, bytes, params));
+        AR_TRY(ar_read(m->ctx, m->m, 0, bytes, m1));
+        AR_TRY(ar_read(m->ctx, m->v, 0, bytes, v));
+    }
+cleanup:
+    return st;
+}
+
+static int cmp_i64_key(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Dense index of a raw id in a sorted id array, or -1. */
+static int dense_of(const int64_t *ids, int n, int64_t id) {
+    const int64_t *p = bsearch(&id, ids, (size_t)n, sizeof id, cmp_i64_key);
+    return p ? (int)(p - ids) : -1;
+}
+
+typedef struct { int row, col; size_t k; } want;
+
+static int cmp_want(const void *a, const void *b) {
+    const want *x = a, *y = b;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                           float *out) {
+    const ar_dataset *ds = m->ds;
+    const int U = m->L.U, by_user = ds->rows_are == AR_ROWS_USERS;
+    ar_status st = AR_OK;
+    want *w = malloc((n ? n : 1) * sizeof *w);
+    int *rows = malloc((size_t)m->B * sizeof *rows);
+    float *y = malloc((size_t)m->B * (size_t)U * sizeof *y);
+    if (!w || !rows || !y) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory predicting %zu pairs", n);
+        goto cleanup;
+    }
+    /* Cold pairs get the default; the others are grouped by row, B distinct rows a pass. */
+    size_t nw = 0;
+    for (size_t k = 0; k < n; k++) {
+        int r = dense_of(ds->row_ids, ds->n_rows, by_user ? users[k] : items[k]);
+        int c = dense_of(ds->col_ids, ds->n_cols, by_user ? items[k] : users[k]);
+        if (r < 0 || c < 0) out[k] = m->def;
+        else w[nw++] = (want){r, c, k};
+    }
+    qsort(w, nw, sizeof *w, cmp_want);
+    for (size_t a = 0; a < nw;) {
+        int B = 0;
+        size_t b = a;
+        while (b < nw && (B < m->B || w[b].row == rows[B - 1])) {
+            if (B == 0 || w[b].row != rows[B - 1]) rows[B++] = w[b].row;
+            b++;
+        }
+        AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
+        AR_TRY(forward(m, m->perm, 0, B, 1.0f));
+        AR_TRY(ar_read(m->ctx, m->y, 0, (size_t)B * (size_t)U * sizeof(float), y));
+        for (int r = 0; a < b; a++) {
+            while (rows[r] != w[a].row) r++;
+            float p = y[(size_t)r * U + w[a].col];
+            out[w[a].k] = p < m->lo ? m->lo : p > m->hi ? m->hi : p;
+        }
+    }
+cleanup:
+    free(w);
+    free(rows);
+    free(y);
+    return st;
+}

@@ -366,6 +366,52 @@ AR_API ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *v
 AR_API void ar_model_rating_scale(const ar_model *m, float *min, float *max, float *def);
 /* Bytes of device memory the model holds. */
 AR_API size_t ar_model_device_bytes(const ar_model *m);
+/* The model's configuration and the dataset it trains on. */
+AR_API const ar_train_config *ar_model_config(const ar_model *m);
+AR_API const ar_dataset *ar_model_dataset(const ar_model *m);
+/* Epochs trained so far (including those of a checkpoint it was resumed from). */
+AR_API int ar_model_epochs_done(const ar_model *m);
+
+/* Predictions for n (user, item) pairs of raw ids, clamped to the rating scale; a pair whose
+ * user or item has no training rating gets the default prediction (see ar_model_rating_scale).
+ * Computes the rows it needs (items for I-AutoRec, users for U-AutoRec) from their training
+ * vectors, as the evaluation protocol does. */
+AR_API ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items,
+                                  size_t n, float *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Checkpoints: a self-contained model file
+ * ------------------------------------------------------------------------------------------- */
+
+/* Writes the model to path: format version, configuration, row kind, rating scale, epochs and
+ * Adam steps done, weights and Adam moments, the id maps and the training ratings (which
+ * prediction needs as inputs), the training file's path (to find titles), and a SHA-256 of
+ * all of it. Written to a temporary file, flushed, synced and renamed: a crash never leaves a
+ * half-written model under path. */
+AR_API ar_status ar_model_save(ar_model *m, const char *path);
+
+/* A model file read into memory (verified: format, length, checksum). */
+typedef struct ar_checkpoint ar_checkpoint;
+/* Reads and verifies a model file: a truncated, corrupted or foreign file is AR_ERR_PARSE
+ * naming the path and what is wrong. */
+AR_API ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out);
+AR_API void ar_checkpoint_free(ar_checkpoint *c);
+/* The training ratings stored in the file (raw ids; owned by the checkpoint). Building a
+ * dataset from them with ar_checkpoint_rows() gives the model's exact id maps. */
+AR_API const ar_ratings *ar_checkpoint_train(const ar_checkpoint *c);
+AR_API ar_rows ar_checkpoint_rows(const ar_checkpoint *c);
+/* The configuration the model was trained with (epochs: the run's target). */
+AR_API void ar_checkpoint_config(const ar_checkpoint *c, ar_train_config *cfg);
+/* Epochs the model had trained when it was saved. */
+AR_API int ar_checkpoint_epochs_done(const ar_checkpoint *c);
+/* The path of the training file the model was trained on ("" when not from a file). */
+AR_API const char *ar_checkpoint_source(const ar_checkpoint *c);
+/* Creates a model on ds with the checkpoint's weights, Adam state and counters, so that
+ * training continues exactly where it stopped. cfg (may be NULL: the checkpoint's) sets the
+ * run's target epochs and must otherwise match the checkpoint's model; ds must hold the same
+ * training ratings (AR_ERR_INVALID_ARG otherwise). */
+AR_API ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
+                                      const ar_train_config *cfg, ar_model **out);
 
 #ifdef __cplusplus
 }

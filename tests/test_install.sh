@@ -19,7 +19,9 @@ cc -std=c11 "$src/examples/quickstart.c" $(PKG_CONFIG_PATH=$pc pkg-config --cfla
     -o "$tmp/quickstart-pc"
 for exe in "$tmp/cmake-build/quickstart" "$tmp/quickstart-pc"; do
     out=$("$exe")
-    echo "$out" | tail -2
+    echo "$out" | tail -3
+    echo "$out" | grep -q "^recommended to user" ||
+        { echo "test_install.sh: $exe: no recommendation after save and load"; exit 1; }
     # trained: the last test RMSE beats the mean-rating baseline
     last=$(echo "$out" | grep '^epoch' | tail -1 | sed 's/.*test RMSE //')
     base=$(echo "$out" | grep baseline | sed 's/.*test RMSE //')

@@ -1,0 +1,383 @@
+/* checkpoint.c - model files: save, read and verify, and resume a model from one.
+ *
+ * Layout (native byte order; a byte-order mark refuses a file from the other order):
+ *   magic "ARMODEL\0" | u32 version | u32 byte-order mark 0x01020304 | u64 payload bytes |
+ *   payload | SHA-256 of the payload (32 bytes)
+ * payload:
+ *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout | i32 activation,
+ *   out_activation | u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
+ *   i32 epochs done | u32 Adam steps | i32 rows, cols | u64 n_params | u32 source length,
+ *   source bytes | u64 n_train | i32 users[n], i32 items[n], f32 ratings[n] |
+ *   f32 params[P], adam_m[P], adam_v[P]
+ * The training ratings are stored raw (ids, not dense indices): rebuilding the dataset from them
+ * gives the same id maps, so the weights line up, and prediction has its input vectors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CKPT_VERSION 1u
+#define CKPT_BOM 0x01020304u
+static const char ckpt_magic[8] = {'A', 'R', 'M', 'O', 'D', 'E', 'L', 0};
+enum { HEADER_BYTES = 8 + 4 + 4 + 8, SUM_BYTES = 32 };
+
+struct ar_checkpoint {
+    ar_train_config cfg;      /* rating_min/max/default: the model's resolved scale */
+    ar_rows rows;
+    int epoch;
+    uint32_t step;
+    int n_rows, n_cols;
+    size_t n_params;
+    char *source;
+    ar_ratings *train;
+    float *params, *m, *v;    /* (n_params) each */
+};
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+typedef struct { FILE *f; EVP_MD_CTX *sha; uint64_t bytes; int err; } writer;
+
+static void put(writer *w, const void *p, size_t n) {
+    if (w->err || n == 0) return;
+    if (fwrite(p, 1, n, w->f) != n) w->err = errno ? errno : EIO;
+    EVP_DigestUpdate(w->sha, p, n);
+    w->bytes += n;
+}
+#define PUT(w, x) put(w, &(x), sizeof(x))
+
+static void put_payload(writer *w, ar_model *m, const float *params, const float *m1,
+                        const float *v, const int32_t *users, const int32_t *items,
+                        const float *ratings, uint64_t n_train) {
+    const ar_train_config *c = ar_model_config(m);
+    const ar_dataset *ds = ar_model_dataset(m);
+    int32_t i32[4] = {(int32_t)ds->rows_are, c->hidden, c->epochs, c->batch};
+    put(w, i32, sizeof i32);
+    float f4[4] = {c->lr, c->lr_decay, c->l2, c->dropout};
+    put(w, f4, sizeof f4);
+    int32_t acts[2] = {(int32_t)c->activation, (int32_t)c->out_activation};
+    put(w, acts, sizeof acts);
+    PUT(w, c->seed);
+    float adam[3] = {c->beta1, c->beta2, c->eps};
+    put(w, adam, sizeof adam);
+    float scale[3];
+    ar_model_rating_scale(m, &scale[0], &scale[1], &scale[2]);
+    put(w, scale, sizeof scale);
+    int epoch;
+    uint32_t step;
+    ar_model_counters(m, &epoch, &step);
+    int32_t e32 = epoch, dims[2] = {ds->n_rows, ds->n_cols};
+    PUT(w, e32);
+    PUT(w, step);
+    put(w, dims, sizeof dims);
+    uint64_t P = ar_model_layout(m)->n_params;
+    PUT(w, P);
+    const char *src = ds->train_path ? ds->train_path : "";
+    uint32_t len = (uint32_t)strlen(src);
+    PUT(w, len);
+    put(w, src, len);
+    PUT(w, n_train);
+    put(w, users, n_train * sizeof *users);
+    put(w, items, n_train * sizeof *items);
+    put(w, ratings, n_train * sizeof *ratings);
+    put(w, params, P * sizeof *params);
+    put(w, m1, P * sizeof *m1);
+    put(w, v, P * sizeof *v);
+}
+
+/* The payload's length, written in the header before the payload itself. */
+static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
+    const ar_dataset *ds = ar_model_dataset(m);
+    const char *src = ds->train_path ? ds->train_path : "";
+    return 4 * 4 + 4 * 4 + 2 * 4 + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
+           n_train * 12 + 3 * ar_model_layout(m)->n_params * 4;
+}
+
+ar_status ar_model_save(ar_model *m, const char *path) {
+    const ar_dataset *ds = ar_model_dataset(m);
+    const size_t P = ar_model_layout(m)->n_params;
+    const uint64_t n = (uint64_t)ds->train.row_ptr[ds->n_rows];
+    ar_status st = AR_OK;
+    float *params = malloc(P * sizeof *params), *m1 = malloc(P * sizeof *m1),
+          *v = malloc(P * sizeof *v), *ratings = malloc((n ? n : 1) * sizeof *ratings);
+    int32_t *users = malloc((n ? n : 1) * sizeof *users), *items = malloc((n ? n : 1) * sizeof *items);
+    char *tmp = malloc(strlen(path) + 16);
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    FILE *f = NULL;
+    if (!params || !m1 || !v || !ratings || !users || !items || !tmp || !sha) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
+        goto cleanup;
+    }
+    AR_TRY(ar_model_state(m, params, m1, v, 0, 0, 0));
+    /* the training ratings by raw id, from the CSR */
+    const int by_user = ds->rows_are == AR_ROWS_USERS;
+    for (int r = 0; r < ds->n_rows; r++)
+        for (int k = ds->train.row_ptr[r]; k < ds->train.row_ptr[r + 1]; k++) {
+            int64_t row = ds->row_ids[r], col = ds->col_ids[ds->train.col_idx[k]];
+            users[k] = (int32_t)(by_user ? row : col);
+            items[k] = (int32_t)(by_user ? col : row);
+            ratings[k] = ds->train.vals[k];
+        }
+    sprintf(tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        st = ar_fail(AR_ERR_IO, "%s: cannot create a file next to it: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        st = ar_fail(AR_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    fchmod(fd, 0644);
+    uint32_t hdr[2] = {CKPT_VERSION, CKPT_BOM};
+    uint64_t len = payload_bytes(m, n);
+    int err = fwrite(ckpt_magic, 1, 8, f) != 8 || fwrite(hdr, 1, 8, f) != 8 ||
+              fwrite(&len, 1, 8, f) != 8;
+    writer w = {f, sha, 0, err ? (errno ? errno : EIO) : 0};
+    EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
+    put_payload(&w, m, params, m1, v, users, items, ratings, n);
+    unsigned char sum[SUM_BYTES];
+    unsigned int sum_len = 0;
+    EVP_DigestFinal_ex(sha, sum, &sum_len);
+    if (!w.err && fwrite(sum, 1, SUM_BYTES, f) != SUM_BYTES) w.err = errno ? errno : EIO;
+    if (!w.err && w.bytes != len) w.err = EINVAL; /* payload_bytes out of step: a bug */
+    /* flushed and synced before the rename, so the name never points at a partial file */
+    if (!w.err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) w.err = errno;
+    if (fclose(f) != 0 && !w.err) w.err = errno;
+    f = NULL;
+    if (!w.err && rename(tmp, path) != 0) w.err = errno;
+    if (w.err) {
+        unlink(tmp);
+        st = ar_fail(AR_ERR_IO, "%s: cannot write the model: %s", path, strerror(w.err));
+        goto cleanup;
+    }
+    /* make the rename itself durable */
+    char *dir = strdup(path);
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+        int dfd = open(d, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+cleanup:
+    if (f) {
+        fclose(f);
+        unlink(tmp);
+    }
+    EVP_MD_CTX_free(sha);
+    free(params);
+    free(m1);
+    free(v);
+    free(ratings);
+    free(users);
+    free(items);
+    free(tmp);
+    return st;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+typedef struct { const unsigned char *p, *end; } cursor;
+
+static int get(cursor *c, void *out, size_t n) {
+    if ((size_t)(c->end - c->p) < n) return 0;
+    memcpy(out, c->p, n);
+    c->p += n;
+    return 1;
+}
+#define GET(c, x) get(c, &(x), sizeof(x))
+
+void ar_checkpoint_free(ar_checkpoint *c) {
+    if (!c) return;
+    free(c->source);
+    ar_ratings_free(c->train);
+    free(c->params);
+    free(c->m);
+    free(c->v);
+    free(c);
+}
+
+static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
+    int32_t i32[4], acts[2], e32, dims[2];
+    float f4[4], adam[3], scale[3];
+    uint32_t len;
+    uint64_t P, n, seed;
+    ar_train_config *cf = &k->cfg;
+#define BAD(what) ar_fail(AR_ERR_PARSE, "%s: not a valid model file: %s", path, what)
+    if (!get(c, i32, sizeof i32) || !get(c, f4, sizeof f4) || !get(c, acts, sizeof acts) ||
+        !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
+        !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, P) ||
+        !GET(c, len))
+        return BAD("the header is cut short");
+    ar_train_config_default(cf);
+    cf->seed = seed;
+    k->rows = (ar_rows)i32[0];
+    cf->hidden = i32[1], cf->epochs = i32[2], cf->batch = i32[3];
+    cf->lr = f4[0], cf->lr_decay = f4[1], cf->l2 = f4[2], cf->dropout = f4[3];
+    cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
+    cf->beta1 = adam[0], cf->beta2 = adam[1], cf->eps = adam[2];
+    cf->rating_min = scale[0], cf->rating_max = scale[1], cf->default_rating = scale[2];
+    k->epoch = e32;
+    k->n_rows = dims[0], k->n_cols = dims[1];
+    if ((k->rows != AR_ROWS_ITEMS && k->rows != AR_ROWS_USERS) || k->epoch < 0 ||
+        k->n_rows < 1 || k->n_cols < 1)
+        return BAD("impossible sizes");
+    if (!(cf->rating_min < cf->rating_max)) cf->rating_max = cf->rating_min + 1e-6f; /* one-value data */
+    if (ar_train_config_validate(cf) != AR_OK) return BAD(ar_last_error());
+    ar_layout L;
+    ar_layout_init(&L, k->n_cols, cf->hidden);
+    if (P != L.n_params) return BAD("the parameter count does not match the sizes");
+    k->n_params = (size_t)P;
+    if ((size_t)(c->end - c->p) < len) return BAD("cut short");
+    if (!(k->source = malloc((size_t)len + 1))) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    get(c, k->source, len);
+    k->source[len] = 0;
+    if (!GET(c, n) || n == 0 || n > (uint64_t)AR_MAX_ID || (uint64_t)(c->end - c->p) != n * 12 + 12 * P)
+        return BAD("the ratings and weights do not match the file's length");
+    if (!(k->train = ar_ratings_new_internal(k->source[0] ? k->source : NULL)))
+        return AR_ERR_OUT_OF_MEMORY;
+    ar_status st = ar_ratings_alloc(k->train, (size_t)n);
+    if (st != AR_OK) return st;
+    get(c, k->train->user, n * 4);
+    get(c, k->train->item, n * 4);
+    get(c, k->train->rating, n * 4);
+    for (uint64_t i = 0; i < n; i++) {
+        k->train->line[i] = 0;
+        if (k->train->user[i] < 0 || k->train->item[i] < 0 || !isfinite(k->train->rating[i]))
+            return BAD("a stored rating is out of range");
+    }
+    k->train->n = (size_t)n;
+    k->params = malloc(P * 4), k->m = malloc(P * 4), k->v = malloc(P * 4);
+    if (!k->params || !k->m || !k->v) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    get(c, k->params, P * 4);
+    get(c, k->m, P * 4);
+    get(c, k->v, P * 4);
+    return AR_OK;
+#undef BAD
+}
+
+ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out) {
+    *out = NULL;
+    char *buf;
+    size_t len;
+    ar_status st = ar_read_file(path, &buf, &len);
+    if (st != AR_OK) return st;
+    ar_checkpoint *k = calloc(1, sizeof *k);
+    if (!k) {
+        free(buf);
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    const unsigned char *p = (const unsigned char *)buf;
+    uint32_t hdr[2];
+    uint64_t plen;
+    if (len < 8 || memcmp(p, ckpt_magic, 8) != 0) {
+        st = ar_fail(AR_ERR_PARSE, "%s: not an autorec model file (no ARMODEL header)", path);
+        goto cleanup;
+    }
+    if (len < HEADER_BYTES) {
+        st = ar_fail(AR_ERR_PARSE, "%s: truncated model file (%zu bytes)", path, len);
+        goto cleanup;
+    }
+    memcpy(hdr, p + 8, 8);
+    memcpy(&plen, p + 16, 8);
+    if (hdr[1] != CKPT_BOM) {
+        st = ar_fail(AR_ERR_PARSE, "%s: model file written with the other byte order", path);
+        goto cleanup;
+    }
+    if (hdr[0] != CKPT_VERSION) {
+        st = ar_fail(AR_ERR_PARSE, "%s: model file format version %u; this autorec reads "
+                     "version %u", path, hdr[0], CKPT_VERSION);
+        goto cleanup;
+    }
+    if (plen > len || len - HEADER_BYTES - SUM_BYTES != plen || len < HEADER_BYTES + SUM_BYTES) {
+        st = ar_fail(AR_ERR_PARSE, "%s: truncated or padded model file: %zu bytes, the header "
+                     "announces %llu", path, len,
+                     (unsigned long long)(plen + HEADER_BYTES + SUM_BYTES));
+        goto cleanup;
+    }
+    unsigned char sum[SUM_BYTES];
+    unsigned int sum_len = 0;
+    EVP_Digest(p + HEADER_BYTES, (size_t)plen, sum, &sum_len, EVP_sha256(), NULL);
+    if (memcmp(sum, p + HEADER_BYTES + plen, SUM_BYTES) != 0) {
+        st = ar_fail(AR_ERR_PARSE, "%s: corrupted model file: the SHA-256 of its contents does "
+                     "not match the one stored in it", path);
+        goto cleanup;
+    }
+    cursor c = {p + HEADER_BYTES, p + HEADER_BYTES + plen};
+    st = parse_payload(k, &c, path);
+cleanup:
+    free(buf);
+    if (st != AR_OK) ar_checkpoint_free(k);
+    else *out = k;
+    return st;
+}
+
+const ar_ratings *ar_checkpoint_train(const ar_checkpoint *c) { return c->train; }
+ar_rows ar_checkpoint_rows(const ar_checkpoint *c) { return c->rows; }
+int ar_checkpoint_epochs_done(const ar_checkpoint *c) { return c->epoch; }
+const char *ar_checkpoint_source(const ar_checkpoint *c) { return c->source; }
+
+void ar_checkpoint_config(const ar_checkpoint *c, ar_train_config *cfg) { *cfg = c->cfg; }
+
+/* ---- resuming ------------------------------------------------------------------------------- */
+
+ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
+                               const ar_train_config *cfg, ar_model **out) {
+    *out = NULL;
+    ar_train_config eff = c->cfg;
+    if (cfg) {
+        /* only the run's length may differ: the rest defines the model and its optimiser */
+#define SAME(f, name)                                                                          \
+    if (cfg->f != c->cfg.f)                                                                    \
+        return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with " name " %g, not %g",   \
+                       (double)c->cfg.f, (double)cfg->f);
+        SAME(hidden, "--hidden") SAME(batch, "--batch") SAME(lr, "--lr")
+        SAME(lr_decay, "--lr-decay") SAME(l2, "--l2") SAME(dropout, "--dropout")
+        SAME(activation, "--activation (index)") SAME(out_activation, "--out-activation (index)")
+        SAME(seed, "--seed")
+#undef SAME
+        eff.epochs = cfg->epochs;
+    }
+    if (ds->rows_are != c->rows)
+        return ar_fail(AR_ERR_INVALID_ARG, "the model is %s-based, the dataset %s-based",
+                       c->rows == AR_ROWS_USERS ? "user" : "item",
+                       ds->rows_are == AR_ROWS_USERS ? "user" : "item");
+    /* The same training ratings give the same id maps and CSR: rebuild and compare. */
+    ar_dataset *mine = NULL;
+    ar_status st = ar_dataset_create_ex(c->train, NULL, NULL, c->rows, &mine);
+    if (st != AR_OK) return st;
+    int same = mine->n_rows == ds->n_rows && mine->n_cols == ds->n_cols;
+    size_t nnz = same ? (size_t)mine->train.row_ptr[mine->n_rows] : 0;
+    same = same && nnz == (size_t)ds->train.row_ptr[ds->n_rows] &&
+           !memcmp(mine->row_ids, ds->row_ids, (size_t)ds->n_rows * sizeof *ds->row_ids) &&
+           !memcmp(mine->col_ids, ds->col_ids, (size_t)ds->n_cols * sizeof *ds->col_ids) &&
+           !memcmp(mine->train.row_ptr, ds->train.row_ptr, ((size_t)ds->n_rows + 1) * sizeof(int)) &&
+           !memcmp(mine->train.col_idx, ds->train.col_idx, nnz * sizeof(int)) &&
+           !memcmp(mine->train.vals, ds->train.vals, nnz * sizeof(float));
+    ar_dataset_free(mine);
+    if (!same)
+        return ar_fail(AR_ERR_INVALID_ARG, "the training ratings differ from the ones the model "
+                       "was trained on (%zu ratings%s%s): give the same data and split options",
+                       c->train->n, c->source[0] ? " from " : "", c->source);
+    ar_model *m = NULL;
+    st = ar_model_create(ctx, ds, &eff, &m);
+    if (st == AR_OK) st = ar_model_state(m, c->params, c->m, c->v, c->epoch, c->step, 1);
+    if (st != AR_OK) {
+        ar_model_free(m);
+        return st;
+    }
+    *out = m;
+    return AR_OK;
+}
