@@ -4,7 +4,8 @@
  *   magic "ARMODEL\0" | u32 version | u32 byte-order mark 0x01020304 | u64 payload bytes |
  *   payload | SHA-256 of the payload (32 bytes)
  * payload:
- *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout | i32 activation,
+ *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout, input_dropout |
+ *   i32 activation,
  *   out_activation | u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
  *   i32 epochs done | u32 Adam steps | i32 rows, cols | u64 n_params | u32 source length,
  *   source bytes | u64 n_train | i32 users[n], i32 items[n], f32 ratings[n] |
@@ -59,8 +60,8 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     const ar_dataset *ds = ar_model_dataset(m);
     int32_t i32[4] = {(int32_t)ds->rows_are, c->hidden, c->epochs, c->batch};
     put(w, i32, sizeof i32);
-    float f4[4] = {c->lr, c->lr_decay, c->l2, c->dropout};
-    put(w, f4, sizeof f4);
+    float f5[5] = {c->lr, c->lr_decay, c->l2, c->dropout, c->input_dropout};
+    put(w, f5, sizeof f5);
     int32_t acts[2] = {(int32_t)c->activation, (int32_t)c->out_activation};
     put(w, acts, sizeof acts);
     PUT(w, c->seed);
@@ -95,7 +96,7 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
 static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
     const ar_dataset *ds = ar_model_dataset(m);
     const char *src = ds->train_path ? ds->train_path : "";
-    return 4 * 4 + 4 * 4 + 2 * 4 + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
+    return 4 * 4 + 5 * 4 + 2 * 4 + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
            n_train * 12 + 3 * ar_model_layout(m)->n_params * 4;
 }
 
@@ -211,12 +212,12 @@ void ar_checkpoint_free(ar_checkpoint *c) {
 
 static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
     int32_t i32[4], acts[2], e32, dims[2];
-    float f4[4], adam[3], scale[3];
+    float f5[5], adam[3], scale[3];
     uint32_t len;
     uint64_t P, n, seed;
     ar_train_config *cf = &k->cfg;
 #define BAD(what) ar_fail(AR_ERR_PARSE, "%s: not a valid model file: %s", path, what)
-    if (!get(c, i32, sizeof i32) || !get(c, f4, sizeof f4) || !get(c, acts, sizeof acts) ||
+    if (!get(c, i32, sizeof i32) || !get(c, f5, sizeof f5) || !get(c, acts, sizeof acts) ||
         !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
         !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, P) ||
         !GET(c, len))
@@ -225,7 +226,8 @@ static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
     cf->seed = seed;
     k->rows = (ar_rows)i32[0];
     cf->hidden = i32[1], cf->epochs = i32[2], cf->batch = i32[3];
-    cf->lr = f4[0], cf->lr_decay = f4[1], cf->l2 = f4[2], cf->dropout = f4[3];
+    cf->lr = f5[0], cf->lr_decay = f5[1], cf->l2 = f5[2], cf->dropout = f5[3];
+    cf->input_dropout = f5[4];
     cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
     cf->beta1 = adam[0], cf->beta2 = adam[1], cf->eps = adam[2];
     cf->rating_min = scale[0], cf->rating_max = scale[1], cf->default_rating = scale[2];
@@ -345,6 +347,7 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
                        (double)c->cfg.f, (double)cfg->f);
         SAME(hidden, "--hidden") SAME(batch, "--batch") SAME(lr, "--lr")
         SAME(lr_decay, "--lr-decay") SAME(l2, "--l2") SAME(dropout, "--dropout")
+        SAME(input_dropout, "--input-dropout")
         SAME(activation, "--activation (index)") SAME(out_activation, "--out-activation (index)")
         SAME(seed, "--seed")
 #undef SAME

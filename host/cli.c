@@ -80,6 +80,8 @@ static const char train_help[] =
     "  --l2 X                L2 coefficient on the weight matrices W and V, added to the\n"
     "                        gradient of the masked mean squared error (default 0.002)\n"
     "  --dropout P           dropout probability on the hidden layer (default 0)\n"
+    "  --input-dropout P     denoising: drop input ratings with probability P while training\n"
+    "                        (the loss still counts them all; default 0)\n"
     "  --activation NAME     encoder activation: sigmoid (default), relu, tanh, elu, selu,\n"
     "                        identity\n"
     "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh,\n"
@@ -226,6 +228,7 @@ int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const
         FLOAT_OPT("--lr-decay", lr_decay)
         FLOAT_OPT("--l2", l2)
         FLOAT_OPT("--dropout", dropout)
+        FLOAT_OPT("--input-dropout", input_dropout)
 #undef INT_OPT
 #undef FLOAT_OPT
         if (!strcmp(name, "--activation") || !strcmp(name, "--out-activation")) {
@@ -276,7 +279,8 @@ static int cmd_train(int argc, char **argv) {
     if (rc < 0) rc = cli_take_option(&argc, argv, "--resume", &resume, "train");
     /* --resume continues the saved model: its settings come from the file, not from flags */
     static const char *const model_flags[] = {"--hidden", "--batch", "--lr", "--lr-decay", "--l2",
-                                              "--dropout", "--activation", "--out-activation",
+                                              "--dropout", "--input-dropout", "--activation",
+                                              "--out-activation",
                                               "--model"};
     for (int i = 0; rc < 0 && resume && i < argc; i++)
         for (size_t k = 0; rc < 0 && k < sizeof model_flags / sizeof *model_flags; k++) {
@@ -369,11 +373,12 @@ static int cmd_train(int argc, char **argv) {
         fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
                 dev->platform_name);
         fprintf(stderr, "model: %s, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-                "dropout %g, seed %llu\n",
-                o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden, ar_activation_name(o.cfg.activation),
-                ar_activation_name(o.cfg.out_activation), o.cfg.batch, (double)o.cfg.lr,
-                (double)o.cfg.lr_decay,
-                (double)o.cfg.l2, (double)o.cfg.dropout, (unsigned long long)o.cfg.seed);
+                "dropout %g, input dropout %g, seed %llu\n",
+                o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden,
+                ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
+                o.cfg.batch, (double)o.cfg.lr, (double)o.cfg.lr_decay, (double)o.cfg.l2,
+                (double)o.cfg.dropout, (double)o.cfg.input_dropout,
+                (unsigned long long)o.cfg.seed);
     }
     ar_epoch_stats s = {0};
     double seconds = 0, best = INFINITY;
@@ -453,6 +458,7 @@ static int cmd_train(int argc, char **argv) {
         json_number(stdout, "lr_decay", o.cfg.lr_decay);
         json_number(stdout, "l2", o.cfg.l2);
         json_number(stdout, "dropout", o.cfg.dropout);
+        json_number(stdout, "input_dropout", o.cfg.input_dropout);
         printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
                ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                (unsigned long long)o.cfg.seed);

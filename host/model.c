@@ -86,6 +86,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (double)c->l2);
     CHECK(c->dropout >= 0 && c->dropout < 1, "--dropout must be in [0, 1), got %g",
           (double)c->dropout);
+    CHECK(c->input_dropout >= 0 && c->input_dropout < 1,
+          "--input-dropout must be in [0, 1), got %g", (double)c->input_dropout);
     CHECK((unsigned)c->activation <= AR_ACT_SELU, "--activation: unknown activation %d",
           (int)c->activation);
     CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "--out-activation: unknown activation %d",
@@ -215,13 +217,17 @@ void ar_model_free(ar_model *m) {
 size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
 
 /* y = f(dropout(g(x V^T + mu)) W^T + b) for the B items rows[off .. off+B); x densified here. */
-static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep) {
+/* keep: hidden-layer keep probability; keep_in: input keep probability (denoising: the
+ * input ratings are dropped, the loss still counts every observed rating). 1 = no dropout. */
+static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
     const int U = L->U, H = L->H;
     ar_status st = AR_OK;
     AR_TRY(ark_fill(c, m->x, 0, (size_t)B * U, 0.0f));
     AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, U));
+    if (keep_in < 1.0f) /* in place; the backward pass uses this x for dV, as it should */
+        AR_TRY(ark_dropout_forward(c, m->x, m->x, B * U, keep_in, m->cfg.seed, m->step, 1));
     AR_TRY(ar_gemm(c, 0, 1, B, H, U, 1.0f, m->x, 0, U, m->params, L->off_V, U, 0.0f, m->h, 0, H));
     AR_TRY(ark_bias_act_forward(c, m->h, m->h, m->params, (int)L->off_mu, B, H,
                                 m->cfg.activation));
@@ -303,7 +309,7 @@ ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rm
     ar_status st = AR_OK;
     for (int off = 0; off < I; off += m->B) {
         int B = I - off < m->B ? I - off : m->B;
-        AR_TRY(forward(m, m->order, off, B, 1.0f));
+        AR_TRY(forward(m, m->order, off, B, 1.0f, 1.0f));
         AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->order,
                               off, B, U, m->lo, m->hi));
         AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->order,
@@ -352,7 +358,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
             n_obs += ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
         }
         m->step++;
-        AR_TRY(forward(m, m->perm, off, B, keep));
+        AR_TRY(forward(m, m->perm, off, B, keep, 1.0f - m->cfg.input_dropout));
         AR_TRY(backward(m, off, B, keep, 1.0f / (float)n_obs));
         AR_TRY(adam_step(m));
     }
@@ -402,7 +408,7 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
     m->step = step;
-    AR_TRY(forward(m, m->perm, 0, B, keep));
+    AR_TRY(forward(m, m->perm, 0, B, keep, 1.0f - m->cfg.input_dropout));
     AR_TRY(backward(m, 0, B, keep, scale));
     if (adam) AR_TRY(adam_step(m));
     if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
@@ -494,7 +500,7 @@ ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *ite
             b++;
         }
         AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
-        AR_TRY(forward(m, m->perm, 0, B, 1.0f));
+        AR_TRY(forward(m, m->perm, 0, B, 1.0f, 1.0f));
         AR_TRY(ar_read(m->ctx, m->y, 0, (size_t)B * (size_t)U * sizeof(float), y));
         for (int r = 0; a < b; a++) {
             while (rows[r] != w[a].row) r++;

@@ -166,7 +166,8 @@ static int batch_observed(const ar_csr *m, const int *rows, int B) {
 
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const ar_csr *train, const int *rows, int B, float keep,
-                               uint64_t seed, uint32_t step, int act, int out_act, float *out) {
+                               float keep_in, uint64_t seed, uint32_t step, int act,
+                               int out_act, float *out) {
     const int U = l->U, H = l->H;
     const float *V = params + l->off_V, *W = params + l->off_W;
     const float *mu = params + l->off_mu, *bias = params + l->off_b;
@@ -183,6 +184,7 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
     float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
 
     ar_densify_ref(x, train, rows, B);
+    if (keep_in < 1.0f) ar_dropout_forward_ref(x, x, B * U, keep_in, seed, step, 1);
     ar_gemm_ref(0, 1, B, H, U, 1.0f, x, U, V, U, 0.0f, h, H);
     ar_bias_act_forward_ref(h, h, mu, B, H, act);
     if (keep < 1.0f) ar_dropout_forward_ref(hd, h, B * H, keep, seed, step, 0);
@@ -215,7 +217,8 @@ done:
 }
 
 double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train, const int *rows,
-                   int B, float keep, uint64_t seed, uint32_t step, int act, int out_act) {
+                   int B, float keep, float keep_in, uint64_t seed, uint32_t step, int act,
+                   int out_act) {
     const int U = l->U, H = l->H;
     const float *V = params + l->off_V, *W = params + l->off_W;
     const float *mu = params + l->off_mu, *bias = params + l->off_b;
@@ -227,8 +230,14 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
         const int r = rows[b], k0 = train->row_ptr[r], k1 = train->row_ptr[r + 1];
         for (int j = 0; j < H; j++) {
             double z = mu[j];
-            for (int k = k0; k < k1; k++) z += (double)V[(size_t)j * U + train->col_idx[k]] *
-                                               train->vals[k];
+            for (int k = k0; k < k1; k++) {
+                const int u = train->col_idx[k];
+                double xv = train->vals[k];
+                if (keep_in < 1.0f) /* the device scales by the float 1/keep_in */
+                    xv = ar_dropout_keep_ref(seed, step, 1, (uint32_t)((size_t)b * U + u), keep_in)
+                             ? (double)(float)(train->vals[k] * (1.0f / keep_in)) : 0.0;
+                z += (double)V[(size_t)j * U + u] * xv;
+            }
             double a = activate_d(z, act);
             if (keep < 1.0f)
                 a = ar_dropout_keep_ref(seed, step, 0, (uint32_t)((size_t)b * H + j), keep)

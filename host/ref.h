@@ -53,15 +53,17 @@ void ar_adam_ref(float *p, const float *grad, float *m, float *v, size_t n, size
                  float lr, float beta1, float beta2, float eps, float bc1, float bc2, float l2);
 
 /* One forward and backward pass of I-AutoRec on the batch rows[0..B) of train, exactly as the
- * device does it (dropout with keep probability `keep` at (seed, step, layer 0)). Writes the
+ * device does it (hidden dropout with keep probability `keep` at (seed, step, layer 0), input
+ * dropout with `keep_in` at (seed, step, layer 1)). Writes the
  * gradient of the data loss (masked MSE over the batch; L2 is added by Adam) into grads, and
  * the decoder output into out (B, U) when out is not NULL. Returns the data loss. */
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const struct ar_csr *train, const int *rows, int B, float keep,
-                               uint64_t seed, uint32_t step, int act, int out_act, float *out);
+                               float keep_in, uint64_t seed, uint32_t step, int act,
+                               int out_act, float *out);
 /* The data loss alone, accumulated in double throughout (for finite differences). */
 double ar_ref_loss(const ar_layout *l, const float *params, const struct ar_csr *train,
-                   const int *rows, int B, float keep, uint64_t seed, uint32_t step, int act,
-                   int out_act);
+                   const int *rows, int B, float keep, float keep_in, uint64_t seed,
+                   uint32_t step, int act, int out_act);
 
 #endif /* AR_REF_H */

@@ -318,6 +318,9 @@ typedef struct ar_train_config {
                                     observed ratings (default 2e-3) */
     float dropout;               /* probability of dropping a hidden unit after the encoder,
                                     inverted dropout, in [0, 1) (default 0) */
+    float input_dropout;         /* probability of dropping an input rating (denoising
+                                    AutoRec; inverted: kept ones are scaled by 1/(1-p)); the
+                                    loss still counts every observed rating (default 0) */
     ar_activation activation;    /* encoder activation g (default sigmoid) */
     ar_activation out_activation;/* decoder activation f (default identity) */
     uint64_t seed;               /* seeds weights, batch order and dropout masks (default 1) */

@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-typedef struct { int act, out_act; float dropout; } variant;
+typedef struct { int act, out_act; float dropout, input_dropout; } variant;
 
 static void gradcheck(variant v) {
     ar_ctx *ctx = tu_ctx();
@@ -21,6 +21,7 @@ static void gradcheck(variant v) {
     cfg.activation = v.act;
     cfg.out_activation = v.out_act;
     cfg.dropout = v.dropout;
+    cfg.input_dropout = v.input_dropout;
     cfg.seed = seed;
     ar_model *m = NULL;
     cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
@@ -33,8 +34,8 @@ static void gradcheck(variant v) {
     const uint32_t step = 42;
     double loss = 0;
     cr_assert(ar_model_batch(m, rows, B, step, 0, &loss, grads) == AR_OK, "%s", ar_last_error());
-    const float keep = 1.0f - v.dropout;
-    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act,
+    const float keep = 1.0f - v.dropout, keep_in = 1.0f - v.input_dropout;
+    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act,
                                   v.out_act);
     fprintf(stderr, "  loss device %.7f reference %.7f\n", loss, ref_loss);
     cr_assert(fabs(loss - ref_loss) <= 1e-5 + 1e-5 * fabs(ref_loss), "loss %.9g vs %.9g", loss,
@@ -52,10 +53,10 @@ static void gradcheck(variant v) {
         const float p0 = params[i], h = 1e-3f;
         params[i] = p0 + h;
         float hp = params[i];
-        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act, v.out_act);
+        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act, v.out_act);
         params[i] = p0 - h;
         float hm = params[i];
-        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, seed, step, v.act, v.out_act);
+        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act, v.out_act);
         params[i] = p0;
         double fd = (lp - lm) / ((double)hp - (double)hm);
         double tol = 2e-4 + 2e-3 * fabs(fd);
@@ -79,6 +80,9 @@ static void gradcheck(variant v) {
 Test(gradcheck, sigmoid_identity_no_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.0f}); }
 Test(gradcheck, sigmoid_identity_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.3f}); }
 Test(gradcheck, tanh_sigmoid_dropout) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SIGMOID, 0.2f}); }
+Test(gradcheck, sigmoid_identity_input_dropout) {
+    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f});
+}
 Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }
 Test(gradcheck, elu_identity_dropout) { gradcheck((variant){AR_ACT_ELU, AR_ACT_IDENTITY, 0.2f}); }
 Test(gradcheck, selu_elu) { gradcheck((variant){AR_ACT_SELU, AR_ACT_ELU, 0.0f}); }

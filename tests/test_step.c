@@ -17,6 +17,7 @@ Test(step, forward_backward_adam_match_reference) {
     cfg.hidden = 19;
     cfg.batch = 9;
     cfg.dropout = 0.25f;
+    cfg.input_dropout = 0.15f;
     cfg.l2 = 0.01f;
     cfg.lr = 0.01f;
     cfg.seed = seed;
@@ -34,7 +35,7 @@ Test(step, forward_backward_adam_match_reference) {
         double loss = 0;
         cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s", ar_last_error());
         double rl = ar_ref_forward_backward(L, p, rg, &ds->train, rows[t - 1], B, 1 - cfg.dropout,
-                                            seed, t, cfg.activation, cfg.out_activation, NULL);
+                                            1 - cfg.input_dropout, seed, t, cfg.activation, cfg.out_activation, NULL);
         fprintf(stderr, "  step %u loss device %.7f reference %.7f\n", t, loss, rl);
         cr_assert(fabs(loss - rl) <= 1e-5 * (1 + fabs(rl)));
         tu_compare("dV", g + L->off_V, rg + L->off_V, (size_t)L->U * L->H, 1e-6, 1e-4);
