@@ -5,8 +5,8 @@
  *   payload | SHA-256 of the payload (32 bytes)
  * payload:
  *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout, input_dropout |
- *   i32 activation,
- *   out_activation | u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
+ *   i32 activation, out_activation | i32 n_layers, layers[8] |
+ *   u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
  *   i32 epochs done | u32 Adam steps | i32 rows, cols | u64 n_params | u32 source length,
  *   source bytes | u64 n_train | i32 users[n], i32 items[n], f32 ratings[n] |
  *   f32 params[P], adam_m[P], adam_v[P]
@@ -64,6 +64,9 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     put(w, f5, sizeof f5);
     int32_t acts[2] = {(int32_t)c->activation, (int32_t)c->out_activation};
     put(w, acts, sizeof acts);
+    int32_t layers[1 + AR_MAX_HIDDEN_LAYERS] = {c->n_layers};
+    for (int k = 0; k < c->n_layers; k++) layers[1 + k] = c->layers[k];
+    put(w, layers, sizeof layers);
     PUT(w, c->seed);
     float adam[3] = {c->beta1, c->beta2, c->eps};
     put(w, adam, sizeof adam);
@@ -96,7 +99,7 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
 static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
     const ar_dataset *ds = ar_model_dataset(m);
     const char *src = ds->train_path ? ds->train_path : "";
-    return 4 * 4 + 5 * 4 + 2 * 4 + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
+    return 4 * 4 + 5 * 4 + 2 * 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
            n_train * 12 + 3 * ar_model_layout(m)->n_params * 4;
 }
 
@@ -211,13 +214,14 @@ void ar_checkpoint_free(ar_checkpoint *c) {
 }
 
 static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
-    int32_t i32[4], acts[2], e32, dims[2];
+    int32_t i32[4], acts[2], e32, dims[2], layers[1 + AR_MAX_HIDDEN_LAYERS];
     float f5[5], adam[3], scale[3];
     uint32_t len;
     uint64_t P, n, seed;
     ar_train_config *cf = &k->cfg;
 #define BAD(what) ar_fail(AR_ERR_PARSE, "%s: not a valid model file: %s", path, what)
     if (!get(c, i32, sizeof i32) || !get(c, f5, sizeof f5) || !get(c, acts, sizeof acts) ||
+        !get(c, layers, sizeof layers) ||
         !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
         !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, P) ||
         !GET(c, len))
@@ -229,17 +233,21 @@ static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
     cf->lr = f5[0], cf->lr_decay = f5[1], cf->l2 = f5[2], cf->dropout = f5[3];
     cf->input_dropout = f5[4];
     cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
+    cf->n_layers = layers[0];
+    for (int k = 0; k < AR_MAX_HIDDEN_LAYERS && k < layers[0]; k++) cf->layers[k] = layers[1 + k];
     cf->beta1 = adam[0], cf->beta2 = adam[1], cf->eps = adam[2];
     cf->rating_min = scale[0], cf->rating_max = scale[1], cf->default_rating = scale[2];
     k->epoch = e32;
     k->n_rows = dims[0], k->n_cols = dims[1];
     if ((k->rows != AR_ROWS_ITEMS && k->rows != AR_ROWS_USERS) || k->epoch < 0 ||
+        layers[0] < 0 || layers[0] > AR_MAX_HIDDEN_LAYERS ||
         k->n_rows < 1 || k->n_cols < 1)
         return BAD("impossible sizes");
     if (!(cf->rating_min < cf->rating_max)) cf->rating_max = cf->rating_min + 1e-6f; /* one-value data */
     if (ar_train_config_validate(cf) != AR_OK) return BAD(ar_last_error());
     ar_layout L;
-    ar_layout_init(&L, k->n_cols, cf->hidden);
+    int widths[AR_MAX_HIDDEN_LAYERS];
+    ar_layout_init(&L, k->n_cols, widths, ar_config_hidden(cf, widths));
     if (P != L.n_params) return BAD("the parameter count does not match the sizes");
     k->n_params = (size_t)P;
     if ((size_t)(c->end - c->p) < len) return BAD("cut short");
@@ -345,9 +353,14 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
     if (cfg->f != c->cfg.f)                                                                    \
         return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with " name " %g, not %g",   \
                        (double)c->cfg.f, (double)cfg->f);
-        SAME(hidden, "--hidden") SAME(batch, "--batch") SAME(lr, "--lr")
+        SAME(hidden, "--hidden") SAME(n_layers, "--hidden (layer count)") SAME(batch, "--batch")
+        SAME(lr, "--lr")
         SAME(lr_decay, "--lr-decay") SAME(l2, "--l2") SAME(dropout, "--dropout")
         SAME(input_dropout, "--input-dropout")
+        for (int k = 0; k < c->cfg.n_layers; k++)
+            if (cfg->layers[k] != c->cfg.layers[k])
+                return ar_fail(AR_ERR_INVALID_ARG, "the model's hidden layer %d has %d units, "
+                               "not %d", k + 1, c->cfg.layers[k], cfg->layers[k]);
         SAME(activation, "--activation (index)") SAME(out_activation, "--out-activation (index)")
         SAME(seed, "--seed")
 #undef SAME

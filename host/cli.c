@@ -70,7 +70,8 @@ static const char train_help[] =
     "prints train (validation) and test RMSE after every epoch. Data options are listed below.\n"
     "\n"
     "model and training:\n"
-    "  --hidden N            hidden units (default 500)\n"
+    "  --hidden N[,N...]     hidden units (default 500); a list such as 500,250,500 builds\n"
+    "                        that stack of hidden layers (up to 8)\n"
     "  --epochs N            epochs (default 60)\n"
     "  --batch N             rows (items, or users with --model user) per mini-batch\n"
     "                        (default 256)\n"
@@ -221,7 +222,12 @@ int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const
         o->cfg.field = f;                                                                      \
         continue;                                                                              \
     }
-        INT_OPT("--hidden", hidden, 1, 1000000)
+        if (!strcmp(name, "--hidden")) {
+            if (!cli_parse_layers(val, &o->cfg))
+                return usage_error(cmd, "--hidden expects N or a list of up to 8 layer sizes "
+                                   "like 500,250,500 (each in 1..1000000), got '%s'", val);
+            continue;
+        }
         INT_OPT("--epochs", epochs, 1, 1000000)
         INT_OPT("--batch", batch, 1, 1000000)
         FLOAT_OPT("--lr", lr)
@@ -372,9 +378,11 @@ static int cmd_train(int argc, char **argv) {
                 (double)lo, (double)hi, ss.n_test_cold, (double)def);
         fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
                 dev->platform_name);
-        fprintf(stderr, "model: %s, hidden %d, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
+        char widths[128];
+        cli_format_layers(&o.cfg, widths, sizeof widths);
+        fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
                 "dropout %g, input dropout %g, seed %llu\n",
-                o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden,
+                o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", widths,
                 ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                 o.cfg.batch, (double)o.cfg.lr, (double)o.cfg.lr_decay, (double)o.cfg.l2,
                 (double)o.cfg.dropout, (double)o.cfg.input_dropout,
@@ -429,9 +437,11 @@ static int cmd_train(int argc, char **argv) {
         }
     }
     if (tty) fputc('\n', stderr);
-    char title[160];
-    snprintf(title, sizeof title, "%s RMSE per epoch: hidden %d, %s/%s",
-             o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", o.cfg.hidden,
+    char title[320];
+    char layer_list[128];
+    cli_format_layers(&o.cfg, layer_list, sizeof layer_list);
+    snprintf(title, sizeof title, "%s RMSE per epoch: hidden %s, %s/%s",
+             o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", layer_list,
              ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation));
     if ((rc = cli_curves_finish(&curves, title, data.desc)) >= 0) goto cleanup;
     printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
@@ -453,7 +463,10 @@ static int cmd_train(int argc, char **argv) {
         printf(",\"best_epoch\":%d", best_epoch);
         json_number(stdout, "seconds", seconds);
         json_number(stdout, "epoch_seconds", seconds / s.epoch);
-        printf(",\"hidden\":%d,\"batch\":%d", o.cfg.hidden, o.cfg.batch);
+        char widths[128];
+        cli_format_layers(&o.cfg, widths, sizeof widths);
+        printf(",\"hidden\":%d,\"layers\":\"%s\",\"batch\":%d", o.cfg.hidden, widths,
+               o.cfg.batch);
         json_number(stdout, "lr", o.cfg.lr);
         json_number(stdout, "lr_decay", o.cfg.lr_decay);
         json_number(stdout, "l2", o.cfg.l2);
@@ -544,7 +557,8 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
     double compile = setup + (times[0] > med ? times[0] - med : 0.0);
     ar_dataset_stats ss;
     ar_dataset_get_stats(ds, &ss);
-    double flops = 5.0 * 2.0 * ss.n_items * (double)ss.n_users * o->cfg.hidden;
+    double flops = cli_epoch_flops(&o->cfg, ss.rows_are == AR_ROWS_USERS ? ss.n_users : ss.n_items,
+                                   ss.rows_are == AR_ROWS_USERS ? ss.n_items : ss.n_users);
     double rps = (double)ss.n_train / med, gflops = flops / med * 1e-9;
     size_t mem = ar_model_device_bytes(m);
     if (o->json) {

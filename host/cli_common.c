@@ -99,3 +99,54 @@ int cli_option(int argc, char **argv, int *i, char *name, size_t name_len, const
     }
     return -1;
 }
+
+int cli_parse_layers(const char *s, ar_train_config *cfg) {
+    int w[AR_MAX_HIDDEN_LAYERS], n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char num[32];
+        long v;
+        if (len >= sizeof num || n == AR_MAX_HIDDEN_LAYERS) return 0;
+        memcpy(num, p, len);
+        num[len] = 0;
+        if (!cli_parse_int(num, 1, 1000000, &v)) return 0;
+        w[n++] = (int)v;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    cfg->hidden = w[0];
+    cfg->n_layers = n > 1 ? n : 0;
+    for (int k = 0; k < n; k++) cfg->layers[k] = n > 1 ? w[k] : 0;
+    return 1;
+}
+
+void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap) {
+    if (cfg->n_layers == 0) {
+        snprintf(buf, cap, "%d", cfg->hidden);
+        return;
+    }
+    size_t off = 0;
+    buf[0] = 0;
+    for (int k = 0; k < cfg->n_layers && off < cap; k++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%d", k ? "," : "", cfg->layers[k]);
+}
+
+double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols) {
+    int w[AR_MAX_HIDDEN_LAYERS + 2], n;
+    w[0] = cols;
+    if (cfg->n_layers == 0) {
+        w[1] = cfg->hidden;
+        n = 1;
+    } else {
+        for (int k = 0; k < cfg->n_layers; k++) w[k + 1] = cfg->layers[k];
+        n = cfg->n_layers;
+    }
+    w[n + 1] = cols;
+    /* forward and the weight gradients: one GEMM per layer each; the input gradient of every
+     * layer but the first: 2 rows d_k d_k+1 FLOPs per GEMM */
+    double s = 0;
+    for (int k = 0; k <= n; k++) s += (double)w[k] * w[k + 1];
+    return 2.0 * rows * (3.0 * s - (double)w[0] * w[1]);
+}

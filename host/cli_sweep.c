@@ -209,8 +209,8 @@ static const char sweep_help[] =
     "                                  (default identity)\n"
     "                      layers      hidden layer sizes, values separated by ';' or '/',\n"
     "                                  sizes within a value by ',', e.g. --values\n"
-    "                                  '500;500,500;250,500'; only one hidden layer is\n"
-    "                                  supported yet, so a deeper value is refused\n"
+    "                                  '500;500,500;500,250,500' (the seed's extra\n"
+    "                                  hidden layers exercise)\n"
     "  --values LIST     the values, separated by ',' (';' or '/' for layers)\n"
     "  --out FILE.csv    also write the table as CSV, one row per value as it finishes:\n"
     "                    PARAM,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,\n"
@@ -266,27 +266,11 @@ static int value_activation(const char *v, ar_train_config *cfg) {
     return -1;
 }
 
-/* Comma-separated layer sizes; only one layer until the library has deeper nets. */
+/* Comma-separated hidden layer sizes, e.g. 500,250,500. */
 static int value_layers(const char *v, ar_train_config *cfg) {
-    int layers = 0;
-    const char *p = v;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        char num[32] = "";
-        long h;
-        if (n < sizeof num) memcpy(num, p, n), num[n] = 0;
-        if (!cli_parse_int(num, 1, 1000000, &h))
-            return usage("sweep", "--values: '%s' is not a list of hidden layer sizes (integers "
-                         "in 1..1000000 separated by ',')", v);
-        cfg->hidden = (int)h;
-        layers++;
-        if (!comma) break;
-        p = comma + 1;
-    }
-    if (layers > 1)
-        return usage("sweep", "--values: '%s' has %d hidden layers: deeper nets are not "
-                     "supported yet (one hidden layer only; give one size, e.g. 500)", v, layers);
+    if (!cli_parse_layers(v, cfg))
+        return usage("sweep", "--values: '%s' is not a list of hidden layer sizes (up to 8 "
+                     "integers in 1..1000000 separated by ',')", v);
     return -1;
 }
 

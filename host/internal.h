@@ -181,6 +181,9 @@ struct ar_dataset {
 };
 
 /* ---- model internals for tests (model.c) ---------------------------------------------------- */
+/* The hidden widths a configuration asks for (into widths[AR_MAX_HIDDEN_LAYERS]); returns how
+ * many: cfg->layers when n_layers > 0, else the one layer of cfg->hidden. */
+int ar_config_hidden(const ar_train_config *c, int *widths);
 /* Epochs and Adam steps done. */
 void ar_model_counters(const ar_model *m, int *epoch, uint32_t *step);
 /* Copies the parameters and both Adam moments (n_params floats each) from the device

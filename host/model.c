@@ -1,10 +1,12 @@
-/* model.c - I-AutoRec on the device: buffers, forward, backward, Adam, evaluation.
+/* model.c - AutoRec on the device: buffers, forward, backward, Adam, evaluation.
  *
- *   x  (B, U)  densified ratings of B items (0 = unobserved)
- *   h  = g(x V^T + mu)          (B, H)      V (H, U), mu (H)
- *   hd = dropout(h)             (B, H)
- *   y  = f(hd W^T + b)          (B, U)      W (U, H), b (U)
- *   loss = mean over observed (item, user) of (y - r)^2; L2 on V, W inside Adam
+ *   x  (B, U)  densified ratings of B rows (items, or users for U-AutoRec; 0 = unobserved),
+ *              input dropout applied in place when denoising
+ *   a1 = g(x W0^T + b0)         (B, H1)     W0 (H1, U): "V" and "mu" of the paper
+ *   ad1 = dropout(a1)           (B, H1)
+ *   ...  the same for every further hidden layer k: a_k+1 = g(ad_k Wk^T + bk)
+ *   y  = f(ad_L WL^T + bL)      (B, U)      WL (U, H_L): "W" and "b" of the paper
+ *   loss = mean over observed (row, column) of (y - r)^2; L2 on every W inside Adam
  *
  * Params, grads and the Adam moments are one flat buffer each (layout in ref.h). Within an
  * epoch nothing waits for the device; the one read per epoch is the per-item loss array.
@@ -22,7 +24,10 @@ struct ar_model {
     ar_layout L;
     int B;                     /* batch rows actually used: min(cfg.batch, items) */
     cl_mem params, grads, m, v;/* (n_params) each */
-    cl_mem x, h, hd, y, dy, dh;/* (B, U) (B, H) (B, H) (B, U) (B, U) (B, H) */
+    cl_mem x, y, dy;           /* (B, U) each */
+    cl_mem a[AR_MAX_HIDDEN_LAYERS + 1];  /* a[k] (B, dim[k]), k = 1..n_hidden: hidden outputs */
+    cl_mem ad[AR_MAX_HIDDEN_LAYERS + 1]; /* ad[k]: a[k] after dropout (only with dropout) */
+    cl_mem dh[2];              /* (B, max hidden width): hidden gradients, alternating */
     cl_mem tr_ptr, tr_idx, tr_val; /* training CSR by item */
     cl_mem te_ptr, te_idx, te_val; /* scoreable test CSR by item */
     cl_mem va_ptr, va_idx, va_val; /* scoreable validation CSR by item (empty without one) */
@@ -75,6 +80,11 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
 #define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
     CHECK(c->hidden >= 1 && c->hidden <= 1000000, "--hidden must be in 1..1000000, got %d",
           c->hidden);
+    CHECK(c->n_layers >= 0 && c->n_layers <= AR_MAX_HIDDEN_LAYERS,
+          "--hidden: 1 to %d hidden layers, got %d", AR_MAX_HIDDEN_LAYERS, c->n_layers);
+    for (int k = 0; k < c->n_layers; k++)
+        CHECK(c->layers[k] >= 1 && c->layers[k] <= 1000000,
+              "--hidden: layer %d has %d units; each must be in 1..1000000", k + 1, c->layers[k]);
     CHECK(c->epochs >= 1 && c->epochs <= 1000000, "--epochs must be in 1..1000000, got %d",
           c->epochs);
     CHECK(c->batch >= 1 && c->batch <= 1000000, "--batch must be in 1..1000000, got %d", c->batch);
@@ -123,15 +133,29 @@ cleanup:
     return st;
 }
 
-/* PyTorch's nn.Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias. */
+int ar_config_hidden(const ar_train_config *c, int *widths) {
+    if (c->n_layers == 0) {
+        widths[0] = c->hidden;
+        return 1;
+    }
+    for (int k = 0; k < c->n_layers; k++) widths[k] = c->layers[k];
+    return c->n_layers;
+}
+
+/* PyTorch's nn.Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias.
+ * Drawn in layout order (all weights, then all biases). */
 static void init_params(float *p, const ar_layout *L, uint64_t seed) {
     ar_rng rng = {seed * 0x9E3779B97F4A7C15ull + 1};
-    float aU = 1.0f / sqrtf((float)L->U), aH = 1.0f / sqrtf((float)L->H);
-    size_t uh = (size_t)L->U * L->H;
-    for (size_t i = 0; i < uh; i++) p[L->off_V + i] = aU * (float)(2 * ar_rng_uniform(&rng) - 1);
-    for (size_t i = 0; i < uh; i++) p[L->off_W + i] = aH * (float)(2 * ar_rng_uniform(&rng) - 1);
-    for (int i = 0; i < L->H; i++) p[L->off_mu + i] = aU * (float)(2 * ar_rng_uniform(&rng) - 1);
-    for (int i = 0; i < L->U; i++) p[L->off_b + i] = aH * (float)(2 * ar_rng_uniform(&rng) - 1);
+    for (int k = 0; k <= L->n_hidden; k++) {
+        float s = 1.0f / sqrtf((float)L->dim[k]);
+        size_t n = (size_t)L->dim[k + 1] * L->dim[k];
+        for (size_t i = 0; i < n; i++) p[L->off_w[k] + i] = s * (float)(2 * ar_rng_uniform(&rng) - 1);
+    }
+    for (int k = 0; k <= L->n_hidden; k++) {
+        float s = 1.0f / sqrtf((float)L->dim[k]);
+        for (int i = 0; i < L->dim[k + 1]; i++)
+            p[L->off_bias[k] + i] = s * (float)(2 * ar_rng_uniform(&rng) - 1);
+    }
 }
 
 ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
@@ -150,14 +174,17 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     m->hi = isnan(cfg->rating_max) ? ds->rating_max : cfg->rating_max;
     m->def = isnan(cfg->default_rating) ? 0.5f * (m->lo + m->hi) : cfg->default_rating;
     m->def = m->def < m->lo ? m->lo : m->def > m->hi ? m->hi : m->def;
-    const int U = ds->n_cols, H = cfg->hidden, I = ds->n_rows;
-    ar_layout_init(&m->L, U, H);
+    const int U = ds->n_cols, I = ds->n_rows;
+    int widths[AR_MAX_HIDDEN_LAYERS], H = 0;
+    int nh = ar_config_hidden(cfg, widths);
+    for (int k = 0; k < nh; k++) H = widths[k] > H ? widths[k] : H; /* the widest */
+    ar_layout_init(&m->L, U, widths, nh);
     m->B = cfg->batch < I ? cfg->batch : I;
     if (m->L.n_params > 2147483647u || (size_t)m->B * U > 2147483647u ||
         (size_t)m->B * H > 2147483647u) {
-        st = ar_fail(AR_ERR_INVALID_ARG, "--hidden %d with %d users needs %zu parameters and "
-                     "batch tensors of %zu elements: over the 2^31 limit of 32-bit indexing",
-                     H, U, m->L.n_params, (size_t)m->B * (U > H ? U : H));
+        st = ar_fail(AR_ERR_INVALID_ARG, "--hidden (widest %d) with %d columns needs %zu "
+                     "parameters and batch tensors of %zu elements: over the 2^31 limit of "
+                     "32-bit indexing", H, U, m->L.n_params, (size_t)m->B * (U > H ? U : H));
         goto cleanup;
     }
     const size_t P = m->L.n_params * sizeof(float);
@@ -178,9 +205,14 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     AR_TRY(alloc(m, &m->x, BU, NULL, "batch input (B, U)"));
     AR_TRY(alloc(m, &m->y, BU, NULL, "batch output (B, U)"));
     AR_TRY(alloc(m, &m->dy, BU, NULL, "output gradient (B, U)"));
-    AR_TRY(alloc(m, &m->h, BH, NULL, "hidden (B, H)"));
-    AR_TRY(alloc(m, &m->hd, BH, NULL, "hidden after dropout (B, H)"));
-    AR_TRY(alloc(m, &m->dh, BH, NULL, "hidden gradient (B, H)"));
+    for (int k = 1; k <= nh; k++) {
+        const size_t bytes = (size_t)m->B * m->L.dim[k] * sizeof(float);
+        AR_TRY(alloc(m, &m->a[k], bytes, NULL, "hidden layer output (B, H)"));
+        if (cfg->dropout > 0)
+            AR_TRY(alloc(m, &m->ad[k], bytes, NULL, "hidden layer after dropout (B, H)"));
+    }
+    AR_TRY(alloc(m, &m->dh[0], BH, NULL, "hidden gradient (B, H)"));
+    if (nh > 1) AR_TRY(alloc(m, &m->dh[1], BH, NULL, "hidden gradient (B, H)"));
     AR_TRY(upload_csr(m, &ds->train, &m->tr_ptr, &m->tr_idx, &m->tr_val, "training ratings"));
     AR_TRY(upload_csr(m, &ds->test, &m->te_ptr, &m->te_idx, &m->te_val, "test ratings"));
     AR_TRY(upload_csr(m, &ds->valid, &m->va_ptr, &m->va_idx, &m->va_val, "validation ratings"));
@@ -203,8 +235,12 @@ cleanup:
 
 void ar_model_free(ar_model *m) {
     if (!m) return;
-    cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->h, &m->hd, &m->y,
-                      &m->dy, &m->dh, &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
+    for (int k = 0; k <= AR_MAX_HIDDEN_LAYERS; k++) {
+        if (m->a[k]) clReleaseMemObject(m->a[k]);
+        if (m->ad[k]) clReleaseMemObject(m->ad[k]);
+    }
+    cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->y, &m->dy, &m->dh[0],
+                      &m->dh[1], &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
                       &m->te_idx, &m->te_val, &m->va_ptr, &m->va_idx, &m->va_val, &m->perm,
                       &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
@@ -217,27 +253,39 @@ void ar_model_free(ar_model *m) {
 size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
 
 /* y = f(dropout(g(x V^T + mu)) W^T + b) for the B items rows[off .. off+B); x densified here. */
+/* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
+ * nets), then 2, 3, ...; 1 is the input's. Must match ref.c. */
+static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
+
 /* keep: hidden-layer keep probability; keep_in: input keep probability (denoising: the
  * input ratings are dropped, the loss still counts every observed rating). 1 = no dropout. */
 static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
-    const int U = L->U, H = L->H;
+    const int U = L->U, nh = L->n_hidden;
     ar_status st = AR_OK;
     AR_TRY(ark_fill(c, m->x, 0, (size_t)B * U, 0.0f));
     AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, U));
-    if (keep_in < 1.0f) /* in place; the backward pass uses this x for dV, as it should */
+    if (keep_in < 1.0f) /* in place; the backward pass uses this x for dW0, as it should */
         AR_TRY(ark_dropout_forward(c, m->x, m->x, B * U, keep_in, m->cfg.seed, m->step, 1));
-    AR_TRY(ar_gemm(c, 0, 1, B, H, U, 1.0f, m->x, 0, U, m->params, L->off_V, U, 0.0f, m->h, 0, H));
-    AR_TRY(ark_bias_act_forward(c, m->h, m->h, m->params, (int)L->off_mu, B, H,
-                                m->cfg.activation));
-    cl_mem hd = m->h;
-    if (keep < 1.0f) {
-        AR_TRY(ark_dropout_forward(c, m->hd, m->h, B * H, keep, m->cfg.seed, m->step, 0));
-        hd = m->hd;
+    cl_mem in = m->x;
+    for (int k = 0; k < nh; k++) {
+        const int din = L->dim[k], dout = L->dim[k + 1];
+        AR_TRY(ar_gemm(c, 0, 1, B, dout, din, 1.0f, in, 0, din, m->params, L->off_w[k], din,
+                       0.0f, m->a[k + 1], 0, dout));
+        AR_TRY(ark_bias_act_forward(c, m->a[k + 1], m->a[k + 1], m->params, (int)L->off_bias[k],
+                                    B, dout, m->cfg.activation));
+        in = m->a[k + 1];
+        if (keep < 1.0f) {
+            AR_TRY(ark_dropout_forward(c, m->ad[k + 1], m->a[k + 1], B * dout, keep, m->cfg.seed,
+                                       m->step, dropout_layer(k)));
+            in = m->ad[k + 1];
+        }
     }
-    AR_TRY(ar_gemm(c, 0, 1, B, U, H, 1.0f, hd, 0, H, m->params, L->off_W, H, 0.0f, m->y, 0, U));
-    AR_TRY(ark_bias_act_forward(c, m->y, m->y, m->params, (int)L->off_b, B, U,
+    const int dl = L->dim[nh];
+    AR_TRY(ar_gemm(c, 0, 1, B, U, dl, 1.0f, in, 0, dl, m->params, L->off_w[nh], dl, 0.0f, m->y,
+                   0, U));
+    AR_TRY(ark_bias_act_forward(c, m->y, m->y, m->params, (int)L->off_bias[nh], B, U,
                                 m->cfg.out_activation));
 cleanup:
     return st;
@@ -247,23 +295,30 @@ cleanup:
 static ar_status backward(ar_model *m, int off, int B, float keep, float scale) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
-    const int U = L->U, H = L->H;
-    cl_mem hd = keep < 1.0f ? m->hd : m->h;
+    const int U = L->U, nh = L->n_hidden;
     ar_status st = AR_OK;
     AR_TRY(ark_fill(c, m->dy, 0, (size_t)B * U, 0.0f));
     AR_TRY(ark_masked_loss_backward(c, m->dy, m->row_loss, m->y, m->tr_ptr, m->tr_idx,
                                     m->tr_val, m->perm, off, B, U, scale));
     if (m->cfg.out_activation != AR_ACT_IDENTITY)
         AR_TRY(ark_act_backward(c, m->dy, m->dy, m->y, B * U, m->cfg.out_activation));
-    AR_TRY(ar_gemm(c, 1, 0, U, H, B, 1.0f, m->dy, 0, U, hd, 0, H, 0.0f, m->grads, L->off_W, H));
-    AR_TRY(ark_colsum(c, m->grads, (int)L->off_b, m->dy, B, U));
-    AR_TRY(ar_gemm(c, 0, 0, B, H, U, 1.0f, m->dy, 0, U, m->params, L->off_W, H, 0.0f, m->dh, 0,
-                   H));
-    if (keep < 1.0f)
-        AR_TRY(ark_dropout_backward(c, m->dh, m->dh, B * H, keep, m->cfg.seed, m->step, 0));
-    AR_TRY(ark_act_backward(c, m->dh, m->dh, m->h, B * H, m->cfg.activation));
-    AR_TRY(ar_gemm(c, 1, 0, H, U, B, 1.0f, m->dh, 0, H, m->x, 0, U, 0.0f, m->grads, L->off_V, U));
-    AR_TRY(ark_colsum(c, m->grads, (int)L->off_mu, m->dh, B, H));
+    cl_mem dz = m->dy; /* the gradient at layer k's pre-activation, (B, dim[k+1]) */
+    for (int k = nh; k >= 0; k--) {
+        const int din = L->dim[k], dout = L->dim[k + 1];
+        cl_mem in = k == 0 ? m->x : keep < 1.0f ? m->ad[k] : m->a[k];
+        AR_TRY(ar_gemm(c, 1, 0, dout, din, B, 1.0f, dz, 0, dout, in, 0, din, 0.0f, m->grads,
+                       L->off_w[k], din));
+        AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[k], dz, B, dout));
+        if (k == 0) break;
+        cl_mem dprev = m->dh[(nh - k) % 2];
+        AR_TRY(ar_gemm(c, 0, 0, B, din, dout, 1.0f, dz, 0, dout, m->params, L->off_w[k], din,
+                       0.0f, dprev, 0, din));
+        if (keep < 1.0f)
+            AR_TRY(ark_dropout_backward(c, dprev, dprev, B * din, keep, m->cfg.seed, m->step,
+                                        dropout_layer(k - 1)));
+        AR_TRY(ark_act_backward(c, dprev, dprev, m->a[k], B * din, m->cfg.activation));
+        dz = dprev;
+    }
 cleanup:
     return st;
 }

@@ -8,16 +8,29 @@
 #include "internal.h"
 #include "rng.h"
 
-void ar_layout_init(ar_layout *l, int U, int H) {
+void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden) {
+    memset(l, 0, sizeof *l);
     l->U = U;
-    l->H = H;
-    size_t uh = (size_t)U * (size_t)H;
-    l->off_V = 0;
-    l->off_W = uh;
-    l->off_mu = 2 * uh;
-    l->off_b = 2 * uh + (size_t)H;
-    l->n_decay = 2 * uh;
-    l->n_params = 2 * uh + (size_t)H + (size_t)U;
+    l->H = hidden[0];
+    l->n_hidden = n_hidden;
+    l->dim[0] = U;
+    for (int k = 0; k < n_hidden; k++) l->dim[k + 1] = hidden[k];
+    l->dim[n_hidden + 1] = U;
+    size_t off = 0;
+    for (int k = 0; k <= n_hidden; k++) {
+        l->off_w[k] = off;
+        off += (size_t)l->dim[k + 1] * (size_t)l->dim[k];
+    }
+    l->n_decay = off;
+    for (int k = 0; k <= n_hidden; k++) {
+        l->off_bias[k] = off;
+        off += (size_t)l->dim[k + 1];
+    }
+    l->n_params = off;
+    l->off_V = l->off_w[0];
+    l->off_W = l->off_w[n_hidden];
+    l->off_mu = l->off_bias[0];
+    l->off_b = l->off_bias[n_hidden];
 }
 
 static double sigmoid_d(double x) {
@@ -164,54 +177,78 @@ static int batch_observed(const ar_csr *m, const int *rows, int B) {
     return n;
 }
 
+/* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
+ * nets), then 2, 3, ...; 1 is the input's. */
+static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
+
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const ar_csr *train, const int *rows, int B, float keep,
                                float keep_in, uint64_t seed, uint32_t step, int act,
                                int out_act, float *out) {
-    const int U = l->U, H = l->H;
-    const float *V = params + l->off_V, *W = params + l->off_W;
-    const float *mu = params + l->off_mu, *bias = params + l->off_b;
-    float *x = calloc((size_t)B * U, sizeof(float));   // (B, U)
-    float *h = calloc((size_t)B * H, sizeof(float));   // (B, H) encoder output
-    float *hd = calloc((size_t)B * H, sizeof(float));  // (B, H) after dropout
-    float *y = calloc((size_t)B * U, sizeof(float));   // (B, U) decoder output
-    float *dy = calloc((size_t)B * U, sizeof(float));  // (B, U)
-    float *dh = calloc((size_t)B * H, sizeof(float));  // (B, H)
+    const int nl = l->n_hidden + 1, U = l->U;
+    float *a[AR_LAYOUT_MAX_HIDDEN + 2] = {0};  // a[k] (B, dim[k]): layer outputs, a[0] = x
+    float *ad[AR_LAYOUT_MAX_HIDDEN + 2] = {0}; // ad[k]: after dropout (hidden layers)
+    float *dz = NULL, *dprev = NULL;           // (B, max dim) scratch
     float *row_loss = calloc((size_t)train->rows, sizeof(float));
+    int maxd = 0;
+    for (int k = 0; k <= nl; k++) maxd = l->dim[k] > maxd ? l->dim[k] : maxd;
     double loss = NAN;
-    if (!x || !h || !hd || !y || !dy || !dh || !row_loss) goto done;
+    int ok = row_loss != NULL;
+    for (int k = 0; k <= nl; k++) {
+        ok = ok && (a[k] = calloc((size_t)B * l->dim[k], sizeof(float)));
+        ok = ok && (ad[k] = calloc((size_t)B * l->dim[k], sizeof(float)));
+    }
+    ok = ok && (dz = calloc((size_t)B * maxd, sizeof(float))) &&
+         (dprev = calloc((size_t)B * maxd, sizeof(float)));
+    if (!ok) goto done;
     int n_obs = batch_observed(train, rows, B);
     float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
 
-    ar_densify_ref(x, train, rows, B);
-    if (keep_in < 1.0f) ar_dropout_forward_ref(x, x, B * U, keep_in, seed, step, 1);
-    ar_gemm_ref(0, 1, B, H, U, 1.0f, x, U, V, U, 0.0f, h, H);
-    ar_bias_act_forward_ref(h, h, mu, B, H, act);
-    if (keep < 1.0f) ar_dropout_forward_ref(hd, h, B * H, keep, seed, step, 0);
-    else memcpy(hd, h, (size_t)B * H * sizeof(float));
-    ar_gemm_ref(0, 1, B, U, H, 1.0f, hd, H, W, H, 0.0f, y, U);
-    ar_bias_act_forward_ref(y, y, bias, B, U, out_act);
+    ar_densify_ref(a[0], train, rows, B);
+    if (keep_in < 1.0f) ar_dropout_forward_ref(a[0], a[0], B * U, keep_in, seed, step, 1);
+    memcpy(ad[0], a[0], (size_t)B * U * sizeof(float));
+    for (int k = 0; k < nl; k++) {
+        const int din = l->dim[k], dout = l->dim[k + 1], last = k == nl - 1;
+        ar_gemm_ref(0, 1, B, dout, din, 1.0f, ad[k], din, params + l->off_w[k], din, 0.0f,
+                    a[k + 1], dout);
+        ar_bias_act_forward_ref(a[k + 1], a[k + 1], params + l->off_bias[k], B, dout,
+                                last ? out_act : act);
+        if (!last && keep < 1.0f)
+            ar_dropout_forward_ref(ad[k + 1], a[k + 1], B * dout, keep, seed, step,
+                                   dropout_layer(k));
+        else
+            memcpy(ad[k + 1], a[k + 1], (size_t)B * dout * sizeof(float));
+    }
+    float *y = a[nl];
     if (out) memcpy(out, y, (size_t)B * U * sizeof(float));
 
-    ar_masked_loss_backward_ref(dy, row_loss, y, train, rows, B, scale);
+    ar_masked_loss_backward_ref(dz, row_loss, y, train, rows, B, scale);
     double sse = 0;
     for (int b = 0; b < B; b++) sse += row_loss[rows[b]];
     loss = sse * scale;
-    ar_act_backward_ref(dy, dy, y, B * U, out_act);
-    ar_gemm_ref(1, 0, U, H, B, 1.0f, dy, U, hd, H, 0.0f, grads + l->off_W, H);   // dW (U, H)
-    ar_colsum_ref(grads + l->off_b, dy, B, U);                                  // db (U)
-    ar_gemm_ref(0, 0, B, H, U, 1.0f, dy, U, W, H, 0.0f, dh, H);                  // dHd (B, H)
-    if (keep < 1.0f) ar_dropout_backward_ref(dh, dh, B * H, keep, seed, step, 0);
-    ar_act_backward_ref(dh, dh, h, B * H, act);
-    ar_gemm_ref(1, 0, H, U, B, 1.0f, dh, H, x, U, 0.0f, grads + l->off_V, U);    // dV (H, U)
-    ar_colsum_ref(grads + l->off_mu, dh, B, H);                                 // dmu (H)
+    ar_act_backward_ref(dz, dz, y, B * U, out_act);
+    for (int k = nl - 1; k >= 0; k--) { /* dz: (B, dim[k+1]), the gradient at layer k's z */
+        const int din = l->dim[k], dout = l->dim[k + 1];
+        ar_gemm_ref(1, 0, dout, din, B, 1.0f, dz, dout, ad[k], din, 0.0f, grads + l->off_w[k],
+                    din);                                                          // dW_k
+        ar_colsum_ref(grads + l->off_bias[k], dz, B, dout);                        // db_k
+        if (k == 0) break;
+        ar_gemm_ref(0, 0, B, din, dout, 1.0f, dz, dout, params + l->off_w[k], din, 0.0f, dprev,
+                    din);                                                          // d ad[k]
+        if (keep < 1.0f)
+            ar_dropout_backward_ref(dprev, dprev, B * din, keep, seed, step, dropout_layer(k - 1));
+        ar_act_backward_ref(dprev, dprev, a[k], B * din, act);
+        float *t = dz;
+        dz = dprev;
+        dprev = t;
+    }
 done:
-    free(x);
-    free(h);
-    free(hd);
-    free(y);
-    free(dy);
-    free(dh);
+    for (int k = 0; k <= nl; k++) {
+        free(a[k]);
+        free(ad[k]);
+    }
+    free(dz);
+    free(dprev);
     free(row_loss);
     return loss;
 }
@@ -219,16 +256,22 @@ done:
 double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train, const int *rows,
                    int B, float keep, float keep_in, uint64_t seed, uint32_t step, int act,
                    int out_act) {
-    const int U = l->U, H = l->H;
-    const float *V = params + l->off_V, *W = params + l->off_W;
-    const float *mu = params + l->off_mu, *bias = params + l->off_b;
-    double *h = malloc((size_t)H * sizeof *h);
+    const int U = l->U, nh = l->n_hidden;
+    int maxd = 0;
+    for (int k = 1; k <= nh; k++) maxd = l->dim[k] > maxd ? l->dim[k] : maxd;
+    double *h = malloc((size_t)maxd * sizeof *h), *g = malloc((size_t)maxd * sizeof *g);
     double sse = 0;
     int n_obs = batch_observed(train, rows, B);
-    if (!h) return NAN;
+    if (!h || !g) {
+        free(h);
+        free(g);
+        return NAN;
+    }
     for (int b = 0; b < B; b++) {
         const int r = rows[b], k0 = train->row_ptr[r], k1 = train->row_ptr[r + 1];
-        for (int j = 0; j < H; j++) {
+        /* first hidden layer from the sparse input */
+        const float *V = params + l->off_w[0], *mu = params + l->off_bias[0];
+        for (int j = 0; j < l->dim[1]; j++) {
             double z = mu[j];
             for (int k = k0; k < k1; k++) {
                 const int u = train->col_idx[k];
@@ -240,18 +283,37 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
             }
             double a = activate_d(z, act);
             if (keep < 1.0f)
-                a = ar_dropout_keep_ref(seed, step, 0, (uint32_t)((size_t)b * H + j), keep)
-                        ? a / keep : 0.0;
+                a = ar_dropout_keep_ref(seed, step, dropout_layer(0),
+                                        (uint32_t)((size_t)b * l->dim[1] + j), keep) ? a / keep : 0.0;
             h[j] = a;
         }
+        /* further hidden layers, dense */
+        for (int m = 1; m < nh; m++) {
+            const int din = l->dim[m], dout = l->dim[m + 1];
+            const float *W = params + l->off_w[m], *bias = params + l->off_bias[m];
+            for (int j = 0; j < dout; j++) {
+                double z = bias[j];
+                for (int i = 0; i < din; i++) z += (double)W[(size_t)j * din + i] * h[i];
+                double a = activate_d(z, act);
+                if (keep < 1.0f)
+                    a = ar_dropout_keep_ref(seed, step, dropout_layer(m),
+                                            (uint32_t)((size_t)b * dout + j), keep) ? a / keep : 0.0;
+                g[j] = a;
+            }
+            memcpy(h, g, (size_t)dout * sizeof *h);
+        }
+        /* outputs at the observed positions only */
+        const int dl = l->dim[nh];
+        const float *W = params + l->off_w[nh], *bias = params + l->off_bias[nh];
         for (int k = k0; k < k1; k++) {
             int u = train->col_idx[k];
             double z = bias[u];
-            for (int j = 0; j < H; j++) z += (double)W[(size_t)u * H + j] * h[j];
+            for (int j = 0; j < dl; j++) z += (double)W[(size_t)u * dl + j] * h[j];
             double d = activate_d(z, out_act) - train->vals[k];
             sse += d * d;
         }
     }
     free(h);
-    return sse / (n_obs > 0 ? n_obs : 1);
+    free(g);
+    return sse / (double)(n_obs > 0 ? n_obs : 1);
 }

@@ -11,18 +11,26 @@
 
 struct ar_csr;
 
+#define AR_LAYOUT_MAX_HIDDEN 8
+
 /* Where each tensor lives in the flat parameter (and gradient, and Adam m / v) buffer. The
- * decayed weights come first so that L2 applies to one prefix [0, n_decay). */
+ * weights of every layer come first, then the biases, so that L2 applies to one prefix
+ * [0, n_decay). Layer l (0..n_hidden) maps dim[l] inputs to dim[l+1] outputs. */
 typedef struct ar_layout {
-    int U, H;                 /* input width (users for I-AutoRec), hidden units */
-    size_t off_V;             /* V (H, U) encoder weight */
-    size_t off_W;             /* W (U, H) decoder weight */
-    size_t off_mu;            /* mu (H) encoder bias */
-    size_t off_b;             /* b (U) decoder bias */
-    size_t n_decay;           /* 2 U H: V and W */
+    int U, H;                 /* input and output width (users for I-AutoRec); first hidden width */
+    int n_hidden;             /* hidden layers */
+    int dim[AR_LAYOUT_MAX_HIDDEN + 2]; /* U, hidden widths..., U */
+    size_t off_w[AR_LAYOUT_MAX_HIDDEN + 1];    /* weight of layer l: (dim[l+1], dim[l]) */
+    size_t off_bias[AR_LAYOUT_MAX_HIDDEN + 1]; /* bias of layer l: (dim[l+1]) */
+    size_t off_V;             /* V (H, U): the first layer's weight, off_w[0] */
+    size_t off_W;             /* W (U, H_last): the last layer's weight, off_w[n_hidden] */
+    size_t off_mu;            /* mu (H): the first layer's bias */
+    size_t off_b;             /* b (U): the last layer's bias */
+    size_t n_decay;           /* all weights */
     size_t n_params;          /* everything */
 } ar_layout;
-void ar_layout_init(ar_layout *l, int U, int H);
+/* hidden: n_hidden widths (1..AR_LAYOUT_MAX_HIDDEN). */
+void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden);
 
 float ar_activate_ref(float x, int act);
 float ar_act_grad_from_out_ref(float y, int act);

@@ -306,8 +306,14 @@ AR_API const char *ar_activation_name(ar_activation a);
 /* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_activation_parse(const char *name, ar_activation *out);
 
+#define AR_MAX_HIDDEN_LAYERS 8
+
 typedef struct ar_train_config {
-    int hidden;                  /* hidden units H (default 500) */
+    int hidden;                  /* hidden units H of a one-hidden-layer net (default 500) */
+    int n_layers;                /* deeper nets: n_layers > 0 hidden layers of widths layers[]
+                                    (e.g. 3: 500, 250, 500), overriding `hidden`; 0 (default):
+                                    one hidden layer of `hidden` units */
+    int layers[AR_MAX_HIDDEN_LAYERS];
     int epochs;                  /* epochs to train (default 60) */
     int batch;                   /* items per mini-batch B (default 256) */
     float lr;                    /* Adam learning rate of the first epoch (default 3e-3) */
@@ -316,12 +322,12 @@ typedef struct ar_train_config {
     float l2;                    /* L2 coefficient on W and V, added to the gradient as l2*w;
                                     the data term is the mean squared error of the batch's
                                     observed ratings (default 2e-3) */
-    float dropout;               /* probability of dropping a hidden unit after the encoder,
+    float dropout;               /* probability of dropping a unit after every hidden layer,
                                     inverted dropout, in [0, 1) (default 0) */
     float input_dropout;         /* probability of dropping an input rating (denoising
                                     AutoRec; inverted: kept ones are scaled by 1/(1-p)); the
                                     loss still counts every observed rating (default 0) */
-    ar_activation activation;    /* encoder activation g (default sigmoid) */
+    ar_activation activation;    /* activation g of every hidden layer (default sigmoid) */
     ar_activation out_activation;/* decoder activation f (default identity) */
     uint64_t seed;               /* seeds weights, batch order and dropout masks (default 1) */
     float beta1;                 /* Adam beta1 (default 0.9) */

@@ -106,7 +106,7 @@ Test(cli, missing_file_and_malformed_line_exit_2) {
 
 Test(cli, bad_options_exit_2) {
     small_data();
-    const char *bad[] = {"--lr -1", "--lr abc", "--lr-decay 0", "--lr-decay 1.5", "--hidden 0", "--dropout 1", "--input-dropout -0.1", "--batch 2x",
+    const char *bad[] = {"--lr -1", "--lr abc", "--lr-decay 0", "--lr-decay 1.5", "--hidden 0", "--dropout 1", "--input-dropout -0.1", "--hidden 5,0", "--hidden 5,,5", "--batch 2x",
                          "--activation swish", "--frobnicate 3", "--epochs"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[1024];

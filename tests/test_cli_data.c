@@ -148,6 +148,20 @@ Test(cli_data, user_based_autorec) {
     cr_assert(strstr(err, "--model"), "%s", err);
 }
 
+Test(cli_data, deeper_nets_from_the_command_line) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "train --data %s --hidden 6,4,6 --epochs 2 --json --save %s", dir,
+                     path("deep.bin")), 0, "%s", err);
+    cr_assert(strstr(out, "\"layers\":\"6,4,6\"") && strstr(err, "hidden 6,4,6"), "%s%s", out,
+              err);
+    /* the stack is saved with the model and resumes */
+    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 3 --json", dir, path("deep.bin")),
+                 0, "%s", err);
+    cr_assert(strstr(out, "\"layers\":\"6,4,6\"") && strstr(out, "\"epochs\":3"), "%s", out);
+    cr_assert_eq(run(NULL, "train --data %s --hidden 1,2,3,4,5,6,7,8,9", dir), 2);
+    cr_assert(strstr(err, "--hidden"), "%s", err);
+}
+
 Test(cli_data, rating_scale_comes_from_the_data) {
     /* half stars 0.5..5 in a MovieLens ratings.csv: predictions are clamped to that scale */
     FILE *f = fopen(path("ratings.csv"), "wb");

@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-typedef struct { int act, out_act; float dropout, input_dropout; } variant;
+typedef struct { int act, out_act; float dropout, input_dropout; int deep; } variant;
 
 static void gradcheck(variant v) {
     ar_ctx *ctx = tu_ctx();
@@ -22,6 +22,10 @@ static void gradcheck(variant v) {
     cfg.out_activation = v.out_act;
     cfg.dropout = v.dropout;
     cfg.input_dropout = v.input_dropout;
+    if (v.deep) { /* three hidden layers */
+        cfg.n_layers = 3;
+        cfg.layers[0] = 6, cfg.layers[1] = 4, cfg.layers[2] = 5;
+    }
     cfg.seed = seed;
     ar_model *m = NULL;
     cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
@@ -41,13 +45,17 @@ static void gradcheck(variant v) {
     cr_assert(fabs(loss - ref_loss) <= 1e-5 + 1e-5 * fabs(ref_loss), "loss %.9g vs %.9g", loss,
               ref_loss);
 
-    /* Probe parameters spread over V, W, mu and b. */
-    const size_t probes[] = {L->off_V, L->off_V + 3, L->off_V + (size_t)L->U * L->H - 1,
-                             L->off_W, L->off_W + 11, L->off_W + (size_t)L->U * L->H - 2,
-                             L->off_mu, L->off_mu + L->H - 1, L->off_b, L->off_b + 5,
-                             L->off_b + L->U - 1};
+    /* Probe parameters spread over every layer's weight and bias. */
+    size_t probes[4 * (AR_MAX_HIDDEN_LAYERS + 1)], n_probes = 0;
+    for (int k = 0; k <= L->n_hidden; k++) {
+        size_t nw = (size_t)L->dim[k + 1] * L->dim[k];
+        probes[n_probes++] = L->off_w[k];
+        probes[n_probes++] = L->off_w[k] + nw - 1 - (size_t)k;
+        probes[n_probes++] = L->off_bias[k];
+        probes[n_probes++] = L->off_bias[k] + (size_t)L->dim[k + 1] - 1;
+    }
     double worst = 0;
-    for (size_t k = 0; k < sizeof probes / sizeof *probes; k++) {
+    for (size_t k = 0; k < n_probes; k++) {
         size_t i = probes[k];
         /* small steps: SELU's derivative jumps at 0, and a step across a kink would miss */
         const float p0 = params[i], h = 1e-3f;
@@ -67,7 +75,7 @@ static void gradcheck(variant v) {
     }
     fprintf(stderr, "  %s/%s dropout %.2f: max |grad - fd| %.3g over %zu probes\n",
             ar_activation_name(v.act), ar_activation_name(v.out_act), (double)v.dropout, worst,
-            sizeof probes / sizeof *probes);
+            n_probes);
     free(params);
     free(grads);
     ar_model_free(m);
@@ -81,7 +89,10 @@ Test(gradcheck, sigmoid_identity_no_dropout) { gradcheck((variant){AR_ACT_SIGMOI
 Test(gradcheck, sigmoid_identity_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.3f}); }
 Test(gradcheck, tanh_sigmoid_dropout) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SIGMOID, 0.2f}); }
 Test(gradcheck, sigmoid_identity_input_dropout) {
-    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f});
+    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f, 0});
+}
+Test(gradcheck, deep_tanh_identity_dropout) {
+    gradcheck((variant){AR_ACT_TANH, AR_ACT_IDENTITY, 0.2f, 0.1f, 1});
 }
 Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }
 Test(gradcheck, elu_identity_dropout) { gradcheck((variant){AR_ACT_ELU, AR_ACT_IDENTITY, 0.2f}); }

@@ -5,7 +5,8 @@
 
 #include "testutil.h"
 
-Test(step, forward_backward_adam_match_reference) {
+/* n_layers 0: one hidden layer of `hidden`; else the given stack. */
+static void step_check(int n_layers, const int *layers) {
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
     ar_ratings *train = NULL, *test = NULL;
@@ -15,6 +16,8 @@ Test(step, forward_backward_adam_match_reference) {
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 19;
+    cfg.n_layers = n_layers;
+    for (int k = 0; k < n_layers; k++) cfg.layers[k] = layers[k];
     cfg.batch = 9;
     cfg.dropout = 0.25f;
     cfg.input_dropout = 0.15f;
@@ -38,10 +41,14 @@ Test(step, forward_backward_adam_match_reference) {
                                             1 - cfg.input_dropout, seed, t, cfg.activation, cfg.out_activation, NULL);
         fprintf(stderr, "  step %u loss device %.7f reference %.7f\n", t, loss, rl);
         cr_assert(fabs(loss - rl) <= 1e-5 * (1 + fabs(rl)));
-        tu_compare("dV", g + L->off_V, rg + L->off_V, (size_t)L->U * L->H, 1e-6, 1e-4);
-        tu_compare("dW", g + L->off_W, rg + L->off_W, (size_t)L->U * L->H, 1e-6, 1e-4);
-        tu_compare("dmu", g + L->off_mu, rg + L->off_mu, L->H, 1e-6, 1e-4);
-        tu_compare("db", g + L->off_b, rg + L->off_b, L->U, 1e-6, 1e-4);
+        for (int k = 0; k <= L->n_hidden; k++) { /* every layer's weight and bias gradient */
+            char what[32];
+            snprintf(what, sizeof what, "dW%d", k);
+            tu_compare(what, g + L->off_w[k], rg + L->off_w[k],
+                       (size_t)L->dim[k + 1] * L->dim[k], 1e-6, 1e-4);
+            snprintf(what, sizeof what, "db%d", k);
+            tu_compare(what, g + L->off_bias[k], rg + L->off_bias[k], L->dim[k + 1], 1e-6, 1e-4);
+        }
         double bc1 = 1 - pow(cfg.beta1, t), bc2 = 1 - pow(cfg.beta2, t);
         ar_adam_ref(p, rg, mom, vel, P, L->n_decay, cfg.lr, cfg.beta1, cfg.beta2, cfg.eps,
                     (float)bc1, (float)bc2, cfg.l2);
@@ -55,4 +62,11 @@ Test(step, forward_backward_adam_match_reference) {
     ar_ratings_free(train);
     ar_ratings_free(test);
     ar_ctx_free(ctx);
+}
+
+Test(step, forward_backward_adam_match_reference) { step_check(0, NULL); }
+
+Test(step, deeper_net_matches_reference) {
+    const int layers[] = {13, 7, 11};
+    step_check(3, layers);
 }
