@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# I-AutoRec on MovieLens 100K, canonical split u1.base / u1.test, with the settings chosen
+# on a validation carve-out only (issue 4, item 9).
+#
+# usage: bench/best_u1.sh ML100K_DIR      (the directory holding u1.base and u1.test)
+# The JSON summary of the run is the last line printed.
+#
+# Settings: I-AutoRec, hidden 500, sigmoid encoder / identity decoder, Adam lr 3e-3 decayed
+# x0.97 per epoch, batch 256, L2 1.5e-3, hidden-layer dropout 0.1, seed 1 (the default);
+# up to 100 epochs with early stopping (--patience 15) on the validation RMSE.
+# How they were chosen: 5% of u1.base is carved out as a validation set (--valid-ratio 0.05,
+# seeded by --seed 1); every candidate was compared by best_valid_rmse only, the test split
+# was never used to choose. The sweep (L2, hidden size, dropout, batch / learning rate,
+# activations) and every run's figures are in docs/experiments.md.
+# Measured (2026-11-28, 2-core AMD EPYC VM, PoCL 3.1 pthread CPU device):
+#   best validation RMSE 0.8911 at epoch 55 (stopped after epoch 70);
+#   test RMSE at the selected epoch (selected_test_rmse) 0.9043, after the last epoch 0.9056.
+#   This does NOT reach the issue's target of test RMSE <= 0.895 (see docs/experiments.md).
+set -euo pipefail
+
+if [ "$#" -ne 1 ]; then
+    echo "usage: $0 ML100K_DIR   (the ml-100k directory with u1.base / u1.test)" >&2
+    exit 2
+fi
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -n "${AUTOREC_BIN:-}" ]; then
+    bin=$AUTOREC_BIN
+elif [ -x "$repo_root/build/autorec" ]; then
+    bin=$repo_root/build/autorec
+elif command -v autorec >/dev/null 2>&1; then
+    bin=$(command -v autorec)
+else
+    echo "$0: no autorec binary: set AUTOREC_BIN, build ./build/autorec, or put autorec on PATH" >&2
+    exit 2
+fi
+
+exec "$bin" train --data "$1" --valid-ratio 0.05 --epochs 100 --patience 15 --l2 1.5e-3 --dropout 0.1 --json
