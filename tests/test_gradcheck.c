@@ -57,7 +57,7 @@ static void gradcheck(variant v) {
     double worst = 0;
     for (size_t k = 0; k < n_probes; k++) {
         size_t i = probes[k];
-        /* small steps: SELU's derivative jumps at 0, and a step across a kink would miss */
+        /* a small step: the loss is computed in double, so rounding does not dominate */
         const float p0 = params[i], h = 1e-3f;
         params[i] = p0 + h;
         float hp = params[i];
@@ -96,5 +96,7 @@ Test(gradcheck, deep_tanh_identity_dropout) {
 }
 Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }
 Test(gradcheck, elu_identity_dropout) { gradcheck((variant){AR_ACT_ELU, AR_ACT_IDENTITY, 0.2f}); }
-Test(gradcheck, selu_elu) { gradcheck((variant){AR_ACT_SELU, AR_ACT_ELU, 0.0f}); }
-Test(gradcheck, tanh_selu) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SELU, 0.0f}); }
+/* Only activations with a continuous derivative: SELU's jumps at 0 (lambda vs lambda alpha), and
+ * a finite difference across that kink is wrong by design, however small the step. SELU is
+ * checked exactly against the reference in test_step instead. */
+Test(gradcheck, elu_elu) { gradcheck((variant){AR_ACT_ELU, AR_ACT_ELU, 0.0f}); }

@@ -6,7 +6,7 @@
 #include "testutil.h"
 
 /* n_layers 0: one hidden layer of `hidden`; else the given stack. */
-static void step_check(int n_layers, const int *layers) {
+static void step_check(int n_layers, const int *layers, int act, int out_act) {
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
     ar_ratings *train = NULL, *test = NULL;
@@ -17,6 +17,8 @@ static void step_check(int n_layers, const int *layers) {
     ar_train_config_default(&cfg);
     cfg.hidden = 19;
     cfg.n_layers = n_layers;
+    cfg.activation = act;
+    cfg.out_activation = out_act;
     for (int k = 0; k < n_layers; k++) cfg.layers[k] = layers[k];
     cfg.batch = 9;
     cfg.dropout = 0.25f;
@@ -64,9 +66,13 @@ static void step_check(int n_layers, const int *layers) {
     ar_ctx_free(ctx);
 }
 
-Test(step, forward_backward_adam_match_reference) { step_check(0, NULL); }
+Test(step, forward_backward_adam_match_reference) {
+    step_check(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY);
+}
+
+Test(step, selu_matches_reference) { step_check(0, NULL, AR_ACT_SELU, AR_ACT_SELU); }
 
 Test(step, deeper_net_matches_reference) {
     const int layers[] = {13, 7, 11};
-    step_check(3, layers);
+    step_check(3, layers, AR_ACT_SIGMOID, AR_ACT_IDENTITY);
 }
