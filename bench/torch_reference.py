@@ -5,7 +5,9 @@ baseline. Needs Debian's python3-torch.
 
     python3 bench/torch_reference.py --train ml-100k/u1.base --test ml-100k/u1.test
 
-Defaults match `autorec train`'s. Per-epoch lines go to stdout; the last line is JSON.
+Defaults match `autorec train`'s. Per-epoch lines go to stdout; the last line is JSON, with
+epoch_seconds measured as `autorec bench` does (median of the epochs after the first).
+bench/compare.sh runs it next to autorec and prints the ratios.
 """
 import argparse
 import json
@@ -24,8 +26,11 @@ p.add_argument('--lr-decay', type=float, default=0.97)
 p.add_argument('--l2', type=float, default=2e-3)
 p.add_argument('--dropout', type=float, default=0.0)
 p.add_argument('--seed', type=int, default=1)
+p.add_argument('--threads', type=int, default=0, help='CPU threads (default: PyTorch\'s, one per core)')
 a = p.parse_args()
 torch.manual_seed(a.seed)
+if a.threads > 0:
+    torch.set_num_threads(a.threads)
 
 
 def load(path):
@@ -72,9 +77,9 @@ def forward(x, train_mode):
     return h @ W.t() + b
 
 
-best, seconds = float('inf'), 0.0
+best, seconds, times = float('inf'), 0.0, []
 for epoch in range(1, a.epochs + 1):
-    t0 = time.time()
+    t0 = time.perf_counter()
     perm = torch.randperm(I)
     for s in range(0, I, a.batch):
         x = R[perm[s:s + a.batch]]
@@ -84,7 +89,8 @@ for epoch in range(1, a.epochs + 1):
         loss.backward()
         opt.step()
     sched.step()
-    seconds += time.time() - t0
+    times.append(time.perf_counter() - t0)
+    seconds += times[-1]
     with torch.no_grad():
         y = forward(R, False).clamp(1, 5)
         mt, mr = T != 0, R != 0
@@ -93,5 +99,11 @@ for epoch in range(1, a.epochs + 1):
         train_rmse = (((y - R)[mr] ** 2).mean().item()) ** 0.5
     best = min(best, test_rmse)
     print(f'epoch {epoch} train RMSE {train_rmse:.4f} test RMSE {test_rmse:.4f}', flush=True)
-print(json.dumps({'test_rmse': test_rmse, 'train_rmse': train_rmse, 'best_test_rmse': best,
-                  'epochs': a.epochs, 'seconds': seconds, 'epoch_seconds': seconds / a.epochs}))
+# As `autorec bench`: the first epoch is a warm-up, the epoch time is the median of the rest.
+timed = sorted(times[1:]) or times
+n = len(timed)
+median = timed[n // 2] if n % 2 else 0.5 * (timed[n // 2 - 1] + timed[n // 2])
+print(json.dumps({'implementation': 'pytorch ' + torch.__version__, 'threads': torch.get_num_threads(),
+                  'test_rmse': test_rmse, 'train_rmse': train_rmse, 'best_test_rmse': best,
+                  'epochs': a.epochs, 'seconds': seconds, 'epoch_seconds_mean': seconds / a.epochs,
+                  'epoch_seconds': median, 'train_ratings': len(train)}))

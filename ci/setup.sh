@@ -14,5 +14,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libcriterion-dev \
     librandom123-dev \
     libcurl4-openssl-dev libarchive-dev libssl-dev \
+    libopenblas-dev \
     clang >/dev/null
 echo "ci/setup.sh: dependencies installed"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,23 +111,38 @@ static const char train_help[] =
 
 static const char bench_help[] =
     "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
-    "                     [--json]\n"
+    "                     [--no-profile] [--json]\n"
     "\n"
     "Trains the same run on each selected device and prints one row per device:\n"
-    "  epoch_s      median wall time of the timed epochs (all but the first, the warm-up)\n"
+    "  epoch_s      median wall time of the timed epochs (all but the first, the warm-up),\n"
+    "               training only (the per-epoch evaluation is not included)\n"
     "  ratings/s    training ratings per second (training ratings / epoch_s)\n"
-    "  GFLOP/s      counted GEMM FLOPs of a training epoch (5 x 2 x items x users x hidden)\n"
-    "               over epoch_s\n"
-    "  memory       device memory held by the model\n"
+    "  GFLOP/s      counted GEMM FLOPs of a training epoch (forward, weight gradients and\n"
+    "               input gradients of every layer but the first: 5 x 2 x rows x columns x\n"
+    "               hidden for one hidden layer) over epoch_s\n"
+    "  memory_MiB   device memory held by the model's buffers (CLBlast's temporaries aside)\n"
+    "  peak_RSS     the process's peak resident host memory so far, in MiB\n"
     "  compile_s    one-off cost: context, kernel build and model set-up, plus the first\n"
     "               epoch's time beyond the median (CLBlast compiles its kernels on first use)\n"
-    "  test RMSE    after the last epoch\n"
+    "  test_RMSE    after the last epoch\n"
+    "and then, per device, the median epoch split by phase from OpenCL profiling events: gemm\n"
+    "(CLBlast), activation, dropout, densify, loss, bias_grad, adam, fill (kernel families),\n"
+    "transfer (host <-> device copies) and host (the rest of the wall time: host work and\n"
+    "launch overhead while the device had nothing queued). The phases add up to epoch_s.\n"
     "\n"
     "  --device all|SPEC[,SPEC...]  devices to run on (default: as for train)\n"
     "  --epochs N                   epochs per device, the first untimed (default 4)\n"
+    "  --synthetic UxIxN            synthetic data of that size instead of a dataset, e.g.\n"
+    "                               69878x10677x10000000 (ML-10M-sized)\n"
+    "  --no-profile                 no profiling events (phases are not measured; use it to\n"
+    "                               check that profiling does not change the epoch time)\n"
     "  --json                       one JSON object per device per line, keys device, platform,\n"
-    "                               epoch_seconds, ratings_per_second, gflops,\n"
-    "                               device_memory_bytes, compile_seconds, test_rmse, epochs\n"
+    "                               id, epoch_seconds, ratings_per_second, gflops,\n"
+    "                               gflop_per_epoch, device_memory_bytes, host_peak_rss_bytes,\n"
+    "                               compile_seconds, phases (seconds per phase; null with\n"
+    "                               --no-profile or when the driver gives no profiling\n"
+    "                               timestamps), test_rmse, epochs, batch, train_ratings,\n"
+    "                               hidden\n"
     "Data and training flags are those of 'autorec train' (see 'autorec train --help').\n";
 
 /* ---- devices ------------------------------------------------------------------------------ */
@@ -509,23 +525,42 @@ cleanup:
 
 /* ---- bench -------------------------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+/* Peak resident set size of this process so far, in bytes (0 if unknown). */
+static size_t peak_rss_bytes(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (size_t)ru.ru_maxrss * 1024; /* Linux reports KiB */
 }
 
-/* Trains o->cfg on device `spec` and prints its row. Returns an exit code. */
-static int bench_device(const train_opts *o, const ar_dataset *ds, const char *spec) {
+/* Sorts epoch indices by their time (insertion sort: a few epochs). */
+static void sort_by_time(int *idx, int n, const double *t) {
+    for (int i = 1; i < n; i++) {
+        int x = idx[i], j = i;
+        while (j > 0 && t[idx[j - 1]] > t[x]) idx[j] = idx[j - 1], j--;
+        idx[j] = x;
+    }
+}
+
+/* Trains o->cfg on device `spec` and prints its row (and with profiling its phase row into
+ * phase_rows, printed after the table). Returns an exit code. */
+static int bench_device(const train_opts *o, const ar_dataset *ds, const char *spec,
+                        int profiling, char *phase_row, size_t phase_cap) {
     ar_ctx *ctx = NULL;
     ar_model *m = NULL;
+    ar_epoch_stats *es = NULL;
+    int *idx = NULL;
     double *times = NULL;
     int rc = EXIT_OK;
+    phase_row[0] = 0;
     double t0 = ar_time_seconds();
-    ar_status st = ar_ctx_create(spec, &ctx);
+    ar_ctx_options co = {.profiling = profiling};
+    ar_status st = ar_ctx_create_ex(spec, &co, &ctx);
     if (st == AR_OK) st = ar_model_create(ctx, ds, &o->cfg, &m);
     double setup = ar_time_seconds() - t0;
-    times = malloc((size_t)o->cfg.epochs * sizeof *times);
-    if (st == AR_OK && !times) {
+    es = calloc((size_t)o->cfg.epochs, sizeof *es);
+    idx = calloc((size_t)o->cfg.epochs, sizeof *idx);
+    times = calloc((size_t)o->cfg.epochs, sizeof *times);
+    if (st == AR_OK && (!es || !idx || !times)) {
         fprintf(stderr, "autorec: error: out of host memory\n");
         rc = EXIT_FAIL;
         goto cleanup;
@@ -539,28 +574,35 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
         goto cleanup;
     }
     const ar_device_info *dev = ar_ctx_device(ctx);
-    ar_epoch_stats s = {0};
     for (int e = 0; e < o->cfg.epochs; e++) {
-        if ((st = ar_model_train_epoch(m, &s)) != AR_OK) {
+        if ((st = ar_model_train_epoch(m, &es[e])) != AR_OK) {
             rc = report(st);
             goto cleanup;
         }
-        times[e] = s.epoch_seconds;
         if (!o->quiet)
             fprintf(stderr, "%s: epoch %d/%d %.3fs test RMSE %.4f\n", dev->name, e + 1,
-                    o->cfg.epochs, s.epoch_seconds, s.test_rmse);
+                    o->cfg.epochs, es[e].epoch_seconds, es[e].test_rmse);
     }
-    /* The first epoch is the warm-up; the median of the rest is the epoch time. */
+    /* The first epoch is the warm-up. The epoch time is the median of the rest; its phases are
+     * those of the median epoch (the mean of the two middle ones for an even count), so they
+     * add up to it. */
     int n = o->cfg.epochs - 1;
-    qsort(times + 1, (size_t)n, sizeof *times, cmp_double);
-    double med = n % 2 ? times[1 + n / 2] : 0.5 * (times[n / 2] + times[1 + n / 2]);
+    for (int e = 0; e <= n; e++) times[e] = es[e].epoch_seconds;
+    for (int k = 0; k < n; k++) idx[k] = k + 1;
+    sort_by_time(idx, n, times);
+    int lo = idx[(n - 1) / 2], hi = idx[n / 2];
+    double med = 0.5 * (times[lo] + times[hi]);
+    double phase[AR_PHASE_COUNT];
+    for (int p = 0; p < AR_PHASE_COUNT; p++)
+        phase[p] = 0.5 * (es[lo].phase_seconds[p] + es[hi].phase_seconds[p]);
     double compile = setup + (times[0] > med ? times[0] - med : 0.0);
+    const ar_epoch_stats *last = &es[o->cfg.epochs - 1];
     ar_dataset_stats ss;
     ar_dataset_get_stats(ds, &ss);
     double flops = cli_epoch_flops(&o->cfg, ss.rows_are == AR_ROWS_USERS ? ss.n_users : ss.n_items,
                                    ss.rows_are == AR_ROWS_USERS ? ss.n_items : ss.n_users);
     double rps = (double)ss.n_train / med, gflops = flops / med * 1e-9;
-    size_t mem = ar_model_device_bytes(m);
+    size_t mem = ar_model_device_bytes(m), rss = peak_rss_bytes();
     if (o->json) {
         printf("{\"device\":");
         json_string(stdout, dev->name);
@@ -570,19 +612,47 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
         json_number(stdout, "epoch_seconds", med);
         json_number(stdout, "ratings_per_second", rps);
         json_number(stdout, "gflops", gflops);
-        printf(",\"device_memory_bytes\":%zu", mem);
+        json_number(stdout, "gflop_per_epoch", flops * 1e-9);
+        printf(",\"device_memory_bytes\":%zu,\"host_peak_rss_bytes\":%zu", mem, rss);
         json_number(stdout, "compile_seconds", compile);
-        json_number(stdout, "test_rmse", s.test_rmse);
-        printf(",\"epochs\":%d,\"hidden\":%d,\"batch\":%d}\n", o->cfg.epochs, o->cfg.hidden,
-               o->cfg.batch);
+        if (profiling && !isnan(phase[AR_PHASE_GEMM])) {
+            printf(",\"phases\":{");
+            for (int p = 0; p < AR_PHASE_COUNT; p++) {
+                printf("%s\"%s\":", p ? "," : "", ar_phase_name((ar_phase)p));
+                printf("%.6g", phase[p]);
+            }
+            printf("}");
+        } else {
+            printf(",\"phases\":null");
+        }
+        json_number(stdout, "test_rmse", last->test_rmse);
+        printf(",\"epochs\":%d,\"batch\":%d,\"train_ratings\":%zu", o->cfg.epochs, o->cfg.batch,
+               ss.n_train);
+        char layers[256];
+        cli_format_layers(&o->cfg, layers, sizeof layers);
+        printf(",\"hidden\":");
+        json_string(stdout, layers);
+        printf("}\n");
     } else {
         char id[32];
         snprintf(id, sizeof id, "%d:%d", dev->platform, dev->device);
-        printf("%-5s %-36.36s %9.4f %11.0f %8.2f %10.1f %9.2f %9.4f\n", id, dev->name, med, rps,
-               gflops, (double)mem / (1024.0 * 1024.0), compile, s.test_rmse);
+        printf("%-5s %-36.36s %9.4f %11.0f %8.2f %10.1f %9.0f %9.2f %9.4f\n", id, dev->name, med,
+               rps, gflops, (double)mem / (1024.0 * 1024.0), (double)rss / (1024.0 * 1024.0),
+               compile, last->test_rmse);
+        if (profiling) {
+            int len = snprintf(phase_row, phase_cap, "%-5s", id);
+            if (isnan(phase[AR_PHASE_GEMM]))
+                snprintf(phase_row + len, phase_cap - (size_t)len, " (this driver gives no "
+                         "profiling timestamps)");
+            for (int p = 0; p < AR_PHASE_COUNT && !isnan(phase[AR_PHASE_GEMM]) &&
+                            (size_t)len < phase_cap; p++)
+                len += snprintf(phase_row + len, phase_cap - (size_t)len, " %10.4f", phase[p]);
+        }
     }
     fflush(stdout);
 cleanup:
+    free(es);
+    free(idx);
     free(times);
     ar_model_free(m);
     ar_ctx_free(ctx);
@@ -591,9 +661,20 @@ cleanup:
 
 static int cmd_bench(int argc, char **argv) {
     train_opts o;
-    int epochs_given = 0;
-    for (int i = 0; i < argc; i++) epochs_given |= !strncmp(argv[i], "--epochs", 8);
-    int rc = parse_train(argc, argv, &o, "bench", bench_help);
+    int epochs_given = 0, profile = 1, n_args = 0;
+    /* bench's own flag comes out before the training options are parsed */
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args) return report(AR_ERR_OUT_OF_MEMORY);
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-profile")) {
+            profile = 0;
+            continue;
+        }
+        epochs_given |= !strncmp(argv[i], "--epochs", 8);
+        args[n_args++] = argv[i];
+    }
+    int rc = parse_train(n_args, args, &o, "bench", bench_help);
+    free(args);
     if (rc >= 0) return rc;
     if (!epochs_given) o.cfg.epochs = 4;
     if (o.cfg.epochs < 2) return usage_error("bench", "%s", "--epochs must be at least 2 (the "
@@ -634,13 +715,27 @@ static int cmd_bench(int argc, char **argv) {
     }
     if (!o.quiet) fprintf(stderr, "data: %s\n", data.desc);
     if (!o.json)
-        printf("%-5s %-36s %9s %11s %8s %10s %9s %9s\n", "id", "device", "epoch_s", "ratings/s",
-               "GFLOP/s", "memory_MiB", "compile_s", "test_RMSE");
+        printf("%-5s %-36s %9s %11s %8s %10s %9s %9s %9s\n", "id", "device", "epoch_s",
+               "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s", "test_RMSE");
     rc = EXIT_OK;
+    char(*phase_rows)[512] = calloc((size_t)n_specs, sizeof *phase_rows);
+    if (!phase_rows) {
+        rc = report(AR_ERR_OUT_OF_MEMORY);
+        goto cleanup;
+    }
     for (int i = 0; i < n_specs; i++) {
-        int r = bench_device(&o, ds, specs[i]);
+        int r = bench_device(&o, ds, specs[i], profile, phase_rows[i], sizeof phase_rows[i]);
         if (r != EXIT_OK && rc == EXIT_OK) rc = r;
     }
+    if (!o.json && profile) {
+        printf("\nseconds per epoch by phase (OpenCL profiling events of the median epoch):\n");
+        printf("%-5s", "id");
+        for (int p = 0; p < AR_PHASE_COUNT; p++) printf(" %10s", ar_phase_name((ar_phase)p));
+        printf("\n");
+        for (int i = 0; i < n_specs; i++)
+            if (phase_rows[i][0]) printf("%s\n", phase_rows[i]);
+    }
+    free(phase_rows);
 cleanup:
     free(list);
     free(pl);

@@ -56,6 +56,8 @@ typedef struct cli_data_opts {
     int no_download;            /* --no-download */
     ar_rows rows;               /* --model item (I-AutoRec, default) or user (U-AutoRec) */
     ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */
+    const char *synthetic;      /* --synthetic UxIxN as given, or NULL */
+    ar_synth_config synth;      /* its users, items and ratings (seed: --seed) */
 } cli_data_opts;
 
 void cli_data_opts_default(cli_data_opts *d);

@@ -18,6 +18,9 @@ const char cli_data_help[] =
     "                        canonical split u1.base / u1.test unless --test-ratio is given\n"
     "  --data FILE           one ratings file, split at random by --test-ratio\n"
     "  --train FILE --test FILE  given training and test files (e.g. u1.base u1.test)\n"
+    "  --synthetic UxIxN     N ratings drawn in memory for U users and I items (as 'autorec\n"
+    "                        synth' writes them, seeded by --seed), e.g. 69878x10677x10000000\n"
+    "                        for an ML-10M-sized run; split at random by --test-ratio\n"
     "  (nothing)             --data $AUTOREC_DATA\n"
     "split:\n"
     "  --fold K              ML-100K's canonical folds: 1..5 (uK.base / uK.test) or a, b\n"
@@ -49,6 +52,7 @@ const char cli_data_help[] =
 void cli_data_opts_default(cli_data_opts *d) {
     memset(d, 0, sizeof *d);
     d->test_ratio = 0.1;
+    ar_synth_config_default(&d->synth);
     ar_load_options_default(&d->load);
 }
 
@@ -82,6 +86,19 @@ int cli_data_option(cli_data_opts *d, const char *name, const char *val, const c
             return 2 + cli_usage_error(cmd, "--dataset: unknown dataset '%s' (known: ml-100k, "
                                        "ml-1m, ml-10m, ml-latest-small)", val);
         d->dataset = val;
+        return 1;
+    }
+    if (!strcmp(name, "--synthetic")) {
+        long long u, i, n;
+        char tail;
+        if (sscanf(val, "%lldx%lldx%lld%c", &u, &i, &n, &tail) != 3 || u < 1 || i < 1 || n < 1)
+            return 2 + cli_usage_error(cmd, "--synthetic expects USERSxITEMSxRATINGS with "
+                                       "positive counts, e.g. 69878x10677x10000000, got '%s'",
+                                       val);
+        d->synthetic = val;
+        d->synth.users = u;
+        d->synth.items = i;
+        d->synth.ratings = n;
         return 1;
     }
     if (!strcmp(name, "--fold")) {
@@ -128,9 +145,13 @@ int cli_data_option(cli_data_opts *d, const char *name, const char *val, const c
 int cli_data_check(cli_data_opts *d, const char *cmd) {
     if ((d->train != NULL) != (d->test != NULL))
         return cli_usage_error(cmd, "%s", "--train and --test go together");
-    int sources = (d->train != NULL) + (d->data != NULL) + (d->dataset != NULL);
+    int sources = (d->train != NULL) + (d->data != NULL) + (d->dataset != NULL) +
+                  (d->synthetic != NULL);
     if (sources > 1)
-        return cli_usage_error(cmd, "%s", "give one of --train/--test, --data and --dataset");
+        return cli_usage_error(cmd, "%s", "give one of --train/--test, --data, --dataset and "
+                               "--synthetic");
+    if (d->synthetic && d->fold)
+        return cli_usage_error(cmd, "%s", "--fold needs ML-100K's files, not --synthetic");
     if (d->fold && d->test_ratio_set)
         return cli_usage_error(cmd, "%s", "--fold and --test-ratio are two different splits: "
                                "give one");
@@ -208,7 +229,23 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
         snprintf(test, sizeof test, "%s/u1.test", path);
         if (is_file(base) && is_file(test)) tr = base, te = test;
     }
-    if (tr) {
+    if (d->synthetic) {
+        ar_synth_config sc = d->synth;
+        sc.seed = seed;
+        ar_ratings *all = NULL;
+        if ((st = ar_synth_ratings(&sc, &all)) != AR_OK) {
+            cli_fail(st, "--synthetic %s: %s", d->synthetic, ar_last_error());
+            goto cleanup;
+        }
+        st = ar_ratings_split(all, d->test_ratio, seed, &x->train, &x->test);
+        snprintf(x->desc, sizeof x->desc, "synthetic %lld users x %lld items x %lld ratings "
+                 "(seed %llu), random split %.3g test", (long long)sc.users,
+                 (long long)sc.items, (long long)sc.ratings, (unsigned long long)seed,
+                 d->test_ratio);
+        ar_ratings_free(all);
+        if (st != AR_OK) goto cleanup;
+        file[0] = 0;
+    } else if (tr) {
         if ((st = load(tr, &lo, quiet, &x->train)) != AR_OK) goto cleanup;
         if ((st = load(te, &lo, quiet, &x->test)) != AR_OK) goto cleanup;
         snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
@@ -248,7 +285,7 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
         snprintf(x->desc + len, sizeof x->desc - len, ", validation %.3g of training",
                  d->valid_ratio);
     }
-    if (ar_titles_find(file, x->titles_path, sizeof x->titles_path)) {
+    if (file[0] && ar_titles_find(file, x->titles_path, sizeof x->titles_path)) {
         if (ar_titles_load(x->titles_path, &x->titles) != AR_OK) {
             if (!quiet)
                 fprintf(stderr, "autorec: warning: titles not read: %s\n", ar_last_error());

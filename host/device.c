@@ -215,6 +215,10 @@ ar_status ar_device_handle(const ar_device_info *info, cl_platform_id *platform,
 }
 
 ar_status ar_ctx_create(const char *spec, ar_ctx **out) {
+    return ar_ctx_create_ex(spec, NULL, out);
+}
+
+ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx **out) {
     ar_platform_info *pl = NULL;
     ar_device_info *dv = NULL;
     int np = 0, nd = 0, idx = 0;
@@ -235,8 +239,11 @@ ar_status ar_ctx_create(const char *spec, ar_ctx **out) {
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->platform, 0};
     c->context = clCreateContext(props, 1, &c->device, NULL, NULL, &err);
     AR_CL_TRY(err);
-    c->queue = clCreateCommandQueue(c->context, c->device, 0, &err);
+    c->prof.enabled = opt && opt->profiling;
+    c->queue = clCreateCommandQueue(c->context, c->device,
+                                    c->prof.enabled ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     AR_CL_TRY(err);
+    if (c->prof.enabled) AR_TRY(ar_prof_probe(c));
     AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof c->max_wg,
                               &c->max_wg, NULL));
     /* 1-D launches are also bounded by the first work-item dimension. */
@@ -270,6 +277,8 @@ cleanup:
 
 void ar_ctx_free(ar_ctx *c) {
     if (!c) return;
+    ar_prof_discard(c);
+    free(c->prof.ev);
     ar_kernels_release(&c->k);
     if (c->program) clReleaseProgram(c->program);
     if (c->queue) clReleaseCommandQueue(c->queue);

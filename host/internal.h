@@ -67,6 +67,21 @@ typedef struct ar_kernels {
     cl_kernel adam;
 } ar_kernels;
 
+/* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
+ * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
+typedef struct ar_prof_event {
+    cl_event start;           /* a marker enqueued before the command(s), or NULL */
+    cl_event end;             /* the command's event (or a marker after several commands) */
+    int phase;                /* ar_phase */
+} ar_prof_event;
+typedef struct ar_profile {
+    int enabled;              /* the queue has CL_QUEUE_PROFILING_ENABLE */
+    int timestamps_ok;        /* the driver's timestamps passed ar_prof_probe */
+    int recording;            /* commands enqueued now are timed */
+    ar_prof_event *ev;        /* (n) pending, in enqueue order */
+    size_t n, cap;
+} ar_profile;
+
 struct ar_ctx {
     ar_device_info info;      /* the device, as listed */
     cl_platform_id platform;
@@ -77,7 +92,26 @@ struct ar_ctx {
     ar_kernels k;
     size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    ar_profile prof;
 };
+
+/* The event pointer to pass to an enqueue call: somewhere to keep the event while recording,
+ * else NULL (no event is created). */
+static inline cl_event *ar_prof_slot(ar_ctx *c, cl_event *ev) {
+    *ev = NULL;
+    return c->prof.recording ? ev : NULL;
+}
+/* Keeps (start, end) under phase, or releases them when they cannot be kept. NULL end: nothing. */
+void ar_prof_add(ar_ctx *c, int phase, cl_event start, cl_event end);
+/* A marker event after everything enqueued so far (NULL when not recording or on failure). */
+cl_event ar_prof_marker(ar_ctx *c);
+/* Adds each pending command's device seconds to seconds[phase] and releases the events. Call
+ * after a blocking read, when every pending command has completed. */
+ar_status ar_prof_collect(ar_ctx *c, double *seconds);
+/* Checks that the driver's profiling timestamps are real (sets prof.timestamps_ok). */
+ar_status ar_prof_probe(ar_ctx *c);
+/* Releases pending events without reading them. */
+void ar_prof_discard(ar_ctx *c);
 
 /* Builds the program from the embedded sources (or $AUTOREC_CL_DIR); on a compile error the
  * message holds the device's build log. */

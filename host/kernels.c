@@ -41,8 +41,8 @@ void ar_kernels_release(ar_kernels *k) {
 typedef struct { size_t size; const void *ptr; } arg;
 #define A(x) ((arg){sizeof(x), &(x)})
 
-static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, size_t n, const arg *args,
-                        int nargs) {
+static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t n,
+                        const arg *args, int nargs) {
     ar_status st = AR_OK;
     if (n == 0) return AR_OK;
     for (int i = 0; i < nargs; i++) {
@@ -52,26 +52,30 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, size_t n, cons
                            ar_cl_error_name(err), (int)err);
     }
     size_t local = c->wg, global = (n + local - 1) / local * local;
-    cl_int err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
-    if (err != CL_SUCCESS)
+    cl_event ev;
+    cl_int err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                        ar_prof_slot(c, &ev));
+    if (err == CL_SUCCESS) ar_prof_add(c, phase, NULL, ev);
+    else
         st = ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu work-items) failed: %s (%d)",
                      name, n, ar_cl_error_name(err), (int)err);
     return st;
 }
-#define LAUNCH(name, n, ...)                                                                   \
+#define LAUNCH(name, phase, n, ...)                                                            \
     do {                                                                                       \
         const arg args_[] = {__VA_ARGS__};                                                     \
-        return launch(c, c->k.name, #name, (n), args_, (int)(sizeof args_ / sizeof *args_));  \
+        return launch(c, c->k.name, #name, AR_PHASE_##phase, (n), args_,                       \
+                      (int)(sizeof args_ / sizeof *args_));                                    \
     } while (0)
 
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act) {
-    LAUNCH(bias_act_forward, (size_t)rows * (size_t)cols, A(out), A(in), A(bias), A(bias_off),
+    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (size_t)cols, A(out), A(in), A(bias), A(bias_off),
            A(rows), A(cols), A(act));
 }
 
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act) {
-    LAUNCH(act_backward, (size_t)n, A(dinp), A(dout), A(out), A(n), A(act));
+    LAUNCH(act_backward, ACTIVATION, (size_t)n, A(dinp), A(dout), A(out), A(n), A(act));
 }
 
 ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, uint64_t seed,
@@ -80,7 +84,7 @@ ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float kee
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
     float scale = 1.0f / keep;
-    LAUNCH(dropout_forward, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi), A(st),
+    LAUNCH(dropout_forward, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi), A(st),
            A(ly));
 }
 
@@ -92,40 +96,42 @@ ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                       cl_mem rows, int rows_off, int B, int cols) {
-    LAUNCH(densify, (size_t)B, A(x), A(row_ptr), A(col_idx), A(vals), A(rows), A(rows_off), A(B),
+    LAUNCH(densify, DENSIFY, (size_t)B, A(x), A(row_ptr), A(col_idx), A(vals), A(rows), A(rows_off), A(B),
            A(cols));
 }
 
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,
                                    cl_mem row_ptr, cl_mem col_idx, cl_mem vals, cl_mem rows,
                                    int rows_off, int B, int cols, float scale) {
-    LAUNCH(masked_loss_backward, (size_t)B, A(dout), A(row_loss), A(out), A(row_ptr), A(col_idx),
+    LAUNCH(masked_loss_backward, LOSS, (size_t)B, A(dout), A(row_loss), A(out), A(row_ptr), A(col_idx),
            A(vals), A(rows), A(rows_off), A(B), A(cols), A(scale));
 }
 
 ar_status ark_masked_sse(ar_ctx *c, cl_mem row_sse, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
                          cl_mem vals, cl_mem rows, int rows_off, int B, int cols, float lo,
                          float hi) {
-    LAUNCH(masked_sse, (size_t)B, A(row_sse), A(out), A(row_ptr), A(col_idx), A(vals), A(rows),
+    LAUNCH(masked_sse, LOSS, (size_t)B, A(row_sse), A(out), A(row_ptr), A(col_idx), A(vals), A(rows),
            A(rows_off), A(B), A(cols), A(lo), A(hi));
 }
 
 ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols) {
-    LAUNCH(colsum, (size_t)cols, A(out), A(out_off), A(in), A(rows), A(cols));
+    LAUNCH(colsum, BIAS_GRAD, (size_t)cols, A(out), A(out_off), A(in), A(rows), A(cols));
 }
 
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2) {
-    LAUNCH(adam, (size_t)n, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
+    LAUNCH(adam, ADAM, (size_t)n, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
            A(beta2), A(eps), A(bc1), A(bc2), A(l2));
 }
 
 ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value) {
     ar_status st = AR_OK;
     if (n == 0) return AR_OK;
+    cl_event ev;
     AR_CL_TRY(clEnqueueFillBuffer(c->queue, buf, &value, sizeof value, off * sizeof(float),
-                                  n * sizeof(float), 0, NULL, NULL));
+                                  n * sizeof(float), 0, NULL, ar_prof_slot(c, &ev)));
+    ar_prof_add(c, AR_PHASE_FILL, NULL, ev);
 cleanup:
     return st;
 }

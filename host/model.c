@@ -394,7 +394,9 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     const int I = ds->n_rows;
     const float keep = 1.0f - m->cfg.dropout;
     ar_status st = AR_OK;
+    double phase[AR_PHASE_COUNT] = {0};
     double t0 = ar_time_seconds();
+    m->ctx->prof.recording = m->ctx->prof.enabled; /* time this epoch's commands by phase */
     /* Fisher-Yates with a generator seeded by (seed, epoch): the same seed, the same order. */
     ar_rng rng = {m->cfg.seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(m->epoch + 1))};
     for (int i = 0; i < I; i++) m->perm_host[i] = i;
@@ -419,6 +421,9 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     }
     double sse = 0;
     AR_TRY(read_sum(m, m->row_loss, &sse)); /* the epoch's one wait for the device */
+    double t1 = ar_time_seconds();
+    m->ctx->prof.recording = 0;
+    AR_TRY(ar_prof_collect(m->ctx, phase));
     m->epoch++;
     double loss = sse / (double)ds->train.row_ptr[I];
     if (!isfinite(loss)) {
@@ -426,7 +431,6 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
                      "smaller --lr", m->epoch, loss);
         goto cleanup;
     }
-    double t1 = ar_time_seconds();
     double tr = NAN, va = NAN, te = NAN;
     AR_TRY(ar_model_evaluate_ex(m, &tr, &va, &te));
     if (stats) {
@@ -437,8 +441,17 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         stats->test_rmse = te;
         stats->epoch_seconds = t1 - t0;
         stats->eval_seconds = ar_time_seconds() - t1;
+        double device = 0;
+        for (int p = 0; p < AR_PHASE_COUNT; p++) device += phase[p];
+        if (m->ctx->prof.enabled && !isnan(device))
+            phase[AR_PHASE_HOST] = fmax(0.0, (t1 - t0) - device);
+        memcpy(stats->phase_seconds, phase, sizeof phase);
     }
 cleanup:
+    if (m->ctx->prof.recording) { /* an error inside the epoch: drop its pending events */
+        m->ctx->prof.recording = 0;
+        ar_prof_discard(m->ctx);
+    }
     return st;
 }
 

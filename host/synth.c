@@ -270,7 +270,8 @@ static void draw_items(uint32_t u, int32_t deg, const alias_table *t, const int3
 
 /* ---- the writer ------------------------------------------------------------------------------ */
 
-static ar_status generate(const ar_synth_config *c, out_buf *o) {
+/* generate() sends each rating to a file (o) or appends it to a list (r): one of them is set. */
+static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
     const int64_t U = c->users, I = c->items, N = c->ratings, cap = (c->items + 1) / 2;
     const int k = c->rank;
     const double skew = c->popularity_skew, noise = c->noise;
@@ -292,10 +293,10 @@ static ar_status generate(const ar_synth_config *c, out_buf *o) {
                      (long long)U, (long long)I);
         goto cleanup;
     }
-    ar_rng r = stream(c->seed, TAG_USER_PERM, 0);
-    shuffle(user_rank, U, &r);
-    r = stream(c->seed, TAG_ITEM_PERM, 0);
-    shuffle(item_rank, I, &r);
+    ar_rng g0 = stream(c->seed, TAG_USER_PERM, 0);
+    shuffle(user_rank, U, &g0);
+    g0 = stream(c->seed, TAG_ITEM_PERM, 0);
+    shuffle(item_rank, I, &g0);
     AR_TRY(degrees(U, cap, N, skew, deg));
     for (int64_t i = 0; i < I; i++) w[i] = pow((double)(item_rank[i] + 1), -skew);
     AR_TRY(alias_build(&t, w, I));
@@ -323,6 +324,14 @@ static ar_status generate(const ar_synth_config *c, out_buf *o) {
             /* increasing over the file, spread over SYNTH_SPAN seconds */
             uint64_t ts = SYNTH_T0 + line * SYNTH_SPAN / (uint64_t)N;
             line++;
+            if (r) {
+                r->user[r->n] = (int32_t)(u + 1);
+                r->item[r->n] = i + 1;
+                r->rating[r->n] = (float)rating;
+                r->line[r->n] = 0;
+                r->n++;
+                continue;
+            }
             if (o->len > SYNTH_BUF - SYNTH_LINE_MAX) {
                 out_flush(o);
                 if (o->err) goto cleanup; /* reported by the caller */
@@ -339,7 +348,7 @@ static ar_status generate(const ar_synth_config *c, out_buf *o) {
             o->len = (size_t)(s - o->buf);
         }
     }
-    out_flush(o);
+    if (o) out_flush(o);
 cleanup:
     free(user_rank);
     free(deg);
@@ -381,7 +390,7 @@ ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
         st = AR_ERR_OUT_OF_MEMORY;
         goto fail;
     }
-    st = generate(c, &o);
+    st = generate(c, &o, NULL);
     if (st != AR_OK) goto fail;
     if (!o.err && fsync(o.fd) != 0) o.err = errno; /* a full disk may only show here (NFS) */
     if (close(o.fd) != 0 && !o.err) o.err = errno;
@@ -400,4 +409,23 @@ fail:
     free(o.buf);
     free(tmp);
     return st;
+}
+
+ar_status ar_synth_ratings(const ar_synth_config *c, ar_ratings **out) {
+    *out = NULL;
+    ar_status st = validate(c);
+    if (st != AR_OK) return st;
+    ar_ratings *r = ar_ratings_new_internal(NULL);
+    if (!r) return AR_ERR_OUT_OF_MEMORY;
+    st = ar_ratings_alloc(r, (size_t)c->ratings);
+    if (st == AR_OK) st = generate(c, NULL, r);
+    if (st == AR_OK && r->n != (size_t)c->ratings)
+        st = ar_fail(AR_ERR_INVALID_ARG, "synthetic data: drew %zu ratings, expected %lld", r->n,
+                     (long long)c->ratings);
+    if (st != AR_OK) {
+        ar_ratings_free(r);
+        return st;
+    }
+    *out = r;
+    return AR_OK;
 }

@@ -44,14 +44,20 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
 
 ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host) {
     ar_status st = AR_OK;
-    AR_CL_TRY(clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL, NULL));
+    cl_event ev;
+    AR_CL_TRY(clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
+                                  ar_prof_slot(c, &ev)));
+    ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
 cleanup:
     return st;
 }
 
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host) {
     ar_status st = AR_OK;
-    AR_CL_TRY(clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL, NULL));
+    cl_event ev;
+    AR_CL_TRY(clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
+                                  ar_prof_slot(c, &ev)));
+    ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
 cleanup:
     return st;
 }

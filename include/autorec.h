@@ -114,6 +114,15 @@ typedef struct ar_ctx ar_ctx;
  * environment variable AUTOREC_DEVICE, else the default device. Kernels are the ones embedded
  * at build time, or read from $AUTOREC_CL_DIR when that is set. */
 AR_API ar_status ar_ctx_create(const char *spec, ar_ctx **out);
+
+/* Options of ar_ctx_create_ex; zero-initialise, then set what you need. */
+typedef struct ar_ctx_options {
+    int profiling;            /* 1: create the queue with CL_QUEUE_PROFILING_ENABLE and time every
+                                 command of a training epoch by phase (ar_epoch_stats.phase_seconds);
+                                 costs one event per command, so leave it 0 when not measuring */
+} ar_ctx_options;
+/* ar_ctx_create with options (NULL: all defaults). */
+AR_API ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx **out);
 AR_API void ar_ctx_free(ar_ctx *ctx);
 /* The device this context runs on. */
 AR_API const ar_device_info *ar_ctx_device(const ar_ctx *ctx);
@@ -248,6 +257,9 @@ AR_API void ar_synth_config_default(ar_synth_config *c);
 /* Writes a u.data-style file ("user\titem\trating\ttimestamp", integer ratings 1..5) drawn
  * from the model; written to a temporary file and renamed, so a failure leaves no file. */
 AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
+/* The same ratings as ar_synth_write, in memory (no source file or lines to name):
+ * benchmarks at any scale without a file. */
+AR_API ar_status ar_synth_ratings(const ar_synth_config *c, ar_ratings **out);
 
 /* A training set ready for the device: ids remapped to dense indices (from the training ratings
  * only), CSR by row (item or user), and the held-out ratings split into those the model can
@@ -347,6 +359,24 @@ AR_API ar_status ar_train_config_validate(const ar_train_config *cfg);
 
 typedef struct ar_model ar_model;
 
+/* Where a training epoch's time goes, from OpenCL profiling events (see ar_ctx_options). */
+typedef enum ar_phase {
+    AR_PHASE_GEMM,            /* CLBlast SGEMMs: every dense layer, forward and backward */
+    AR_PHASE_ACTIVATION,      /* bias + activation forward, activation derivative */
+    AR_PHASE_DROPOUT,         /* dropout masks (hidden layers and the denoising input) */
+    AR_PHASE_DENSIFY,         /* CSR batch -> dense (B, U) input */
+    AR_PHASE_LOSS,            /* masked loss and its gradient at the observed ratings */
+    AR_PHASE_BIAS_GRAD,       /* bias gradients: column sums of the layer gradients */
+    AR_PHASE_ADAM,            /* the Adam update of all parameters */
+    AR_PHASE_FILL,            /* clearing buffers (clEnqueueFillBuffer) */
+    AR_PHASE_TRANSFER,        /* host <-> device copies (batch order, the epoch's loss read) */
+    AR_PHASE_HOST,            /* the rest of the epoch's wall time: host work and launch
+                                 overhead while the device had nothing queued */
+    AR_PHASE_COUNT
+} ar_phase;
+/* A phase's short name, e.g. "gemm", "bias_grad", "host" (used as JSON keys). */
+AR_API const char *ar_phase_name(ar_phase p);
+
 typedef struct ar_epoch_stats {
     int epoch;                /* 1-based epoch just finished */
     double loss;              /* mean over the epoch's batches of the training loss (masked MSE
@@ -356,6 +386,10 @@ typedef struct ar_epoch_stats {
     double test_rmse;         /* test RMSE by the AutoRec protocol (NaN when there is no test set) */
     double epoch_seconds;     /* wall time of this epoch's training (evaluation excluded) */
     double eval_seconds;      /* wall time of this epoch's evaluation */
+    double phase_seconds[AR_PHASE_COUNT]; /* with profiling: epoch_seconds split by phase (device
+                                 time of each phase's commands; AR_PHASE_HOST the remainder); all
+                                 0 without profiling, all NaN when the driver gives no
+                                 timestamps */
 } ar_epoch_stats;
 
 /* AutoRec on ds: inputs are the dataset's rows, items' rating vectors over users (I-AutoRec) or

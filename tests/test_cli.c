@@ -224,6 +224,51 @@ Test(cli, bench_every_device) {
     cr_assert(strstr(err, "nope-xyz"), "%s", err);
 }
 
+/* The value of "key": in a JSON line (NAN when absent or null). */
+static double json_value(const char *line, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(line, pat);
+    if (!p || !strncmp(p + strlen(pat), "null", 4)) return NAN;
+    return strtod(p + strlen(pat), NULL);
+}
+
+/* bench --synthetic on the test device: the phases object holds every phase and adds up to
+ * epoch_seconds; --no-profile gives "phases":null; a bad size is a usage error. */
+Test(cli, bench_synthetic_phases) {
+    cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 3 --hidden 32 --batch 64 "
+                     "--json --quiet"), 0, "%s", err);
+    cr_assert(out[0] == '{' && strchr(out, '\n') == out + strlen(out) - 1, "one line: %s", out);
+    double epoch = json_value(out, "epoch_seconds");
+    cr_assert(epoch > 0, "%s", out);
+    double n_train = json_value(out, "train_ratings"); /* about 10% held out at random */
+    cr_assert(n_train > 10400 && n_train < 11200, "%s", out);
+    cr_assert(json_value(out, "host_peak_rss_bytes") > 0, "%s", out);
+    if (strstr(out, "\"phases\":null")) {
+        cr_assert(strstr(out, "rusticl"), "phases missing on a driver with timestamps: %s", out);
+    } else {
+        const char *names[] = {"gemm", "activation", "dropout", "densify", "loss",
+                               "bias_grad", "adam", "fill", "transfer", "host"};
+        double sum = 0;
+        for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+            double v = json_value(strstr(out, "\"phases\":"), names[k]);
+            cr_assert(v >= 0, "phase %s: %s", names[k], out);
+            sum += v;
+        }
+        cr_assert(json_value(out, "gemm") > 0, "%s", out);
+        cr_assert(fabs(sum - epoch) <= 1e-3 + 0.02 * epoch, "phases sum to %g, epoch %g: %s", sum,
+                  epoch, out);
+    }
+    cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --hidden 8 --json "
+                     "--quiet --no-profile"), 0, "%s", err);
+    cr_assert(strstr(out, "\"phases\":null"), "%s", out);
+    cr_assert_eq(run(NULL, "bench --synthetic 400x300 --epochs 2"), 2);
+    cr_assert(strstr(err, "--synthetic"), "%s", err);
+    cr_assert_eq(run(NULL, "bench --synthetic 10x10x5000 --epochs 2"), 2); /* > half the pairs */
+    cr_assert(strstr(err, "--synthetic"), "%s", err);
+    cr_assert_eq(run(NULL, "train --synthetic 400x300x12000 --data x --epochs 2"), 2);
+}
+
 /* No OpenCL platform at all (the ICD loader pointed at an empty vendor directory): a clear
  * error saying how to install one, exit code 2. */
 Test(cli, no_platform_says_how_to_install_one) {

@@ -145,6 +145,34 @@ Test(synth, same_seed_same_bytes_other_seed_other_bytes) {
     assert_no_temp();
 }
 
+/* ar_synth_ratings (in memory, for bench --synthetic) draws exactly the file's ratings, in the
+ * file's order. */
+Test(synth, in_memory_equals_the_file) {
+    ar_synth_config c = shape(300, 120, 5000);
+    c.seed = tu_seed();
+    write_ok(&c, path("s.data"));
+    ar_ratings *file = NULL, *mem = NULL;
+    cr_assert_eq(ar_ratings_load(path("s.data"), &file), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_synth_ratings(&c, &mem), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_count(mem), 5000);
+    cr_assert_eq(ar_ratings_count(file), ar_ratings_count(mem));
+    for (size_t i = 0; i < ar_ratings_count(mem); i++) {
+        int64_t u1, i1, u2, i2;
+        float r1, r2;
+        ar_ratings_get(file, i, &u1, &i1, &r1);
+        ar_ratings_get(mem, i, &u2, &i2, &r2);
+        cr_assert(u1 == u2 && i1 == i2 && r1 == r2, "rating %zu: file %lld %lld %g, memory "
+                  "%lld %lld %g", i, (long long)u1, (long long)i1, r1, (long long)u2,
+                  (long long)i2, r2);
+    }
+    ar_ratings_free(file);
+    ar_ratings_free(mem);
+    c.ratings = c.users * c.items; /* more than half of all pairs: refused, nothing returned */
+    mem = (ar_ratings *)&c;
+    cr_assert_eq(ar_synth_ratings(&c, &mem), AR_ERR_INVALID_ARG);
+    cr_assert_null(mem);
+}
+
 Test(synth, exact_count_distinct_pairs_and_ranges) {
     ar_synth_config c = shape(300, 200, 15000);
     write_ok(&c, path("r.data"));

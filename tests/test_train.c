@@ -72,3 +72,61 @@ Test(train, same_seed_same_numbers) {
     ar_ratings_free(test);
     ar_ctx_free(ctx);
 }
+
+/* With profiling the epoch's time is split by phase: every phase >= 0, the device phases
+ * (GEMM and the kernels) are measured, and the phases add up to the epoch's wall time. A driver
+ * without real timestamps (Mesa 22's Rusticl) reports NaN for all of them instead. Without
+ * profiling they are all 0. */
+Test(train, profiling_splits_the_epoch_by_phase) {
+    uint64_t seed = tu_seed();
+    ar_ctx_options opt = {.profiling = 1};
+    ar_ctx *ctx = NULL;
+    cr_assert_eq(ar_ctx_create_ex(getenv("AUTOREC_DEVICE"), &opt, &ctx), AR_OK, "%s",
+                 ar_last_error());
+    ar_ratings *train = NULL, *test = NULL;
+    tu_synth(120, 90, 2, 0.2, 0.1, seed, &train, &test);
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
+    ar_train_config cfg;
+    ar_train_config_default(&cfg);
+    cfg.hidden = 24;
+    cfg.batch = 32;
+    cfg.dropout = 0.2f;
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    ar_epoch_stats s;
+    for (int e = 0; e < 2; e++) cr_assert(ar_model_train_epoch(m, &s) == AR_OK, "%s",
+                                          ar_last_error());
+    if (isnan(s.phase_seconds[AR_PHASE_GEMM])) {
+        for (int p = 0; p < AR_PHASE_COUNT; p++) cr_assert(isnan(s.phase_seconds[p]));
+        cr_log_warn("%s gives no profiling timestamps: phases are NaN", ar_ctx_device(ctx)->name);
+    } else {
+        double sum = 0;
+        for (int p = 0; p < AR_PHASE_COUNT; p++) {
+            cr_assert(s.phase_seconds[p] >= 0, "phase %s: %g", ar_phase_name((ar_phase)p),
+                      s.phase_seconds[p]);
+            sum += s.phase_seconds[p];
+        }
+        for (int p = AR_PHASE_GEMM; p <= AR_PHASE_ADAM; p++)
+            if (p != AR_PHASE_DENSIFY && p != AR_PHASE_LOSS) /* can round to 0 ns */
+                cr_assert(s.phase_seconds[p] > 0, "phase %s not measured",
+                          ar_phase_name((ar_phase)p));
+        /* host is the remainder, so the sum is the wall time unless the device phases alone
+         * exceed it (they cannot, in an in-order queue, beyond clock granularity) */
+        cr_assert(fabs(sum - s.epoch_seconds) <= 1e-3 + 0.02 * s.epoch_seconds,
+                  "phases add up to %g s, the epoch took %g s", sum, s.epoch_seconds);
+    }
+    ar_model_free(m);
+    ar_ctx_free(ctx);
+    ctx = tu_ctx(); /* no profiling: zeros */
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_train_epoch(m, &s) == AR_OK, "%s", ar_last_error());
+    for (int p = 0; p < AR_PHASE_COUNT; p++) cr_assert_eq(s.phase_seconds[p], 0.0);
+    cr_assert_str_eq(ar_phase_name(AR_PHASE_BIAS_GRAD), "bias_grad");
+    cr_assert_str_eq(ar_phase_name(AR_PHASE_COUNT), "unknown");
+    ar_model_free(m);
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    ar_ctx_free(ctx);
+}
