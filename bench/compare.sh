@@ -6,8 +6,8 @@
 #   ML100K_DIR   the ml-100k directory (u1.base / u1.test); default $AUTOREC_DATA
 #   --epochs N   epochs for both (default 10: the first is a warm-up, the median of the rest
 #                is the epoch time; the final test RMSE is after epoch N)
-#   --threads T  PyTorch CPU threads (default: nproc, the same cores PoCL uses; PyTorch alone
-#                picks 1 on this machine)
+#   --threads T  PyTorch intra-op threads (default: PyTorch's own choice; on the 2-core CI VM
+#                that is 1, and 2 is slower: its OpenMP threads and OpenBLAS's compete)
 #   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse
 # Both use autorec's defaults: I-AutoRec, hidden 500, batch 256, Adam lr 3e-3 x0.97 per epoch,
 # L2 2e-3, no dropout, seed 1. Timing is training only (evaluation excluded) on both sides.
@@ -18,14 +18,14 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data=${AUTOREC_DATA:-}
 epochs=10
-threads=$(nproc)
+threads=0
 extra=()
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
         --threads) threads=${2:?--threads needs a value}; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
         -*) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) data=$1; shift ;;
     esac

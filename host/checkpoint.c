@@ -24,7 +24,7 @@
 
 #include "internal.h"
 
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u /* 2: the first layer's weight is stored (U, H), transposed */
 #define CKPT_BOM 0x01020304u
 static const char ckpt_magic[8] = {'A', 'R', 'M', 'O', 'D', 'E', 'L', 0};
 enum { HEADER_BYTES = 8 + 4 + 4 + 8, SUM_BYTES = 32 };
@@ -365,6 +365,7 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         SAME(seed, "--seed")
 #undef SAME
         eff.epochs = cfg->epochs;
+        eff.kernels = cfg->kernels; /* how it runs, not what it is: the caller's choice */
     }
     if (ds->rows_are != c->rows)
         return ar_fail(AR_ERR_INVALID_ARG, "the model is %s-based, the dataset %s-based",

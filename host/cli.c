@@ -89,6 +89,11 @@ static const char train_help[] =
     "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh,\n"
     "                        elu, selu\n"
     "  --seed N              seeds weights, batch order, dropout and random splits (default 1)\n"
+    "  --kernels K           dense: densify each batch, CLBlast GEMMs over every entry;\n"
+    "                        sparse: the first layer from the observed ratings only and the\n"
+    "                        outputs only at observed positions (cl/sparse.cl); auto\n"
+    "                        (default): sparse when at most 25% of the rating matrix is\n"
+    "                        observed (every MovieLens release), else dense\n"
     "  --patience N          with --valid-ratio: stop when the validation RMSE has not\n"
     "                        improved for N epochs (default 0: train all --epochs)\n"
     "\n"
@@ -117,16 +122,18 @@ static const char bench_help[] =
     "  epoch_s      median wall time of the timed epochs (all but the first, the warm-up),\n"
     "               training only (the per-epoch evaluation is not included)\n"
     "  ratings/s    training ratings per second (training ratings / epoch_s)\n"
-    "  GFLOP/s      counted GEMM FLOPs of a training epoch (forward, weight gradients and\n"
-    "               input gradients of every layer but the first: 5 x 2 x rows x columns x\n"
-    "               hidden for one hidden layer) over epoch_s\n"
+    "  GFLOP/s      counted FLOPs of a training epoch's products (forward, weight gradients\n"
+    "               and input gradients of every layer but the first) over epoch_s: dense\n"
+    "               kernels 5 x 2 x rows x columns x hidden for one hidden layer, sparse\n"
+    "               kernels 5 x 2 x training ratings x hidden (the work actually done)\n"
     "  memory_MiB   device memory held by the model's buffers (CLBlast's temporaries aside)\n"
     "  peak_RSS     the process's peak resident host memory so far, in MiB\n"
     "  compile_s    one-off cost: context, kernel build and model set-up, plus the first\n"
     "               epoch's time beyond the median (CLBlast compiles its kernels on first use)\n"
     "  test_RMSE    after the last epoch\n"
     "and then, per device, the median epoch split by phase from OpenCL profiling events: gemm\n"
-    "(CLBlast), activation, dropout, densify, loss, bias_grad, adam, fill (kernel families),\n"
+    "(CLBlast), sparse (cl/sparse.cl products), activation, dropout, densify, loss,\n"
+    "bias_grad, adam, fill (kernel families),\n"
     "transfer (host <-> device copies) and host (the rest of the wall time: host work and\n"
     "launch overhead while the device had nothing queued). The phases add up to epoch_s.\n"
     "\n"
@@ -267,6 +274,11 @@ int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const
                                    val);
             continue;
         }
+        if (!strcmp(name, "--kernels")) {
+            if (ar_kernel_path_parse(val, &o->cfg.kernels) != AR_OK)
+                return usage_error(cmd, "%s", ar_last_error());
+            continue;
+        }
         if (!strcmp(name, "--patience")) {
             if (!parse_int(val, 0, 1000000, &n))
                 return usage_error(cmd, "--patience expects an integer in 0..1000000, got '%s'",
@@ -397,12 +409,12 @@ static int cmd_train(int argc, char **argv) {
         char widths[128];
         cli_format_layers(&o.cfg, widths, sizeof widths);
         fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-                "dropout %g, input dropout %g, seed %llu\n",
+                "dropout %g, input dropout %g, seed %llu, %s kernels\n",
                 o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", widths,
                 ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                 o.cfg.batch, (double)o.cfg.lr, (double)o.cfg.lr_decay, (double)o.cfg.l2,
                 (double)o.cfg.dropout, (double)o.cfg.input_dropout,
-                (unsigned long long)o.cfg.seed);
+                (unsigned long long)o.cfg.seed, ar_kernel_path_name(ar_model_kernels(m)));
     }
     ar_epoch_stats s = {0};
     double seconds = 0, best = INFINITY;
@@ -491,6 +503,7 @@ static int cmd_train(int argc, char **argv) {
         printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
                ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                (unsigned long long)o.cfg.seed);
+        printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(m)));
         printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss.n_users,
                ss.n_items, ss.n_train, ss.n_test);
         printf(",\"n_valid\":%zu,\"model\":\"%s\"", ss.n_valid,
@@ -600,7 +613,8 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
     ar_dataset_stats ss;
     ar_dataset_get_stats(ds, &ss);
     double flops = cli_epoch_flops(&o->cfg, ss.rows_are == AR_ROWS_USERS ? ss.n_users : ss.n_items,
-                                   ss.rows_are == AR_ROWS_USERS ? ss.n_items : ss.n_users);
+                                   ss.rows_are == AR_ROWS_USERS ? ss.n_items : ss.n_users,
+                                   ss.n_train, ar_model_kernels(m) == AR_KERNELS_SPARSE);
     double rps = (double)ss.n_train / med, gflops = flops / med * 1e-9;
     size_t mem = ar_model_device_bytes(m), rss = peak_rss_bytes();
     if (o->json) {
@@ -628,6 +642,7 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
         json_number(stdout, "test_rmse", last->test_rmse);
         printf(",\"epochs\":%d,\"batch\":%d,\"train_ratings\":%zu", o->cfg.epochs, o->cfg.batch,
                ss.n_train);
+        printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(m)));
         char layers[256];
         cli_format_layers(&o->cfg, layers, sizeof layers);
         printf(",\"hidden\":");

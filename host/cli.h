@@ -37,9 +37,10 @@ int cli_option(int argc, char **argv, int *i, char *name, size_t name_len, const
 int cli_parse_layers(const char *s, ar_train_config *cfg);
 /* The hidden layer widths as "500" or "500,250,500". */
 void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
-/* Counted GEMM FLOPs of a training epoch (forward, weight and input gradients) over rows rows of
- * cols columns: 5 x 2 rows cols H for one hidden layer of H units. */
-double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols);
+/* Counted multiply-add FLOPs of a training epoch (forward, weight and input gradients) over rows
+ * rows of cols columns: dense, 5 x 2 rows cols H for one hidden layer of H units; sparse (the
+ * path ar_model_kernels reports), 5 x 2 nnz H over the nnz training ratings instead. */
+double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols, size_t nnz, int sparse);
 /* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite). */
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, const char *key, double v);

@@ -133,7 +133,7 @@ void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap) {
         off += (size_t)snprintf(buf + off, cap - off, "%s%d", k ? "," : "", cfg->layers[k]);
 }
 
-double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols) {
+double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols, size_t nnz, int sparse) {
     int w[AR_MAX_HIDDEN_LAYERS + 2], n;
     w[0] = cols;
     if (cfg->n_layers == 0) {
@@ -148,5 +148,12 @@ double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols) {
      * layer but the first: 2 rows d_k d_k+1 FLOPs per GEMM */
     double s = 0;
     for (int k = 0; k <= n; k++) s += (double)w[k] * w[k + 1];
-    return 2.0 * rows * (3.0 * s - (double)w[0] * w[1]);
+    double dense = 2.0 * rows * (3.0 * s - (double)w[0] * w[1]);
+    if (!sparse) return dense;
+    /* the sparse path: the first layer's forward and weight gradient (2 products) and the last
+     * layer's forward, weight gradient and input gradient (3) over the observed entries only;
+     * the layers in between stay dense */
+    double inner = 0;
+    for (int k = 1; k < n; k++) inner += (double)w[k] * w[k + 1];
+    return 2.0 * (double)nnz * (2.0 * w[1] + 3.0 * w[n]) + 2.0 * rows * 3.0 * inner;
 }

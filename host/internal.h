@@ -65,7 +65,12 @@ typedef struct ar_kernels {
     cl_kernel masked_sse;
     cl_kernel colsum;
     cl_kernel adam;
+    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_loss_backward, sp_sse, sp_weight_grad,
+        sp_bias_grad;
 } ar_kernels;
+
+/* Tuning constant prepended to the kernels: work-items sharing one row in ar_sp_sddmm. */
+#define AR_SDDMM_LANES 8
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -148,6 +153,27 @@ ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, in
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2);
+/* The sparse path (cl/sparse.cl). Weights (w, w_off) are (cols, H) row-major; b_off < 0: no
+ * bias. pos_* / row_ptr are CSR arrays, rows / rows_off the batch as for the dense kernels. */
+ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
+                       cl_mem rows, int rows_off, int B, int cols, float keep, uint64_t seed,
+                       uint32_t step);
+ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                      cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
+                      int act);
+ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                       cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
+                       int act);
+ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
+                               cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
+                               int act);
+ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
+                     cl_mem rows, int rows_off, int B, float lo, float hi);
+ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
+                             cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                             int H);
+ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,
+                           int col_off, cl_mem ent_k, int cols);
 /* Sets n floats of buf (from element offset off) to value. */
 ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value);
 

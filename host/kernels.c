@@ -6,7 +6,8 @@
 
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout_forward) X(densify)      \
-    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam)
+    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm)  \
+    X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
     ar_status st = AR_OK;
@@ -61,6 +62,35 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
                      name, n, ar_cl_error_name(err), (int)err);
     return st;
 }
+/* A 2-D range (gx, gy) with work-groups (up to wg, 1): a group shares its y, so loops that
+ * depend only on y run in step across the group (vectorised on CPUs, coalesced on GPUs). */
+static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t gx,
+                          size_t gy, const arg *args, int nargs) {
+    if (gx == 0 || gy == 0) return AR_OK;
+    for (int i = 0; i < nargs; i++) {
+        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
+        if (err != CL_SUCCESS)
+            return ar_fail(AR_ERR_OPENCL, "clSetKernelArg(ar_%s, %d) failed: %s (%d)", name, i,
+                           ar_cl_error_name(err), (int)err);
+    }
+    size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
+    size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
+    cl_event ev;
+    cl_int err = clEnqueueNDRangeKernel(c->queue, k, 2, NULL, global, local, 0, NULL,
+                                        ar_prof_slot(c, &ev));
+    if (err != CL_SUCCESS)
+        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu x %zu work-items) "
+                       "failed: %s (%d)", name, gx, gy, ar_cl_error_name(err), (int)err);
+    ar_prof_add(c, phase, NULL, ev);
+    return AR_OK;
+}
+#define LAUNCH2D(name, phase, gx, gy, ...)                                                     \
+    do {                                                                                       \
+        const arg args_[] = {__VA_ARGS__};                                                     \
+        return launch2d(c, c->k.name, #name, AR_PHASE_##phase, (gx), (gy), args_,             \
+                        (int)(sizeof args_ / sizeof *args_));                                  \
+    } while (0)
+
 #define LAUNCH(name, phase, n, ...)                                                            \
     do {                                                                                       \
         const arg args_[] = {__VA_ARGS__};                                                     \
@@ -123,6 +153,56 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
                    float bc2, float l2) {
     LAUNCH(adam, ADAM, (size_t)n, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
            A(beta2), A(eps), A(bc1), A(bc2), A(l2));
+}
+
+ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
+                       cl_mem rows, int rows_off, int B, int cols, float keep, uint64_t seed,
+                       uint32_t step) {
+    cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
+    cl_uint st = step;
+    float scale = 1.0f / keep;
+    LAUNCH(sp_input, DROPOUT, (size_t)B, A(xk), A(row_ptr), A(col_idx), A(vals), A(rows),
+           A(rows_off), A(B), A(cols), A(thr), A(scale), A(lo), A(hi), A(st));
+}
+
+ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                      cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
+                      int act) {
+    LAUNCH2D(sp_spmm, SPARSE, ((size_t)H + 3) / 4, (size_t)B, A(out), A(ck), A(w), A(w_off), A(b_off),
+           A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+}
+
+ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                       cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
+                       int act) {
+    LAUNCH(sp_sddmm, SPARSE, (size_t)B * AR_SDDMM_LANES, A(yk), A(a), A(w), A(w_off), A(b_off),
+           A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+}
+
+ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
+                               cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
+                               int act) {
+    LAUNCH(sp_loss_backward, LOSS, (size_t)B, A(dyk), A(row_loss), A(yk), A(row_ptr), A(vals),
+           A(rows), A(rows_off), A(B), A(scale), A(act));
+}
+
+ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
+                     cl_mem rows, int rows_off, int B, float lo, float hi) {
+    LAUNCH(sp_sse, LOSS, (size_t)B, A(row_sse), A(yk), A(pos_ptr), A(vals), A(rows), A(rows_off),
+           A(B), A(lo), A(hi));
+}
+
+ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
+                             cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                             int H) {
+    LAUNCH2D(sp_weight_grad, SPARSE, ((size_t)H + 3) / 4, (size_t)cols, A(dw), A(dw_off), A(ck), A(in),
+           A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H));
+}
+
+ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,
+                           int col_off, cl_mem ent_k, int cols) {
+    LAUNCH(sp_bias_grad, BIAS_GRAD, (size_t)cols, A(db), A(db_off), A(ck), A(col_ptr), A(col_off),
+           A(ent_k), A(cols));
 }
 
 ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value) {

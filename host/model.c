@@ -2,7 +2,7 @@
  *
  *   x  (B, U)  densified ratings of B rows (items, or users for U-AutoRec; 0 = unobserved),
  *              input dropout applied in place when denoising
- *   a1 = g(x W0^T + b0)         (B, H1)     W0 (H1, U): "V" and "mu" of the paper
+ *   a1 = g(x W0T + b0)          (B, H1)     W0T (U, H1): "V" (stored transposed) and "mu"
  *   ad1 = dropout(a1)           (B, H1)
  *   ...  the same for every further hidden layer k: a_k+1 = g(ad_k Wk^T + bk)
  *   y  = f(ad_L WL^T + bL)      (B, U)      WL (U, H_L): "W" and "b" of the paper
@@ -10,6 +10,12 @@
  *
  * Params, grads and the Adam moments are one flat buffer each (layout in ref.h). Within an
  * epoch nothing waits for the device; the one read per epoch is the per-item loss array.
+ *
+ * The sparse path (cfg.kernels, cl/sparse.cl) computes the same model from the observed entries
+ * only: a1 from the batch's CSR rows (no x), the decoder's outputs yk only at the observed
+ * positions (no y), its gradient dyk there, and dW / db of the first and last layers from the
+ * batch's CSC (built on the host once per epoch for every batch, uploaded in one write). Layers
+ * in between are dense on both paths.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -41,7 +47,32 @@ struct ar_model {
     int epoch;                 /* epochs trained */
     uint32_t step;             /* Adam steps taken (t) */
     size_t device_bytes;
+    /* the sparse path */
+    int sparse;                /* 1: cfg.kernels resolved to sparse */
+    cl_mem xk;                 /* (nnz train) inputs after input dropout (only with it) */
+    cl_mem yk, dyk;            /* (nnz train) outputs and their gradient at training entries */
+    cl_mem ye;                 /* (max nnz of test, validation) outputs when scoring */
+    cl_mem csc_ptr;            /* (n_batches, U + 1) every batch's CSC column pointers */
+    cl_mem csc_b, csc_k;       /* (nnz train) its entries: batch row, CSR index */
+    int *csc_ptr_host, *csc_b_host, *csc_k_host;
+    int n_batches;
 };
+
+static const char *const path_names[] = {"auto", "dense", "sparse"};
+
+const char *ar_kernel_path_name(ar_kernel_path k) {
+    return (unsigned)k < 3 ? path_names[k] : "unknown";
+}
+
+ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(name, path_names[i]) == 0) return *out = (ar_kernel_path)i, AR_OK;
+    return ar_fail(AR_ERR_INVALID_ARG, "--kernels expects auto, dense or sparse, got '%s'", name);
+}
+
+ar_kernel_path ar_model_kernels(const ar_model *m) {
+    return m->sparse ? AR_KERNELS_SPARSE : AR_KERNELS_DENSE;
+}
 
 static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
 
@@ -102,6 +133,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (int)c->activation);
     CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "--out-activation: unknown activation %d",
           (int)c->out_activation);
+    CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, "--kernels: unknown path %d",
+          (int)c->kernels);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam betas must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam epsilon must be > 0");
@@ -202,9 +235,41 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     AR_TRY(alloc(m, &m->grads, P, host, "gradients"));
     AR_TRY(alloc(m, &m->m, P, host, "Adam first moments"));
     AR_TRY(alloc(m, &m->v, P, host, "Adam second moments"));
+    /* x and y serve prediction on both paths; training needs them (and dy) on the dense one */
     AR_TRY(alloc(m, &m->x, BU, NULL, "batch input (B, U)"));
     AR_TRY(alloc(m, &m->y, BU, NULL, "batch output (B, U)"));
-    AR_TRY(alloc(m, &m->dy, BU, NULL, "output gradient (B, U)"));
+    const size_t nnz = (size_t)ds->train.row_ptr[I];
+    double density = (double)nnz / ((double)I * (double)U);
+    m->sparse = cfg->kernels == AR_KERNELS_SPARSE ||
+                (cfg->kernels == AR_KERNELS_AUTO && density <= AR_SPARSE_MAX_DENSITY);
+    if (!m->sparse) {
+        AR_TRY(alloc(m, &m->dy, BU, NULL, "output gradient (B, U)"));
+    } else {
+        size_t n_te = (size_t)ds->test.row_ptr[I], n_va = (size_t)ds->valid.row_ptr[I];
+        size_t n_eval = n_te > n_va ? n_te : n_va;
+        m->n_batches = (I + m->B - 1) / m->B;
+        size_t n_ptr = (size_t)m->n_batches * ((size_t)U + 1);
+        if (n_ptr > 2147483647u) {
+            st = ar_fail(AR_ERR_INVALID_ARG, "the sparse path's batch index needs %zu entries: "
+                         "over 2^31; use a larger --batch or --kernels dense", n_ptr);
+            goto cleanup;
+        }
+        AR_TRY(alloc(m, &m->yk, nnz * sizeof(float), NULL, "outputs at training entries"));
+        AR_TRY(alloc(m, &m->dyk, nnz * sizeof(float), NULL, "output gradient at entries"));
+        if (cfg->input_dropout > 0)
+            AR_TRY(alloc(m, &m->xk, nnz * sizeof(float), NULL, "inputs after dropout"));
+        AR_TRY(alloc(m, &m->ye, n_eval * sizeof(float), NULL, "outputs at scored entries"));
+        AR_TRY(alloc(m, &m->csc_ptr, n_ptr * sizeof(int), NULL, "batch column pointers"));
+        AR_TRY(alloc(m, &m->csc_b, nnz * sizeof(int), NULL, "batch column entries"));
+        AR_TRY(alloc(m, &m->csc_k, nnz * sizeof(int), NULL, "batch column entries"));
+        m->csc_ptr_host = ar_malloc(n_ptr * sizeof(int));
+        m->csc_b_host = ar_malloc((nnz ? nnz : 1) * sizeof(int));
+        m->csc_k_host = ar_malloc((nnz ? nnz : 1) * sizeof(int));
+        if (!m->csc_ptr_host || !m->csc_b_host || !m->csc_k_host) {
+            st = AR_ERR_OUT_OF_MEMORY;
+            goto cleanup;
+        }
+    }
     for (int k = 1; k <= nh; k++) {
         const size_t bytes = (size_t)m->B * m->L.dim[k] * sizeof(float);
         AR_TRY(alloc(m, &m->a[k], bytes, NULL, "hidden layer output (B, H)"));
@@ -242,11 +307,15 @@ void ar_model_free(ar_model *m) {
     cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->y, &m->dy, &m->dh[0],
                       &m->dh[1], &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
                       &m->te_idx, &m->te_val, &m->va_ptr, &m->va_idx, &m->va_val, &m->perm,
-                      &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va};
+                      &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va, &m->xk,
+                      &m->yk, &m->dyk, &m->ye, &m->csc_ptr, &m->csc_b, &m->csc_k};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
     free(m->perm_host);
     free(m->row_host);
+    free(m->csc_ptr_host);
+    free(m->csc_b_host);
+    free(m->csc_k_host);
     free(m);
 }
 
@@ -256,6 +325,38 @@ size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
 /* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
  * nets), then 2, 3, ...; 1 is the input's. Must match ref.c. */
 static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
+
+/* Layer k's output as the next layer reads it: after dropout when there is dropout. Hidden
+ * layers are 1-based here (a[1] is the first hidden layer's output). */
+static cl_mem layer_out(const ar_model *m, int k, float keep) {
+    return keep < 1.0f ? m->ad[k] : m->a[k];
+}
+
+/* Dropout after hidden layer k (0-based layer, output a[k + 1]). */
+static ar_status drop(ar_model *m, int k, int B, float keep) {
+    if (keep >= 1.0f) return AR_OK;
+    return ark_dropout_forward(m->ctx, m->ad[k + 1], m->a[k + 1], B * m->L.dim[k + 1], keep,
+                               m->cfg.seed, m->step, dropout_layer(k));
+}
+
+/* Dense hidden layer k (0-based): a[k+1] = g(in Wk^T + bk), then dropout. */
+static ar_status dense_hidden(ar_model *m, int k, cl_mem in, int B, float keep) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int din = L->dim[k], dout = L->dim[k + 1];
+    ar_status st = AR_OK;
+    if (k == 0) /* W0T (U, H): stored transposed */
+        AR_TRY(ar_gemm(c, 0, 0, B, dout, din, 1.0f, in, 0, din, m->params, L->off_w[0], dout,
+                       0.0f, m->a[1], 0, dout));
+    else
+        AR_TRY(ar_gemm(c, 0, 1, B, dout, din, 1.0f, in, 0, din, m->params, L->off_w[k], din,
+                       0.0f, m->a[k + 1], 0, dout));
+    AR_TRY(ark_bias_act_forward(c, m->a[k + 1], m->a[k + 1], m->params, (int)L->off_bias[k], B,
+                                dout, m->cfg.activation));
+    AR_TRY(drop(m, k, B, keep));
+cleanup:
+    return st;
+}
 
 /* keep: hidden-layer keep probability; keep_in: input keep probability (denoising: the
  * input ratings are dropped, the loss still counts every observed rating). 1 = no dropout. */
@@ -270,23 +371,42 @@ static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep, f
         AR_TRY(ark_dropout_forward(c, m->x, m->x, B * U, keep_in, m->cfg.seed, m->step, 1));
     cl_mem in = m->x;
     for (int k = 0; k < nh; k++) {
-        const int din = L->dim[k], dout = L->dim[k + 1];
-        AR_TRY(ar_gemm(c, 0, 1, B, dout, din, 1.0f, in, 0, din, m->params, L->off_w[k], din,
-                       0.0f, m->a[k + 1], 0, dout));
-        AR_TRY(ark_bias_act_forward(c, m->a[k + 1], m->a[k + 1], m->params, (int)L->off_bias[k],
-                                    B, dout, m->cfg.activation));
-        in = m->a[k + 1];
-        if (keep < 1.0f) {
-            AR_TRY(ark_dropout_forward(c, m->ad[k + 1], m->a[k + 1], B * dout, keep, m->cfg.seed,
-                                       m->step, dropout_layer(k)));
-            in = m->ad[k + 1];
-        }
+        AR_TRY(dense_hidden(m, k, in, B, keep));
+        in = layer_out(m, k + 1, keep);
     }
     const int dl = L->dim[nh];
     AR_TRY(ar_gemm(c, 0, 1, B, U, dl, 1.0f, in, 0, dl, m->params, L->off_w[nh], dl, 0.0f, m->y,
                    0, U));
     AR_TRY(ark_bias_act_forward(c, m->y, m->y, m->params, (int)L->off_bias[nh], B, U,
                                 m->cfg.out_activation));
+cleanup:
+    return st;
+}
+
+/* The backward pass through dense layer k (0-based) given dz, the gradient at its
+ * pre-activation (B, dim[k+1]): dW_k, db_k, and for k > 0 the gradient at layer k-1's
+ * pre-activation, returned in *dprev (one of the dh buffers). */
+static ar_status dense_backward(ar_model *m, int k, cl_mem dz, int B, float keep, cl_mem *dprev) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int din = L->dim[k], dout = L->dim[k + 1], nh = L->n_hidden;
+    ar_status st = AR_OK;
+    cl_mem in = k == 0 ? m->x : layer_out(m, k, keep);
+    if (k == 0) /* dW0T (U, H) = x^T dz */
+        AR_TRY(ar_gemm(c, 1, 0, din, dout, B, 1.0f, in, 0, din, dz, 0, dout, 0.0f, m->grads,
+                       L->off_w[0], dout));
+    else
+        AR_TRY(ar_gemm(c, 1, 0, dout, din, B, 1.0f, dz, 0, dout, in, 0, din, 0.0f, m->grads,
+                       L->off_w[k], din));
+    AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[k], dz, B, dout));
+    if (k == 0) goto cleanup;
+    *dprev = m->dh[(nh - k) % 2];
+    AR_TRY(ar_gemm(c, 0, 0, B, din, dout, 1.0f, dz, 0, dout, m->params, L->off_w[k], din, 0.0f,
+                   *dprev, 0, din));
+    if (keep < 1.0f)
+        AR_TRY(ark_dropout_backward(c, *dprev, *dprev, B * din, keep, m->cfg.seed, m->step,
+                                    dropout_layer(k - 1)));
+    AR_TRY(ark_act_backward(c, *dprev, *dprev, m->a[k], B * din, m->cfg.activation));
 cleanup:
     return st;
 }
@@ -303,21 +423,97 @@ static ar_status backward(ar_model *m, int off, int B, float keep, float scale) 
     if (m->cfg.out_activation != AR_ACT_IDENTITY)
         AR_TRY(ark_act_backward(c, m->dy, m->dy, m->y, B * U, m->cfg.out_activation));
     cl_mem dz = m->dy; /* the gradient at layer k's pre-activation, (B, dim[k+1]) */
-    for (int k = nh; k >= 0; k--) {
-        const int din = L->dim[k], dout = L->dim[k + 1];
-        cl_mem in = k == 0 ? m->x : keep < 1.0f ? m->ad[k] : m->a[k];
-        AR_TRY(ar_gemm(c, 1, 0, dout, din, B, 1.0f, dz, 0, dout, in, 0, din, 0.0f, m->grads,
-                       L->off_w[k], din));
-        AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[k], dz, B, dout));
-        if (k == 0) break;
-        cl_mem dprev = m->dh[(nh - k) % 2];
-        AR_TRY(ar_gemm(c, 0, 0, B, din, dout, 1.0f, dz, 0, dout, m->params, L->off_w[k], din,
-                       0.0f, dprev, 0, din));
-        if (keep < 1.0f)
-            AR_TRY(ark_dropout_backward(c, dprev, dprev, B * din, keep, m->cfg.seed, m->step,
-                                        dropout_layer(k - 1)));
-        AR_TRY(ark_act_backward(c, dprev, dprev, m->a[k], B * din, m->cfg.activation));
-        dz = dprev;
+    for (int k = nh; k >= 0; k--) AR_TRY(dense_backward(m, k, dz, B, keep, &dz));
+cleanup:
+    return st;
+}
+
+/* ---- the sparse path ------------------------------------------------------------------------ */
+
+/* The inputs of the batch's entries: the ratings themselves, or after input dropout. */
+static cl_mem sp_inputs(const ar_model *m, float keep_in) {
+    return keep_in < 1.0f ? m->xk : m->tr_val;
+}
+
+/* Hidden layers of the batch rows[off .. off+B) from its observed ratings; *last gets what the
+ * decoder reads (the last hidden layer after dropout). */
+static ar_status sp_encode(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in,
+                           cl_mem *last) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    ar_status st = AR_OK;
+    if (keep_in < 1.0f)
+        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, L->U, keep_in,
+                            m->cfg.seed, m->step));
+    AR_TRY(ark_sp_spmm(c, m->a[1], sp_inputs(m, keep_in), m->params, (int)L->off_w[0],
+                       (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
+                       m->cfg.activation));
+    AR_TRY(drop(m, 0, B, keep));
+    for (int k = 1; k < L->n_hidden; k++) AR_TRY(dense_hidden(m, k, layer_out(m, k, keep), B, keep));
+    *last = layer_out(m, L->n_hidden, keep);
+cleanup:
+    return st;
+}
+
+/* The decoder's outputs at the positions (pos_ptr, pos_idx) of the batch's rows into out. */
+static ar_status sp_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows,
+                           int off, int B, cl_mem out) {
+    const ar_layout *L = &m->L;
+    return ark_sp_sddmm(m->ctx, out, last, m->params, (int)L->off_w[L->n_hidden],
+                        (int)L->off_bias[L->n_hidden], pos_ptr, pos_idx, rows, off, B,
+                        L->dim[L->n_hidden], m->cfg.out_activation);
+}
+
+/* The backward pass of batch j (rows perm[off .. off+B), its CSC uploaded) into m->grads. */
+static ar_status sp_backward(ar_model *m, int j, int off, int B, float keep, float keep_in,
+                             float scale) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
+    ar_status st = AR_OK;
+    AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, m->tr_val, m->perm, off,
+                                B, scale, m->cfg.out_activation));
+    /* the last layer: dW, db from the output gradient at the entries, then the gradient at the
+     * last hidden layer */
+    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk, layer_out(m, nh, keep),
+                              m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[nh]));
+    AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
+                            m->csc_k, U));
+    cl_mem dz = m->dh[0];
+    AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr, m->tr_idx,
+                       m->perm, off, B, L->dim[nh], AR_ACT_IDENTITY));
+    if (keep < 1.0f)
+        AR_TRY(ark_dropout_backward(c, dz, dz, B * L->dim[nh], keep, m->cfg.seed, m->step,
+                                    dropout_layer(nh - 1)));
+    AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
+    for (int k = nh - 1; k >= 1; k--) AR_TRY(dense_backward(m, k, dz, B, keep, &dz));
+    /* the first layer: dW0T from the inputs at the entries, db0 dense */
+    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[0], sp_inputs(m, keep_in), dz,
+                              m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[1]));
+    AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[0], dz, B, L->dim[1]));
+cleanup:
+    return st;
+}
+
+/* The CSC of batches j0 .. j0+nb (rows order[j * B ...]) on the host, then uploaded: column
+ * pointers at j * (U + 1), entries from the batch's first entry on. */
+static ar_status sp_upload_csc(ar_model *m, const int *order, int n_rows, int j0, int nb) {
+    const ar_csr *tr = &m->ds->train;
+    const int U = m->L.U;
+    int ent = 0;
+    for (int j = j0; j < j0 + nb; j++) {
+        int off = (j - j0) * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
+        int *ptr = m->csc_ptr_host + (size_t)(j - j0) * (U + 1);
+        ar_sp_batch_csc(ptr, m->csc_b_host + ent, m->csc_k_host + ent, tr, order + off, B);
+        for (int u = 0; u <= U; u++) ptr[u] += ent;
+        ent = ptr[U];
+    }
+    ar_status st = AR_OK;
+    AR_TRY(ar_write(m->ctx, m->csc_ptr, (size_t)j0 * (U + 1) * sizeof(int),
+                    (size_t)nb * (U + 1) * sizeof(int), m->csc_ptr_host));
+    if (ent > 0) {
+        AR_TRY(ar_write(m->ctx, m->csc_b, 0, (size_t)ent * sizeof(int), m->csc_b_host));
+        AR_TRY(ar_write(m->ctx, m->csc_k, 0, (size_t)ent * sizeof(int), m->csc_k_host));
     }
 cleanup:
     return st;
@@ -364,6 +560,22 @@ ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rm
     ar_status st = AR_OK;
     for (int off = 0; off < I; off += m->B) {
         int B = I - off < m->B ? I - off : m->B;
+        if (m->sparse) { /* outputs only where they are scored */
+            cl_mem last;
+            AR_TRY(sp_encode(m, m->order, off, B, 1.0f, 1.0f, &last));
+            AR_TRY(sp_decode(m, last, m->tr_ptr, m->tr_idx, m->order, off, B, m->yk));
+            AR_TRY(ark_sp_sse(m->ctx, m->sse_tr, m->yk, m->tr_ptr, m->tr_val, m->order, off, B,
+                              m->lo, m->hi));
+            AR_TRY(sp_decode(m, last, m->te_ptr, m->te_idx, m->order, off, B, m->ye));
+            AR_TRY(ark_sp_sse(m->ctx, m->sse_te, m->ye, m->te_ptr, m->te_val, m->order, off, B,
+                              m->lo, m->hi));
+            if (has_valid) {
+                AR_TRY(sp_decode(m, last, m->va_ptr, m->va_idx, m->order, off, B, m->ye));
+                AR_TRY(ark_sp_sse(m->ctx, m->sse_va, m->ye, m->va_ptr, m->va_val, m->order, off,
+                                  B, m->lo, m->hi));
+            }
+            continue;
+        }
         AR_TRY(forward(m, m->order, off, B, 1.0f, 1.0f));
         AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->order,
                               off, B, U, m->lo, m->hi));
@@ -407,6 +619,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         m->perm_host[j] = t;
     }
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
+    if (m->sparse) AR_TRY(sp_upload_csc(m, m->perm_host, I, 0, m->n_batches));
     for (int off = 0; off < I; off += m->B) {
         int B = I - off < m->B ? I - off : m->B;
         int n_obs = 0;
@@ -415,8 +628,16 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
             n_obs += ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
         }
         m->step++;
-        AR_TRY(forward(m, m->perm, off, B, keep, 1.0f - m->cfg.input_dropout));
-        AR_TRY(backward(m, off, B, keep, 1.0f / (float)n_obs));
+        const float keep_in = 1.0f - m->cfg.input_dropout, scale = 1.0f / (float)n_obs;
+        if (m->sparse) {
+            cl_mem last;
+            AR_TRY(sp_encode(m, m->perm, off, B, keep, keep_in, &last));
+            AR_TRY(sp_decode(m, last, m->tr_ptr, m->tr_idx, m->perm, off, B, m->yk));
+            AR_TRY(sp_backward(m, off / m->B, off, B, keep, keep_in, scale));
+        } else {
+            AR_TRY(forward(m, m->perm, off, B, keep, keep_in));
+            AR_TRY(backward(m, off, B, keep, scale));
+        }
         AR_TRY(adam_step(m));
     }
     double sse = 0;
@@ -476,8 +697,17 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
     m->step = step;
-    AR_TRY(forward(m, m->perm, 0, B, keep, 1.0f - m->cfg.input_dropout));
-    AR_TRY(backward(m, 0, B, keep, scale));
+    const float keep_in = 1.0f - m->cfg.input_dropout;
+    if (m->sparse) {
+        cl_mem last;
+        AR_TRY(sp_upload_csc(m, rows, B, 0, 1));
+        AR_TRY(sp_encode(m, m->perm, 0, B, keep, keep_in, &last));
+        AR_TRY(sp_decode(m, last, m->tr_ptr, m->tr_idx, m->perm, 0, B, m->yk));
+        AR_TRY(sp_backward(m, 0, 0, B, keep, keep_in, scale));
+    } else {
+        AR_TRY(forward(m, m->perm, 0, B, keep, keep_in));
+        AR_TRY(backward(m, 0, B, keep, scale));
+    }
     if (adam) AR_TRY(adam_step(m));
     if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
     if (loss) {

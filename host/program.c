@@ -11,7 +11,8 @@
 
 /* The order matters: rng.h and common.cl define helpers used by the rest. */
 static const char *const cl_files[] = {"rng.h", "common.cl", "activation.cl", "dropout.cl",
-                                       "densify.cl", "mask.cl", "reduce.cl", "adam.cl"};
+                                       "densify.cl", "mask.cl", "reduce.cl", "adam.cl",
+                                       "sparse.cl"};
 
 static const char *embedded(const char *name) {
     for (const ar_embedded_file *f = ar_embedded_cl; f->name; f++)
@@ -50,13 +51,14 @@ static int append(char **buf, size_t *len, const char *s) {
 }
 
 char *ar_program_source(void) {
-    char defines[512];
+    char defines[640];
     snprintf(defines, sizeof defines,
              "/* autorec-cl defines */\n#define AR_ACT_IDENTITY %d\n#define AR_ACT_SIGMOID %d\n"
              "#define AR_ACT_RELU %d\n#define AR_ACT_TANH %d\n#define AR_ACT_ELU %d\n"
-             "#define AR_ACT_SELU %d\n#define AR_SELU_LAMBDA %.9ef\n#define AR_SELU_ALPHA %.9ef\n",
+             "#define AR_ACT_SELU %d\n#define AR_SELU_LAMBDA %.9ef\n#define AR_SELU_ALPHA %.9ef\n"
+             "#define AR_SDDMM_LANES %d\n",
              AR_ACT_IDENTITY, AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_TANH, AR_ACT_ELU, AR_ACT_SELU,
-             AR_SELU_LAMBDA, AR_SELU_ALPHA);
+             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SDDMM_LANES);
     char *src = NULL;
     size_t len = 0;
     if (!append(&src, &len, defines) || !append(&src, &len, ar_embedded_philox)) goto oom;

@@ -209,8 +209,12 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
     memcpy(ad[0], a[0], (size_t)B * U * sizeof(float));
     for (int k = 0; k < nl; k++) {
         const int din = l->dim[k], dout = l->dim[k + 1], last = k == nl - 1;
-        ar_gemm_ref(0, 1, B, dout, din, 1.0f, ad[k], din, params + l->off_w[k], din, 0.0f,
-                    a[k + 1], dout);
+        if (k == 0) /* the first layer's weight is stored transposed, (U, H) */
+            ar_gemm_ref(0, 0, B, dout, din, 1.0f, ad[k], din, params + l->off_w[k], dout, 0.0f,
+                        a[k + 1], dout);
+        else
+            ar_gemm_ref(0, 1, B, dout, din, 1.0f, ad[k], din, params + l->off_w[k], din, 0.0f,
+                        a[k + 1], dout);
         ar_bias_act_forward_ref(a[k + 1], a[k + 1], params + l->off_bias[k], B, dout,
                                 last ? out_act : act);
         if (!last && keep < 1.0f)
@@ -229,8 +233,12 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
     ar_act_backward_ref(dz, dz, y, B * U, out_act);
     for (int k = nl - 1; k >= 0; k--) { /* dz: (B, dim[k+1]), the gradient at layer k's z */
         const int din = l->dim[k], dout = l->dim[k + 1];
-        ar_gemm_ref(1, 0, dout, din, B, 1.0f, dz, dout, ad[k], din, 0.0f, grads + l->off_w[k],
-                    din);                                                          // dW_k
+        if (k == 0)
+            ar_gemm_ref(1, 0, din, dout, B, 1.0f, ad[k], din, dz, dout, 0.0f,
+                        grads + l->off_w[k], dout);                                // dW_0^T
+        else
+            ar_gemm_ref(1, 0, dout, din, B, 1.0f, dz, dout, ad[k], din, 0.0f,
+                        grads + l->off_w[k], din);                                 // dW_k
         ar_colsum_ref(grads + l->off_bias[k], dz, B, dout);                        // db_k
         if (k == 0) break;
         ar_gemm_ref(0, 0, B, din, dout, 1.0f, dz, dout, params + l->off_w[k], din, 0.0f, dprev,
@@ -279,7 +287,7 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
                 if (keep_in < 1.0f) /* the device scales by the float 1/keep_in */
                     xv = ar_dropout_keep_ref(seed, step, 1, (uint32_t)((size_t)b * U + u), keep_in)
                              ? (double)(float)(train->vals[k] * (1.0f / keep_in)) : 0.0;
-                z += (double)V[(size_t)j * U + u] * xv;
+                z += (double)V[(size_t)u * l->dim[1] + j] * xv; /* V^T (U, H) */
             }
             double a = activate_d(z, act);
             if (keep < 1.0f)
@@ -316,4 +324,110 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
     free(h);
     free(g);
     return sse / (double)(n_obs > 0 ? n_obs : 1);
+}
+
+/* ---- the sparse path ------------------------------------------------------------------------ */
+
+void ar_sp_input_ref(float *xk, const ar_csr *m, const int *rows, int B, float keep_in,
+                     uint64_t seed, uint32_t step) {
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            uint32_t e = (uint32_t)((size_t)b * m->cols + m->col_idx[k]);
+            xk[k] = keep_in >= 1.0f ? m->vals[k]
+                    : ar_dropout_keep_ref(seed, step, 1, e, keep_in) ? m->vals[k] * (1.0f / keep_in)
+                                                                     : 0.0f;
+        }
+}
+
+void ar_sp_encoder_forward_ref(float *out, const float *xk, const float *WT, const float *bias,
+                               const ar_csr *m, const int *rows, int B, int H, int act) {
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            double z = bias[h];
+            for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
+                z += (double)xk[k] * WT[(size_t)m->col_idx[k] * H + h];
+            out[(size_t)b * H + h] = ar_activate_ref((float)z, act);
+        }
+}
+
+void ar_sp_decoder_forward_ref(float *yk, const float *a, const float *W, const float *bias,
+                               const ar_csr *pos, const int *rows, int B, int H, int act) {
+    for (int b = 0; b < B; b++)
+        for (int k = pos->row_ptr[rows[b]]; k < pos->row_ptr[rows[b] + 1]; k++) {
+            const int u = pos->col_idx[k];
+            double z = bias[u];
+            for (int h = 0; h < H; h++) z += (double)a[(size_t)b * H + h] * W[(size_t)u * H + h];
+            yk[k] = ar_activate_ref((float)z, act);
+        }
+}
+
+void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const ar_csr *m,
+                             const int *rows, int B, float scale, int act) {
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            double d = (double)yk[k] - m->vals[k];
+            dyk[k] = (float)(2.0 * scale * d) * ar_act_grad_from_out_ref(yk[k], act);
+            s += d * d;
+        }
+        row_loss[rows[b]] = (float)s;
+    }
+}
+
+void ar_sp_sse_ref(float *row_sse, const float *yk, const ar_csr *m, const int *rows, int B,
+                   float lo, float hi) {
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            double y = yk[k] < lo ? lo : yk[k] > hi ? hi : yk[k];
+            s += (y - m->vals[k]) * (y - m->vals[k]);
+        }
+        row_sse[rows[b]] = (float)s;
+    }
+}
+
+void ar_sp_weight_grad_ref(float *dW, float *dbias, const float *ck, const float *in,
+                           const int *col_ptr, const int *ent_b, const int *ent_k, int cols,
+                           int H) {
+    for (int u = 0; u < cols; u++) {
+        double sb = 0;
+        for (int h = 0; h < H; h++) {
+            double s = 0;
+            for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++)
+                s += (double)ck[ent_k[e]] * in[(size_t)ent_b[e] * H + h];
+            dW[(size_t)u * H + h] = (float)s;
+        }
+        for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++) sb += ck[ent_k[e]];
+        if (dbias) dbias[u] = (float)sb;
+    }
+}
+
+void ar_sp_input_grad_ref(float *din, const float *dyk, const float *W, const ar_csr *m,
+                          const int *rows, int B, int H) {
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            double s = 0;
+            for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
+                s += (double)dyk[k] * W[(size_t)m->col_idx[k] * H + h];
+            din[(size_t)b * H + h] = (float)s;
+        }
+}
+
+void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,
+                     int B) {
+    memset(col_ptr, 0, ((size_t)m->cols + 1) * sizeof *col_ptr);
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
+            col_ptr[m->col_idx[k] + 1]++;
+    for (int u = 0; u < m->cols; u++) col_ptr[u + 1] += col_ptr[u];
+    /* a counting sort, b ascending within each column because b is the outer loop */
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            int u = m->col_idx[k];
+            int e = col_ptr[u]++;
+            ent_b[e] = b;
+            ent_k[e] = k;
+        }
+    for (int u = m->cols; u > 0; u--) col_ptr[u] = col_ptr[u - 1]; /* undo the fill's shift */
+    col_ptr[0] = 0;
 }

@@ -15,14 +15,18 @@ struct ar_csr;
 
 /* Where each tensor lives in the flat parameter (and gradient, and Adam m / v) buffer. The
  * weights of every layer come first, then the biases, so that L2 applies to one prefix
- * [0, n_decay). Layer l (0..n_hidden) maps dim[l] inputs to dim[l+1] outputs. */
+ * [0, n_decay). Layer l (0..n_hidden) maps dim[l] inputs to dim[l+1] outputs; its weight is
+ * (dim[l+1], dim[l]) row-major, except the first layer's, which is stored transposed,
+ * (dim[0], dim[1]) = (U, H): one contiguous row of H weights per input column, which is what
+ * the sparse kernels walk (an observed rating at column u touches row u only). */
 typedef struct ar_layout {
     int U, H;                 /* input and output width (users for I-AutoRec); first hidden width */
     int n_hidden;             /* hidden layers */
     int dim[AR_LAYOUT_MAX_HIDDEN + 2]; /* U, hidden widths..., U */
-    size_t off_w[AR_LAYOUT_MAX_HIDDEN + 1];    /* weight of layer l: (dim[l+1], dim[l]) */
+    size_t off_w[AR_LAYOUT_MAX_HIDDEN + 1];    /* weight of layer l: (dim[l+1], dim[l]);
+                                                  layer 0: (dim[0], dim[1]) */
     size_t off_bias[AR_LAYOUT_MAX_HIDDEN + 1]; /* bias of layer l: (dim[l+1]) */
-    size_t off_V;             /* V (H, U): the first layer's weight, off_w[0] */
+    size_t off_V;             /* V^T (U, H): the first layer's weight, off_w[0] */
     size_t off_W;             /* W (U, H_last): the last layer's weight, off_w[n_hidden] */
     size_t off_mu;            /* mu (H): the first layer's bias */
     size_t off_b;             /* b (U): the last layer's bias */
@@ -59,6 +63,38 @@ void ar_masked_sse_ref(float *row_sse, const float *out, const struct ar_csr *m,
 void ar_colsum_ref(float *out, const float *in, int rows, int cols);
 void ar_adam_ref(float *p, const float *grad, float *m, float *v, size_t n, size_t n_decay,
                  float lr, float beta1, float beta2, float eps, float bc1, float bc2, float l2);
+
+/* ---- the sparse path (cl/sparse.cl) ----------------------------------------------------------
+ * Observed entries are addressed by their index k in the training CSR (train->vals[k]); the
+ * batch is rows[0..B). "CSC of the batch" lists, for each column u, the entries (b, k) of the
+ * batch in that column, b ascending: col_ptr (cols + 1), ent_b and ent_k (nnz of the batch). */
+/* xk[k] = the input value at entry k: the rating, or 0 / rating / keep_in after input dropout
+ * at element b * cols + u (as the dense path drops x). */
+void ar_sp_input_ref(float *xk, const struct ar_csr *m, const int *rows, int B, float keep_in,
+                     uint64_t seed, uint32_t step);
+/* out (B, H) = act(bias + sum over row b's entries of xk[k] * WT[u_k, :]), WT (cols, H). */
+void ar_sp_encoder_forward_ref(float *out, const float *xk, const float *WT, const float *bias,
+                               const struct ar_csr *m, const int *rows, int B, int H, int act);
+/* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at every entry of the batch; W (cols, H), a (B, H);
+ * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
+void ar_sp_decoder_forward_ref(float *yk, const float *a, const float *W, const float *bias,
+                               const struct ar_csr *pos, const int *rows, int B, int H, int act);
+/* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
+void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
+                             const int *rows, int B, float scale, int act);
+/* row_sse[row] = sum over the row of (clamp(yk, lo, hi) - r)^2. */
+void ar_sp_sse_ref(float *row_sse, const float *yk, const struct ar_csr *m, const int *rows, int B,
+                   float lo, float hi);
+/* dW (cols, H): dW[u, :] = sum over the batch's entries (b, k) in column u of ck[k] * in[b, :]
+ * (0 for columns without one); dbias[u] = sum of ck[k] over them, when dbias is not NULL. */
+void ar_sp_weight_grad_ref(float *dW, float *dbias, const float *ck, const float *in,
+                           const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H);
+/* din (B, H) = sum over row b's entries of dyk[k] * W[u_k, :]. */
+void ar_sp_input_grad_ref(float *din, const float *dyk, const float *W, const struct ar_csr *m,
+                          const int *rows, int B, int H);
+/* The CSC of the batch rows[0..B) of m (arrays sized cols + 1 and the batch's nnz). */
+void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const struct ar_csr *m,
+                     const int *rows, int B);
 
 /* One forward and backward pass of I-AutoRec on the batch rows[0..B) of train, exactly as the
  * device does it (hidden dropout with keep probability `keep` at (seed, step, layer 0), input

@@ -320,6 +320,21 @@ AR_API ar_status ar_activation_parse(const char *name, ar_activation *out);
 
 #define AR_MAX_HIDDEN_LAYERS 8
 
+/* How the first and last layers are computed (issue: sparse-aware layers). */
+typedef enum ar_kernel_path {
+    AR_KERNELS_AUTO = 0,      /* sparse when the training matrix is at most AR_SPARSE_MAX_DENSITY
+                                 dense (every MovieLens release), else dense */
+    AR_KERNELS_DENSE = 1,     /* densify each batch and run CLBlast GEMMs over every entry */
+    AR_KERNELS_SPARSE = 2     /* only the observed ratings: the first layer as sparse x dense, the
+                                 decoder's outputs only at observed positions (cl/sparse.cl) */
+} ar_kernel_path;
+/* AR_KERNELS_AUTO picks the sparse path up to this density (observed / rows x columns). The
+ * sparse path does 2 nnz H multiply-adds per product where the dense one does 2 rows cols H; it
+ * also reads weights row by row instead of in GEMM tiles, so it is chosen well before 1. */
+#define AR_SPARSE_MAX_DENSITY 0.25
+AR_API const char *ar_kernel_path_name(ar_kernel_path k); /* "auto", "dense", "sparse" */
+AR_API ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out);
+
 typedef struct ar_train_config {
     int hidden;                  /* hidden units H of a one-hidden-layer net (default 500) */
     int n_layers;                /* deeper nets: n_layers > 0 hidden layers of widths layers[]
@@ -350,6 +365,7 @@ typedef struct ar_train_config {
     float default_rating;        /* prediction for a test rating whose user or item has no
                                     training rating; NAN (default): the middle of the scale,
                                     (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
+    ar_kernel_path kernels;      /* dense, sparse or auto (default; see ar_kernel_path) */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -362,6 +378,8 @@ typedef struct ar_model ar_model;
 /* Where a training epoch's time goes, from OpenCL profiling events (see ar_ctx_options). */
 typedef enum ar_phase {
     AR_PHASE_GEMM,            /* CLBlast SGEMMs: every dense layer, forward and backward */
+    AR_PHASE_SPARSE,          /* the sparse path's products (cl/sparse.cl): first layer from the
+                                 observed inputs, outputs at observed positions, their gradients */
     AR_PHASE_ACTIVATION,      /* bias + activation forward, activation derivative */
     AR_PHASE_DROPOUT,         /* dropout masks (hidden layers and the denoising input) */
     AR_PHASE_DENSIFY,         /* CSR batch -> dense (B, U) input */
@@ -400,6 +418,8 @@ AR_API ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_tra
 AR_API void ar_model_free(ar_model *m);
 /* Trains one epoch (shuffled mini-batches), then evaluates; fills stats (may be NULL). */
 AR_API ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats);
+/* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
+AR_API ar_kernel_path ar_model_kernels(const ar_model *m);
 /* Evaluates the current weights: RMSE on training ratings and on the test set. */
 AR_API ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse);
 /* The same with the validation RMSE too (NaN without a validation set); pointers may be NULL. */

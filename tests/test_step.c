@@ -5,8 +5,10 @@
 
 #include "testutil.h"
 
-/* n_layers 0: one hidden layer of `hidden`; else the given stack. */
-static void step_check(int n_layers, const int *layers, int act, int out_act) {
+/* n_layers 0: one hidden layer of `hidden`; else the given stack. path: dense or sparse
+ * kernels (both must match the same reference). */
+static void step_check(int n_layers, const int *layers, int act, int out_act,
+                       ar_kernel_path path) {
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
     ar_ratings *train = NULL, *test = NULL;
@@ -26,8 +28,10 @@ static void step_check(int n_layers, const int *layers, int act, int out_act) {
     cfg.l2 = 0.01f;
     cfg.lr = 0.01f;
     cfg.seed = seed;
+    cfg.kernels = path;
     ar_model *m = NULL;
     cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_model_kernels(m), path);
     const ar_layout *L = ar_model_layout(m);
     const size_t P = L->n_params;
     float *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g), *rg = malloc(P * sizeof *rg);
@@ -67,12 +71,28 @@ static void step_check(int n_layers, const int *layers, int act, int out_act) {
 }
 
 Test(step, forward_backward_adam_match_reference) {
-    step_check(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY);
+    step_check(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_DENSE);
 }
 
-Test(step, selu_matches_reference) { step_check(0, NULL, AR_ACT_SELU, AR_ACT_SELU); }
+Test(step, selu_matches_reference) {
+    step_check(0, NULL, AR_ACT_SELU, AR_ACT_SELU, AR_KERNELS_DENSE);
+}
 
 Test(step, deeper_net_matches_reference) {
     const int layers[] = {13, 7, 11};
-    step_check(3, layers, AR_ACT_SIGMOID, AR_ACT_IDENTITY);
+    step_check(3, layers, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_DENSE);
+}
+
+/* The sparse path against the same reference: every gradient, the loss, the Adam update. */
+Test(step, sparse_matches_reference) {
+    step_check(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_SPARSE);
+}
+
+Test(step, sparse_selu_matches_reference) {
+    step_check(0, NULL, AR_ACT_SELU, AR_ACT_SELU, AR_KERNELS_SPARSE);
+}
+
+Test(step, sparse_deeper_net_matches_reference) {
+    const int layers[] = {13, 7, 11};
+    step_check(3, layers, AR_ACT_TANH, AR_ACT_SIGMOID, AR_KERNELS_SPARSE);
 }

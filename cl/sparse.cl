@@ -1,0 +1,154 @@
+/* sparse.cl - the first and last layers computed from the observed ratings only.
+ *
+ * A batch is B rows (items for I-AutoRec) rows[rows_off + b] of a CSR matrix (row_ptr, col_idx).
+ * Observed entries are addressed by their CSR index k, so per-entry values (inputs xk, outputs
+ * yk, output gradients dyk) live in arrays of the CSR's nnz. Weights that the sparse products
+ * touch are stored one contiguous row of H per column u: the first layer's V^T (U, H) and the
+ * last layer's W (U, H). Work-items run along h wherever they can, so that the work-items of a
+ * group walk the same entry list together and read neighbouring weights (vector loads on a CPU,
+ * coalesced loads on a GPU). Every sum runs in a fixed order: no atomics, the same numbers on
+ * every run.
+ */
+
+/* xk[k] = the input value of each of the batch's entries after input dropout, drawn at element
+ * b * cols + u as the dense path draws it over the (B, cols) batch. One work-item per row. */
+__kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
+                          __global const int *col_idx, __global const float *vals,
+                          __global const int *rows, int rows_off, int B, int cols, uint threshold,
+                          float scale, uint seed_lo, uint seed_hi, uint step) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    int r = rows[rows_off + b];
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
+        uint e = (uint)((size_t)b * (size_t)cols + (size_t)col_idx[k]);
+        xk[k] = ar_dropout_keep(seed_lo, seed_hi, step, 1u, e, threshold) ? vals[k] * scale
+                                                                           : 0.0f;
+    }
+}
+
+/* Four neighbouring floats at p[0..3], or fewer at the end of a row (n < 4 valid): vload4
+ * needs only float alignment, so any h works. */
+static inline float4 ar_load4(__global const float *p, int n) {
+    if (n >= 4) return vload4(0, p);
+    return (float4)(p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f);
+}
+static inline void ar_store4(__global float *p, float4 v, int n) {
+    if (n >= 4) {
+        vstore4(v, 0, p);
+        return;
+    }
+    p[0] = v.x;
+    if (n > 1) p[1] = v.y;
+    if (n > 2) p[2] = v.z;
+}
+
+/* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
+ * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
+ * encoder's forward pass (ck = inputs) and the gradient at the last hidden layer (ck = dyk).
+ * A 2-D range: dimension 0 is h / 4 (four columns per work-item, float4), dimension 1 is b, so
+ * a work-group shares its row and walks the same entries in step. */
+__kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
+                         int w_off, int b_off, __global const int *row_ptr,
+                         __global const int *col_idx, __global const int *rows, int rows_off,
+                         int B, int H, int act) {
+    int h = 4 * (int)get_global_id(0), b = (int)get_global_id(1);
+    if (h >= H || b >= B) return;
+    int n = H - h, r = rows[rows_off + b];
+    __global const float *wh = w + w_off + h;
+    float4 z = (float4)(0.0f);
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++)
+        z += ck[k] * ar_load4(wh + (size_t)col_idx[k] * (size_t)H, n);
+    if (b_off >= 0) {
+        float4 bias = ar_load4(w + b_off + h, n);
+        z = (float4)(ar_activate(z.x + bias.x, act), ar_activate(z.y + bias.y, act),
+                     ar_activate(z.z + bias.z, act), ar_activate(z.w + bias.w, act));
+    }
+    ar_store4(out + (size_t)b * (size_t)H + h, z, n);
+}
+
+/* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
+ * the training entries while training, the test or validation entries when scoring. Each row
+ * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES; the dot
+ * product runs over float4s. */
+__kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global const float *w,
+                          int w_off, int b_off, __global const int *pos_ptr,
+                          __global const int *pos_idx, __global const int *rows, int rows_off,
+                          int B, int H, int act) {
+    size_t i = get_global_id(0);
+    if (i >= (size_t)B * AR_SDDMM_LANES) return;
+    int b = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
+    int r = rows[rows_off + b];
+    __global const float *ab = a + (size_t)b * (size_t)H;
+    const int H4 = H & ~3;
+    for (int k = pos_ptr[r] + lane; k < pos_ptr[r + 1]; k += AR_SDDMM_LANES) {
+        __global const float *wu = w + w_off + (size_t)pos_idx[k] * (size_t)H;
+        float4 acc = (float4)(0.0f);
+        for (int h = 0; h < H4; h += 4) acc += vload4(0, ab + h) * vload4(0, wu + h);
+        float z = (acc.x + acc.y) + (acc.z + acc.w);
+        for (int h = H4; h < H; h++) z += ab[h] * wu[h];
+        yk[k] = ar_activate(z + w[b_off + pos_idx[k]], act);
+    }
+}
+
+/* At each training entry k of row b: dyk[k] = 2 scale (yk - r) act'(yk) and
+ * row_loss[row] = sum over the row of (yk - r)^2 (Kahan). One work-item per row. */
+__kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
+                                  __global const float *yk, __global const int *row_ptr,
+                                  __global const float *vals, __global const int *rows,
+                                  int rows_off, int B, float scale, int act) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    int r = rows[rows_off + b];
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
+        float d = yk[k] - vals[k];
+        dyk[k] = 2.0f * scale * d * ar_act_grad_from_out(yk[k], act);
+        ar_kahan_add(&sum, &comp, d * d);
+    }
+    row_loss[r] = sum;
+}
+
+/* row_sse[row] = sum over the row's entries of (clamp(yk, lo, hi) - r)^2: scoring. */
+__kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
+                        __global const int *pos_ptr, __global const float *vals,
+                        __global const int *rows, int rows_off, int B, float lo, float hi) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    int r = rows[rows_off + b];
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = pos_ptr[r]; k < pos_ptr[r + 1]; k++) {
+        float d = clamp(yk[k], lo, hi) - vals[k];
+        ar_kahan_add(&sum, &comp, d * d);
+    }
+    row_sse[r] = sum;
+}
+
+/* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of
+ * ck[k] * in[b, h], from the batch's CSC: entries col_ptr[col_off + u] .. col_ptr[col_off + u
+ * + 1] of ent_b / ent_k (b ascending). Columns without an entry get 0. A 2-D range as in
+ * ar_sp_spmm: dimension 0 is h / 4, dimension 1 is u, so a work-group shares its column. */
+__kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const float *ck,
+                                __global const float *in, __global const int *col_ptr,
+                                int col_off, __global const int *ent_b,
+                                __global const int *ent_k, int cols, int H) {
+    int h = 4 * (int)get_global_id(0), u = (int)get_global_id(1);
+    if (h >= H || u >= cols) return;
+    int n = H - h;
+    float4 s = (float4)(0.0f);
+    for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
+        s += ck[ent_k[e]] * ar_load4(in + (size_t)ent_b[e] * (size_t)H + h, n);
+    ar_store4(dw + dw_off + (size_t)u * (size_t)H + h, s, n);
+}
+
+/* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per
+ * column. */
+__kernel void ar_sp_bias_grad(__global float *db, int db_off, __global const float *ck,
+                              __global const int *col_ptr, int col_off,
+                              __global const int *ent_k, int cols) {
+    int u = (int)get_global_id(0);
+    if (u >= cols) return;
+    float sum = 0.0f, comp = 0.0f;
+    for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
+        ar_kahan_add(&sum, &comp, ck[ent_k[e]]);
+    db[db_off + u] = sum;
+}
