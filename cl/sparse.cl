@@ -26,44 +26,56 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
     }
 }
 
-/* Four neighbouring floats at p[0..3], or fewer at the end of a row (n < 4 valid): vload4
- * needs only float alignment, so any h works. */
-static inline float4 ar_load4(__global const float *p, int n) {
-    if (n >= 4) return vload4(0, p);
-    return (float4)(p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f);
+/* The first and last layers' products give each work-item AR_SP_WIDTH neighbouring columns h
+ * as one OpenCL vector (floatW): explicit vectors are what PoCL turns into AVX, where scalar
+ * work-items along h are not vectorised across the group. */
+#define AR_CAT_(a, b) a##b
+#define AR_CAT(a, b) AR_CAT_(a, b)
+#define floatW AR_CAT(float, AR_SP_WIDTH)
+#define vloadW AR_CAT(vload, AR_SP_WIDTH)
+#define vstoreW AR_CAT(vstore, AR_SP_WIDTH)
+
+/* W neighbouring floats from p, or the n < W left at the end of a row (zeros after them). */
+static inline floatW ar_loadw(__global const float *p, int n) {
+    if (n >= AR_SP_WIDTH) return vloadW(0, p);
+    float t[AR_SP_WIDTH];
+    for (int i = 0; i < AR_SP_WIDTH; i++) t[i] = i < n ? p[i] : 0.0f;
+    return vloadW(0, t);
 }
-static inline void ar_store4(__global float *p, float4 v, int n) {
-    if (n >= 4) {
-        vstore4(v, 0, p);
+static inline void ar_storew(__global float *p, floatW v, int n) {
+    if (n >= AR_SP_WIDTH) {
+        vstoreW(v, 0, p);
         return;
     }
-    p[0] = v.x;
-    if (n > 1) p[1] = v.y;
-    if (n > 2) p[2] = v.z;
+    float t[AR_SP_WIDTH];
+    vstoreW(v, 0, t);
+    for (int i = 0; i < n; i++) p[i] = t[i];
 }
 
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
  * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
  * encoder's forward pass (ck = inputs) and the gradient at the last hidden layer (ck = dyk).
- * A 2-D range: dimension 0 is h / 4 (four columns per work-item, float4), dimension 1 is b, so
- * a work-group shares its row and walks the same entries in step. */
+ * A 2-D range: dimension 0 is h / W, dimension 1 is b, so a work-group shares its row and walks
+ * the same entries in step. */
 __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
                          int w_off, int b_off, __global const int *row_ptr,
                          __global const int *col_idx, __global const int *rows, int rows_off,
                          int B, int H, int act) {
-    int h = 4 * (int)get_global_id(0), b = (int)get_global_id(1);
+    int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
     int n = H - h, r = rows[rows_off + b];
     __global const float *wh = w + w_off + h;
-    float4 z = (float4)(0.0f);
+    floatW z = (floatW)(0.0f);
     for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++)
-        z += ck[k] * ar_load4(wh + (size_t)col_idx[k] * (size_t)H, n);
+        z += ck[k] * ar_loadw(wh + (size_t)col_idx[k] * (size_t)H, n);
     if (b_off >= 0) {
-        float4 bias = ar_load4(w + b_off + h, n);
-        z = (float4)(ar_activate(z.x + bias.x, act), ar_activate(z.y + bias.y, act),
-                     ar_activate(z.z + bias.z, act), ar_activate(z.w + bias.w, act));
+        float t[AR_SP_WIDTH], bias[AR_SP_WIDTH];
+        vstoreW(z, 0, t);
+        vstoreW(ar_loadw(w + b_off + h, n), 0, bias);
+        for (int i = 0; i < AR_SP_WIDTH; i++) t[i] = ar_activate(t[i] + bias[i], act);
+        z = vloadW(0, t);
     }
-    ar_store4(out + (size_t)b * (size_t)H + h, z, n);
+    ar_storew(out + (size_t)b * (size_t)H + h, z, n);
 }
 
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
@@ -126,18 +138,18 @@ __kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
 /* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of
  * ck[k] * in[b, h], from the batch's CSC: entries col_ptr[col_off + u] .. col_ptr[col_off + u
  * + 1] of ent_b / ent_k (b ascending). Columns without an entry get 0. A 2-D range as in
- * ar_sp_spmm: dimension 0 is h / 4, dimension 1 is u, so a work-group shares its column. */
+ * ar_sp_spmm: dimension 0 is h / W, dimension 1 is u, so a work-group shares its column. */
 __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const float *ck,
                                 __global const float *in, __global const int *col_ptr,
                                 int col_off, __global const int *ent_b,
                                 __global const int *ent_k, int cols, int H) {
-    int h = 4 * (int)get_global_id(0), u = (int)get_global_id(1);
+    int h = AR_SP_WIDTH * (int)get_global_id(0), u = (int)get_global_id(1);
     if (h >= H || u >= cols) return;
     int n = H - h;
-    float4 s = (float4)(0.0f);
+    floatW s = (floatW)(0.0f);
     for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
-        s += ck[ent_k[e]] * ar_load4(in + (size_t)ent_b[e] * (size_t)H + h, n);
-    ar_store4(dw + dw_off + (size_t)u * (size_t)H + h, s, n);
+        s += ck[ent_k[e]] * ar_loadw(in + (size_t)ent_b[e] * (size_t)H + h, n);
+    ar_storew(dw + dw_off + (size_t)u * (size_t)H + h, s, n);
 }
 
 /* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per
@@ -152,3 +164,4 @@ __kernel void ar_sp_bias_grad(__global float *db, int db_off, __global const flo
         ar_kahan_add(&sum, &comp, ck[ent_k[e]]);
     db[db_off + u] = sum;
 }
+

@@ -132,8 +132,8 @@ static const char bench_help[] =
     "               epoch's time beyond the median (CLBlast compiles its kernels on first use)\n"
     "  test_RMSE    after the last epoch\n"
     "and then, per device, the median epoch split by phase from OpenCL profiling events: gemm\n"
-    "(CLBlast), sparse (cl/sparse.cl products), activation, dropout, densify, loss,\n"
-    "bias_grad, adam, fill (kernel families),\n"
+    "(CLBlast), spmm, sddmm, sparse_wgrad (the sparse path's products), activation, dropout,\n"
+    "densify, loss, bias_grad, adam, fill (kernel families),\n"
     "transfer (host <-> device copies) and host (the rest of the wall time: host work and\n"
     "launch overhead while the device had nothing queued). The phases add up to epoch_s.\n"
     "\n"
@@ -661,7 +661,7 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
                          "profiling timestamps)");
             for (int p = 0; p < AR_PHASE_COUNT && !isnan(phase[AR_PHASE_GEMM]) &&
                             (size_t)len < phase_cap; p++)
-                len += snprintf(phase_row + len, phase_cap - (size_t)len, " %10.4f", phase[p]);
+                len += snprintf(phase_row + len, phase_cap - (size_t)len, " %12.4f", phase[p]);
         }
     }
     fflush(stdout);
@@ -745,7 +745,7 @@ static int cmd_bench(int argc, char **argv) {
     if (!o.json && profile) {
         printf("\nseconds per epoch by phase (OpenCL profiling events of the median epoch):\n");
         printf("%-5s", "id");
-        for (int p = 0; p < AR_PHASE_COUNT; p++) printf(" %10s", ar_phase_name((ar_phase)p));
+        for (int p = 0; p < AR_PHASE_COUNT; p++) printf(" %12s", ar_phase_name((ar_phase)p));
         printf("\n");
         for (int i = 0; i < n_specs; i++)
             if (phase_rows[i][0]) printf("%s\n", phase_rows[i]);

@@ -71,6 +71,10 @@ typedef struct ar_kernels {
 
 /* Tuning constant prepended to the kernels: work-items sharing one row in ar_sp_sddmm. */
 #define AR_SDDMM_LANES 8
+/* Columns h per work-item in ar_sp_spmm / ar_sp_weight_grad, as one floatW: 2, 4, 8 or 16. */
+#ifndef AR_SP_WIDTH
+#define AR_SP_WIDTH 16
+#endif
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */

@@ -168,14 +168,14 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act) {
-    LAUNCH2D(sp_spmm, SPARSE, ((size_t)H + 3) / 4, (size_t)B, A(out), A(ck), A(w), A(w_off), A(b_off),
+    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)B, A(out), A(ck), A(w), A(w_off), A(b_off),
            A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B), A(H), A(act));
 }
 
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act) {
-    LAUNCH(sp_sddmm, SPARSE, (size_t)B * AR_SDDMM_LANES, A(yk), A(a), A(w), A(w_off), A(b_off),
+    LAUNCH(sp_sddmm, SDDMM, (size_t)B * AR_SDDMM_LANES, A(yk), A(a), A(w), A(w_off), A(b_off),
            A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
 }
 
@@ -195,7 +195,8 @@ ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_me
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H) {
-    LAUNCH2D(sp_weight_grad, SPARSE, ((size_t)H + 3) / 4, (size_t)cols, A(dw), A(dw_off), A(ck), A(in),
+    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)cols,
+             A(dw), A(dw_off), A(ck), A(in),
            A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H));
 }
 

@@ -12,7 +12,8 @@
 #include "internal.h"
 
 static const char *const phase_names[AR_PHASE_COUNT] = {
-    [AR_PHASE_GEMM] = "gemm",         [AR_PHASE_SPARSE] = "sparse",
+    [AR_PHASE_GEMM] = "gemm",         [AR_PHASE_SPMM] = "spmm",
+    [AR_PHASE_SDDMM] = "sddmm",       [AR_PHASE_SPARSE_WGRAD] = "sparse_wgrad",
     [AR_PHASE_ACTIVATION] = "activation",
     [AR_PHASE_DROPOUT] = "dropout",   [AR_PHASE_DENSIFY] = "densify",
     [AR_PHASE_LOSS] = "loss",         [AR_PHASE_BIAS_GRAD] = "bias_grad",

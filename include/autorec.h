@@ -378,8 +378,10 @@ typedef struct ar_model ar_model;
 /* Where a training epoch's time goes, from OpenCL profiling events (see ar_ctx_options). */
 typedef enum ar_phase {
     AR_PHASE_GEMM,            /* CLBlast SGEMMs: every dense layer, forward and backward */
-    AR_PHASE_SPARSE,          /* the sparse path's products (cl/sparse.cl): first layer from the
-                                 observed inputs, outputs at observed positions, their gradients */
+    AR_PHASE_SPMM,            /* sparse path: CSR batch x weights (first layer forward, gradient
+                                 at the last hidden layer) */
+    AR_PHASE_SDDMM,           /* sparse path: decoder outputs at the observed positions only */
+    AR_PHASE_SPARSE_WGRAD,    /* sparse path: first / last layer weight gradients (batch CSC) */
     AR_PHASE_ACTIVATION,      /* bias + activation forward, activation derivative */
     AR_PHASE_DROPOUT,         /* dropout masks (hidden layers and the denoising input) */
     AR_PHASE_DENSIFY,         /* CSR batch -> dense (B, U) input */
