@@ -11,7 +11,8 @@
  *
  * usage: autorec_gemm_bench [--device P:D|N] [--shapes ml-100k|ml-10m|all] [--seconds S]
  *                           [--validate-only]
- * --validate-only checks small versions of every shape kind and exits (used as a test).
+ * --validate-only checks small versions of every shape kind and exits (used as a test);
+ * AUTOREC_GEMM_VERBOSE=1 also prints each timed shape's largest CLBlast - OpenBLAS difference.
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
@@ -186,7 +187,7 @@ static int run_shape(device *d, const shape *s, double seconds, int validate_onl
     for (size_t i = 0; i < nc; i++) worst = fmax(worst, fabs((double)dc[i] - hc[i]));
     int ok = worst <= tol;
     double flop = 2.0 * s->m * s->n * s->k;
-    if (!ok || validate_only) {
+    if (!ok || validate_only || getenv("AUTOREC_GEMM_VERBOSE")) {
         printf("%-26s %c%c m=%6d n=%6d k=%6d  max|CLBlast - OpenBLAS| %.2e (tol %.1e) %s\n",
                s->what, s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', s->m, s->n, s->k, worst, tol,
                ok ? "ok" : "MISMATCH");

@@ -66,8 +66,15 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
     int n = H - h, r = rows[rows_off + b];
     __global const float *wh = w + w_off + h;
     floatW z = (floatW)(0.0f);
-    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++)
-        z += ck[k] * ar_loadw(wh + (size_t)col_idx[k] * (size_t)H, n);
+    /* blocked summation: a popular item has tens of thousands of ratings, and one running float
+     * sum over them would lose digits; partial sums of AR_SP_BLOCK terms keep the error at
+     * (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings instead of one per entry */
+    for (int k0 = row_ptr[r], end = row_ptr[r + 1]; k0 < end; k0 += AR_SP_BLOCK) {
+        floatW p = (floatW)(0.0f);
+        for (int k = k0; k < min(k0 + AR_SP_BLOCK, end); k++)
+            p += ck[k] * ar_loadw(wh + (size_t)col_idx[k] * (size_t)H, n);
+        z += p;
+    }
     if (b_off >= 0) {
         float t[AR_SP_WIDTH], bias[AR_SP_WIDTH];
         vstoreW(z, 0, t);
@@ -81,7 +88,7 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
  * the training entries while training, the test or validation entries when scoring. Each row
  * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES; the dot
- * product runs over float4s. */
+ * product runs over floatW vectors. */
 __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global const float *w,
                           int w_off, int b_off, __global const int *pos_ptr,
                           __global const int *pos_idx, __global const int *rows, int rows_off,
@@ -91,13 +98,15 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     int b = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
     int r = rows[rows_off + b];
     __global const float *ab = a + (size_t)b * (size_t)H;
-    const int H4 = H & ~3;
+    const int HW = H - H % AR_SP_WIDTH;
     for (int k = pos_ptr[r] + lane; k < pos_ptr[r + 1]; k += AR_SDDMM_LANES) {
         __global const float *wu = w + w_off + (size_t)pos_idx[k] * (size_t)H;
-        float4 acc = (float4)(0.0f);
-        for (int h = 0; h < H4; h += 4) acc += vload4(0, ab + h) * vload4(0, wu + h);
-        float z = (acc.x + acc.y) + (acc.z + acc.w);
-        for (int h = H4; h < H; h++) z += ab[h] * wu[h];
+        floatW acc = (floatW)(0.0f);
+        for (int h = 0; h < HW; h += AR_SP_WIDTH) acc += vloadW(0, ab + h) * vloadW(0, wu + h);
+        float t[AR_SP_WIDTH], z = 0.0f;
+        vstoreW(acc, 0, t);
+        for (int i = 0; i < AR_SP_WIDTH; i++) z += t[i];
+        for (int h = HW; h < H; h++) z += ab[h] * wu[h];
         yk[k] = ar_activate(z + w[b_off + pos_idx[k]], act);
     }
 }
@@ -147,8 +156,13 @@ __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const f
     if (h >= H || u >= cols) return;
     int n = H - h;
     floatW s = (floatW)(0.0f);
-    for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
-        s += ck[ent_k[e]] * ar_loadw(in + (size_t)ent_b[e] * (size_t)H + h, n);
+    for (int e0 = col_ptr[col_off + u], end = col_ptr[col_off + u + 1]; e0 < end;
+         e0 += AR_SP_BLOCK) { /* blocked, as in ar_sp_spmm */
+        floatW p = (floatW)(0.0f);
+        for (int e = e0; e < min(e0 + AR_SP_BLOCK, end); e++)
+            p += ck[ent_k[e]] * ar_loadw(in + (size_t)ent_b[e] * (size_t)H + h, n);
+        s += p;
+    }
     ar_storew(dw + dw_off + (size_t)u * (size_t)H + h, s, n);
 }
 

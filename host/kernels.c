@@ -151,7 +151,7 @@ ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, in
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2) {
-    LAUNCH(adam, ADAM, (size_t)n, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
+    LAUNCH(adam, ADAM, ((size_t)n + 7) / 8, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
            A(beta2), A(eps), A(bc1), A(bc2), A(l2));
 }
 

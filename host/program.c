@@ -56,9 +56,9 @@ char *ar_program_source(void) {
              "/* autorec-cl defines */\n#define AR_ACT_IDENTITY %d\n#define AR_ACT_SIGMOID %d\n"
              "#define AR_ACT_RELU %d\n#define AR_ACT_TANH %d\n#define AR_ACT_ELU %d\n"
              "#define AR_ACT_SELU %d\n#define AR_SELU_LAMBDA %.9ef\n#define AR_SELU_ALPHA %.9ef\n"
-             "#define AR_SDDMM_LANES %d\n#define AR_SP_WIDTH %d\n",
+             "#define AR_SDDMM_LANES %d\n#define AR_SP_WIDTH %d\n#define AR_SP_BLOCK %d\n",
              AR_ACT_IDENTITY, AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_TANH, AR_ACT_ELU, AR_ACT_SELU,
-             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SDDMM_LANES, AR_SP_WIDTH);
+             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SDDMM_LANES, AR_SP_WIDTH, AR_SP_BLOCK);
     char *src = NULL;
     size_t len = 0;
     if (!append(&src, &len, defines) || !append(&src, &len, ar_embedded_philox)) goto oom;
