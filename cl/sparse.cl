@@ -26,69 +26,81 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
     }
 }
 
-/* The first and last layers' products give each work-item AR_SP_WIDTH neighbouring columns h
- * as one OpenCL vector (floatW): explicit vectors are what PoCL turns into AVX, where scalar
- * work-items along h are not vectorised across the group. */
-#define AR_CAT_(a, b) a##b
-#define AR_CAT(a, b) AR_CAT_(a, b)
-#define floatW AR_CAT(float, AR_SP_WIDTH)
-#define vloadW AR_CAT(vload, AR_SP_WIDTH)
-#define vstoreW AR_CAT(vstore, AR_SP_WIDTH)
+/* The first and last layers' products give each work-item AR_SP_WIDTH = 16 neighbouring
+ * columns h as two float8s: explicit vectors are what PoCL turns into AVX (scalar work-items
+ * along h are not vectorised across the group there, and were 2-4x slower); two 256-bit
+ * accumulators rather than one float16, whose arguments x86 compilers warn about without
+ * AVX-512. */
+#if AR_SP_WIDTH != 16
+#error "cl/sparse.cl is written for AR_SP_WIDTH 16 (two float8 per work-item)"
+#endif
 
-/* W neighbouring floats from p, or the n < W left at the end of a row (zeros after them). */
-static inline floatW ar_loadw(__global const float *p, int n) {
-    if (n >= AR_SP_WIDTH) return vloadW(0, p);
-    float t[AR_SP_WIDTH];
-    for (int i = 0; i < AR_SP_WIDTH; i++) t[i] = i < n ? p[i] : 0.0f;
-    return vloadW(0, t);
+/* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
+ * nothing is read when n <= 0). */
+static inline float8 ar_load8(__global const float *p, int n) {
+    if (n >= 8) return vload8(0, p);
+    float t[8];
+    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : 0.0f;
+    return vload8(0, t);
 }
-static inline void ar_storew(__global float *p, floatW v, int n) {
-    if (n >= AR_SP_WIDTH) {
-        vstoreW(v, 0, p);
+static inline void ar_store8(__global float *p, float8 v, int n) {
+    if (n >= 8) {
+        vstore8(v, 0, p);
         return;
     }
-    float t[AR_SP_WIDTH];
-    vstoreW(v, 0, t);
+    float t[8];
+    vstore8(v, 0, t);
     for (int i = 0; i < n; i++) p[i] = t[i];
+}
+/* act(v + bias) element by element (bias: n valid floats). */
+static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, int act) {
+    float t[8], bb[8];
+    vstore8(v, 0, t);
+    vstore8(ar_load8(bias, n), 0, bb);
+    for (int i = 0; i < 8; i++) t[i] = ar_activate(t[i] + bb[i], act);
+    return vload8(0, t);
 }
 
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
  * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
  * encoder's forward pass (ck = inputs) and the gradient at the last hidden layer (ck = dyk).
- * A 2-D range: dimension 0 is h / W, dimension 1 is b, so a work-group shares its row and walks
- * the same entries in step. */
+ * A 2-D range: dimension 0 is h / 16, dimension 1 is b, so a work-group shares its row and
+ * walks the same entries in step. */
 __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
                          int w_off, int b_off, __global const int *row_ptr,
                          __global const int *col_idx, __global const int *rows, int rows_off,
                          int B, int H, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    int n = H - h, r = rows[rows_off + b];
+    int n0 = H - h, n1 = n0 - 8, r = rows[rows_off + b];
     __global const float *wh = w + w_off + h;
-    floatW z = (floatW)(0.0f);
+    float8 z0 = (float8)(0.0f), z1 = (float8)(0.0f);
     /* blocked summation: a popular item has tens of thousands of ratings, and one running float
      * sum over them would lose digits; partial sums of AR_SP_BLOCK terms keep the error at
      * (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings instead of one per entry */
     for (int k0 = row_ptr[r], end = row_ptr[r + 1]; k0 < end; k0 += AR_SP_BLOCK) {
-        floatW p = (floatW)(0.0f);
-        for (int k = k0; k < min(k0 + AR_SP_BLOCK, end); k++)
-            p += ck[k] * ar_loadw(wh + (size_t)col_idx[k] * (size_t)H, n);
-        z += p;
+        float8 p0 = (float8)(0.0f), p1 = (float8)(0.0f);
+        for (int k = k0; k < min(k0 + AR_SP_BLOCK, end); k++) {
+            __global const float *wr = wh + (size_t)col_idx[k] * (size_t)H;
+            p0 += ck[k] * ar_load8(wr, n0);
+            p1 += ck[k] * ar_load8(wr + 8, n1);
+        }
+        z0 += p0;
+        z1 += p1;
     }
     if (b_off >= 0) {
-        float t[AR_SP_WIDTH], bias[AR_SP_WIDTH];
-        vstoreW(z, 0, t);
-        vstoreW(ar_loadw(w + b_off + h, n), 0, bias);
-        for (int i = 0; i < AR_SP_WIDTH; i++) t[i] = ar_activate(t[i] + bias[i], act);
-        z = vloadW(0, t);
+        z0 = ar_bias_act8(z0, w + b_off + h, n0, act);
+        z1 = ar_bias_act8(z1, w + b_off + h + 8, n1, act);
     }
-    ar_storew(out + (size_t)b * (size_t)H + h, z, n);
+    __global float *o = out + (size_t)b * (size_t)H + h;
+    ar_store8(o, z0, n0);
+    ar_store8(o + 8, z1, n1);
 }
 
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
  * the training entries while training, the test or validation entries when scoring. Each row
  * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES; the dot
- * product runs over floatW vectors. */
+ * product runs over pairs of float8s. */
 __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global const float *w,
                           int w_off, int b_off, __global const int *pos_ptr,
                           __global const int *pos_idx, __global const int *rows, int rows_off,
@@ -98,15 +110,17 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     int b = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
     int r = rows[rows_off + b];
     __global const float *ab = a + (size_t)b * (size_t)H;
-    const int HW = H - H % AR_SP_WIDTH;
+    const int H16 = H - H % 16;
     for (int k = pos_ptr[r] + lane; k < pos_ptr[r + 1]; k += AR_SDDMM_LANES) {
         __global const float *wu = w + w_off + (size_t)pos_idx[k] * (size_t)H;
-        floatW acc = (floatW)(0.0f);
-        for (int h = 0; h < HW; h += AR_SP_WIDTH) acc += vloadW(0, ab + h) * vloadW(0, wu + h);
-        float t[AR_SP_WIDTH], z = 0.0f;
-        vstoreW(acc, 0, t);
-        for (int i = 0; i < AR_SP_WIDTH; i++) z += t[i];
-        for (int h = HW; h < H; h++) z += ab[h] * wu[h];
+        float8 acc0 = (float8)(0.0f), acc1 = (float8)(0.0f);
+        for (int h = 0; h < H16; h += 16) {
+            acc0 += vload8(0, ab + h) * vload8(0, wu + h);
+            acc1 += vload8(0, ab + h + 8) * vload8(0, wu + h + 8);
+        }
+        float8 acc = acc0 + acc1;
+        float z = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+        for (int h = H16; h < H; h++) z += ab[h] * wu[h];
         yk[k] = ar_activate(z + w[b_off + pos_idx[k]], act);
     }
 }
@@ -147,23 +161,30 @@ __kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
 /* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of
  * ck[k] * in[b, h], from the batch's CSC: entries col_ptr[col_off + u] .. col_ptr[col_off + u
  * + 1] of ent_b / ent_k (b ascending). Columns without an entry get 0. A 2-D range as in
- * ar_sp_spmm: dimension 0 is h / W, dimension 1 is u, so a work-group shares its column. */
+ * ar_sp_spmm: dimension 0 is h / 16, dimension 1 is u, so a work-group shares its column. */
 __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const float *ck,
                                 __global const float *in, __global const int *col_ptr,
                                 int col_off, __global const int *ent_b,
                                 __global const int *ent_k, int cols, int H) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), u = (int)get_global_id(1);
     if (h >= H || u >= cols) return;
-    int n = H - h;
-    floatW s = (floatW)(0.0f);
+    int n0 = H - h, n1 = n0 - 8;
+    float8 s0 = (float8)(0.0f), s1 = (float8)(0.0f);
     for (int e0 = col_ptr[col_off + u], end = col_ptr[col_off + u + 1]; e0 < end;
          e0 += AR_SP_BLOCK) { /* blocked, as in ar_sp_spmm */
-        floatW p = (floatW)(0.0f);
-        for (int e = e0; e < min(e0 + AR_SP_BLOCK, end); e++)
-            p += ck[ent_k[e]] * ar_loadw(in + (size_t)ent_b[e] * (size_t)H + h, n);
-        s += p;
+        float8 p0 = (float8)(0.0f), p1 = (float8)(0.0f);
+        for (int e = e0; e < min(e0 + AR_SP_BLOCK, end); e++) {
+            __global const float *ib = in + (size_t)ent_b[e] * (size_t)H + h;
+            float c = ck[ent_k[e]];
+            p0 += c * ar_load8(ib, n0);
+            p1 += c * ar_load8(ib + 8, n1);
+        }
+        s0 += p0;
+        s1 += p1;
     }
-    ar_storew(dw + dw_off + (size_t)u * (size_t)H + h, s, n);
+    __global float *d = dw + dw_off + (size_t)u * (size_t)H + h;
+    ar_store8(d, s0, n0);
+    ar_store8(d + 8, s1, n1);
 }
 
 /* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per

@@ -118,7 +118,7 @@ static const char bench_help[] =
     "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
     "                     [--no-profile] [--json]\n"
     "\n"
-    "Trains the same run on each selected device and prints one row per device:\n"
+    "Trains the same run on each selected device (and kernel path) and prints one row each:\n"
     "  epoch_s      median wall time of the timed epochs (all but the first, the warm-up),\n"
     "               training only (the per-epoch evaluation is not included)\n"
     "  ratings/s    training ratings per second (training ratings / epoch_s)\n"
@@ -139,6 +139,8 @@ static const char bench_help[] =
     "\n"
     "  --device all|SPEC[,SPEC...]  devices to run on (default: as for train)\n"
     "  --epochs N                   epochs per device, the first untimed (default 4)\n"
+    "  --kernels LIST               dense, sparse, auto or a list such as dense,sparse: one\n"
+    "                               row per device and path, same data (default: auto)\n"
     "  --synthetic UxIxN            synthetic data of that size instead of a dataset, e.g.\n"
     "                               69878x10677x10000000 (ML-10M-sized)\n"
     "  --no-profile                 no profiling events (phases are not measured; use it to\n"
@@ -651,11 +653,12 @@ static int bench_device(const train_opts *o, const ar_dataset *ds, const char *s
     } else {
         char id[32];
         snprintf(id, sizeof id, "%d:%d", dev->platform, dev->device);
-        printf("%-5s %-36.36s %9.4f %11.0f %8.2f %10.1f %9.0f %9.2f %9.4f\n", id, dev->name, med,
-               rps, gflops, (double)mem / (1024.0 * 1024.0), (double)rss / (1024.0 * 1024.0),
-               compile, last->test_rmse);
+        const char *path = ar_kernel_path_name(ar_model_kernels(m));
+        printf("%-5s %-6s %-30.30s %9.4f %11.0f %8.2f %10.1f %9.0f %9.2f %9.4f\n", id, path,
+               dev->name, med, rps, gflops, (double)mem / (1024.0 * 1024.0),
+               (double)rss / (1024.0 * 1024.0), compile, last->test_rmse);
         if (profiling) {
-            int len = snprintf(phase_row, phase_cap, "%-5s", id);
+            int len = snprintf(phase_row, phase_cap, "%-5s %-6s", id, path);
             if (isnan(phase[AR_PHASE_GEMM]))
                 snprintf(phase_row + len, phase_cap - (size_t)len, " (this driver gives no "
                          "profiling timestamps)");
@@ -676,13 +679,34 @@ cleanup:
 
 static int cmd_bench(int argc, char **argv) {
     train_opts o;
-    int epochs_given = 0, profile = 1, n_args = 0;
-    /* bench's own flag comes out before the training options are parsed */
+    int epochs_given = 0, profile = 1, n_args = 0, n_paths = 0;
+    ar_kernel_path paths[3];
+    /* bench's own flags come out before the training options are parsed: --no-profile, and
+     * --kernels, which takes a list here (one row per device and path) */
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args) return report(AR_ERR_OUT_OF_MEMORY);
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--no-profile")) {
             profile = 0;
+            continue;
+        }
+        if (!strncmp(argv[i], "--kernels", 9) && (argv[i][9] == 0 || argv[i][9] == '=')) {
+            const char *val = argv[i][9] == '=' ? argv[i] + 10 : i + 1 < argc ? argv[++i] : "";
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", val);
+            n_paths = 0;
+            for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+                if (n_paths == 3 || ar_kernel_path_parse(t, &paths[n_paths]) != AR_OK) {
+                    free(args);
+                    return usage_error("bench", "--kernels expects a list of auto, dense, "
+                                       "sparse (up to 3), got '%s'", val);
+                }
+                n_paths++;
+            }
+            if (n_paths == 0) {
+                free(args);
+                return usage_error("bench", "%s", "--kernels expects auto, dense or sparse");
+            }
             continue;
         }
         epochs_given |= !strncmp(argv[i], "--epochs", 8);
@@ -692,6 +716,7 @@ static int cmd_bench(int argc, char **argv) {
     free(args);
     if (rc >= 0) return rc;
     if (!epochs_given) o.cfg.epochs = 4;
+    if (n_paths == 0) paths[n_paths++] = o.cfg.kernels;
     if (o.cfg.epochs < 2) return usage_error("bench", "%s", "--epochs must be at least 2 (the "
                                              "first epoch is an untimed warm-up)");
     /* The device list: "all", or comma-separated specs. */
@@ -730,24 +755,28 @@ static int cmd_bench(int argc, char **argv) {
     }
     if (!o.quiet) fprintf(stderr, "data: %s\n", data.desc);
     if (!o.json)
-        printf("%-5s %-36s %9s %11s %8s %10s %9s %9s %9s\n", "id", "device", "epoch_s",
-               "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s", "test_RMSE");
+        printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s\n", "id", "path", "device",
+               "epoch_s", "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s",
+               "test_RMSE");
     rc = EXIT_OK;
-    char(*phase_rows)[512] = calloc((size_t)n_specs, sizeof *phase_rows);
+    const int n_rows = n_specs * n_paths;
+    char(*phase_rows)[512] = calloc((size_t)n_rows, sizeof *phase_rows);
     if (!phase_rows) {
         rc = report(AR_ERR_OUT_OF_MEMORY);
         goto cleanup;
     }
-    for (int i = 0; i < n_specs; i++) {
-        int r = bench_device(&o, ds, specs[i], profile, phase_rows[i], sizeof phase_rows[i]);
+    for (int i = 0; i < n_rows; i++) {
+        o.cfg.kernels = paths[i % n_paths];
+        int r = bench_device(&o, ds, specs[i / n_paths], profile, phase_rows[i],
+                             sizeof phase_rows[i]);
         if (r != EXIT_OK && rc == EXIT_OK) rc = r;
     }
     if (!o.json && profile) {
         printf("\nseconds per epoch by phase (OpenCL profiling events of the median epoch):\n");
-        printf("%-5s", "id");
+        printf("%-5s %-6s", "id", "path");
         for (int p = 0; p < AR_PHASE_COUNT; p++) printf(" %12s", ar_phase_name((ar_phase)p));
         printf("\n");
-        for (int i = 0; i < n_specs; i++)
+        for (int i = 0; i < n_rows; i++)
             if (phase_rows[i][0]) printf("%s\n", phase_rows[i]);
     }
     free(phase_rows);

@@ -71,7 +71,7 @@ typedef struct ar_kernels {
 
 /* Tuning constant prepended to the kernels: work-items sharing one row in ar_sp_sddmm. */
 #define AR_SDDMM_LANES 8
-/* Columns h per work-item in ar_sp_spmm / ar_sp_weight_grad, as one floatW: 2, 4, 8 or 16. */
+/* Columns h per work-item in ar_sp_spmm / ar_sp_weight_grad (two float8s; cl/sparse.cl needs 16). */
 /* Terms per partial sum in the sparse products (blocked summation). */
 #define AR_SP_BLOCK 64
 #ifndef AR_SP_WIDTH

@@ -265,6 +265,17 @@ Test(cli, bench_synthetic_phases) {
     cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --hidden 8 --json "
                      "--quiet --no-profile"), 0, "%s", err);
     cr_assert(strstr(out, "\"phases\":null"), "%s", out);
+    /* both paths in one run: one line each, the same model (RMSE within float tolerance) */
+    cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --hidden 8 --json "
+                     "--quiet --kernels dense,sparse"), 0, "%s", err);
+    char *second = strchr(out, '\n');
+    cr_assert(second && strstr(out, "\"kernels\":\"dense\"") &&
+              strstr(second, "\"kernels\":\"sparse\""), "%s", out);
+    double rmse_dense = json_value(out, "test_rmse"), rmse_sparse = json_value(second, "test_rmse");
+    cr_assert(fabs(rmse_dense - rmse_sparse) <= 1e-4 * rmse_dense, "%g vs %g", rmse_dense,
+              rmse_sparse);
+    cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --kernels dense,csr"), 2);
+    cr_assert(strstr(err, "--kernels"), "%s", err);
     cr_assert_eq(run(NULL, "bench --synthetic 400x300 --epochs 2"), 2);
     cr_assert(strstr(err, "--synthetic"), "%s", err);
     cr_assert_eq(run(NULL, "bench --synthetic 10x10x5000 --epochs 2"), 2); /* > half the pairs */
