@@ -213,7 +213,9 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
         path = dir;
         if (isnan(lo.rating_min)) lo.rating_min = info->rating_min, lo.rating_max = info->rating_max;
     }
-    if (!tr && d->fold) {
+    if (d->synthetic) {
+        /* nothing to find on disk */
+    } else if (!tr && d->fold) {
         if (!is_dir(path))
             return cli_fail(AR_ERR_INVALID_ARG, "--fold needs a dataset directory (ML-100K), "
                            "but %s is not a directory", path);

@@ -100,7 +100,8 @@ Test(train, profiling_splits_the_epoch_by_phase) {
                                           ar_last_error());
     if (isnan(s.phase_seconds[AR_PHASE_GEMM])) {
         for (int p = 0; p < AR_PHASE_COUNT; p++) cr_assert(isnan(s.phase_seconds[p]));
-        cr_log_warn("%s gives no profiling timestamps: phases are NaN", ar_ctx_device(ctx)->name);
+        fprintf(stderr, "  %s gives no profiling timestamps: phases are NaN\n",
+                ar_ctx_device(ctx)->name);
     } else {
         double sum = 0;
         for (int p = 0; p < AR_PHASE_COUNT; p++) {
