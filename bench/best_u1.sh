@@ -26,16 +26,7 @@ if [ "$#" -ne 1 ]; then
 fi
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ -n "${AUTOREC_BIN:-}" ]; then
-    bin=$AUTOREC_BIN
-elif [ -x "$repo_root/build/autorec" ]; then
-    bin=$repo_root/build/autorec
-elif command -v autorec >/dev/null 2>&1; then
-    bin=$(command -v autorec)
-else
-    echo "$0: no autorec binary: set AUTOREC_BIN, build ./build/autorec, or put autorec on PATH" >&2
-    exit 2
-fi
+. "$repo_root/bench/find_autorec.sh"
 
 exec "$bin" train --data "$1" --valid-ratio 0.05 --epochs 150 --patience 20 --l2 1.5e-3 --dropout 0.5 \
     --input-dropout 0.2 --json

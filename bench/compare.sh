@@ -45,16 +45,7 @@ for f in u1.base u1.test; do
     fi
 done
 
-if [ -n "${AUTOREC_BIN:-}" ]; then
-    bin=$AUTOREC_BIN
-elif [ -x "$repo_root/build/autorec" ]; then
-    bin=$repo_root/build/autorec
-elif command -v autorec >/dev/null 2>&1; then
-    bin=$(command -v autorec)
-else
-    echo "$0: no autorec binary: set AUTOREC_BIN, build ./build/autorec, or put autorec on PATH" >&2
-    exit 2
-fi
+. "$repo_root/bench/find_autorec.sh"
 python=${PYTHON:-/usr/bin/python3}
 if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "$0: $python cannot import torch: install Debian's python3-torch (apt-get install" \
