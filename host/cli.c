@@ -115,7 +115,8 @@ static const char train_help[] =
     "Output files are checked before training starts: a path that cannot be written exits 2.\n";
 
 static const char bench_help[] =
-    "usage: autorec bench [data] [--device all|SPEC[,SPEC...]] [--epochs N] [training flags]\n"
+    "usage: autorec bench [data | --synthetic UxIxN] [--device all|SPEC[,SPEC...]]\n"
+    "                     [--kernels dense,sparse] [--epochs N] [training flags]\n"
     "                     [--no-profile] [--json]\n"
     "\n"
     "Trains the same run on each selected device (and kernel path) and prints one row each:\n"
@@ -145,13 +146,13 @@ static const char bench_help[] =
     "                               69878x10677x10000000 (ML-10M-sized)\n"
     "  --no-profile                 no profiling events (phases are not measured; use it to\n"
     "                               check that profiling does not change the epoch time)\n"
-    "  --json                       one JSON object per device per line, keys device, platform,\n"
+    "  --json                       one JSON object per row, one per line, keys device, platform,\n"
     "                               id, epoch_seconds, ratings_per_second, gflops,\n"
     "                               gflop_per_epoch, device_memory_bytes, host_peak_rss_bytes,\n"
     "                               compile_seconds, phases (seconds per phase; null with\n"
     "                               --no-profile or when the driver gives no profiling\n"
     "                               timestamps), test_rmse, epochs, batch, train_ratings,\n"
-    "                               hidden\n"
+    "                               hidden, kernels\n"
     "Data and training flags are those of 'autorec train' (see 'autorec train --help').\n";
 
 /* ---- devices ------------------------------------------------------------------------------ */
