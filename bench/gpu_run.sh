@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The one prepared script for a lent GPU machine (issue 5, item 5): checks that an OpenCL ICD
+# for the GPU exists, then runs the device tests and the benchmarks on it and writes everything
+# under $OUT (default ./gpu-out). Nothing is installed and nothing is downloaded: the machine
+# may have no network. Run bench/gpu_bundle.sh here first; it builds build-gpu/ and gathers the
+# shared libraries the binaries need (CLBlast, the ICD loader, Criterion, ...) into
+# build-gpu/lib, which the device tool carries (carry: ["build-gpu"]).
+#
+# usage (on the GPU machine, in the repository root):
+#   bash bench/gpu_run.sh [SPEC]     SPEC: the device to use (default: gpu, the first GPU)
+# AUTOREC_DATA (or ../shared/data/ml-100k) gives the ML-100K runs; without it they are skipped.
+# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+spec=${1:-gpu}
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+build=build-gpu
+export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export POCL_CACHE_DIR=${POCL_CACHE_DIR:-/tmp/pocl-cache}
+log() { echo "gpu_run: $*" | tee -a "$out/summary.txt"; }
+
+if [ ! -x "$build/autorec" ]; then
+    log "no $build/autorec: run bench/gpu_bundle.sh on the build machine and carry $build"
+    exit 2
+fi
+# The ICD loader finds drivers through /etc/OpenCL/vendors/*.icd. NVIDIA's container runtime
+# mounts libnvidia-opencl.so.1 but not always the .icd file: add it when the library is there.
+if ! grep -qsi nvidia /etc/OpenCL/vendors/*.icd; then
+    lib=$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')
+    if [ -n "$lib" ]; then
+        mkdir -p /etc/OpenCL/vendors && echo "$lib" > /etc/OpenCL/vendors/nvidia.icd
+        log "registered $lib as an OpenCL ICD"
+    fi
+fi
+nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1 || true
+"$build/autorec" devices > "$out/devices.txt" 2>&1
+cat "$out/devices.txt" >> "$out/summary.txt"
+if ! "$build/autorec" bench --device "$spec" --synthetic 300x200x6000 --epochs 2 --hidden 8 \
+        --json --quiet > "$out/probe.json" 2> "$out/probe.txt"; then
+    log "no OpenCL device matches '$spec': no OpenCL GPU driver available here (see devices.txt, probe.txt)"
+    exit 0
+fi
+log "device '$spec' works; running the device tests and the benchmarks"
+
+(cd "$build" && AUTOREC_DEVICE=$spec ctest -L device --output-on-failure) > "$out/ctest.txt" 2>&1
+log "device tests: $(grep -m1 'tests passed' "$out/ctest.txt" || echo 'see ctest.txt')"
+
+data=${AUTOREC_DATA:-../shared/data/ml-100k}
+if [ -f "$data/u1.base" ]; then
+    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels dense,sparse \
+        > "$out/bench-ml100k.txt" 2>&1
+    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels dense,sparse \
+        --json --quiet > "$out/bench-ml100k.json" 2>&1
+    log "ML-100K bench: bench-ml100k.txt"
+else
+    log "no ML-100K at $data: ML-100K bench skipped"
+fi
+timeout "${GPU_RUN_ML10M_SECONDS:-420}" "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec" --epochs 3 \
+    --kernels sparse,dense > "$out/bench-ml10m.txt" 2>&1
+log "ML-10M-sized bench (exit $?): bench-ml10m.txt"
+# The GEMM ceilings need OpenBLAS, which the bundle leaves out unless the machine has it.
+id=$(sed -n 's/.*"id":"\([0-9]*:[0-9]*\)".*/\1/p' "$out/probe.json" | head -n 1)
+if [ -x "$build/autorec_gemm_bench" ] && [ -n "$id" ]; then
+    timeout 300 "$build/autorec_gemm_bench" --device "$id" --shapes all > "$out/gemm.txt" 2>&1
+    log "GEMM ceilings on $id (exit $?): gemm.txt"
+fi
+log "done"
