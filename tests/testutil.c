@@ -176,8 +176,10 @@ int tu_run_cli(const char *dir, const char *env, char *out, char *err, size_t ca
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
+    /* the CLI built with the tests, or $AUTOREC_TEST_CLI (tests run from a moved bundle) */
+    const char *bin = getenv("AUTOREC_TEST_CLI");
     snprintf(cmd, sizeof cmd, "%s '%s' %s >'%s/out' 2>'%s/err' </dev/null", env ? env : "",
-             AUTOREC_BIN, args, dir, dir);
+             bin && *bin ? bin : AUTOREC_BIN, args, dir, dir);
     int status = system(cmd);
     snprintf(p, sizeof p, "%s/out", dir);
     slurp_into(p, out, cap);
