@@ -42,16 +42,21 @@ void ar_kernels_release(ar_kernels *k) {
 typedef struct { size_t size; const void *ptr; } arg;
 #define A(x) ((arg){sizeof(x), &(x)})
 
-static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t n,
-                        const arg *args, int nargs) {
-    ar_status st = AR_OK;
-    if (n == 0) return AR_OK;
+static ar_status set_args(cl_kernel k, const char *name, const arg *args, int nargs) {
     for (int i = 0; i < nargs; i++) {
         cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
         if (err != CL_SUCCESS)
             return ar_fail(AR_ERR_OPENCL, "clSetKernelArg(ar_%s, %d) failed: %s (%d)", name, i,
                            ar_cl_error_name(err), (int)err);
     }
+    return AR_OK;
+}
+
+static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t n,
+                        const arg *args, int nargs) {
+    ar_status st = AR_OK;
+    if (n == 0) return AR_OK;
+    if ((st = set_args(k, name, args, nargs)) != AR_OK) return st;
     size_t local = c->wg, global = (n + local - 1) / local * local;
     cl_event ev;
     cl_int err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL,
@@ -67,12 +72,8 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
 static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t gx,
                           size_t gy, const arg *args, int nargs) {
     if (gx == 0 || gy == 0) return AR_OK;
-    for (int i = 0; i < nargs; i++) {
-        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
-        if (err != CL_SUCCESS)
-            return ar_fail(AR_ERR_OPENCL, "clSetKernelArg(ar_%s, %d) failed: %s (%d)", name, i,
-                           ar_cl_error_name(err), (int)err);
-    }
+    ar_status st = set_args(k, name, args, nargs);
+    if (st != AR_OK) return st;
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
     size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
     cl_event ev;
