@@ -69,14 +69,11 @@ typedef struct ar_kernels {
         sp_bias_grad;
 } ar_kernels;
 
-/* Tuning constant prepended to the kernels: work-items sharing one row in ar_sp_sddmm. */
-#define AR_SDDMM_LANES 8
-/* Columns h per work-item in ar_sp_spmm / ar_sp_weight_grad (two float8s; cl/sparse.cl needs 16). */
-/* Terms per partial sum in the sparse products (blocked summation). */
-#define AR_SP_BLOCK 64
-#ifndef AR_SP_WIDTH
-#define AR_SP_WIDTH 16
-#endif
+/* Tuning constants prepended to the kernels (program.c) for cl/sparse.cl: */
+#define AR_SDDMM_LANES 8 /* work-items sharing one row in ar_sp_sddmm */
+#define AR_SP_BLOCK 64   /* terms per partial sum in the sparse products (blocked summation) */
+#define AR_SP_WIDTH 16   /* columns h per work-item in ar_sp_spmm / ar_sp_weight_grad: two
+                            float8s (the kernels are written for 16 and refuse other values) */
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */

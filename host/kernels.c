@@ -101,8 +101,8 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
 
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act) {
-    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (size_t)cols, A(out), A(in), A(bias), A(bias_off),
-           A(rows), A(cols), A(act));
+    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (size_t)cols, A(out), A(in), A(bias),
+           A(bias_off), A(rows), A(cols), A(act));
 }
 
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act) {
@@ -115,8 +115,8 @@ ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float kee
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
     float scale = 1.0f / keep;
-    LAUNCH(dropout_forward, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi), A(st),
-           A(ly));
+    LAUNCH(dropout_forward, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo),
+           A(hi), A(st), A(ly));
 }
 
 /* The same mask and scale applied to the gradient: the forward kernel does exactly that. */
@@ -127,22 +127,22 @@ ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                       cl_mem rows, int rows_off, int B, int cols) {
-    LAUNCH(densify, DENSIFY, (size_t)B, A(x), A(row_ptr), A(col_idx), A(vals), A(rows), A(rows_off), A(B),
-           A(cols));
+    LAUNCH(densify, DENSIFY, (size_t)B, A(x), A(row_ptr), A(col_idx), A(vals), A(rows),
+           A(rows_off), A(B), A(cols));
 }
 
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,
                                    cl_mem row_ptr, cl_mem col_idx, cl_mem vals, cl_mem rows,
                                    int rows_off, int B, int cols, float scale) {
-    LAUNCH(masked_loss_backward, LOSS, (size_t)B, A(dout), A(row_loss), A(out), A(row_ptr), A(col_idx),
-           A(vals), A(rows), A(rows_off), A(B), A(cols), A(scale));
+    LAUNCH(masked_loss_backward, LOSS, (size_t)B, A(dout), A(row_loss), A(out), A(row_ptr),
+           A(col_idx), A(vals), A(rows), A(rows_off), A(B), A(cols), A(scale));
 }
 
 ar_status ark_masked_sse(ar_ctx *c, cl_mem row_sse, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
                          cl_mem vals, cl_mem rows, int rows_off, int B, int cols, float lo,
                          float hi) {
-    LAUNCH(masked_sse, LOSS, (size_t)B, A(row_sse), A(out), A(row_ptr), A(col_idx), A(vals), A(rows),
-           A(rows_off), A(B), A(cols), A(lo), A(hi));
+    LAUNCH(masked_sse, LOSS, (size_t)B, A(row_sse), A(out), A(row_ptr), A(col_idx), A(vals),
+           A(rows), A(rows_off), A(B), A(cols), A(lo), A(hi));
 }
 
 ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols) {
@@ -152,8 +152,9 @@ ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, in
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2) {
-    LAUNCH(adam, ADAM, ((size_t)n + 7) / 8, A(params), A(grads), A(m), A(v), A(n), A(n_decay), A(lr), A(beta1),
-           A(beta2), A(eps), A(bc1), A(bc2), A(l2));
+    /* 8 parameters per work-item (cl/adam.cl) */
+    LAUNCH(adam, ADAM, ((size_t)n + 7) / 8, A(params), A(grads), A(m), A(v), A(n), A(n_decay),
+           A(lr), A(beta1), A(beta2), A(eps), A(bc1), A(bc2), A(l2));
 }
 
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
@@ -169,8 +170,9 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act) {
-    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)B, A(out), A(ck), A(w), A(w_off), A(b_off),
-           A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)B, A(out),
+             A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
+             A(H), A(act));
 }
 
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
@@ -196,9 +198,9 @@ ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_me
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H) {
-    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)cols,
-             A(dw), A(dw_off), A(ck), A(in),
-           A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H));
+    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH,
+             (size_t)cols, A(dw), A(dw_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b),
+             A(ent_k), A(cols), A(H));
 }
 
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,

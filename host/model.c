@@ -449,7 +449,8 @@ static ar_status sp_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
                        (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
                        m->cfg.activation));
     AR_TRY(drop(m, 0, B, keep));
-    for (int k = 1; k < L->n_hidden; k++) AR_TRY(dense_hidden(m, k, layer_out(m, k, keep), B, keep));
+    for (int k = 1; k < L->n_hidden; k++)
+        AR_TRY(dense_hidden(m, k, layer_out(m, k, keep), B, keep));
     *last = layer_out(m, L->n_hidden, keep);
 cleanup:
     return st;
@@ -495,22 +496,23 @@ cleanup:
     return st;
 }
 
-/* The CSC of batches j0 .. j0+nb (rows order[j * B ...]) on the host, then uploaded: column
- * pointers at j * (U + 1), entries from the batch's first entry on. */
-static ar_status sp_upload_csc(ar_model *m, const int *order, int n_rows, int j0, int nb) {
+/* The CSC of the nb batches of order[0 .. n_rows) (batch j: rows order[j * B ...]) on the
+ * host, then uploaded: batch j's column pointers at j * (U + 1), pointing into one entry array
+ * that holds the batches one after the other. */
+static ar_status sp_upload_csc(ar_model *m, const int *order, int n_rows, int nb) {
     const ar_csr *tr = &m->ds->train;
     const int U = m->L.U;
     int ent = 0;
-    for (int j = j0; j < j0 + nb; j++) {
-        int off = (j - j0) * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
-        int *ptr = m->csc_ptr_host + (size_t)(j - j0) * (U + 1);
+    for (int j = 0; j < nb; j++) {
+        int off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
+        int *ptr = m->csc_ptr_host + (size_t)j * (U + 1);
         ar_sp_batch_csc(ptr, m->csc_b_host + ent, m->csc_k_host + ent, tr, order + off, B);
         for (int u = 0; u <= U; u++) ptr[u] += ent;
         ent = ptr[U];
     }
     ar_status st = AR_OK;
-    AR_TRY(ar_write(m->ctx, m->csc_ptr, (size_t)j0 * (U + 1) * sizeof(int),
-                    (size_t)nb * (U + 1) * sizeof(int), m->csc_ptr_host));
+    AR_TRY(ar_write(m->ctx, m->csc_ptr, 0, (size_t)nb * (U + 1) * sizeof(int),
+                    m->csc_ptr_host));
     if (ent > 0) {
         AR_TRY(ar_write(m->ctx, m->csc_b, 0, (size_t)ent * sizeof(int), m->csc_b_host));
         AR_TRY(ar_write(m->ctx, m->csc_k, 0, (size_t)ent * sizeof(int), m->csc_k_host));
@@ -619,7 +621,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
         m->perm_host[j] = t;
     }
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
-    if (m->sparse) AR_TRY(sp_upload_csc(m, m->perm_host, I, 0, m->n_batches));
+    if (m->sparse) AR_TRY(sp_upload_csc(m, m->perm_host, I, m->n_batches));
     for (int off = 0; off < I; off += m->B) {
         int B = I - off < m->B ? I - off : m->B;
         int n_obs = 0;
@@ -700,7 +702,7 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     const float keep_in = 1.0f - m->cfg.input_dropout;
     if (m->sparse) {
         cl_mem last;
-        AR_TRY(sp_upload_csc(m, rows, B, 0, 1));
+        AR_TRY(sp_upload_csc(m, rows, B, 1));
         AR_TRY(sp_encode(m, m->perm, 0, B, keep, keep_in, &last));
         AR_TRY(sp_decode(m, last, m->tr_ptr, m->tr_idx, m->perm, 0, B, m->yk));
         AR_TRY(sp_backward(m, 0, 0, B, keep, keep_in, scale));
