@@ -5,7 +5,7 @@
  *   payload | SHA-256 of the payload (32 bytes)
  * payload:
  *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout, input_dropout |
- *   i32 activation, out_activation | i32 n_layers, layers[8] |
+ *   i32 activation, out_activation | i32 input noise (version 3 on) | i32 n_layers, layers[8] |
  *   u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
  *   i32 epochs done | u32 Adam steps | i32 rows, cols | u64 n_params | u32 source length,
  *   source bytes | u64 n_train | i32 users[n], i32 items[n], f32 ratings[n] |
@@ -24,7 +24,10 @@
 
 #include "internal.h"
 
-#define CKPT_VERSION 2u /* 2: the first layer's weight is stored (U, H), transposed */
+/* 2: the first layer's weight is stored (U, H), transposed; 3: adds the input noise form.
+ * Version 2 files are still read (their input dropout was inverted dropout). */
+#define CKPT_VERSION 3u
+#define CKPT_OLDEST 2u
 #define CKPT_BOM 0x01020304u
 static const char ckpt_magic[8] = {'A', 'R', 'M', 'O', 'D', 'E', 'L', 0};
 enum { HEADER_BYTES = 8 + 4 + 4 + 8, SUM_BYTES = 32 };
@@ -64,6 +67,8 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     put(w, f5, sizeof f5);
     int32_t acts[2] = {(int32_t)c->activation, (int32_t)c->out_activation};
     put(w, acts, sizeof acts);
+    int32_t noise = (int32_t)c->input_noise;
+    PUT(w, noise);
     int32_t layers[1 + AR_MAX_HIDDEN_LAYERS] = {c->n_layers};
     for (int k = 0; k < c->n_layers; k++) layers[1 + k] = c->layers[k];
     put(w, layers, sizeof layers);
@@ -99,8 +104,9 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
 static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
     const ar_dataset *ds = ar_model_dataset(m);
     const char *src = ds->train_path ? ds->train_path : "";
-    return 4 * 4 + 5 * 4 + 2 * 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 + 4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 +
-           n_train * 12 + 3 * ar_model_layout(m)->n_params * 4;
+    return 4 * 4 + 5 * 4 + 2 * 4 + 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 + 4 +
+           4 + 2 * 4 + 8 + 4 + strlen(src) + 8 + n_train * 12 +
+           3 * ar_model_layout(m)->n_params * 4;
 }
 
 ar_status ar_model_save(ar_model *m, const char *path) {
@@ -213,15 +219,16 @@ void ar_checkpoint_free(ar_checkpoint *c) {
     free(c);
 }
 
-static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
+static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path, uint32_t version) {
     int32_t i32[4], acts[2], e32, dims[2], layers[1 + AR_MAX_HIDDEN_LAYERS];
+    int32_t noise = AR_NOISE_INVERTED; /* what version 2 did */
     float f5[5], adam[3], scale[3];
     uint32_t len;
     uint64_t P, n, seed;
     ar_train_config *cf = &k->cfg;
 #define BAD(what) ar_fail(AR_ERR_PARSE, "%s: not a valid model file: %s", path, what)
     if (!get(c, i32, sizeof i32) || !get(c, f5, sizeof f5) || !get(c, acts, sizeof acts) ||
-        !get(c, layers, sizeof layers) ||
+        (version >= 3 && !GET(c, noise)) || !get(c, layers, sizeof layers) ||
         !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
         !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, P) ||
         !GET(c, len))
@@ -232,6 +239,7 @@ static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path) {
     cf->hidden = i32[1], cf->epochs = i32[2], cf->batch = i32[3];
     cf->lr = f5[0], cf->lr_decay = f5[1], cf->l2 = f5[2], cf->dropout = f5[3];
     cf->input_dropout = f5[4];
+    cf->input_noise = (ar_input_noise)noise;
     cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
     cf->n_layers = layers[0];
     for (int k = 0; k < AR_MAX_HIDDEN_LAYERS && k < layers[0]; k++) cf->layers[k] = layers[1 + k];
@@ -306,9 +314,9 @@ ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out) {
         st = ar_fail(AR_ERR_PARSE, "%s: model file written with the other byte order", path);
         goto cleanup;
     }
-    if (hdr[0] != CKPT_VERSION) {
+    if (hdr[0] < CKPT_OLDEST || hdr[0] > CKPT_VERSION) {
         st = ar_fail(AR_ERR_PARSE, "%s: model file format version %u; this autorec reads "
-                     "version %u", path, hdr[0], CKPT_VERSION);
+                     "versions %u to %u", path, hdr[0], CKPT_OLDEST, CKPT_VERSION);
         goto cleanup;
     }
     if (plen > len || len - HEADER_BYTES - SUM_BYTES != plen || len < HEADER_BYTES + SUM_BYTES) {
@@ -326,7 +334,7 @@ ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out) {
         goto cleanup;
     }
     cursor c = {p + HEADER_BYTES, p + HEADER_BYTES + plen};
-    st = parse_payload(k, &c, path);
+    st = parse_payload(k, &c, path, hdr[0]);
 cleanup:
     free(buf);
     if (st != AR_OK) ar_checkpoint_free(k);
@@ -357,6 +365,10 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         SAME(lr, "--lr")
         SAME(lr_decay, "--lr-decay") SAME(l2, "--l2") SAME(dropout, "--dropout")
         SAME(input_dropout, "--input-dropout")
+        if (cfg->input_noise != c->cfg.input_noise)
+            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with --input-noise %s, "
+                           "not %s", ar_input_noise_name(c->cfg.input_noise),
+                           ar_input_noise_name(cfg->input_noise));
         for (int k = 0; k < c->cfg.n_layers; k++)
             if (cfg->layers[k] != c->cfg.layers[k])
                 return ar_fail(AR_ERR_INVALID_ARG, "the model's hidden layer %d has %d units, "

@@ -84,6 +84,8 @@ static const char train_help[] =
     "  --dropout P           dropout probability on the hidden layer (default 0)\n"
     "  --input-dropout P     denoising: drop input ratings with probability P while training\n"
     "                        (the loss still counts them all; default 0)\n"
+    "  --input-noise FORM    what input dropout does to the ratings it keeps: mask (default:\n"
+    "                        unchanged) or inverted (scaled by 1/(1-P))\n"
     "  --activation NAME     encoder activation: sigmoid (default), relu, tanh, elu, selu,\n"
     "                        identity\n"
     "  --out-activation NAME decoder activation: identity (default), sigmoid, relu, tanh,\n"
@@ -277,6 +279,11 @@ int cli_parse_train(int argc, char **argv, train_opts *o, const char *cmd, const
                                    val);
             continue;
         }
+        if (!strcmp(name, "--input-noise")) {
+            if (ar_input_noise_parse(val, &o->cfg.input_noise) != AR_OK)
+                return usage_error(cmd, "%s", ar_last_error());
+            continue;
+        }
         if (!strcmp(name, "--kernels")) {
             if (ar_kernel_path_parse(val, &o->cfg.kernels) != AR_OK)
                 return usage_error(cmd, "%s", ar_last_error());
@@ -316,7 +323,8 @@ static int cmd_train(int argc, char **argv) {
     if (rc < 0) rc = cli_take_option(&argc, argv, "--resume", &resume, "train");
     /* --resume continues the saved model: its settings come from the file, not from flags */
     static const char *const model_flags[] = {"--hidden", "--batch", "--lr", "--lr-decay", "--l2",
-                                              "--dropout", "--input-dropout", "--activation",
+                                              "--dropout", "--input-dropout", "--input-noise",
+                                              "--activation",
                                               "--out-activation",
                                               "--model"};
     for (int i = 0; rc < 0 && resume && i < argc; i++)
@@ -412,12 +420,12 @@ static int cmd_train(int argc, char **argv) {
         char widths[128];
         cli_format_layers(&o.cfg, widths, sizeof widths);
         fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-                "dropout %g, input dropout %g, seed %llu, %s kernels\n",
+                "dropout %g, input dropout %g (%s), seed %llu, %s kernels\n",
                 o.data.rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec", widths,
                 ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                 o.cfg.batch, (double)o.cfg.lr, (double)o.cfg.lr_decay, (double)o.cfg.l2,
                 (double)o.cfg.dropout, (double)o.cfg.input_dropout,
-                (unsigned long long)o.cfg.seed, ar_kernel_path_name(ar_model_kernels(m)));
+                ar_input_noise_name(o.cfg.input_noise), (unsigned long long)o.cfg.seed, ar_kernel_path_name(ar_model_kernels(m)));
     }
     ar_epoch_stats s = {0};
     double seconds = 0, best = INFINITY;
@@ -503,6 +511,7 @@ static int cmd_train(int argc, char **argv) {
         json_number(stdout, "l2", o.cfg.l2);
         json_number(stdout, "dropout", o.cfg.dropout);
         json_number(stdout, "input_dropout", o.cfg.input_dropout);
+        printf(",\"input_noise\":\"%s\"", ar_input_noise_name(o.cfg.input_noise));
         printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
                ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                (unsigned long long)o.cfg.seed);

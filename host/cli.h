@@ -54,6 +54,8 @@ typedef struct cli_data_opts {
     double test_ratio;          /* --test-ratio (default 0.1) */
     int test_ratio_set;         /* --test-ratio was given */
     double valid_ratio;         /* --valid-ratio (0: no validation set) */
+    uint64_t split_seed;        /* --split-seed: seeds the random splits instead of --seed */
+    int split_seed_set;         /* --split-seed was given */
     int no_download;            /* --no-download */
     ar_rows rows;               /* --model item (I-AutoRec, default) or user (U-AutoRec) */
     ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */

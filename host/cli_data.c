@@ -1,10 +1,12 @@
 /* cli_data.c - the data options shared by train, bench and data: where the ratings come from
  * (files, a directory, a named MovieLens dataset), their format, and the split; and the
  * `autorec data` command that describes them. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -30,6 +32,8 @@ const char cli_data_help[] =
     "  --valid-ratio R       carve a random fraction R of the training ratings out as a\n"
     "                        validation set, for early stopping and model selection; the test\n"
     "                        set is never used to choose anything (default 0: none)\n"
+    "  --split-seed N        seed the random splits (--test-ratio, --valid-ratio) with N\n"
+    "                        instead of --seed: the same split for models of different seeds\n"
     "format:\n"
     "  --format F            auto (default: detected from the content), tab (u.data: 'user\n"
     "                        item rating [timestamp]', tabs or spaces), dat (ratings.dat:\n"
@@ -121,6 +125,13 @@ int cli_data_option(cli_data_opts *d, const char *name, const char *val, const c
                                        "'%s'", val);
         return 1;
     }
+    if (!strcmp(name, "--split-seed")) {
+        if (!cli_parse_u64(val, &d->split_seed))
+            return 2 + cli_usage_error(cmd, "--split-seed expects a non-negative integer, got "
+                                       "'%s'", val);
+        d->split_seed_set = 1;
+        return 1;
+    }
     if (!strcmp(name, "--format")) {
         if (ar_format_parse(val, &d->load.format) != AR_OK)
             return 2 + cli_usage_error(cmd, "--format: %s", ar_last_error());
@@ -201,6 +212,7 @@ void cli_data_free(cli_data *x) {
 
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *x) {
     memset(x, 0, sizeof *x);
+    const uint64_t split = d->split_seed_set ? d->split_seed : seed; /* seeds the splits */
     ar_load_options lo = d->load;
     ar_status st = AR_OK;
     char dir[4096], base[4200], test[4200], file[4200];
@@ -239,7 +251,7 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
             cli_fail(st, "--synthetic %s: %s", d->synthetic, ar_last_error());
             goto cleanup;
         }
-        st = ar_ratings_split(all, d->test_ratio, seed, &x->train, &x->test);
+        st = ar_ratings_split(all, d->test_ratio, split, &x->train, &x->test);
         snprintf(x->desc, sizeof x->desc, "synthetic %lld users x %lld items x %lld ratings "
                  "(seed %llu), random split %.3g test", (long long)sc.users,
                  (long long)sc.items, (long long)sc.ratings, (unsigned long long)seed,
@@ -265,10 +277,10 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
         }
         ar_ratings *all = NULL;
         if ((st = load(file, &lo, quiet, &all)) != AR_OK) goto cleanup;
-        st = ar_ratings_split(all, d->test_ratio, seed, &x->train, &x->test);
+        st = ar_ratings_split(all, d->test_ratio, split, &x->train, &x->test);
         snprintf(x->desc, sizeof x->desc, "%.4100s (%s), random split %.3g test (seed %llu)", file,
                  ar_format_name(ar_ratings_format(all)), d->test_ratio,
-                 (unsigned long long)seed);
+                 (unsigned long long)split);
         ar_ratings_free(all);
         if (st != AR_OK) goto cleanup;
     }
@@ -276,7 +288,7 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
         ar_ratings *full = x->train;
         x->train = NULL;
         /* Its own stream: the validation split does not repeat the test split's draws. */
-        st = ar_ratings_split(full, d->valid_ratio, seed ^ 0xA5A5C3C3F00DBEEFull, &x->train,
+        st = ar_ratings_split(full, d->valid_ratio, split ^ 0xA5A5C3C3F00DBEEFull, &x->train,
                               &x->valid);
         ar_ratings_free(full);
         if (st != AR_OK) {
@@ -310,13 +322,46 @@ static const char data_cmd_help[] =
     "\n"
     "  --seed N   seeds the random splits (default 1)\n"
     "  --json     print the description as one JSON object\n"
+    "  --write-splits DIR\n"
+    "             also write the split as DIR/train.tsv, DIR/valid.tsv (with --valid-ratio)\n"
+    "             and DIR/test.tsv, 'user<TAB>item<TAB>rating' lines: the exact ratings a\n"
+    "             train run with the same data options and seed uses, as files (e.g. to\n"
+    "             score models on the validation set with 'autorec eval')\n"
     "\n";
+
+/* Writes r to dir/name as user<TAB>item<TAB>rating lines: to a temporary file, renamed when
+ * complete (no half-written split is left under the name). */
+static ar_status write_split(const char *dir, const char *name, const ar_ratings *r) {
+    char path[4300], tmp[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return cli_fail(AR_ERR_IO, "--write-splits: cannot create %s: %s", tmp, strerror(errno));
+    const size_t n = ar_ratings_count(r);
+    int ok = 1;
+    for (size_t k = 0; k < n && ok; k++) {
+        int64_t u, i;
+        float v;
+        ar_ratings_get(r, k, &u, &i, &v);
+        ok = fprintf(f, "%lld\t%lld\t%.9g\n", (long long)u, (long long)i, (double)v) > 0;
+    }
+    ok = fflush(f) == 0 && ok && !ferror(f);
+    int err = errno;
+    if (fclose(f) != 0 && ok) ok = 0, err = errno;
+    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
+    if (!ok) {
+        remove(tmp);
+        return cli_fail(AR_ERR_IO, "--write-splits: cannot write %s: %s", path, strerror(err));
+    }
+    return AR_OK;
+}
 
 int cli_data_cmd(int argc, char **argv) {
     cli_data_opts d;
     cli_data_opts_default(&d);
     int json = 0;
     uint64_t seed = 1;
+    const char *splits_dir = NULL;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -337,6 +382,10 @@ int cli_data_cmd(int argc, char **argv) {
                                        val);
             continue;
         }
+        if (!strcmp(a, "--write-splits")) {
+            splits_dir = val;
+            continue;
+        }
         int r = cli_data_option(&d, a, val, "data");
         if (r >= 2) return r - 2;
         if (r == 0) return cli_usage_error("data", "unknown option '%s'", a);
@@ -347,6 +396,15 @@ int cli_data_cmd(int argc, char **argv) {
     ar_dataset *ds = NULL;
     ar_status st = cli_data_load(&d, seed, 0, &x);
     if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, d.rows, &ds);
+    if (st == AR_OK && splits_dir) {
+        struct stat sb;
+        if (stat(splits_dir, &sb) != 0 && mkdir(splits_dir, 0777) != 0)
+            st = cli_fail(AR_ERR_IO, "--write-splits: cannot create %s: %s", splits_dir,
+                          strerror(errno));
+        if (st == AR_OK) st = write_split(splits_dir, "train.tsv", x.train);
+        if (st == AR_OK && x.valid) st = write_split(splits_dir, "valid.tsv", x.valid);
+        if (st == AR_OK) st = write_split(splits_dir, "test.tsv", x.test);
+    }
     if (st != AR_OK) {
         rc = cli_report(st);
         cli_data_free(&x);

@@ -1,6 +1,7 @@
-/* cli_model.c - using a saved model: `autorec eval`, `autorec predict`, `autorec recommend`.
+/* cli_model.c - using saved models: `autorec eval`, `autorec predict`, `autorec recommend`.
  * Each reads the model file (ar_checkpoint_read), rebuilds its dataset from the training
- * ratings stored in it, and recreates the model on a device. */
+ * ratings stored in it, and recreates the model on a device. Several --model flags make an
+ * ensemble: the mean of the models' predictions (ar_ensemble_predict). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,29 +9,42 @@
 
 #include "cli.h"
 
+#define ENSEMBLE_HELP                                                                          \
+    "\n"                                                                                       \
+    "--model may be given several times (up to 64): the models then act as one ensemble whose\n" \
+    "prediction is the mean of theirs (e.g. the same settings trained with different seeds).\n"
+
 static const char eval_help[] =
-    "usage: autorec eval --model FILE --test FILE [--format F] [--device SPEC] [--json]\n"
+    "usage: autorec eval --model FILE [--model FILE ...] --test FILE [--format F]\n"
+    "                    [--device SPEC] [--json]\n"
     "\n"
     "Scores a saved model on a test file by the AutoRec protocol (inputs are the model's\n"
     "training vectors; predictions clamped to its rating scale; pairs with an unseen user or\n"
-    "item predicted as the middle of the scale). Prints test RMSE and the number of ratings.\n";
+    "item predicted as the middle of the scale). Prints test RMSE and the number of ratings;\n"
+    "for an ensemble, each member's test RMSE too.\n" ENSEMBLE_HELP;
 
 static const char predict_help[] =
-    "usage: autorec predict --model FILE --pairs FILE [--device SPEC]\n"
+    "usage: autorec predict --model FILE [--model FILE ...] --pairs FILE [--device SPEC]\n"
     "\n"
     "Reads 'user item' pairs, one per line (spaces, tabs or a comma; more fields are ignored,\n"
-    "so a ratings file works too), and prints 'user item prediction' for each, in order.\n";
+    "so a ratings file works too), and prints 'user item prediction' for each, in order.\n"
+    ENSEMBLE_HELP;
 
 static const char recommend_help[] =
-    "usage: autorec recommend --model FILE --user ID [-n N] [--titles FILE] [--device SPEC]\n"
-    "                         [--json]\n"
+    "usage: autorec recommend --model FILE [--model FILE ...] --user ID [-n N] [--titles FILE]\n"
+    "                         [--device SPEC] [--json]\n"
     "\n"
     "Lists the N (default 10) items with the highest predicted rating among those the user has\n"
-    "not rated in the model's training data, with titles when the dataset has them (u.item,\n"
-    "movies.dat or movies.csv next to the training file, or --titles FILE).\n";
+    "not rated in the (first) model's training data, with titles when the dataset has them\n"
+    "(u.item, movies.dat or movies.csv next to the training file, or --titles FILE).\n"
+    ENSEMBLE_HELP;
+
+enum { MAX_MODELS = 64 };
 
 typedef struct {
-    const char *model, *test, *pairs, *device, *titles, *format;
+    const char *models[MAX_MODELS];
+    int n_models;
+    const char *test, *pairs, *device, *titles, *format;
     int64_t user;
     int has_user, n, json;
 } model_opts;
@@ -54,7 +68,11 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, model
         if (rc >= 0) return rc;
         long v;
         uint64_t u;
-        if (!strcmp(name, "--model")) o->model = val;
+        if (!strcmp(name, "--model")) {
+            if (o->n_models == MAX_MODELS)
+                return cli_usage_error(cmd, "at most 64 --model files, got more at '%s'", val);
+            o->models[o->n_models++] = val;
+        }
         else if (!strcmp(name, "--test") && !strcmp(cmd, "eval")) o->test = val;
         else if (!strcmp(name, "--format") && !strcmp(cmd, "eval")) o->format = val;
         else if (!strcmp(name, "--pairs") && !strcmp(cmd, "predict")) o->pairs = val;
@@ -73,7 +91,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, model
             return cli_usage_error(cmd, "unknown option '%s'", name);
         }
     }
-    if (!o->model) return cli_usage_error(cmd, "%s", "--model FILE is required");
+    if (!o->n_models) return cli_usage_error(cmd, "%s", "--model FILE is required");
     if (!strcmp(cmd, "eval") && !o->test) return cli_usage_error(cmd, "%s", "--test FILE is required");
     if (!strcmp(cmd, "predict") && !o->pairs)
         return cli_usage_error(cmd, "%s", "--pairs FILE is required");
@@ -82,35 +100,106 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, model
     return -1;
 }
 
-/* The saved model on a device, with its dataset (test may be NULL). */
+/* The saved models on one device, each with its dataset (test may be NULL). ck, ds and m
+ * are the first model's (the only one without an ensemble). */
 typedef struct {
+    ar_ctx *ctx;
+    int n;
+    ar_checkpoint *cks[MAX_MODELS];
+    ar_dataset *dss[MAX_MODELS];
+    ar_model *ms[MAX_MODELS];
     ar_checkpoint *ck;
     ar_dataset *ds;
-    ar_ctx *ctx;
     ar_model *m;
 } loaded;
 
 static void unload(loaded *l) {
-    ar_model_free(l->m);
+    for (int k = 0; k < l->n; k++) {
+        ar_model_free(l->ms[k]);
+        ar_dataset_free(l->dss[k]);
+        ar_checkpoint_free(l->cks[k]);
+    }
     ar_ctx_free(l->ctx);
-    ar_dataset_free(l->ds);
-    ar_checkpoint_free(l->ck);
     memset(l, 0, sizeof *l);
 }
 
 static ar_status load_model(const model_opts *o, const ar_ratings *test, loaded *l) {
     memset(l, 0, sizeof *l);
-    ar_status st = ar_checkpoint_read(o->model, &l->ck);
-    if (st == AR_OK)
-        st = ar_dataset_create_ex(ar_checkpoint_train(l->ck), NULL, test,
-                                  ar_checkpoint_rows(l->ck), &l->ds);
-    if (st == AR_OK) st = ar_ctx_create(o->device, &l->ctx);
-    if (st == AR_OK) st = ar_model_create_from(l->ctx, l->ds, l->ck, NULL, &l->m);
-    if (st != AR_OK) unload(l);
-    return st;
+    ar_status st = ar_ctx_create(o->device, &l->ctx);
+    for (int k = 0; k < o->n_models && st == AR_OK; k++) {
+        l->n = k + 1;
+        st = ar_checkpoint_read(o->models[k], &l->cks[k]);
+        if (st == AR_OK)
+            st = ar_dataset_create_ex(ar_checkpoint_train(l->cks[k]), NULL, test,
+                                      ar_checkpoint_rows(l->cks[k]), &l->dss[k]);
+        if (st == AR_OK) st = ar_model_create_from(l->ctx, l->dss[k], l->cks[k], NULL, &l->ms[k]);
+    }
+    if (st != AR_OK) {
+        unload(l);
+        return st;
+    }
+    l->ck = l->cks[0], l->ds = l->dss[0], l->m = l->ms[0];
+    return AR_OK;
 }
 
 /* ---- eval ----------------------------------------------------------------------------------- */
+
+/* An ensemble's test RMSE from its averaged predictions at the test pairs, and each member's
+ * from its own (the same figure ar_model_evaluate gives, computed on the host). */
+static ar_status eval_ensemble(const model_opts *o, const loaded *l, const ar_ratings *test) {
+    const size_t n = ar_ratings_count(test);
+    int64_t *u = malloc((n ? n : 1) * sizeof *u), *i = malloc((n ? n : 1) * sizeof *i);
+    float *r = malloc((n ? n : 1) * sizeof *r), *mean = malloc((n ? n : 1) * sizeof *mean);
+    float *each = malloc((n ? n : 1) * (size_t)l->n * sizeof *each);
+    double sse[MAX_MODELS + 1] = {0}; /* [k]: member k; [n]: the ensemble */
+    ar_status st = AR_OK;
+    if (!u || !i || !r || !mean || !each) {
+        st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) ar_ratings_get(test, k, &u[k], &i[k], &r[k]);
+    if ((st = ar_ensemble_predict(l->ms, l->n, u, i, n, mean, each)) != AR_OK) goto done;
+    for (size_t k = 0; k < n; k++) {
+        for (int m = 0; m < l->n; m++) {
+            double d = (double)each[(size_t)m * n + k] - r[k];
+            sse[m] += d * d;
+        }
+        double d = (double)mean[k] - r[k];
+        sse[l->n] += d * d;
+    }
+    const double N = n ? (double)n : NAN;
+    ar_dataset_stats s;
+    ar_dataset_get_stats(l->ds, &s);
+    if (o->json) {
+        printf("{\"models\":[");
+        for (int m = 0; m < l->n; m++) {
+            if (m) putchar(',');
+            cli_json_string(stdout, o->models[m]);
+        }
+        printf("],\"test\":");
+        cli_json_string(stdout, o->test);
+        cli_json_number(stdout, "test_rmse", sqrt(sse[l->n] / N));
+        printf(",\"member_test_rmse\":[");
+        for (int m = 0; m < l->n; m++) printf("%s%.6g", m ? "," : "", sqrt(sse[m] / N));
+        printf("],\"member_epochs\":[");
+        for (int m = 0; m < l->n; m++) printf("%s%d", m ? "," : "", ar_model_epochs_done(l->ms[m]));
+        printf("],\"n_test\":%zu,\"n_test_cold\":%zu}\n", n, s.n_test_cold);
+    } else {
+        for (int m = 0; m < l->n; m++)
+            printf("member %d: test RMSE %.4f, model %s after %d epochs\n", m + 1,
+                   sqrt(sse[m] / N), o->models[m], ar_model_epochs_done(l->ms[m]));
+        printf("ensemble of %d models: test RMSE %.4f on %zu ratings (%zu with an unseen user "
+               "or item in the first model's data)\n", l->n, sqrt(sse[l->n] / N), n,
+               s.n_test_cold);
+    }
+done:
+    free(u);
+    free(i);
+    free(r);
+    free(mean);
+    free(each);
+    return st;
+}
 
 int cli_eval(int argc, char **argv) {
     model_opts o;
@@ -128,6 +217,12 @@ int cli_eval(int argc, char **argv) {
         ar_ratings_free(test);
         return cli_report(st);
     }
+    if (l.n > 1) {
+        st = eval_ensemble(&o, &l, test);
+        unload(&l);
+        ar_ratings_free(test);
+        return st == AR_OK ? (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL) : cli_report(st);
+    }
     double tr = NAN, te = NAN;
     st = ar_model_evaluate(l.m, &tr, &te);
     if (st == AR_OK) {
@@ -135,7 +230,7 @@ int cli_eval(int argc, char **argv) {
         ar_dataset_get_stats(l.ds, &s);
         if (o.json) {
             printf("{\"model\":");
-            cli_json_string(stdout, o.model);
+            cli_json_string(stdout, o.models[0]);
             printf(",\"test\":");
             cli_json_string(stdout, o.test);
             cli_json_number(stdout, "test_rmse", te);
@@ -144,7 +239,7 @@ int cli_eval(int argc, char **argv) {
                    s.n_test_cold, ar_model_epochs_done(l.m));
         } else {
             printf("test RMSE %.4f on %zu ratings (%zu with an unseen user or item), train RMSE "
-                   "%.4f; model %s after %d epochs\n", te, s.n_test, s.n_test_cold, tr, o.model,
+                   "%.4f; model %s after %d epochs\n", te, s.n_test, s.n_test_cold, tr, o.models[0],
                    ar_model_epochs_done(l.m));
         }
     }
@@ -219,7 +314,7 @@ int cli_predict(int argc, char **argv) {
     if (st == AR_OK) st = load_model(&o, NULL, &l);
     if (st == AR_OK && !(pred = malloc((n ? n : 1) * sizeof *pred)))
         st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (st == AR_OK) st = ar_model_predict(l.m, u, i, n, pred);
+    if (st == AR_OK) st = ar_ensemble_predict(l.ms, l.n, u, i, n, pred, NULL);
     if (st == AR_OK)
         for (size_t k = 0; k < n; k++)
             printf("%lld\t%lld\t%.4f\n", (long long)u[k], (long long)i[k], (double)pred[k]);
@@ -295,7 +390,7 @@ int cli_recommend(int argc, char **argv) {
         goto done;
     }
     for (size_t k = 0; k < n_items; k++) users[k] = o.user;
-    if ((st = ar_model_predict(l.m, users, items, n_items, pred)) != AR_OK) goto done;
+    if ((st = ar_ensemble_predict(l.ms, l.n, users, items, n_items, pred, NULL)) != AR_OK) goto done;
     for (size_t k = 0; k < n_items; k++) sc[k] = (scored){items[k], pred[k]};
     qsort(sc, n_items, sizeof *sc, by_score);
     char tpath[4096] = "";

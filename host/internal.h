@@ -144,6 +144,9 @@ ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float kee
                               uint64_t seed, uint32_t step, uint32_t layer);
 ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float keep,
                                uint64_t seed, uint32_t step, uint32_t layer);
+/* The same mask with another scale for the kept values (input masking noise: scale 1). */
+ar_status ark_dropout_scaled(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
+                             uint64_t seed, uint32_t step, uint32_t layer);
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                       cl_mem rows, int rows_off, int B, int cols);
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,
@@ -159,8 +162,8 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
 /* The sparse path (cl/sparse.cl). Weights (w, w_off) are (cols, H) row-major; b_off < 0: no
  * bias. pos_* / row_ptr are CSR arrays, rows / rows_off the batch as for the dense kernels. */
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
-                       cl_mem rows, int rows_off, int B, int cols, float keep, uint64_t seed,
-                       uint32_t step);
+                       cl_mem rows, int rows_off, int B, int cols, float keep, float scale,
+                       uint64_t seed, uint32_t step);
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act);

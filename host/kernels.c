@@ -111,10 +111,14 @@ ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int 
 
 ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, uint64_t seed,
                               uint32_t step, uint32_t layer) {
+    return ark_dropout_scaled(c, out, in, n, keep, 1.0f / keep, seed, step, layer);
+}
+
+ar_status ark_dropout_scaled(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
+                             uint64_t seed, uint32_t step, uint32_t layer) {
     /* keep * 2^32 as a threshold on a uniform 32-bit word, computed as in ref.c */
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    float scale = 1.0f / keep;
     LAUNCH(dropout_forward, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo),
            A(hi), A(st), A(ly));
 }
@@ -158,11 +162,10 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
 }
 
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
-                       cl_mem rows, int rows_off, int B, int cols, float keep, uint64_t seed,
-                       uint32_t step) {
+                       cl_mem rows, int rows_off, int B, int cols, float keep, float scale,
+                       uint64_t seed, uint32_t step) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step;
-    float scale = 1.0f / keep;
     LAUNCH(sp_input, DROPOUT, (size_t)B, A(xk), A(row_ptr), A(col_idx), A(vals), A(rows),
            A(rows_off), A(B), A(cols), A(thr), A(scale), A(lo), A(hi), A(st));
 }

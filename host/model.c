@@ -70,6 +70,18 @@ ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
     return ar_fail(AR_ERR_INVALID_ARG, "--kernels expects auto, dense or sparse, got '%s'", name);
 }
 
+static const char *const noise_names[] = {"mask", "inverted"};
+
+const char *ar_input_noise_name(ar_input_noise n) {
+    return (unsigned)n < 2 ? noise_names[n] : "unknown";
+}
+
+ar_status ar_input_noise_parse(const char *name, ar_input_noise *out) {
+    for (int i = 0; i < 2; i++)
+        if (strcasecmp(name, noise_names[i]) == 0) return *out = (ar_input_noise)i, AR_OK;
+    return ar_fail(AR_ERR_INVALID_ARG, "--input-noise expects mask or inverted, got '%s'", name);
+}
+
 ar_kernel_path ar_model_kernels(const ar_model *m) {
     return m->sparse ? AR_KERNELS_SPARSE : AR_KERNELS_DENSE;
 }
@@ -129,6 +141,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (double)c->dropout);
     CHECK(c->input_dropout >= 0 && c->input_dropout < 1,
           "--input-dropout must be in [0, 1), got %g", (double)c->input_dropout);
+    CHECK((unsigned)c->input_noise <= AR_NOISE_INVERTED, "--input-noise: unknown form %d",
+          (int)c->input_noise);
     CHECK((unsigned)c->activation <= AR_ACT_SELU, "--activation: unknown activation %d",
           (int)c->activation);
     CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "--out-activation: unknown activation %d",
@@ -358,6 +372,11 @@ cleanup:
     return st;
 }
 
+/* What input dropout multiplies the ratings it keeps by (see ar_input_noise). */
+static float input_scale(const ar_model *m, float keep_in) {
+    return m->cfg.input_noise == AR_NOISE_INVERTED ? 1.0f / keep_in : 1.0f;
+}
+
 /* keep: hidden-layer keep probability; keep_in: input keep probability (denoising: the
  * input ratings are dropped, the loss still counts every observed rating). 1 = no dropout. */
 static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in) {
@@ -368,7 +387,8 @@ static ar_status forward(ar_model *m, cl_mem rows, int off, int B, float keep, f
     AR_TRY(ark_fill(c, m->x, 0, (size_t)B * U, 0.0f));
     AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, U));
     if (keep_in < 1.0f) /* in place; the backward pass uses this x for dW0, as it should */
-        AR_TRY(ark_dropout_forward(c, m->x, m->x, B * U, keep_in, m->cfg.seed, m->step, 1));
+        AR_TRY(ark_dropout_scaled(c, m->x, m->x, B * U, keep_in, input_scale(m, keep_in),
+                                  m->cfg.seed, m->step, 1));
     cl_mem in = m->x;
     for (int k = 0; k < nh; k++) {
         AR_TRY(dense_hidden(m, k, in, B, keep));
@@ -444,7 +464,7 @@ static ar_status sp_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
     ar_status st = AR_OK;
     if (keep_in < 1.0f)
         AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, L->U, keep_in,
-                            m->cfg.seed, m->step));
+                            input_scale(m, keep_in), m->cfg.seed, m->step));
     AR_TRY(ark_sp_spmm(c, m->a[1], sp_inputs(m, keep_in), m->params, (int)L->off_w[0],
                        (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
                        m->cfg.activation));

@@ -105,7 +105,11 @@ void ar_act_backward_ref(float *dinp, const float *dout, const float *out, int n
 
 void ar_dropout_forward_ref(float *out, const float *in, int n, float keep, uint64_t seed,
                             uint32_t step, uint32_t layer) {
-    float scale = 1.0f / keep;
+    ar_dropout_scaled_ref(out, in, n, keep, 1.0f / keep, seed, step, layer);
+}
+
+void ar_dropout_scaled_ref(float *out, const float *in, int n, float keep, float scale,
+                           uint64_t seed, uint32_t step, uint32_t layer) {
     for (int i = 0; i < n; i++)
         out[i] = ar_dropout_keep_ref(seed, step, layer, (uint32_t)i, keep) ? in[i] * scale : 0.0f;
 }
@@ -183,8 +187,8 @@ static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
 
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const ar_csr *train, const int *rows, int B, float keep,
-                               float keep_in, uint64_t seed, uint32_t step, int act,
-                               int out_act, float *out) {
+                               float keep_in, float in_scale, uint64_t seed, uint32_t step,
+                               int act, int out_act, float *out) {
     const int nl = l->n_hidden + 1, U = l->U;
     float *a[AR_LAYOUT_MAX_HIDDEN + 2] = {0};  // a[k] (B, dim[k]): layer outputs, a[0] = x
     float *ad[AR_LAYOUT_MAX_HIDDEN + 2] = {0}; // ad[k]: after dropout (hidden layers)
@@ -205,7 +209,7 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
     float scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1);
 
     ar_densify_ref(a[0], train, rows, B);
-    if (keep_in < 1.0f) ar_dropout_forward_ref(a[0], a[0], B * U, keep_in, seed, step, 1);
+    if (keep_in < 1.0f) ar_dropout_scaled_ref(a[0], a[0], B * U, keep_in, in_scale, seed, step, 1);
     memcpy(ad[0], a[0], (size_t)B * U * sizeof(float));
     for (int k = 0; k < nl; k++) {
         const int din = l->dim[k], dout = l->dim[k + 1], last = k == nl - 1;
@@ -262,8 +266,8 @@ done:
 }
 
 double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train, const int *rows,
-                   int B, float keep, float keep_in, uint64_t seed, uint32_t step, int act,
-                   int out_act) {
+                   int B, float keep, float keep_in, float in_scale, uint64_t seed,
+                   uint32_t step, int act, int out_act) {
     const int U = l->U, nh = l->n_hidden;
     int maxd = 0;
     for (int k = 1; k <= nh; k++) maxd = l->dim[k] > maxd ? l->dim[k] : maxd;
@@ -284,9 +288,9 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
             for (int k = k0; k < k1; k++) {
                 const int u = train->col_idx[k];
                 double xv = train->vals[k];
-                if (keep_in < 1.0f) /* the device scales by the float 1/keep_in */
+                if (keep_in < 1.0f) /* the device multiplies by the float in_scale */
                     xv = ar_dropout_keep_ref(seed, step, 1, (uint32_t)((size_t)b * U + u), keep_in)
-                             ? (double)(float)(train->vals[k] * (1.0f / keep_in)) : 0.0;
+                             ? (double)(float)(train->vals[k] * in_scale) : 0.0;
                 z += (double)V[(size_t)u * l->dim[1] + j] * xv; /* V^T (U, H) */
             }
             double a = activate_d(z, act);
@@ -329,13 +333,12 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
 /* ---- the sparse path ------------------------------------------------------------------------ */
 
 void ar_sp_input_ref(float *xk, const ar_csr *m, const int *rows, int B, float keep_in,
-                     uint64_t seed, uint32_t step) {
+                     float in_scale, uint64_t seed, uint32_t step) {
     for (int b = 0; b < B; b++)
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             uint32_t e = (uint32_t)((size_t)b * m->cols + m->col_idx[k]);
             xk[k] = keep_in >= 1.0f ? m->vals[k]
-                    : ar_dropout_keep_ref(seed, step, 1, e, keep_in) ? m->vals[k] * (1.0f / keep_in)
-                                                                     : 0.0f;
+                    : ar_dropout_keep_ref(seed, step, 1, e, keep_in) ? m->vals[k] * in_scale : 0.0f;
         }
 }
 

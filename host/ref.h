@@ -51,6 +51,9 @@ void ar_bias_act_forward_ref(float *out, const float *in, const float *bias, int
 void ar_act_backward_ref(float *dinp, const float *dout, const float *out, int n, int act);
 void ar_dropout_forward_ref(float *out, const float *in, int n, float keep, uint64_t seed,
                             uint32_t step, uint32_t layer);
+/* The same mask, kept values multiplied by scale (input masking noise: scale 1). */
+void ar_dropout_scaled_ref(float *out, const float *in, int n, float keep, float scale,
+                           uint64_t seed, uint32_t step, uint32_t layer);
 void ar_dropout_backward_ref(float *dinp, const float *dout, int n, float keep, uint64_t seed,
                              uint32_t step, uint32_t layer);
 /* x (B, cols) = the CSR rows rows[0..B), zero elsewhere. */
@@ -68,10 +71,11 @@ void ar_adam_ref(float *p, const float *grad, float *m, float *v, size_t n, size
  * Observed entries are addressed by their index k in the training CSR (train->vals[k]); the
  * batch is rows[0..B). "CSC of the batch" lists, for each column u, the entries (b, k) of the
  * batch in that column, b ascending: col_ptr (cols + 1), ent_b and ent_k (nnz of the batch). */
-/* xk[k] = the input value at entry k: the rating, or 0 / rating / keep_in after input dropout
- * at element b * cols + u (as the dense path drops x). */
+/* xk[k] = the input value at entry k: the rating, or 0 / rating * in_scale after input dropout
+ * at element b * cols + u (as the dense path drops x); in_scale is 1 for masking noise,
+ * 1 / keep_in for inverted dropout (ar_input_noise). */
 void ar_sp_input_ref(float *xk, const struct ar_csr *m, const int *rows, int B, float keep_in,
-                     uint64_t seed, uint32_t step);
+                     float in_scale, uint64_t seed, uint32_t step);
 /* out (B, H) = act(bias + sum over row b's entries of xk[k] * WT[u_k, :]), WT (cols, H). */
 void ar_sp_encoder_forward_ref(float *out, const float *xk, const float *WT, const float *bias,
                                const struct ar_csr *m, const int *rows, int B, int H, int act);
@@ -98,16 +102,16 @@ void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const struct ar_csr *
 
 /* One forward and backward pass of I-AutoRec on the batch rows[0..B) of train, exactly as the
  * device does it (hidden dropout with keep probability `keep` at (seed, step, layer 0), input
- * dropout with `keep_in` at (seed, step, layer 1)). Writes the
+ * dropout with `keep_in` at (seed, step, layer 1), kept ratings times in_scale). Writes the
  * gradient of the data loss (masked MSE over the batch; L2 is added by Adam) into grads, and
  * the decoder output into out (B, U) when out is not NULL. Returns the data loss. */
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const struct ar_csr *train, const int *rows, int B, float keep,
-                               float keep_in, uint64_t seed, uint32_t step, int act,
-                               int out_act, float *out);
+                               float keep_in, float in_scale, uint64_t seed, uint32_t step,
+                               int act, int out_act, float *out);
 /* The data loss alone, accumulated in double throughout (for finite differences). */
 double ar_ref_loss(const ar_layout *l, const float *params, const struct ar_csr *train,
-                   const int *rows, int B, float keep, float keep_in, uint64_t seed,
-                   uint32_t step, int act, int out_act);
+                   const int *rows, int B, float keep, float keep_in, float in_scale,
+                   uint64_t seed, uint32_t step, int act, int out_act);
 
 #endif /* AR_REF_H */

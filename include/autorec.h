@@ -335,6 +335,20 @@ typedef enum ar_kernel_path {
 AR_API const char *ar_kernel_path_name(ar_kernel_path k); /* "auto", "dense", "sparse" */
 AR_API ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out);
 
+/* Input dropout's two forms. Both zero the dropped ratings; they differ in the kept ones. */
+typedef enum ar_input_noise {
+    AR_NOISE_MASK = 0,        /* masking noise (denoising autoencoders, Vincent et al. 2008): kept
+                                 ratings unchanged, so training inputs look like evaluation
+                                 inputs with fewer ratings (lower validation RMSE on ML-100K:
+                                 docs/experiments.md) */
+    AR_NOISE_INVERTED = 1     /* inverted dropout: kept ratings scaled by 1/(1-p), keeping the
+                                 input's expected value (autorec-cl before version 3 models) */
+} ar_input_noise;
+/* "mask", "inverted". */
+AR_API const char *ar_input_noise_name(ar_input_noise n);
+/* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
+AR_API ar_status ar_input_noise_parse(const char *name, ar_input_noise *out);
+
 typedef struct ar_train_config {
     int hidden;                  /* hidden units H of a one-hidden-layer net (default 500) */
     int n_layers;                /* deeper nets: n_layers > 0 hidden layers of widths layers[]
@@ -352,8 +366,10 @@ typedef struct ar_train_config {
     float dropout;               /* probability of dropping a unit after every hidden layer,
                                     inverted dropout, in [0, 1) (default 0) */
     float input_dropout;         /* probability of dropping an input rating (denoising
-                                    AutoRec; inverted: kept ones are scaled by 1/(1-p)); the
-                                    loss still counts every observed rating (default 0) */
+                                    AutoRec); the loss still counts every observed rating
+                                    (default 0) */
+    ar_input_noise input_noise;  /* what input dropout does to the ratings it keeps (default
+                                    AR_NOISE_MASK: leaves them as they are) */
     ar_activation activation;    /* activation g of every hidden layer (default sigmoid) */
     ar_activation out_activation;/* decoder activation f (default identity) */
     uint64_t seed;               /* seeds weights, batch order and dropout masks (default 1) */
@@ -443,6 +459,13 @@ AR_API int ar_model_epochs_done(const ar_model *m);
  * vectors, as the evaluation protocol does. */
 AR_API ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items,
                                   size_t n, float *out);
+
+/* An ensemble: out[i] = the mean of the n_models models' predictions for pair i (each as
+ * ar_model_predict gives it, so clamped, and the default for a pair a model has not seen).
+ * members (may be NULL): (n_models, n) every model's own predictions, model k's at k * n.
+ * The models may live on one context or several; they need not share their training data. */
+AR_API ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64_t *users,
+                                     const int64_t *items, size_t n, float *out, float *members);
 
 /* ---------------------------------------------------------------------------------------------
  * Checkpoints: a self-contained model file

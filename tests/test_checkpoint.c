@@ -2,6 +2,7 @@
  * refused, predictions agree with evaluation, and the save / eval / predict / recommend
  * commands. Synthetic data on the test device. */
 #include <dirent.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,6 +162,68 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
     ar_ctx_free(ctx);
 }
 
+/* A version 2 file (written before the input noise form existed) is still read, as inverted
+ * input dropout, which is what version 2 trained with. Made here from a version 3 file: the
+ * 4-byte noise field removed, the version and length fields and the SHA-256 rewritten. */
+Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
+    ar_ratings *tr, *te;
+    tu_synth(30, 20, 2, 0.4, 0.2, 5, &tr, &te);
+    ar_dataset *ds;
+    cr_assert(ar_dataset_create(tr, te, &ds) == AR_OK);
+    ar_ctx *ctx = tu_ctx();
+    ar_train_config cfg;
+    config(&cfg, 1);
+    cfg.input_dropout = 0.25f;
+    cfg.input_noise = AR_NOISE_MASK;
+    ar_model *m;
+    double t;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK);
+    train(m, &t);
+    cr_assert(ar_model_save(m, path("v3")) == AR_OK, "%s", ar_last_error());
+    size_t n = file_size(path("v3"));
+    unsigned char *v3 = (unsigned char *)tu_slurp(path("v3"), NULL);
+    uint32_t version;
+    memcpy(&version, v3 + 8, 4);
+    cr_assert_eq(version, 3u);
+    /* header 24 bytes, then i32[4] rows_are..batch, f32[5] lr..input_dropout, i32[2] acts */
+    const size_t at = 24 + 16 + 20 + 8;
+    int32_t noise;
+    memcpy(&noise, v3 + at, 4);
+    cr_assert_eq(noise, AR_NOISE_MASK);
+    unsigned char *v2 = malloc(n - 4);
+    memcpy(v2, v3, at);
+    memcpy(v2 + at, v3 + at + 4, n - at - 4);
+    version = 2;
+    memcpy(v2 + 8, &version, 4);
+    uint64_t plen = n - 4 - 24 - 32;
+    memcpy(v2 + 16, &plen, 8);
+    unsigned int sum_len = 0;
+    EVP_Digest(v2 + 24, (size_t)plen, v2 + 24 + plen, &sum_len, EVP_sha256(), NULL);
+    FILE *f = fopen(path("v2"), "wb");
+    cr_assert(f && fwrite(v2, 1, n - 4, f) == n - 4 && fclose(f) == 0);
+    ar_checkpoint *ck = NULL;
+    cr_assert(ar_checkpoint_read(path("v2"), &ck) == AR_OK, "%s", ar_last_error());
+    ar_train_config got;
+    ar_checkpoint_config(ck, &got);
+    cr_assert_eq(got.input_noise, AR_NOISE_INVERTED);
+    cr_assert(got.input_dropout == 0.25f && got.hidden == cfg.hidden && got.seed == cfg.seed);
+    ar_checkpoint_free(ck);
+    /* a version from the future is refused by name */
+    version = 4;
+    memcpy(v3 + 8, &version, 4);
+    f = fopen(path("v4"), "wb");
+    cr_assert(f && fwrite(v3, 1, n, f) == n && fclose(f) == 0);
+    cr_assert_eq(ar_checkpoint_read(path("v4"), &ck), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "version 4"), "%s", ar_last_error());
+    free(v2);
+    free(v3);
+    ar_model_free(m);
+    ar_dataset_free(ds);
+    ar_ratings_free(tr);
+    ar_ratings_free(te);
+    ar_ctx_free(ctx);
+}
+
 /* ar_model_predict at the test pairs gives the RMSE the evaluation reports. */
 Test(checkpoint, predictions_agree_with_evaluation) {
     ar_ratings *tr, *te;
@@ -258,6 +321,147 @@ Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     cr_assert_eq(run(NULL, "eval --model %s --test %s", path("u1.test"), path("u1.test")), 2);
     cr_assert(strstr(err, "not an autorec model"), "%s", err);
     cr_assert_eq(run(NULL, "recommend --model %s", path("m4.bin")), 2);
+    ar_ratings_free(tr);
+    ar_ratings_free(te);
+}
+
+/* ar_ensemble_predict is the mean of its members' ar_model_predict, which it also returns;
+ * the two members here are trained on different data (U-AutoRec and I-AutoRec even). */
+Test(checkpoint, ensemble_predict_is_the_mean_of_the_members) {
+    ar_ratings *tr, *te;
+    tu_synth(30, 25, 2, 0.4, 0.2, 12, &tr, &te);
+    ar_dataset *ds[2];
+    ar_ctx *ctx = tu_ctx();
+    ar_train_config cfg;
+    ar_model *m[2];
+    double t;
+    for (int k = 0; k < 2; k++) {
+        cr_assert(ar_dataset_create_ex(tr, NULL, te, k ? AR_ROWS_USERS : AR_ROWS_ITEMS, &ds[k]) ==
+                  AR_OK);
+        config(&cfg, 25); /* enough epochs to leave the clamp at the scale's bottom */
+        cfg.seed = 5 + (unsigned)k;
+        cr_assert(ar_model_create(ctx, ds[k], &cfg, &m[k]) == AR_OK, "%s", ar_last_error());
+        train(m[k], &t);
+    }
+    size_t n = ar_ratings_count(te);
+    int64_t *u = malloc((n + 1) * sizeof *u), *i = malloc((n + 1) * sizeof *i);
+    float *p[2], *mean = malloc((n + 1) * sizeof *mean), *both = malloc(2 * (n + 1) * sizeof *both);
+    for (size_t k = 0; k < n; k++) ar_ratings_get(te, k, &u[k], &i[k], NULL);
+    u[n] = 99999, i[n] = 1; /* unseen by both: the default from each, so the default */
+    for (int k = 0; k < 2; k++) {
+        p[k] = malloc((n + 1) * sizeof *p[k]);
+        cr_assert(ar_model_predict(m[k], u, i, n + 1, p[k]) == AR_OK, "%s", ar_last_error());
+    }
+    cr_assert(ar_ensemble_predict(m, 2, u, i, n + 1, mean, both) == AR_OK, "%s", ar_last_error());
+    double diff = 0;
+    for (size_t k = 0; k <= n; k++) {
+        cr_assert(both[k] == p[0][k] && both[n + 1 + k] == p[1][k], "member outputs at %zu", k);
+        cr_assert(fabs(mean[k] - 0.5f * (p[0][k] + p[1][k])) <= 1e-6f, "pair %zu", k);
+        diff += fabs(p[0][k] - p[1][k]);
+    }
+    cr_assert(diff > 1e-3, "the two members predict the same: the test would not see a mix-up");
+    float lo, hi, def;
+    ar_model_rating_scale(m[0], &lo, &hi, &def);
+    cr_assert(mean[n] == def);
+    /* without the members' buffer, the same means */
+    cr_assert(ar_ensemble_predict(m, 2, u, i, n + 1, both, NULL) == AR_OK);
+    cr_assert(memcmp(both, mean, (n + 1) * sizeof *mean) == 0);
+    /* no models, or a NULL one: refused */
+    cr_assert_eq(ar_ensemble_predict(m, 0, u, i, n, mean, NULL), AR_ERR_INVALID_ARG);
+    ar_model *holes[2] = {m[0], NULL};
+    cr_assert_eq(ar_ensemble_predict(holes, 2, u, i, n, mean, NULL), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "member 2"), "%s", ar_last_error());
+    for (int k = 0; k < 2; k++) {
+        free(p[k]);
+        ar_model_free(m[k]);
+        ar_dataset_free(ds[k]);
+    }
+    free(u); free(i); free(mean); free(both);
+    ar_ratings_free(tr);
+    ar_ratings_free(te);
+    ar_ctx_free(ctx);
+}
+
+static double json_num(const char *json, const char *key) {
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(json, k);
+    cr_assert(p, "no %s in %s", key, json);
+    return strtod(p + strlen(k), NULL);
+}
+
+/* Reads predict's "user item prediction" lines into p (n of them). */
+static void read_predictions(const char *text, float *p, size_t n) {
+    size_t k = 0;
+    for (const char *s = text; *s && k < n; k++) {
+        long long u, i;
+        cr_assert_eq(sscanf(s, "%lld\t%lld\t%f", &u, &i, &p[k]), 3, "%s", s);
+        s = strchr(s, '\n');
+        cr_assert(s);
+        s++;
+    }
+    cr_assert_eq(k, n);
+}
+
+/* Several --model flags: predict gives the mean of the members' predictions, eval the RMSE of
+ * that mean and each member's own, recommend ranks by the mean. */
+Test(checkpoint, cli_ensemble_eval_predict_recommend) {
+    ar_ratings *tr, *te;
+    tu_synth(40, 30, 2, 0.4, 0.2, 6, &tr, &te);
+    tu_write_ratings(path("u1.base"), tr);
+    tu_write_ratings(path("u1.test"), te);
+    const size_t n = ar_ratings_count(te);
+    for (int s = 1; s <= 2; s++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d.bin", s);
+        cr_assert_eq(run(NULL, "train --data %s --hidden 8 --batch 8 --epochs 3 --seed %d --quiet "
+                         "--save %s", dir, s, path(name)), 0, "%s", err);
+    }
+    double member[2];
+    float *p[3];
+    for (int s = 0; s < 3; s++) cr_assert((p[s] = malloc(n * sizeof *p[s])) != NULL);
+    for (int s = 0; s < 2; s++) {
+        const char *m = path(s ? "s2.bin" : "s1.bin");
+        cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, path("u1.test")), 0, "%s", err);
+        member[s] = json_num(out, "test_rmse");
+        cr_assert_eq(run(NULL, "predict --model %s --pairs %s", m, path("u1.test")), 0, "%s", err);
+        read_predictions(out, p[s], n);
+    }
+    cr_assert(fabs(member[0] - member[1]) > 1e-6, "two seeds, the same model?");
+    cr_assert_eq(run(NULL, "predict --model %s --model %s --pairs %s", path("s1.bin"),
+                     path("s2.bin"), path("u1.test")), 0, "%s", err);
+    read_predictions(out, p[2], n);
+    double sse = 0;
+    for (size_t k = 0; k < n; k++) {
+        float r;
+        ar_ratings_get(te, k, NULL, NULL, &r);
+        /* printed to 4 decimals: each figure is within 5e-5 of the exact one */
+        cr_assert(fabs(p[2][k] - 0.5 * (p[0][k] + p[1][k])) <= 1.0001e-4, "pair %zu: %g vs %g, %g",
+                  k, (double)p[2][k], (double)p[0][k], (double)p[1][k]);
+        sse += (double)(p[2][k] - r) * (p[2][k] - r);
+    }
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", path("s1.bin"),
+                     path("s2.bin"), path("u1.test")), 0, "%s", err);
+    cr_assert(strstr(out, "\"member_test_rmse\":[") && strstr(out, "\"models\":["), "%s", out);
+    const char *mem = strstr(out, "\"member_test_rmse\":[") + strlen("\"member_test_rmse\":[");
+    double m0 = strtod(mem, NULL), m1 = strtod(strchr(mem, ',') + 1, NULL);
+    cr_assert(fabs(m0 - member[0]) < 1e-5 && fabs(m1 - member[1]) < 1e-5,
+              "members %.7f %.7f, alone %.7f %.7f", m0, m1, member[0], member[1]);
+    double ens = json_num(out, "test_rmse");
+    cr_assert(fabs(ens - sqrt(sse / n)) < 2e-4, "ensemble %.6f, from predict %.6f", ens,
+              sqrt(sse / n));
+    /* a model averaged with itself is that model */
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", path("s1.bin"),
+                     path("s1.bin"), path("u1.test")), 0, "%s", err);
+    cr_assert(fabs(json_num(out, "test_rmse") - member[0]) < 1e-6, "%s", out);
+    cr_assert_eq(run(NULL, "recommend --model %s --model %s --user 1 -n 2 --json", path("s1.bin"),
+                     path("s2.bin")), 0, "%s", err);
+    cr_assert(strstr(out, "\"rank\":2,"), "%s", out);
+    /* a bad member is named */
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s", path("s1.bin"),
+                     path("u1.test"), path("u1.test")), 2);
+    cr_assert(strstr(err, "u1.test") && strstr(err, "not an autorec model"), "%s", err);
+    for (int s = 0; s < 3; s++) free(p[s]);
     ar_ratings_free(tr);
     ar_ratings_free(te);
 }

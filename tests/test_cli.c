@@ -107,7 +107,8 @@ Test(cli, missing_file_and_malformed_line_exit_2) {
 Test(cli, bad_options_exit_2) {
     small_data();
     const char *bad[] = {"--lr -1", "--lr abc", "--lr-decay 0", "--lr-decay 1.5", "--hidden 0", "--dropout 1", "--input-dropout -0.1", "--hidden 5,0", "--hidden 5,,5", "--batch 2x",
-                         "--activation swish", "--frobnicate 3", "--epochs"};
+                         "--activation swish", "--frobnicate 3", "--epochs", "--input-noise gauss",
+                         "--split-seed -1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[1024];
         snprintf(args, sizeof args, "train --train %s --test %s %s", path("train.data"),

@@ -115,6 +115,72 @@ Test(cli_data, validation_split_is_carved_from_training) {
     ar_ratings_free(b);
 }
 
+/* --write-splits writes the exact split as files; --split-seed fixes it while --seed varies. */
+Test(cli_data, write_splits_and_split_seed) {
+    fake_ml100k();
+    cr_assert_eq(run(NULL, "data --data %s --valid-ratio 0.2 --seed 7 --write-splits %s --json",
+                     dir, path("s7")), 0, "%s", err);
+    size_t tr = 0, va = 0, te = 0;
+    const char *p = strstr(out, "\"train\":");
+    cr_assert(p && sscanf(p, "\"train\":%zu,\"valid\":%zu,\"test\":%zu", &tr, &va, &te) == 3,
+              "%s", out);
+    ar_ratings *r[3], *base = NULL;
+    const char *names[3] = {"s7/train.tsv", "s7/valid.tsv", "s7/test.tsv"};
+    const size_t want[3] = {tr, va, te};
+    for (int k = 0; k < 3; k++) {
+        cr_assert(ar_ratings_load(path(names[k]), &r[k]) == AR_OK, "%s", ar_last_error());
+        cr_assert_eq(ar_ratings_count(r[k]), want[k], "%s", names[k]);
+    }
+    /* training + validation is u1.base, rating for rating */
+    cr_assert(ar_ratings_load(path("u1.base"), &base) == AR_OK);
+    cr_assert_eq(tr + va, ar_ratings_count(base));
+    double sum_parts = 0, sum_base = 0;
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < ar_ratings_count(r[k]); i++) {
+            int64_t u, it;
+            float v;
+            ar_ratings_get(r[k], i, &u, &it, &v);
+            sum_parts += (double)u * 1e6 + (double)it * 10 + v;
+        }
+    for (size_t i = 0; i < ar_ratings_count(base); i++) {
+        int64_t u, it;
+        float v;
+        ar_ratings_get(base, i, &u, &it, &v);
+        sum_base += (double)u * 1e6 + (double)it * 10 + v;
+    }
+    cr_assert(sum_parts == sum_base, "the parts are not u1.base");
+    /* the split follows --split-seed, not --seed */
+    cr_assert_eq(run(NULL, "data --data %s --valid-ratio 0.2 --seed 3 --split-seed 7 "
+                     "--write-splits %s", dir, path("s3")), 0, "%s", err);
+    char *a = tu_slurp(path("s7/valid.tsv"), NULL), *b = tu_slurp(path("s3/valid.tsv"), NULL);
+    cr_assert_str_eq(a, b);
+    free(b);
+    cr_assert_eq(run(NULL, "data --data %s --valid-ratio 0.2 --seed 3 --write-splits %s", dir,
+                     path("s3b")), 0, "%s", err);
+    b = tu_slurp(path("s3b/valid.tsv"), NULL);
+    cr_assert_str_neq(a, b);
+    free(a);
+    free(b);
+    /* train: a model of seed 3 on split 7 reports the validation RMSE that eval gives on the
+     * written validation file */
+    cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --seed 3 --split-seed 7 "
+                     "--epochs 3 --hidden 8 --quiet --json --save %s", dir, path("m.bin")), 0,
+                 "%s", err);
+    p = strstr(out, "\"best_valid_rmse\":");
+    cr_assert(p, "%s", out);
+    double best = strtod(p + strlen("\"best_valid_rmse\":"), NULL);
+    cr_assert_eq(run(NULL, "eval --model %s --test %s --json", path("m.bin"),
+                     path("s7/valid.tsv")), 0, "%s", err);
+    p = strstr(out, "\"test_rmse\":");
+    cr_assert(p && fabs(strtod(p + strlen("\"test_rmse\":"), NULL) - best) < 1e-5, "%s vs %.6f",
+              out, best);
+    /* an unwritable place is an error naming it */
+    cr_assert_eq(run(NULL, "data --data %s --write-splits /nonexistent/dir/x", dir), 2, "%s", err);
+    cr_assert(strstr(err, "/nonexistent/dir/x"), "%s", err);
+    for (int k = 0; k < 3; k++) ar_ratings_free(r[k]);
+    ar_ratings_free(base);
+}
+
 Test(cli_data, train_selects_on_validation_and_stops_early) {
     fake_ml100k();
     cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 4 --hidden 8 --json", dir),

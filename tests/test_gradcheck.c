@@ -5,7 +5,7 @@
 
 #include "testutil.h"
 
-typedef struct { int act, out_act; float dropout, input_dropout; int deep; } variant;
+typedef struct { int act, out_act; float dropout, input_dropout; int deep; ar_input_noise noise; } variant;
 
 static void gradcheck(variant v) {
     ar_ctx *ctx = tu_ctx();
@@ -22,6 +22,7 @@ static void gradcheck(variant v) {
     cfg.out_activation = v.out_act;
     cfg.dropout = v.dropout;
     cfg.input_dropout = v.input_dropout;
+    cfg.input_noise = v.noise;
     if (v.deep) { /* three hidden layers */
         cfg.n_layers = 3;
         cfg.layers[0] = 6, cfg.layers[1] = 4, cfg.layers[2] = 5;
@@ -39,8 +40,9 @@ static void gradcheck(variant v) {
     double loss = 0;
     cr_assert(ar_model_batch(m, rows, B, step, 0, &loss, grads) == AR_OK, "%s", ar_last_error());
     const float keep = 1.0f - v.dropout, keep_in = 1.0f - v.input_dropout;
-    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act,
-                                  v.out_act);
+    const float in_scale = v.noise == AR_NOISE_INVERTED ? 1.0f / keep_in : 1.0f;
+    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed,
+                                  step, v.act, v.out_act);
     fprintf(stderr, "  loss device %.7f reference %.7f\n", loss, ref_loss);
     cr_assert(fabs(loss - ref_loss) <= 1e-5 + 1e-5 * fabs(ref_loss), "loss %.9g vs %.9g", loss,
               ref_loss);
@@ -61,10 +63,12 @@ static void gradcheck(variant v) {
         const float p0 = params[i], h = 1e-3f;
         params[i] = p0 + h;
         float hp = params[i];
-        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act, v.out_act);
+        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
+                                v.act, v.out_act);
         params[i] = p0 - h;
         float hm = params[i];
-        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, seed, step, v.act, v.out_act);
+        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
+                                v.act, v.out_act);
         params[i] = p0;
         double fd = (lp - lm) / ((double)hp - (double)hm);
         double tol = 2e-4 + 2e-3 * fabs(fd);
@@ -89,10 +93,13 @@ Test(gradcheck, sigmoid_identity_no_dropout) { gradcheck((variant){AR_ACT_SIGMOI
 Test(gradcheck, sigmoid_identity_dropout) { gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.3f}); }
 Test(gradcheck, tanh_sigmoid_dropout) { gradcheck((variant){AR_ACT_TANH, AR_ACT_SIGMOID, 0.2f}); }
 Test(gradcheck, sigmoid_identity_input_dropout) {
-    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f, 0});
+    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f, 0, AR_NOISE_MASK});
+}
+Test(gradcheck, sigmoid_identity_inverted_input_dropout) {
+    gradcheck((variant){AR_ACT_SIGMOID, AR_ACT_IDENTITY, 0.2f, 0.3f, 0, AR_NOISE_INVERTED});
 }
 Test(gradcheck, deep_tanh_identity_dropout) {
-    gradcheck((variant){AR_ACT_TANH, AR_ACT_IDENTITY, 0.2f, 0.1f, 1});
+    gradcheck((variant){AR_ACT_TANH, AR_ACT_IDENTITY, 0.2f, 0.1f, 1, AR_NOISE_MASK});
 }
 Test(gradcheck, identity_tanh) { gradcheck((variant){AR_ACT_IDENTITY, AR_ACT_TANH, 0.0f}); }
 Test(gradcheck, elu_identity_dropout) { gradcheck((variant){AR_ACT_ELU, AR_ACT_IDENTITY, 0.2f}); }

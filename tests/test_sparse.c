@@ -54,15 +54,29 @@ Test(sparse, kernels_match_reference) {
     float *got = malloc((size_t)(nnz > U * H ? nnz : U * H) * sizeof *got);
     float *ref = malloc((size_t)(nnz > U * H ? nnz : U * H) * sizeof *ref);
 
-    /* input dropout at the entries */
+    /* input dropout at the entries: masking noise (kept ratings unchanged) and inverted */
     cl_mem d_x = tu_buffer(c, nnz, NULL);
-    cr_assert(ark_sp_input(c, d_x, d_ptr, d_idx, d_val, d_rows, 0, B, U, 0.7f, 99, 3) == AR_OK);
-    for (int k = 0; k < nnz; k++) ref[k] = got[k] = 0;
-    ar_sp_input_ref(ref, &m, rows, B, 0.7f, 99, 3);
-    tu_read(c, d_x, nnz, got);
-    for (int b = 0; b < B; b++) /* only the batch's entries are written */
-        for (int k = m.row_ptr[rows[b]]; k < m.row_ptr[rows[b] + 1]; k++)
-            cr_assert(got[k] == ref[k], "input dropout at entry %d: %g vs %g", k, got[k], ref[k]);
+    const float in_scales[2] = {1.0f, 1.0f / 0.7f};
+    for (int v = 0; v < 2; v++) {
+        cr_assert(ark_sp_input(c, d_x, d_ptr, d_idx, d_val, d_rows, 0, B, U, 0.7f, in_scales[v], 99,
+                               3) == AR_OK);
+        for (int k = 0; k < nnz; k++) ref[k] = got[k] = 0;
+        ar_sp_input_ref(ref, &m, rows, B, 0.7f, in_scales[v], 99, 3);
+        tu_read(c, d_x, nnz, got);
+        int kept = 0, dropped = 0;
+        for (int b = 0; b < B; b++) /* only the batch's entries are written */
+            for (int k = m.row_ptr[rows[b]]; k < m.row_ptr[rows[b] + 1]; k++) {
+                cr_assert(got[k] == ref[k], "input dropout at entry %d: %g vs %g", k, got[k],
+                          ref[k]);
+                if (got[k] == 0) {
+                    dropped++;
+                } else {
+                    cr_assert(got[k] == m.vals[k] * in_scales[v]);
+                    kept++;
+                }
+            }
+        cr_assert(kept > 0 && dropped > 0, "kept %d, dropped %d", kept, dropped);
+    }
 
     /* encoder forward (bias + sigmoid) and the input-gradient form (no bias) */
     cl_mem d_out = tu_buffer(c, (size_t)B * H, NULL);
