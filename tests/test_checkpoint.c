@@ -382,14 +382,6 @@ Test(checkpoint, ensemble_predict_is_the_mean_of_the_members) {
     ar_ctx_free(ctx);
 }
 
-static double json_num(const char *json, const char *key) {
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(json, k);
-    cr_assert(p, "no %s in %s", key, json);
-    return strtod(p + strlen(k), NULL);
-}
-
 /* Reads predict's "user item prediction" lines into p (n of them). */
 static void read_predictions(const char *text, float *p, size_t n) {
     size_t k = 0;
@@ -423,7 +415,7 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     for (int s = 0; s < 2; s++) {
         const char *m = path(s ? "s2.bin" : "s1.bin");
         cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, path("u1.test")), 0, "%s", err);
-        member[s] = json_num(out, "test_rmse");
+        member[s] = tu_json_number(out, "test_rmse");
         cr_assert_eq(run(NULL, "predict --model %s --pairs %s", m, path("u1.test")), 0, "%s", err);
         read_predictions(out, p[s], n);
     }
@@ -447,13 +439,13 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     double m0 = strtod(mem, NULL), m1 = strtod(strchr(mem, ',') + 1, NULL);
     cr_assert(fabs(m0 - member[0]) < 1e-5 && fabs(m1 - member[1]) < 1e-5,
               "members %.7f %.7f, alone %.7f %.7f", m0, m1, member[0], member[1]);
-    double ens = json_num(out, "test_rmse");
+    double ens = tu_json_number(out, "test_rmse");
     cr_assert(fabs(ens - sqrt(sse / n)) < 2e-4, "ensemble %.6f, from predict %.6f", ens,
               sqrt(sse / n));
     /* a model averaged with itself is that model */
     cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", path("s1.bin"),
                      path("s1.bin"), path("u1.test")), 0, "%s", err);
-    cr_assert(fabs(json_num(out, "test_rmse") - member[0]) < 1e-6, "%s", out);
+    cr_assert(fabs(tu_json_number(out, "test_rmse") - member[0]) < 1e-6, "%s", out);
     cr_assert_eq(run(NULL, "recommend --model %s --model %s --user 1 -n 2 --json", path("s1.bin"),
                      path("s2.bin")), 0, "%s", err);
     cr_assert(strstr(out, "\"rank\":2,"), "%s", out);

@@ -225,26 +225,17 @@ Test(cli, bench_every_device) {
     cr_assert(strstr(err, "nope-xyz"), "%s", err);
 }
 
-/* The value of "key": in a JSON line (NAN when absent or null). */
-static double json_value(const char *line, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(line, pat);
-    if (!p || !strncmp(p + strlen(pat), "null", 4)) return NAN;
-    return strtod(p + strlen(pat), NULL);
-}
-
 /* bench --synthetic on the test device: the phases object holds every phase and adds up to
  * epoch_seconds; --no-profile gives "phases":null; a bad size is a usage error. */
 Test(cli, bench_synthetic_phases) {
     cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 3 --hidden 32 --batch 64 "
                      "--json --quiet"), 0, "%s", err);
     cr_assert(out[0] == '{' && strchr(out, '\n') == out + strlen(out) - 1, "one line: %s", out);
-    double epoch = json_value(out, "epoch_seconds");
+    double epoch = tu_json_number(out, "epoch_seconds");
     cr_assert(epoch > 0, "%s", out);
-    double n_train = json_value(out, "train_ratings"); /* about 10% held out at random */
+    double n_train = tu_json_number(out, "train_ratings"); /* about 10% held out at random */
     cr_assert(n_train > 10400 && n_train < 11200, "%s", out);
-    cr_assert(json_value(out, "host_peak_rss_bytes") > 0, "%s", out);
+    cr_assert(tu_json_number(out, "host_peak_rss_bytes") > 0, "%s", out);
     if (strstr(out, "\"phases\":null")) {
         cr_assert(strstr(out, "rusticl"), "phases missing on a driver with timestamps: %s", out);
     } else {
@@ -252,14 +243,14 @@ Test(cli, bench_synthetic_phases) {
                                "bias_grad", "adam", "fill", "transfer", "host"};
         double sum = 0;
         for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-            double v = json_value(strstr(out, "\"phases\":"), names[k]);
+            double v = tu_json_number(strstr(out, "\"phases\":"), names[k]);
             cr_assert(v >= 0, "phase %s: %s", names[k], out);
             sum += v;
         }
         /* 10% dense: auto takes the sparse path, whose products are timed as "sparse" */
         cr_assert(strstr(out, "\"kernels\":\"sparse\""), "%s", out);
-        cr_assert(json_value(out, "spmm") > 0 && json_value(out, "sddmm") > 0 &&
-                  json_value(out, "sparse_wgrad") > 0, "%s", out);
+        cr_assert(tu_json_number(out, "spmm") > 0 && tu_json_number(out, "sddmm") > 0 &&
+                  tu_json_number(out, "sparse_wgrad") > 0, "%s", out);
         cr_assert(fabs(sum - epoch) <= 1e-3 + 0.02 * epoch, "phases sum to %g, epoch %g: %s", sum,
                   epoch, out);
     }
@@ -272,7 +263,7 @@ Test(cli, bench_synthetic_phases) {
     char *second = strchr(out, '\n');
     cr_assert(second && strstr(out, "\"kernels\":\"dense\"") &&
               strstr(second, "\"kernels\":\"sparse\""), "%s", out);
-    double rmse_dense = json_value(out, "test_rmse"), rmse_sparse = json_value(second, "test_rmse");
+    double rmse_dense = tu_json_number(out, "test_rmse"), rmse_sparse = tu_json_number(second, "test_rmse");
     cr_assert(fabs(rmse_dense - rmse_sparse) <= 1e-4 * rmse_dense, "%g vs %g", rmse_dense,
               rmse_sparse);
     cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --kernels dense,csr"), 2);

@@ -6,14 +6,6 @@
 
 #include "testutil.h"
 
-static double json_number(const char *json, const char *key) {
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(json, k);
-    cr_assert(p, "JSON lacks %s: %s", key, json);
-    return strtod(p + strlen(k), NULL);
-}
-
 Test(quality, default_run_on_movielens_u1, .timeout = 1800) {
     const char *d = getenv("AUTOREC_DATA");
     char base[4096];
@@ -31,8 +23,8 @@ Test(quality, default_run_on_movielens_u1, .timeout = 1800) {
     }
     int status = pclose(p);
     cr_assert_eq(status, 0, "autorec train failed");
-    double test_rmse = json_number(last, "test_rmse");
-    int epochs = (int)json_number(last, "epochs");
-    cr_assert_eq(epochs, 60);
+    double test_rmse = tu_json_number(last, "test_rmse");
+    double epochs = tu_json_number(last, "epochs");
+    cr_assert(epochs == 60, "epochs %g in %s", epochs, last);
     cr_assert(test_rmse <= 0.905, "final test RMSE %.4f > 0.905", test_rmse);
 }

@@ -1,4 +1,5 @@
 /* testutil.c - see testutil.h. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -187,4 +188,12 @@ int tu_run_cli(const char *dir, const char *env, char *out, char *err, size_t ca
     slurp_into(p, err, cap);
     cr_assert(WIFEXITED(status), "autorec %s did not exit normally", args);
     return WEXITSTATUS(status);
+}
+
+double tu_json_number(const char *json, const char *key) {
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(json, k);
+    if (!p || !strncmp(p + strlen(k), "null", 4)) return NAN;
+    return strtod(p + strlen(k), NULL);
 }

@@ -41,6 +41,9 @@ void tu_synth(int users, int items, int rank, double density, double test_ratio,
 /* Writes ratings as a u.data-style file. */
 void tu_write_ratings(const char *path, const ar_ratings *r);
 
+/* The number after "key": in a one-line JSON object; NAN when the key is absent or null (a
+ * NAN then fails any comparison the test makes with it). */
+double tu_json_number(const char *json, const char *key);
 /* The whole file, NUL-terminated (caller frees); *len (may be NULL) gets its size. */
 char *tu_slurp(const char *path, size_t *len);
 /* Runs `autorec ARGS` (printf-style) through the shell, after the environment prefix env (may be
