@@ -407,6 +407,7 @@ int cli_data_cmd(int argc, char **argv) {
     }
     if (st != AR_OK) {
         rc = cli_report(st);
+        ar_dataset_free(ds);
         cli_data_free(&x);
         return rc;
     }
