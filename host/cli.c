@@ -324,9 +324,7 @@ static int cmd_train(int argc, char **argv) {
     /* --resume continues the saved model: its settings come from the file, not from flags */
     static const char *const model_flags[] = {"--hidden", "--batch", "--lr", "--lr-decay", "--l2",
                                               "--dropout", "--input-dropout", "--input-noise",
-                                              "--activation",
-                                              "--out-activation",
-                                              "--model"};
+                                              "--activation", "--out-activation", "--model"};
     for (int i = 0; rc < 0 && resume && i < argc; i++)
         for (size_t k = 0; rc < 0 && k < sizeof model_flags / sizeof *model_flags; k++) {
             size_t n = strlen(model_flags[k]);
@@ -425,7 +423,8 @@ static int cmd_train(int argc, char **argv) {
                 ar_activation_name(o.cfg.activation), ar_activation_name(o.cfg.out_activation),
                 o.cfg.batch, (double)o.cfg.lr, (double)o.cfg.lr_decay, (double)o.cfg.l2,
                 (double)o.cfg.dropout, (double)o.cfg.input_dropout,
-                ar_input_noise_name(o.cfg.input_noise), (unsigned long long)o.cfg.seed, ar_kernel_path_name(ar_model_kernels(m)));
+                ar_input_noise_name(o.cfg.input_noise), (unsigned long long)o.cfg.seed,
+                ar_kernel_path_name(ar_model_kernels(m)));
     }
     ar_epoch_stats s = {0};
     double seconds = 0, best = INFINITY;

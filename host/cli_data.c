@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "svg.h"
 
 const char cli_data_help[] =
     "data (one of):\n"
@@ -329,30 +329,24 @@ static const char data_cmd_help[] =
     "             score models on the validation set with 'autorec eval')\n"
     "\n";
 
-/* Writes r to dir/name as user<TAB>item<TAB>rating lines: to a temporary file, renamed when
- * complete (no half-written split is left under the name). */
-static ar_status write_split(const char *dir, const char *name, const ar_ratings *r) {
-    char path[4300], tmp[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return cli_fail(AR_ERR_IO, "--write-splits: cannot create %s: %s", tmp, strerror(errno));
+/* r as user<TAB>item<TAB>rating lines (the emitter for cli_write_atomic). */
+static void emit_ratings(FILE *f, const void *arg) {
+    const ar_ratings *r = arg;
     const size_t n = ar_ratings_count(r);
-    int ok = 1;
-    for (size_t k = 0; k < n && ok; k++) {
+    for (size_t k = 0; k < n && !ferror(f); k++) {
         int64_t u, i;
         float v;
         ar_ratings_get(r, k, &u, &i, &v);
-        ok = fprintf(f, "%lld\t%lld\t%.9g\n", (long long)u, (long long)i, (double)v) > 0;
+        fprintf(f, "%lld\t%lld\t%.9g\n", (long long)u, (long long)i, (double)v);
     }
-    ok = fflush(f) == 0 && ok && !ferror(f);
-    int err = errno;
-    if (fclose(f) != 0 && ok) ok = 0, err = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, err = errno;
-    if (!ok) {
-        remove(tmp);
-        return cli_fail(AR_ERR_IO, "--write-splits: cannot write %s: %s", path, strerror(err));
-    }
+}
+
+/* Writes r to dir/name, atomically (no half-written split is left under the name). */
+static ar_status write_split(const char *dir, const char *name, const ar_ratings *r) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (cli_write_atomic(path, emit_ratings, r) != 0)
+        return cli_fail(AR_ERR_IO, "--write-splits: %s", cli_svg_error());
     return AR_OK;
 }
 

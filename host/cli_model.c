@@ -100,17 +100,14 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, model
     return -1;
 }
 
-/* The saved models on one device, each with its dataset (test may be NULL). ck, ds and m
- * are the first model's (the only one without an ensemble). */
+/* The saved models on one device, each with its dataset (test may be NULL); [0] is the first
+ * --model (the only one without an ensemble). */
 typedef struct {
     ar_ctx *ctx;
     int n;
     ar_checkpoint *cks[MAX_MODELS];
     ar_dataset *dss[MAX_MODELS];
     ar_model *ms[MAX_MODELS];
-    ar_checkpoint *ck;
-    ar_dataset *ds;
-    ar_model *m;
 } loaded;
 
 static void unload(loaded *l) {
@@ -134,12 +131,8 @@ static ar_status load_model(const model_opts *o, const ar_ratings *test, loaded 
                                       ar_checkpoint_rows(l->cks[k]), &l->dss[k]);
         if (st == AR_OK) st = ar_model_create_from(l->ctx, l->dss[k], l->cks[k], NULL, &l->ms[k]);
     }
-    if (st != AR_OK) {
-        unload(l);
-        return st;
-    }
-    l->ck = l->cks[0], l->ds = l->dss[0], l->m = l->ms[0];
-    return AR_OK;
+    if (st != AR_OK) unload(l);
+    return st;
 }
 
 /* ---- eval ----------------------------------------------------------------------------------- */
@@ -169,7 +162,7 @@ static ar_status eval_ensemble(const model_opts *o, const loaded *l, const ar_ra
     }
     const double N = n ? (double)n : NAN;
     ar_dataset_stats s;
-    ar_dataset_get_stats(l->ds, &s);
+    ar_dataset_get_stats(l->dss[0], &s);
     if (o->json) {
         printf("{\"models\":[");
         for (int m = 0; m < l->n; m++) {
@@ -224,10 +217,10 @@ int cli_eval(int argc, char **argv) {
         return st == AR_OK ? (fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL) : cli_report(st);
     }
     double tr = NAN, te = NAN;
-    st = ar_model_evaluate(l.m, &tr, &te);
+    st = ar_model_evaluate(l.ms[0], &tr, &te);
     if (st == AR_OK) {
         ar_dataset_stats s;
-        ar_dataset_get_stats(l.ds, &s);
+        ar_dataset_get_stats(l.dss[0], &s);
         if (o.json) {
             printf("{\"model\":");
             cli_json_string(stdout, o.models[0]);
@@ -236,11 +229,11 @@ int cli_eval(int argc, char **argv) {
             cli_json_number(stdout, "test_rmse", te);
             cli_json_number(stdout, "train_rmse", tr);
             printf(",\"n_test\":%zu,\"n_test_cold\":%zu,\"epochs\":%d}\n", s.n_test,
-                   s.n_test_cold, ar_model_epochs_done(l.m));
+                   s.n_test_cold, ar_model_epochs_done(l.ms[0]));
         } else {
             printf("test RMSE %.4f on %zu ratings (%zu with an unseen user or item), train RMSE "
                    "%.4f; model %s after %d epochs\n", te, s.n_test, s.n_test_cold, tr, o.models[0],
-                   ar_model_epochs_done(l.m));
+                   ar_model_epochs_done(l.ms[0]));
         }
     }
     unload(&l);
@@ -344,7 +337,7 @@ int cli_recommend(int argc, char **argv) {
     ar_status st = load_model(&o, NULL, &l);
     if (st != AR_OK) return cli_report(st);
     /* the user's rated items, and every item the model knows */
-    const ar_ratings *tr = ar_checkpoint_train(l.ck);
+    const ar_ratings *tr = ar_checkpoint_train(l.cks[0]);
     size_t n = ar_ratings_count(tr), n_items = 0, n_rated = 0;
     int64_t *items = malloc((n ? n : 1) * sizeof *items), *users = NULL;
     scored *sc = NULL;
@@ -390,12 +383,14 @@ int cli_recommend(int argc, char **argv) {
         goto done;
     }
     for (size_t k = 0; k < n_items; k++) users[k] = o.user;
-    if ((st = ar_ensemble_predict(l.ms, l.n, users, items, n_items, pred, NULL)) != AR_OK) goto done;
+    st = ar_ensemble_predict(l.ms, l.n, users, items, n_items, pred, NULL);
+    if (st != AR_OK) goto done;
     for (size_t k = 0; k < n_items; k++) sc[k] = (scored){items[k], pred[k]};
     qsort(sc, n_items, sizeof *sc, by_score);
     char tpath[4096] = "";
     if (o.titles) snprintf(tpath, sizeof tpath, "%s", o.titles);
-    else if (ar_checkpoint_source(l.ck)[0]) ar_titles_find(ar_checkpoint_source(l.ck), tpath, sizeof tpath);
+    else if (ar_checkpoint_source(l.cks[0])[0])
+        ar_titles_find(ar_checkpoint_source(l.cks[0]), tpath, sizeof tpath);
     if (tpath[0] && ar_titles_load(tpath, &titles) != AR_OK) {
         if (o.titles) {
             st = AR_ERR_PARSE;

@@ -411,13 +411,13 @@ int cli_check_writable(const char *path) {
     return 0;
 }
 
-int cli_svg_write(const char *path, const cli_plot *p) {
+int cli_write_atomic(const char *path, void (*emit)(FILE *f, const void *arg), const void *arg) {
     if (!path || !*path) return fail("", "empty file name");
     if (is_directory(path)) return fail(path, "is a directory");
     char *tmp = NULL;
     int fd = make_temp(path, &tmp);
     if (fd < 0) return fail(path, strerror(errno));
-    fchmod(fd, 0644); /* mkstemp's 0600 would hide the figure from a web server or other users */
+    fchmod(fd, 0644); /* mkstemp's 0600 would hide the file from a web server or other users */
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;
@@ -426,7 +426,7 @@ int cli_svg_write(const char *path, const cli_plot *p) {
         free(tmp);
         return fail(path, strerror(e));
     }
-    write_svg(f, p);
+    emit(f, arg);
     int bad = ferror(f);
     int e = bad ? EIO : 0;
     if (fclose(f) != 0 && !bad) bad = 1, e = errno;
@@ -438,4 +438,10 @@ int cli_svg_write(const char *path, const cli_plot *p) {
     }
     free(tmp);
     return 0;
+}
+
+static void emit_svg(FILE *f, const void *p) { write_svg(f, p); }
+
+int cli_svg_write(const char *path, const cli_plot *p) {
+    return cli_write_atomic(path, emit_svg, p);
 }

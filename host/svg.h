@@ -4,6 +4,7 @@
 #ifndef AR_SVG_H
 #define AR_SVG_H
 #include <stddef.h>
+#include <stdio.h>
 
 /* One named line: n points (x[i], y[i]). A NaN y (or x) breaks the line: a gap. */
 typedef struct cli_plot_series {
@@ -28,10 +29,14 @@ typedef struct cli_plot {
     int width, height;    /* pixels; 0: 800 x 500 */
 } cli_plot;
 
-/* Writes the plot to path as a standalone SVG file, through a temporary file in the same
- * directory that is renamed over path at the end, so a failure never leaves a partial file.
- * Returns 0, or -1 with cli_svg_error() saying why, naming path. */
+/* Writes the plot to path as a standalone SVG file, through cli_write_atomic. */
 int cli_svg_write(const char *path, const cli_plot *p);
+
+/* Writes path with emit(f, arg) through a temporary file in the same directory that is renamed
+ * over path at the end (mode 0644), so a failure never leaves a partial file; an error while
+ * emitting is seen through ferror. Returns 0, or -1 with cli_svg_error() saying why, naming
+ * path. (Any CLI output file may use it, not only figures.) */
+int cli_write_atomic(const char *path, void (*emit)(FILE *f, const void *arg), const void *arg);
 
 /* 0 when a file can be created at path (it tries, in path's directory, and removes what it
  * made; an existing file at path is left alone); else -1 with cli_svg_error() set. Used to fail

@@ -342,7 +342,7 @@ typedef enum ar_input_noise {
                                  inputs with fewer ratings (lower validation RMSE on ML-100K:
                                  docs/experiments.md) */
     AR_NOISE_INVERTED = 1     /* inverted dropout: kept ratings scaled by 1/(1-p), keeping the
-                                 input's expected value (autorec-cl before version 3 models) */
+                                 input's expected value (what model files of format 2 used) */
 } ar_input_noise;
 /* "mask", "inverted". */
 AR_API const char *ar_input_noise_name(ar_input_noise n);

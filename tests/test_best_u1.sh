@@ -40,7 +40,8 @@ want=$(paste -d, <(tail -n +2 "$tmp/keep/valid1.csv" | cut -d, -f1,"$col") \
 [ "$epochs" = "$want" ] || fail "selected $epochs epochs, the mean curve's minimum is at $want"
 
 # both members refit for that many epochs; their mean scored again gives the same figure
-grep -q "\"member_epochs\":\[$epochs,$epochs\]" <<<"$json" || fail "members not refit for $epochs: $json"
+grep -q "\"member_epochs\":\[$epochs,$epochs\]" <<<"$json" ||
+    fail "members not refit for $epochs: $json"
 again=$("$bin" eval --model "$tmp/keep/m1.bin" --model "$tmp/keep/m2.bin" --test "$tmp/d/u1.test" \
         --json 2>/dev/null | tail -n 1)
 grep -q "\"test_rmse\":$rmse," <<<"$again" || fail "eval again: $again, the script said $rmse"
@@ -54,6 +55,7 @@ set +e
 bash "$src/bench/best_u1.sh" >/dev/null 2>"$tmp/err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q usage "$tmp/err" || fail "no argument: exit $rc, $(cat "$tmp/err")"
 AUTOREC_BIN=$bin bash "$src/bench/best_u1.sh" "$tmp/nowhere" >/dev/null 2>"$tmp/err"; rc=$?
-[ "$rc" -eq 2 ] && grep -q "nowhere/u1.base" "$tmp/err" || fail "missing dir: exit $rc, $(cat "$tmp/err")"
+[ "$rc" -eq 2 ] && grep -q "nowhere/u1.base" "$tmp/err" ||
+    fail "missing dir: exit $rc, $(cat "$tmp/err")"
 set -e
 echo "best_u1.sh: $epochs epochs selected, ensemble test RMSE $rmse (baseline $base)"

@@ -40,7 +40,15 @@ static void train(ar_model *m, double *test_rmse) {
     ar_epoch_stats s = {0};
     while (ar_model_epochs_done(m) < ar_model_config(m)->epochs)
         cr_assert(ar_model_train_epoch(m, &s) == AR_OK, "%s", ar_last_error());
-    *test_rmse = s.test_rmse;
+    if (test_rmse) *test_rmse = s.test_rmse;
+}
+
+/* A model created on ds and trained for cfg->epochs. */
+static ar_model *trained(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg) {
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, cfg, &m) == AR_OK, "%s", ar_last_error());
+    train(m, NULL);
+    return m;
 }
 
 Test(checkpoint, resume_equals_the_uninterrupted_run) {
@@ -118,10 +126,7 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
     ar_ctx *ctx = tu_ctx();
     ar_train_config cfg;
     config(&cfg, 1);
-    ar_model *m;
-    double t;
-    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK);
-    train(m, &t);
+    ar_model *m = trained(ctx, ds, &cfg);
     cr_assert(ar_model_save(m, path("m")) == AR_OK, "%s", ar_last_error());
     size_t n = file_size(path("m"));
     char *good = tu_slurp(path("m"), NULL);
@@ -175,13 +180,10 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     config(&cfg, 1);
     cfg.input_dropout = 0.25f;
     cfg.input_noise = AR_NOISE_MASK;
-    ar_model *m;
-    double t;
-    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK);
-    train(m, &t);
+    ar_model *m = trained(ctx, ds, &cfg);
     cr_assert(ar_model_save(m, path("v3")) == AR_OK, "%s", ar_last_error());
-    size_t n = file_size(path("v3"));
-    unsigned char *v3 = (unsigned char *)tu_slurp(path("v3"), NULL);
+    size_t n;
+    unsigned char *v3 = (unsigned char *)tu_slurp(path("v3"), &n);
     uint32_t version;
     memcpy(&version, v3 + 8, 4);
     cr_assert_eq(version, 3u);
@@ -234,10 +236,8 @@ Test(checkpoint, predictions_agree_with_evaluation) {
     ar_train_config cfg;
     config(&cfg, 3);
     cfg.batch = 7; /* several passes of B rows in the prediction too */
-    ar_model *m;
-    double t, train_rmse, test_rmse;
-    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK);
-    train(m, &t);
+    ar_model *m = trained(ctx, ds, &cfg);
+    double train_rmse, test_rmse;
     cr_assert(ar_model_evaluate(m, &train_rmse, &test_rmse) == AR_OK);
     size_t n = ar_ratings_count(te);
     int64_t *u = malloc((n + 1) * sizeof *u), *i = malloc((n + 1) * sizeof *i);
@@ -334,14 +334,12 @@ Test(checkpoint, ensemble_predict_is_the_mean_of_the_members) {
     ar_ctx *ctx = tu_ctx();
     ar_train_config cfg;
     ar_model *m[2];
-    double t;
     for (int k = 0; k < 2; k++) {
         cr_assert(ar_dataset_create_ex(tr, NULL, te, k ? AR_ROWS_USERS : AR_ROWS_ITEMS, &ds[k]) ==
                   AR_OK);
         config(&cfg, 25); /* enough epochs to leave the clamp at the scale's bottom */
         cfg.seed = 5 + (unsigned)k;
-        cr_assert(ar_model_create(ctx, ds[k], &cfg, &m[k]) == AR_OK, "%s", ar_last_error());
-        train(m[k], &t);
+        m[k] = trained(ctx, ds[k], &cfg);
     }
     size_t n = ar_ratings_count(te);
     int64_t *u = malloc((n + 1) * sizeof *u), *i = malloc((n + 1) * sizeof *i);
@@ -414,7 +412,8 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     for (int s = 0; s < 3; s++) cr_assert((p[s] = malloc(n * sizeof *p[s])) != NULL);
     for (int s = 0; s < 2; s++) {
         const char *m = path(s ? "s2.bin" : "s1.bin");
-        cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, path("u1.test")), 0, "%s", err);
+        cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, path("u1.test")), 0, "%s",
+                     err);
         member[s] = tu_json_number(out, "test_rmse");
         cr_assert_eq(run(NULL, "predict --model %s --pairs %s", m, path("u1.test")), 0, "%s", err);
         read_predictions(out, p[s], n);

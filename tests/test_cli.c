@@ -263,7 +263,8 @@ Test(cli, bench_synthetic_phases) {
     char *second = strchr(out, '\n');
     cr_assert(second && strstr(out, "\"kernels\":\"dense\"") &&
               strstr(second, "\"kernels\":\"sparse\""), "%s", out);
-    double rmse_dense = tu_json_number(out, "test_rmse"), rmse_sparse = tu_json_number(second, "test_rmse");
+    double rmse_dense = tu_json_number(out, "test_rmse");
+    double rmse_sparse = tu_json_number(second, "test_rmse");
     cr_assert(fabs(rmse_dense - rmse_sparse) <= 1e-4 * rmse_dense, "%g vs %g", rmse_dense,
               rmse_sparse);
     cr_assert_eq(run(NULL, "bench --synthetic 400x300x12000 --epochs 2 --kernels dense,csr"), 2);

@@ -5,7 +5,12 @@
 
 #include "testutil.h"
 
-typedef struct { int act, out_act; float dropout, input_dropout; int deep; ar_input_noise noise; } variant;
+typedef struct {
+    int act, out_act;
+    float dropout, input_dropout;
+    int deep;
+    ar_input_noise noise;
+} variant;
 
 static void gradcheck(variant v) {
     ar_ctx *ctx = tu_ctx();

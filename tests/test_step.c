@@ -46,7 +46,8 @@ static void step_check_noise(int n_layers, const int *layers, int act, int out_a
         cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s", ar_last_error());
         double rl = ar_ref_forward_backward(L, p, rg, &ds->train, rows[t - 1], B, 1 - cfg.dropout,
                                             1 - cfg.input_dropout,
-                                            noise == AR_NOISE_INVERTED ? 1 / (1 - cfg.input_dropout) : 1,
+                                            noise == AR_NOISE_INVERTED
+                                                ? 1 / (1 - cfg.input_dropout) : 1,
                                             seed, t, cfg.activation, cfg.out_activation, NULL);
         fprintf(stderr, "  step %u loss device %.7f reference %.7f\n", t, loss, rl);
         cr_assert(fabs(loss - rl) <= 1e-5 * (1 + fabs(rl)));
@@ -111,9 +112,11 @@ Test(step, sparse_deeper_net_matches_reference) {
 
 /* Input dropout as inverted dropout (kept ratings scaled by 1/(1-p)), on both paths. */
 Test(step, inverted_input_noise_matches_reference) {
-    step_check_noise(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_DENSE, AR_NOISE_INVERTED);
+    step_check_noise(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_DENSE,
+                     AR_NOISE_INVERTED);
 }
 
 Test(step, sparse_inverted_input_noise_matches_reference) {
-    step_check_noise(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_SPARSE, AR_NOISE_INVERTED);
+    step_check_noise(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_SPARSE,
+                     AR_NOISE_INVERTED);
 }
