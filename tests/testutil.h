@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "ref.h"
 
 /* A context on the test device; the test fails with the library's message if there is none. */
 ar_ctx *tu_ctx(void);

@@ -336,9 +336,6 @@ void ar_model_free(ar_model *m) {
 size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
 
 /* y = f(dropout(g(x V^T + mu)) W^T + b) for the B items rows[off .. off+B); x densified here. */
-/* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
- * nets), then 2, 3, ...; 1 is the input's. Must match ref.c. */
-static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
 
 /* Layer k's output as the next layer reads it: after dropout when there is dropout. Hidden
  * layers are 1-based here (a[1] is the first hidden layer's output). */
@@ -350,7 +347,7 @@ static cl_mem layer_out(const ar_model *m, int k, float keep) {
 static ar_status drop(ar_model *m, int k, int B, float keep) {
     if (keep >= 1.0f) return AR_OK;
     return ark_dropout_forward(m->ctx, m->ad[k + 1], m->a[k + 1], B * m->L.dim[k + 1], keep,
-                               m->cfg.seed, m->step, dropout_layer(k));
+                               m->cfg.seed, m->step, ar_dropout_layer(k));
 }
 
 /* Dense hidden layer k (0-based): a[k+1] = g(in Wk^T + bk), then dropout. */
@@ -425,7 +422,7 @@ static ar_status dense_backward(ar_model *m, int k, cl_mem dz, int B, float keep
                    *dprev, 0, din));
     if (keep < 1.0f)
         AR_TRY(ark_dropout_backward(c, *dprev, *dprev, B * din, keep, m->cfg.seed, m->step,
-                                    dropout_layer(k - 1)));
+                                    ar_dropout_layer(k - 1)));
     AR_TRY(ark_act_backward(c, *dprev, *dprev, m->a[k], B * din, m->cfg.activation));
 cleanup:
     return st;
@@ -505,7 +502,7 @@ static ar_status sp_backward(ar_model *m, int j, int off, int B, float keep, flo
                        m->perm, off, B, L->dim[nh], AR_ACT_IDENTITY));
     if (keep < 1.0f)
         AR_TRY(ark_dropout_backward(c, dz, dz, B * L->dim[nh], keep, m->cfg.seed, m->step,
-                                    dropout_layer(nh - 1)));
+                                    ar_dropout_layer(nh - 1)));
     AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
     for (int k = nh - 1; k >= 1; k--) AR_TRY(dense_backward(m, k, dz, B, keep, &dz));
     /* the first layer: dW0T from the inputs at the entries, db0 dense */

@@ -6,40 +6,10 @@
 #ifndef AR_REF_H
 #define AR_REF_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-struct ar_csr;
-
-#define AR_LAYOUT_MAX_HIDDEN 8
-
-/* Where each tensor lives in the flat parameter (and gradient, and Adam m / v) buffer. The
- * weights of every layer come first, then the biases, so that L2 applies to one prefix
- * [0, n_decay). Layer l (0..n_hidden) maps dim[l] inputs to dim[l+1] outputs; its weight is
- * (dim[l+1], dim[l]) row-major, except the first layer's, which is stored transposed,
- * (dim[0], dim[1]) = (U, H): one contiguous row of H weights per input column, which is what
- * the sparse kernels walk (an observed rating at column u touches row u only). */
-typedef struct ar_layout {
-    int U, H;                 /* input and output width (users for I-AutoRec); first hidden width */
-    int n_hidden;             /* hidden layers */
-    int dim[AR_LAYOUT_MAX_HIDDEN + 2]; /* U, hidden widths..., U */
-    size_t off_w[AR_LAYOUT_MAX_HIDDEN + 1];    /* weight of layer l: (dim[l+1], dim[l]);
-                                                  layer 0: (dim[0], dim[1]) */
-    size_t off_bias[AR_LAYOUT_MAX_HIDDEN + 1]; /* bias of layer l: (dim[l+1]) */
-    size_t off_V;             /* V^T (U, H): the first layer's weight, off_w[0] */
-    size_t off_W;             /* W (U, H_last): the last layer's weight, off_w[n_hidden] */
-    size_t off_mu;            /* mu (H): the first layer's bias */
-    size_t off_b;             /* b (U): the last layer's bias */
-    size_t n_decay;           /* all weights */
-    size_t n_params;          /* everything */
-} ar_layout;
-/* hidden: n_hidden widths (1..AR_LAYOUT_MAX_HIDDEN). */
-void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden);
+#include "internal.h"
 
 float ar_activate_ref(float x, int act);
 float ar_act_grad_from_out_ref(float y, int act);
-/* keep * 2^32 (saturating) as a threshold on a 32-bit uniform word. */
-uint32_t ar_dropout_threshold(float keep);
 int ar_dropout_keep_ref(uint64_t seed, uint32_t step, uint32_t layer, uint32_t element,
                         float keep);
 
@@ -93,13 +63,6 @@ void ar_sp_sse_ref(float *row_sse, const float *yk, const struct ar_csr *m, cons
  * (0 for columns without one); dbias[u] = sum of ck[k] over them, when dbias is not NULL. */
 void ar_sp_weight_grad_ref(float *dW, float *dbias, const float *ck, const float *in,
                            const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H);
-/* din (B, H) = sum over row b's entries of dyk[k] * W[u_k, :]. */
-void ar_sp_input_grad_ref(float *din, const float *dyk, const float *W, const struct ar_csr *m,
-                          const int *rows, int B, int H);
-/* The CSC of the batch rows[0..B) of m (arrays sized cols + 1 and the batch's nnz). */
-void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const struct ar_csr *m,
-                     const int *rows, int B);
-
 /* One forward and backward pass of I-AutoRec on the batch rows[0..B) of train, exactly as the
  * device does it (hidden dropout with keep probability `keep` at (seed, step, layer 0), input
  * dropout with `keep_in` at (seed, step, layer 1), kept ratings times in_scale). Writes the

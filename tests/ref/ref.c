@@ -5,33 +5,8 @@
 
 #include <Random123/philox.h>
 
-#include "internal.h"
+#include "ref.h"
 #include "rng.h"
-
-void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden) {
-    memset(l, 0, sizeof *l);
-    l->U = U;
-    l->H = hidden[0];
-    l->n_hidden = n_hidden;
-    l->dim[0] = U;
-    for (int k = 0; k < n_hidden; k++) l->dim[k + 1] = hidden[k];
-    l->dim[n_hidden + 1] = U;
-    size_t off = 0;
-    for (int k = 0; k <= n_hidden; k++) {
-        l->off_w[k] = off;
-        off += (size_t)l->dim[k + 1] * (size_t)l->dim[k];
-    }
-    l->n_decay = off;
-    for (int k = 0; k <= n_hidden; k++) {
-        l->off_bias[k] = off;
-        off += (size_t)l->dim[k + 1];
-    }
-    l->n_params = off;
-    l->off_V = l->off_w[0];
-    l->off_W = l->off_w[n_hidden];
-    l->off_mu = l->off_bias[0];
-    l->off_b = l->off_bias[n_hidden];
-}
 
 static double sigmoid_d(double x) {
     if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -63,11 +38,6 @@ static double act_grad_d(double y, int act) {
 
 float ar_activate_ref(float x, int act) { return (float)activate_d(x, act); }
 float ar_act_grad_from_out_ref(float y, int act) { return (float)act_grad_d(y, act); }
-
-uint32_t ar_dropout_threshold(float keep) {
-    double t = (double)keep * 4294967296.0;
-    return t >= 4294967295.0 ? 0xFFFFFFFFu : t <= 0 ? 0u : (uint32_t)t;
-}
 
 int ar_dropout_keep_ref(uint64_t seed, uint32_t step, uint32_t layer, uint32_t element,
                         float keep) {
@@ -181,17 +151,13 @@ static int batch_observed(const ar_csr *m, const int *rows, int B) {
     return n;
 }
 
-/* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
- * nets), then 2, 3, ...; 1 is the input's. */
-static uint32_t dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
-
 double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
                                const ar_csr *train, const int *rows, int B, float keep,
                                float keep_in, float in_scale, uint64_t seed, uint32_t step,
                                int act, int out_act, float *out) {
     const int nl = l->n_hidden + 1, U = l->U;
-    float *a[AR_LAYOUT_MAX_HIDDEN + 2] = {0};  // a[k] (B, dim[k]): layer outputs, a[0] = x
-    float *ad[AR_LAYOUT_MAX_HIDDEN + 2] = {0}; // ad[k]: after dropout (hidden layers)
+    float *a[AR_MAX_HIDDEN_LAYERS + 2] = {0};  // a[k] (B, dim[k]): layer outputs, a[0] = x
+    float *ad[AR_MAX_HIDDEN_LAYERS + 2] = {0}; // ad[k]: after dropout (hidden layers)
     float *dz = NULL, *dprev = NULL;           // (B, max dim) scratch
     float *row_loss = calloc((size_t)train->rows, sizeof(float));
     int maxd = 0;
@@ -223,7 +189,7 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
                                 last ? out_act : act);
         if (!last && keep < 1.0f)
             ar_dropout_forward_ref(ad[k + 1], a[k + 1], B * dout, keep, seed, step,
-                                   dropout_layer(k));
+                                   ar_dropout_layer(k));
         else
             memcpy(ad[k + 1], a[k + 1], (size_t)B * dout * sizeof(float));
     }
@@ -248,7 +214,7 @@ double ar_ref_forward_backward(const ar_layout *l, const float *params, float *g
         ar_gemm_ref(0, 0, B, din, dout, 1.0f, dz, dout, params + l->off_w[k], din, 0.0f, dprev,
                     din);                                                          // d ad[k]
         if (keep < 1.0f)
-            ar_dropout_backward_ref(dprev, dprev, B * din, keep, seed, step, dropout_layer(k - 1));
+            ar_dropout_backward_ref(dprev, dprev, B * din, keep, seed, step, ar_dropout_layer(k - 1));
         ar_act_backward_ref(dprev, dprev, a[k], B * din, act);
         float *t = dz;
         dz = dprev;
@@ -295,7 +261,7 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
             }
             double a = activate_d(z, act);
             if (keep < 1.0f)
-                a = ar_dropout_keep_ref(seed, step, dropout_layer(0),
+                a = ar_dropout_keep_ref(seed, step, ar_dropout_layer(0),
                                         (uint32_t)((size_t)b * l->dim[1] + j), keep) ? a / keep : 0.0;
             h[j] = a;
         }
@@ -308,7 +274,7 @@ double ar_ref_loss(const ar_layout *l, const float *params, const ar_csr *train,
                 for (int i = 0; i < din; i++) z += (double)W[(size_t)j * din + i] * h[i];
                 double a = activate_d(z, act);
                 if (keep < 1.0f)
-                    a = ar_dropout_keep_ref(seed, step, dropout_layer(m),
+                    a = ar_dropout_keep_ref(seed, step, ar_dropout_layer(m),
                                             (uint32_t)((size_t)b * dout + j), keep) ? a / keep : 0.0;
                 g[j] = a;
             }
@@ -403,34 +369,4 @@ void ar_sp_weight_grad_ref(float *dW, float *dbias, const float *ck, const float
         for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++) sb += ck[ent_k[e]];
         if (dbias) dbias[u] = (float)sb;
     }
-}
-
-void ar_sp_input_grad_ref(float *din, const float *dyk, const float *W, const ar_csr *m,
-                          const int *rows, int B, int H) {
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            double s = 0;
-            for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
-                s += (double)dyk[k] * W[(size_t)m->col_idx[k] * H + h];
-            din[(size_t)b * H + h] = (float)s;
-        }
-}
-
-void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,
-                     int B) {
-    memset(col_ptr, 0, ((size_t)m->cols + 1) * sizeof *col_ptr);
-    for (int b = 0; b < B; b++)
-        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
-            col_ptr[m->col_idx[k] + 1]++;
-    for (int u = 0; u < m->cols; u++) col_ptr[u + 1] += col_ptr[u];
-    /* a counting sort, b ascending within each column because b is the outer loop */
-    for (int b = 0; b < B; b++)
-        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
-            int u = m->col_idx[k];
-            int e = col_ptr[u]++;
-            ent_b[e] = b;
-            ent_k[e] = k;
-        }
-    for (int u = m->cols; u > 0; u--) col_ptr[u] = col_ptr[u - 1]; /* undo the fill's shift */
-    col_ptr[0] = 0;
 }

@@ -1,0 +1,202 @@
+/* core.h - the engine's core, shared by the library's folders (not installed): errors, small
+ * helpers, the device context, the kernel program and its launchers, CLBlast, buffers and
+ * profiling. The only header that includes <CL/cl.h>; host/core/ and the model's passes are the
+ * only code that calls OpenCL. */
+#ifndef AR_CORE_H
+#define AR_CORE_H
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <stdio.h>
+
+#include "autorec.h"
+
+/* ---- errors (error.c) ---------------------------------------------------------------------- */
+
+/* Records a message for ar_last_error() and returns s, so that `return ar_fail(...)` works. */
+ar_status ar_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The symbolic name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
+const char *ar_cl_error_name(cl_int code);
+/* Maps an OpenCL allocation failure to AR_ERR_OUT_OF_MEMORY and the rest to AR_ERR_OPENCL. */
+ar_status ar_cl_status(cl_int code);
+
+/* Runs an OpenCL call; on failure records "#expr failed: CL_NAME (code) at file:line", sets
+ * `st` and jumps to `cleanup`. Needs `ar_status st` and a `cleanup:` label in scope. */
+#define AR_CL_TRY(expr)                                                                      \
+    do {                                                                                       \
+        cl_int ar_err_ = (expr);                                                               \
+        if (ar_err_ != CL_SUCCESS) {                                                           \
+            st = ar_fail(ar_cl_status(ar_err_), "%s failed: %s (%d) at %s:%d", #expr,          \
+                         ar_cl_error_name(ar_err_), (int)ar_err_, __FILE__, __LINE__);         \
+            goto cleanup;                                                                      \
+        }                                                                                      \
+    } while (0)
+
+/* Runs a call returning ar_status; on failure sets `st` and jumps to `cleanup`. */
+#define AR_TRY(expr)                                                                           \
+    do {                                                                                       \
+        st = (expr);                                                                           \
+        if (st != AR_OK) goto cleanup;                                                         \
+    } while (0)
+
+/* SELU's constants (Klambauer et al., 2017), shared by the kernels (as defines) and the
+ * reference. */
+#define AR_SELU_LAMBDA 1.0507009873554805
+#define AR_SELU_ALPHA 1.6732632423543772
+
+/* ---- small helpers (util.c) ------------------------------------------------------------------ */
+void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_MEMORY on NULL */
+/* A 64-bit generator for host-side randomness (init, shuffles, splits): splitmix64. */
+typedef struct { uint64_t s; } ar_rng;
+uint64_t ar_rng_next(ar_rng *r);
+double ar_rng_uniform(ar_rng *r);         /* in [0, 1) */
+
+/* ---- device layer (device.c) ---------------------------------------------------------------- */
+/* Finds the cl_device_id of a listed device. */
+ar_status ar_device_handle(const ar_device_info *info, cl_platform_id *platform, cl_device_id *dev);
+
+/* ---- programs and kernels (program.c, kernels.c) -------------------------------------------- */
+
+/* Every kernel the engine uses; created once per context. */
+typedef struct ar_kernels {
+    cl_kernel bias_act_forward;
+    cl_kernel act_backward;
+    cl_kernel dropout_forward;
+    cl_kernel densify;
+    cl_kernel masked_loss_backward;
+    cl_kernel masked_sse;
+    cl_kernel colsum;
+    cl_kernel adam;
+    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_loss_backward, sp_sse, sp_weight_grad,
+        sp_bias_grad;
+} ar_kernels;
+
+/* Tuning constants prepended to the kernels (program.c) for cl/sparse.cl: */
+#define AR_SDDMM_LANES 8 /* work-items sharing one row in ar_sp_sddmm */
+#define AR_SP_BLOCK 64   /* terms per partial sum in the sparse products (blocked summation) */
+#define AR_SP_WIDTH 16   /* columns h per work-item in ar_sp_spmm / ar_sp_weight_grad: two
+                            float8s (the kernels are written for 16 and refuse other values) */
+
+/* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
+ * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
+typedef struct ar_prof_event {
+    cl_event start;           /* a marker enqueued before the command(s), or NULL */
+    cl_event end;             /* the command's event (or a marker after several commands) */
+    int phase;                /* ar_phase */
+} ar_prof_event;
+typedef struct ar_profile {
+    int enabled;              /* the queue has CL_QUEUE_PROFILING_ENABLE */
+    int timestamps_ok;        /* the driver's timestamps passed ar_prof_probe */
+    int recording;            /* commands enqueued now are timed */
+    ar_prof_event *ev;        /* (n) pending, in enqueue order */
+    size_t n, cap;
+} ar_profile;
+
+struct ar_ctx {
+    ar_device_info info;      /* the device, as listed */
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;   /* in-order; every command of this context goes here */
+    cl_program program;
+    ar_kernels k;
+    size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
+    size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    ar_profile prof;
+};
+
+/* The event pointer to pass to an enqueue call: somewhere to keep the event while recording,
+ * else NULL (no event is created). */
+static inline cl_event *ar_prof_slot(ar_ctx *c, cl_event *ev) {
+    *ev = NULL;
+    return c->prof.recording ? ev : NULL;
+}
+/* Keeps (start, end) under phase, or releases them when they cannot be kept. NULL end: nothing. */
+void ar_prof_add(ar_ctx *c, int phase, cl_event start, cl_event end);
+/* A marker event after everything enqueued so far (NULL when not recording or on failure). */
+cl_event ar_prof_marker(ar_ctx *c);
+/* Adds each pending command's device seconds to seconds[phase] and releases the events. Call
+ * after a blocking read, when every pending command has completed. */
+ar_status ar_prof_collect(ar_ctx *c, double *seconds);
+/* Checks that the driver's profiling timestamps are real (sets prof.timestamps_ok). */
+ar_status ar_prof_probe(ar_ctx *c);
+/* Releases pending events without reading them. */
+void ar_prof_discard(ar_ctx *c);
+
+/* Builds the program from the embedded sources (or $AUTOREC_CL_DIR); on a compile error the
+ * message holds the device's build log. */
+ar_status ar_program_build(ar_ctx *ctx);
+/* The concatenated kernel source as built (defines, Random123, cl/ files); caller frees. */
+char *ar_program_source(void);
+ar_status ar_kernels_create(ar_ctx *ctx);
+void ar_kernels_release(ar_kernels *k);
+
+/* Embedded kernel sources (generated by cmake/embed.cmake). */
+typedef struct { const char *name; const char *text; } ar_embedded_file;
+extern const ar_embedded_file ar_embedded_cl[];  /* ends with {NULL, NULL} */
+extern const char ar_embedded_philox[];          /* Random123 philox.h, includes inlined */
+
+/* Kernel launchers (kernels.c): one per kernel, arguments as in cl/. Buffers with an offset are
+ * (cl_mem, element offset) pairs into the flat parameter/gradient buffers. All are enqueued on
+ * ctx->queue without waiting. */
+ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
+                               int rows, int cols, int act);
+ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act);
+ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep,
+                              uint64_t seed, uint32_t step, uint32_t layer);
+ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float keep,
+                               uint64_t seed, uint32_t step, uint32_t layer);
+/* The same mask with another scale for the kept values (input masking noise: scale 1). */
+ar_status ark_dropout_scaled(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
+                             uint64_t seed, uint32_t step, uint32_t layer);
+ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
+                      cl_mem rows, int rows_off, int B, int cols);
+ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,
+                                   cl_mem row_ptr, cl_mem col_idx, cl_mem vals, cl_mem rows,
+                                   int rows_off, int B, int cols, float scale);
+ar_status ark_masked_sse(ar_ctx *c, cl_mem row_sse, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
+                         cl_mem vals, cl_mem rows, int rows_off, int B, int cols, float lo,
+                         float hi);
+ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols);
+ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
+                   int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
+                   float bc2, float l2);
+/* The sparse path (cl/sparse.cl). Weights (w, w_off) are (cols, H) row-major; b_off < 0: no
+ * bias. pos_* / row_ptr are CSR arrays, rows / rows_off the batch as for the dense kernels. */
+ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
+                       cl_mem rows, int rows_off, int B, int cols, float keep, float scale,
+                       uint64_t seed, uint32_t step);
+ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                      cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
+                      int act);
+ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                       cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
+                       int act);
+ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
+                               cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
+                               int act);
+ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
+                     cl_mem rows, int rows_off, int B, float lo, float hi);
+ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
+                             cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                             int H);
+ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,
+                           int col_off, cl_mem ent_k, int cols);
+/* Sets n floats of buf (from element offset off) to value. */
+ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value);
+
+/* ---- GEMM (gemm.c, the only file that includes clblast_c.h) -------------------------------- */
+/* Row-major C = alpha * op(A) * op(B) + beta * C, op(A) (m, k), op(B) (k, n), C (m, n). */
+ar_status ar_gemm(ar_ctx *c, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                  cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
+                  float beta, cl_mem cm, size_t c_off, size_t ldc);
+
+/* ---- buffers (util.c) ----------------------------------------------------------------------- */
+/* Creates a device buffer; allocation failures become AR_ERR_OUT_OF_MEMORY naming `what`. */
+ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what, cl_mem *out);
+/* Blocking read / write. */
+ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host);
+ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host);
+
+
+#endif /* AR_CORE_H */

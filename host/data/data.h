@@ -1,0 +1,59 @@
+/* data.h - rating lists, sparse matrices and datasets as the library holds them (not installed).
+ * Defined in host/data/; read by the model and the tests. */
+#ifndef AR_DATA_H
+#define AR_DATA_H
+
+#include "core/core.h"
+
+/* ---- data (data.c) -------------------------------------------------------------------------- */
+#define AR_MAX_ID 2147483647LL /* dense indices and CSR offsets are 32-bit on the device */
+struct ar_ratings {
+    size_t n, cap;
+    int32_t *user;            /* (n) raw user ids, 0..2^31-1 */
+    int32_t *item;            /* (n) raw item ids */
+    float *rating;            /* (n) */
+    int32_t *line;            /* (n) source line (0 when not from a file) */
+    char *path;               /* source file, for messages (may be NULL) */
+    ar_format format;         /* the format it was read in */
+    size_t skipped;           /* malformed lines skipped (skip_bad) */
+    char *first_skip;         /* the first skipped line's message, or NULL */
+};
+/* An empty ratings list named path (may be NULL); NULL and AR_ERR_OUT_OF_MEMORY recorded. */
+ar_ratings *ar_ratings_new_internal(const char *path);
+/* Allocates the arrays of an empty list for exactly n ratings (n may be 0). */
+ar_status ar_ratings_alloc(ar_ratings *r, size_t n);
+/* Reads a whole file into a malloc'd buffer (parse.c). */
+ar_status ar_read_file(const char *path, char **buf, size_t *len);
+
+/* Compressed sparse rows: row r holds col_idx/vals[row_ptr[r] .. row_ptr[r+1]). */
+typedef struct ar_csr {
+    int rows, cols;
+    int *row_ptr;             /* (rows + 1) */
+    int *col_idx;             /* (nnz) sorted within each row */
+    float *vals;              /* (nnz) */
+} ar_csr;
+void ar_csr_free(ar_csr *m);
+
+/* The model's rows are items (I-AutoRec: an item's ratings by all users are one input) or
+ * users (U-AutoRec); "I" and "U" in shape comments are rows and columns either way. */
+struct ar_dataset {
+    ar_rows rows_are;         /* AR_ROWS_ITEMS or AR_ROWS_USERS */
+    int n_rows, n_cols;       /* I, U: dense ids 0..I-1, 0..U-1 from the training set */
+    int64_t *row_ids;         /* (I) raw id of each dense row */
+    int64_t *col_ids;         /* (U) raw id of each dense column */
+    ar_csr train;             /* (I, U) training ratings by row */
+    ar_csr test;              /* (I, U) scoreable test ratings by row */
+    size_t n_test_all;        /* test ratings including cold ones */
+    float *cold;              /* (n_cold) ratings of test pairs with an unseen user or item */
+    size_t n_cold;
+    ar_csr valid;             /* (I, U) scoreable validation ratings by row (nnz 0 without a set) */
+    size_t n_valid_all;       /* validation ratings including cold ones */
+    float *valid_cold;        /* (n_valid_cold) validation ratings with an unseen user or item */
+    size_t n_valid_cold;
+    float rating_min, rating_max;
+    double train_mean;
+    char *train_path;         /* the training ratings' file, or NULL */
+};
+
+
+#endif /* AR_DATA_H */
