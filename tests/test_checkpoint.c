@@ -90,7 +90,7 @@ Test(checkpoint, resume_equals_the_uninterrupted_run) {
     other.hidden = 13;
     ar_model *x = NULL;
     cr_assert_eq(ar_model_create_from(ctx, ds2, ck, &other, &x), AR_ERR_INVALID_ARG);
-    cr_assert(strstr(ar_last_error(), "--hidden"), "%s", ar_last_error());
+    cr_assert(strstr(ar_last_error(), "ar_train_config.hidden"), "%s", ar_last_error());
     ar_dataset *ds3;
     cr_assert(ar_dataset_create(te, tr, &ds3) == AR_OK); /* train and test swapped */
     cr_assert_eq(ar_model_create_from(ctx, ds3, ck, NULL, &x), AR_ERR_INVALID_ARG);

@@ -304,15 +304,15 @@ Test(synth, learnable_by_a_bias_model) {
     ar_ratings_free(test);
 }
 
-Test(synth, invalid_configs_name_the_option_and_write_nothing) {
+Test(synth, invalid_configs_name_the_setting_and_write_nothing) {
     struct { ar_synth_config c; const char *opt; } bad[6];
     for (int k = 0; k < 6; k++) bad[k].c = shape(10, 10, 20);
-    bad[0].c.ratings = 51; bad[0].opt = "--ratings";
-    bad[1].c.ratings = 0; bad[1].opt = "--ratings";
-    bad[2].c.users = 0; bad[2].opt = "--users";
-    bad[3].c.rank = 0; bad[3].opt = "--rank";
-    bad[4].c.noise = NAN; bad[4].opt = "--noise";
-    bad[5].c.popularity_skew = 4.5f; bad[5].opt = "--skew";
+    bad[0].c.ratings = 51; bad[0].opt = "ar_synth_config.ratings";
+    bad[1].c.ratings = 0; bad[1].opt = "ar_synth_config.ratings";
+    bad[2].c.users = 0; bad[2].opt = "ar_synth_config.users";
+    bad[3].c.rank = 0; bad[3].opt = "ar_synth_config.rank";
+    bad[4].c.noise = NAN; bad[4].opt = "ar_synth_config.noise";
+    bad[5].c.popularity_skew = 4.5f; bad[5].opt = "ar_synth_config.popularity_skew";
     for (int k = 0; k < 6; k++) {
         cr_assert_eq(ar_synth_write(&bad[k].c, path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
         cr_assert(strstr(ar_last_error(), bad[k].opt), "case %d: '%s' does not name %s", k,

@@ -13,7 +13,13 @@
 
 /* ---- errors (error.c) ---------------------------------------------------------------------- */
 
-/* Records a message for ar_last_error() and returns s, so that `return ar_fail(...)` works. */
+/* The error convention of the library: every fallible function returns an ar_status and, on
+ * failure, leaves one line in ar_last_error() through ar_fail. Messages name files (file:line),
+ * devices and the public API's settings (ar_train_config.lr, ar_load_options.columns: the
+ * struct and field), never a command-line flag: the CLI rewrites those names into its flags.
+ *
+ * Records a message for ar_last_error() and returns s, so that `return ar_fail(...)` works.
+ * The arguments may include ar_last_error() itself, to add context to a lower layer's message. */
 ar_status ar_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The symbolic name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *ar_cl_error_name(cl_int code);
@@ -50,6 +56,8 @@ void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_M
 typedef struct { uint64_t s; } ar_rng;
 uint64_t ar_rng_next(ar_rng *r);
 double ar_rng_uniform(ar_rng *r);         /* in [0, 1) */
+/* Reads a whole file (a regular file, a pipe, ...) into a malloc'd, NUL-terminated buffer. */
+ar_status ar_read_file(const char *path, char **buf, size_t *len);
 
 /* ---- device layer (device.c) ---------------------------------------------------------------- */
 /* Finds the cl_device_id of a listed device. */
@@ -126,8 +134,9 @@ void ar_prof_discard(ar_ctx *c);
 /* Builds the program from the embedded sources (or $AUTOREC_CL_DIR); on a compile error the
  * message holds the device's build log. */
 ar_status ar_program_build(ar_ctx *ctx);
-/* The concatenated kernel source as built (defines, Random123, cl/ files); caller frees. */
-char *ar_program_source(void);
+/* The concatenated kernel source as built (defines, Random123, cl/ files in the order of the
+ * generated ar_embedded_cl table); *src is malloc'd, the caller frees it. */
+ar_status ar_program_source(char **src);
 ar_status ar_kernels_create(ar_ctx *ctx);
 void ar_kernels_release(ar_kernels *k);
 

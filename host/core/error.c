@@ -5,13 +5,19 @@
 #include "internal.h"
 
 /* Large enough for a kernel build log: build failures carry the log in the message. */
-static _Thread_local char last_error[16384];
+#define AR_ERROR_CAP 16384
+static _Thread_local char last_error[AR_ERROR_CAP];
+static _Thread_local char scratch[AR_ERROR_CAP];
 
+/* Formats into a scratch buffer first: a caller may pass ar_last_error() itself as an argument
+ * (to add context to a lower layer's message), and vsnprintf into the buffer it reads from is
+ * undefined (in practice the reason was overwritten by the new prefix). */
 ar_status ar_fail(ar_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(scratch, sizeof scratch, fmt, ap);
     va_end(ap);
+    memcpy(last_error, scratch, sizeof last_error);
     return s;
 }
 

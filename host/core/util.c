@@ -1,5 +1,8 @@
-/* util.c - clock, checked allocation, host RNG, device buffer helpers. */
+/* util.c - clock, checked allocation, host RNG, whole-file reads, device buffer helpers. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "internal.h"
@@ -26,13 +29,51 @@ uint64_t ar_rng_next(ar_rng *r) {
 
 double ar_rng_uniform(ar_rng *r) { return (double)(ar_rng_next(r) >> 11) * 0x1.0p-53; }
 
+ar_status ar_read_file(const char *path, char **buf, size_t *len) {
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ar_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return ar_fail(AR_ERR_IO, "%s: is a directory", path);
+    }
+    size_t cap = (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) ? (size_t)sb.st_size + 1
+                                                                     : 1 << 20;
+    char *b = malloc(cap);
+    size_t n = 0;
+    ar_status st = AR_OK;
+    while (b) {
+        n += fread(b + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *nb = realloc(b, cap * 2);
+        if (!nb) break;
+        b = nb;
+        cap *= 2;
+    }
+    if (!b || n == cap) st = ar_fail(AR_ERR_OUT_OF_MEMORY, "%s: out of host memory reading "
+                                     "%zu bytes", path, cap);
+    else if (ferror(f)) st = ar_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    fclose(f);
+    if (st != AR_OK) {
+        free(b);
+        return st;
+    }
+    b[n] = 0; /* n < cap here: room for the terminator */
+    *buf = b;
+    *len = n;
+    return AR_OK;
+}
+
 ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what, cl_mem *out) {
     cl_int err;
     if (bytes == 0) bytes = sizeof(float); /* OpenCL refuses empty buffers */
     if (bytes > c->info.max_alloc_bytes)
         return ar_fail(AR_ERR_OUT_OF_MEMORY,
                        "%s needs %zu bytes, over the device's largest allocation (%llu bytes, "
-                       "CL_DEVICE_MAX_MEM_ALLOC_SIZE) on %s; try a smaller --batch or --hidden",
+                       "CL_DEVICE_MAX_MEM_ALLOC_SIZE) on %s; try a smaller ar_train_config.batch or "
+                       "ar_train_config.hidden",
                        what, bytes, (unsigned long long)c->info.max_alloc_bytes, c->info.name);
     cl_mem_flags flags = CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0);
     *out = clCreateBuffer(c->context, flags, bytes, (void *)host, &err);

@@ -22,8 +22,6 @@ struct ar_ratings {
 ar_ratings *ar_ratings_new_internal(const char *path);
 /* Allocates the arrays of an empty list for exactly n ratings (n may be 0). */
 ar_status ar_ratings_alloc(ar_ratings *r, size_t n);
-/* Reads a whole file into a malloc'd buffer (parse.c). */
-ar_status ar_read_file(const char *path, char **buf, size_t *len);
 
 /* Compressed sparse rows: row r holds col_idx/vals[row_ptr[r] .. row_ptr[r+1]). */
 typedef struct ar_csr {

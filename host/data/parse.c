@@ -282,7 +282,7 @@ static ar_status roles_from_spec(parser *ps, const char *spec) {
         size_t len = q ? (size_t)(q - p) : strlen(p);
         field f = trim(p, len);
         if (n == MAX_FIELDS)
-            return ar_fail(AR_ERR_INVALID_ARG, "--columns '%s': more than %d columns", spec,
+            return ar_fail(AR_ERR_INVALID_ARG, "ar_load_options.columns '%s': more than %d columns", spec,
                            MAX_FIELDS);
         int role = ROLE_SKIP;
         if (f.n == 4 && !strncasecmp(f.p, "user", 4)) role = ROLE_USER;
@@ -374,7 +374,7 @@ static int parse_line(parser *ps, const char *s, size_t n) {
         describe_field(s2, sizeof s2, f[cr]);
         if (!ps->any_scale)
             return BAD("rating %s is outside the scale %g..%g (set the scale with "
-                       "--rating-range MIN,MAX)", s2, (double)ps->lo, (double)ps->hi);
+                       "ar_load_options.rating_min/max)", s2, (double)ps->lo, (double)ps->hi);
         return BAD("rating %s is larger in magnitude than %g", s2, (double)ABS_RATING_MAX);
     }
     if (ts >= 0 && !parse_timestamp(f[ts])) {
@@ -403,7 +403,7 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
     if (!ps->delim) ps->delim = detect_delim(s, n);
     if (!ps->delim)
         return ar_fail(AR_ERR_PARSE, "%s:%d: no field separator (',' ';' '|' or tab) on the "
-                       "first line; use --format tab for space-separated files", ps->name,
+                       "first line; set ar_load_options.format to tab for space-separated files", ps->name,
                        ps->line);
     field f[MAX_FIELDS];
     int nf = split(ps, s, n, f);
@@ -414,10 +414,10 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
         ar_status st = roles_from_spec(ps, o->columns);
         if (st != AR_OK) return st;
         if (!roles_complete(ps, ps->n_cols))
-            return ar_fail(AR_ERR_INVALID_ARG, "--columns '%s' must name each of user, item "
+            return ar_fail(AR_ERR_INVALID_ARG, "ar_load_options.columns '%s' must name each of user, item "
                            "and rating once", o->columns);
         if (nf != ps->n_cols)
-            return ar_fail(AR_ERR_PARSE, "%s:%d: --columns names %d columns but the line has "
+            return ar_fail(AR_ERR_PARSE, "%s:%d: ar_load_options.columns names %d columns but the line has "
                            "%d", ps->name, ps->line, ps->n_cols, nf);
     } else {
         memset(ps->role, 0, sizeof ps->role);
@@ -433,7 +433,7 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
         if (!roles_complete(ps, nf))
             return ar_fail(AR_ERR_PARSE, "%s:%d: the first line is not numeric and, as a "
                            "header, does not name one user, one item and one rating column; "
-                           "give the columns' roles with --columns, e.g. --columns "
+                           "give the columns' roles in ar_load_options.columns, e.g. "
                            "user,item,rating,timestamp", ps->name, ps->line);
         return AR_OK;
     }
@@ -474,8 +474,8 @@ static ar_status parse_preamble(parser *ps, const ar_load_options *o, const char
         if (!isnan(o->rating_min))
             ps->lo = o->rating_min, ps->hi = o->rating_max, ps->any_scale = 0;
         if (o->columns && ps->fmt != AR_FORMAT_CSV)
-            return ar_fail(AR_ERR_INVALID_ARG, "--columns applies to the csv format only; %s is "
-                           "%s (force it with --format csv)", ps->name, ar_format_name(ps->fmt));
+            return ar_fail(AR_ERR_INVALID_ARG, "ar_load_options.columns applies to the csv format only; %s is "
+                           "%s (set ar_load_options.format to csv)", ps->name, ar_format_name(ps->fmt));
         if (memchr(s, 0, n)) return AR_OK; /* reported with its line number by the loop */
         int header = 0;
         if (ps->fmt == AR_FORMAT_ML_CSV) {
@@ -660,44 +660,6 @@ cleanup:
     if (st != AR_OK) ar_ratings_free(r);
     else *out = r;
     return st;
-}
-
-/* ---- files ------------------------------------------------------------------------------------- */
-
-ar_status ar_read_file(const char *path, char **buf, size_t *len) {
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ar_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        return ar_fail(AR_ERR_IO, "%s: is a directory", path);
-    }
-    size_t cap = (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) ? (size_t)sb.st_size + 1
-                                                                     : 1 << 20;
-    char *b = malloc(cap);
-    size_t n = 0;
-    ar_status st = AR_OK;
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) break;
-        b = nb;
-        cap *= 2;
-    }
-    if (!b || n == cap) st = ar_fail(AR_ERR_OUT_OF_MEMORY, "%s: out of host memory reading "
-                                     "%zu bytes", path, cap);
-    else if (ferror(f)) st = ar_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(f);
-    if (st != AR_OK) {
-        free(b);
-        return st;
-    }
-    *buf = b;
-    *len = n;
-    return AR_OK;
 }
 
 ar_status ar_ratings_load_ex(const char *path, const ar_load_options *o, ar_ratings **out) {

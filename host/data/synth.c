@@ -90,19 +90,19 @@ static void shuffle(int32_t *perm, int64_t n, ar_rng *r) {
 static ar_status validate(const ar_synth_config *c) {
 #define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
     /* ids must fit the loader's 32-bit ids */
-    CHECK(c->users >= 1 && c->users <= AR_MAX_ID, "--users expects 1..%lld, got %lld",
+    CHECK(c->users >= 1 && c->users <= AR_MAX_ID, "ar_synth_config.users must be in 1..%lld, got %lld",
           AR_MAX_ID, (long long)c->users);
-    CHECK(c->items >= 1 && c->items <= AR_MAX_ID, "--items expects 1..%lld, got %lld",
+    CHECK(c->items >= 1 && c->items <= AR_MAX_ID, "ar_synth_config.items must be in 1..%lld, got %lld",
           AR_MAX_ID, (long long)c->items);
     int64_t max = c->users * c->items / 2; /* no overflow: both below 2^31 */
-    CHECK(c->ratings >= 1, "--ratings expects at least 1, got %lld", (long long)c->ratings);
-    CHECK(c->ratings <= max, "--ratings %lld exceeds half of users x items (%lld)",
+    CHECK(c->ratings >= 1, "ar_synth_config.ratings must be at least 1, got %lld", (long long)c->ratings);
+    CHECK(c->ratings <= max, "ar_synth_config.ratings %lld exceeds half of users x items (%lld)",
           (long long)c->ratings, (long long)max);
-    CHECK(c->rank >= 1 && c->rank <= 1000, "--rank expects 1..1000, got %d", c->rank);
-    CHECK(isfinite(c->noise) && c->noise >= 0, "--noise expects a finite number >= 0, got %g",
+    CHECK(c->rank >= 1 && c->rank <= 1000, "ar_synth_config.rank must be in 1..1000, got %d", c->rank);
+    CHECK(isfinite(c->noise) && c->noise >= 0, "ar_synth_config.noise must be a finite number >= 0, got %g",
           (double)c->noise);
     CHECK(isfinite(c->popularity_skew) && c->popularity_skew >= 0 && c->popularity_skew <= 4,
-          "--skew expects a number in 0..4, got %g", (double)c->popularity_skew);
+          "ar_synth_config.popularity_skew must be in 0..4, got %g", (double)c->popularity_skew);
 #undef CHECK
     return AR_OK;
 }
@@ -368,7 +368,7 @@ cleanup:
 ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
     ar_status st = validate(c);
     if (st != AR_OK) return st;
-    if (!path || !*path) return ar_fail(AR_ERR_INVALID_ARG, "--out expects a file name");
+    if (!path || !*path) return ar_fail(AR_ERR_INVALID_ARG, "no output path: ar_synth_write needs a file name");
     /* a temporary next to the target, renamed at the end: a failure never leaves a partial
      * file, and rename within one directory is atomic */
     size_t n = strlen(path) + sizeof ".tmp-XXXXXX";

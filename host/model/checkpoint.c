@@ -357,24 +357,21 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
     ar_train_config eff = c->cfg;
     if (cfg) {
         /* only the run's length may differ: the rest defines the model and its optimiser */
-#define SAME(f, name)                                                                          \
+#define SAME(f)                                                                          \
     if (cfg->f != c->cfg.f)                                                                    \
-        return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with " name " %g, not %g",   \
+        return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with ar_train_config." #f " %g, not %g",   \
                        (double)c->cfg.f, (double)cfg->f);
-        SAME(hidden, "--hidden") SAME(n_layers, "--hidden (layer count)") SAME(batch, "--batch")
-        SAME(lr, "--lr")
-        SAME(lr_decay, "--lr-decay") SAME(l2, "--l2") SAME(dropout, "--dropout")
-        SAME(input_dropout, "--input-dropout")
+        SAME(hidden) SAME(n_layers) SAME(batch) SAME(lr) SAME(lr_decay) SAME(l2) SAME(dropout)
+        SAME(input_dropout)
         if (cfg->input_noise != c->cfg.input_noise)
-            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with --input-noise %s, "
+            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with ar_train_config.input_noise %s, "
                            "not %s", ar_input_noise_name(c->cfg.input_noise),
                            ar_input_noise_name(cfg->input_noise));
         for (int k = 0; k < c->cfg.n_layers; k++)
             if (cfg->layers[k] != c->cfg.layers[k])
                 return ar_fail(AR_ERR_INVALID_ARG, "the model's hidden layer %d has %d units, "
                                "not %d", k + 1, c->cfg.layers[k], cfg->layers[k]);
-        SAME(activation, "--activation (index)") SAME(out_activation, "--out-activation (index)")
-        SAME(seed, "--seed")
+        SAME(activation) SAME(out_activation) SAME(seed)
 #undef SAME
         eff.epochs = cfg->epochs;
         eff.kernels = cfg->kernels; /* how it runs, not what it is: the caller's choice */

@@ -67,7 +67,7 @@ const char *ar_kernel_path_name(ar_kernel_path k) {
 ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
     for (int i = 0; i < 3; i++)
         if (strcasecmp(name, path_names[i]) == 0) return *out = (ar_kernel_path)i, AR_OK;
-    return ar_fail(AR_ERR_INVALID_ARG, "--kernels expects auto, dense or sparse, got '%s'", name);
+    return ar_fail(AR_ERR_INVALID_ARG, "unknown kernel path '%s' (expected auto, dense or sparse)", name);
 }
 
 static const char *const noise_names[] = {"mask", "inverted"};
@@ -79,7 +79,7 @@ const char *ar_input_noise_name(ar_input_noise n) {
 ar_status ar_input_noise_parse(const char *name, ar_input_noise *out) {
     for (int i = 0; i < 2; i++)
         if (strcasecmp(name, noise_names[i]) == 0) return *out = (ar_input_noise)i, AR_OK;
-    return ar_fail(AR_ERR_INVALID_ARG, "--input-noise expects mask or inverted, got '%s'", name);
+    return ar_fail(AR_ERR_INVALID_ARG, "unknown input noise '%s' (expected mask or inverted)", name);
 }
 
 ar_kernel_path ar_model_kernels(const ar_model *m) {
@@ -121,43 +121,43 @@ void ar_train_config_default(ar_train_config *c) {
 
 ar_status ar_train_config_validate(const ar_train_config *c) {
 #define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
-    CHECK(c->hidden >= 1 && c->hidden <= 1000000, "--hidden must be in 1..1000000, got %d",
+    CHECK(c->hidden >= 1 && c->hidden <= 1000000, "ar_train_config.hidden must be in 1..1000000, got %d",
           c->hidden);
     CHECK(c->n_layers >= 0 && c->n_layers <= AR_MAX_HIDDEN_LAYERS,
-          "--hidden: 1 to %d hidden layers, got %d", AR_MAX_HIDDEN_LAYERS, c->n_layers);
+          "ar_train_config.n_layers must be in 0..%d, got %d", AR_MAX_HIDDEN_LAYERS, c->n_layers);
     for (int k = 0; k < c->n_layers; k++)
         CHECK(c->layers[k] >= 1 && c->layers[k] <= 1000000,
-              "--hidden: layer %d has %d units; each must be in 1..1000000", k + 1, c->layers[k]);
-    CHECK(c->epochs >= 1 && c->epochs <= 1000000, "--epochs must be in 1..1000000, got %d",
+              "ar_train_config.layers[%d] has %d units; each must be in 1..1000000", k + 1, c->layers[k]);
+    CHECK(c->epochs >= 1 && c->epochs <= 1000000, "ar_train_config.epochs must be in 1..1000000, got %d",
           c->epochs);
-    CHECK(c->batch >= 1 && c->batch <= 1000000, "--batch must be in 1..1000000, got %d", c->batch);
-    CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, "--lr must be in (0, 10), got %g",
+    CHECK(c->batch >= 1 && c->batch <= 1000000, "ar_train_config.batch must be in 1..1000000, got %d", c->batch);
+    CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, "ar_train_config.lr must be in (0, 10), got %g",
           (double)c->lr);
     CHECK(isfinite(c->lr_decay) && c->lr_decay > 0 && c->lr_decay <= 1,
-          "--lr-decay must be in (0, 1], got %g", (double)c->lr_decay);
-    CHECK(isfinite(c->l2) && c->l2 >= 0, "--l2 must be a finite number >= 0, got %g",
+          "ar_train_config.lr_decay must be in (0, 1], got %g", (double)c->lr_decay);
+    CHECK(isfinite(c->l2) && c->l2 >= 0, "ar_train_config.l2 must be a finite number >= 0, got %g",
           (double)c->l2);
-    CHECK(c->dropout >= 0 && c->dropout < 1, "--dropout must be in [0, 1), got %g",
+    CHECK(c->dropout >= 0 && c->dropout < 1, "ar_train_config.dropout must be in [0, 1), got %g",
           (double)c->dropout);
     CHECK(c->input_dropout >= 0 && c->input_dropout < 1,
-          "--input-dropout must be in [0, 1), got %g", (double)c->input_dropout);
-    CHECK((unsigned)c->input_noise <= AR_NOISE_INVERTED, "--input-noise: unknown form %d",
+          "ar_train_config.input_dropout must be in [0, 1), got %g", (double)c->input_dropout);
+    CHECK((unsigned)c->input_noise <= AR_NOISE_INVERTED, "ar_train_config.input_noise: unknown form %d",
           (int)c->input_noise);
-    CHECK((unsigned)c->activation <= AR_ACT_SELU, "--activation: unknown activation %d",
+    CHECK((unsigned)c->activation <= AR_ACT_SELU, "ar_train_config.activation: unknown activation %d",
           (int)c->activation);
-    CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "--out-activation: unknown activation %d",
+    CHECK((unsigned)c->out_activation <= AR_ACT_SELU, "ar_train_config.out_activation: unknown activation %d",
           (int)c->out_activation);
-    CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, "--kernels: unknown path %d",
+    CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, "ar_train_config.kernels: unknown path %d",
           (int)c->kernels);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
-          "Adam betas must be in [0, 1)");
-    CHECK(isfinite(c->eps) && c->eps > 0, "Adam epsilon must be > 0");
+          "Adam's ar_train_config.beta1 and beta2 must be in [0, 1)");
+    CHECK(isfinite(c->eps) && c->eps > 0, "Adam's ar_train_config.eps must be > 0");
     CHECK((isnan(c->rating_min) && isnan(c->rating_max)) ||
           (isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max),
-          "the rating scale [%g, %g] must be empty (NaN, from the data) or finite with min < max",
+          "the rating scale [ar_train_config.rating_min, rating_max] = [%g, %g] must be empty (NaN, from the data) or finite with min < max",
           (double)c->rating_min, (double)c->rating_max);
     CHECK(isnan(c->default_rating) || isfinite(c->default_rating),
-          "the default rating must be finite (or NaN: the middle of the scale)");
+          "ar_train_config.default_rating must be finite (or NaN: the middle of the scale)");
 #undef CHECK
     return AR_OK;
 }
@@ -229,7 +229,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     m->B = cfg->batch < I ? cfg->batch : I;
     if (m->L.n_params > 2147483647u || (size_t)m->B * U > 2147483647u ||
         (size_t)m->B * H > 2147483647u) {
-        st = ar_fail(AR_ERR_INVALID_ARG, "--hidden (widest %d) with %d columns needs %zu "
+        st = ar_fail(AR_ERR_INVALID_ARG, "ar_train_config.hidden (widest layer %d) with %d columns needs %zu "
                      "parameters and batch tensors of %zu elements: over the 2^31 limit of "
                      "32-bit indexing", H, U, m->L.n_params, (size_t)m->B * (U > H ? U : H));
         goto cleanup;
@@ -265,7 +265,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
         size_t n_ptr = (size_t)m->n_batches * ((size_t)U + 1);
         if (n_ptr > 2147483647u) {
             st = ar_fail(AR_ERR_INVALID_ARG, "the sparse path's batch index needs %zu entries: "
-                         "over 2^31; use a larger --batch or --kernels dense", n_ptr);
+                         "over 2^31; use a larger ar_train_config.batch or the dense kernels", n_ptr);
             goto cleanup;
         }
         AR_TRY(alloc(m, &m->yk, nnz * sizeof(float), NULL, "outputs at training entries"));
@@ -668,7 +668,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     double loss = sse / (double)ds->train.row_ptr[I];
     if (!isfinite(loss)) {
         st = ar_fail(AR_ERR_DIVERGED, "training diverged in epoch %d: the loss is %g; try a "
-                     "smaller --lr", m->epoch, loss);
+                     "smaller ar_train_config.lr", m->epoch, loss);
         goto cleanup;
     }
     double tr = NAN, va = NAN, te = NAN;
