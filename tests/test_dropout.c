@@ -4,7 +4,10 @@
 
 static void check_status(ar_status st) { cr_assert(st == AR_OK, "%s", ar_last_error()); }
 
-Test(dropout, masks_equal_on_host_and_device_and_keep_rate) {
+/* ar_dropout: the mask is identical on host and device, the keep rate is right, the backward
+ * use (the same call on a gradient) draws the same mask, and other steps and layers draw other
+ * masks. */
+Test(dropout, dropout) {
     ar_ctx *ctx = tu_ctx();
     ar_rng rng = {tu_seed()};
     const int n = 1 << 20;
@@ -14,9 +17,9 @@ Test(dropout, masks_equal_on_host_and_device_and_keep_rate) {
     float *in = malloc(n * sizeof *in), *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
     tu_fill(in, n, 0.5f, 1.5f, &rng); /* never zero: a zero output means dropped */
     cl_mem din = tu_buffer(ctx, n, in), dout = tu_buffer(ctx, n, NULL);
-    check_status(ark_dropout_forward(ctx, dout, din, n, keep, seed, step, layer));
+    check_status(ark_dropout(ctx, dout, din, n, keep, 1.0f / keep, seed, step, layer));
     tu_read(ctx, dout, n, got);
-    ar_dropout_forward_ref(ref, in, n, keep, seed, step, layer);
+    ar_dropout_ref(ref, in, n, keep, 1.0f / keep, seed, step, layer);
     tu_compare("dropout forward", got, ref, n, 0, 1e-6);
     size_t kept = 0;
     for (int i = 0; i < n; i++) kept += got[i] != 0.0f;
@@ -26,9 +29,9 @@ Test(dropout, masks_equal_on_host_and_device_and_keep_rate) {
     cr_assert(fabs(rate - keep) < 5 * sigma, "keep rate %.5f, want %.2f +- %.5f", rate,
               (double)keep, 5 * sigma);
 
-    /* Backward draws the same mask. */
-    cl_mem dgrad = tu_buffer(ctx, n, NULL);
-    check_status(ark_dropout_backward(ctx, dgrad, din, n, keep, seed, step, layer));
+    /* Backward (the model runs the same call on the gradient, in place) draws the same mask. */
+    cl_mem dgrad = tu_buffer(ctx, n, in);
+    check_status(ark_dropout(ctx, dgrad, dgrad, n, keep, 1.0f / keep, seed, step, layer));
     float *gg = malloc(n * sizeof *gg);
     tu_read(ctx, dgrad, n, gg);
     tu_compare("dropout backward", gg, ref, n, 0, 1e-6);
@@ -36,8 +39,8 @@ Test(dropout, masks_equal_on_host_and_device_and_keep_rate) {
     /* Another step and another layer draw different masks (agreeing only by chance: about
      * keep^2 + (1-keep)^2 = 68% of positions). */
     for (int k = 0; k < 2; k++) {
-        check_status(ark_dropout_forward(ctx, dout, din, n, keep, seed, step + (k == 0),
-                                         layer + (k == 1)));
+        check_status(ark_dropout(ctx, dout, din, n, keep, 1.0f / keep, seed, step + (k == 0),
+                                 layer + (k == 1)));
         tu_read(ctx, dout, n, gg);
         size_t same = 0;
         for (int i = 0; i < n; i++) same += (gg[i] != 0.0f) == (got[i] != 0.0f);

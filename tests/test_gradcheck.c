@@ -46,7 +46,7 @@ static void gradcheck(variant v) {
     cr_assert(ar_model_batch(m, rows, B, step, 0, &loss, grads) == AR_OK, "%s", ar_last_error());
     const float keep = 1.0f - v.dropout, keep_in = 1.0f - v.input_dropout;
     const float in_scale = v.noise == AR_NOISE_INVERTED ? 1.0f / keep_in : 1.0f;
-    double ref_loss = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed,
+    double ref_loss = ar_loss_ref(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed,
                                   step, v.act, v.out_act);
     fprintf(stderr, "  loss device %.7f reference %.7f\n", loss, ref_loss);
     cr_assert(fabs(loss - ref_loss) <= 1e-5 + 1e-5 * fabs(ref_loss), "loss %.9g vs %.9g", loss,
@@ -68,11 +68,11 @@ static void gradcheck(variant v) {
         const float p0 = params[i], h = 1e-3f;
         params[i] = p0 + h;
         float hp = params[i];
-        double lp = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
+        double lp = ar_loss_ref(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
                                 v.act, v.out_act);
         params[i] = p0 - h;
         float hm = params[i];
-        double lm = ar_ref_loss(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
+        double lm = ar_loss_ref(L, params, &ds->train, rows, B, keep, keep_in, in_scale, seed, step,
                                 v.act, v.out_act);
         params[i] = p0;
         double fd = (lp - lm) / ((double)hp - (double)hm);

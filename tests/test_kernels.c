@@ -18,7 +18,8 @@ TestSuite(kernels, .init = setup, .fini = teardown);
 
 static void check_status(ar_status st) { cr_assert(st == AR_OK, "%s", ar_last_error()); }
 
-Test(kernels, bias_act_forward_every_activation) {
+/* Every activation, and in place as the model uses it. */
+Test(kernels, bias_act_forward) {
     const int rows = 37, cols = 53, n = rows * cols, off = 5;
     float *in = malloc(n * sizeof *in), *bias = malloc((cols + off) * sizeof *bias);
     float *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
@@ -44,7 +45,8 @@ Test(kernels, bias_act_forward_every_activation) {
     free(in); free(bias); free(got); free(ref);
 }
 
-Test(kernels, act_backward_every_activation) {
+/* Every activation, outputs drawn in its range. */
+Test(kernels, act_backward) {
     const int n = 1001;
     float *out = malloc(n * sizeof *out), *dout = malloc(n * sizeof *dout);
     float *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
@@ -102,39 +104,72 @@ Test(kernels, densify) {
     ar_csr_free(&m);
 }
 
-Test(kernels, masked_loss_backward_and_sse) {
-    const int R = 30, C = 71, B = 11;
+/* A batch of B rows of a random R x C matrix of ratings, and outputs (B, C) on the device, with
+ * values outside [1, 5] too (the clamp of masked_sse). */
+typedef struct {
     ar_csr m;
-    tu_random_csr(&m, R, C, 0.25, &rng);
-    int rows[B];
-    random_rows(rows, B, R);
-    float *out = malloc((size_t)B * C * sizeof *out);
-    tu_fill(out, (size_t)B * C, -1.0f, 7.0f, &rng); /* outside [1, 5] too: tests the clamp */
-    cl_mem ptr, idx, val, drows = tu_ibuffer(ctx, B, rows), dout = tu_buffer(ctx, B * C, out);
-    upload_csr(&m, &ptr, &idx, &val);
+    int rows[11];
+    float *out;
+    cl_mem ptr, idx, val, drows, dout;
+} loss_case;
+enum { LR = 30, LC = 71, LB = 11 };
+
+static void loss_case_init(loss_case *t) {
+    tu_random_csr(&t->m, LR, LC, 0.25, &rng);
+    random_rows(t->rows, LB, LR);
+    t->out = malloc((size_t)LB * LC * sizeof *t->out);
+    tu_fill(t->out, (size_t)LB * LC, -1.0f, 7.0f, &rng);
+    upload_csr(&t->m, &t->ptr, &t->idx, &t->val);
+    t->drows = tu_ibuffer(ctx, LB, t->rows);
+    t->dout = tu_buffer(ctx, (size_t)LB * LC, t->out);
+}
+
+static void loss_case_free(loss_case *t) {
+    cl_mem bufs[] = {t->ptr, t->idx, t->val, t->drows, t->dout};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(t->out);
+    ar_csr_free(&t->m);
+}
+
+/* Only the batch's rows of a per-row array are written: compares those. */
+static void compare_rows(const char *what, const float *got, const float *ref, const int *rows,
+                         int B, double atol, double rtol) {
+    float g[LB], r[LB];
+    for (int b = 0; b < B; b++) g[b] = got[rows[b]], r[b] = ref[rows[b]];
+    tu_compare(what, g, r, (size_t)B, atol, rtol);
+}
+
+Test(kernels, masked_loss_backward) {
+    loss_case t;
+    loss_case_init(&t);
     const float scale = 1.0f / 97.0f;
+    cl_mem dgrad = tu_buffer(ctx, (size_t)LB * LC, NULL), dloss = tu_buffer(ctx, LR, NULL);
+    check_status(ark_fill(ctx, dgrad, 0, (size_t)LB * LC, 0.0f));
+    check_status(ark_masked_loss_backward(ctx, dgrad, dloss, t.dout, t.ptr, t.idx, t.val, t.drows,
+                                          0, LB, LC, scale));
+    float got[LB * LC], ref[LB * LC], gl[LR], rl[LR];
+    tu_read(ctx, dgrad, (size_t)LB * LC, got);
+    tu_read(ctx, dloss, LR, gl);
+    ar_masked_loss_backward_ref(ref, rl, t.out, &t.m, t.rows, LB, scale);
+    tu_compare("masked loss gradient", got, ref, (size_t)LB * LC, 1e-7, 1e-5);
+    compare_rows("masked loss per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
+    clReleaseMemObject(dgrad);
+    clReleaseMemObject(dloss);
+    loss_case_free(&t);
+}
 
-    cl_mem dgrad = tu_buffer(ctx, (size_t)B * C, NULL), dloss = tu_buffer(ctx, R, NULL);
-    check_status(ark_fill(ctx, dgrad, 0, (size_t)B * C, 0.0f));
-    check_status(ark_masked_loss_backward(ctx, dgrad, dloss, dout, ptr, idx, val, drows, 0, B, C,
-                                          scale));
-    float got[B * C], ref[B * C], gl[R], rl[R];
-    tu_read(ctx, dgrad, (size_t)B * C, got);
-    tu_read(ctx, dloss, R, gl);
-    ar_masked_loss_backward_ref(ref, rl, out, &m, rows, B, scale);
-    tu_compare("masked loss gradient", got, ref, (size_t)B * C, 1e-7, 1e-5);
-    float gb[B], rb[B]; /* only the batch's rows are written */
-    for (int b = 0; b < B; b++) gb[b] = gl[rows[b]], rb[b] = rl[rows[b]];
-    tu_compare("masked loss per row", gb, rb, B, 1e-4, 1e-5);
-
-    cl_mem dsse = tu_buffer(ctx, R, NULL);
-    check_status(ark_masked_sse(ctx, dsse, dout, ptr, idx, val, drows, 0, B, C, 1.0f, 5.0f));
-    tu_read(ctx, dsse, R, gl);
-    ar_masked_sse_ref(rl, out, &m, rows, B, 1.0f, 5.0f);
-    for (int b = 0; b < B; b++) gb[b] = gl[rows[b]], rb[b] = rl[rows[b]];
-    tu_compare("masked clamped SSE per row", gb, rb, B, 1e-4, 1e-5);
-    free(out);
-    ar_csr_free(&m);
+Test(kernels, masked_sse) {
+    loss_case t;
+    loss_case_init(&t);
+    cl_mem dsse = tu_buffer(ctx, LR, NULL);
+    check_status(ark_masked_sse(ctx, dsse, t.dout, t.ptr, t.idx, t.val, t.drows, 0, LB, LC, 1.0f,
+                                5.0f));
+    float gl[LR], rl[LR];
+    tu_read(ctx, dsse, LR, gl);
+    ar_masked_sse_ref(rl, t.out, &t.m, t.rows, LB, 1.0f, 5.0f);
+    compare_rows("masked clamped SSE per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
+    clReleaseMemObject(dsse);
+    loss_case_free(&t);
 }
 
 Test(kernels, colsum) {
@@ -149,7 +184,7 @@ Test(kernels, colsum) {
     free(in);
 }
 
-Test(kernels, adam_matches_reference) {
+Test(kernels, adam) {
     const int n = 777, n_decay = 500;
     float p[n], g[n], m[n], v[n], rp[n], rm[n], rv[n], got[n];
     tu_fill(p, n, -1, 1, &rng);
@@ -173,8 +208,8 @@ Test(kernels, adam_matches_reference) {
     tu_compare("adam v", got, rv, n, 1e-12, 1e-5);
 }
 
-/* The GEMM wrapper in every transpose combination, with offsets, against the reference. */
-Test(kernels, gemm_all_transposes) {
+/* The GEMM wrapper (ar_gemm, CLBlast) in every transpose combination, with offsets. */
+Test(kernels, gemm) {
     const int M = 19, N = 23, K = 31, off = 3;
     float *a = malloc((M * K + off) * sizeof *a), *b = malloc((K * N + off) * sizeof *b);
     float *c0 = malloc((M * N + off) * sizeof *c0), got[M * N + off], ref[M * N];

@@ -1,5 +1,6 @@
-/* test_sparse.c - the sparse path (cl/sparse.cl): each kernel against its CPU reference on
- * random data with awkward sizes (H not a multiple of 4, empty rows and columns); the batch CSC;
+/* test_sparse.c - the sparse path (cl/sparse.cl): each kernel against its CPU reference
+ * (tests/ref/sparse_ref.c) on random data with awkward sizes (H not a multiple of 4, empty rows
+ * and columns), outputs poisoned with NaN first; the batch CSC;
  * whole training runs agreeing with the dense path; identical numbers run to run; the auto
  * choice. (test_step checks sparse training steps tensor by tensor against the reference.) */
 #include <string.h>
@@ -19,146 +20,247 @@ static void random_rows(int *rows, int B, int n_rows, ar_rng *rng) {
     free(all);
 }
 
-static void csr_free(ar_csr *m) {
-    free(m->row_ptr);
-    free(m->col_idx);
-    free(m->vals);
+/* The inputs every sparse kernel test draws: a random R x U CSR matrix whose last row has no
+ * entry (and is in the batch), a batch of B distinct rows in random order, weights W (U, H) and
+ * a bias (U) at offsets of one flat buffer (as in the parameter buffer), values ck at the
+ * entries and a hidden layer a (B, H). H % 4 == 3 and H < AR_SP_WIDTH + 8: the vector tails. */
+enum { R = 41, U = 53, B = 13, H = 23, W_OFF = 5, B_OFF = W_OFF + U * H + 3 };
+typedef struct {
+    ar_ctx *c;
+    ar_rng rng;
+    ar_csr m;
+    int nnz, rows[B];
+    float *W, *bias, *ck, *a;     /* (U, H), (U), (nnz), (B, H) */
+    float *got, *ref;             /* scratch, max(nnz, U H) each */
+    cl_mem ptr, idx, val, drows;  /* the CSR and the batch on the device */
+    cl_mem w, dck, da;            /* W and bias at W_OFF / B_OFF in one buffer; ck; a */
+} sp_case;
+
+static void sp_case_init(sp_case *t) {
+    t->c = tu_ctx();
+    t->rng.s = tu_seed();
+    tu_random_csr(&t->m, R, U, 0.15, &t->rng);
+    t->m.row_ptr[R] = t->m.row_ptr[R - 1];
+    t->nnz = t->m.row_ptr[R];
+    random_rows(t->rows, B, R, &t->rng);
+    t->rows[B - 1] = R - 1;
+    t->W = malloc((size_t)U * H * sizeof *t->W);
+    t->bias = malloc((size_t)U * sizeof *t->bias);
+    t->ck = malloc((size_t)t->nnz * sizeof *t->ck);
+    t->a = malloc((size_t)B * H * sizeof *t->a);
+    tu_fill(t->W, (size_t)U * H, -0.5f, 0.5f, &t->rng);
+    tu_fill(t->bias, U, -0.5f, 0.5f, &t->rng);
+    tu_fill(t->ck, t->nnz, -1.0f, 1.0f, &t->rng);
+    tu_fill(t->a, (size_t)B * H, 0.0f, 1.0f, &t->rng);
+    size_t scratch = (size_t)(t->nnz > U * H ? t->nnz : U * H);
+    t->got = malloc(scratch * sizeof *t->got);
+    t->ref = malloc(scratch * sizeof *t->ref);
+    t->ptr = tu_ibuffer(t->c, (size_t)R + 1, t->m.row_ptr);
+    t->idx = tu_ibuffer(t->c, t->nnz, t->m.col_idx);
+    t->val = tu_buffer(t->c, t->nnz, t->m.vals);
+    t->drows = tu_ibuffer(t->c, B, t->rows);
+    float *flat = calloc((size_t)B_OFF + U, sizeof *flat);
+    memcpy(flat + W_OFF, t->W, (size_t)U * H * sizeof *t->W);
+    memcpy(flat + B_OFF, t->bias, (size_t)U * sizeof *t->bias);
+    t->w = tu_buffer(t->c, (size_t)B_OFF + U, flat);
+    free(flat);
+    t->dck = tu_buffer(t->c, t->nnz, t->ck);
+    t->da = tu_buffer(t->c, (size_t)B * H, t->a);
 }
 
-Test(sparse, kernels_match_reference) {
-    ar_ctx *c = tu_ctx();
-    ar_rng rng = {tu_seed()};
-    const int R = 41, U = 53, B = 13, H = 23; /* H % 4 == 3: the float4 tail */
-    ar_csr m;
-    tu_random_csr(&m, R, U, 0.15, &rng);
-    m.row_ptr[R] = m.row_ptr[R - 1]; /* the last row (maybe in the batch) has no entry */
-    const int nnz = m.row_ptr[R];
-    int rows[13];
-    random_rows(rows, B, R, &rng);
-    rows[B - 1] = R - 1;
-    float *W = malloc((size_t)U * H * sizeof *W), *bias = malloc((size_t)U * sizeof *bias);
-    float *ck = malloc((size_t)nnz * sizeof *ck), *a = malloc((size_t)B * H * sizeof *a);
-    tu_fill(W, (size_t)U * H, -0.5f, 0.5f, &rng);
-    tu_fill(bias, U, -0.5f, 0.5f, &rng);
-    tu_fill(ck, nnz, -1.0f, 1.0f, &rng);
-    tu_fill(a, (size_t)B * H, 0.0f, 1.0f, &rng);
-    cl_mem d_ptr = tu_ibuffer(c, (size_t)R + 1, m.row_ptr), d_idx = tu_ibuffer(c, nnz, m.col_idx);
-    cl_mem d_val = tu_buffer(c, nnz, m.vals), d_rows = tu_ibuffer(c, B, rows);
-    /* weights and bias in one buffer at offsets, as in the flat parameter buffer */
-    const int w_off = 5, b_off = w_off + U * H + 3;
-    float *flat = calloc((size_t)b_off + U, sizeof *flat);
-    memcpy(flat + w_off, W, (size_t)U * H * sizeof *W);
-    memcpy(flat + b_off, bias, (size_t)U * sizeof *bias);
-    cl_mem d_w = tu_buffer(c, (size_t)b_off + U, flat), d_ck = tu_buffer(c, nnz, ck);
-    cl_mem d_a = tu_buffer(c, (size_t)B * H, a);
-    float *got = malloc((size_t)(nnz > U * H ? nnz : U * H) * sizeof *got);
-    float *ref = malloc((size_t)(nnz > U * H ? nnz : U * H) * sizeof *ref);
+static void sp_case_free(sp_case *t) {
+    cl_mem bufs[] = {t->ptr, t->idx, t->val, t->drows, t->w, t->dck, t->da};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(t->W); free(t->bias); free(t->ck); free(t->a); free(t->got); free(t->ref);
+    ar_csr_free(&t->m);
+    ar_ctx_free(t->c);
+}
 
-    /* input dropout at the entries: masking noise (kept ratings unchanged) and inverted */
-    cl_mem d_x = tu_buffer(c, nnz, NULL);
+/* Asserts got == ref within atol + rtol |ref| at the batch's entries (the only ones written). */
+static void compare_entries(const sp_case *t, const char *what, const float *got,
+                            const float *ref, float atol, float rtol) {
+    for (int b = 0; b < B; b++)
+        for (int k = t->m.row_ptr[t->rows[b]]; k < t->m.row_ptr[t->rows[b] + 1]; k++)
+            cr_assert(fabsf(got[k] - ref[k]) <= atol + rtol * fabsf(ref[k]),
+                      "%s at entry %d: %.7g vs %.7g", what, k, got[k], ref[k]);
+}
+
+/* Input dropout at the entries: masking noise (kept ratings unchanged) and inverted. */
+Test(sparse, sp_input) {
+    sp_case t;
+    sp_case_init(&t);
+    cl_mem d_x = tu_buffer(t.c, t.nnz, NULL);
     const float in_scales[2] = {1.0f, 1.0f / 0.7f};
     for (int v = 0; v < 2; v++) {
-        cr_assert(ark_sp_input(c, d_x, d_ptr, d_idx, d_val, d_rows, 0, B, U, 0.7f, in_scales[v], 99,
-                               3) == AR_OK);
-        for (int k = 0; k < nnz; k++) ref[k] = got[k] = 0;
-        ar_sp_input_ref(ref, &m, rows, B, 0.7f, in_scales[v], 99, 3);
-        tu_read(c, d_x, nnz, got);
+        cr_assert(ark_sp_input(t.c, d_x, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0.7f,
+                               in_scales[v], 99, 3) == AR_OK, "%s", ar_last_error());
+        ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, in_scales[v], 99, 3);
+        tu_read(t.c, d_x, t.nnz, t.got);
+        compare_entries(&t, "input dropout", t.got, t.ref, 0, 0);
         int kept = 0, dropped = 0;
-        for (int b = 0; b < B; b++) /* only the batch's entries are written */
-            for (int k = m.row_ptr[rows[b]]; k < m.row_ptr[rows[b] + 1]; k++) {
-                cr_assert(got[k] == ref[k], "input dropout at entry %d: %g vs %g", k, got[k],
-                          ref[k]);
-                if (got[k] == 0) {
-                    dropped++;
-                } else {
-                    cr_assert(got[k] == m.vals[k] * in_scales[v]);
-                    kept++;
-                }
+        for (int b = 0; b < B; b++)
+            for (int k = t.m.row_ptr[t.rows[b]]; k < t.m.row_ptr[t.rows[b] + 1]; k++) {
+                cr_assert(t.got[k] == 0 || t.got[k] == t.m.vals[k] * in_scales[v]);
+                kept += t.got[k] != 0, dropped += t.got[k] == 0;
             }
         cr_assert(kept > 0 && dropped > 0, "kept %d, dropped %d", kept, dropped);
     }
+    clReleaseMemObject(d_x);
+    sp_case_free(&t);
+}
 
-    /* encoder forward (bias + sigmoid) and the input-gradient form (no bias) */
-    cl_mem d_out = tu_buffer(c, (size_t)B * H, NULL);
+/* The encoder forward (bias + sigmoid) and the input-gradient form (no bias, identity). */
+Test(sparse, sp_spmm) {
+    sp_case t;
+    sp_case_init(&t);
+    cl_mem d_out = tu_buffer(t.c, (size_t)B * H, NULL);
     const int acts[2] = {AR_ACT_SIGMOID, AR_ACT_IDENTITY};
     for (int v = 0; v < 2; v++) {
-        cr_assert(ark_sp_spmm(c, d_out, d_ck, d_w, w_off, v == 0 ? b_off : -1, d_ptr, d_idx,
-                              d_rows, 0, B, H, acts[v]) == AR_OK, "%s", ar_last_error());
-        float *zero = calloc((size_t)U, sizeof *zero);
-        ar_sp_encoder_forward_ref(ref, ck, W, v == 0 ? bias : zero, &m, rows, B, H, acts[v]);
-        free(zero);
-        tu_read(c, d_out, (size_t)B * H, got);
-        tu_compare(v == 0 ? "spmm (encoder)" : "spmm (input grad)", got, ref, (size_t)B * H,
-                   1e-5, 1e-4);
+        cr_assert(ark_sp_spmm(t.c, d_out, t.dck, t.w, W_OFF, v == 0 ? B_OFF : -1, t.ptr, t.idx,
+                              t.drows, 0, B, H, acts[v]) == AR_OK, "%s", ar_last_error());
+        ar_sp_spmm_ref(t.ref, t.ck, t.W, v == 0 ? t.bias : NULL, &t.m, t.rows, B, H, acts[v]);
+        tu_read(t.c, d_out, (size_t)B * H, t.got);
+        tu_compare(v == 0 ? "sp_spmm (encoder)" : "sp_spmm (input gradient)", t.got, t.ref,
+                   (size_t)B * H, 1e-5, 1e-4);
     }
-    /* decoder outputs at the entries */
-    cl_mem d_y = tu_buffer(c, nnz, NULL);
-    for (int v = 0; v < 2; v++) {
-        cr_assert(ark_sp_sddmm(c, d_y, d_a, d_w, w_off, b_off, d_ptr, d_idx, d_rows, 0, B, H,
-                               acts[v]) == AR_OK, "%s", ar_last_error());
-        ar_sp_decoder_forward_ref(ref, a, W, bias, &m, rows, B, H, acts[v]);
-        tu_read(c, d_y, nnz, got);
-        for (int b = 0; b < B; b++)
-            for (int k = m.row_ptr[rows[b]]; k < m.row_ptr[rows[b] + 1]; k++)
-                cr_assert(fabsf(got[k] - ref[k]) <= 1e-5f + 1e-4f * fabsf(ref[k]),
-                          "sddmm entry %d: %.7g vs %.7g", k, got[k], ref[k]);
-    }
-    /* loss gradient and SSE at the entries (sigmoid outputs in d_y from the last call) */
-    float *yk = malloc((size_t)nnz * sizeof *yk);
-    tu_read(c, d_y, nnz, yk);
-    cl_mem d_dy = tu_buffer(c, nnz, NULL), d_loss = tu_buffer(c, R, NULL);
-    float *loss = malloc((size_t)R * sizeof *loss), *rloss = malloc((size_t)R * sizeof *rloss);
-    cr_assert(ark_sp_loss_backward(c, d_dy, d_loss, d_y, d_ptr, d_val, d_rows, 0, B, 0.01f,
-                                   AR_ACT_SIGMOID) == AR_OK);
-    ar_sp_loss_backward_ref(ref, rloss, yk, &m, rows, B, 0.01f, AR_ACT_SIGMOID);
-    tu_read(c, d_dy, nnz, got);
-    tu_read(c, d_loss, R, loss);
-    for (int b = 0; b < B; b++) {
-        cr_assert(fabsf(loss[rows[b]] - rloss[rows[b]]) <= 1e-5f * (1 + rloss[rows[b]]));
-        for (int k = m.row_ptr[rows[b]]; k < m.row_ptr[rows[b] + 1]; k++)
-            cr_assert(fabsf(got[k] - ref[k]) <= 1e-7f + 1e-5f * fabsf(ref[k]),
-                      "dyk entry %d: %.7g vs %.7g", k, got[k], ref[k]);
-    }
-    cr_assert(ark_sp_sse(c, d_loss, d_y, d_ptr, d_val, d_rows, 0, B, 1.0f, 5.0f) == AR_OK);
-    ar_sp_sse_ref(rloss, yk, &m, rows, B, 1.0f, 5.0f);
-    tu_read(c, d_loss, R, loss);
-    for (int b = 0; b < B; b++)
-        cr_assert(fabsf(loss[rows[b]] - rloss[rows[b]]) <= 1e-5f * (1 + rloss[rows[b]]));
+    clReleaseMemObject(d_out);
+    sp_case_free(&t);
+}
 
-    /* weight and bias gradients from the batch's CSC, at an offset into a bigger buffer */
-    int *cp = malloc(((size_t)U + 1) * sizeof *cp), *eb = malloc((size_t)nnz * sizeof *eb);
-    int *ek = malloc((size_t)nnz * sizeof *ek);
-    ar_sp_batch_csc(cp, eb, ek, &m, rows, B);
+/* The decoder's outputs at the entries, sigmoid and identity. */
+Test(sparse, sp_sddmm) {
+    sp_case t;
+    sp_case_init(&t);
+    cl_mem d_y = tu_buffer(t.c, t.nnz, NULL);
+    const int acts[2] = {AR_ACT_SIGMOID, AR_ACT_IDENTITY};
+    for (int v = 0; v < 2; v++) {
+        cr_assert(ark_sp_sddmm(t.c, d_y, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
+                               acts[v]) == AR_OK, "%s", ar_last_error());
+        ar_sp_sddmm_ref(t.ref, t.a, t.W, t.bias, &t.m, t.rows, B, H, acts[v]);
+        tu_read(t.c, d_y, t.nnz, t.got);
+        compare_entries(&t, "sp_sddmm", t.got, t.ref, 1e-5f, 1e-4f);
+    }
+    clReleaseMemObject(d_y);
+    sp_case_free(&t);
+}
+
+/* The loss gradient at the entries (sigmoid outputs) and each row's squared error. */
+Test(sparse, sp_loss_backward) {
+    sp_case t;
+    sp_case_init(&t);
+    float *yk = malloc((size_t)t.nnz * sizeof *yk), loss[R], rloss[R];
+    tu_fill(yk, t.nnz, 0.0f, 1.0f, &t.rng);
+    cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_dy = tu_buffer(t.c, t.nnz, NULL);
+    cl_mem d_loss = tu_buffer(t.c, R, NULL);
+    cr_assert(ark_sp_loss_backward(t.c, d_dy, d_loss, d_y, t.ptr, t.val, t.drows, 0, B, 0.01f,
+                                   AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+    ar_sp_loss_backward_ref(t.ref, rloss, yk, &t.m, t.rows, B, 0.01f, AR_ACT_SIGMOID);
+    tu_read(t.c, d_dy, t.nnz, t.got);
+    tu_read(t.c, d_loss, R, loss);
+    compare_entries(&t, "sp_loss_backward dyk", t.got, t.ref, 1e-7f, 1e-5f);
+    for (int b = 0; b < B; b++)
+        cr_assert(fabsf(loss[t.rows[b]] - rloss[t.rows[b]]) <= 1e-5f * (1 + rloss[t.rows[b]]));
+    clReleaseMemObject(d_y); clReleaseMemObject(d_dy); clReleaseMemObject(d_loss);
+    free(yk);
+    sp_case_free(&t);
+}
+
+/* The clamped squared error of each row at its entries. */
+Test(sparse, sp_sse) {
+    sp_case t;
+    sp_case_init(&t);
+    float *yk = malloc((size_t)t.nnz * sizeof *yk), sse[R], rsse[R];
+    tu_fill(yk, t.nnz, -1.0f, 7.0f, &t.rng); /* outside [1, 5] too: the clamp */
+    cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_sse = tu_buffer(t.c, R, NULL);
+    cr_assert(ark_sp_sse(t.c, d_sse, d_y, t.ptr, t.val, t.drows, 0, B, 1.0f, 5.0f) == AR_OK);
+    ar_sp_sse_ref(rsse, yk, &t.m, t.rows, B, 1.0f, 5.0f);
+    tu_read(t.c, d_sse, R, sse);
+    for (int b = 0; b < B; b++)
+        cr_assert(fabsf(sse[t.rows[b]] - rsse[t.rows[b]]) <= 1e-5f * (1 + rsse[t.rows[b]]));
+    clReleaseMemObject(d_y); clReleaseMemObject(d_sse);
+    free(yk);
+    sp_case_free(&t);
+}
+
+/* The batch's CSC: every batch entry once, in its column, rows ascending within a column. */
+Test(sparse, sp_batch_csc) {
+    sp_case t;
+    sp_case_init(&t);
+    int cp[U + 1], *eb = malloc((size_t)t.nnz * sizeof *eb), *ek = malloc((size_t)t.nnz * sizeof *ek);
+    ar_sp_batch_csc(cp, eb, ek, &t.m, t.rows, B);
     int batch_nnz = 0;
-    for (int b = 0; b < B; b++) batch_nnz += m.row_ptr[rows[b] + 1] - m.row_ptr[rows[b]];
+    for (int b = 0; b < B; b++) batch_nnz += t.m.row_ptr[t.rows[b] + 1] - t.m.row_ptr[t.rows[b]];
     cr_assert_eq(cp[U], batch_nnz);
     for (int u = 0; u < U; u++)
         for (int e = cp[u]; e < cp[u + 1]; e++) {
-            cr_assert_eq(m.col_idx[ek[e]], u, "entry %d of column %d is in column %d", e, u,
-                         m.col_idx[ek[e]]);
+            cr_assert_eq(t.m.col_idx[ek[e]], u, "entry %d of column %d is in column %d", e, u,
+                         t.m.col_idx[ek[e]]);
+            cr_assert(ek[e] >= t.m.row_ptr[t.rows[eb[e]]] && ek[e] < t.m.row_ptr[t.rows[eb[e]] + 1],
+                      "entry %d is not in its batch row", e);
             cr_assert(e == cp[u] || eb[e] > eb[e - 1], "column %d: rows not ascending", u);
         }
-    int *cp2 = malloc(2 * ((size_t)U + 1) * sizeof *cp2); /* as batch 1 of 2 */
-    for (int u = 0; u <= U; u++) cp2[u] = 0, cp2[U + 1 + u] = cp[u];
-    cl_mem d_cp = tu_ibuffer(c, 2 * ((size_t)U + 1), cp2), d_eb = tu_ibuffer(c, batch_nnz, eb);
-    cl_mem d_ek = tu_ibuffer(c, batch_nnz, ek), d_dw = tu_buffer(c, (size_t)U * H + 7, NULL);
-    float *rdb = malloc((size_t)U * sizeof *rdb);
-    cr_assert(ark_sp_weight_grad(c, d_dw, 7, d_ck, d_a, d_cp, U + 1, d_eb, d_ek, U, H) == AR_OK,
-              "%s", ar_last_error());
-    cr_assert(ark_sp_bias_grad(c, d_dw, 0, d_ck, d_cp, U + 1, d_ek, 7 < U ? 7 : U) == AR_OK);
-    ar_sp_weight_grad_ref(ref, rdb, ck, a, cp, eb, ek, U, H);
-    float *all = malloc(((size_t)U * H + 7) * sizeof *all);
-    tu_read(c, d_dw, (size_t)U * H + 7, all);
-    tu_compare("weight grad", all + 7, ref, (size_t)U * H, 1e-5, 1e-4);
-    tu_compare("bias grad", all, rdb, 7, 1e-5, 1e-4);
+    free(eb); free(ek);
+    sp_case_free(&t);
+}
 
-    cl_mem bufs[] = {d_ptr, d_idx, d_val, d_rows, d_w, d_ck, d_a, d_x, d_out, d_y, d_dy, d_loss,
-                     d_cp, d_eb, d_ek, d_dw};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
-    free(W); free(bias); free(ck); free(a); free(flat); free(got); free(ref); free(yk);
-    free(loss); free(rloss); free(cp); free(eb); free(ek); free(cp2); free(rdb); free(all);
-    csr_free(&m);
-    ar_ctx_free(c);
+/* The batch's CSC uploaded as batch 1 of 2 (column pointers at U + 1), with its entries. */
+typedef struct {
+    int cp[U + 1], *eb, *ek;      /* on the host: column pointers, entries (batch row, index) */
+    cl_mem d_cp, d_eb, d_ek;      /* on the device, the pointers as batch 1 of 2 */
+} csc_upload;
+
+static void csc_upload_init(const sp_case *t, csc_upload *u) {
+    u->eb = malloc((size_t)t->nnz * sizeof *u->eb);
+    u->ek = malloc((size_t)t->nnz * sizeof *u->ek);
+    ar_sp_batch_csc(u->cp, u->eb, u->ek, &t->m, t->rows, B);
+    int cp2[2 * (U + 1)];
+    for (int c = 0; c <= U; c++) cp2[c] = 0, cp2[U + 1 + c] = u->cp[c];
+    u->d_cp = tu_ibuffer(t->c, 2 * ((size_t)U + 1), cp2);
+    u->d_eb = tu_ibuffer(t->c, u->cp[U], u->eb);
+    u->d_ek = tu_ibuffer(t->c, u->cp[U], u->ek);
+}
+
+static void csc_upload_free(csc_upload *u) {
+    clReleaseMemObject(u->d_cp); clReleaseMemObject(u->d_eb); clReleaseMemObject(u->d_ek);
+    free(u->eb);
+    free(u->ek);
+}
+
+/* dW (U, H) from the batch CSC, written at an offset into a bigger buffer. */
+Test(sparse, sp_weight_grad) {
+    sp_case t;
+    sp_case_init(&t);
+    csc_upload u;
+    csc_upload_init(&t, &u);
+    cl_mem d_dw = tu_buffer(t.c, (size_t)U * H + 7, NULL);
+    cr_assert(ark_sp_weight_grad(t.c, d_dw, 7, t.dck, t.da, u.d_cp, U + 1, u.d_eb, u.d_ek, U,
+                                 H) == AR_OK, "%s", ar_last_error());
+    ar_sp_weight_grad_ref(t.ref, t.ck, t.a, u.cp, u.eb, u.ek, U, H);
+    float *all = malloc(((size_t)U * H + 7) * sizeof *all);
+    tu_read(t.c, d_dw, (size_t)U * H + 7, all);
+    tu_compare("sp_weight_grad", all + 7, t.ref, (size_t)U * H, 1e-5, 1e-4);
+    clReleaseMemObject(d_dw);
+    free(all);
+    csc_upload_free(&u);
+    sp_case_free(&t);
+}
+
+/* db (U) from the batch CSC, written at an offset. */
+Test(sparse, sp_bias_grad) {
+    sp_case t;
+    sp_case_init(&t);
+    csc_upload u;
+    csc_upload_init(&t, &u);
+    cl_mem d_db = tu_buffer(t.c, (size_t)U + 7, NULL);
+    cr_assert(ark_sp_bias_grad(t.c, d_db, 7, t.dck, u.d_cp, U + 1, u.d_ek, U) == AR_OK, "%s",
+              ar_last_error());
+    float rdb[U], all[U + 7];
+    ar_sp_bias_grad_ref(rdb, t.ck, u.cp, u.ek, U);
+    tu_read(t.c, d_db, (size_t)U + 7, all);
+    tu_compare("sp_bias_grad", all + 7, rdb, U, 1e-5, 1e-4);
+    clReleaseMemObject(d_db);
+    csc_upload_free(&u);
+    sp_case_free(&t);
 }
 
 typedef struct {

@@ -44,11 +44,10 @@ static void step_check_noise(int n_layers, const int *layers, int act, int out_a
     for (uint32_t t = 1; t <= 2; t++) {
         double loss = 0;
         cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s", ar_last_error());
-        double rl = ar_ref_forward_backward(L, p, rg, &ds->train, rows[t - 1], B, 1 - cfg.dropout,
-                                            1 - cfg.input_dropout,
-                                            noise == AR_NOISE_INVERTED
-                                                ? 1 / (1 - cfg.input_dropout) : 1,
-                                            seed, t, cfg.activation, cfg.out_activation, NULL);
+        double rl = ar_step_ref(L, p, rg, &ds->train, rows[t - 1], B, 1 - cfg.dropout,
+                                1 - cfg.input_dropout,
+                                noise == AR_NOISE_INVERTED ? 1 / (1 - cfg.input_dropout) : 1,
+                                seed, t, cfg.activation, cfg.out_activation, NULL);
         fprintf(stderr, "  step %u loss device %.7f reference %.7f\n", t, loss, rl);
         cr_assert(fabs(loss - rl) <= 1e-5 * (1 + fabs(rl)));
         for (int k = 0; k <= L->n_hidden; k++) { /* every layer's weight and bias gradient */

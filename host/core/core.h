@@ -69,7 +69,7 @@ ar_status ar_device_handle(const ar_device_info *info, cl_platform_id *platform,
 typedef struct ar_kernels {
     cl_kernel bias_act_forward;
     cl_kernel act_backward;
-    cl_kernel dropout_forward;
+    cl_kernel dropout;
     cl_kernel densify;
     cl_kernel masked_loss_backward;
     cl_kernel masked_sse;
@@ -151,13 +151,11 @@ extern const char ar_embedded_philox[];          /* Random123 philox.h, includes
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act);
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act);
-ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep,
-                              uint64_t seed, uint32_t step, uint32_t layer);
-ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float keep,
-                               uint64_t seed, uint32_t step, uint32_t layer);
-/* The same mask with another scale for the kept values (input masking noise: scale 1). */
-ar_status ark_dropout_scaled(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
-                             uint64_t seed, uint32_t step, uint32_t layer);
+/* out = keep(i) ? in * scale : 0 with the mask of (seed, step, layer) (cl/rng.h); out may be in.
+ * Hidden dropout: scale 1 / keep, forward and backward (the same mask on the gradient). Input
+ * noise: scale 1 (masking) or 1 / keep (inverted). */
+ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
+                      uint64_t seed, uint32_t step, uint32_t layer);
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                       cl_mem rows, int rows_off, int B, int cols);
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,

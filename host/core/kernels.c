@@ -5,7 +5,7 @@
 #include "internal.h"
 
 #define KERNEL_LIST(X)                                                                         \
-    X(bias_act_forward) X(act_backward) X(dropout_forward) X(densify)      \
+    X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm)  \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_bias_grad)
 
@@ -109,24 +109,12 @@ ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int 
     LAUNCH(act_backward, ACTIVATION, (size_t)n, A(dinp), A(dout), A(out), A(n), A(act));
 }
 
-ar_status ark_dropout_forward(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, uint64_t seed,
-                              uint32_t step, uint32_t layer) {
-    return ark_dropout_scaled(c, out, in, n, keep, 1.0f / keep, seed, step, layer);
-}
-
-ar_status ark_dropout_scaled(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
-                             uint64_t seed, uint32_t step, uint32_t layer) {
-    /* keep * 2^32 as a threshold on a uniform 32-bit word, computed as in ref.c */
+ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
+                      uint64_t seed, uint32_t step, uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    LAUNCH(dropout_forward, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo),
-           A(hi), A(st), A(ly));
-}
-
-/* The same mask and scale applied to the gradient: the forward kernel does exactly that. */
-ar_status ark_dropout_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, int n, float keep,
-                               uint64_t seed, uint32_t step, uint32_t layer) {
-    return ark_dropout_forward(c, dinp, dout, n, keep, seed, step, layer);
+    LAUNCH(dropout, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi),
+           A(st), A(ly));
 }
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,

@@ -1,5 +1,5 @@
-/* layout.c - where the parameters live in the flat buffers, the dropout keys, and the batch CSC
- * of the sparse path: the index arithmetic that the model and the tests' reference share. */
+/* layout.c - where the parameters live in the flat buffers, and the dropout keys: the index
+ * arithmetic that the model and the tests' reference share. */
 #include <string.h>
 
 #include "internal.h"
@@ -30,22 +30,3 @@ uint32_t ar_dropout_threshold(float keep) {
 }
 
 uint32_t ar_dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }
-
-void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,
-                     int B) {
-    memset(col_ptr, 0, ((size_t)m->cols + 1) * sizeof *col_ptr);
-    for (int b = 0; b < B; b++)
-        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
-            col_ptr[m->col_idx[k] + 1]++;
-    for (int u = 0; u < m->cols; u++) col_ptr[u + 1] += col_ptr[u];
-    /* a counting sort, b ascending within each column because b is the outer loop */
-    for (int b = 0; b < B; b++)
-        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
-            int u = m->col_idx[k];
-            int e = col_ptr[u]++;
-            ent_b[e] = b;
-            ent_k[e] = k;
-        }
-    for (int u = m->cols; u > 0; u--) col_ptr[u] = col_ptr[u - 1]; /* undo the fill's shift */
-    col_ptr[0] = 0;
-}

@@ -1,4 +1,17 @@
-/* model.h - the model's internals shared by host/model/ and the tests (not installed). */
+/* model.h - the model's internals shared by host/model/ and the tests (not installed).
+ *
+ * The model, I-AutoRec (U-AutoRec swaps rows and columns; "I" and "U" below are rows and
+ * columns either way), on a batch of B rows:
+ *   x   (B, U)  the batch's training ratings (0 = unobserved), input dropout applied
+ *   a1 = g(x W0T + b0)        (B, H1)   W0T (U, H1): the paper's V, stored transposed, b0 = mu
+ *   ad1 = dropout(a1)         (B, H1)
+ *   ... the same for every further hidden layer k: a[k+1] = g(ad[k] Wk^T + bk)
+ *   y  = f(ad_L WL^T + bL)    (B, U)    WL (U, H_L): the paper's W, bL = b
+ *   loss = mean over the batch's observed (row, column) of (y - r)^2; L2 on every W in Adam
+ * Two paths compute it: dense.c (densified batches, CLBlast GEMMs) and sparse.c (the first layer
+ * from the observed ratings only, outputs only at observed positions). step.c runs one training
+ * step by name (forward, backward, update) on either.
+ */
 #ifndef AR_MODEL_H
 #define AR_MODEL_H
 
@@ -33,14 +46,100 @@ uint32_t ar_dropout_threshold(float keep);
 uint32_t ar_dropout_layer(int k);
 #define AR_DROPOUT_INPUT 1u
 
-/* ---- the batch's CSC (layout.c): which entries of a batch fall in each column ---------------
- * For the batch rows[0..B) of m: col_ptr (cols + 1), and for each column u the entries
- * (ent_b[e], ent_k[e]) = (batch row, index into m's entries), b ascending. The sparse path's
- * weight gradients walk it. */
+/* ---- the model object (model.c) --------------------------------------------------------------
+ * Device buffers carry their shape; I = rows (items), U = columns (users), B = batch rows,
+ * H = the widest hidden layer, nnz = training ratings. */
+struct ar_model {
+    ar_ctx *ctx;
+    const ar_dataset *ds;      /* borrowed: outlives the model */
+    ar_train_config cfg;
+    ar_layout L;
+    int B;                     /* batch rows actually used: min(cfg.batch, I) */
+    int sparse;                /* 1: cfg.kernels resolved to the sparse path */
+    float lo, hi, def;         /* rating scale and cold-start prediction used in scoring */
+    int epoch;                 /* epochs trained */
+    uint32_t step;             /* Adam steps taken (t); keys dropout */
+    size_t device_bytes;       /* what the buffers below hold */
+    /* parameters and optimiser state: one flat buffer each (layout: ar_layout) */
+    cl_mem params, grads;      /* (n_params) each; grads: the last batch's, overwritten */
+    cl_mem m, v;               /* (n_params) each: Adam's first and second moments */
+    /* activations */
+    cl_mem x, y;               /* (B, U) each: input and output (dense path, prediction) */
+    cl_mem dy;                 /* (B, U) output gradient (dense path only) */
+    cl_mem a[AR_MAX_HIDDEN_LAYERS + 1];  /* a[k] (B, dim[k]), k = 1..n_hidden: hidden outputs */
+    cl_mem ad[AR_MAX_HIDDEN_LAYERS + 1]; /* ad[k] (B, dim[k]): a[k] after dropout (with it) */
+    cl_mem dh[2];              /* (B, H) each: hidden gradients, alternating layer to layer */
+    /* the data, CSR by row: pointers (I + 1), column indices and values (nnz of the set) */
+    cl_mem tr_ptr, tr_idx, tr_val; /* training ratings */
+    cl_mem te_ptr, te_idx, te_val; /* scoreable test ratings */
+    cl_mem va_ptr, va_idx, va_val; /* scoreable validation ratings (empty without a set) */
+    cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
+    cl_mem order;              /* (I) int: 0..I-1, for evaluation */
+    cl_mem row_loss;           /* (I) per-row training SSE of the epoch's step */
+    cl_mem sse_tr, sse_te, sse_va; /* (I) each: per-row evaluation SSE */
+    int *perm_host;            /* (I) */
+    float *row_host;           /* (I) */
+    /* the sparse path */
+    cl_mem xk;                 /* (nnz) inputs after input dropout (only with it) */
+    cl_mem yk, dyk;            /* (nnz) outputs and their gradient at the training entries */
+    cl_mem ye;                 /* (max nnz of test, validation) outputs when scoring */
+    cl_mem csc_ptr;            /* (n_batches, U + 1) int: every batch's CSC column pointers */
+    cl_mem csc_b, csc_k;       /* (nnz) int each: its entries: batch row, CSR index */
+    int *csc_ptr_host, *csc_b_host, *csc_k_host; /* the same on the host, built per epoch */
+    int n_batches;             /* ceil(I / B) */
+};
+
+/* Allocates a device buffer for the model, counted in device_bytes (model.c). */
+ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,
+                         const char *what);
+
+/* ---- scoring (evaluate.c) ------------------------------------------------------------------ */
+/* Reads a per-row float array (I) from the device and sums it in double, in row order. */
+ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum);
+
+/* ---- the dense path (dense.c) -------------------------------------------------------------- */
+/* Layer k's output as the next layer reads it (k = 1..n_hidden): ad[k] with dropout, else a[k]. */
+cl_mem ar_layer_out(const ar_model *m, int k, float keep);
+/* What input dropout multiplies the ratings it keeps by (ar_input_noise). */
+float ar_input_scale(const ar_model *m, float keep_in);
+/* Hidden layer k (0-based; k >= 1 on the sparse path): a[k+1] = g(in Wk^T + bk), then dropout
+ * into ad[k+1]. in: (B, dim[k]). */
+ar_status ar_dense_hidden_forward(ar_model *m, int k, cl_mem in, int B, float keep);
+/* y (B, U) for the batch rows[off .. off+B): densify, input dropout (keep_in), every layer.
+ * keep / keep_in: keep probabilities (1: no dropout, as at evaluation). */
+ar_status ar_dense_forward(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in);
+/* Gradients of the batch's masked MSE (scale = 1 / its observed ratings) into m->grads, every
+ * element overwritten; row_loss[row] gets each row's SSE. After ar_dense_forward. */
+ar_status ar_dense_backward(ar_model *m, cl_mem rows, int off, int B, float keep, float scale);
+/* The backward pass through hidden-to-hidden layer k >= 1 given dz (B, dim[k+1]), the
+ * gradient at its pre-activation: dWk, dbk, and the gradient at layer k-1's pre-activation in
+ * *dprev (one of m->dh). */
+ar_status ar_dense_layer_backward(ar_model *m, int k, cl_mem dz, int B, float keep,
+                                  cl_mem *dprev);
+
+/* ---- the sparse path (sparse.c) ------------------------------------------------------------ */
+/* Hidden layers of the batch rows[off .. off+B) from its observed ratings only; *last gets
+ * what the decoder reads: (B, dim[n_hidden]). */
+ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in,
+                           cl_mem *last);
+/* The decoder's outputs at the positions (pos_ptr, pos_idx: a CSR by row) of the batch's rows
+ * into out (indexed like pos_idx). */
+ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows,
+                           int off, int B, cl_mem out);
+/* The backward pass of batch j (rows[off .. off+B), its CSC uploaded) into m->grads, every
+ * element overwritten. After ar_sparse_encode and a decode into m->yk. */
+ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
+                             float keep_in, float scale);
+/* Builds the CSC of the nb batches of order[0 .. n_rows) (batch j: order[j B ...]) on the host
+ * and uploads them: batch j's column pointers at j (U + 1) of m->csc_ptr. */
+ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb);
+/* The batch's CSC: for the batch rows[0..B) of m, col_ptr (cols + 1), and for each column u
+ * the entries (ent_b[e], ent_k[e]) = (batch row, index into m's entries), b ascending. The
+ * sparse weight gradients walk it. */
 void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const struct ar_csr *m,
                      const int *rows, int B);
 
-/* ---- model internals for tests (model.c) ---------------------------------------------------- */
+/* ---- model internals for the tests (model.c, step.c) --------------------------------------- */
 /* The hidden widths a configuration asks for (into widths[AR_MAX_HIDDEN_LAYERS]); returns how
  * many: cfg->layers when n_layers > 0, else the one layer of cfg->hidden. */
 int ar_config_hidden(const ar_train_config *c, int *widths);

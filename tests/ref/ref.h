@@ -1,58 +1,72 @@
-/* ref.h - the plain-C reference for every kernel and for a whole training step.
+/* ref.h - the plain-C reference for every kernel and for a whole training step: test code,
+ * linked into the tests only (the library and the tool never call it).
  *
- * Same names as the kernels with _ref, same argument order (outputs first, dims last), float
- * storage and double accumulation. The tests compare every device tensor against these.
+ * One kernel, one name stem in four places: the kernel `ar_x` in cl/, its launcher `ark_x`
+ * (host/core/kernels.c), its reference `ar_x_ref` here, and its test `Test(suite, x)`. Same
+ * argument order as the launcher (outputs first, dims last), float storage, double accumulation.
+ * The tests compare every device tensor against these.
+ *
+ *   kernels_ref.c  cl/activation.cl, dropout.cl, densify.cl, loss.cl, reduce.cl, adam.cl; GEMM
+ *   sparse_ref.c   cl/sparse.cl
+ *   step_ref.c     a whole training step (host/model/step.c) and the loss alone
  */
 #ifndef AR_REF_H
 #define AR_REF_H
 
 #include "internal.h"
 
+/* ---- kernels_ref.c ------------------------------------------------------------------------- */
+/* The activations and their derivatives from the output (cl/common.cl), in double. */
+double ar_activate_d(double x, int act);
 float ar_activate_ref(float x, int act);
 float ar_act_grad_from_out_ref(float y, int act);
+/* The dropout decision of cl/rng.h, from a keep probability. */
 int ar_dropout_keep_ref(uint64_t seed, uint32_t step, uint32_t layer, uint32_t element,
                         float keep);
 
-/* C (m, n) = alpha op(A) op(B) + beta C, row-major, double accumulators. */
+/* C (m, n) = alpha op(A) op(B) + beta C, row-major, double accumulators (ar_gemm). */
 void ar_gemm_ref(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                  int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* out (rows, cols) = act(in + bias[col]). */
 void ar_bias_act_forward_ref(float *out, const float *in, const float *bias, int rows, int cols,
                              int act);
+/* dinp (n) = dout * act'(from out). */
 void ar_act_backward_ref(float *dinp, const float *dout, const float *out, int n, int act);
-void ar_dropout_forward_ref(float *out, const float *in, int n, float keep, uint64_t seed,
-                            uint32_t step, uint32_t layer);
-/* The same mask, kept values multiplied by scale (input masking noise: scale 1). */
-void ar_dropout_scaled_ref(float *out, const float *in, int n, float keep, float scale,
-                           uint64_t seed, uint32_t step, uint32_t layer);
-void ar_dropout_backward_ref(float *dinp, const float *dout, int n, float keep, uint64_t seed,
-                             uint32_t step, uint32_t layer);
+/* out (n) = keep(i) ? in * scale : 0 with the mask of (seed, step, layer). */
+void ar_dropout_ref(float *out, const float *in, int n, float keep, float scale, uint64_t seed,
+                    uint32_t step, uint32_t layer);
 /* x (B, cols) = the CSR rows rows[0..B), zero elsewhere. */
 void ar_densify_ref(float *x, const struct ar_csr *m, const int *rows, int B);
 /* dout (B, cols) = 2 scale (out - r) at observed positions, 0 elsewhere; row_loss[row] = SSE. */
 void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
                                  const struct ar_csr *m, const int *rows, int B, float scale);
+/* row_sse[row] = sum over the row's observed positions of (clamp(out, lo, hi) - r)^2. */
 void ar_masked_sse_ref(float *row_sse, const float *out, const struct ar_csr *m, const int *rows,
                        int B, float lo, float hi);
+/* out (cols) = the column sums of in (rows, cols). */
 void ar_colsum_ref(float *out, const float *in, int rows, int cols);
+/* One Adam step on n parameters, L2 (coupled) on the first n_decay. */
 void ar_adam_ref(float *p, const float *grad, float *m, float *v, size_t n, size_t n_decay,
                  float lr, float beta1, float beta2, float eps, float bc1, float bc2, float l2);
 
-/* ---- the sparse path (cl/sparse.cl) ----------------------------------------------------------
+/* ---- sparse_ref.c (cl/sparse.cl) -------------------------------------------------------------
  * Observed entries are addressed by their index k in the training CSR (train->vals[k]); the
  * batch is rows[0..B). "CSC of the batch" lists, for each column u, the entries (b, k) of the
- * batch in that column, b ascending: col_ptr (cols + 1), ent_b and ent_k (nnz of the batch). */
+ * batch in that column, b ascending: col_ptr (cols + 1), ent_b and ent_k (nnz of the batch);
+ * the library builds it (ar_sp_batch_csc). */
 /* xk[k] = the input value at entry k: the rating, or 0 / rating * in_scale after input dropout
  * at element b * cols + u (as the dense path drops x); in_scale is 1 for masking noise,
  * 1 / keep_in for inverted dropout (ar_input_noise). */
 void ar_sp_input_ref(float *xk, const struct ar_csr *m, const int *rows, int B, float keep_in,
                      float in_scale, uint64_t seed, uint32_t step);
-/* out (B, H) = act(bias + sum over row b's entries of xk[k] * WT[u_k, :]), WT (cols, H). */
-void ar_sp_encoder_forward_ref(float *out, const float *xk, const float *WT, const float *bias,
-                               const struct ar_csr *m, const int *rows, int B, int H, int act);
+/* out (B, H) = act(bias + sum over row b's entries of xk[k] * WT[u_k, :]), WT (cols, H);
+ * bias NULL: none (the input-gradient form). */
+void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *bias,
+                    const struct ar_csr *m, const int *rows, int B, int H, int act);
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at every entry of the batch; W (cols, H), a (B, H);
  * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
-void ar_sp_decoder_forward_ref(float *yk, const float *a, const float *W, const float *bias,
-                               const struct ar_csr *pos, const int *rows, int B, int H, int act);
+void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
+                     const struct ar_csr *pos, const int *rows, int B, int H, int act);
 /* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);
@@ -60,20 +74,26 @@ void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const
 void ar_sp_sse_ref(float *row_sse, const float *yk, const struct ar_csr *m, const int *rows, int B,
                    float lo, float hi);
 /* dW (cols, H): dW[u, :] = sum over the batch's entries (b, k) in column u of ck[k] * in[b, :]
- * (0 for columns without one); dbias[u] = sum of ck[k] over them, when dbias is not NULL. */
-void ar_sp_weight_grad_ref(float *dW, float *dbias, const float *ck, const float *in,
-                           const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H);
-/* One forward and backward pass of I-AutoRec on the batch rows[0..B) of train, exactly as the
- * device does it (hidden dropout with keep probability `keep` at (seed, step, layer 0), input
- * dropout with `keep_in` at (seed, step, layer 1), kept ratings times in_scale). Writes the
- * gradient of the data loss (masked MSE over the batch; L2 is added by Adam) into grads, and
- * the decoder output into out (B, U) when out is not NULL. Returns the data loss. */
-double ar_ref_forward_backward(const ar_layout *l, const float *params, float *grads,
-                               const struct ar_csr *train, const int *rows, int B, float keep,
-                               float keep_in, float in_scale, uint64_t seed, uint32_t step,
-                               int act, int out_act, float *out);
+ * (0 for columns without one). */
+void ar_sp_weight_grad_ref(float *dW, const float *ck, const float *in, const int *col_ptr,
+                           const int *ent_b, const int *ent_k, int cols, int H);
+/* db (cols): db[u] = sum of ck[k] over the batch's entries in column u. */
+void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const int *ent_k,
+                         int cols);
+
+/* ---- step_ref.c ---------------------------------------------------------------------------- */
+/* One forward and backward pass of AutoRec on the batch rows[0..B) of train, exactly as the
+ * device does it (hidden dropout with keep probability `keep` at (seed, step,
+ * ar_dropout_layer(k)), input dropout with `keep_in` at (seed, step, AR_DROPOUT_INPUT), kept
+ * ratings times in_scale). Writes the gradient of the data loss (masked MSE over the batch; L2
+ * is added by Adam) into grads, and the decoder output into out (B, U) when out is not NULL.
+ * Returns the data loss. */
+double ar_step_ref(const ar_layout *l, const float *params, float *grads,
+                   const struct ar_csr *train, const int *rows, int B, float keep,
+                   float keep_in, float in_scale, uint64_t seed, uint32_t step, int act,
+                   int out_act, float *out);
 /* The data loss alone, accumulated in double throughout (for finite differences). */
-double ar_ref_loss(const ar_layout *l, const float *params, const struct ar_csr *train,
+double ar_loss_ref(const ar_layout *l, const float *params, const struct ar_csr *train,
                    const int *rows, int B, float keep, float keep_in, float in_scale,
                    uint64_t seed, uint32_t step, int act, int out_act);
 

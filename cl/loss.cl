@@ -1,4 +1,4 @@
-/* mask.cl - the loss over observed ratings only. The observed positions of batch row b are
+/* loss.cl - the loss over observed ratings only. The observed positions of batch row b are
  * the CSR entries of row rows[rows_off + b]; nothing else is read or scored. Per-row sums use
  * Kahan summation (OpenCL 1.2 has no portable double) and land in a per-CSR-row buffer, so that
  * the host reads one array per epoch and adds it up in double, in a fixed order. */

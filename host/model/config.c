@@ -1,0 +1,134 @@
+/* config.c - the training configuration: defaults, validation, and the names of its choices
+ * (activations, kernel paths, input noise). */
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+/* The index of name in names[0..n) (case-insensitive), or -1. */
+static int lookup(const char *const *names, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(name, names[i]) == 0) return i;
+    return -1;
+}
+#define COUNT(a) ((int)(sizeof a / sizeof *a))
+
+static const char *const path_names[] = {"auto", "dense", "sparse"};
+static const char *const noise_names[] = {"mask", "inverted"};
+static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
+
+const char *ar_kernel_path_name(ar_kernel_path k) {
+    return (unsigned)k < (unsigned)COUNT(path_names) ? path_names[k] : "unknown";
+}
+
+const char *ar_input_noise_name(ar_input_noise n) {
+    return (unsigned)n < (unsigned)COUNT(noise_names) ? noise_names[n] : "unknown";
+}
+
+const char *ar_activation_name(ar_activation a) {
+    return (unsigned)a < (unsigned)COUNT(act_names) ? act_names[a] : "unknown";
+}
+
+ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
+    int i = lookup(path_names, COUNT(path_names), name);
+    if (i < 0)
+        return ar_fail(AR_ERR_INVALID_ARG, "unknown kernel path '%s' (expected auto, dense or "
+                       "sparse)", name);
+    *out = (ar_kernel_path)i;
+    return AR_OK;
+}
+
+ar_status ar_input_noise_parse(const char *name, ar_input_noise *out) {
+    int i = lookup(noise_names, COUNT(noise_names), name);
+    if (i < 0)
+        return ar_fail(AR_ERR_INVALID_ARG, "unknown input noise '%s' (expected mask or "
+                       "inverted)", name);
+    *out = (ar_input_noise)i;
+    return AR_OK;
+}
+
+ar_status ar_activation_parse(const char *name, ar_activation *out) {
+    int i = lookup(act_names, COUNT(act_names), name);
+    if (i < 0)
+        return ar_fail(AR_ERR_INVALID_ARG, "unknown activation '%s' (expected identity, "
+                       "sigmoid, relu, tanh, elu or selu)", name);
+    *out = (ar_activation)i;
+    return AR_OK;
+}
+
+void ar_train_config_default(ar_train_config *c) {
+    memset(c, 0, sizeof *c);
+    c->hidden = 500;
+    c->epochs = 60;
+    c->batch = 256;
+    c->lr = 3e-3f;
+    c->lr_decay = 0.97f;
+    c->l2 = 2e-3f;
+    c->dropout = 0.0f;
+    c->activation = AR_ACT_SIGMOID;
+    c->out_activation = AR_ACT_IDENTITY;
+    c->seed = 1;
+    c->beta1 = 0.9f;
+    c->beta2 = 0.999f;
+    c->eps = 1e-8f;
+    c->rating_min = NAN; /* from the data */
+    c->rating_max = NAN;
+    c->default_rating = NAN;
+}
+
+/* Messages name the field (ar_train_config.lr): the CLI rewrites that into its flag. */
+ar_status ar_train_config_validate(const ar_train_config *c) {
+#define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
+#define F "ar_train_config."
+    CHECK(c->hidden >= 1 && c->hidden <= 1000000, F "hidden must be in 1..1000000, got %d",
+          c->hidden);
+    CHECK(c->n_layers >= 0 && c->n_layers <= AR_MAX_HIDDEN_LAYERS,
+          F "n_layers must be in 0..%d, got %d", AR_MAX_HIDDEN_LAYERS, c->n_layers);
+    for (int k = 0; k < c->n_layers; k++)
+        CHECK(c->layers[k] >= 1 && c->layers[k] <= 1000000,
+              F "layers[%d] has %d units; each must be in 1..1000000", k, c->layers[k]);
+    CHECK(c->epochs >= 1 && c->epochs <= 1000000, F "epochs must be in 1..1000000, got %d",
+          c->epochs);
+    CHECK(c->batch >= 1 && c->batch <= 1000000, F "batch must be in 1..1000000, got %d",
+          c->batch);
+    CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, F "lr must be in (0, 10), got %g",
+          (double)c->lr);
+    CHECK(isfinite(c->lr_decay) && c->lr_decay > 0 && c->lr_decay <= 1,
+          F "lr_decay must be in (0, 1], got %g", (double)c->lr_decay);
+    CHECK(isfinite(c->l2) && c->l2 >= 0, F "l2 must be a finite number >= 0, got %g",
+          (double)c->l2);
+    CHECK(c->dropout >= 0 && c->dropout < 1, F "dropout must be in [0, 1), got %g",
+          (double)c->dropout);
+    CHECK(c->input_dropout >= 0 && c->input_dropout < 1,
+          F "input_dropout must be in [0, 1), got %g", (double)c->input_dropout);
+    CHECK((unsigned)c->input_noise <= AR_NOISE_INVERTED, F "input_noise: unknown form %d",
+          (int)c->input_noise);
+    CHECK((unsigned)c->activation <= AR_ACT_SELU, F "activation: unknown activation %d",
+          (int)c->activation);
+    CHECK((unsigned)c->out_activation <= AR_ACT_SELU, F "out_activation: unknown activation %d",
+          (int)c->out_activation);
+    CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, F "kernels: unknown path %d",
+          (int)c->kernels);
+    CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
+          "Adam's " F "beta1 and beta2 must be in [0, 1)");
+    CHECK(isfinite(c->eps) && c->eps > 0, "Adam's " F "eps must be > 0");
+    CHECK((isnan(c->rating_min) && isnan(c->rating_max)) ||
+          (isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max),
+          "the rating scale [" F "rating_min, rating_max] = [%g, %g] must be empty (NaN: from "
+          "the data) or finite with min < max", (double)c->rating_min, (double)c->rating_max);
+    CHECK(isnan(c->default_rating) || isfinite(c->default_rating),
+          F "default_rating must be finite (or NaN: the middle of the scale)");
+#undef F
+#undef CHECK
+    return AR_OK;
+}
+
+int ar_config_hidden(const ar_train_config *c, int *widths) {
+    if (c->n_layers == 0) {
+        widths[0] = c->hidden;
+        return 1;
+    }
+    for (int k = 0; k < c->n_layers; k++) widths[k] = c->layers[k];
+    return c->n_layers;
+}

@@ -1,0 +1,123 @@
+/* sparse.c - the sparse path (cl/sparse.cl): the same model as dense.c computed from the
+ * observed entries only. The first layer reads the batch's CSR rows (no x), the decoder's
+ * outputs yk exist only at observed positions (no y), its gradient dyk too, and dW / db of the
+ * first and last layers come from the batch's CSC, built on the host once per epoch for every
+ * batch and uploaded in one write. Layers in between are dense (dense.c) on both paths.
+ *
+ *   encode:   xk = input_dropout(r) at the entries                    (nnz)
+ *             a1 = g(SpMM(batch CSR of xk, W0T) + b0); ad1 = dropout   (B, H1)
+ *             further hidden layers as dense.c                         (B, dim[k])
+ *   decode:   yk = f(SDDMM(ad_L, WL) + bL) at the chosen positions     (nnz of the positions)
+ *   backward: dyk = 2 scale (yk - r) f'(yk)                            (nnz)
+ *             dWL, dbL from the batch CSC; dz = SpMM(dyk, WL) dropout' g'   (B, H_L)
+ *             hidden-to-hidden layers as dense.c; dW0T from the CSC, db0 = colsum(dz)
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* The inputs at the batch's entries: the ratings themselves, or after input dropout. */
+static cl_mem entry_inputs(const ar_model *m, float keep_in) {
+    return keep_in < 1.0f ? m->xk : m->tr_val;
+}
+
+ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in,
+                           cl_mem *last) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    ar_status st = AR_OK;
+    if (keep_in < 1.0f)
+        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, L->U,
+                            keep_in, ar_input_scale(m, keep_in), m->cfg.seed, m->step));
+    AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0],
+                       (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
+                       m->cfg.activation));
+    if (keep < 1.0f)
+        AR_TRY(ark_dropout(c, m->ad[1], m->a[1], B * L->dim[1], keep, 1.0f / keep, m->cfg.seed,
+                           m->step, ar_dropout_layer(0)));
+    for (int k = 1; k < L->n_hidden; k++)
+        AR_TRY(ar_dense_hidden_forward(m, k, ar_layer_out(m, k, keep), B, keep));
+    *last = ar_layer_out(m, L->n_hidden, keep);
+cleanup:
+    return st;
+}
+
+ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows,
+                           int off, int B, cl_mem out) {
+    const ar_layout *L = &m->L;
+    return ark_sp_sddmm(m->ctx, out, last, m->params, (int)L->off_w[L->n_hidden],
+                        (int)L->off_bias[L->n_hidden], pos_ptr, pos_idx, rows, off, B,
+                        L->dim[L->n_hidden], m->cfg.out_activation);
+}
+
+ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
+                             float keep_in, float scale) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
+    ar_status st = AR_OK;
+    AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, m->tr_val, rows, off,
+                                B, scale, m->cfg.out_activation));
+    /* the last layer: dW, db from the output gradient at the entries, then the gradient at the
+     * last hidden layer */
+    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,
+                              ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
+                              m->csc_k, U, L->dim[nh]));
+    AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
+                            m->csc_k, U));
+    cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
+    AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr, m->tr_idx,
+                       rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
+    if (keep < 1.0f)
+        AR_TRY(ark_dropout(c, dz, dz, B * L->dim[nh], keep, 1.0f / keep, m->cfg.seed, m->step,
+                           ar_dropout_layer(nh - 1)));
+    AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
+    for (int k = nh - 1; k >= 1; k--) AR_TRY(ar_dense_layer_backward(m, k, dz, B, keep, &dz));
+    /* the first layer: dW0T from the inputs at the entries, db0 dense */
+    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[0], entry_inputs(m, keep_in), dz,
+                              m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[1]));
+    AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[0], dz, B, L->dim[1]));
+cleanup:
+    return st;
+}
+
+ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb) {
+    const ar_csr *tr = &m->ds->train;
+    const int U = m->L.U;
+    int ent = 0; /* batches' entries one after the other in csc_b / csc_k */
+    for (int j = 0; j < nb; j++) {
+        int off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
+        int *ptr = m->csc_ptr_host + (size_t)j * (U + 1);
+        ar_sp_batch_csc(ptr, m->csc_b_host + ent, m->csc_k_host + ent, tr, order + off, B);
+        for (int u = 0; u <= U; u++) ptr[u] += ent;
+        ent = ptr[U];
+    }
+    ar_status st = AR_OK;
+    AR_TRY(ar_write(m->ctx, m->csc_ptr, 0, (size_t)nb * (U + 1) * sizeof(int),
+                    m->csc_ptr_host));
+    if (ent > 0) {
+        AR_TRY(ar_write(m->ctx, m->csc_b, 0, (size_t)ent * sizeof(int), m->csc_b_host));
+        AR_TRY(ar_write(m->ctx, m->csc_k, 0, (size_t)ent * sizeof(int), m->csc_k_host));
+    }
+cleanup:
+    return st;
+}
+
+void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,
+                     int B) {
+    memset(col_ptr, 0, ((size_t)m->cols + 1) * sizeof *col_ptr);
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
+            col_ptr[m->col_idx[k] + 1]++;
+    for (int u = 0; u < m->cols; u++) col_ptr[u + 1] += col_ptr[u];
+    /* a counting sort, b ascending within each column because b is the outer loop */
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            int u = m->col_idx[k];
+            int e = col_ptr[u]++;
+            ent_b[e] = b;
+            ent_k[e] = k;
+        }
+    for (int u = m->cols; u > 0; u--) col_ptr[u] = col_ptr[u - 1]; /* undo the fill's shift */
+    col_ptr[0] = 0;
+}

@@ -1,0 +1,167 @@
+/* step.c - the training step and the epoch around it.
+ *
+ * One step on a batch, by name, as llm.c does it:
+ *
+ *     forward(m, b);    // activations; the outputs at the batch's observed ratings
+ *     backward(m, b);   // the loss's gradient into m->grads
+ *     update(m);        // Adam (L2 on the weights is added there)
+ *
+ * There is no zero_grad: backward overwrites every gradient element (GEMMs with beta 0, and
+ * kernels that write every column), so nothing carries over from one batch to the next.
+ * forward and backward pick the dense path (dense.c) or the sparse path (sparse.c); both keep
+ * the model's shapes (model.h). ar_model_train_epoch runs the step over a shuffled epoch;
+ * ar_model_batch runs it once on given rows, for the tests.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* One mini-batch: a slice of a device row list, and what the step needs to know about it. */
+typedef struct ar_batch {
+    cl_mem rows;        /* (>= off + B) int: dense row indices on the device (m->perm) */
+    int off, B;         /* the batch is rows[off .. off + B) */
+    int csc;            /* the sparse path: the index of this batch's uploaded CSC */
+    float scale;        /* 1 / the batch's observed ratings: the loss is their mean */
+    float keep, keep_in;/* keep probabilities of hidden and input dropout (1: none) */
+} ar_batch;
+
+/* Activations of the batch and its outputs at its observed ratings: y (B, U) on the dense path,
+ * yk (nnz) on the sparse path. */
+static ar_status forward(ar_model *m, const ar_batch *b) {
+    if (!m->sparse) return ar_dense_forward(m, b->rows, b->off, b->B, b->keep, b->keep_in);
+    cl_mem last; /* (B, H_L): the last hidden layer, after dropout */
+    ar_status st = ar_sparse_encode(m, b->rows, b->off, b->B, b->keep, b->keep_in, &last);
+    if (st != AR_OK) return st;
+    return ar_sparse_decode(m, last, m->tr_ptr, m->tr_idx, b->rows, b->off, b->B, m->yk);
+}
+
+/* The gradient of the batch's masked MSE into m->grads (n_params), every element overwritten;
+ * m->row_loss gets each row's squared error. */
+static ar_status backward(ar_model *m, const ar_batch *b) {
+    if (!m->sparse) return ar_dense_backward(m, b->rows, b->off, b->B, b->keep, b->scale);
+    return ar_sparse_backward(m, b->csc, b->rows, b->off, b->B, b->keep, b->keep_in, b->scale);
+}
+
+/* One Adam step (t = m->step) with coupled L2 on the weights; the learning rate decays per
+ * finished epoch. Bias corrections are computed here in double. */
+static ar_status update(ar_model *m) {
+    const ar_train_config *cf = &m->cfg;
+    double bc1 = 1.0 - pow(cf->beta1, (double)m->step);
+    double bc2 = 1.0 - pow(cf->beta2, (double)m->step);
+    double lr = cf->lr * pow(cf->lr_decay, (double)m->epoch);
+    return ark_adam(m->ctx, m->params, m->grads, m->m, m->v, (int)m->L.n_params,
+                    (int)m->L.n_decay, (float)lr, cf->beta1, cf->beta2, cf->eps, (float)bc1,
+                    (float)bc2, cf->l2);
+}
+
+/* The batch rows_host[0..B) (the same rows as on the device at rows[off..]) as the step sees
+ * it, with the configured dropout. */
+static ar_batch make_batch(const ar_model *m, const int *rows_host, int off, int B, int csc) {
+    const ar_csr *tr = &m->ds->train;
+    int n_obs = 0;
+    for (int i = 0; i < B; i++) n_obs += tr->row_ptr[rows_host[i] + 1] - tr->row_ptr[rows_host[i]];
+    return (ar_batch){.rows = m->perm, .off = off, .B = B, .csc = csc,
+                      .scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1),
+                      .keep = 1.0f - m->cfg.dropout, .keep_in = 1.0f - m->cfg.input_dropout};
+}
+
+/* Fisher-Yates with a generator seeded by (seed, epoch): the same seed, the same order. */
+static void shuffle_rows(ar_model *m) {
+    const int I = m->ds->n_rows;
+    ar_rng rng = {m->cfg.seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(m->epoch + 1))};
+    for (int i = 0; i < I; i++) m->perm_host[i] = i;
+    for (int i = I - 1; i > 0; i--) {
+        int j = (int)(ar_rng_next(&rng) % (uint64_t)(i + 1));
+        int t = m->perm_host[i];
+        m->perm_host[i] = m->perm_host[j];
+        m->perm_host[j] = t;
+    }
+}
+
+/* Every batch of one shuffled epoch, one step each; *sse gets the epoch's training SSE. Within
+ * the epoch nothing waits for the device: the one read is the per-row loss at the end. */
+static ar_status run_epoch(ar_model *m, double *sse) {
+    const int I = m->ds->n_rows;
+    ar_status st = AR_OK;
+    shuffle_rows(m);
+    AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
+    if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, m->perm_host, I, m->n_batches));
+    for (int off = 0; off < I; off += m->B) {
+        ar_batch b = make_batch(m, m->perm_host + off, off, I - off < m->B ? I - off : m->B,
+                                off / m->B);
+        m->step++; /* keys this step's dropout masks, and is Adam's t */
+        AR_TRY(forward(m, &b));
+        AR_TRY(backward(m, &b));
+        AR_TRY(update(m));
+    }
+    AR_TRY(ar_model_read_sum(m, m->row_loss, sse));
+cleanup:
+    return st;
+}
+
+/* The epoch's statistics once it has run (t0..t1: its wall time; phase: device seconds). */
+static void fill_stats(ar_model *m, ar_epoch_stats *s, double loss, const double *tr_va_te,
+                       double t0, double t1, double *phase) {
+    s->epoch = m->epoch;
+    s->loss = loss;
+    s->train_rmse = tr_va_te[0];
+    s->valid_rmse = tr_va_te[1];
+    s->test_rmse = tr_va_te[2];
+    s->epoch_seconds = t1 - t0;
+    s->eval_seconds = ar_time_seconds() - t1;
+    double device = 0;
+    for (int p = 0; p < AR_PHASE_COUNT; p++) device += phase[p];
+    if (m->ctx->prof.enabled && !isnan(device))
+        phase[AR_PHASE_HOST] = fmax(0.0, (t1 - t0) - device);
+    memcpy(s->phase_seconds, phase, sizeof s->phase_seconds);
+}
+
+ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
+    ar_status st = AR_OK;
+    double phase[AR_PHASE_COUNT] = {0}, sse = 0, rmse[3] = {NAN, NAN, NAN};
+    double t0 = ar_time_seconds();
+    m->ctx->prof.recording = m->ctx->prof.enabled; /* time this epoch's commands by phase */
+    AR_TRY(run_epoch(m, &sse));
+    double t1 = ar_time_seconds();
+    m->ctx->prof.recording = 0;
+    AR_TRY(ar_prof_collect(m->ctx, phase));
+    m->epoch++;
+    double loss = sse / (double)m->ds->train.row_ptr[m->ds->n_rows];
+    if (!isfinite(loss)) {
+        st = ar_fail(AR_ERR_DIVERGED, "training diverged in epoch %d: the loss is %g; try a "
+                     "smaller ar_train_config.lr", m->epoch, loss);
+        goto cleanup;
+    }
+    AR_TRY(ar_model_evaluate_ex(m, &rmse[0], &rmse[1], &rmse[2]));
+    if (stats) fill_stats(m, stats, loss, rmse, t0, t1, phase);
+cleanup:
+    if (m->ctx->prof.recording) { /* an error inside the epoch: drop its pending events */
+        m->ctx->prof.recording = 0;
+        ar_prof_discard(m->ctx);
+    }
+    return st;
+}
+
+ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int adam,
+                         double *loss, float *grads) {
+    ar_status st = AR_OK;
+    if (B < 1 || B > m->B) return ar_fail(AR_ERR_INVALID_ARG, "batch of %d rows (max %d)", B, m->B);
+    ar_batch b = make_batch(m, rows, 0, B, 0);
+    AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)B * sizeof(int), rows));
+    if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, rows, B, 1));
+    m->step = step;
+    AR_TRY(forward(m, &b));
+    AR_TRY(backward(m, &b));
+    if (adam) AR_TRY(update(m));
+    if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
+    if (loss) {
+        double sse = 0;
+        AR_TRY(ar_read(m->ctx, m->row_loss, 0, (size_t)m->ds->n_rows * sizeof(float),
+                       m->row_host));
+        for (int i = 0; i < B; i++) sse += m->row_host[rows[i]];
+        *loss = sse * b.scale;
+    }
+cleanup:
+    return st;
+}

@@ -1,0 +1,84 @@
+/* sparse_ref.c - the CPU reference of the sparse path's kernels (cl/sparse.cl): same names with
+ * _ref, double accumulation. Entries are addressed by their index k in the training CSR. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref.h"
+
+void ar_sp_input_ref(float *xk, const ar_csr *m, const int *rows, int B, float keep_in,
+                     float in_scale, uint64_t seed, uint32_t step) {
+    for (int b = 0; b < B; b++)
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            uint32_t e = (uint32_t)((size_t)b * m->cols + m->col_idx[k]);
+            xk[k] = keep_in >= 1.0f ? m->vals[k]
+                    : ar_dropout_keep_ref(seed, step, AR_DROPOUT_INPUT, e, keep_in) ? m->vals[k] * in_scale : 0.0f;
+        }
+}
+
+void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *bias,
+                               const ar_csr *m, const int *rows, int B, int H, int act) {
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            double z = bias ? bias[h] : 0.0; /* no bias: the gradient form */
+            for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++)
+                z += (double)xk[k] * WT[(size_t)m->col_idx[k] * H + h];
+            out[(size_t)b * H + h] = ar_activate_ref((float)z, act);
+        }
+}
+
+void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
+                               const ar_csr *pos, const int *rows, int B, int H, int act) {
+    for (int b = 0; b < B; b++)
+        for (int k = pos->row_ptr[rows[b]]; k < pos->row_ptr[rows[b] + 1]; k++) {
+            const int u = pos->col_idx[k];
+            double z = bias[u];
+            for (int h = 0; h < H; h++) z += (double)a[(size_t)b * H + h] * W[(size_t)u * H + h];
+            yk[k] = ar_activate_ref((float)z, act);
+        }
+}
+
+void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const ar_csr *m,
+                             const int *rows, int B, float scale, int act) {
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            double d = (double)yk[k] - m->vals[k];
+            dyk[k] = (float)(2.0 * scale * d) * ar_act_grad_from_out_ref(yk[k], act);
+            s += d * d;
+        }
+        row_loss[rows[b]] = (float)s;
+    }
+}
+
+void ar_sp_sse_ref(float *row_sse, const float *yk, const ar_csr *m, const int *rows, int B,
+                   float lo, float hi) {
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
+            double y = yk[k] < lo ? lo : yk[k] > hi ? hi : yk[k];
+            s += (y - m->vals[k]) * (y - m->vals[k]);
+        }
+        row_sse[rows[b]] = (float)s;
+    }
+}
+
+void ar_sp_weight_grad_ref(float *dW, const float *ck, const float *in, const int *col_ptr,
+                           const int *ent_b, const int *ent_k, int cols, int H) {
+    for (int u = 0; u < cols; u++)
+        for (int h = 0; h < H; h++) {
+            double s = 0;
+            for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++)
+                s += (double)ck[ent_k[e]] * in[(size_t)ent_b[e] * H + h];
+            dW[(size_t)u * H + h] = (float)s;
+        }
+}
+
+void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const int *ent_k,
+                         int cols) {
+    for (int u = 0; u < cols; u++) {
+        double s = 0;
+        for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++) s += ck[ent_k[e]];
+        db[u] = (float)s;
+    }
+}
