@@ -1,9 +1,12 @@
 /* testutil.c - see testutil.h. */
+#define _GNU_SOURCE /* nftw */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 
@@ -196,4 +199,37 @@ double tu_json_number(const char *json, const char *key) {
     const char *p = strstr(json, k);
     if (!p || !strncmp(p + strlen(k), "null", 4)) return NAN;
     return strtod(p + strlen(k), NULL);
+}
+
+/* ---- the test's temporary directory --------------------------------------------------------- */
+
+static char tmpdir[64];
+
+void tu_tmpdir_setup(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/autorec-test-XXXXXX");
+    cr_assert(mkdtemp(tmpdir), "mkdtemp failed: %s", strerror(errno));
+}
+
+/* nftw callback: removes each entry, the directory's contents before the directory itself. */
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+void tu_tmpdir_teardown(void) {
+    if (tmpdir[0]) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir[0] = 0;
+}
+
+const char *tu_tmpdir(void) {
+    cr_assert(tmpdir[0], "no temporary directory: the suite needs .init = tu_tmpdir_setup");
+    return tmpdir;
+}
+
+const char *tu_path(const char *name) {
+    static char p[8][4096];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", tu_tmpdir(), name);
+    return p[k];
 }

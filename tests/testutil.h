@@ -54,4 +54,13 @@ char *tu_slurp(const char *path, size_t *len);
 int tu_run_cli(const char *dir, const char *env, char *out, char *err, size_t cap,
                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* A fresh temporary directory per test (Criterion runs each test in its own process): a suite
+ * that writes files declares TestSuite(name, .init = tu_tmpdir_setup, .fini =
+ * tu_tmpdir_teardown); tu_tmpdir() is its path, tu_path("f") a file in it (eight rotating
+ * buffers, so several may be used in one call). The teardown removes the tree. */
+void tu_tmpdir_setup(void);
+void tu_tmpdir_teardown(void);
+const char *tu_tmpdir(void);
+const char *tu_path(const char *name);
+
 #endif

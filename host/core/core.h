@@ -59,6 +59,20 @@ double ar_rng_uniform(ar_rng *r);         /* in [0, 1) */
 /* Reads a whole file (a regular file, a pipe, ...) into a malloc'd, NUL-terminated buffer. */
 ar_status ar_read_file(const char *path, char **buf, size_t *len);
 
+/* ---- writing files (file.c) ------------------------------------------------------------------
+ * Every file the library writes goes through these: ar_atomic_open makes a temporary next to
+ * path; write to fd; ar_atomic_commit(a, err) syncs it and renames it over path (err: an errno
+ * seen while writing, 0 if none); ar_atomic_abort removes it. On failure the target is left as
+ * it was and nothing else is left behind. */
+typedef struct ar_atomic_file {
+    int fd;                   /* the temporary's descriptor; -1 once closed */
+    char *tmp;                /* its path (owned) */
+    const char *path;         /* the target (borrowed) */
+} ar_atomic_file;
+ar_status ar_atomic_open(ar_atomic_file *a, const char *path);
+ar_status ar_atomic_commit(ar_atomic_file *a, int err);
+void ar_atomic_abort(ar_atomic_file *a);
+
 /* ---- device layer (device.c) ---------------------------------------------------------------- */
 /* Finds the cl_device_id of a listed device. */
 ar_status ar_device_handle(const ar_device_info *info, cl_platform_id *platform, cl_device_id *dev);
@@ -151,6 +165,9 @@ extern const char ar_embedded_philox[];          /* Random123 philox.h, includes
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act);
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act);
+/* keep * 2^32 (saturating) as a threshold on a 32-bit uniform word (cl/rng.h); the tests'
+ * reference uses it too, so that both draw the same mask. */
+uint32_t ar_dropout_threshold(float keep);
 /* out = keep(i) ? in * scale : 0 with the mask of (seed, step, layer) (cl/rng.h); out may be in.
  * Hidden dropout: scale 1 / keep, forward and backward (the same mask on the gradient). Input
  * noise: scale 1 (masking) or 1 / keep (inverted). */

@@ -109,6 +109,11 @@ ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int 
     LAUNCH(act_backward, ACTIVATION, (size_t)n, A(dinp), A(dout), A(out), A(n), A(act));
 }
 
+uint32_t ar_dropout_threshold(float keep) {
+    double t = (double)keep * 4294967296.0;
+    return t >= 4294967295.0 ? 0xFFFFFFFFu : t <= 0 ? 0u : (uint32_t)t;
+}
+
 ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
                       uint64_t seed, uint32_t step, uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);

@@ -14,7 +14,6 @@
  * gives the same id maps, so the weights line up, and prediction has its input vectors.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -46,11 +45,22 @@ struct ar_checkpoint {
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-typedef struct { FILE *f; EVP_MD_CTX *sha; uint64_t bytes; int err; } writer;
+/* Writes to a descriptor (a few dozen small fields, then large arrays: no buffering needed),
+ * hashing what it writes; the first error sticks. */
+typedef struct { int fd; EVP_MD_CTX *sha; uint64_t bytes; int err; } writer;
+
+static void put_raw(writer *w, const void *p, size_t n) {
+    for (const char *c = p; !w->err && n > 0;) {
+        ssize_t k = write(w->fd, c, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) w->err = k < 0 ? errno : EIO;
+        else c += k, n -= (size_t)k;
+    }
+}
 
 static void put(writer *w, const void *p, size_t n) {
     if (w->err || n == 0) return;
-    if (fwrite(p, 1, n, w->f) != n) w->err = errno ? errno : EIO;
+    put_raw(w, p, n);
     EVP_DigestUpdate(w->sha, p, n);
     w->bytes += n;
 }
@@ -109,91 +119,74 @@ static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
            3 * ar_model_layout(m)->n_params * 4;
 }
 
-ar_status ar_model_save(ar_model *m, const char *path) {
+/* What a model file holds besides the configuration: the parameters and Adam's moments read
+ * back from the device, and the training ratings by raw id (from the CSR). */
+typedef struct {
+    float *params, *m1, *v;   /* (P) each */
+    int32_t *users, *items;   /* (n) each */
+    float *ratings;           /* (n) */
+    uint64_t n;
+} model_state;
+
+static void state_free(model_state *s) {
+    free(s->params); free(s->m1); free(s->v);
+    free(s->users); free(s->items); free(s->ratings);
+}
+
+static ar_status state_read(ar_model *m, model_state *s, const char *path) {
     const ar_dataset *ds = ar_model_dataset(m);
-    const size_t P = ar_model_layout(m)->n_params;
-    const uint64_t n = (uint64_t)ds->train.row_ptr[ds->n_rows];
-    ar_status st = AR_OK;
-    float *params = malloc(P * sizeof *params), *m1 = malloc(P * sizeof *m1),
-          *v = malloc(P * sizeof *v), *ratings = malloc((n ? n : 1) * sizeof *ratings);
-    int32_t *users = malloc((n ? n : 1) * sizeof *users), *items = malloc((n ? n : 1) * sizeof *items);
-    char *tmp = malloc(strlen(path) + 16);
-    EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    FILE *f = NULL;
-    if (!params || !m1 || !v || !ratings || !users || !items || !tmp || !sha) {
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
-        goto cleanup;
-    }
-    AR_TRY(ar_model_state(m, params, m1, v, 0, 0, 0));
-    /* the training ratings by raw id, from the CSR */
+    const size_t P = ar_model_layout(m)->n_params, n = (size_t)ds->train.row_ptr[ds->n_rows];
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->params = malloc(P * sizeof *s->params), s->m1 = malloc(P * sizeof *s->m1);
+    s->v = malloc(P * sizeof *s->v), s->ratings = malloc((n ? n : 1) * sizeof *s->ratings);
+    s->users = malloc((n ? n : 1) * sizeof *s->users);
+    s->items = malloc((n ? n : 1) * sizeof *s->items);
+    if (!s->params || !s->m1 || !s->v || !s->ratings || !s->users || !s->items)
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
     const int by_user = ds->rows_are == AR_ROWS_USERS;
     for (int r = 0; r < ds->n_rows; r++)
         for (int k = ds->train.row_ptr[r]; k < ds->train.row_ptr[r + 1]; k++) {
             int64_t row = ds->row_ids[r], col = ds->col_ids[ds->train.col_idx[k]];
-            users[k] = (int32_t)(by_user ? row : col);
-            items[k] = (int32_t)(by_user ? col : row);
-            ratings[k] = ds->train.vals[k];
+            s->users[k] = (int32_t)(by_user ? row : col);
+            s->items[k] = (int32_t)(by_user ? col : row);
+            s->ratings[k] = ds->train.vals[k];
         }
-    sprintf(tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = ar_fail(AR_ERR_IO, "%s: cannot create a file next to it: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        st = ar_fail(AR_ERR_IO, "%s: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    fchmod(fd, 0644);
+    return ar_model_state(m, s->params, s->m1, s->v, 0, 0, 0);
+}
+
+/* Header, payload and checksum to fd; returns an errno (0: all written). */
+static int write_model(int fd, ar_model *m, const model_state *s) {
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    if (!sha) return ENOMEM;
     uint32_t hdr[2] = {CKPT_VERSION, CKPT_BOM};
-    uint64_t len = payload_bytes(m, n);
-    int err = fwrite(ckpt_magic, 1, 8, f) != 8 || fwrite(hdr, 1, 8, f) != 8 ||
-              fwrite(&len, 1, 8, f) != 8;
-    writer w = {f, sha, 0, err ? (errno ? errno : EIO) : 0};
+    uint64_t len = payload_bytes(m, s->n);
+    writer w = {fd, sha, 0, 0};
+    put_raw(&w, ckpt_magic, 8); /* the header is not hashed: the payload is */
+    put_raw(&w, hdr, sizeof hdr);
+    put_raw(&w, &len, sizeof len);
     EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
-    put_payload(&w, m, params, m1, v, users, items, ratings, n);
+    put_payload(&w, m, s->params, s->m1, s->v, s->users, s->items, s->ratings, s->n);
     unsigned char sum[SUM_BYTES];
     unsigned int sum_len = 0;
     EVP_DigestFinal_ex(sha, sum, &sum_len);
-    if (!w.err && fwrite(sum, 1, SUM_BYTES, f) != SUM_BYTES) w.err = errno ? errno : EIO;
-    if (!w.err && w.bytes != len) w.err = EINVAL; /* payload_bytes out of step: a bug */
-    /* flushed and synced before the rename, so the name never points at a partial file */
-    if (!w.err && (fflush(f) != 0 || fsync(fileno(f)) != 0)) w.err = errno;
-    if (fclose(f) != 0 && !w.err) w.err = errno;
-    f = NULL;
-    if (!w.err && rename(tmp, path) != 0) w.err = errno;
-    if (w.err) {
-        unlink(tmp);
-        st = ar_fail(AR_ERR_IO, "%s: cannot write the model: %s", path, strerror(w.err));
-        goto cleanup;
-    }
-    /* make the rename itself durable */
-    char *dir = strdup(path);
-    if (dir) {
-        char *slash = strrchr(dir, '/');
-        const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-        int dfd = open(d, O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-cleanup:
-    if (f) {
-        fclose(f);
-        unlink(tmp);
-    }
     EVP_MD_CTX_free(sha);
-    free(params);
-    free(m1);
-    free(v);
-    free(ratings);
-    free(users);
-    free(items);
-    free(tmp);
+    put_raw(&w, sum, SUM_BYTES);
+    if (!w.err && w.bytes != len) w.err = EINVAL; /* payload_bytes out of step: a bug */
+    return w.err;
+}
+
+ar_status ar_model_save(ar_model *m, const char *path) {
+    model_state s;
+    ar_atomic_file a;
+    ar_status st = state_read(m, &s, path);
+    if (st == AR_OK) st = ar_atomic_open(&a, path);
+    if (st != AR_OK) {
+        state_free(&s);
+        return st;
+    }
+    st = ar_atomic_commit(&a, write_model(a.fd, m, &s));
+    state_free(&s);
     return st;
 }
 

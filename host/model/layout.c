@@ -24,9 +24,4 @@ void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden) {
     l->n_params = off;
 }
 
-uint32_t ar_dropout_threshold(float keep) {
-    double t = (double)keep * 4294967296.0;
-    return t >= 4294967295.0 ? 0xFFFFFFFFu : t <= 0 ? 0u : (uint32_t)t;
-}
-
 uint32_t ar_dropout_layer(int k) { return k == 0 ? 0u : (uint32_t)k + 1u; }

@@ -38,9 +38,8 @@ typedef struct ar_layout {
 /* hidden: n_hidden widths (1..AR_MAX_HIDDEN_LAYERS). */
 void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden);
 
-/* ---- dropout keys (layout.c), shared by the model and the tests' reference ------------------ */
-/* keep * 2^32 (saturating) as a threshold on a 32-bit uniform word (cl/rng.h). */
-uint32_t ar_dropout_threshold(float keep);
+/* ---- dropout keys (layout.c), shared by the model and the tests' reference ------------------
+ * (the keep threshold itself: ar_dropout_threshold, core.h) */
 /* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
  * nets), then 2, 3, ...; 1 is the input's (AR_DROPOUT_INPUT). */
 uint32_t ar_dropout_layer(int k);
