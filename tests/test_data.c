@@ -4,28 +4,10 @@
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-data-XXXXXX";
-
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(data, .init = setup, .fini = teardown);
-
-static const char *write_file(const char *name, const char *text) {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
+TestSuite(data, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 Test(data, parses_tabs_spaces_crlf_and_blank_lines) {
-    const char *p = write_file("ok.data", "1\t10\t5\t881250949\n2 10 3\r\n\n  3   20\t4.5  \n");
+    const char *p = tu_write_file("ok.data", "1\t10\t5\t881250949\n2 10 3\r\n\n  3   20\t4.5  \n");
     ar_ratings *r = NULL;
     cr_assert(ar_ratings_load(p, &r) == AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_ratings_count(r), 3);
@@ -51,7 +33,7 @@ Test(data, malformed_lines_name_file_and_line) {
         {"1\t2\t3\n1\t2\t4\n", 2, "duplicate"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        const char *p = write_file("bad.data", cases[k].text);
+        const char *p = tu_write_file("bad.data", cases[k].text);
         ar_ratings *r = NULL;
         ar_dataset *ds = NULL;
         ar_status st = ar_ratings_load(p, &r);
@@ -72,10 +54,10 @@ Test(data, malformed_lines_name_file_and_line) {
 
 Test(data, empty_binary_and_missing_files) {
     ar_ratings *r = NULL;
-    cr_assert_eq(ar_ratings_load(write_file("empty.data", ""), &r), AR_ERR_PARSE);
+    cr_assert_eq(ar_ratings_load(tu_write_file("empty.data", ""), &r), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "no ratings"));
     const char bin[] = {'1', '\t', '2', '\t', '3', 0, 'x', '\n', 0};
-    const char *p = write_file("bin.data", "");
+    const char *p = tu_write_file("bin.data", "");
     FILE *f = fopen(p, "wb");
     fwrite(bin, 1, sizeof bin - 1, f);
     fclose(f);
@@ -167,13 +149,13 @@ Test(data, movielens_100k_u1) {
 }
 
 Test(data, heldout_pair_also_in_training_is_refused) {
-    const char *tr = write_file("tr.data", "1\t10\t4\n2\t10\t3\n");
+    const char *tr = tu_write_file("tr.data", "1\t10\t4\n2\t10\t3\n");
     ar_ratings *train = NULL, *test = NULL;
     ar_dataset *ds = NULL;
     cr_assert(ar_ratings_load(tr, &train) == AR_OK);
     char trp[256];
     snprintf(trp, sizeof trp, "%s", tr);
-    const char *te = write_file("te.data", "3\t10\t4\n\n2\t10\t5\n");
+    const char *te = tu_write_file("te.data", "3\t10\t4\n\n2\t10\t5\n");
     cr_assert(ar_ratings_load(te, &test) == AR_OK);
     cr_assert_eq(ar_dataset_create(train, test, &ds), AR_ERR_PARSE);
     char want[1024];

@@ -7,27 +7,7 @@
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-formats-XXXXXX";
-
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(formats, .init = setup, .fini = teardown);
-
-static const char *write_file(const char *name, const char *text) {
-    static char path[4][256];
-    static int slot;
-    char *p = path[slot++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    FILE *f = fopen(p, "wb");
-    cr_assert(f, "cannot write %s", p);
-    fputs(text, f);
-    fclose(f);
-    return p;
-}
+TestSuite(formats, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 /* Parses text with options o and checks the triples against want (n of them). */
 static void expect(const char *text, const ar_load_options *o, ar_format fmt, size_t n,
@@ -234,19 +214,19 @@ Test(formats, ratings_parse_exactly_like_strtod) {
 }
 
 Test(formats, load_ex_reads_files_and_names_them) {
-    const char *p = write_file("r.csv", "item,user,rating\n10,1,4\n");
+    const char *p = tu_write_file("r.csv", "item,user,rating\n10,1,4\n");
     ar_ratings *r = NULL;
     cr_assert_eq(ar_ratings_load_ex(p, NULL, &r), AR_OK, "%s", ar_last_error());
     int64_t u, i;
     ar_ratings_get(r, 0, &u, &i, NULL);
     cr_assert(u == 1 && i == 10);
     ar_ratings_free(r);
-    p = write_file("bad.csv", "item,user,rating\n10,1,4\n10,1\n");
+    p = tu_write_file("bad.csv", "item,user,rating\n10,1,4\n10,1\n");
     cr_assert_eq(ar_ratings_load_ex(p, NULL, &r), AR_ERR_PARSE);
     char want[300];
     snprintf(want, sizeof want, "%s:3:", p);
     cr_assert(strstr(ar_last_error(), want), "%s", ar_last_error());
-    cr_assert_eq(ar_ratings_load(dir, &r), AR_ERR_IO);
+    cr_assert_eq(ar_ratings_load(tu_tmpdir(), &r), AR_ERR_IO);
     cr_assert(strstr(ar_last_error(), "directory"), "%s", ar_last_error());
 }
 
@@ -300,22 +280,22 @@ Test(formats, bad_titles_files) {
 Test(formats, finds_ratings_and_titles_in_directories) {
     char sub[300], path[4096];
     /* a zip extracted as is: the files sit in one subdirectory */
-    snprintf(sub, sizeof sub, "%s/ml-10M100K", dir);
+    snprintf(sub, sizeof sub, "%s/ml-10M100K", tu_tmpdir());
     cr_assert(mkdir(sub, 0755) == 0);
-    write_file("ml-10M100K/ratings.dat", "1::2::3::4\n");
-    write_file("ml-10M100K/movies.dat", "2::Two::Drama\n");
-    cr_assert_eq(ar_ratings_find(dir, path, sizeof path), AR_OK, "%s", ar_last_error());
+    tu_write_file("ml-10M100K/ratings.dat", "1::2::3::4\n");
+    tu_write_file("ml-10M100K/movies.dat", "2::Two::Drama\n");
+    cr_assert_eq(ar_ratings_find(tu_tmpdir(), path, sizeof path), AR_OK, "%s", ar_last_error());
     cr_assert(strstr(path, "ml-10M100K/ratings.dat"), "%s", path);
     char titles[4096];
     cr_assert(ar_titles_find(path, titles, sizeof titles));
     cr_assert(strstr(titles, "ml-10M100K/movies.dat"), "%s", titles);
     /* the directory's own file wins */
-    write_file("u.data", "1\t2\t3\n");
-    cr_assert_eq(ar_ratings_find(dir, path, sizeof path), AR_OK);
+    tu_write_file("u.data", "1\t2\t3\n");
+    cr_assert_eq(ar_ratings_find(tu_tmpdir(), path, sizeof path), AR_OK);
     cr_assert(strstr(path, "/u.data"), "%s", path);
     cr_assert(!ar_titles_find(path, titles, sizeof titles));
     /* nothing there */
-    snprintf(sub, sizeof sub, "%s/empty", dir);
+    snprintf(sub, sizeof sub, "%s/empty", tu_tmpdir());
     cr_assert(mkdir(sub, 0755) == 0);
     cr_assert_eq(ar_ratings_find(sub, path, sizeof path), AR_ERR_IO);
     cr_assert(strstr(ar_last_error(), "u.data") && strstr(ar_last_error(), "ratings.csv"), "%s",

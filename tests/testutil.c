@@ -233,3 +233,11 @@ const char *tu_path(const char *name) {
     snprintf(p[k], sizeof p[k], "%s/%s", tu_tmpdir(), name);
     return p[k];
 }
+
+const char *tu_write_file(const char *name, const char *text) {
+    const char *p = tu_path(name);
+    FILE *f = fopen(p, "wb");
+    cr_assert(f, "cannot write %s: %s", p, strerror(errno));
+    cr_assert(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", p);
+    return p;
+}

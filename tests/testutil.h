@@ -62,5 +62,7 @@ void tu_tmpdir_setup(void);
 void tu_tmpdir_teardown(void);
 const char *tu_tmpdir(void);
 const char *tu_path(const char *name);
+/* Writes text to tu_path(name) and returns that path. */
+const char *tu_write_file(const char *name, const char *text);
 
 #endif
