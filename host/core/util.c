@@ -83,22 +83,26 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
     return AR_OK;
 }
 
-ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host) {
+/* A blocking copy between host and device, timed as a transfer when profiling. */
+static ar_status transfer(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host,
+                          int to_device) {
     ar_status st = AR_OK;
     cl_event ev;
-    AR_CL_TRY(clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
-                                  ar_prof_slot(c, &ev)));
+    if (to_device)
+        AR_CL_TRY(clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
+                                       ar_prof_slot(c, &ev)));
+    else
+        AR_CL_TRY(clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
+                                      ar_prof_slot(c, &ev)));
     ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
 cleanup:
     return st;
 }
 
+ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host) {
+    return transfer(c, buf, off_bytes, bytes, host, 0);
+}
+
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host) {
-    ar_status st = AR_OK;
-    cl_event ev;
-    AR_CL_TRY(clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
-                                  ar_prof_slot(c, &ev)));
-    ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
-cleanup:
-    return st;
+    return transfer(c, buf, off_bytes, bytes, (void *)host, 1);
 }

@@ -6,55 +6,60 @@
 
 #include "internal.h"
 
-/* The index of name in names[0..n) (case-insensitive), or -1. */
-static int lookup(const char *const *names, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(name, names[i]) == 0) return i;
-    return -1;
-}
 #define COUNT(a) ((int)(sizeof a / sizeof *a))
 
 static const char *const path_names[] = {"auto", "dense", "sparse"};
 static const char *const noise_names[] = {"mask", "inverted"};
 static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
 
+static const char *name_of(const char *const *names, int n, int i) {
+    return i >= 0 && i < n ? names[i] : "unknown";
+}
+
+/* *out = the index of name in names[0..n) (case-insensitive); else an error naming `what` and
+ * listing the names: "unknown activation 'x' (expected identity, sigmoid, ... or selu)". */
+static ar_status parse_choice(const char *const *names, int n, const char *what,
+                              const char *name, int *out) {
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(name, names[i]) == 0) return *out = i, AR_OK;
+    char list[160] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+    return ar_fail(AR_ERR_INVALID_ARG, "unknown %s '%s' (expected %s)", what, name, list);
+}
+
 const char *ar_kernel_path_name(ar_kernel_path k) {
-    return (unsigned)k < (unsigned)COUNT(path_names) ? path_names[k] : "unknown";
+    return name_of(path_names, COUNT(path_names), (int)k);
 }
 
 const char *ar_input_noise_name(ar_input_noise n) {
-    return (unsigned)n < (unsigned)COUNT(noise_names) ? noise_names[n] : "unknown";
+    return name_of(noise_names, COUNT(noise_names), (int)n);
 }
 
 const char *ar_activation_name(ar_activation a) {
-    return (unsigned)a < (unsigned)COUNT(act_names) ? act_names[a] : "unknown";
+    return name_of(act_names, COUNT(act_names), (int)a);
 }
 
 ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
-    int i = lookup(path_names, COUNT(path_names), name);
-    if (i < 0)
-        return ar_fail(AR_ERR_INVALID_ARG, "unknown kernel path '%s' (expected auto, dense or "
-                       "sparse)", name);
-    *out = (ar_kernel_path)i;
-    return AR_OK;
+    int i = 0;
+    ar_status st = parse_choice(path_names, COUNT(path_names), "kernel path", name, &i);
+    if (st == AR_OK) *out = (ar_kernel_path)i;
+    return st;
 }
 
 ar_status ar_input_noise_parse(const char *name, ar_input_noise *out) {
-    int i = lookup(noise_names, COUNT(noise_names), name);
-    if (i < 0)
-        return ar_fail(AR_ERR_INVALID_ARG, "unknown input noise '%s' (expected mask or "
-                       "inverted)", name);
-    *out = (ar_input_noise)i;
-    return AR_OK;
+    int i = 0;
+    ar_status st = parse_choice(noise_names, COUNT(noise_names), "input noise", name, &i);
+    if (st == AR_OK) *out = (ar_input_noise)i;
+    return st;
 }
 
 ar_status ar_activation_parse(const char *name, ar_activation *out) {
-    int i = lookup(act_names, COUNT(act_names), name);
-    if (i < 0)
-        return ar_fail(AR_ERR_INVALID_ARG, "unknown activation '%s' (expected identity, "
-                       "sigmoid, relu, tanh, elu or selu)", name);
-    *out = (ar_activation)i;
-    return AR_OK;
+    int i = 0;
+    ar_status st = parse_choice(act_names, COUNT(act_names), "activation", name, &i);
+    if (st == AR_OK) *out = (ar_activation)i;
+    return st;
 }
 
 void ar_train_config_default(ar_train_config *c) {
