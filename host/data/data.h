@@ -5,7 +5,7 @@
 
 #include "core/core.h"
 
-/* ---- data (data.c) -------------------------------------------------------------------------- */
+/* ---- data (ratings.c, csr.c, dataset.c) ----------------------------------------------------- */
 #define AR_MAX_ID 2147483647LL /* dense indices and CSR offsets are 32-bit on the device */
 struct ar_ratings {
     size_t n, cap;

@@ -90,17 +90,19 @@ static void shuffle(int32_t *perm, int64_t n, ar_rng *r) {
 static ar_status validate(const ar_synth_config *c) {
 #define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
     /* ids must fit the loader's 32-bit ids */
-    CHECK(c->users >= 1 && c->users <= AR_MAX_ID, "ar_synth_config.users must be in 1..%lld, got %lld",
-          AR_MAX_ID, (long long)c->users);
-    CHECK(c->items >= 1 && c->items <= AR_MAX_ID, "ar_synth_config.items must be in 1..%lld, got %lld",
-          AR_MAX_ID, (long long)c->items);
+    CHECK(c->users >= 1 && c->users <= AR_MAX_ID,
+          "ar_synth_config.users must be in 1..%lld, got %lld", AR_MAX_ID, (long long)c->users);
+    CHECK(c->items >= 1 && c->items <= AR_MAX_ID,
+          "ar_synth_config.items must be in 1..%lld, got %lld", AR_MAX_ID, (long long)c->items);
     int64_t max = c->users * c->items / 2; /* no overflow: both below 2^31 */
-    CHECK(c->ratings >= 1, "ar_synth_config.ratings must be at least 1, got %lld", (long long)c->ratings);
+    CHECK(c->ratings >= 1, "ar_synth_config.ratings must be at least 1, got %lld",
+          (long long)c->ratings);
     CHECK(c->ratings <= max, "ar_synth_config.ratings %lld exceeds half of users x items (%lld)",
           (long long)c->ratings, (long long)max);
-    CHECK(c->rank >= 1 && c->rank <= 1000, "ar_synth_config.rank must be in 1..1000, got %d", c->rank);
-    CHECK(isfinite(c->noise) && c->noise >= 0, "ar_synth_config.noise must be a finite number >= 0, got %g",
-          (double)c->noise);
+    CHECK(c->rank >= 1 && c->rank <= 1000, "ar_synth_config.rank must be in 1..1000, got %d",
+          c->rank);
+    CHECK(isfinite(c->noise) && c->noise >= 0,
+          "ar_synth_config.noise must be a finite number >= 0, got %g", (double)c->noise);
     CHECK(isfinite(c->popularity_skew) && c->popularity_skew >= 0 && c->popularity_skew <= 4,
           "ar_synth_config.popularity_skew must be in 0..4, got %g", (double)c->popularity_skew);
 #undef CHECK
@@ -122,7 +124,8 @@ static ar_status degrees(int64_t users, int64_t cap, int64_t n, double skew, int
     double *suffix = ar_malloc((size_t)(users + 1) * sizeof *suffix);
     if (!suffix) return AR_ERR_OUT_OF_MEMORY;
     suffix[users] = 0;
-    for (int64_t r = users - 1; r >= 0; r--) suffix[r] = suffix[r + 1] + pow((double)(r + 1), -skew);
+    for (int64_t r = users - 1; r >= 0; r--)
+        suffix[r] = suffix[r + 1] + pow((double)(r + 1), -skew);
     /* cap the heaviest users while their share exceeds the cap: removing one only raises the
      * others' shares, and weights fall with rank, so the capped users are a prefix */
     int64_t k = 0;
@@ -159,7 +162,8 @@ static ar_status alias_build(alias_table *t, const double *w, int64_t n) {
     t->thresh = ar_malloc((size_t)n * sizeof *t->thresh);
     t->alias = ar_malloc((size_t)n * sizeof *t->alias);
     double *p = ar_malloc((size_t)n * sizeof *p);
-    int32_t *small = ar_malloc((size_t)n * sizeof *small), *large = ar_malloc((size_t)n * sizeof *large);
+    int32_t *small = ar_malloc((size_t)n * sizeof *small);
+    int32_t *large = ar_malloc((size_t)n * sizeof *large);
     ar_status st = AR_OK;
     if (!t->thresh || !t->alias || !p || !small || !large) {
         st = AR_ERR_OUT_OF_MEMORY;
@@ -196,7 +200,7 @@ static inline int32_t alias_draw(const alias_table *t, ar_rng *r) {
     return (uint32_t)x < t->thresh[b] ? (int32_t)b : t->alias[b];
 }
 
-/* ---- output ---------------------------------------------------------------------------------- */
+/* ---- output --------------------------------------------------------------------------------- */
 
 typedef struct {
     int fd;
@@ -226,7 +230,7 @@ static inline char *put_u64(char *p, uint64_t v) {
     return p;
 }
 
-/* ---- sampling a user's items ----------------------------------------------------------------- */
+/* ---- sampling a user's items ---------------------------------------------------------------- */
 
 typedef struct { double key; int32_t item; } keyed;
 
@@ -268,107 +272,152 @@ static void draw_items(uint32_t u, int32_t deg, const alias_table *t, const int3
     }
 }
 
-/* ---- the writer ------------------------------------------------------------------------------ */
+/* ---- the model ------------------------------------------------------------------------------ */
 
-/* generate() sends each rating to a file (o) or appends it to a list (r): one of them is set. */
-static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
-    const int64_t U = c->users, I = c->items, N = c->ratings, cap = (c->items + 1) / 2;
+/* What generate() draws from: the model's item side, each user's degree, and scratch memory,
+ * O(users + items x rank) in all; the ratings themselves are never held. */
+typedef struct {
+    int32_t *user_rank;       /* (users) activity rank of each user */
+    int32_t *deg;             /* (users) degree by activity rank */
+    int32_t *item_rank;       /* (items) popularity rank of each item */
+    double *w;                /* (items) popularity weight of each item */
+    float *q;                 /* (items, rank) item factors */
+    float *bi;                /* (items) item biases */
+    float *p;                 /* (rank) the current user's factors */
+    uint32_t *mark;           /* (items) the last user (id, from 1) that drew each item */
+    keyed *scratch;           /* (items) draw_items' keys */
+    int32_t *pick;            /* (half the items, rounded up) the current user's items */
+    alias_table t;            /* items by popularity */
+    double sd_f;              /* standard deviation of a factor: var(p.q) = rank sd_f^4 */
+} synth_model;
+
+static void model_free(synth_model *m) {
+    free(m->user_rank);
+    free(m->deg);
+    free(m->item_rank);
+    free(m->w);
+    free(m->q);
+    free(m->bi);
+    free(m->p);
+    free(m->mark);
+    free(m->scratch);
+    free(m->pick);
+    free(m->t.thresh);
+    free(m->t.alias);
+}
+
+/* Allocates m and draws everything but the users' factors and items: the activity and
+ * popularity ranks, the degrees, the popularity law's alias table and the items' factors. */
+static ar_status model_build(synth_model *m, const ar_synth_config *c) {
+    const int64_t U = c->users, I = c->items, cap = (c->items + 1) / 2;
     const int k = c->rank;
-    const double skew = c->popularity_skew, noise = c->noise;
-    const double sd_f = sqrt(SYNTH_SD_DOT / sqrt((double)k)); /* var(p.q) = k sd_f^4 */
-    ar_status st = AR_OK;
-    int32_t *user_rank = ar_malloc((size_t)U * sizeof *user_rank);
-    int32_t *deg = ar_malloc((size_t)U * sizeof *deg);
-    int32_t *item_rank = ar_malloc((size_t)I * sizeof *item_rank);
-    double *w = ar_malloc((size_t)I * sizeof *w);
-    float *q = ar_malloc((size_t)I * (size_t)k * sizeof *q);
-    float *bi = ar_malloc((size_t)I * sizeof *bi);
-    float *p = ar_malloc((size_t)k * sizeof *p);
-    uint32_t *mark = calloc((size_t)I, sizeof *mark); /* 0 is no user id */
-    keyed *scratch = ar_malloc((size_t)I * sizeof *scratch);
-    int32_t *pick = ar_malloc((size_t)cap * sizeof *pick);
-    alias_table t = {NULL, NULL, 0};
-    if (!user_rank || !deg || !item_rank || !w || !q || !bi || !p || !mark || !scratch || !pick) {
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %lld users x %lld items",
-                     (long long)U, (long long)I);
-        goto cleanup;
-    }
+    const double skew = c->popularity_skew;
+    memset(m, 0, sizeof *m);
+    m->sd_f = sqrt(SYNTH_SD_DOT / sqrt((double)k));
+    m->user_rank = ar_malloc((size_t)U * sizeof *m->user_rank);
+    m->deg = ar_malloc((size_t)U * sizeof *m->deg);
+    m->item_rank = ar_malloc((size_t)I * sizeof *m->item_rank);
+    m->w = ar_malloc((size_t)I * sizeof *m->w);
+    m->q = ar_malloc((size_t)I * (size_t)k * sizeof *m->q);
+    m->bi = ar_malloc((size_t)I * sizeof *m->bi);
+    m->p = ar_malloc((size_t)k * sizeof *m->p);
+    m->mark = calloc((size_t)I, sizeof *m->mark); /* 0 is no user id */
+    m->scratch = ar_malloc((size_t)I * sizeof *m->scratch);
+    m->pick = ar_malloc((size_t)cap * sizeof *m->pick);
+    if (!m->user_rank || !m->deg || !m->item_rank || !m->w || !m->q || !m->bi || !m->p ||
+        !m->mark || !m->scratch || !m->pick)
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %lld users x %lld items",
+                       (long long)U, (long long)I);
     ar_rng g0 = stream(c->seed, TAG_USER_PERM, 0);
-    shuffle(user_rank, U, &g0);
+    shuffle(m->user_rank, U, &g0);
     g0 = stream(c->seed, TAG_ITEM_PERM, 0);
-    shuffle(item_rank, I, &g0);
-    AR_TRY(degrees(U, cap, N, skew, deg));
-    for (int64_t i = 0; i < I; i++) w[i] = pow((double)(item_rank[i] + 1), -skew);
-    AR_TRY(alias_build(&t, w, I));
+    shuffle(m->item_rank, I, &g0);
+    ar_status st = degrees(U, cap, c->ratings, skew, m->deg);
+    if (st != AR_OK) return st;
+    for (int64_t i = 0; i < I; i++) m->w[i] = pow((double)(m->item_rank[i] + 1), -skew);
+    st = alias_build(&m->t, m->w, I);
+    if (st != AR_OK) return st;
     for (int64_t i = 0; i < I; i++) {
         gauss g = {stream(c->seed, TAG_ITEM, (uint64_t)i), 0, 0};
-        bi[i] = (float)(SYNTH_SD_ITEM_BIAS * gauss_next(&g));
-        for (int f = 0; f < k; f++) q[(size_t)i * k + f] = (float)(sd_f * gauss_next(&g));
+        m->bi[i] = (float)(SYNTH_SD_ITEM_BIAS * gauss_next(&g));
+        for (int f = 0; f < k; f++) m->q[(size_t)i * k + f] = (float)(m->sd_f * gauss_next(&g));
     }
+    return AR_OK;
+}
 
+/* ---- the writer ----------------------------------------------------------------------------- */
+
+/* Sends one rating to the file (o) or appends it to the list (r); 0 when writing the file
+ * failed (o->err says why). */
+static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, int rating, uint64_t ts) {
+    if (r) {
+        r->user[r->n] = (int32_t)(u + 1);
+        r->item[r->n] = i + 1;
+        r->rating[r->n] = (float)rating;
+        r->line[r->n] = 0;
+        r->n++;
+        return 1;
+    }
+    if (o->len > SYNTH_BUF - SYNTH_LINE_MAX) {
+        out_flush(o);
+        if (o->err) return 0;
+    }
+    char *s = o->buf + o->len;
+    s = put_u64(s, (uint64_t)u + 1);
+    *s++ = '\t';
+    s = put_u64(s, (uint64_t)i + 1);
+    *s++ = '\t';
+    *s++ = (char)('0' + rating);
+    *s++ = '\t';
+    s = put_u64(s, ts);
+    *s++ = '\n';
+    o->len = (size_t)(s - o->buf);
+    return 1;
+}
+
+/* generate() sends each rating to a file (o) or appends it to a list (r): one of them is set.
+ * Users go in id order, each with its own generator: its bias and factors, its items, then a
+ * rating for each item. */
+static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
+    const int64_t U = c->users, N = c->ratings;
+    const int k = c->rank;
+    const double skew = c->popularity_skew, noise = c->noise;
+    synth_model m;
+    ar_status st = model_build(&m, c);
+    if (st != AR_OK) goto cleanup;
     uint64_t line = 0;
     for (int64_t u = 0; u < U; u++) {
-        int32_t d = deg[user_rank[u]];
+        int32_t d = m.deg[m.user_rank[u]];
         if (d == 0) continue;
         gauss g = {stream(c->seed, TAG_USER, (uint64_t)u), 0, 0};
         double bu = SYNTH_SD_USER_BIAS * gauss_next(&g);
-        for (int f = 0; f < k; f++) p[f] = (float)(sd_f * gauss_next(&g));
-        draw_items((uint32_t)(u + 1), d, &t, item_rank, skew, mark, scratch, pick, &g.r);
+        for (int f = 0; f < k; f++) m.p[f] = (float)(m.sd_f * gauss_next(&g));
+        draw_items((uint32_t)(u + 1), d, &m.t, m.item_rank, skew, m.mark, m.scratch, m.pick,
+                   &g.r);
         for (int32_t j = 0; j < d; j++) {
-            int32_t i = pick[j];
-            const float *qi = q + (size_t)i * k;
+            int32_t i = m.pick[j];
+            const float *qi = m.q + (size_t)i * k;
             float dot = 0;
-            for (int f = 0; f < k; f++) dot += p[f] * qi[f];
-            double x = SYNTH_MU + bu + bi[i] + dot + noise * gauss_next(&g);
+            for (int f = 0; f < k; f++) dot += m.p[f] * qi[f];
+            double x = SYNTH_MU + bu + m.bi[i] + dot + noise * gauss_next(&g);
             int rating = x < 1.5 ? 1 : x >= 4.5 ? 5 : (int)lround(x);
             /* increasing over the file, spread over SYNTH_SPAN seconds */
             uint64_t ts = SYNTH_T0 + line * SYNTH_SPAN / (uint64_t)N;
             line++;
-            if (r) {
-                r->user[r->n] = (int32_t)(u + 1);
-                r->item[r->n] = i + 1;
-                r->rating[r->n] = (float)rating;
-                r->line[r->n] = 0;
-                r->n++;
-                continue;
-            }
-            if (o->len > SYNTH_BUF - SYNTH_LINE_MAX) {
-                out_flush(o);
-                if (o->err) goto cleanup; /* reported by the caller */
-            }
-            char *s = o->buf + o->len;
-            s = put_u64(s, (uint64_t)u + 1);
-            *s++ = '\t';
-            s = put_u64(s, (uint64_t)i + 1);
-            *s++ = '\t';
-            *s++ = (char)('0' + rating);
-            *s++ = '\t';
-            s = put_u64(s, ts);
-            *s++ = '\n';
-            o->len = (size_t)(s - o->buf);
+            if (!emit(o, r, u, i, rating, ts)) goto cleanup; /* reported by the caller */
         }
     }
     if (o) out_flush(o);
 cleanup:
-    free(user_rank);
-    free(deg);
-    free(item_rank);
-    free(w);
-    free(q);
-    free(bi);
-    free(p);
-    free(mark);
-    free(scratch);
-    free(pick);
-    free(t.thresh);
-    free(t.alias);
+    model_free(&m);
     return st;
 }
 
 ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
     ar_status st = validate(c);
     if (st != AR_OK) return st;
-    if (!path || !*path) return ar_fail(AR_ERR_INVALID_ARG, "no output path: ar_synth_write needs a file name");
+    if (!path || !*path)
+        return ar_fail(AR_ERR_INVALID_ARG, "no output path: ar_synth_write needs a file name");
     /* a temporary next to the target, renamed at the end: a failure never leaves a partial
      * file, and rename within one directory is atomic */
     size_t n = strlen(path) + sizeof ".tmp-XXXXXX";

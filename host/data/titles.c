@@ -1,13 +1,11 @@
-/* titles.c - item titles (u.item, movies.dat, movies.csv) and finding files in a dataset
- * directory. Titles are only displayed, never trained on. */
+/* titles.c - item titles: u.item, movies.dat or movies.csv read into a table sorted by item id,
+ * and looked up by id. Titles are only displayed, never trained on. */
 #define _GNU_SOURCE /* memmem, qsort_r */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #include "internal.h"
+#include "text.h"
 
 struct ar_titles {
     size_t n;
@@ -15,9 +13,9 @@ struct ar_titles {
     char **titles;            /* (n) UTF-8 */
 };
 
+/* The three layouts: u.item 'id|title|...', movies.dat 'id::title::genres', movies.csv
+ * 'id,title,genres' (the title quoted when it holds a comma). */
 enum { T_UITEM, T_DAT, T_CSV };
-
-
 
 /* Returns 1 when s[0..n) is valid UTF-8. */
 static int valid_utf8(const unsigned char *s, size_t n) {
@@ -109,98 +107,80 @@ static int cmp_idx_by_id(const void *a, const void *b, void *ids) {
     return (x > y) - (x < y);
 }
 
-ar_status ar_titles_parse(const char *buf, size_t len, const char *name, ar_titles **out) {
-    *out = NULL;
-    if (!name) name = "(titles)";
-    ar_status st = AR_OK;
-    size_t lines = 1;
-    for (size_t k = 0; k < len; k++) lines += buf[k] == '\n';
-    ar_titles *t = calloc(1, sizeof *t);
-    int *line_of = NULL;
-    size_t *order = NULL;
-    if (!t || !(t->ids = malloc(lines * sizeof *t->ids)) ||
-        !(t->titles = calloc(lines, sizeof *t->titles)) ||
-        !(line_of = malloc(lines * sizeof *line_of))) {
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
-        goto cleanup;
+/* The layout of a titles file from its first non-blank line s[0..n); -1 when it is none. */
+static int titles_kind(const char *s, size_t n) {
+    if (ar_starts_with_ci(s, n, "movieId,title")) return T_CSV; /* the header */
+    return memmem(s, n, "::", 2) ? T_DAT : memchr(s, '|', n) ? T_UITEM : -1;
+}
+
+/* Reads line number `line`, s[0..le), of a file of the given kind: *id gets the item id and
+ * *title a malloc'd UTF-8 copy of the title. */
+static ar_status title_line(int kind, const char *s, const char *le, const char *name, int line,
+                            int64_t *id, char **title) {
+    const char *sep = kind == T_DAT ? memmem(s, (size_t)(le - s), "::", 2)
+                                    : memchr(s, kind == T_UITEM ? '|' : ',', (size_t)(le - s));
+    if (!sep || !parse_title_id(s, (size_t)(sep - s), id))
+        return ar_fail(AR_ERR_PARSE, "%s:%d: expected an item id (0..%lld) and a title "
+                       "separated by '%s'", name, line, AR_MAX_ID,
+                       kind == T_DAT ? "::" : kind == T_UITEM ? "|" : ",");
+    const char *f = sep + (kind == T_DAT ? 2 : 1), *fe;
+    *title = NULL;
+    if (kind == T_CSV) {
+        fe = csv_field(f, le, title);
+        if (!fe) return ar_fail(AR_ERR_PARSE, "%s:%d: unterminated quoted title", name, line);
+    } else {
+        fe = kind == T_DAT ? memmem(f, (size_t)(le - f), "::", 2)
+                           : memchr(f, '|', (size_t)(le - f));
+        if (!fe) fe = le;
+        *title = utf8_copy(f, (size_t)(fe - f));
     }
-    const char *p = buf, *end = buf + len;
-    if (len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3;
+    if (!*title) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
+    return AR_OK;
+}
+
+/* Reads every line of buf into t (sized for one title a line); line_of[k] gets the line of
+ * title k, for messages. */
+static ar_status titles_read(ar_titles *t, int *line_of, const char *buf, size_t len,
+                             const char *name) {
+    const char *p = ar_skip_bom(buf, len), *end = buf + len;
     int kind = -1, line = 0;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
-        const char *s = p;
-        p = nl ? nl + 1 : end;
+        size_t n;
+        const char *s = ar_next_line(&p, end, &n), *le = s + n;
         line++;
-        size_t n_line = (size_t)(le - s);
-        if (n_line && s[n_line - 1] == '\r') n_line--;
-        le = s + n_line;
-        if (memchr(s, 0, n_line)) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte (binary data?)", name, line);
-            goto cleanup;
-        }
+        if (memchr(s, 0, n))
+            return ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte (binary data?)", name, line);
         const char *q = s;
-        while (q < le && (*q == ' ' || *q == '\t')) q++;
+        while (q < le && ar_is_blank(*q)) q++;
         if (q == le) continue;
         if (kind < 0) {
-            size_t n = (size_t)(le - s);
-            if (n >= 13 && !strncasecmp(s, "movieId,title", 13)) {
-                kind = T_CSV;
-                continue; /* header */
-            }
-            kind = memmem(s, n, "::", 2) ? T_DAT : memchr(s, '|', n) ? T_UITEM : -2;
-            if (kind == -2) {
-                st = ar_fail(AR_ERR_PARSE, "%s:%d: not a titles file: expected u.item "
-                             "('id|title|...'), movies.dat ('id::title::genres') or movies.csv "
-                             "(header 'movieId,title,genres')", name, line);
-                goto cleanup;
-            }
+            kind = titles_kind(s, n);
+            if (kind == T_CSV) continue; /* the header */
+            if (kind < 0)
+                return ar_fail(AR_ERR_PARSE, "%s:%d: not a titles file: expected u.item "
+                               "('id|title|...'), movies.dat ('id::title::genres') or movies.csv "
+                               "(header 'movieId,title,genres')", name, line);
         }
-        const char *sep = kind == T_DAT ? memmem(s, (size_t)(le - s), "::", 2)
-                                        : memchr(s, kind == T_UITEM ? '|' : ',', (size_t)(le - s));
-        int64_t id;
-        if (!sep || !parse_title_id(s, (size_t)(sep - s), &id)) {
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: expected an item id (0..%lld) and a title "
-                         "separated by '%s'", name, line, AR_MAX_ID,
-                         kind == T_DAT ? "::" : kind == T_UITEM ? "|" : ",");
-            goto cleanup;
-        }
-        const char *f = sep + (kind == T_DAT ? 2 : 1), *fe;
-        char *title = NULL;
-        if (kind == T_CSV) {
-            fe = csv_field(f, le, &title);
-            if (!fe) {
-                st = ar_fail(AR_ERR_PARSE, "%s:%d: unterminated quoted title", name, line);
-                goto cleanup;
-            }
-        } else {
-            fe = kind == T_DAT ? memmem(f, (size_t)(le - f), "::", 2)
-                               : memchr(f, '|', (size_t)(le - f));
-            if (!fe) fe = le;
-            title = utf8_copy(f, (size_t)(fe - f));
-        }
-        if (!title) {
-            st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
-            goto cleanup;
-        }
-        t->ids[t->n] = id;
-        t->titles[t->n] = title;
+        ar_status st = title_line(kind, s, le, name, line, &t->ids[t->n], &t->titles[t->n]);
+        if (st != AR_OK) return st;
         line_of[t->n] = line;
         t->n++;
     }
-    if (t->n == 0) {
-        st = ar_fail(AR_ERR_PARSE, "%s: no titles in the file", name);
-        goto cleanup;
-    }
-    /* Sort by id (files are usually sorted already) and refuse a repeated id. */
-    order = malloc(t->n * sizeof *order);
+    if (t->n == 0) return ar_fail(AR_ERR_PARSE, "%s: no titles in the file", name);
+    return AR_OK;
+}
+
+/* Sorts t by id (files are usually sorted already) and refuses a repeated id, naming both
+ * lines. t keeps the sorted arrays either way. */
+static ar_status titles_sort(ar_titles *t, const int *line_of, const char *name) {
+    size_t *order = malloc(t->n * sizeof *order);
     int64_t *ids = malloc(t->n * sizeof *ids);
     char **titles = malloc(t->n * sizeof *titles);
     if (!order || !ids || !titles) {
+        free(order);
         free(ids);
         free(titles);
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
-        goto cleanup;
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
     }
     for (size_t k = 0; k < t->n; k++) order[k] = k;
     qsort_r(order, t->n, sizeof *order, cmp_idx_by_id, t->ids);
@@ -208,6 +188,7 @@ ar_status ar_titles_parse(const char *buf, size_t len, const char *name, ar_titl
         ids[k] = t->ids[order[k]];
         titles[k] = t->titles[order[k]];
     }
+    ar_status st = AR_OK;
     for (size_t k = 1; k < t->n; k++)
         if (ids[k] == ids[k - 1]) {
             int a = line_of[order[k - 1]], b = line_of[order[k]];
@@ -219,9 +200,28 @@ ar_status ar_titles_parse(const char *buf, size_t len, const char *name, ar_titl
     free(t->titles);
     t->ids = ids;
     t->titles = titles;
+    free(order);
+    return st;
+}
+
+ar_status ar_titles_parse(const char *buf, size_t len, const char *name, ar_titles **out) {
+    *out = NULL;
+    if (!name) name = "(titles)";
+    ar_status st = AR_OK;
+    size_t lines = 1;
+    for (size_t k = 0; k < len; k++) lines += buf[k] == '\n';
+    ar_titles *t = calloc(1, sizeof *t);
+    int *line_of = NULL;
+    if (!t || !(t->ids = malloc(lines * sizeof *t->ids)) ||
+        !(t->titles = calloc(lines, sizeof *t->titles)) ||
+        !(line_of = malloc(lines * sizeof *line_of))) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory reading %s", name);
+        goto cleanup;
+    }
+    AR_TRY(titles_read(t, line_of, buf, len, name));
+    AR_TRY(titles_sort(t, line_of, name));
 cleanup:
     free(line_of);
-    free(order);
     if (st != AR_OK) ar_titles_free(t);
     else *out = t;
     return st;
@@ -248,63 +248,4 @@ const char *ar_titles_get(const ar_titles *t, int64_t item) {
         else hi = mid;
     }
     return lo < t->n && t->ids[lo] == item ? t->titles[lo] : NULL;
-}
-
-/* ---- finding files -------------------------------------------------------------------------- */
-
-static int is_regular(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-static const char *const ratings_names[] = {"u.data", "ratings.dat", "ratings.csv"};
-
-/* The first ratings file name present in dir, written to path; 0 when none. */
-static int ratings_in(const char *dir, char *path, size_t len) {
-    if (!path || !len) return 0;
-    for (size_t k = 0; k < sizeof ratings_names / sizeof *ratings_names; k++) {
-        int n = snprintf(path, len, "%s/%s", dir, ratings_names[k]);
-        if (n > 0 && (size_t)n < len && is_regular(path)) return 1;
-    }
-    return 0;
-}
-
-ar_status ar_ratings_find(const char *dir, char *path, size_t path_len) {
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return ar_fail(AR_ERR_IO, "%s: not a directory", dir);
-    if (ratings_in(dir, path, path_len)) return AR_OK;
-    /* A zip extracted as is: the files sit in its one subdirectory (ml-10M100K/, ...). */
-    DIR *d = opendir(dir);
-    int found = 0;
-    char sub[4096], hit[4096];
-    if (d) {
-        for (struct dirent *e; (e = readdir(d));) {
-            if (e->d_name[0] == '.') continue;
-            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-            if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode) && ratings_in(sub, hit, sizeof hit)) {
-                if (found++ == 0) snprintf(path, path_len, "%s", hit);
-            }
-        }
-        closedir(d);
-    }
-    if (found == 1) return AR_OK;
-    if (found > 1)
-        return ar_fail(AR_ERR_IO, "%s: several subdirectories hold ratings files; give the "
-                       "file itself", dir);
-    return ar_fail(AR_ERR_IO, "%s: no ratings file: looked for u.data, ratings.dat and "
-                   "ratings.csv in it and in its subdirectories", dir);
-}
-
-int ar_titles_find(const char *ratings_path, char *path, size_t path_len) {
-    if (!path || !path_len) return 0;
-    static const char *const names[] = {"u.item", "movies.dat", "movies.csv"};
-    const char *slash = strrchr(ratings_path, '/');
-    int dir_len = slash ? (int)(slash - ratings_path) : 1;
-    const char *dir = slash ? ratings_path : ".";
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        int n = snprintf(path, path_len, "%.*s/%s", dir_len, dir, names[k]);
-        if (n > 0 && (size_t)n < path_len && is_regular(path)) return 1;
-    }
-    return 0;
 }
