@@ -15,12 +15,10 @@
  * a large buffer. Every user draws from its own generator keyed by (seed, user), so the file
  * depends only on the config. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -418,45 +416,17 @@ ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
     if (st != AR_OK) return st;
     if (!path || !*path)
         return ar_fail(AR_ERR_INVALID_ARG, "no output path: ar_synth_write needs a file name");
-    /* a temporary next to the target, renamed at the end: a failure never leaves a partial
-     * file, and rename within one directory is atomic */
-    size_t n = strlen(path) + sizeof ".tmp-XXXXXX";
-    char *tmp = ar_malloc(n);
-    out_buf o = {-1, NULL, 0, 0};
-    if (!tmp) return AR_ERR_OUT_OF_MEMORY;
-    snprintf(tmp, n, "%s.tmp-XXXXXX", path);
-    o.fd = mkstemp(tmp);
-    if (o.fd < 0) {
-        st = ar_fail(AR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    /* mkstemp makes the file 0600; a data file is normally readable by all (umask aside, which
-     * cannot be read without changing it) */
-    (void)fchmod(o.fd, 0644);
-    o.buf = ar_malloc(SYNTH_BUF);
-    if (!o.buf) {
-        st = AR_ERR_OUT_OF_MEMORY;
-        goto fail;
-    }
-    st = generate(c, &o, NULL);
-    if (st != AR_OK) goto fail;
-    if (!o.err && fsync(o.fd) != 0) o.err = errno; /* a full disk may only show here (NFS) */
-    if (close(o.fd) != 0 && !o.err) o.err = errno;
-    o.fd = -1;
-    if (!o.err && rename(tmp, path) != 0) o.err = errno;
-    if (o.err) {
-        st = ar_fail(AR_ERR_IO, "cannot write %s: %s", path, strerror(o.err));
-        goto fail;
+    ar_atomic_file a; /* written whole or not at all (core/file.c) */
+    out_buf o = {-1, ar_malloc(SYNTH_BUF), 0, 0};
+    if (!o.buf) return AR_ERR_OUT_OF_MEMORY;
+    st = ar_atomic_open(&a, path);
+    if (st == AR_OK) {
+        o.fd = a.fd;
+        st = generate(c, &o, NULL);
+        if (st == AR_OK) st = ar_atomic_commit(&a, o.err);
+        else ar_atomic_abort(&a);
     }
     free(o.buf);
-    free(tmp);
-    return AR_OK;
-fail:
-    if (o.fd >= 0) close(o.fd);
-    unlink(tmp);
-    free(o.buf);
-    free(tmp);
     return st;
 }
 
