@@ -72,8 +72,8 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
     if (bytes > c->info.max_alloc_bytes)
         return ar_fail(AR_ERR_OUT_OF_MEMORY,
                        "%s needs %zu bytes, over the device's largest allocation (%llu bytes, "
-                       "CL_DEVICE_MAX_MEM_ALLOC_SIZE) on %s; try a smaller ar_train_config.batch or "
-                       "ar_train_config.hidden",
+                       "CL_DEVICE_MAX_MEM_ALLOC_SIZE) on %s; try a smaller "
+                       "ar_train_config.batch or ar_train_config.hidden",
                        what, bytes, (unsigned long long)c->info.max_alloc_bytes, c->info.name);
     cl_mem_flags flags = CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0);
     *out = clCreateBuffer(c->context, flags, bytes, (void *)host, &err);

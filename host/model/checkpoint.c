@@ -244,7 +244,8 @@ static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path, ui
         layers[0] < 0 || layers[0] > AR_MAX_HIDDEN_LAYERS ||
         k->n_rows < 1 || k->n_cols < 1)
         return BAD("impossible sizes");
-    if (!(cf->rating_min < cf->rating_max)) cf->rating_max = cf->rating_min + 1e-6f; /* one-value data */
+    if (!(cf->rating_min < cf->rating_max)) /* data with one rating value */
+        cf->rating_max = cf->rating_min + 1e-6f;
     if (ar_train_config_validate(cf) != AR_OK) return BAD(ar_last_error());
     ar_layout L;
     int widths[AR_MAX_HIDDEN_LAYERS];
@@ -252,10 +253,12 @@ static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path, ui
     if (P != L.n_params) return BAD("the parameter count does not match the sizes");
     k->n_params = (size_t)P;
     if ((size_t)(c->end - c->p) < len) return BAD("cut short");
-    if (!(k->source = malloc((size_t)len + 1))) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    if (!(k->source = malloc((size_t)len + 1)))
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     get(c, k->source, len);
     k->source[len] = 0;
-    if (!GET(c, n) || n == 0 || n > (uint64_t)AR_MAX_ID || (uint64_t)(c->end - c->p) != n * 12 + 12 * P)
+    if (!GET(c, n) || n == 0 || n > (uint64_t)AR_MAX_ID ||
+        (uint64_t)(c->end - c->p) != n * 12 + 12 * P)
         return BAD("the ratings and weights do not match the file's length");
     if (!(k->train = ar_ratings_new_internal(k->source[0] ? k->source : NULL)))
         return AR_ERR_OUT_OF_MEMORY;
@@ -350,14 +353,16 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
     ar_train_config eff = c->cfg;
     if (cfg) {
         /* only the run's length may differ: the rest defines the model and its optimiser */
-#define SAME(f)                                                                          \
+#define SAME(f)                                                                                \
     if (cfg->f != c->cfg.f)                                                                    \
-        return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with ar_train_config." #f " %g, not %g",   \
+        return ar_fail(AR_ERR_INVALID_ARG,                                                     \
+                       "the model was trained with ar_train_config." #f " %g, not %g",         \
                        (double)c->cfg.f, (double)cfg->f);
         SAME(hidden) SAME(n_layers) SAME(batch) SAME(lr) SAME(lr_decay) SAME(l2) SAME(dropout)
         SAME(input_dropout)
         if (cfg->input_noise != c->cfg.input_noise)
-            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with ar_train_config.input_noise %s, "
+            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with "
+                           "ar_train_config.input_noise %s, "
                            "not %s", ar_input_noise_name(c->cfg.input_noise),
                            ar_input_noise_name(cfg->input_noise));
         for (int k = 0; k < c->cfg.n_layers; k++)
@@ -382,7 +387,8 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
     same = same && nnz == (size_t)ds->train.row_ptr[ds->n_rows] &&
            !memcmp(mine->row_ids, ds->row_ids, (size_t)ds->n_rows * sizeof *ds->row_ids) &&
            !memcmp(mine->col_ids, ds->col_ids, (size_t)ds->n_cols * sizeof *ds->col_ids) &&
-           !memcmp(mine->train.row_ptr, ds->train.row_ptr, ((size_t)ds->n_rows + 1) * sizeof(int)) &&
+           !memcmp(mine->train.row_ptr, ds->train.row_ptr,
+                   ((size_t)ds->n_rows + 1) * sizeof(int)) &&
            !memcmp(mine->train.col_idx, ds->train.col_idx, nnz * sizeof(int)) &&
            !memcmp(mine->train.vals, ds->train.vals, nnz * sizeof(float));
     ar_dataset_free(mine);

@@ -33,7 +33,8 @@ static void init_params(float *p, const ar_layout *L, uint64_t seed) {
     for (int k = 0; k <= L->n_hidden; k++) {
         float s = 1.0f / sqrtf((float)L->dim[k]);
         size_t n = (size_t)L->dim[k + 1] * L->dim[k];
-        for (size_t i = 0; i < n; i++) p[L->off_w[k] + i] = s * (float)(2 * ar_rng_uniform(&rng) - 1);
+        for (size_t i = 0; i < n; i++)
+            p[L->off_w[k] + i] = s * (float)(2 * ar_rng_uniform(&rng) - 1);
     }
     for (int k = 0; k <= L->n_hidden; k++) {
         float s = 1.0f / sqrtf((float)L->dim[k]);

@@ -12,7 +12,9 @@ void ar_sp_input_ref(float *xk, const ar_csr *m, const int *rows, int B, float k
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             uint32_t e = (uint32_t)((size_t)b * m->cols + m->col_idx[k]);
             xk[k] = keep_in >= 1.0f ? m->vals[k]
-                    : ar_dropout_keep_ref(seed, step, AR_DROPOUT_INPUT, e, keep_in) ? m->vals[k] * in_scale : 0.0f;
+                    : ar_dropout_keep_ref(seed, step, AR_DROPOUT_INPUT, e, keep_in)
+                        ? m->vals[k] * in_scale
+                        : 0.0f;
         }
 }
 

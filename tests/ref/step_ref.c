@@ -118,8 +118,9 @@ double ar_loss_ref(const ar_layout *l, const float *params, const ar_csr *train,
             for (int k = k0; k < k1; k++) {
                 const int u = train->col_idx[k];
                 double xv = train->vals[k];
+                uint32_t e = (uint32_t)((size_t)b * U + u); /* the element x (B, U) drops */
                 if (keep_in < 1.0f) /* the device multiplies by the float in_scale */
-                    xv = ar_dropout_keep_ref(seed, step, AR_DROPOUT_INPUT, (uint32_t)((size_t)b * U + u), keep_in)
+                    xv = ar_dropout_keep_ref(seed, step, AR_DROPOUT_INPUT, e, keep_in)
                              ? (double)(float)(train->vals[k] * in_scale) : 0.0;
                 z += (double)V[(size_t)u * l->dim[1] + j] * xv; /* V^T (U, H) */
             }
