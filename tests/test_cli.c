@@ -1,10 +1,12 @@
 /* test_cli.c - the autorec command as a user runs it: help, devices, a small training run with
- * --json, and the error paths (exit code 2 and a message naming the problem). */
+ * --json, and the error paths (exit code 2 and a message naming the problem); and the CLI's
+ * option tables, parser and message rewrite (library setting names into flags) as units. */
 #define _GNU_SOURCE /* strcasestr */
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/autorec-test-cli-XXXXXX";
@@ -283,4 +285,135 @@ Test(cli, no_platform_says_how_to_install_one) {
     snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", dir);
     cr_assert_eq(run(env, "devices"), 2, "%s", err);
     cr_assert(strstr(err, "no OpenCL platform") && strstr(err, "pocl-opencl-icd"), "%s", err);
+}
+
+/* ---- the option tables, the parser, the flag names in messages ------------------------------ */
+
+static const cli_command *const all_commands[] = {
+    &cli_cmd_devices, &cli_cmd_train, &cli_cmd_data, &cli_cmd_eval, &cli_cmd_predict,
+    &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep};
+
+/* Every entry is complete for its kind, and every setting it names looks like the library's
+ * "ar_struct.field": a table mistake shows here, not in front of a user. */
+Test(cli, option_tables_are_complete) {
+    for (size_t c = 0; c < sizeof all_commands / sizeof *all_commands; c++) {
+        const cli_command *cmd = all_commands[c];
+        cr_assert(cmd->name && cmd->summary && cmd->usage && cmd->about && cmd->run);
+        for (int g = 0; g < cmd->n_groups; g++) {
+            const cli_group *grp = cmd->groups[g].group;
+            cr_assert(grp->heading && grp->n > 0, "%s: group %d", cmd->name, g);
+            for (int k = 0; k < grp->n; k++) {
+                const cli_option *o = &grp->options[k];
+                cr_assert(o->name[0] == '-' && o->help && o->help[0], "%s %s", cmd->name,
+                          o->name);
+                cr_assert((o->kind == CLI_FLAG) == (o->meta == NULL), "%s %s: metavar", cmd->name,
+                          o->name);
+                cr_assert(o->kind != CLI_INT || (o->min <= (long long)o->max && o->max > 0),
+                          "%s %s: range", cmd->name, o->name);
+                cr_assert(o->kind != CLI_CHOICE || o->choices, "%s %s", cmd->name, o->name);
+                cr_assert(o->kind != CLI_CUSTOM || o->parse, "%s %s", cmd->name, o->name);
+                for (const char *s = o->setting; s && *s; s += strcspn(s, " "), s += *s == ' ')
+                    cr_assert(!strncmp(s, "ar_", 3) && memchr(s, '.', strcspn(s, " ")),
+                              "%s %s: setting '%s'", cmd->name, o->name, o->setting);
+            }
+        }
+    }
+}
+
+/* The parser stores what the table says, and refuses what it should, naming the option. */
+Test(cli, parser_reads_the_table) {
+    struct {
+        cli_train_opts t;
+        const char *metrics, *plot, *save, *resume;
+    } o; /* train's options struct: its groups' offsets point into this layout */
+    cli_parsed p;
+    char *ok[] = {"--lr=0.5", "--hidden", "8,4,8", "--json", "--seed", "7", "--data", "d",
+                  "--valid-ratio", "0.25", "--model", "USER", "--kernels", "dense"};
+    cr_assert_eq(cli_parse(&cli_cmd_train, 14, ok, &o, &p), AR_OK, "%s", cli_message());
+    cr_assert(!p.help && o.t.cfg.lr == 0.5f && o.t.json && o.t.cfg.seed == 7);
+    cr_assert(o.t.cfg.n_layers == 3 && o.t.cfg.layers[1] == 4 && o.t.cfg.hidden == 8);
+    cr_assert(o.t.data.valid_ratio == 0.25 && o.t.data.rows == AR_ROWS_USERS);
+    cr_assert(o.t.cfg.kernels == AR_KERNELS_DENSE && !strcmp(o.t.data.data, "d"));
+    cr_assert(o.t.cfg.epochs == 60 && o.t.data.test_ratio == 0.1, "defaults kept");
+    cr_assert(cli_given(&p, "--seed") && !cli_given(&p, "--epochs"));
+    struct { const char *arg, *value, *want; } bad[] = {
+        {"--epochs", "0", "--epochs expects an integer in 1..1000000, got '0'"},
+        {"--lr", "inf", "--lr expects a finite number, got 'inf'"},
+        {"--valid-ratio", "1", "--valid-ratio expects a number in [0, 1), got '1'"},
+        {"--model", "both", "--model expects item or user, got 'both'"},
+        {"--activation", "swish", "--activation: unknown activation 'swish'"},
+        {"--nope", "1", "unknown option '--nope'"},
+        {"--epochs", NULL, "option --epochs needs a value"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *argv[] = {(char *)bad[k].arg, (char *)bad[k].value};
+        cr_assert_eq(cli_parse(&cli_cmd_train, bad[k].value ? 2 : 1, argv, &o, &p),
+                     AR_ERR_INVALID_ARG, "%s %s", bad[k].arg, bad[k].value);
+        cr_assert(strstr(cli_message(), bad[k].want), "'%s' lacks '%s'", cli_message(),
+                  bad[k].want);
+        cli_exit(NULL, AR_OK); /* consumed: the next message is the next case's */
+    }
+    /* a required option, with the choices it takes */
+    char *values[] = {"--values", "4"};
+    cr_assert_eq(cli_parse(&cli_cmd_sweep, 2, values, &o, &p), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(cli_message(), "--param NAME is required: hidden, layers or activation"),
+              "%s", cli_message());
+    cli_exit(NULL, AR_OK);
+}
+
+/* The library's messages name its settings (ar_train_config.lr); the CLI shows each command's
+ * flag for them, and leaves the settings it has no flag for. */
+Test(cli, library_setting_names_become_flags) {
+    struct { const cli_command *cmd; const char *in, *out; } cases[] = {
+        {&cli_cmd_train, "ar_train_config.lr must be in (0, 10), got 20",
+         "--lr must be in (0, 10), got 20"},
+        {&cli_cmd_train, "ar_train_config.lr_decay must be in (0, 1], got 0",
+         "--lr-decay must be in (0, 1], got 0"},
+        {&cli_cmd_train, "needs 9 GiB; try a smaller ar_train_config.batch or "
+         "ar_train_config.hidden", "needs 9 GiB; try a smaller --batch or --hidden"},
+        {&cli_cmd_train, "ar_train_config.hidden (widest layer 9) with 4 columns",
+         "--hidden (widest layer 9) with 4 columns"},
+        {&cli_cmd_train, "Adam's ar_train_config.beta1 and beta2 must be in [0, 1)",
+         "Adam's ar_train_config.beta1 and beta2 must be in [0, 1)"},
+        {&cli_cmd_train, "x:1: first line; set ar_load_options.format to tab for space-separated "
+         "files", "x:1: first line; set --format to tab for space-separated files"},
+        {&cli_cmd_data, "rating 9 outside 1..5 (set the scale with "
+         "ar_load_options.rating_min/max)", "rating 9 outside 1..5 (set the scale with "
+         "--rating-range)"},
+        {&cli_cmd_synth, "ar_synth_config.popularity_skew must be in 0..4, got 9",
+         "--skew must be in 0..4, got 9"},
+        {&cli_cmd_synth, "ar_synth_config.ratings 51 exceeds half of users x items (50)",
+         "--ratings 51 exceeds half of users x items (50)"},
+        {&cli_cmd_bench, "ar_train_config.kernels: unknown path 7", "--kernels: unknown path 7"},
+        /* no flag for it in that command: as the library said it */
+        {&cli_cmd_bench, "ar_synth_config.ratings 5 exceeds", "ar_synth_config.ratings 5 exceeds"},
+        {&cli_cmd_eval, "ar_load_options.columns 'x' in ar_load_options.format csv",
+         "ar_load_options.columns 'x' in --format csv"},
+        {NULL, "ar_train_config.lr", "ar_train_config.lr"},
+    };
+    char out[256];
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        cli_flag_names(cases[k].cmd, cases[k].in, out, sizeof out);
+        cr_assert_str_eq(out, cases[k].out, "case %zu", k);
+    }
+    /* a short buffer: cut, terminated */
+    cli_flag_names(&cli_cmd_train, "try a smaller ar_train_config.batch", out, 16);
+    cr_assert_str_eq(out, "try a smaller -");
+}
+
+/* A run that diverges: the library's advice names the flag to change. Ratings of 1e9 and a deep
+ * linear stack at the largest learning rate overflow the loss at once. */
+Test(cli, diverging_run_names_the_flag) {
+    FILE *f = fopen(path("big.data"), "w");
+    for (int u = 1; u <= 30; u++)
+        for (int i = 1; i <= 20; i++)
+            if ((u * 7 + i * 3) % 4 == 0)
+                fprintf(f, "%d\t%d\t%d\n", u, i, (u + i) % 5 * 200000000 + 1);
+    fclose(f);
+    char args[1024];
+    snprintf(args, sizeof args, "train --data %s --hidden 16,16,16,16,16,16 --batch 4 --epochs 5 "
+             "--lr 9.9 --lr-decay 1 --activation identity --quiet", path("big.data"));
+    cr_assert_eq(run(NULL, args), 1, "%s", err);
+    cr_assert(strstr(err, "diverged") && strstr(err, "try a smaller --lr"), "%s", err);
+    cr_assert(!strstr(err, "ar_train_config"), "%s", err);
 }
