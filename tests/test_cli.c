@@ -1,7 +1,7 @@
 /* test_cli.c - the autorec command as a user runs it: help, devices, a small training run with
  * --json, and the error paths (exit code 2 and a message naming the problem); and the CLI's
  * option tables, parser and message rewrite (library setting names into flags) as units. */
-#define _GNU_SOURCE /* strcasestr */
+#define _GNU_SOURCE /* strcasestr, open_memstream */
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -320,45 +320,121 @@ Test(cli, option_tables_are_complete) {
     }
 }
 
+/* A small command of every kind of option, to test the machinery on its own. */
+typedef struct {
+    int flag, n, pick;
+    int64_t big;
+    uint64_t seed;
+    float x;
+    double ratio;
+    const char *name;
+    cli_list files;
+} demo_opts;
+
+static const cli_choice demo_picks[] = {{"one", 1, "the first"}, {"two", 2, NULL}, {NULL, 0, NULL}};
+static const cli_option demo_options[] = {
+    {.name = "--flag", .kind = CLI_FLAG, .at = offsetof(demo_opts, flag), .help = "a flag"},
+    {.name = "-n", .meta = "N", .kind = CLI_INT, .at = offsetof(demo_opts, n), .min = 1, .max = 9,
+     .help = "a count"},
+    {.name = "--big", .meta = "N", .kind = CLI_I64, .at = offsetof(demo_opts, big), .min = 1,
+     .help = "a size"},
+    {.name = "--seed", .meta = "N", .kind = CLI_U64, .at = offsetof(demo_opts, seed),
+     .help = "a seed"},
+    {.name = "--x", .meta = "X", .kind = CLI_FLOAT, .at = offsetof(demo_opts, x), .lo = 0, .hi = 4,
+     .bounds = CLI_MIN | CLI_MAX, .help = "a number"},
+    {.name = "--ratio", .meta = "R", .kind = CLI_DOUBLE, .at = offsetof(demo_opts, ratio), .lo = 0,
+     .hi = 1, .bounds = CLI_MIN | CLI_MAX | CLI_MIN_OPEN | CLI_MAX_OPEN, .help = "a fraction"},
+    {.name = "--name", .meta = "TEXT", .kind = CLI_STRING, .at = offsetof(demo_opts, name),
+     .flags = CLI_REQUIRED | CLI_NONEMPTY, .help = "a name"},
+    {.name = "--file", .meta = "FILE", .kind = CLI_LIST, .at = offsetof(demo_opts, files),
+     .help = "files"},
+    {.name = "--pick", .meta = "P", .kind = CLI_CHOICE, .at = offsetof(demo_opts, pick),
+     .choices = demo_picks, .help = "a choice:"},
+};
+static const cli_group demo_group = CLI_GROUP("demo options", demo_options, "A note.");
+static const cli_use demo_uses[] = {{&demo_group, 0}};
+static void demo_defaults(void *o) { ((demo_opts *)o)->n = 5, ((demo_opts *)o)->pick = 2; }
+static const cli_command demo = {.name = "demo", .summary = "a demo", .usage = "demo [options]",
+                                 .about = "Demonstrates.", CLI_USES(demo_uses),
+                                 .size = sizeof(demo_opts), .defaults = demo_defaults};
+
 /* The parser stores what the table says, and refuses what it should, naming the option. */
 Test(cli, parser_reads_the_table) {
-    struct {
-        cli_train_opts t;
-        const char *metrics, *plot, *save, *resume;
-    } o; /* train's options struct: its groups' offsets point into this layout */
+    demo_opts o;
     cli_parsed p;
-    char *ok[] = {"--lr=0.5", "--hidden", "8,4,8", "--json", "--seed", "7", "--data", "d",
-                  "--valid-ratio", "0.25", "--model", "USER", "--kernels", "dense"};
-    cr_assert_eq(cli_parse(&cli_cmd_train, 14, ok, &o, &p), AR_OK, "%s", cli_message());
-    cr_assert(!p.help && o.t.cfg.lr == 0.5f && o.t.json && o.t.cfg.seed == 7);
-    cr_assert(o.t.cfg.n_layers == 3 && o.t.cfg.layers[1] == 4 && o.t.cfg.hidden == 8);
-    cr_assert(o.t.data.valid_ratio == 0.25 && o.t.data.rows == AR_ROWS_USERS);
-    cr_assert(o.t.cfg.kernels == AR_KERNELS_DENSE && !strcmp(o.t.data.data, "d"));
-    cr_assert(o.t.cfg.epochs == 60 && o.t.data.test_ratio == 0.1, "defaults kept");
-    cr_assert(cli_given(&p, "--seed") && !cli_given(&p, "--epochs"));
-    struct { const char *arg, *value, *want; } bad[] = {
-        {"--epochs", "0", "--epochs expects an integer in 1..1000000, got '0'"},
-        {"--lr", "inf", "--lr expects a finite number, got 'inf'"},
-        {"--valid-ratio", "1", "--valid-ratio expects a number in [0, 1), got '1'"},
-        {"--model", "both", "--model expects item or user, got 'both'"},
-        {"--activation", "swish", "--activation: unknown activation 'swish'"},
-        {"--nope", "1", "unknown option '--nope'"},
-        {"--epochs", NULL, "option --epochs needs a value"},
+    char *ok[] = {"--flag", "-n", "7", "--big=123456789012", "--seed", "18446744073709551615",
+                  "--x", "2.5", "--ratio=0.25", "--name", "a", "--file", "f1", "--file=f2",
+                  "--pick", "ONE", "--name", "b"};
+    cr_assert_eq(cli_parse(&demo, 18, ok, &o, &p), AR_OK, "%s", cli_message());
+    cr_assert(!p.help && o.flag && o.n == 7 && o.big == 123456789012LL && o.x == 2.5f);
+    cr_assert(o.seed == UINT64_MAX && o.ratio == 0.25 && o.pick == 1);
+    cr_assert(!strcmp(o.name, "b") && o.files.n == 2 && !strcmp(o.files.v[1], "f2"));
+    cr_assert(cli_given(&p, "--seed") && !cli_given(&p, "--nope"));
+    char *defaults[] = {"--name", "c"};
+    cr_assert_eq(cli_parse(&demo, 2, defaults, &o, &p), AR_OK);
+    cr_assert(o.n == 5 && o.pick == 2 && !o.flag && o.files.n == 0, "defaults");
+    struct { const char *a, *b, *want; } bad[] = {
+        {"-n", "0", "-n expects an integer in 1..9, got '0'"},
+        {"-n", "3x", "-n expects an integer in 1..9, got '3x'"},
+        {"--big", "0", "--big expects a positive integer, got '0'"},
+        {"--seed", "-1", "--seed expects a non-negative integer, got '-1'"},
+        {"--x", "4.5", "--x expects a number in 0..4, got '4.5'"},
+        {"--x", "nan", "--x expects a number in 0..4, got 'nan'"},
+        {"--ratio", "1", "--ratio expects a number in (0, 1), got '1'"},
+        {"--name", "", "--name expects a non-empty TEXT"},
+        {"--pick", "three", "--pick expects one or two, got 'three'"},
+        {"--flag=1", NULL, "option --flag takes no value"},
+        {"--nope", NULL, "unknown option '--nope'"},
+        {"stray", NULL, "unexpected argument 'stray'"},
+        {"--x", NULL, "option --x needs a value"},
+        {"--flag", NULL, "--name TEXT is required"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
-        char *argv[] = {(char *)bad[k].arg, (char *)bad[k].value};
-        cr_assert_eq(cli_parse(&cli_cmd_train, bad[k].value ? 2 : 1, argv, &o, &p),
-                     AR_ERR_INVALID_ARG, "%s %s", bad[k].arg, bad[k].value);
-        cr_assert(strstr(cli_message(), bad[k].want), "'%s' lacks '%s'", cli_message(),
-                  bad[k].want);
+        char *argv[] = {(char *)bad[k].a, (char *)bad[k].b};
+        cr_assert_eq(cli_parse(&demo, bad[k].b ? 2 : 1, argv, &o, &p), AR_ERR_INVALID_ARG,
+                     "%s %s", bad[k].a, bad[k].b);
+        cr_assert_str_eq(cli_message(), bad[k].want);
         cli_exit(NULL, AR_OK); /* consumed: the next message is the next case's */
     }
-    /* a required option, with the choices it takes */
-    char *values[] = {"--values", "4"};
-    cr_assert_eq(cli_parse(&cli_cmd_sweep, 2, values, &o, &p), AR_ERR_INVALID_ARG);
-    cr_assert(strstr(cli_message(), "--param NAME is required: hidden, layers or activation"),
-              "%s", cli_message());
+    /* --help stops the reading, whatever follows */
+    char *help[] = {"--help", "--nope"};
+    cr_assert(cli_parse(&demo, 2, help, &o, &p) == AR_OK && p.help);
+    /* a real table: train's options land in its cli_train_opts (where its groups say) */
+    size_t base;
+    cr_assert(cli_find_option(&cli_cmd_train, "--quiet", &base));
+    char *train_args[] = {"--lr=0.5", "--hidden", "8,4,8", "--model", "user", "--kernels",
+                          "dense", "--valid-ratio", "0.25"};
+    void *opts = calloc(1, cli_cmd_train.size);
+    cr_assert_eq(cli_parse(&cli_cmd_train, 9, train_args, opts, &p), AR_OK, "%s", cli_message());
+    const cli_train_opts *t = (const cli_train_opts *)((const char *)opts + base);
+    cr_assert(t->cfg.lr == 0.5f && t->cfg.n_layers == 3 && t->cfg.layers[1] == 4);
+    cr_assert(t->data.rows == AR_ROWS_USERS && t->cfg.kernels == AR_KERNELS_DENSE);
+    cr_assert(t->data.valid_ratio == 0.25 && t->cfg.epochs == 60 && t->data.test_ratio == 0.1);
+    free(opts);
+    char *sweep_args[] = {"--values", "4"};
+    opts = calloc(1, cli_cmd_sweep.size);
+    cr_assert_eq(cli_parse(&cli_cmd_sweep, 2, sweep_args, opts, &p), AR_ERR_INVALID_ARG);
+    cr_assert_str_eq(cli_message(), "--param NAME is required: hidden, layers or activation");
     cli_exit(NULL, AR_OK);
+    free(opts);
+}
+
+/* The help comes from the table: usage, description, the group, each option with the default
+ * defaults() gives it, the choices that have help, the group's note. */
+Test(cli, help_is_generated_from_the_table) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cli_print_help(&demo, f);
+    fclose(f);
+    const char *want[] = {"usage: demo [options]\n\nDemonstrates.\n\ndemo options:\n",
+                          "  -n N                  a count (default: 5)\n",
+                          "  --pick P              a choice (default: two):\n",
+                          "                          one  the first\n", "\nA note.\n"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+        cr_assert(strstr(text, want[k]), "no '%s' in:\n%s", want[k], text);
+    cr_assert(!strstr(text, "--name TEXT             a name (default"), "%s", text);
+    free(text);
 }
 
 /* The library's messages name its settings (ar_train_config.lr); the CLI shows each command's

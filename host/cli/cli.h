@@ -47,7 +47,8 @@ void cli_data_opts_default(cli_data_opts *d);
 /* After parsing: notes which options were given, checks their combination and falls back to
  * $AUTOREC_DATA; a usage error of cmd otherwise. */
 ar_status cli_data_check(const cli_command *cmd, const cli_parsed *p, cli_data_opts *d);
-/* --format's reader, also eval's: a format name into an ar_format. */
+/* --format's names (for help: the library reads them), reader and default, also eval's. */
+extern const cli_choice cli_formats[];
 ar_status cli_read_format(const cli_option *o, const char *val, void *field);
 void cli_show_format(const void *field, char *buf, size_t cap);
 
@@ -136,8 +137,6 @@ ar_status cli_open_outputs(const char *csv_opt, const char *csv_path, const char
                            const char *plot_path, FILE **csv);
 /* The plot as an SVG file at path, named by option in a failure (CLI_ERR_OUTPUT). */
 ar_status cli_write_plot(const char *option, const char *path, const cli_plot *p);
-/* s, with "OPTION: " put before the current message when it is a failure. */
-ar_status cli_for_option(const char *option, ar_status s);
 /* CSV fields: ",value" (empty for NaN); a text field, quoted when it holds ',' or '"'. */
 void cli_csv_number(FILE *f, double v);
 void cli_csv_text(FILE *f, const char *s);

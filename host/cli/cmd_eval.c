@@ -118,9 +118,8 @@ static const cli_option eval_options[] = {
     {.name = "--test", .meta = "FILE", .kind = CLI_STRING, .at = offsetof(eval_opts, test),
      .flags = CLI_REQUIRED, .help = "the test ratings"},
     {.name = "--format", .meta = "F", .kind = CLI_CUSTOM, .at = offsetof(eval_opts, load.format),
-     .parse = cli_read_format, .show = cli_show_format, .setting = "ar_load_options.format",
-     .help = "the test file's format: auto, tab, dat, ml-csv or csv (see 'autorec train "
-             "--help')"},
+     .parse = cli_read_format, .show = cli_show_format, .choices = cli_formats,
+     .setting = "ar_load_options.format", .help = "the test file's format:"},
     {.name = "--json", .kind = CLI_FLAG, .at = offsetof(eval_opts, json),
      .help = "print the result as one JSON object"},
 };

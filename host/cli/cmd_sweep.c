@@ -290,10 +290,8 @@ static ar_status run_sweep(const cli_command *self, void *opts, const cli_parsed
     if (st == AR_OK && !(res = calloc((size_t)n, sizeof *res)))
         st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == AR_OK) st = sweep_all(o, v, n, csv, res);
-    if (csv) {
-        ar_status closed = cli_for_option("--out", cli_stream_close(csv, o->out));
-        if (st == AR_OK) st = closed;
-    }
+    if (csv && st == AR_OK) st = cli_for_option("--out", cli_stream_close(csv, o->out));
+    else if (csv) cli_stream_abandon(csv);
     free(res);
     free(v);
     free(list);

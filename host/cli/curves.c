@@ -8,10 +8,6 @@
 #include "cli.h"
 #include "output.h"
 
-ar_status cli_for_option(const char *option, ar_status s) {
-    return s == AR_OK ? s : cli_fail(s, "%s: %s", option, cli_message());
-}
-
 void cli_csv_number(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, ",%.6g", v);
     else fputc(',', f);
@@ -127,7 +123,7 @@ void cli_curves_free(cli_curves *c) {
     if (c->csv) {
         /* a run that failed before its first epoch leaves no header-only file behind */
         if (c->rows == 0 && c->csv_path) cli_stream_discard(c->csv, c->csv_path);
-        else fclose(c->csv);
+        else cli_stream_abandon(c->csv);
     }
     free(c->epoch);
     free(c->loss);

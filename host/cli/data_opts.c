@@ -125,7 +125,7 @@ static const cli_option split_options[] = {
 };
 const cli_group cli_data_split = CLI_GROUP("split", split_options, NULL);
 
-static const cli_choice formats[] = {
+const cli_choice cli_formats[] = {
     {"auto", AR_FORMAT_AUTO, "detected from the content"},
     {"tab", AR_FORMAT_TAB, "u.data: 'user item rating [timestamp]', tabs or spaces"},
     {"dat", AR_FORMAT_DAT, "ratings.dat: 'user::item::rating::timestamp'"},
@@ -135,7 +135,7 @@ static const cli_choice formats[] = {
 
 static const cli_option format_options[] = {
     {.name = "--format", .meta = "F", .kind = CLI_CUSTOM, .at = DATA(load.format),
-     .parse = cli_read_format, .show = cli_show_format, .choices = formats,
+     .parse = cli_read_format, .show = cli_show_format, .choices = cli_formats,
      .setting = "ar_load_options.format", .help = "the ratings file's format:"},
     {.name = "--columns", .meta = "LIST", .kind = CLI_STRING, .at = DATA(load.columns),
      .setting = "ar_load_options.columns",

@@ -42,7 +42,7 @@ static void wrap(FILE *f, int col, int indent, const char *text) {
 }
 
 /* Markdown text (n bytes of s): the characters that would start emphasis or HTML escaped. */
-static void md_text(FILE *f, const char *s, size_t n) {
+void cli_md_text(FILE *f, const char *s, size_t n) {
     for (size_t k = 0; k < n; k++) {
         if (s[k] == '*' || s[k] == '_' || s[k] == '<') fputc('\\', f);
         fputc(s[k], f);
@@ -107,7 +107,7 @@ static void print_about(FILE *f, const char *about, int markdown) {
         int verbatim = !strncmp(line, "  ", 2);
         if (markdown && verbatim != in_block) fputs("```\n", f), in_block = verbatim;
         if (verbatim || !line[0]) fprintf(f, "%s\n", line);
-        else if (markdown) md_text(f, line, strlen(line)), fputc('\n', f);
+        else if (markdown) cli_md_text(f, line, strlen(line)), fputc('\n', f);
         else wrap(f, 0, 0, line);
         p += n + (p[n] == '\n');
     }
@@ -151,13 +151,13 @@ static void markdown_option(FILE *f, const cli_option *o, const void *field) {
     size_t n = strlen(o->help);
     int colon = n && o->help[n - 1] == ':';
     fprintf(f, "- `%s%s%s`: ", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
-    md_text(f, o->help, n - (size_t)colon);
+    cli_md_text(f, o->help, n - (size_t)colon);
     if (default_text(o, field, def, sizeof def)) fprintf(f, " (default: `%s`)", def);
     fputs(colon ? ":\n" : "\n", f);
     for (int k = 0; o->choices && o->choices[k].name; k++) {
         if (!o->choices[k].help) continue;
         fprintf(f, "  - `%s`: ", o->choices[k].name);
-        md_text(f, o->choices[k].help, strlen(o->choices[k].help));
+        cli_md_text(f, o->choices[k].help, strlen(o->choices[k].help));
         fputc('\n', f);
     }
 }
@@ -175,7 +175,7 @@ static void print_groups(const cli_command *cmd, FILE *f, int markdown) {
             if (markdown) markdown_option(f, o, field_of(opts, &cmd->groups[g], o));
             else print_option(f, o, field_of(opts, &cmd->groups[g], o));
         }
-        if (grp->note && markdown) fputc('\n', f), md_text(f, grp->note, strlen(grp->note));
+        if (grp->note && markdown) fputc('\n', f), cli_md_text(f, grp->note, strlen(grp->note));
         if (grp->note && markdown) fputc('\n', f);
         else if (grp->note) wrap(f, 0, 0, grp->note);
     }
@@ -190,8 +190,8 @@ void cli_print_help(const cli_command *cmd, FILE *f) {
 
 void cli_print_markdown(const cli_command *cmd, FILE *f) {
     fprintf(f, "## autorec %s\n\n", cmd->name);
-    md_text(f, cmd->summary, strlen(cmd->summary));
-    fprintf(f, ".\n\n```\nusage: %s\n```\n\n", cmd->usage);
+    cli_md_text(f, cmd->summary, strlen(cmd->summary));
+    fprintf(f, "\n\n```\nusage: %s\n```\n\n", cmd->usage);
     print_about(f, cmd->about, 1);
     print_groups(cmd, f, 1);
     fputc('\n', f);

@@ -52,9 +52,11 @@ static void print_markdown(FILE *f) {
           "`autorec --version` the version. Options take their value as `--name value` or "
           "`--name=value`; given twice, the last one counts.\n\n| command | what it does |\n"
           "| --- | --- |\n", f);
-    for (int k = 0; k < N_COMMANDS; k++)
-        fprintf(f, "| [`%s`](#autorec-%s) | %s |\n", commands[k]->name, commands[k]->name,
-                commands[k]->summary);
+    for (int k = 0; k < N_COMMANDS; k++) {
+        fprintf(f, "| [`%s`](#autorec-%s) | ", commands[k]->name, commands[k]->name);
+        cli_md_text(f, commands[k]->summary, strlen(commands[k]->summary));
+        fputs(" |\n", f);
+    }
     fputs("\nEnvironment:\n\n```\n", f);
     fputs(environment, f);
     fputs("```\n\n", f);
@@ -99,13 +101,15 @@ static const cli_command help_command = {
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
-/* Parses a command's options with its table and runs it (unless --help was all it was asked). */
+/* Parses a command's options with its table and runs it, or prints its help for --help (not
+ * an error: exit 0). */
 static ar_status run_command(const cli_command *cmd, int argc, char **argv) {
     void *opts = calloc(1, cmd->size);
     cli_parsed p;
     ar_status st = opts ? cli_parse(cmd, argc, argv, opts, &p)
                         : cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (st == AR_OK && !p.help) st = cmd->run(cmd, opts, &p);
+    if (st == AR_OK && p.help) cli_print_help(cmd, stdout);
+    else if (st == AR_OK) st = cmd->run(cmd, opts, &p);
     free(opts);
     return st;
 }

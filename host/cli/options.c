@@ -206,8 +206,7 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            cli_print_help(cmd, stdout);
-            p->help = 1;
+            p->help = 1; /* the caller prints the help: nothing else is read */
             return AR_OK;
         }
         if (a[0] != '-' && cmd->operand && !p->operand) {

@@ -89,7 +89,7 @@ typedef struct cli_use {
 enum { CLI_MAX_GIVEN = 96 };
 /* What cli_parse saw besides the values. */
 typedef struct cli_parsed {
-    int help;                 /* --help (or -h) was given and printed: nothing to run */
+    int help;                 /* --help (or -h) was given: print the help, run nothing */
     const char *operand;      /* the command's operand, when given */
     const cli_option *given[CLI_MAX_GIVEN]; /* the options given, each once */
     int n_given;
@@ -114,12 +114,11 @@ struct cli_command {
 /* A command's groups: .groups and .n_groups from one array. */
 #define CLI_USES(uses) .groups = uses, .n_groups = (int)(sizeof uses / sizeof *uses)
 
-
 /* Fills opts (cmd->size bytes) with the defaults, then reads argv with cmd's options: "--name
  * value", "--name=value", flags alone, and cmd's operand if it has one; the last of a repeated
  * option wins (CLI_LIST: all add).
  * Values are checked against the table; a bad or unknown option, a missing value or a missing
- * CLI_REQUIRED option is a usage error naming it. --help prints the help and sets p->help. */
+ * CLI_REQUIRED option is a usage error naming it. --help stops the reading and sets p->help. */
 ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p);
 /* 1 when the option called name was given. */
 int cli_given(const cli_parsed *p, const char *name);
@@ -134,6 +133,8 @@ ar_status cli_library_value(const cli_option *o, ar_status s);
 void cli_print_help(const cli_command *cmd, FILE *f);
 /* The same as a Markdown section (docs/cli.md). */
 void cli_print_markdown(const cli_command *cmd, FILE *f);
+/* n bytes of s as Markdown text: the characters that would start emphasis or HTML escaped. */
+void cli_md_text(FILE *f, const char *s, size_t n);
 
 /* Strict number parsers: the whole string, in range; return 1 on success. */
 int cli_parse_int(const char *s, long long lo, long long hi, long long *out);

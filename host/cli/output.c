@@ -114,3 +114,5 @@ void cli_stream_discard(FILE *f, const char *path) {
     fclose(f);
     unlink(path);
 }
+
+void cli_stream_abandon(FILE *f) { fclose(f); }

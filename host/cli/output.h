@@ -30,5 +30,8 @@ ar_status cli_stream_flush(FILE *f, const char *path);
 ar_status cli_stream_close(FILE *f, const char *path);
 /* Closes f and removes path: a stream that got no row leaves no header-only file behind. */
 void cli_stream_discard(FILE *f, const char *path);
+/* Closes f after the run failed: the rows written so far stay (they show how far it got), and
+ * nothing is reported (the run's own failure is). */
+void cli_stream_abandon(FILE *f);
 
 #endif

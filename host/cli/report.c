@@ -1,6 +1,7 @@
 /* report.c - the CLI's one error convention (see report.h): recording a failure's message,
  * printing it with the command's flags in place of the library's setting names, the exit code;
  * also the device list and the JSON helpers every command's output uses. */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,48 +18,48 @@ static struct {
     int printed;          /* the current failure has been printed (cli_report_now) */
 } msg;
 
-/* Formats into msg.text through a scratch buffer, so that an argument may be cli_message(). */
-static void record(const char *fmt, va_list ap) {
+/* Records a failure's message (a usage error of cmd when usage is set), formatted through a
+ * scratch buffer so that an argument may be cli_message(). */
+static void record(int usage, const char *cmd, const char *fmt, va_list ap) {
     char scratch[sizeof msg.text];
     vsnprintf(scratch, sizeof scratch, fmt, ap);
     memcpy(msg.text, scratch, sizeof msg.text);
     msg.pending = 1;
     msg.printed = 0;
+    msg.usage = usage;
+    msg.cmd = cmd;
 }
 
 ar_status cli_fail(ar_status s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    record(fmt, ap);
+    record(0, NULL, fmt, ap);
     va_end(ap);
-    msg.usage = 0;
-    msg.cmd = NULL;
     return s;
 }
 
 ar_status cli_usage(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    record(fmt, ap);
+    record(1, cmd, fmt, ap);
     va_end(ap);
-    msg.usage = 1;
-    msg.cmd = cmd;
     return AR_ERR_INVALID_ARG;
 }
 
 const char *cli_message(void) { return msg.pending ? msg.text : ar_last_error(); }
+
+ar_status cli_for_option(const char *option, ar_status s) {
+    return s == AR_OK ? s : cli_fail(s, "%s: %s", option, cli_message());
+}
+
+static int ident_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
 
 /* Does name (len bytes) stand at p as a whole word? Setting names are C identifiers joined by
  * '.' (and '/' in "rating_min/max"): "ar_train_config.lr" must not match inside
  * "ar_train_config.lr_decay". */
 static int word_at(const char *start, const char *p, const char *name, size_t len) {
     if (strncmp(p, name, len) != 0) return 0;
-    char before = p > start ? p[-1] : ' ', after = p[len];
-    int ident_before = before == '_' || before == '.' || (before >= 'a' && before <= 'z') ||
-                       (before >= 'A' && before <= 'Z') || (before >= '0' && before <= '9');
-    int ident_after = after == '_' || (after >= 'a' && after <= 'z') ||
-                      (after >= 'A' && after <= 'Z') || (after >= '0' && after <= '9');
-    return !ident_before && !ident_after;
+    return !(p > start && (ident_char(p[-1]) || p[-1] == '.')) && !ident_char(p[len]);
 }
 
 /* The flag of cmd whose option sets the setting named at p, with the name's length. */

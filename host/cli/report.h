@@ -26,6 +26,8 @@ ar_status cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format
 /* The current failure's message: the last one recorded and not yet printed, else the
  * library's ar_last_error(). */
 const char *cli_message(void);
+/* s; a failure's message gets "OPTION: " before it (the option that named a path, say). */
+ar_status cli_for_option(const char *option, ar_status s);
 /* Prints the current failure now (as cli_exit would) and returns s; cli_exit then prints it no
  * more. For a command that reports a failure and goes on (bench, device after device). */
 ar_status cli_report_now(const struct cli_command *cmd, ar_status s);
