@@ -15,28 +15,27 @@ enum {
 /* Stands for a space that does not break a line: "(default: 256)" stays whole. */
 #define NBSP '\x01'
 
-/* Writes text from column col, wrapped at HELP_WIDTH, later lines indented by indent; a '\n' in
- * text breaks the line. Ends the line. */
-static void wrap(FILE *f, int col, int indent, const char *text) {
+/* Writes n bytes of text from column col, wrapped at HELP_WIDTH, later lines indented by
+ * indent; a '\n' in text breaks the line. Ends the line. */
+static void wrap(FILE *f, int col, int indent, const char *text, size_t n) {
     int start = 1; /* nothing written on this line yet */
-    for (const char *p = text; *p;) {
+    for (const char *p = text, *end = text + n; p < end;) {
+        int len = 0; /* the word at p */
+        while (p + len < end && p[len] != ' ' && p[len] != '\n') len++;
         if (*p == ' ') {
             p++;
-            continue;
-        }
-        if (*p == '\n' || (!start && col + 1 + (int)strcspn(p, " \n") > HELP_WIDTH)) {
+        } else if (*p == '\n' || (!start && col + 1 + len > HELP_WIDTH)) {
             fprintf(f, "\n%*s", indent, "");
             col = indent;
             start = 1;
             p += *p == '\n';
-            continue;
+        } else {
+            if (!start) fputc(' ', f), col++;
+            for (int k = 0; k < len; k++) fputc(p[k] == NBSP ? ' ' : p[k], f);
+            col += len;
+            start = 0;
+            p += len;
         }
-        int n = (int)strcspn(p, " \n");
-        if (!start) fputc(' ', f), col++;
-        for (int k = 0; k < n; k++) fputc(p[k] == NBSP ? ' ' : p[k], f);
-        col += n;
-        start = 0;
-        p += n;
     }
     fputc('\n', f);
 }
@@ -102,13 +101,11 @@ static void print_about(FILE *f, const char *about, int markdown) {
     int in_block = 0;
     for (const char *p = about; *p;) {
         size_t n = strcspn(p, "\n");
-        char line[1024];
-        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
-        int verbatim = !strncmp(line, "  ", 2);
+        int verbatim = n >= 2 && !strncmp(p, "  ", 2);
         if (markdown && verbatim != in_block) fputs("```\n", f), in_block = verbatim;
-        if (verbatim || !line[0]) fprintf(f, "%s\n", line);
-        else if (markdown) cli_md_text(f, line, strlen(line)), fputc('\n', f);
-        else wrap(f, 0, 0, line);
+        if (verbatim || n == 0) fprintf(f, "%.*s\n", (int)n, p);
+        else if (markdown) cli_md_text(f, p, n), fputc('\n', f);
+        else wrap(f, 0, 0, p, n);
         p += n + (p[n] == '\n');
     }
     if (in_block) fputs("```\n", f);
@@ -133,7 +130,7 @@ static void print_option(FILE *f, const cli_option *o, const void *field) {
     fprintf(f, "%*s", HELP_COLUMN - col, "");
     default_text(o, field, def, sizeof def);
     with_default(o, def, text, sizeof text);
-    wrap(f, HELP_COLUMN, HELP_COLUMN, text);
+    wrap(f, HELP_COLUMN, HELP_COLUMN, text, strlen(text));
     int width = 0;
     for (int k = 0; o->choices && o->choices[k].name; k++)
         if (o->choices[k].help && (int)strlen(o->choices[k].name) > width)
@@ -142,7 +139,7 @@ static void print_option(FILE *f, const cli_option *o, const void *field) {
         if (!o->choices[k].help) continue;
         int indent = HELP_COLUMN + 2 + width + 2;
         fprintf(f, "%*s%-*s  ", HELP_COLUMN + 2, "", width, o->choices[k].name);
-        wrap(f, indent, indent, o->choices[k].help);
+        wrap(f, indent, indent, o->choices[k].help, strlen(o->choices[k].help));
     }
 }
 
@@ -177,7 +174,7 @@ static void print_groups(const cli_command *cmd, FILE *f, int markdown) {
         }
         if (grp->note && markdown) fputc('\n', f), cli_md_text(f, grp->note, strlen(grp->note));
         if (grp->note && markdown) fputc('\n', f);
-        else if (grp->note) wrap(f, 0, 0, grp->note);
+        else if (grp->note) wrap(f, 0, 0, grp->note, strlen(grp->note));
     }
     free(opts);
 }

@@ -8,7 +8,34 @@
 
 #include "cli.h"
 
-static const cli_command help_command; /* `autorec help`, defined below */
+/* ---- autorec help: its table here, its handler after the command table it lists ------------- */
+
+typedef struct {
+    int markdown; /* --markdown */
+} help_opts;
+
+static ar_status run_help(const cli_command *self, void *opts, const cli_parsed *p);
+
+static const cli_option help_options[] = {
+    {.name = "--markdown", .kind = CLI_FLAG, .at = offsetof(help_opts, markdown),
+     .help = "the help as Markdown: every command's (docs/cli.md is this output), or "
+             "COMMAND's"},
+};
+static const cli_group help_group = CLI_GROUP("options", help_options, NULL);
+static const cli_use help_groups[] = {{&help_group, 0}};
+
+static const cli_command help_command = {
+    .name = "help",
+    .summary = "show this help, or 'autorec help <command>'",
+    .usage = "autorec help [COMMAND] [--markdown]",
+    .about = "Shows the list of commands, or a command's help (as 'autorec COMMAND --help').",
+    CLI_USES(help_groups),
+    .operand = "COMMAND",
+    .size = sizeof(help_opts),
+    .run = run_help,
+};
+
+/* ---- the command table ---------------------------------------------------------------------- */
 
 /* In the order 'autorec --help' lists them. */
 static const cli_command *const commands[] = {
@@ -63,12 +90,6 @@ static void print_markdown(FILE *f) {
     for (int k = 0; k < N_COMMANDS; k++) cli_print_markdown(commands[k], f);
 }
 
-/* ---- autorec help --------------------------------------------------------------------------- */
-
-typedef struct {
-    int markdown; /* --markdown */
-} help_opts;
-
 static ar_status run_help(const cli_command *self, void *opts, const cli_parsed *p) {
     const help_opts *o = opts;
     const cli_command *c = p->operand ? find_command(p->operand) : NULL;
@@ -79,25 +100,6 @@ static ar_status run_help(const cli_command *self, void *opts, const cli_parsed 
     else print_main_help(stdout);
     return AR_OK;
 }
-
-static const cli_option help_options[] = {
-    {.name = "--markdown", .kind = CLI_FLAG, .at = offsetof(help_opts, markdown),
-     .help = "the help as Markdown: every command's (docs/cli.md is this output), or "
-             "COMMAND's"},
-};
-static const cli_group help_group = CLI_GROUP("options", help_options, NULL);
-static const cli_use help_groups[] = {{&help_group, 0}};
-
-static const cli_command help_command = {
-    .name = "help",
-    .summary = "show this help, or 'autorec help <command>'",
-    .usage = "autorec help [COMMAND] [--markdown]",
-    .about = "Shows the list of commands, or a command's help (as 'autorec COMMAND --help').",
-    CLI_USES(help_groups),
-    .operand = "COMMAND",
-    .size = sizeof(help_opts),
-    .run = run_help,
-};
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
