@@ -1,10 +1,12 @@
 /* test_cli.c - the autorec command as a user runs it: help, devices, a small training run with
- * --json, and the error paths (exit code 2 and a message naming the problem). */
-#define _GNU_SOURCE /* strcasestr */
+ * --json, and the error paths (exit code 2 and a message naming the problem); and the CLI's
+ * option tables, parser and message rewrite (library setting names into flags) as units. */
+#define _GNU_SOURCE /* strcasestr, open_memstream */
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/autorec-test-cli-XXXXXX";
@@ -283,4 +285,211 @@ Test(cli, no_platform_says_how_to_install_one) {
     snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", dir);
     cr_assert_eq(run(env, "devices"), 2, "%s", err);
     cr_assert(strstr(err, "no OpenCL platform") && strstr(err, "pocl-opencl-icd"), "%s", err);
+}
+
+/* ---- the option tables, the parser, the flag names in messages ------------------------------ */
+
+static const cli_command *const all_commands[] = {
+    &cli_cmd_devices, &cli_cmd_train, &cli_cmd_data, &cli_cmd_eval, &cli_cmd_predict,
+    &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep};
+
+/* Every entry is complete for its kind, and every setting it names looks like the library's
+ * "ar_struct.field": a table mistake shows here, not in front of a user. */
+Test(cli, option_tables_are_complete) {
+    for (size_t c = 0; c < sizeof all_commands / sizeof *all_commands; c++) {
+        const cli_command *cmd = all_commands[c];
+        cr_assert(cmd->name && cmd->summary && cmd->usage && cmd->about && cmd->run);
+        for (int g = 0; g < cmd->n_groups; g++) {
+            const cli_group *grp = cmd->groups[g].group;
+            cr_assert(grp->heading && grp->n > 0, "%s: group %d", cmd->name, g);
+            for (int k = 0; k < grp->n; k++) {
+                const cli_option *o = &grp->options[k];
+                cr_assert(o->name[0] == '-' && o->help && o->help[0], "%s %s", cmd->name,
+                          o->name);
+                cr_assert((o->kind == CLI_FLAG) == (o->meta == NULL), "%s %s: metavar", cmd->name,
+                          o->name);
+                cr_assert(o->kind != CLI_INT || (o->min <= (long long)o->max && o->max > 0),
+                          "%s %s: range", cmd->name, o->name);
+                cr_assert(o->kind != CLI_CHOICE || o->choices, "%s %s", cmd->name, o->name);
+                cr_assert(o->kind != CLI_CUSTOM || o->parse, "%s %s", cmd->name, o->name);
+                for (const char *s = o->setting; s && *s; s += strcspn(s, " "), s += *s == ' ')
+                    cr_assert(!strncmp(s, "ar_", 3) && memchr(s, '.', strcspn(s, " ")),
+                              "%s %s: setting '%s'", cmd->name, o->name, o->setting);
+            }
+        }
+    }
+}
+
+/* A small command of every kind of option, to test the machinery on its own. */
+typedef struct {
+    int flag, n, pick;
+    int64_t big;
+    uint64_t seed;
+    float x;
+    double ratio;
+    const char *name;
+    cli_list files;
+} demo_opts;
+
+static const cli_choice demo_picks[] = {{"one", 1, "the first"}, {"two", 2, NULL}, {NULL, 0, NULL}};
+static const cli_option demo_options[] = {
+    {.name = "--flag", .kind = CLI_FLAG, .at = offsetof(demo_opts, flag), .help = "a flag"},
+    {.name = "-n", .meta = "N", .kind = CLI_INT, .at = offsetof(demo_opts, n), .min = 1, .max = 9,
+     .help = "a count"},
+    {.name = "--big", .meta = "N", .kind = CLI_I64, .at = offsetof(demo_opts, big), .min = 1,
+     .help = "a size"},
+    {.name = "--seed", .meta = "N", .kind = CLI_U64, .at = offsetof(demo_opts, seed),
+     .help = "a seed"},
+    {.name = "--x", .meta = "X", .kind = CLI_FLOAT, .at = offsetof(demo_opts, x), .lo = 0, .hi = 4,
+     .bounds = CLI_MIN | CLI_MAX, .help = "a number"},
+    {.name = "--ratio", .meta = "R", .kind = CLI_DOUBLE, .at = offsetof(demo_opts, ratio), .lo = 0,
+     .hi = 1, .bounds = CLI_MIN | CLI_MAX | CLI_MIN_OPEN | CLI_MAX_OPEN, .help = "a fraction"},
+    {.name = "--name", .meta = "TEXT", .kind = CLI_STRING, .at = offsetof(demo_opts, name),
+     .flags = CLI_REQUIRED | CLI_NONEMPTY, .help = "a name"},
+    {.name = "--file", .meta = "FILE", .kind = CLI_LIST, .at = offsetof(demo_opts, files),
+     .help = "files"},
+    {.name = "--pick", .meta = "P", .kind = CLI_CHOICE, .at = offsetof(demo_opts, pick),
+     .choices = demo_picks, .help = "a choice:"},
+};
+static const cli_group demo_group = CLI_GROUP("demo options", demo_options, "A note.");
+static const cli_use demo_uses[] = {{&demo_group, 0}};
+static void demo_defaults(void *o) { ((demo_opts *)o)->n = 5, ((demo_opts *)o)->pick = 2; }
+static const cli_command demo = {.name = "demo", .summary = "a demo", .usage = "demo [options]",
+                                 .about = "Demonstrates.", CLI_USES(demo_uses),
+                                 .size = sizeof(demo_opts), .defaults = demo_defaults};
+
+/* The parser stores what the table says, and refuses what it should, naming the option. */
+Test(cli, parser_reads_the_table) {
+    demo_opts o;
+    cli_parsed p;
+    char *ok[] = {"--flag", "-n", "7", "--big=123456789012", "--seed", "18446744073709551615",
+                  "--x", "2.5", "--ratio=0.25", "--name", "a", "--file", "f1", "--file=f2",
+                  "--pick", "ONE", "--name", "b"};
+    cr_assert_eq(cli_parse(&demo, 18, ok, &o, &p), AR_OK, "%s", cli_message());
+    cr_assert(!p.help && o.flag && o.n == 7 && o.big == 123456789012LL && o.x == 2.5f);
+    cr_assert(o.seed == UINT64_MAX && o.ratio == 0.25 && o.pick == 1);
+    cr_assert(!strcmp(o.name, "b") && o.files.n == 2 && !strcmp(o.files.v[1], "f2"));
+    cr_assert(cli_given(&p, "--seed") && !cli_given(&p, "--nope"));
+    char *defaults[] = {"--name", "c"};
+    cr_assert_eq(cli_parse(&demo, 2, defaults, &o, &p), AR_OK);
+    cr_assert(o.n == 5 && o.pick == 2 && !o.flag && o.files.n == 0, "defaults");
+    struct { const char *a, *b, *want; } bad[] = {
+        {"-n", "0", "-n expects an integer in 1..9, got '0'"},
+        {"-n", "3x", "-n expects an integer in 1..9, got '3x'"},
+        {"--big", "0", "--big expects a positive integer, got '0'"},
+        {"--seed", "-1", "--seed expects a non-negative integer, got '-1'"},
+        {"--x", "4.5", "--x expects a number in 0..4, got '4.5'"},
+        {"--x", "nan", "--x expects a number in 0..4, got 'nan'"},
+        {"--ratio", "1", "--ratio expects a number in (0, 1), got '1'"},
+        {"--name", "", "--name expects a non-empty TEXT"},
+        {"--pick", "three", "--pick expects one or two, got 'three'"},
+        {"--flag=1", NULL, "option --flag takes no value"},
+        {"--nope", NULL, "unknown option '--nope'"},
+        {"stray", NULL, "unexpected argument 'stray'"},
+        {"--x", NULL, "option --x needs a value"},
+        {"--flag", NULL, "--name TEXT is required"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *argv[] = {(char *)bad[k].a, (char *)bad[k].b};
+        cr_assert_eq(cli_parse(&demo, bad[k].b ? 2 : 1, argv, &o, &p), AR_ERR_INVALID_ARG,
+                     "%s %s", bad[k].a, bad[k].b);
+        cr_assert_str_eq(cli_message(), bad[k].want);
+        cli_exit(NULL, AR_OK); /* consumed: the next message is the next case's */
+    }
+    /* --help stops the reading, whatever follows */
+    char *help[] = {"--help", "--nope"};
+    cr_assert(cli_parse(&demo, 2, help, &o, &p) == AR_OK && p.help);
+    /* a real table: train's options land in its cli_train_opts (where its groups say) */
+    size_t base;
+    cr_assert(cli_find_option(&cli_cmd_train, "--quiet", &base));
+    char *train_args[] = {"--lr=0.5", "--hidden", "8,4,8", "--model", "user", "--kernels",
+                          "dense", "--valid-ratio", "0.25"};
+    void *opts = calloc(1, cli_cmd_train.size);
+    cr_assert_eq(cli_parse(&cli_cmd_train, 9, train_args, opts, &p), AR_OK, "%s", cli_message());
+    const cli_train_opts *t = (const cli_train_opts *)((const char *)opts + base);
+    cr_assert(t->cfg.lr == 0.5f && t->cfg.n_layers == 3 && t->cfg.layers[1] == 4);
+    cr_assert(t->data.rows == AR_ROWS_USERS && t->cfg.kernels == AR_KERNELS_DENSE);
+    cr_assert(t->data.valid_ratio == 0.25 && t->cfg.epochs == 60 && t->data.test_ratio == 0.1);
+    free(opts);
+    char *sweep_args[] = {"--values", "4"};
+    opts = calloc(1, cli_cmd_sweep.size);
+    cr_assert_eq(cli_parse(&cli_cmd_sweep, 2, sweep_args, opts, &p), AR_ERR_INVALID_ARG);
+    cr_assert_str_eq(cli_message(), "--param NAME is required: hidden, layers or activation");
+    cli_exit(NULL, AR_OK);
+    free(opts);
+}
+
+/* The help comes from the table: usage, description, the group, each option with the default
+ * defaults() gives it, the choices that have help, the group's note. */
+Test(cli, help_is_generated_from_the_table) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cli_print_help(&demo, f);
+    fclose(f);
+    const char *want[] = {"usage: demo [options]\n\nDemonstrates.\n\ndemo options:\n",
+                          "  -n N                  a count (default: 5)\n",
+                          "  --pick P              a choice (default: two):\n",
+                          "                          one  the first\n", "\nA note.\n"};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+        cr_assert(strstr(text, want[k]), "no '%s' in:\n%s", want[k], text);
+    cr_assert(!strstr(text, "--name TEXT             a name (default"), "%s", text);
+    free(text);
+}
+
+/* The library's messages name its settings (ar_train_config.lr); the CLI shows each command's
+ * flag for them, and leaves the settings it has no flag for. */
+Test(cli, library_setting_names_become_flags) {
+    struct { const cli_command *cmd; const char *in, *out; } cases[] = {
+        {&cli_cmd_train, "ar_train_config.lr must be in (0, 10), got 20",
+         "--lr must be in (0, 10), got 20"},
+        {&cli_cmd_train, "ar_train_config.lr_decay must be in (0, 1], got 0",
+         "--lr-decay must be in (0, 1], got 0"},
+        {&cli_cmd_train, "needs 9 GiB; try a smaller ar_train_config.batch or "
+         "ar_train_config.hidden", "needs 9 GiB; try a smaller --batch or --hidden"},
+        {&cli_cmd_train, "ar_train_config.hidden (widest layer 9) with 4 columns",
+         "--hidden (widest layer 9) with 4 columns"},
+        {&cli_cmd_train, "Adam's ar_train_config.beta1 and beta2 must be in [0, 1)",
+         "Adam's ar_train_config.beta1 and beta2 must be in [0, 1)"},
+        {&cli_cmd_train, "x:1: first line; set ar_load_options.format to tab for space-separated "
+         "files", "x:1: first line; set --format to tab for space-separated files"},
+        {&cli_cmd_data, "rating 9 outside 1..5 (set the scale with "
+         "ar_load_options.rating_min/max)", "rating 9 outside 1..5 (set the scale with "
+         "--rating-range)"},
+        {&cli_cmd_synth, "ar_synth_config.popularity_skew must be in 0..4, got 9",
+         "--skew must be in 0..4, got 9"},
+        {&cli_cmd_synth, "ar_synth_config.ratings 51 exceeds half of users x items (50)",
+         "--ratings 51 exceeds half of users x items (50)"},
+        {&cli_cmd_bench, "ar_train_config.kernels: unknown path 7", "--kernels: unknown path 7"},
+        /* no flag for it in that command: as the library said it */
+        {&cli_cmd_bench, "ar_synth_config.ratings 5 exceeds", "ar_synth_config.ratings 5 exceeds"},
+        {&cli_cmd_eval, "ar_load_options.columns 'x' in ar_load_options.format csv",
+         "ar_load_options.columns 'x' in --format csv"},
+        {NULL, "ar_train_config.lr", "ar_train_config.lr"},
+    };
+    char out[256];
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        cli_flag_names(cases[k].cmd, cases[k].in, out, sizeof out);
+        cr_assert_str_eq(out, cases[k].out, "case %zu", k);
+    }
+    /* a short buffer: cut, terminated */
+    cli_flag_names(&cli_cmd_train, "try a smaller ar_train_config.batch", out, 16);
+    cr_assert_str_eq(out, "try a smaller -");
+}
+
+/* A run that diverges: the library's advice names the flag to change. Ratings of 1e9 and a deep
+ * linear stack at the largest learning rate overflow the loss at once. */
+Test(cli, diverging_run_names_the_flag) {
+    FILE *f = fopen(path("big.data"), "w");
+    for (int u = 1; u <= 30; u++)
+        for (int i = 1; i <= 20; i++)
+            if ((u * 7 + i * 3) % 4 == 0)
+                fprintf(f, "%d\t%d\t%d\n", u, i, (u + i) % 5 * 200000000 + 1);
+    fclose(f);
+    char args[1024];
+    snprintf(args, sizeof args, "train --data %s --hidden 16,16,16,16,16,16 --batch 4 --epochs 5 "
+             "--lr 9.9 --lr-decay 1 --activation identity --quiet", path("big.data"));
+    cr_assert_eq(run(NULL, args), 1, "%s", err);
+    cr_assert(strstr(err, "diverged") && strstr(err, "try a smaller --lr"), "%s", err);
+    cr_assert(!strstr(err, "ar_train_config"), "%s", err);
 }

@@ -71,6 +71,14 @@ Test(cli_data, describes_a_csv_file) {
                  "%s", err);
     cr_assert_eq(run(NULL, "data --data %s --format dat", path("r.csv")), 2);
     cr_assert(strstr(err, "r.csv:1:"), "%s", err);
+    /* the library's messages name the flags a user sets, not its own settings */
+    cr_assert_eq(run(NULL, "data --data %s --columns user,item", path("r.csv")), 2);
+    cr_assert(strstr(err, "--columns 'user,item' must name each of user, item and rating"),
+              "%s", err);
+    cr_assert(!strstr(err, "ar_load_options"), "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --format tab --columns item,user,rating",
+                     path("r.csv")), 2);
+    cr_assert(strstr(err, "set --format to csv"), "%s", err);
 }
 
 Test(cli_data, folds_and_default_split_of_a_directory) {

@@ -1,11 +1,13 @@
-/* test_plot.c - the SVG line-plot writer (host/svg.c, compiled in here: it is CLI-side code),
- * `autorec train --metrics/--plot` and `autorec sweep`, on small synthetic data. */
+/* test_plot.c - the SVG line-plot writer (host/cli/svg.c) and the CLI's file writer
+ * (host/cli/output.c), linked in from the CLI's parts, and `autorec train --metrics/--plot` and
+ * `autorec sweep`, on small synthetic data. */
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "svg.c"
+#include "output.h"
+#include "svg.h"
 #include "testutil.h"
 
 static char dir[] = "/tmp/autorec-test-plot-XXXXXX";
@@ -101,6 +103,11 @@ static char *read_svg(const char *file) {
 
 /* ---- the writer ----------------------------------------------------------------------------- */
 
+/* The plot as a file, the way the CLI writes its figures. */
+static ar_status svg_write(const char *file, const cli_plot *p) {
+    return cli_write_atomic(file, cli_svg_emit, p);
+}
+
 Test(plot, nice_ticks_use_1_2_5_steps) {
     double f, l, s;
     cr_assert_eq(cli_nice_ticks(0.83, 1.02, 6, &f, &l, &s), 6);
@@ -126,7 +133,7 @@ Test(plot, svg_has_axes_ticks_legend_gaps_and_escaped_text) {
     cli_plot p = {.title = "curves <b>&amp; \"friends\"</b>", .subtitle = "data \x01 caf\xe9",
                   .x_label = "epoch", .y_label = "RMSE", .series = s, .n_series = 2,
                   .x_integer = 1};
-    cr_assert_eq(cli_svg_write(path("a.svg"), &p), 0, "%s", cli_svg_error());
+    cr_assert_eq(svg_write(path("a.svg"), &p), AR_OK, "%s", cli_message());
     char *svg = read_svg(path("a.svg"));
     cr_assert(strstr(svg, "curves &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;/b&gt;"), "%s", svg);
     cr_assert(strstr(svg, "train &lt;RMSE&gt; &amp; co") && strstr(svg, ">test RMSE<"), "legend");
@@ -152,7 +159,7 @@ Test(plot, categorical_x_and_a_lone_point) {
     cli_plot_series s[1] = {{"final test RMSE", NULL, y, 3}};
     cli_plot p = {.title = "sweep", .series = s, .n_series = 1, .categories = cats,
                   .n_categories = 3, .markers = -1};
-    cr_assert_eq(cli_svg_write(path("c.svg"), &p), 0, "%s", cli_svg_error());
+    cr_assert_eq(svg_write(path("c.svg"), &p), AR_OK, "%s", cli_message());
     char *svg = read_svg(path("c.svg"));
     for (int i = 0; i < 3; i++) cr_assert(strstr(svg, cats[i]), "%s", cats[i]);
     /* no line joins two points around the gap; lone points are still drawn */
@@ -164,7 +171,7 @@ Test(plot, categorical_x_and_a_lone_point) {
     for (int i = 0; i < 100; i++) many[i] = 1.0 / (i + 1);
     cli_plot_series m[1] = {{"loss", NULL, many, 100}};
     cli_plot q = {.series = m, .n_series = 1};
-    cr_assert_eq(cli_svg_write(path("m.svg"), &q), 0);
+    cr_assert_eq(svg_write(path("m.svg"), &q), AR_OK);
     svg = read_svg(path("m.svg"));
     cr_assert_eq(count(svg, "<circle"), 0);
     free(svg);
@@ -174,18 +181,18 @@ Test(plot, write_errors_name_the_path_and_leave_nothing) {
     double y[2] = {1, 2};
     cli_plot_series s[1] = {{"y", NULL, y, 2}};
     cli_plot p = {.series = s, .n_series = 1};
-    cr_assert_eq(cli_svg_write("/nonexistent-autorec-dir/x.svg", &p), -1);
-    cr_assert(strstr(cli_svg_error(), "/nonexistent-autorec-dir/x.svg"), "%s", cli_svg_error());
-    cr_assert_eq(cli_check_writable("/nonexistent-autorec-dir/x.svg"), -1);
-    cr_assert_eq(cli_svg_write(dir, &p), -1);
-    cr_assert(strstr(cli_svg_error(), "directory"), "%s", cli_svg_error());
-    cr_assert_eq(cli_check_writable(path("ok.svg")), 0);
+    cr_assert_eq(svg_write("/nonexistent-autorec-dir/x.svg", &p), AR_ERR_IO);
+    cr_assert(strstr(cli_message(), "/nonexistent-autorec-dir/x.svg"), "%s", cli_message());
+    cr_assert_eq(cli_check_writable("/nonexistent-autorec-dir/x.svg"), AR_ERR_IO);
+    cr_assert_eq(svg_write(dir, &p), AR_ERR_IO);
+    cr_assert(strstr(cli_message(), "directory"), "%s", cli_message());
+    cr_assert_eq(cli_check_writable(path("ok.svg")), AR_OK);
     cr_assert(access(path("ok.svg"), F_OK) != 0, "the check must not leave a file");
     /* success replaces an existing file and leaves no temporary behind */
     FILE *f = fopen(path("r.svg"), "w");
     fputs("old", f);
     fclose(f);
-    cr_assert_eq(cli_svg_write(path("r.svg"), &p), 0);
+    cr_assert_eq(svg_write(path("r.svg"), &p), AR_OK);
     char *svg = read_svg(path("r.svg"));
     free(svg);
     char cmd[512];

@@ -397,6 +397,7 @@ Test(synth, cli_help_and_usage_errors) {
         cr_assert_eq(run(args), 2, "synth %s: exit code", bad[k].args);
         cr_assert(strstr(err, bad[k].opt), "synth %s: '%s' does not name %s", bad[k].args, err,
                   bad[k].opt);
+        cr_assert(!strstr(err, "ar_synth_config"), "synth %s: %s", bad[k].args, err);
         cr_assert(!strchr(err, '\n') || strchr(err, '\n') == err + strlen(err) - 1,
                   "not one line: %s", err);
         cr_assert(!exists(path("u.data")));

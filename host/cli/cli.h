@@ -1,76 +1,56 @@
-/* cli.h - the command-line front end, shared between the command files (cli*.c). */
+/* cli.h - the command-line tool's shared parts: the commands (one file each, cmd_*.c), the option
+ * groups several commands compose (data, training, device and output, saved models), data
+ * loading and train's per-epoch outputs. Built on include/autorec.h alone. */
 #ifndef AR_CLI_H
 #define AR_CLI_H
 #include <stdint.h>
 #include <stdio.h>
 
 #include "autorec.h"
+#include "options.h"
+#include "svg.h"
 
-int ar_cli_main(int argc, char **argv);
-/* `autorec synth` (cli_synth.c); argv holds the options after the command name. */
-int cli_synth(int argc, char **argv);
-/* `autorec sweep` (cli_sweep.c): train once per value of one parameter, tabulate, plot. */
-int cli_sweep(int argc, char **argv);
+/* ---- the commands (main.c dispatches to them from its table) -------------------------------- */
+extern const cli_command cli_cmd_devices, cli_cmd_train, cli_cmd_data, cli_cmd_eval,
+    cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep;
 
-/* Exit codes: 0 success, 2 usage error or bad input, 1 any other failure. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* --device's help, wherever one device is chosen. */
+#define CLI_DEVICE_HELP                                                                        \
+    "OpenCL device (see 'autorec devices --help'); by default $AUTOREC_DEVICE, else the first " \
+    "GPU, else the first device"
 
-/* ---- shared helpers (cli_common.c) ---------------------------------------------------------- */
-/* The exit code for a status. */
-int cli_exit_code(ar_status s);
-/* Prints "autorec: error: <message>" and returns the exit code for s: the message of the
- * last cli_fail() since the last report, else ar_last_error(). */
-int cli_report(ar_status s);
-/* Records a CLI-level error message for cli_report; returns s. */
-ar_status cli_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints "autorec: <fmt with arg> (see 'autorec <cmd> --help')"; returns EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
-/* Strict number parsers: the whole string, in range; return 1 on success. */
-int cli_parse_int(const char *s, long lo, long hi, long *out);
-int cli_parse_u64(const char *s, uint64_t *out);
-int cli_parse_float(const char *s, float *out);
-/* Reads the option at argv[*i]: "--name=value" or "--name value" (then *i moves past the value).
- * Returns -1 with name and *val set, else the usage exit code after printing why. */
-int cli_option(int argc, char **argv, int *i, char *name, size_t name_len, const char **val,
-               const char *cmd);
-/* "500" or "500,250,500" into cfg (hidden, n_layers, layers); 0 when malformed. */
-int cli_parse_layers(const char *s, ar_train_config *cfg);
-/* The hidden layer widths as "500" or "500,250,500". */
-void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
-/* Counted multiply-add FLOPs of a training epoch (forward, weight and input gradients) over rows
- * rows of cols columns: dense, 5 x 2 rows cols H for one hidden layer of H units; sparse (the
- * path ar_model_kernels reports), 5 x 2 nnz H over the nnz training ratings instead. */
-double cli_epoch_flops(const ar_train_config *cfg, int rows, int cols, size_t nnz, int sparse);
-/* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite). */
-void cli_json_string(FILE *f, const char *s);
-void cli_json_number(FILE *f, const char *key, double v);
-
-/* ---- data options and loading (cli_data.c) -------------------------------------------------- */
+/* ---- data options and loading (data_opts.c, data_load.c) ------------------------------------ */
 typedef struct cli_data_opts {
     const char *train, *test;   /* --train / --test files */
     const char *data;           /* --data PATH (file or directory), else $AUTOREC_DATA */
     const char *dataset;        /* --dataset NAME (ml-100k, ml-1m, ml-10m, ml-latest-small) */
-    const char *fold;           /* --fold 1..5|a|b (ML-100K canonical splits) */
+    int fold;                   /* --fold: '1'..'5', 'a' or 'b' (ML-100K's splits); 0: none */
     double test_ratio;          /* --test-ratio (default 0.1) */
     int test_ratio_set;         /* --test-ratio was given */
     double valid_ratio;         /* --valid-ratio (0: no validation set) */
     uint64_t split_seed;        /* --split-seed: seeds the random splits instead of --seed */
     int split_seed_set;         /* --split-seed was given */
     int no_download;            /* --no-download */
-    ar_rows rows;               /* --model item (I-AutoRec, default) or user (U-AutoRec) */
+    int rows;                   /* --model: AR_ROWS_ITEMS (I-AutoRec, default) or AR_ROWS_USERS */
     ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */
     const char *synthetic;      /* --synthetic UxIxN as given, or NULL */
     ar_synth_config synth;      /* its users, items and ratings (seed: --seed) */
 } cli_data_opts;
 
+/* The data option groups (source, split, format, model inputs), on a cli_data_opts at base. */
+extern const cli_group cli_data_source, cli_data_split, cli_data_format, cli_data_rows;
+#define CLI_DATA_GROUPS(base)                                                                  \
+    {&cli_data_source, base}, {&cli_data_split, base}, {&cli_data_format, base},               \
+        {&cli_data_rows, base}
+
 void cli_data_opts_default(cli_data_opts *d);
-/* Handles one data option `name` with value `val` (NULL for flags). Returns 1 when consumed,
- * 0 when name is not a data option, or an exit code + 2 (>= 2) after printing a usage error. */
-int cli_data_option(cli_data_opts *d, const char *name, const char *val, const char *cmd);
-/* 1 when name is a data flag that takes no value. */
-int cli_data_is_flag(const char *name);
-/* Checks the combination after parsing; returns -1 to go on, else an exit code. */
-int cli_data_check(cli_data_opts *d, const char *cmd);
+/* After parsing: notes which options were given, checks their combination and falls back to
+ * $AUTOREC_DATA; a usage error of cmd otherwise. */
+ar_status cli_data_check(const cli_command *cmd, const cli_parsed *p, cli_data_opts *d);
+/* --format's names (for help: the library reads them), reader and default, also eval's. */
+extern const cli_choice cli_formats[];
+ar_status cli_read_format(const cli_option *o, const char *val, void *field);
+void cli_show_format(const void *field, char *buf, size_t cap);
 
 /* Ratings as the options say: train and test, optionally validation, titles when present. */
 typedef struct cli_data {
@@ -84,36 +64,55 @@ typedef struct cli_data {
  * titles) to stderr unless quiet. */
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
 void cli_data_free(cli_data *x);
-/* Help text for the data options, shared by train, bench and data. */
-extern const char cli_data_help[];
-/* Using a saved model (cli_model.c): `autorec eval`, `predict`, `recommend`. */
-int cli_eval(int argc, char **argv);
-int cli_predict(int argc, char **argv);
-int cli_recommend(int argc, char **argv);
-/* `autorec data`: describe a dataset and its split. */
-int cli_data_cmd(int argc, char **argv);
 
-/* ---- train's options (cli.c), shared with sweep ---------------------------------------------- */
+/* ---- training options, shared by train, bench and sweep (train_opts.c) ---------------------- */
 typedef struct cli_train_opts {
-    const char *device;
-    int json, quiet;
-    int patience;              /* early stopping on validation RMSE; 0 = off */
+    const char *device;         /* --device SPEC, else $AUTOREC_DEVICE, else the default */
+    int json, quiet;            /* --json, --quiet */
+    int patience;               /* early stopping on validation RMSE; 0 = off */
     cli_data_opts data;
     ar_train_config cfg;
 } cli_train_opts;
 
-/* Parses train's options (data, model, device, output); `help` (then the data options' help)
- * is printed for --help. Returns -1 to go on, else the exit code. */
-int cli_parse_train(int argc, char **argv, cli_train_opts *o, const char *cmd, const char *help);
+/* "model and training" and "device and output", on a cli_train_opts at base. */
+extern const cli_group cli_training, cli_run;
+#define CLI_TRAIN_GROUPS(base)                                                                 \
+    {&cli_training, base}, {&cli_run, base},                                                   \
+        CLI_DATA_GROUPS(base + offsetof(cli_train_opts, data))
 
-/* ---- experiment outputs (cli_sweep.c) ------------------------------------------------------- */
-/* Removes "--name VALUE" / "--name=VALUE" from argv (all occurrences; the last wins) so the rest
- * can go to cli_parse_train. Returns -1 with *val set (NULL when absent), else a usage exit
- * code (the option has no value). */
-int cli_take_option(int *argc, char **argv, const char *name, const char **val, const char *cmd);
+void cli_train_opts_default(cli_train_opts *o);
+/* After parsing: the data options' check, --patience's need of a validation set, and the
+ * configuration as the library validates it (a usage error naming the flag). */
+ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_train_opts *o);
+/* "500" or "500,250,500" into cfg (hidden, n_layers, layers); 0 when malformed. */
+int cli_parse_layers(const char *s, ar_train_config *cfg);
+/* The hidden layer widths as "500" or "500,250,500". */
+void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
+/* "I-AutoRec" or "U-AutoRec". */
+const char *cli_model_name(int rows);
 
-/* train --metrics / --plot: per-epoch rows of a CSV, written and flushed as the epochs finish,
- * and the RMSE curves drawn as an SVG at the end. */
+/* Model selection on validation: the epoch with the best validation RMSE, and the test RMSE
+ * the model had then (the test set is only read, never used to choose). */
+typedef struct cli_selection {
+    double best_valid;          /* INFINITY before any validation */
+    double test, train;         /* RMSEs at the selected epoch (NaN before) */
+    int epoch;                  /* the selected epoch; 0: none */
+    int stopped_early;          /* --patience ended the run */
+} cli_selection;
+
+void cli_selection_start(cli_selection *sel);
+/* Notes an epoch's RMSEs; 1 when it becomes the selected epoch. */
+int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid);
+/* 1 (and stopped_early) when patience epochs (0: never) have passed since the selected one. */
+int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience);
+/* The per-epoch progress line on stderr ("PREFIXepoch  3/60  train RMSE ..."), rewritten in
+ * place on a terminal (tty). */
+void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
+                  int has_valid, int with_loss);
+
+/* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */
+/* Per-epoch rows of a CSV, written and flushed as the epochs finish, and the RMSE curves drawn
+ * as an SVG at the end. */
 typedef struct cli_curves {
     const char *csv_path, *plot_path;  /* NULL: not wanted */
     FILE *csv;
@@ -122,14 +121,50 @@ typedef struct cli_curves {
     int rows;                          /* CSV rows written */
 } cli_curves;
 
-/* Opens the CSV (writing its header) and checks the plot can be written, before any training:
- * returns -1 to go on, else the exit code after a message naming the option and path. */
-int cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
-/* One epoch: a CSV row (flushed) and the points for the plot. Returns -1, else an exit code. */
-int cli_curves_add(cli_curves *c, const ar_epoch_stats *s);
-/* Draws the plot (title and subtitle describe the run) and closes the CSV. Returns -1, else an
- * exit code. */
-int cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);
+/* Checks the plot can be written, then opens the CSV (writing its header), before any
+ * training; a failure names the option and path. */
+ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
+/* One epoch: a CSV row (flushed) and the points for the plot. */
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s);
+/* Draws the plot (title and subtitle describe the run) and closes the CSV. */
+ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);
 void cli_curves_free(cli_curves *c);
+
+/* Checks that plot_path (if any) can be written, then opens csv_path (if any) as a stream: a
+ * bad path stops the command before any work, and an early failure leaves no stray CSV. The
+ * options name the paths in messages. */
+ar_status cli_open_outputs(const char *csv_opt, const char *csv_path, const char *plot_opt,
+                           const char *plot_path, FILE **csv);
+/* The plot as an SVG file at path, named by option in a failure (CLI_ERR_OUTPUT). */
+ar_status cli_write_plot(const char *option, const char *path, const cli_plot *p);
+/* CSV fields: ",value" (empty for NaN); a text field, quoted when it holds ',' or '"'. */
+void cli_csv_number(FILE *f, double v);
+void cli_csv_text(FILE *f, const char *s);
+
+/* ---- saved models: eval, predict and recommend (saved.c) ------------------------------------ */
+typedef struct cli_saved_opts {
+    cli_list models;            /* --model FILE, up to CLI_LIST_MAX: an ensemble */
+    const char *device;         /* --device SPEC */
+} cli_saved_opts;
+
+/* "saved models": --model and --device, on a cli_saved_opts at base. */
+extern const cli_group cli_saved;
+/* Said in the help of each command that reads saved models. */
+#define CLI_ENSEMBLE_ABOUT                                                                     \
+    "--model may be given several times (up to 64): the models then act as one ensemble whose " \
+    "prediction is the mean of theirs (e.g. the same settings trained with different seeds)."
+
+/* The saved models on one device, each with its dataset (test may be NULL); [0] is the first
+ * --model (the only one without an ensemble). */
+typedef struct cli_loaded {
+    ar_ctx *ctx;
+    int n;
+    ar_checkpoint *cks[CLI_LIST_MAX];
+    ar_dataset *dss[CLI_LIST_MAX];
+    ar_model *ms[CLI_LIST_MAX];
+} cli_loaded;
+
+ar_status cli_saved_load(const cli_saved_opts *o, const ar_ratings *test, cli_loaded *l);
+void cli_saved_free(cli_loaded *l);
 
 #endif

@@ -3,25 +3,13 @@
  *
  * Layout: title (and subtitle) on top, y axis on the left with "nice" ticks (1-2-5 steps) and a
  * light grid, x axis below (numeric ticks, or one label per category), a legend in the corner
- * of the plot area that covers the fewest data points. Deliberately only libc + libm. */
+ * of the plot area that covers the fewest data points. Deliberately only libc + libm. The file
+ * itself is written through output.c (cli_write_atomic). */
 #include "svg.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-static char svg_error[8192];
-
-const char *cli_svg_error(void) { return svg_error; }
-
-static int fail(const char *path, const char *why) {
-    snprintf(svg_error, sizeof svg_error, "cannot write '%s': %s", path, why);
-    return -1;
-}
 
 /* matplotlib's default colour cycle ("tab10"), so the figures look like the familiar ones. */
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -324,8 +312,8 @@ static void draw_legend(FILE *f, const frame *fr, const cli_plot *p, int markers
     fputs("</g>\n", f);
 }
 
-/* The whole document. */
-static void write_svg(FILE *f, const cli_plot *p) {
+void cli_svg_emit(FILE *f, const void *plot) {
+    const cli_plot *p = plot;
     double W = p->width > 0 ? p->width : 800, H = p->height > 0 ? p->height : 500;
     int cat = p->categories != NULL;
     double xlo, xhi, ylo, yhi;
@@ -373,75 +361,4 @@ static void write_svg(FILE *f, const cli_plot *p) {
     fputs("</g>\n", f);
     draw_legend(f, &fr, p, markers);
     fputs("</svg>\n", f);
-}
-
-/* ---- files ---------------------------------------------------------------------------------- */
-
-/* A fresh temporary file next to path ("PATH.tmp.XXXXXX"), so rename() stays in one file
- * system. Returns its descriptor and fills *tmp (caller frees), or -1 with errno. */
-static int make_temp(const char *path, char **tmp) {
-    size_t n = strlen(path) + 16;
-    *tmp = malloc(n);
-    if (!*tmp) return -1;
-    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(*tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(*tmp);
-        *tmp = NULL;
-        errno = e;
-    }
-    return fd;
-}
-
-static int is_directory(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-int cli_check_writable(const char *path) {
-    if (!path || !*path) return fail("", "empty file name");
-    if (is_directory(path)) return fail(path, "is a directory");
-    char *tmp = NULL;
-    int fd = make_temp(path, &tmp);
-    if (fd < 0) return fail(path, strerror(errno));
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return 0;
-}
-
-int cli_write_atomic(const char *path, void (*emit)(FILE *f, const void *arg), const void *arg) {
-    if (!path || !*path) return fail("", "empty file name");
-    if (is_directory(path)) return fail(path, "is a directory");
-    char *tmp = NULL;
-    int fd = make_temp(path, &tmp);
-    if (fd < 0) return fail(path, strerror(errno));
-    fchmod(fd, 0644); /* mkstemp's 0600 would hide the file from a web server or other users */
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return fail(path, strerror(e));
-    }
-    emit(f, arg);
-    int bad = ferror(f);
-    int e = bad ? EIO : 0;
-    if (fclose(f) != 0 && !bad) bad = 1, e = errno;
-    if (!bad && rename(tmp, path) != 0) bad = 1, e = errno;
-    if (bad) {
-        unlink(tmp);
-        free(tmp);
-        return fail(path, strerror(e));
-    }
-    free(tmp);
-    return 0;
-}
-
-static void emit_svg(FILE *f, const void *p) { write_svg(f, p); }
-
-int cli_svg_write(const char *path, const cli_plot *p) {
-    return cli_write_atomic(path, emit_svg, p);
 }

@@ -1,6 +1,6 @@
 /* svg.h - a small SVG 1.1 line-plot writer for the CLI (training curves, sweeps).
  *
- * Self-contained (libc and libm only) so that the tests can compile it on its own. */
+ * Self-contained (libc and libm only): it draws into a FILE, output.c writes the file. */
 #ifndef AR_SVG_H
 #define AR_SVG_H
 #include <stddef.h>
@@ -29,22 +29,9 @@ typedef struct cli_plot {
     int width, height;    /* pixels; 0: 800 x 500 */
 } cli_plot;
 
-/* Writes the plot to path as a standalone SVG file, through cli_write_atomic. */
-int cli_svg_write(const char *path, const cli_plot *p);
-
-/* Writes path with emit(f, arg) through a temporary file in the same directory that is renamed
- * over path at the end (mode 0644), so a failure never leaves a partial file; an error while
- * emitting is seen through ferror. Returns 0, or -1 with cli_svg_error() saying why, naming
- * path. (Any CLI output file may use it, not only figures.) */
-int cli_write_atomic(const char *path, void (*emit)(FILE *f, const void *arg), const void *arg);
-
-/* 0 when a file can be created at path (it tries, in path's directory, and removes what it
- * made; an existing file at path is left alone); else -1 with cli_svg_error() set. Used to fail
- * before a long run rather than after it. */
-int cli_check_writable(const char *path);
-
-/* The last failure's message ("cannot write 'PATH': REASON"). */
-const char *cli_svg_error(void);
+/* Writes the plot as a standalone SVG document to f (the emitter for cli_write_atomic; plot is a
+ * const cli_plot *). Errors are f's (ferror). */
+void cli_svg_emit(FILE *f, const void *plot);
 
 /* "Nice" axis ticks: a step of 1, 2 or 5 x 10^k giving about `target` ticks that cover
  * [lo, hi]; *first and *last are multiples of *step enclosing the range. Returns the number of

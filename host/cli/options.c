@@ -1,0 +1,238 @@
+/* options.c - the generic option parser: walks argv with a command's option table (options.h),
+ * reads and range-checks each value as its descriptor says, and words every refusal the same
+ * way, naming the option. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+int cli_parse_int(const char *s, long long lo, long long hi, long long *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-') return 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_float(const char *s, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v)) return 0;
+    *out = (float)v;
+    return 1;
+}
+
+const cli_option *cli_find_option(const cli_command *cmd, const char *name, size_t *base) {
+    for (int g = 0; g < cmd->n_groups; g++) {
+        const cli_group *grp = cmd->groups[g].group;
+        for (int k = 0; k < grp->n; k++)
+            if (!strcmp(grp->options[k].name, name)) {
+                if (base) *base = cmd->groups[g].base;
+                return &grp->options[k];
+            }
+    }
+    return NULL;
+}
+
+int cli_given(const cli_parsed *p, const char *name) {
+    for (int k = 0; k < p->n_given; k++)
+        if (!strcmp(p->given[k]->name, name)) return 1;
+    return 0;
+}
+
+/* ---- values --------------------------------------------------------------------------------- */
+
+/* What an integer option accepts: "an integer in 1..1000", "a positive integer". */
+static void expect_integer(const cli_option *o, char *buf, size_t cap) {
+    unsigned long long top = o->kind == CLI_INT ? INT32_MAX : o->kind == CLI_I64 ? INT64_MAX
+                                                                                 : UINT64_MAX;
+    if (o->max && o->max < top) snprintf(buf, cap, "an integer in %lld..%llu", o->min, o->max);
+    else if (o->min == 0) snprintf(buf, cap, "a non-negative integer");
+    else if (o->min == 1) snprintf(buf, cap, "a positive integer");
+    else snprintf(buf, cap, "an integer >= %lld", o->min);
+}
+
+/* What a number option accepts: "a finite number", "a number in (0, 1)", "a number in 0..4". */
+static void expect_number(const cli_option *o, char *buf, size_t cap) {
+    int b = o->bounds, open_lo = b & CLI_MIN_OPEN, open_hi = b & CLI_MAX_OPEN;
+    if (!(b & (CLI_MIN | CLI_MAX))) snprintf(buf, cap, "a finite number");
+    else if (!(b & CLI_MAX))
+        snprintf(buf, cap, "a finite number %s %g", open_lo ? ">" : ">=", o->lo);
+    else if (!(b & CLI_MIN))
+        snprintf(buf, cap, "a finite number %s %g", open_hi ? "<" : "<=", o->hi);
+    else if (!open_lo && !open_hi) snprintf(buf, cap, "a number in %g..%g", o->lo, o->hi);
+    else snprintf(buf, cap, "a number in %c%g, %g%c", open_lo ? '(' : '[', o->lo, o->hi,
+                  open_hi ? ')' : ']');
+}
+
+static int in_bounds(const cli_option *o, double v) {
+    int b = o->bounds;
+    if ((b & CLI_MIN) && (b & CLI_MIN_OPEN ? !(v > o->lo) : !(v >= o->lo))) return 0;
+    if ((b & CLI_MAX) && (b & CLI_MAX_OPEN ? !(v < o->hi) : !(v <= o->hi))) return 0;
+    return 1;
+}
+
+/* "a, b or c" from a choice list. */
+static void choice_list(const cli_choice *c, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; c[k].name && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k == 0 ? "" : c[k + 1].name ? ", "
+                                : " or ", c[k].name);
+}
+
+/* Reads an integer or number option; 0 when the value is malformed or out of range. */
+static int read_number(const cli_option *o, const char *val, void *field) {
+    long long i;
+    uint64_t u;
+    float x;
+    unsigned long long top = o->max ? o->max : o->kind == CLI_INT ? INT32_MAX : INT64_MAX;
+    switch (o->kind) {
+    case CLI_INT:
+        if (!cli_parse_int(val, o->min, (long long)top, &i)) return 0;
+        *(int *)field = (int)i;
+        return 1;
+    case CLI_I64:
+        if (!cli_parse_int(val, o->min, (long long)top, &i)) return 0;
+        *(int64_t *)field = i;
+        return 1;
+    case CLI_U64:
+        if (!cli_parse_u64(val, &u) || u < (uint64_t)o->min || (o->max && u > o->max)) return 0;
+        *(uint64_t *)field = u;
+        return 1;
+    case CLI_FLOAT:
+        if (!cli_parse_float(val, &x) || !in_bounds(o, x)) return 0;
+        *(float *)field = x;
+        return 1;
+    default: /* CLI_DOUBLE: at float precision, as these options have always been read */
+        if (!cli_parse_float(val, &x) || !in_bounds(o, x)) return 0;
+        *(double *)field = x;
+        return 1;
+    }
+}
+
+/* Reads val into field as o says; a refusal is a usage error of cmd naming the option. */
+static ar_status read_value(const cli_command *cmd, const cli_option *o, const char *val,
+                            void *field) {
+    char want[256];
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)field = 1;
+        return AR_OK;
+    case CLI_STRING:
+        if ((o->flags & CLI_NONEMPTY) && !*val)
+            return cli_usage(cmd->name, "%s expects a non-empty %s", o->name, o->meta);
+        *(const char **)field = val;
+        return AR_OK;
+    case CLI_LIST: {
+        cli_list *l = field;
+        if (l->n == CLI_LIST_MAX)
+            return cli_usage(cmd->name, "at most %d %s values, got more at '%s'", CLI_LIST_MAX,
+                             o->name, val);
+        l->v[l->n++] = val;
+        return AR_OK;
+    }
+    case CLI_CHOICE:
+        for (int k = 0; o->choices[k].name; k++)
+            if (!strcasecmp(val, o->choices[k].name)) {
+                *(int *)field = o->choices[k].value;
+                return AR_OK;
+            }
+        choice_list(o->choices, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    case CLI_CUSTOM:
+        if (o->parse(o, val, field) != AR_OK) return cli_usage(cmd->name, "%s", cli_message());
+        return AR_OK;
+    case CLI_INT:
+    case CLI_I64:
+    case CLI_U64:
+        if (read_number(o, val, field)) return AR_OK;
+        expect_integer(o, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    default:
+        if (read_number(o, val, field)) return AR_OK;
+        expect_number(o, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    }
+}
+
+ar_status cli_library_value(const cli_option *o, ar_status s) {
+    return s == AR_OK ? s : cli_fail(s, "%s: %s", o->name, ar_last_error());
+}
+
+/* ---- the parser ----------------------------------------------------------------------------- */
+
+static void note_given(cli_parsed *p, const cli_option *o) {
+    for (int k = 0; k < p->n_given; k++)
+        if (p->given[k] == o) return;
+    if (p->n_given < CLI_MAX_GIVEN) p->given[p->n_given++] = o;
+}
+
+/* Each CLI_REQUIRED option of cmd that was not given is a usage error (the first one is). */
+static ar_status check_required(const cli_command *cmd, const cli_parsed *p) {
+    for (int g = 0; g < cmd->n_groups; g++) {
+        const cli_group *grp = cmd->groups[g].group;
+        for (int k = 0; k < grp->n; k++) {
+            const cli_option *o = &grp->options[k];
+            if (!(o->flags & CLI_REQUIRED) || cli_given(p, o->name)) continue;
+            char choices[256] = "";
+            if (o->kind == CLI_CHOICE) choice_list(o->choices, choices, sizeof choices);
+            return cli_usage(cmd->name, "%s %s is required%s%s", o->name, o->meta,
+                             choices[0] ? ": " : "", choices);
+        }
+    }
+    return AR_OK;
+}
+
+ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p) {
+    memset(opts, 0, cmd->size);
+    if (cmd->defaults) cmd->defaults(opts);
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            p->help = 1; /* the caller prints the help: nothing else is read */
+            return AR_OK;
+        }
+        if (a[0] != '-' && cmd->operand && !p->operand) {
+            p->operand = a;
+            continue;
+        }
+        if (a[0] != '-') return cli_usage(cmd->name, "unexpected argument '%s'", a);
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a) : strlen(a), base = 0;
+        char name[64];
+        if (n >= sizeof name) return cli_usage(cmd->name, "unknown option '%s'", a);
+        memcpy(name, a, n);
+        name[n] = 0;
+        const cli_option *o = cli_find_option(cmd, name, &base);
+        if (!o) return cli_usage(cmd->name, "unknown option '%s'", name);
+        const char *val = NULL;
+        if (o->kind == CLI_FLAG && eq)
+            return cli_usage(cmd->name, "option %s takes no value", name);
+        if (o->kind != CLI_FLAG) {
+            if (eq) val = eq + 1;
+            else if (i + 1 < argc) val = argv[++i];
+            else return cli_usage(cmd->name, "option %s needs a value", a);
+        }
+        ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);
+        if (st != AR_OK) return st;
+        note_given(p, o);
+    }
+    return check_required(cmd, p);
+}

@@ -1,0 +1,211 @@
+/* train_opts.c - the training options shared by train, bench and sweep: the model and its
+ * training (ar_train_config), early stopping, the device and the output flags; their table, the
+ * check after parsing, the hidden-layer list syntax ("500,250,500"), and what train and sweep
+ * both do per epoch: the progress line and model selection on validation. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define TRAIN(field) offsetof(cli_train_opts, field)
+
+void cli_train_opts_default(cli_train_opts *o) {
+    memset(o, 0, sizeof *o);
+    cli_data_opts_default(&o->data);
+    ar_train_config_default(&o->cfg);
+}
+
+const char *cli_model_name(int rows) { return rows == AR_ROWS_USERS ? "U-AutoRec" : "I-AutoRec"; }
+
+int cli_parse_layers(const char *s, ar_train_config *cfg) {
+    int w[AR_MAX_HIDDEN_LAYERS], n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char num[32];
+        long long v;
+        if (len >= sizeof num || n == AR_MAX_HIDDEN_LAYERS) return 0;
+        memcpy(num, p, len);
+        num[len] = 0;
+        if (!cli_parse_int(num, 1, 1000000, &v)) return 0;
+        w[n++] = (int)v;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    cfg->hidden = w[0];
+    cfg->n_layers = n > 1 ? n : 0;
+    for (int k = 0; k < n; k++) cfg->layers[k] = n > 1 ? w[k] : 0;
+    return 1;
+}
+
+void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap) {
+    if (cfg->n_layers == 0) {
+        snprintf(buf, cap, "%d", cfg->hidden);
+        return;
+    }
+    size_t off = 0;
+    buf[0] = 0;
+    for (int k = 0; k < cfg->n_layers && off < cap; k++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%d", k ? "," : "", cfg->layers[k]);
+}
+
+/* ---- readers of the library's settings ------------------------------------------------------ */
+
+static ar_status read_hidden(const cli_option *o, const char *val, void *field) {
+    if (!cli_parse_layers(val, field))
+        return cli_fail(AR_ERR_INVALID_ARG, "%s expects N or a list of up to %d layer sizes like "
+                        "500,250,500 (each in 1..1000000), got '%s'", o->name,
+                        AR_MAX_HIDDEN_LAYERS, val);
+    return AR_OK;
+}
+
+static void show_hidden(const void *field, char *buf, size_t cap) {
+    cli_format_layers(field, buf, cap);
+}
+
+static ar_status read_activation(const cli_option *o, const char *val, void *field) {
+    return cli_library_value(o, ar_activation_parse(val, field));
+}
+
+static void show_activation(const void *field, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", ar_activation_name(*(const ar_activation *)field));
+}
+
+static ar_status read_input_noise(const cli_option *o, const char *val, void *field) {
+    return cli_library_value(o, ar_input_noise_parse(val, field));
+}
+
+static void show_input_noise(const void *field, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", ar_input_noise_name(*(const ar_input_noise *)field));
+}
+
+static ar_status read_kernels(const cli_option *o, const char *val, void *field) {
+    return cli_library_value(o, ar_kernel_path_parse(val, field));
+}
+
+static void show_kernels(const void *field, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", ar_kernel_path_name(*(const ar_kernel_path *)field));
+}
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+static const cli_choice noise_forms[] = {
+    {"mask", AR_NOISE_MASK, "the kept ratings unchanged"},
+    {"inverted", AR_NOISE_INVERTED, "the kept ratings scaled by 1/(1-P)"},
+    {NULL, 0, NULL}};
+
+static const cli_choice kernel_paths[] = {
+    {"dense", AR_KERNELS_DENSE, "densify each batch, CLBlast GEMMs over every entry"},
+    {"sparse", AR_KERNELS_SPARSE, "the first layer from the observed ratings only and the "
+                                  "outputs only at observed positions (cl/sparse.cl)"},
+    {"auto", AR_KERNELS_AUTO, "sparse when at most 25% of the rating matrix is observed "
+                              "(every MovieLens release), else dense"},
+    {NULL, 0, NULL}};
+
+static const cli_option training_options[] = {
+    {.name = "--hidden", .meta = "N[,N...]", .kind = CLI_CUSTOM, .at = TRAIN(cfg),
+     .parse = read_hidden, .show = show_hidden, .flags = CLI_FROM_MODEL,
+     .setting = "ar_train_config.hidden ar_train_config.n_layers ar_train_config.layers",
+     .help = "hidden units; a list such as 500,250,500 builds that stack of hidden layers (up "
+             "to 8)"},
+    {.name = "--epochs", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.epochs), .min = 1,
+     .max = 1000000, .setting = "ar_train_config.epochs", .help = "epochs"},
+    {.name = "--batch", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.batch), .min = 1,
+     .max = 1000000, .flags = CLI_FROM_MODEL, .setting = "ar_train_config.batch",
+     .help = "rows (items, or users with --model user) per mini-batch"},
+    {.name = "--lr", .meta = "X", .kind = CLI_FLOAT, .at = TRAIN(cfg.lr), .flags = CLI_FROM_MODEL,
+     .setting = "ar_train_config.lr", .help = "Adam learning rate of the first epoch"},
+    {.name = "--lr-decay", .meta = "G", .kind = CLI_FLOAT, .at = TRAIN(cfg.lr_decay),
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.lr_decay",
+     .help = "multiply the learning rate by G after every epoch, in (0, 1]; 1 keeps it "
+             "constant"},
+    {.name = "--l2", .meta = "X", .kind = CLI_FLOAT, .at = TRAIN(cfg.l2), .flags = CLI_FROM_MODEL,
+     .setting = "ar_train_config.l2",
+     .help = "L2 coefficient on the weight matrices W and V, added to the gradient of the "
+             "masked mean squared error"},
+    {.name = "--dropout", .meta = "P", .kind = CLI_FLOAT, .at = TRAIN(cfg.dropout),
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.dropout",
+     .help = "dropout probability on the hidden layer"},
+    {.name = "--input-dropout", .meta = "P", .kind = CLI_FLOAT, .at = TRAIN(cfg.input_dropout),
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.input_dropout",
+     .help = "denoising: drop input ratings with probability P while training; the loss still "
+             "counts them all"},
+    {.name = "--input-noise", .meta = "FORM", .kind = CLI_CUSTOM, .at = TRAIN(cfg.input_noise),
+     .parse = read_input_noise, .show = show_input_noise, .choices = noise_forms,
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.input_noise",
+     .help = "what input dropout does to the ratings it keeps:"},
+    {.name = "--activation", .meta = "NAME", .kind = CLI_CUSTOM, .at = TRAIN(cfg.activation),
+     .parse = read_activation, .show = show_activation, .flags = CLI_FROM_MODEL,
+     .setting = "ar_train_config.activation",
+     .help = "encoder activation: sigmoid, relu, tanh, elu, selu or identity"},
+    {.name = "--out-activation", .meta = "NAME", .kind = CLI_CUSTOM,
+     .at = TRAIN(cfg.out_activation), .parse = read_activation, .show = show_activation,
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.out_activation",
+     .help = "decoder activation: identity, sigmoid, relu, tanh, elu or selu"},
+    {.name = "--seed", .meta = "N", .kind = CLI_U64, .at = TRAIN(cfg.seed),
+     .setting = "ar_train_config.seed",
+     .help = "seeds weights, batch order, dropout and random splits"},
+    {.name = "--kernels", .meta = "K", .kind = CLI_CUSTOM, .at = TRAIN(cfg.kernels),
+     .parse = read_kernels, .show = show_kernels, .choices = kernel_paths,
+     .setting = "ar_train_config.kernels", .help = "how the products are computed:"},
+    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TRAIN(patience), .min = 0,
+     .max = 1000000,
+     .help = "with --valid-ratio: stop when the validation RMSE has not improved for N "
+             "epochs; 0 trains all --epochs"},
+};
+const cli_group cli_training = CLI_GROUP("model and training", training_options, NULL);
+
+static const cli_option run_options[] = {
+    {.name = "--device", .meta = "SPEC", .kind = CLI_STRING, .at = TRAIN(device),
+     .help = CLI_DEVICE_HELP},
+    {.name = "--json", .kind = CLI_FLAG, .at = TRAIN(json),
+     .help = "print a JSON summary as the last line of stdout"},
+    {.name = "--quiet", .kind = CLI_FLAG, .at = TRAIN(quiet),
+     .help = "no per-epoch progress on stderr"},
+};
+const cli_group cli_run = CLI_GROUP("device and output", run_options, NULL);
+
+/* ---- the check ------------------------------------------------------------------------------ */
+
+ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_train_opts *o) {
+    ar_status st = cli_data_check(cmd, p, &o->data);
+    if (st != AR_OK) return st;
+    if (o->patience && o->data.valid_ratio <= 0)
+        return cli_usage(cmd->name, "--patience needs a validation set: give --valid-ratio (the "
+                         "test set never chooses anything)");
+    if (ar_train_config_validate(&o->cfg) != AR_OK)
+        return cli_usage(cmd->name, "%s", ar_last_error());
+    return AR_OK;
+}
+
+/* ---- progress and model selection, shared by train and sweep -------------------------------- */
+
+void cli_selection_start(cli_selection *sel) {
+    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN};
+}
+
+int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid) {
+    if (!has_valid || !(s->valid_rmse < sel->best_valid)) return 0;
+    sel->best_valid = s->valid_rmse;
+    sel->epoch = s->epoch;
+    sel->test = s->test_rmse;
+    sel->train = s->train_rmse;
+    return 1;
+}
+
+int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience) {
+    sel->stopped_early = patience && s->epoch - sel->epoch >= patience;
+    return sel->stopped_early;
+}
+
+void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
+                  int has_valid, int with_loss) {
+    char loss[32] = "", valid[40] = "";
+    if (with_loss) snprintf(loss, sizeof loss, "  loss %.4f", s->loss);
+    if (has_valid) snprintf(valid, sizeof valid, "  valid RMSE %.4f", s->valid_rmse);
+    fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f%s  test RMSE %.4f  %.2fs%s",
+            tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse, valid, s->test_rmse,
+            s->epoch_seconds, tty ? "\033[K" : "\n");
+}
