@@ -1,31 +1,15 @@
 /* test_checkpoint.c - model files: resuming gives exactly the uninterrupted run, bad files are
  * refused, predictions agree with evaluation, and the save / eval / predict / recommend
  * commands. Synthetic data on the test device. */
-#include <dirent.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-ckpt-XXXXXX";
 static char out[65536], err[65536];
 
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(checkpoint, .init = setup, .fini = teardown);
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
+TestSuite(checkpoint, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 static void config(ar_train_config *cfg, int epochs) {
     ar_train_config_default(cfg);
@@ -66,9 +50,9 @@ Test(checkpoint, resume_equals_the_uninterrupted_run) {
     config(&cfg, 3);
     cr_assert(ar_model_create(ctx, ds, &cfg, &half) == AR_OK);
     train(half, &te3);
-    cr_assert(ar_model_save(half, path("m3")) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_save(half, tu_path("m3")) == AR_OK, "%s", ar_last_error());
     ar_checkpoint *ck;
-    cr_assert(ar_checkpoint_read(path("m3"), &ck) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_checkpoint_read(tu_path("m3"), &ck) == AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_checkpoint_epochs_done(ck), 3);
     /* the dataset rebuilt from the file's ratings, as `autorec eval` does */
     ar_dataset *ds2;
@@ -78,7 +62,8 @@ Test(checkpoint, resume_equals_the_uninterrupted_run) {
     train(resumed, &te_resumed);
     fprintf(stderr, "  test RMSE: 6 epochs %.9f, 3 + 3 resumed %.9f (after 3: %.9f)\n", te6,
             te_resumed, te3);
-    cr_assert(fabs(te6 - te_resumed) <= 1e-6, "resumed %.9f vs uninterrupted %.9f", te_resumed, te6);
+    cr_assert(fabs(te6 - te_resumed) <= 1e-6, "resumed %.9f vs uninterrupted %.9f", te_resumed,
+              te6);
     /* the weights too */
     size_t P = ar_model_layout(full)->n_params;
     float *a = malloc(P * sizeof *a), *b = malloc(P * sizeof *b);
@@ -127,9 +112,9 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
     ar_train_config cfg;
     config(&cfg, 1);
     ar_model *m = trained(ctx, ds, &cfg);
-    cr_assert(ar_model_save(m, path("m")) == AR_OK, "%s", ar_last_error());
-    size_t n = file_size(path("m"));
-    char *good = tu_slurp(path("m"), NULL);
+    cr_assert(ar_model_save(m, tu_path("m")) == AR_OK, "%s", ar_last_error());
+    size_t n = file_size(tu_path("m"));
+    char *good = tu_slurp(tu_path("m"), NULL);
     static const struct { const char *name; size_t len; size_t flip; const char *words; } cases[] = {
         {"truncated", 0, 0, "truncated"},        /* len n/2 below */
         {"flipped", 1, 0, "SHA-256"},            /* one payload byte changed */
@@ -137,7 +122,7 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
         {"header-only", 3, 0, "truncated"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        FILE *f = fopen(path("bad"), "wb");
+        FILE *f = fopen(tu_path("bad"), "wb");
         if (cases[k].len == 0) fwrite(good, 1, n / 2, f);
         else if (cases[k].len == 1) {
             good[n / 2] ^= 0x10;
@@ -147,7 +132,7 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
         else fwrite(good, 1, 20, f);
         fclose(f);
         ar_checkpoint *ck = NULL;
-        cr_assert_eq(ar_checkpoint_read(path("bad"), &ck), AR_ERR_PARSE, "%s", cases[k].name);
+        cr_assert_eq(ar_checkpoint_read(tu_path("bad"), &ck), AR_ERR_PARSE, "%s", cases[k].name);
         cr_assert(strstr(ar_last_error(), cases[k].words) && strstr(ar_last_error(), "bad"),
                   "%s: %s", cases[k].name, ar_last_error());
         cr_assert_null(ck);
@@ -155,10 +140,7 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
     /* an unwritable place: an error, and no temporary left behind */
     cr_assert_eq(ar_model_save(m, "/nonexistent-dir/m"), AR_ERR_IO);
     cr_assert(strstr(ar_last_error(), "/nonexistent-dir/m"), "%s", ar_last_error());
-    DIR *d = opendir(dir);
-    for (struct dirent *e; (e = readdir(d));)
-        cr_assert(!strstr(e->d_name, ".tmp-"), "temporary %s left behind", e->d_name);
-    closedir(d);
+    tu_assert_no_temporaries();
     free(good);
     ar_model_free(m);
     ar_dataset_free(ds);
@@ -181,9 +163,9 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     cfg.input_dropout = 0.25f;
     cfg.input_noise = AR_NOISE_MASK;
     ar_model *m = trained(ctx, ds, &cfg);
-    cr_assert(ar_model_save(m, path("v3")) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_save(m, tu_path("v3")) == AR_OK, "%s", ar_last_error());
     size_t n;
-    unsigned char *v3 = (unsigned char *)tu_slurp(path("v3"), &n);
+    unsigned char *v3 = (unsigned char *)tu_slurp(tu_path("v3"), &n);
     uint32_t version;
     memcpy(&version, v3 + 8, 4);
     cr_assert_eq(version, 3u);
@@ -201,10 +183,10 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     memcpy(v2 + 16, &plen, 8);
     unsigned int sum_len = 0;
     EVP_Digest(v2 + 24, (size_t)plen, v2 + 24 + plen, &sum_len, EVP_sha256(), NULL);
-    FILE *f = fopen(path("v2"), "wb");
+    FILE *f = fopen(tu_path("v2"), "wb");
     cr_assert(f && fwrite(v2, 1, n - 4, f) == n - 4 && fclose(f) == 0);
     ar_checkpoint *ck = NULL;
-    cr_assert(ar_checkpoint_read(path("v2"), &ck) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_checkpoint_read(tu_path("v2"), &ck) == AR_OK, "%s", ar_last_error());
     ar_train_config got;
     ar_checkpoint_config(ck, &got);
     cr_assert_eq(got.input_noise, AR_NOISE_INVERTED);
@@ -213,9 +195,9 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     /* a version from the future is refused by name */
     version = 4;
     memcpy(v3 + 8, &version, 4);
-    f = fopen(path("v4"), "wb");
+    f = fopen(tu_path("v4"), "wb");
     cr_assert(f && fwrite(v3, 1, n, f) == n && fclose(f) == 0);
-    cr_assert_eq(ar_checkpoint_read(path("v4"), &ck), AR_ERR_PARSE);
+    cr_assert_eq(ar_checkpoint_read(tu_path("v4"), &ck), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "version 4"), "%s", ar_last_error());
     free(v2);
     free(v3);
@@ -260,51 +242,59 @@ Test(checkpoint, predictions_agree_with_evaluation) {
     ar_ctx_free(ctx);
 }
 
-#define run(env, ...) tu_run_cli(dir, env, out, err, sizeof out, __VA_ARGS__)
+#define run(env, ...) tu_run_cli(tu_tmpdir(), env, out, err, sizeof out, __VA_ARGS__)
 
 Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     ar_ratings *tr, *te;
     tu_synth(40, 30, 2, 0.4, 0.2, 4, &tr, &te);
-    tu_write_ratings(path("u1.base"), tr);
-    tu_write_ratings(path("u1.test"), te);
-    FILE *f = fopen(path("u.item"), "wb");
+    tu_write_ratings(tu_path("u1.base"), tr);
+    tu_write_ratings(tu_path("u1.test"), te);
+    FILE *f = fopen(tu_path("u.item"), "wb");
     for (int k = 1; k <= 30; k++) fprintf(f, "%d|Film & <%d>|01-Jan-1990||\n", k, k);
     fclose(f);
     const char *common = "--hidden 8 --batch 8 --quiet --json";
-    cr_assert_eq(run(NULL, "train --data %s %s --epochs 4", dir, common), 0, "%s", err);
+    cr_assert_eq(run(NULL, "train --data %s %s --epochs 4", tu_tmpdir(), common), 0, "%s", err);
     char *four = strstr(out, "\"test_rmse\":");
     cr_assert(four);
     char want[64];
     snprintf(want, sizeof want, "%.20s", four);
-    cr_assert_eq(run(NULL, "train --data %s %s --epochs 2 --save %s", dir, common, path("m.bin")),
+    cr_assert_eq(run(NULL, "train --data %s %s --epochs 2 --save %s", tu_tmpdir(), common,
+                     tu_path("m.bin")),
                  0, "%s", err);
     /* model settings come from the file: giving them again is a usage error */
-    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --hidden 8", dir, path("m.bin")), 2);
+    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --hidden 8", tu_tmpdir(),
+                     tu_path("m.bin")), 2);
     cr_assert(strstr(err, "--hidden") && strstr(err, "--resume"), "%s", err);
-    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 2", dir, path("m.bin")), 2);
+    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 2", tu_tmpdir(),
+                     tu_path("m.bin")), 2);
     cr_assert(strstr(err, "2 epochs already"), "%s", err);
-    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --quiet --json --save %s", dir,
-                     path("m.bin"), path("m4.bin")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --quiet --json --save %s",
+                     tu_tmpdir(),
+                     tu_path("m.bin"), tu_path("m4.bin")), 0, "%s", err);
     cr_assert(strstr(out, want), "resumed run '%s' lacks the uninterrupted '%s'", out, want);
     /* eval on the test file reproduces the run's test RMSE */
-    cr_assert_eq(run(NULL, "eval --model %s --test %s --json", path("m4.bin"), path("u1.test")), 0,
+    cr_assert_eq(run(NULL, "eval --model %s --test %s --json", tu_path("m4.bin"),
+                     tu_path("u1.test")), 0,
                  "%s", err);
     cr_assert(strstr(out, want), "eval '%s' lacks '%s'", out, want);
     /* predict: one line per pair, in order; cold pairs get the middle of the scale */
-    f = fopen(path("pairs"), "wb");
+    f = fopen(tu_path("pairs"), "wb");
     fputs("1 1\n\n1,2\n99999 1\n", f);
     fclose(f);
-    cr_assert_eq(run(NULL, "predict --model %s --pairs %s", path("m4.bin"), path("pairs")), 0,
+    cr_assert_eq(run(NULL, "predict --model %s --pairs %s", tu_path("m4.bin"), tu_path("pairs")), 0,
                  "%s", err);
-    cr_assert(!strncmp(out, "1\t1\t", 4) && strstr(out, "\n1\t2\t") && strstr(out, "99999\t1\t3.0000"),
+    cr_assert(!strncmp(out, "1\t1\t", 4) && strstr(out, "\n1\t2\t") && strstr(out,
+                                                                              "99999\t1\t3.0000"),
               "%s", out);
-    f = fopen(path("pairs"), "wb");
+    f = fopen(tu_path("pairs"), "wb");
     fputs("1 1\n1 x\n", f);
     fclose(f);
-    cr_assert_eq(run(NULL, "predict --model %s --pairs %s", path("m4.bin"), path("pairs")), 2);
+    cr_assert_eq(run(NULL, "predict --model %s --pairs %s", tu_path("m4.bin"), tu_path("pairs")),
+                 2);
     cr_assert(strstr(err, "pairs:2:"), "%s", err);
     /* recommend: unrated items only, with (escaped, in JSON) titles */
-    cr_assert_eq(run(NULL, "recommend --model %s --user 1 -n 3 --json", path("m4.bin")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "recommend --model %s --user 1 -n 3 --json", tu_path("m4.bin")), 0,
+                 "%s", err);
     int lines = 0;
     for (char *p = out; (p = strchr(p, '\n')); p++) lines++;
     cr_assert_eq(lines, 3, "%s", out);
@@ -314,13 +304,14 @@ Test(checkpoint, cli_save_resume_eval_predict_recommend) {
         ar_ratings_get(tr, k, &u, &i, NULL);
         char item[48];
         snprintf(item, sizeof item, "\"item\":%lld,", (long long)i);
-        cr_assert(u != 1 || !strstr(out, item), "recommended item %lld that user 1 rated", (long long)i);
+        cr_assert(u != 1 || !strstr(out, item), "recommended item %lld that user 1 rated",
+                  (long long)i);
     }
-    cr_assert_eq(run(NULL, "recommend --model %s --user 777", path("m4.bin")), 2);
+    cr_assert_eq(run(NULL, "recommend --model %s --user 777", tu_path("m4.bin")), 2);
     cr_assert(strstr(err, "user 777"), "%s", err);
-    cr_assert_eq(run(NULL, "eval --model %s --test %s", path("u1.test"), path("u1.test")), 2);
+    cr_assert_eq(run(NULL, "eval --model %s --test %s", tu_path("u1.test"), tu_path("u1.test")), 2);
     cr_assert(strstr(err, "not an autorec model"), "%s", err);
-    cr_assert_eq(run(NULL, "recommend --model %s", path("m4.bin")), 2);
+    cr_assert_eq(run(NULL, "recommend --model %s", tu_path("m4.bin")), 2);
     ar_ratings_free(tr);
     ar_ratings_free(te);
 }
@@ -398,29 +389,30 @@ static void read_predictions(const char *text, float *p, size_t n) {
 Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     ar_ratings *tr, *te;
     tu_synth(40, 30, 2, 0.4, 0.2, 6, &tr, &te);
-    tu_write_ratings(path("u1.base"), tr);
-    tu_write_ratings(path("u1.test"), te);
+    tu_write_ratings(tu_path("u1.base"), tr);
+    tu_write_ratings(tu_path("u1.test"), te);
     const size_t n = ar_ratings_count(te);
     for (int s = 1; s <= 2; s++) {
         char name[16];
         snprintf(name, sizeof name, "s%d.bin", s);
         cr_assert_eq(run(NULL, "train --data %s --hidden 8 --batch 8 --epochs 3 --seed %d --quiet "
-                         "--save %s", dir, s, path(name)), 0, "%s", err);
+                         "--save %s", tu_tmpdir(), s, tu_path(name)), 0, "%s", err);
     }
     double member[2];
     float *p[3];
     for (int s = 0; s < 3; s++) cr_assert((p[s] = malloc(n * sizeof *p[s])) != NULL);
     for (int s = 0; s < 2; s++) {
-        const char *m = path(s ? "s2.bin" : "s1.bin");
-        cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, path("u1.test")), 0, "%s",
+        const char *m = tu_path(s ? "s2.bin" : "s1.bin");
+        cr_assert_eq(run(NULL, "eval --model %s --test %s --json", m, tu_path("u1.test")), 0, "%s",
                      err);
         member[s] = tu_json_number(out, "test_rmse");
-        cr_assert_eq(run(NULL, "predict --model %s --pairs %s", m, path("u1.test")), 0, "%s", err);
+        cr_assert_eq(run(NULL, "predict --model %s --pairs %s", m, tu_path("u1.test")), 0, "%s",
+                     err);
         read_predictions(out, p[s], n);
     }
     cr_assert(fabs(member[0] - member[1]) > 1e-6, "two seeds, the same model?");
-    cr_assert_eq(run(NULL, "predict --model %s --model %s --pairs %s", path("s1.bin"),
-                     path("s2.bin"), path("u1.test")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "predict --model %s --model %s --pairs %s", tu_path("s1.bin"),
+                     tu_path("s2.bin"), tu_path("u1.test")), 0, "%s", err);
     read_predictions(out, p[2], n);
     double sse = 0;
     for (size_t k = 0; k < n; k++) {
@@ -431,8 +423,8 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
                   k, (double)p[2][k], (double)p[0][k], (double)p[1][k]);
         sse += (double)(p[2][k] - r) * (p[2][k] - r);
     }
-    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", path("s1.bin"),
-                     path("s2.bin"), path("u1.test")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", tu_path("s1.bin"),
+                     tu_path("s2.bin"), tu_path("u1.test")), 0, "%s", err);
     cr_assert(strstr(out, "\"member_test_rmse\":[") && strstr(out, "\"models\":["), "%s", out);
     const char *mem = strstr(out, "\"member_test_rmse\":[") + strlen("\"member_test_rmse\":[");
     double m0 = strtod(mem, NULL), m1 = strtod(strchr(mem, ',') + 1, NULL);
@@ -442,15 +434,16 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     cr_assert(fabs(ens - sqrt(sse / n)) < 2e-4, "ensemble %.6f, from predict %.6f", ens,
               sqrt(sse / n));
     /* a model averaged with itself is that model */
-    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", path("s1.bin"),
-                     path("s1.bin"), path("u1.test")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s --json", tu_path("s1.bin"),
+                     tu_path("s1.bin"), tu_path("u1.test")), 0, "%s", err);
     cr_assert(fabs(tu_json_number(out, "test_rmse") - member[0]) < 1e-6, "%s", out);
-    cr_assert_eq(run(NULL, "recommend --model %s --model %s --user 1 -n 2 --json", path("s1.bin"),
-                     path("s2.bin")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "recommend --model %s --model %s --user 1 -n 2 --json",
+                     tu_path("s1.bin"),
+                     tu_path("s2.bin")), 0, "%s", err);
     cr_assert(strstr(out, "\"rank\":2,"), "%s", out);
     /* a bad member is named */
-    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s", path("s1.bin"),
-                     path("u1.test"), path("u1.test")), 2);
+    cr_assert_eq(run(NULL, "eval --model %s --model %s --test %s", tu_path("s1.bin"),
+                     tu_path("u1.test"), tu_path("u1.test")), 2);
     cr_assert(strstr(err, "u1.test") && strstr(err, "not an autorec model"), "%s", err);
     for (int s = 0; s < 3; s++) free(p[s]);
     ar_ratings_free(tr);

@@ -9,35 +9,20 @@
 #include "cli.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-cli-XXXXXX";
 static char out[32768], err[32768];
 
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(cli, .init = setup, .fini = teardown);
+TestSuite(cli, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 /* Runs `autorec ARGS` with an optional environment prefix; returns the exit code. */
 static int run(const char *env, const char *args) {
-    return tu_run_cli(dir, env, out, err, sizeof out, "%s", args);
-}
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
+    return tu_run_cli(tu_tmpdir(), env, out, err, sizeof out, "%s", args);
 }
 
 static void small_data(void) {
     ar_ratings *train = NULL, *test = NULL;
     tu_synth(60, 40, 2, 0.3, 0.2, 7, &train, &test);
-    tu_write_ratings(path("train.data"), train);
-    tu_write_ratings(path("test.data"), test);
+    tu_write_ratings(tu_path("train.data"), train);
+    tu_write_ratings(tu_path("test.data"), test);
     ar_ratings_free(train);
     ar_ratings_free(test);
 }
@@ -74,16 +59,16 @@ Test(cli, unknown_device_exits_2_and_lists_devices) {
     small_data();
     char args[1024];
     snprintf(args, sizeof args, "train --train %s --test %s --epochs 1 --device no-such-device-xyz",
-             path("train.data"), path("test.data"));
+             tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     cr_assert(strstr(err, "no-such-device-xyz"), "%s", err);
     cr_assert(strstr(err, "available devices") && strstr(err, "0:0"), "%s", err);
     snprintf(args, sizeof args, "train --train %s --test %s --epochs 1 --device 99:0",
-             path("train.data"), path("test.data"));
+             tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     /* the environment variable too */
-    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", path("train.data"),
-             path("test.data"));
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", tu_path("train.data"),
+             tu_path("test.data"));
     cr_assert_eq(run("AUTOREC_DEVICE=nothing-matches", args), 2, "%s", err);
     cr_assert(strstr(err, "nothing-matches"), "%s", err);
 }
@@ -91,16 +76,18 @@ Test(cli, unknown_device_exits_2_and_lists_devices) {
 Test(cli, missing_file_and_malformed_line_exit_2) {
     small_data();
     char args[1024];
-    snprintf(args, sizeof args, "train --train %s --test %s", path("nope.data"), path("test.data"));
+    snprintf(args, sizeof args, "train --train %s --test %s", tu_path("nope.data"),
+             tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     cr_assert(strstr(err, "nope.data") && strstr(err, "cannot open"), "%s", err);
-    FILE *f = fopen(path("bad.data"), "w");
+    FILE *f = fopen(tu_path("bad.data"), "w");
     fputs("1\t1\t5\t0\n2\t1\t4\t0\n3\tone\t4\t0\n", f);
     fclose(f);
-    snprintf(args, sizeof args, "train --train %s --test %s", path("bad.data"), path("test.data"));
+    snprintf(args, sizeof args, "train --train %s --test %s", tu_path("bad.data"),
+             tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     char want[300];
-    snprintf(want, sizeof want, "%s:3:", path("bad.data"));
+    snprintf(want, sizeof want, "%s:3:", tu_path("bad.data"));
     cr_assert(strstr(err, want), "'%s' does not name %s", err, want);
     /* nothing printed as if it had worked */
     cr_assert(!strstr(out, "RMSE"));
@@ -113,8 +100,8 @@ Test(cli, bad_options_exit_2) {
                          "--split-seed -1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char args[1024];
-        snprintf(args, sizeof args, "train --train %s --test %s %s", path("train.data"),
-                 path("test.data"), bad[i]);
+        snprintf(args, sizeof args, "train --train %s --test %s %s", tu_path("train.data"),
+                 tu_path("test.data"), bad[i]);
         cr_assert_eq(run(NULL, args), 2, "'%s' was accepted: %s", bad[i], err);
         cr_assert(strstr(err, "autorec"), "no message for '%s'", bad[i]);
     }
@@ -126,7 +113,7 @@ Test(cli, trains_and_prints_json_last) {
     small_data();
     char args[1024];
     snprintf(args, sizeof args, "train --train %s --test %s --epochs 3 --hidden 16 --json",
-             path("train.data"), path("test.data"));
+             tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 0, "%s", err);
     cr_assert(strstr(err, "epoch   3/3"), "%s", err);
     size_t n = strlen(out);
@@ -143,18 +130,20 @@ Test(cli, trains_and_prints_json_last) {
 Test(cli, kernel_build_error_shows_the_build_log) {
     small_data();
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cp -r '%s/cl' '%s/cl' && echo 'this is not OpenCL C;' >> '%s/cl/adam.cl'",
-             AUTOREC_SOURCE_DIR, dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "cp -r '%s/cl' '%s/cl' && echo 'this is not OpenCL C;' >> '%s/cl/adam.cl'",
+             AUTOREC_SOURCE_DIR, tu_tmpdir(), tu_tmpdir());
     cr_assert(system(cmd) == 0);
     char env[512], args[1024];
-    snprintf(env, sizeof env, "AUTOREC_CL_DIR='%s/cl'", dir);
-    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", path("train.data"),
-             path("test.data"));
+    snprintf(env, sizeof env, "AUTOREC_CL_DIR='%s/cl'", tu_tmpdir());
+    snprintf(args, sizeof args, "train --train %s --test %s --epochs 1", tu_path("train.data"),
+             tu_path("test.data"));
     cr_assert_eq(run(env, args), 1, "%s", err);
     cr_assert(strstr(err, "kernel build failed") && strstr(err, "build log"), "%s", err);
     cr_assert(strstr(err, "adam.cl"), "the log does not point at the file: %s", err);
     /* and the unmodified copy builds */
-    snprintf(cmd, sizeof cmd, "cp '%s/cl/adam.cl' '%s/cl/adam.cl'", AUTOREC_SOURCE_DIR, dir);
+    snprintf(cmd, sizeof cmd, "cp '%s/cl/adam.cl' '%s/cl/adam.cl'", AUTOREC_SOURCE_DIR,
+             tu_tmpdir());
     cr_assert(system(cmd) == 0);
     cr_assert_eq(run(env, args), 0, "%s", err);
 }
@@ -180,7 +169,8 @@ Test(cli, device_specs_resolve) {
         {"llvmpipe", "rusticl"}, {"rusticl", "rusticl"}};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         int present = 0;
-        for (int i = 0; i < nd; i++) present |= strcasestr(dv[i].platform_name, names[k].platform) != NULL;
+        for (int i = 0; i < nd; i++) present |= strcasestr(dv[i].platform_name,
+                                                           names[k].platform) != NULL;
         if (!present) {
             fprintf(stderr, "  no %s device here: '%s' not checked\n", names[k].platform,
                     names[k].spec);
@@ -206,7 +196,7 @@ Test(cli, bench_every_device) {
     int n_devices = 0;
     for (const char *p = out; (p = strchr(p, '\n')); p++) n_devices++;
     snprintf(args, sizeof args, "bench --train %s --test %s --epochs 3 --hidden 16 --batch 8 "
-             "--device all --json", path("train.data"), path("test.data"));
+             "--device all --json", tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 0, "%s", err);
     int lines = 0;
     const char *keys[] = {"\"device\":", "\"epoch_seconds\":", "\"ratings_per_second\":",
@@ -218,11 +208,11 @@ Test(cli, bench_every_device) {
     }
     cr_assert_eq(lines, n_devices, "%d JSON lines for %d devices", lines, n_devices);
     snprintf(args, sizeof args, "bench --train %s --test %s --epochs 2 --hidden 8 --device 0:0",
-             path("train.data"), path("test.data"));
+             tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 0, "%s", err);
     cr_assert(strstr(out, "epoch_s") && strstr(out, "0:0"), "%s", out);
     snprintf(args, sizeof args, "bench --train %s --test %s --epochs 2 --device 0:0,nope-xyz",
-             path("train.data"), path("test.data"));
+             tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     cr_assert(strstr(err, "nope-xyz"), "%s", err);
 }
@@ -282,7 +272,7 @@ Test(cli, bench_synthetic_phases) {
  * error saying how to install one, exit code 2. */
 Test(cli, no_platform_says_how_to_install_one) {
     char env[512];
-    snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", dir);
+    snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", tu_tmpdir());
     cr_assert_eq(run(env, "devices"), 2, "%s", err);
     cr_assert(strstr(err, "no OpenCL platform") && strstr(err, "pocl-opencl-icd"), "%s", err);
 }
@@ -480,7 +470,7 @@ Test(cli, library_setting_names_become_flags) {
 /* A run that diverges: the library's advice names the flag to change. Ratings of 1e9 and a deep
  * linear stack at the largest learning rate overflow the loss at once. */
 Test(cli, diverging_run_names_the_flag) {
-    FILE *f = fopen(path("big.data"), "w");
+    FILE *f = fopen(tu_path("big.data"), "w");
     for (int u = 1; u <= 30; u++)
         for (int i = 1; i <= 20; i++)
             if ((u * 7 + i * 3) % 4 == 0)
@@ -488,7 +478,7 @@ Test(cli, diverging_run_names_the_flag) {
     fclose(f);
     char args[1024];
     snprintf(args, sizeof args, "train --data %s --hidden 16,16,16,16,16,16 --batch 4 --epochs 5 "
-             "--lr 9.9 --lr-decay 1 --activation identity --quiet", path("big.data"));
+             "--lr 9.9 --lr-decay 1 --activation identity --quiet", tu_path("big.data"));
     cr_assert_eq(run(NULL, args), 1, "%s", err);
     cr_assert(strstr(err, "diverged") && strstr(err, "try a smaller --lr"), "%s", err);
     cr_assert(!strstr(err, "ar_train_config"), "%s", err);

@@ -178,7 +178,8 @@ Test(data, validation_set_is_mapped_like_the_test_set) {
     ar_dataset *ds = NULL;
     cr_assert(ar_ratings_from_arrays(tu, ti, tr, 4, &train) == AR_OK);
     cr_assert(ar_ratings_from_arrays(vu, vi, vr, 2, &valid) == AR_OK);
-    cr_assert(ar_dataset_create_ex(train, valid, NULL, AR_ROWS_ITEMS, &ds) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_dataset_create_ex(train, valid, NULL, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
+              ar_last_error());
     ar_dataset_stats s;
     ar_dataset_get_stats(ds, &s);
     cr_assert(s.n_valid == 2 && s.n_valid_cold == 1 && s.n_test == 0);

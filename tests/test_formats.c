@@ -64,7 +64,8 @@ Test(formats, generic_csv_tsv_with_header_or_columns) {
 
 Test(formats, bom_crlf_blank_lines_and_spaces) {
     const float r1[] = {5, 3};
-    expect("\xEF\xBB\xBF" "1::10::5::1\r\n\r\n  \n2::20::3::2\r\n", NULL, AR_FORMAT_DAT, 2, ids2, r1);
+    expect("\xEF\xBB\xBF" "1::10::5::1\r\n\r\n  \n2::20::3::2\r\n", NULL, AR_FORMAT_DAT, 2, ids2,
+           r1);
     expect("\xEF\xBB\xBF" "userId,movieId,rating,timestamp\r\n1,10,5,1\r\n2,20,3,2", NULL,
            AR_FORMAT_ML_CSV, 2, ids2, r1);
     expect("\n\n 1  10 \t 5\n2 20 3\n", NULL, AR_FORMAT_TAB, 2, ids2, r1);

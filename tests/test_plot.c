@@ -10,26 +10,11 @@
 #include "svg.h"
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-plot-XXXXXX";
 static char out[65536], err[65536];
 
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(plot, .init = setup, .fini = teardown);
+TestSuite(plot, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
-#define run(...) tu_run_cli(dir, NULL, out, err, sizeof out, __VA_ARGS__)
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
+#define run(...) tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, __VA_ARGS__)
 
 static int count(const char *hay, const char *needle) {
     int n = 0;
@@ -133,8 +118,8 @@ Test(plot, svg_has_axes_ticks_legend_gaps_and_escaped_text) {
     cli_plot p = {.title = "curves <b>&amp; \"friends\"</b>", .subtitle = "data \x01 caf\xe9",
                   .x_label = "epoch", .y_label = "RMSE", .series = s, .n_series = 2,
                   .x_integer = 1};
-    cr_assert_eq(svg_write(path("a.svg"), &p), AR_OK, "%s", cli_message());
-    char *svg = read_svg(path("a.svg"));
+    cr_assert_eq(svg_write(tu_path("a.svg"), &p), AR_OK, "%s", cli_message());
+    char *svg = read_svg(tu_path("a.svg"));
     cr_assert(strstr(svg, "curves &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;/b&gt;"), "%s", svg);
     cr_assert(strstr(svg, "train &lt;RMSE&gt; &amp; co") && strstr(svg, ">test RMSE<"), "legend");
     cr_assert(strstr(svg, ">epoch</text>") && strstr(svg, ">RMSE</text>"), "axis labels");
@@ -159,8 +144,8 @@ Test(plot, categorical_x_and_a_lone_point) {
     cli_plot_series s[1] = {{"final test RMSE", NULL, y, 3}};
     cli_plot p = {.title = "sweep", .series = s, .n_series = 1, .categories = cats,
                   .n_categories = 3, .markers = -1};
-    cr_assert_eq(svg_write(path("c.svg"), &p), AR_OK, "%s", cli_message());
-    char *svg = read_svg(path("c.svg"));
+    cr_assert_eq(svg_write(tu_path("c.svg"), &p), AR_OK, "%s", cli_message());
+    char *svg = read_svg(tu_path("c.svg"));
     for (int i = 0; i < 3; i++) cr_assert(strstr(svg, cats[i]), "%s", cats[i]);
     /* no line joins two points around the gap; lone points are still drawn */
     cr_assert_eq(count(svg, "<polyline"), 0);
@@ -171,8 +156,8 @@ Test(plot, categorical_x_and_a_lone_point) {
     for (int i = 0; i < 100; i++) many[i] = 1.0 / (i + 1);
     cli_plot_series m[1] = {{"loss", NULL, many, 100}};
     cli_plot q = {.series = m, .n_series = 1};
-    cr_assert_eq(svg_write(path("m.svg"), &q), AR_OK);
-    svg = read_svg(path("m.svg"));
+    cr_assert_eq(svg_write(tu_path("m.svg"), &q), AR_OK);
+    svg = read_svg(tu_path("m.svg"));
     cr_assert_eq(count(svg, "<circle"), 0);
     free(svg);
 }
@@ -184,20 +169,18 @@ Test(plot, write_errors_name_the_path_and_leave_nothing) {
     cr_assert_eq(svg_write("/nonexistent-autorec-dir/x.svg", &p), AR_ERR_IO);
     cr_assert(strstr(cli_message(), "/nonexistent-autorec-dir/x.svg"), "%s", cli_message());
     cr_assert_eq(cli_check_writable("/nonexistent-autorec-dir/x.svg"), AR_ERR_IO);
-    cr_assert_eq(svg_write(dir, &p), AR_ERR_IO);
+    cr_assert_eq(svg_write(tu_tmpdir(), &p), AR_ERR_IO);
     cr_assert(strstr(cli_message(), "directory"), "%s", cli_message());
-    cr_assert_eq(cli_check_writable(path("ok.svg")), AR_OK);
-    cr_assert(access(path("ok.svg"), F_OK) != 0, "the check must not leave a file");
+    cr_assert_eq(cli_check_writable(tu_path("ok.svg")), AR_OK);
+    cr_assert(access(tu_path("ok.svg"), F_OK) != 0, "the check must not leave a file");
     /* success replaces an existing file and leaves no temporary behind */
-    FILE *f = fopen(path("r.svg"), "w");
+    FILE *f = fopen(tu_path("r.svg"), "w");
     fputs("old", f);
     fclose(f);
-    cr_assert_eq(svg_write(path("r.svg"), &p), AR_OK);
-    char *svg = read_svg(path("r.svg"));
+    cr_assert_eq(svg_write(tu_path("r.svg"), &p), AR_OK);
+    char *svg = read_svg(tu_path("r.svg"));
     free(svg);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q tmp", dir);
-    cr_assert(system(cmd) != 0, "a temporary file was left behind");
+    tu_assert_no_temporaries();
 }
 
 /* ---- train --metrics / --plot --------------------------------------------------------------- */
@@ -205,8 +188,8 @@ Test(plot, write_errors_name_the_path_and_leave_nothing) {
 static void synth_data(void) {
     ar_ratings *a = NULL, *b = NULL;
     tu_synth(50, 30, 2, 0.4, 0.2, 11, &a, &b);
-    tu_write_ratings(path("tr.data"), a);
-    tu_write_ratings(path("te.data"), b);
+    tu_write_ratings(tu_path("tr.data"), a);
+    tu_write_ratings(tu_path("te.data"), b);
     ar_ratings_free(a);
     ar_ratings_free(b);
 }
@@ -237,20 +220,20 @@ static int check_metrics(const char *file, int valid) {
 Test(plot, train_writes_metrics_and_curves) {
     synth_data();
     cr_assert_eq(run("train --train %s --test %s --epochs 3 --hidden 4 --quiet --metrics %s "
-                     "--plot %s", path("tr.data"), path("te.data"), path("m.csv"),
-                     path("m.svg")), 0, "%s", err);
-    cr_assert_eq(check_metrics(path("m.csv"), 0), 3);
-    char *svg = read_svg(path("m.svg"));
+                     "--plot %s", tu_path("tr.data"), tu_path("te.data"), tu_path("m.csv"),
+                     tu_path("m.svg")), 0, "%s", err);
+    cr_assert_eq(check_metrics(tu_path("m.csv"), 0), 3);
+    char *svg = read_svg(tu_path("m.svg"));
     cr_assert(strstr(svg, ">train RMSE<") && strstr(svg, ">test RMSE<"), "%s", svg);
     cr_assert(!strstr(svg, "validation RMSE"), "no validation set, no validation curve");
     cr_assert(strstr(svg, ">epoch</text>"));
     free(svg);
     /* with a validation set, its column and its curve; --opt=value works too */
     cr_assert_eq(run("train --train %s --test %s --epochs 2 --hidden 4 --quiet --valid-ratio 0.2 "
-                     "--metrics=%s --plot=%s", path("tr.data"), path("te.data"), path("v.csv"),
-                     path("v.svg")), 0, "%s", err);
-    cr_assert_eq(check_metrics(path("v.csv"), 1), 2);
-    svg = read_svg(path("v.svg"));
+                     "--metrics=%s --plot=%s", tu_path("tr.data"), tu_path("te.data"), tu_path("v.csv"),
+                     tu_path("v.svg")), 0, "%s", err);
+    cr_assert_eq(check_metrics(tu_path("v.csv"), 1), 2);
+    svg = read_svg(tu_path("v.svg"));
     cr_assert(strstr(svg, ">validation RMSE<"), "%s", svg);
     free(svg);
 }
@@ -259,30 +242,31 @@ Test(plot, train_plots_after_early_stopping) {
     synth_data();
     cr_assert_eq(run("train --train %s --test %s --valid-ratio 0.2 --epochs 200 --hidden 8 "
                      "--lr 0.5 --lr-decay 1 --patience 2 --quiet --metrics %s --plot %s",
-                     path("tr.data"), path("te.data"), path("p.csv"), path("p.svg")), 0, "%s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("p.csv"), tu_path("p.svg")), 0, "%s",
                  err);
     cr_assert(strstr(out, "stopped early"), "%s", out);
-    int rows = check_metrics(path("p.csv"), 1);
+    int rows = check_metrics(tu_path("p.csv"), 1);
     cr_assert(rows >= 3 && rows < 200, "%d rows", rows);
-    free(read_svg(path("p.svg")));
+    free(read_svg(tu_path("p.svg")));
 }
 
 Test(plot, unwritable_outputs_fail_before_training) {
     synth_data();
     cr_assert_eq(run("train --train %s --test %s --epochs 50 --hidden 4 --metrics "
-                     "/nonexistent-autorec-dir/m.csv", path("tr.data"), path("te.data")), 2);
+                     "/nonexistent-autorec-dir/m.csv", tu_path("tr.data"), tu_path("te.data")), 2);
     cr_assert(strstr(err, "--metrics") && strstr(err, "/nonexistent-autorec-dir/m.csv"), "%s",
               err);
     cr_assert(!strstr(err, "epoch") && !strstr(err, "data:"), "trained anyway: %s", err);
     cr_assert_eq(run("train --train %s --test %s --epochs 50 --hidden 4 --metrics %s --plot "
-                     "/nonexistent-autorec-dir/m.svg", path("tr.data"), path("te.data"),
-                     path("m.csv")), 2);
+                     "/nonexistent-autorec-dir/m.svg", tu_path("tr.data"), tu_path("te.data"),
+                     tu_path("m.csv")), 2);
     cr_assert(strstr(err, "--plot") && strstr(err, "/nonexistent-autorec-dir/m.svg"), "%s", err);
-    cr_assert(access(path("m.csv"), F_OK) != 0, "a CSV was left by a failed start");
-    cr_assert_eq(run("train --train %s --test %s --plot %s", path("tr.data"), path("te.data"),
-                     dir), 2);
+    cr_assert(access(tu_path("m.csv"), F_OK) != 0, "a CSV was left by a failed start");
+    cr_assert_eq(run("train --train %s --test %s --plot %s", tu_path("tr.data"), tu_path("te.data"),
+                     tu_tmpdir()), 2);
     cr_assert(strstr(err, "directory"), "%s", err);
-    cr_assert_eq(run("train --train %s --test %s --metrics", path("tr.data"), path("te.data")),
+    cr_assert_eq(run("train --train %s --test %s --metrics", tu_path("tr.data"),
+                     tu_path("te.data")),
                  2);
     cr_assert_eq(run("train --help"), 0);
     cr_assert(strstr(out, "--metrics FILE.csv") && strstr(out, "--plot FILE.svg"), "%s", out);
@@ -293,11 +277,11 @@ Test(plot, unwritable_outputs_fail_before_training) {
 Test(plot, sweep_hidden_table_csv_and_plot) {
     synth_data();
     cr_assert_eq(run("sweep --param hidden --values 8,4 --epochs 2 --valid-ratio 0.2 --quiet "
-                     "--train %s --test %s --out %s --plot %s", path("tr.data"), path("te.data"),
-                     path("s.csv"), path("s.svg")), 0, "%s", err);
+                     "--train %s --test %s --out %s --plot %s", tu_path("tr.data"), tu_path("te.data"),
+                     tu_path("s.csv"), tu_path("s.svg")), 0, "%s", err);
     cr_assert_eq(count(out, "\n"), 3, "header + 2 rows: %s", out);
     cr_assert(!strncmp(out, "hidden ", 7), "%s", out);
-    char *csv = tu_slurp(path("s.csv"), NULL);
+    char *csv = tu_slurp(tu_path("s.csv"), NULL);
     cr_assert(!strncmp(csv, "hidden,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,"
                             "epochs,seconds\n", 80), "%s", csv);
     cr_assert_eq(count(csv, "\n"), 3, "%s", csv);
@@ -308,13 +292,13 @@ Test(plot, sweep_hidden_table_csv_and_plot) {
                  "%s", csv);
     cr_assert(h == 8 && te > 0 && bv > 0 && se >= 1 && se <= 2 && ep == 2, "%s", csv);
     free(csv);
-    char *svg = read_svg(path("s.svg"));
+    char *svg = read_svg(tu_path("s.svg"));
     cr_assert(strstr(svg, "final test RMSE") && strstr(svg, "best validation RMSE"), "%s", svg);
     cr_assert(strstr(svg, ">hidden units</text>"));
     free(svg);
     /* --json: one object per value */
     cr_assert_eq(run("sweep --param hidden --values 4,8 --epochs 1 --quiet --json --train %s "
-                     "--test %s", path("tr.data"), path("te.data")), 0, "%s", err);
+                     "--test %s", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
     cr_assert_eq(count(out, "{\"param\":\"hidden\""), 2, "%s", out);
     cr_assert(strstr(out, "\"best_valid_rmse\":null"), "%s", out);
 }
@@ -323,27 +307,27 @@ Test(plot, sweep_activation_and_layers) {
     synth_data();
     cr_assert_eq(run("sweep --param activation --values sigmoid/identity,elu/selu --epochs 1 "
                      "--hidden 4 --quiet --train %s --test %s --plot %s --out %s",
-                     path("tr.data"), path("te.data"), path("a.svg"), path("a.csv")), 0, "%s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("a.svg"), tu_path("a.csv")), 0, "%s",
                  err);
     cr_assert(strstr(out, "sigmoid/identity") && strstr(out, "elu/selu"), "%s", out);
-    char *svg = read_svg(path("a.svg"));
+    char *svg = read_svg(tu_path("a.svg"));
     cr_assert(strstr(svg, ">sigmoid/identity<") && strstr(svg, ">elu/selu<"), "%s", svg);
     free(svg);
     /* no validation set: empty fields */
-    char *csv = tu_slurp(path("a.csv"), NULL);
+    char *csv = tu_slurp(tu_path("a.csv"), NULL);
     cr_assert(strstr(csv, "\nelu/selu,") && strstr(csv, ",,,"), "%s", csv);
     free(csv);
     /* one value per stack of hidden layers, the seed's extra-layer exercise */
     cr_assert_eq(run("sweep --param layers --values '4/6' --epochs 1 --quiet --train %s "
-                     "--test %s", path("tr.data"), path("te.data")), 0, "%s", err);
+                     "--test %s", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
     cr_assert_eq(count(out, "\n"), 3, "%s", out);
     cr_assert_eq(run("sweep --param layers --values '8;8,8;8,4,8' --epochs 1 --quiet --train %s "
-                     "--test %s --out %s", path("tr.data"), path("te.data"), path("l.csv")), 0,
+                     "--test %s --out %s", tu_path("tr.data"), tu_path("te.data"), tu_path("l.csv")), 0,
                  "%s", err);
     cr_assert_eq(count(out, "\n"), 4, "%s", out);
     cr_assert(strstr(out, "8,4,8"), "%s", out);
     cr_assert_eq(run("sweep --param layers --values '8;8,x' --epochs 1 --train %s --test %s",
-                     path("tr.data"), path("te.data")), 2);
+                     tu_path("tr.data"), tu_path("te.data")), 2);
     cr_assert(strstr(err, "'8,x'"), "%s", err);
 }
 
@@ -367,7 +351,7 @@ Test(plot, sweep_rejects_bad_input_before_training) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "sweep %s --epochs 1 --train %s --test %s", bad[i].args,
-                 path("tr.data"), path("te.data"));
+                 tu_path("tr.data"), tu_path("te.data"));
         int rc = run("%s", cmd);
         cr_assert_eq(rc, 2, "%s: exit %d: %s", bad[i].args, rc, err);
         cr_assert(strstr(err, bad[i].needle), "%s: %s", bad[i].args, err);

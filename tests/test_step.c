@@ -36,14 +36,16 @@ static void step_check_noise(int n_layers, const int *layers, int act, int out_a
     const ar_layout *L = ar_model_layout(m);
     const size_t P = L->n_params;
     float *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g), *rg = malloc(P * sizeof *rg);
-    float *mom = calloc(P, sizeof *mom), *vel = calloc(P, sizeof *vel), *got = malloc(P * sizeof *got);
+    float *mom = calloc(P, sizeof *mom), *vel = calloc(P,
+                                                       sizeof *vel), *got = malloc(P * sizeof *got);
     cr_assert(ar_model_params(m, p, 0) == AR_OK);
     const int B = 9;
     int rows[2][9];
     for (int b = 0; b < B; b++) rows[0][b] = (b * 5) % ds->n_rows, rows[1][b] = (b * 7 + 2) % ds->n_rows;
     for (uint32_t t = 1; t <= 2; t++) {
         double loss = 0;
-        cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s", ar_last_error());
+        cr_assert(ar_model_batch(m, rows[t - 1], B, t, 1, &loss, g) == AR_OK, "%s",
+                  ar_last_error());
         double rl = ar_step_ref(L, p, rg, &ds->train, rows[t - 1], B, 1 - cfg.dropout,
                                 1 - cfg.input_dropout,
                                 noise == AR_NOISE_INVERTED ? 1 / (1 - cfg.input_dropout) : 1,

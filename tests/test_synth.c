@@ -3,7 +3,6 @@
  * data is learnable, validation, failures leaving no file, and the command line. Shapes are
  * small so that the suite stays fast. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -12,38 +11,14 @@
 
 #include "testutil.h"
 
-static char dir[] = "/tmp/autorec-test-synth-XXXXXX";
 static char out[32768], err[32768];
 
-static void setup(void) { cr_assert(mkdtemp(dir), "mkdtemp failed"); }
-static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert(system(cmd) == 0);
-}
-TestSuite(synth, .init = setup, .fini = teardown);
-
-static const char *path(const char *name) {
-    static char p[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
+TestSuite(synth, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 #define slurp tu_slurp
 
 static int exists(const char *file) { return access(file, F_OK) == 0; }
 
-/* No file of dir is a leftover temporary ("*.tmp-XXXXXX"). */
-static void assert_no_temp(void) {
-    DIR *d = opendir(dir);
-    cr_assert(d);
-    struct dirent *e;
-    while ((e = readdir(d)))
-        cr_assert(!strstr(e->d_name, ".tmp-"), "temporary file %s left behind", e->d_name);
-    closedir(d);
-}
 
 static ar_synth_config shape(int64_t users, int64_t items, int64_t ratings) {
     ar_synth_config c;
@@ -131,18 +106,19 @@ static double top_decile_share(const int64_t *item_n, int64_t items) {
 
 Test(synth, same_seed_same_bytes_other_seed_other_bytes) {
     ar_synth_config c = shape(200, 150, 5000);
-    write_ok(&c, path("a"));
-    write_ok(&c, path("b"));
+    write_ok(&c, tu_path("a"));
+    write_ok(&c, tu_path("b"));
     c.seed = 2;
-    write_ok(&c, path("c"));
+    write_ok(&c, tu_path("c"));
     size_t la, lb, lc;
-    char *a = slurp(path("a"), &la), *b = slurp(path("b"), &lb), *cc = slurp(path("c"), &lc);
+    char *a = slurp(tu_path("a"), &la), *b = slurp(tu_path("b"), &lb), *cc = slurp(tu_path("c"),
+                                                                                   &lc);
     cr_assert(la == lb && !memcmp(a, b, la), "the same config gave different files");
     cr_assert(la != lc || memcmp(a, cc, la), "another seed gave the same file");
     free(a);
     free(b);
     free(cc);
-    assert_no_temp();
+    tu_assert_no_temporaries();
 }
 
 /* ar_synth_ratings (in memory, for bench --synthetic) draws exactly the file's ratings, in the
@@ -150,9 +126,9 @@ Test(synth, same_seed_same_bytes_other_seed_other_bytes) {
 Test(synth, in_memory_equals_the_file) {
     ar_synth_config c = shape(300, 120, 5000);
     c.seed = tu_seed();
-    write_ok(&c, path("s.data"));
+    write_ok(&c, tu_path("s.data"));
     ar_ratings *file = NULL, *mem = NULL;
-    cr_assert_eq(ar_ratings_load(path("s.data"), &file), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_load(tu_path("s.data"), &file), AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_synth_ratings(&c, &mem), AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_ratings_count(mem), 5000);
     cr_assert_eq(ar_ratings_count(file), ar_ratings_count(mem));
@@ -175,11 +151,11 @@ Test(synth, in_memory_equals_the_file) {
 
 Test(synth, exact_count_distinct_pairs_and_ranges) {
     ar_synth_config c = shape(300, 200, 15000);
-    write_ok(&c, path("r.data"));
-    free(check_file(&c, path("r.data")));
+    write_ok(&c, tu_path("r.data"));
+    free(check_file(&c, tu_path("r.data")));
     /* the loader reads it and the dataset finds no duplicate */
     ar_ratings *r = NULL;
-    cr_assert_eq(ar_ratings_load(path("r.data"), &r), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_load(tu_path("r.data"), &r), AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_ratings_count(r), 15000);
     double sum = 0;
     for (size_t k = 0; k < ar_ratings_count(r); k++) {
@@ -207,18 +183,18 @@ Test(synth, edge_shapes) {
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ar_synth_config c = shape(cases[k].u, cases[k].i, cases[k].n);
         c.popularity_skew = cases[k].skew;
-        write_ok(&c, path("e.data"));
-        free(check_file(&c, path("e.data")));
+        write_ok(&c, tu_path("e.data"));
+        free(check_file(&c, tu_path("e.data")));
     }
 }
 
 Test(synth, popularity_skew_is_measurable) {
     ar_synth_config c = shape(2000, 1000, 60000);
-    write_ok(&c, path("skew1"));
-    int64_t *n1 = check_file(&c, path("skew1"));
+    write_ok(&c, tu_path("skew1"));
+    int64_t *n1 = check_file(&c, tu_path("skew1"));
     c.popularity_skew = 0;
-    write_ok(&c, path("skew0"));
-    int64_t *n0 = check_file(&c, path("skew0"));
+    write_ok(&c, tu_path("skew0"));
+    int64_t *n0 = check_file(&c, tu_path("skew0"));
     double s1 = top_decile_share(n1, c.items), s0 = top_decile_share(n0, c.items);
     cr_assert(s1 > 0.4, "top 10%% of items hold %.3f of the ratings with skew 1", s1);
     cr_assert(s0 < 0.15, "top 10%% of items hold %.3f of the ratings with skew 0", s0);
@@ -243,9 +219,9 @@ Test(synth, popularity_skew_is_measurable) {
  * global mean on the other 10% clearly: the file carries a learnable signal. */
 Test(synth, learnable_by_a_bias_model) {
     ar_synth_config c = shape(600, 400, 40000);
-    write_ok(&c, path("l.data"));
+    write_ok(&c, tu_path("l.data"));
     ar_ratings *all = NULL, *train = NULL, *test = NULL;
-    cr_assert_eq(ar_ratings_load(path("l.data"), &all), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_ratings_load(tu_path("l.data"), &all), AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_ratings_split(all, 0.1, 5, &train, &test), AR_OK);
     size_t nt = ar_ratings_count(train), ne = ar_ratings_count(test);
     double mu = 0;
@@ -314,14 +290,14 @@ Test(synth, invalid_configs_name_the_setting_and_write_nothing) {
     bad[4].c.noise = NAN; bad[4].opt = "ar_synth_config.noise";
     bad[5].c.popularity_skew = 4.5f; bad[5].opt = "ar_synth_config.popularity_skew";
     for (int k = 0; k < 6; k++) {
-        cr_assert_eq(ar_synth_write(&bad[k].c, path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
+        cr_assert_eq(ar_synth_write(&bad[k].c, tu_path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
         cr_assert(strstr(ar_last_error(), bad[k].opt), "case %d: '%s' does not name %s", k,
                   ar_last_error(), bad[k].opt);
-        cr_assert(!exists(path("bad")));
+        cr_assert(!exists(tu_path("bad")));
     }
-    cr_assert(strstr((ar_synth_write(&bad[0].c, path("bad")), ar_last_error()),
+    cr_assert(strstr((ar_synth_write(&bad[0].c, tu_path("bad")), ar_last_error()),
                      "exceeds half of users x items (50)"), "%s", ar_last_error());
-    assert_no_temp();
+    tu_assert_no_temporaries();
 }
 
 Test(synth, write_failures_leave_no_file) {
@@ -337,41 +313,41 @@ Test(synth, write_failures_leave_no_file) {
     lim = old;
     lim.rlim_cur = 64 * 1024;
     cr_assert(setrlimit(RLIMIT_FSIZE, &lim) == 0);
-    ar_status st = ar_synth_write(&c, path("big"));
+    ar_status st = ar_synth_write(&c, tu_path("big"));
     cr_assert(setrlimit(RLIMIT_FSIZE, &old) == 0);
     cr_assert_eq(st, AR_ERR_IO, "status %d: %s", st, ar_last_error());
-    cr_assert(strstr(ar_last_error(), path("big")), "%s", ar_last_error());
-    cr_assert(!exists(path("big")));
-    assert_no_temp();
+    cr_assert(strstr(ar_last_error(), tu_path("big")), "%s", ar_last_error());
+    cr_assert(!exists(tu_path("big")));
+    tu_assert_no_temporaries();
 }
 
 /* ---- the command line -------------------------------------------------------------------- */
 
 static int run(const char *args) {
-    return tu_run_cli(dir, NULL, out, err, sizeof out, "synth %s", args);
+    return tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "synth %s", args);
 }
 
 Test(synth, cli_writes_the_file_and_a_summary) {
     char args[512];
     snprintf(args, sizeof args, "--users 120 --items 80 --ratings 3000 --seed 3 --out '%s'",
-             path("c.data"));
+             tu_path("c.data"));
     cr_assert_eq(run(args), 0, "%s", err);
     cr_assert(strstr(err, "3000") && strstr(err, "120") && strstr(err, "80"), "%s", err);
     ar_synth_config c = shape(120, 80, 3000);
     c.seed = 3;
-    free(check_file(&c, path("c.data")));
+    free(check_file(&c, tu_path("c.data")));
     /* the library with the same config writes the same bytes */
-    write_ok(&c, path("lib.data"));
+    write_ok(&c, tu_path("lib.data"));
     size_t l1, l2;
-    char *a = slurp(path("c.data"), &l1), *b = slurp(path("lib.data"), &l2);
+    char *a = slurp(tu_path("c.data"), &l1), *b = slurp(tu_path("lib.data"), &l2);
     cr_assert(l1 == l2 && !memcmp(a, b, l1));
     free(a);
     free(b);
     /* a preset with an explicit size overriding it */
-    snprintf(args, sizeof args, "--preset ml-100k --ratings 5000 --out '%s'", path("p.data"));
+    snprintf(args, sizeof args, "--preset ml-100k --ratings 5000 --out '%s'", tu_path("p.data"));
     cr_assert_eq(run(args), 0, "%s", err);
     c = shape(943, 1682, 5000);
-    free(check_file(&c, path("p.data")));
+    free(check_file(&c, tu_path("p.data")));
 }
 
 Test(synth, cli_help_and_usage_errors) {
@@ -393,14 +369,14 @@ Test(synth, cli_help_and_usage_errors) {
         {"--bogus 1", "--bogus"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
-        snprintf(args, sizeof args, "%s --out '%s'", bad[k].args, path("u.data"));
+        snprintf(args, sizeof args, "%s --out '%s'", bad[k].args, tu_path("u.data"));
         cr_assert_eq(run(args), 2, "synth %s: exit code", bad[k].args);
         cr_assert(strstr(err, bad[k].opt), "synth %s: '%s' does not name %s", bad[k].args, err,
                   bad[k].opt);
         cr_assert(!strstr(err, "ar_synth_config"), "synth %s: %s", bad[k].args, err);
         cr_assert(!strchr(err, '\n') || strchr(err, '\n') == err + strlen(err) - 1,
                   "not one line: %s", err);
-        cr_assert(!exists(path("u.data")));
+        cr_assert(!exists(tu_path("u.data")));
     }
     cr_assert_eq(run("--users 10"), 2);
     cr_assert(strstr(err, "--out"), "%s", err);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -240,4 +241,12 @@ const char *tu_write_file(const char *name, const char *text) {
     cr_assert(f, "cannot write %s: %s", p, strerror(errno));
     cr_assert(fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", p);
     return p;
+}
+
+void tu_assert_no_temporaries(void) {
+    DIR *d = opendir(tu_tmpdir());
+    cr_assert(d, "cannot list %s", tu_tmpdir());
+    for (struct dirent *e; (e = readdir(d));)
+        cr_assert(!strstr(e->d_name, ".tmp"), "temporary file %s left behind", e->d_name);
+    closedir(d);
 }

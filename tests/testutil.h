@@ -62,6 +62,9 @@ void tu_tmpdir_setup(void);
 void tu_tmpdir_teardown(void);
 const char *tu_tmpdir(void);
 const char *tu_path(const char *name);
+/* Fails the test if the directory holds a writer's temporary (a name with ".tmp"): a failed or
+ * interrupted write must leave nothing behind. */
+void tu_assert_no_temporaries(void);
 /* Writes text to tu_path(name) and returns that path. */
 const char *tu_write_file(const char *name, const char *text);
 
