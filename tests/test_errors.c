@@ -82,10 +82,12 @@ Test(errors, model_file_with_an_invalid_setting_names_the_reason) {
     /* the same through the tool, as the bug was seen: one line, the reason kept */
     static char out[8192], err[8192];
     tu_write_file("pairs", "1 1\n");
-    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "predict --model %s --pairs %s",
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out,
+                            "predict --model %s --pairs %s",
                             path, tu_path("pairs")), 2, "%s", err);
     cr_assert_eq(count(err, "not a valid model file"), 1, "%s", err);
-    cr_assert(strstr(err, "lr must be in (0, 10), got 20") && strchr(err, '\n') == strrchr(err, '\n'),
+    cr_assert(strstr(err, "lr must be in (0, 10), got 20") && strchr(err, '\n') == strrchr(err,
+                                                                                           '\n'),
               "%s", err);
     free(b);
     ar_model_free(m);

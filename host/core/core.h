@@ -59,6 +59,17 @@ double ar_rng_uniform(ar_rng *r);         /* in [0, 1) */
 /* Reads a whole file (a regular file, a pipe, ...) into a malloc'd, NUL-terminated buffer. */
 ar_status ar_read_file(const char *path, char **buf, size_t *len);
 
+/* ---- fault injection (fault.c): a test hook, driven by AUTOREC_FAULT ---------------------- */
+typedef enum ar_fault_kind {
+    AR_FAULT_CL,              /* an OpenCL or CLBlast call that can fail */
+    AR_FAULT_WRITE,           /* a write to an output file */
+    AR_FAULT_FSYNC,           /* an output file's flush to disk before it is published */
+    AR_FAULT_KINDS
+} ar_fault_kind;
+/* Counts one operation of kind; 0: go on, else it must fail as if with the returned code (a
+ * cl_int for AR_FAULT_CL, an errno for the others). Unset AUTOREC_FAULT: always 0. */
+int ar_fault(ar_fault_kind kind);
+
 /* ---- writing files (file.c) ------------------------------------------------------------------
  * Every file the library writes goes through these: ar_atomic_open makes a temporary next to
  * path; write to fd; ar_atomic_commit(a, err) syncs it and renames it over path (err: an errno

@@ -49,6 +49,7 @@ static void sync_dir(const char *path) {
 ar_status ar_atomic_commit(ar_atomic_file *a, int err) {
     /* synced before the rename, so the name never points at a partial file; a full disk may
      * only show here (NFS) */
+    if (!err) err = ar_fault(AR_FAULT_FSYNC);
     if (!err && fsync(a->fd) != 0) err = errno;
     if (close(a->fd) != 0 && !err) err = errno;
     a->fd = -1;
