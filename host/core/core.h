@@ -27,12 +27,17 @@ const char *ar_cl_error_name(cl_int code);
 ar_status ar_cl_status(cl_int code);
 
 /* Runs an OpenCL call; on failure records "#expr failed: CL_NAME (code) at file:line", sets
- * `st` and jumps to `cleanup`. Needs `ar_status st` and a `cleanup:` label in scope. */
-#define AR_CL_TRY(expr)                                                                      \
+ * `st` and jumps to `cleanup`. Needs `ar_status st` and a `cleanup:` label in scope. The fault
+ * hook (fault.c) may fail the call instead of making it. */
+#define AR_CL_TRY(expr) AR_CL_TRY_AS(#expr, expr)
+/* The same naming the call `what`: for a clCreate* call that returns its code through an
+ * argument, AR_CL_TRY_AS("clCreateContext", err). */
+#define AR_CL_TRY_AS(what, expr)                                                               \
     do {                                                                                       \
-        cl_int ar_err_ = (expr);                                                               \
+        cl_int ar_err_ = (cl_int)ar_fault(AR_FAULT_CL);                                        \
+        if (ar_err_ == CL_SUCCESS) ar_err_ = (expr);                                           \
         if (ar_err_ != CL_SUCCESS) {                                                           \
-            st = ar_fail(ar_cl_status(ar_err_), "%s failed: %s (%d) at %s:%d", #expr,          \
+            st = ar_fail(ar_cl_status(ar_err_), "%s failed: %s (%d) at %s:%d", what,           \
                          ar_cl_error_name(ar_err_), (int)ar_err_, __FILE__, __LINE__);         \
             goto cleanup;                                                                      \
         }                                                                                      \

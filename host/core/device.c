@@ -238,11 +238,11 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
     AR_TRY(ar_device_handle(&c->info, &c->platform, &c->device));
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)c->platform, 0};
     c->context = clCreateContext(props, 1, &c->device, NULL, NULL, &err);
-    AR_CL_TRY(err);
+    AR_CL_TRY_AS("clCreateContext", err);
     c->prof.enabled = opt && opt->profiling;
     c->queue = clCreateCommandQueue(c->context, c->device,
                                     c->prof.enabled ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
-    AR_CL_TRY(err);
+    AR_CL_TRY_AS("clCreateCommandQueue", err);
     if (c->prof.enabled) AR_TRY(ar_prof_probe(c));
     AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof c->max_wg,
                               &c->max_wg, NULL));

@@ -15,7 +15,7 @@ ar_status ar_kernels_create(ar_ctx *c) {
     size_t wg = c->max_wg < 64 ? c->max_wg : 64;
 #define CREATE(name)                                                                           \
     c->k.name = clCreateKernel(c->program, "ar_" #name, &err);                                \
-    AR_CL_TRY(err);                                                                            \
+    AR_CL_TRY_AS("clCreateKernel(ar_" #name ")", err);                                        \
     {                                                                                          \
         size_t kwg = 0;                                                                        \
         AR_CL_TRY(clGetKernelWorkGroupInfo(c->k.name, c->device, CL_KERNEL_WORK_GROUP_SIZE,    \
@@ -59,8 +59,10 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
     if ((st = set_args(k, name, args, nargs)) != AR_OK) return st;
     size_t local = c->wg, global = (n + local - 1) / local * local;
     cl_event ev;
-    cl_int err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL,
-                                        ar_prof_slot(c, &ev));
+    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                     ar_prof_slot(c, &ev));
     if (err == CL_SUCCESS) ar_prof_add(c, phase, NULL, ev);
     else
         st = ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu work-items) failed: %s (%d)",
@@ -77,8 +79,10 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
     size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
     cl_event ev;
-    cl_int err = clEnqueueNDRangeKernel(c->queue, k, 2, NULL, global, local, 0, NULL,
-                                        ar_prof_slot(c, &ev));
+    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(c->queue, k, 2, NULL, global, local, 0, NULL,
+                                     ar_prof_slot(c, &ev));
     if (err != CL_SUCCESS)
         return ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu x %zu work-items) "
                        "failed: %s (%d)", name, gx, gy, ar_cl_error_name(err), (int)err);

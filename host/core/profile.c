@@ -105,7 +105,7 @@ ar_status ar_prof_probe(ar_ctx *c) {
     float zero = 0;
     c->prof.timestamps_ok = 0;
     buf = clCreateBuffer(c->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
-    AR_CL_TRY(err);
+    AR_CL_TRY_AS("clCreateBuffer (profiling probe)", err);
     AR_CL_TRY(clEnqueueFillBuffer(c->queue, buf, &zero, sizeof zero, 0, bytes, 0, NULL, &ev));
     AR_CL_TRY(clWaitForEvents(1, &ev));
     cl_ulong t0 = 0, t1 = 0;

@@ -88,18 +88,21 @@ ar_status ar_program_build(ar_ctx *c) {
     const char *srcs[] = {src};
     c->program = clCreateProgramWithSource(c->context, 1, srcs, NULL, &err);
     free(src);
-    AR_CL_TRY(err);
+    AR_CL_TRY_AS("clCreateProgramWithSource", err);
     char opts[64];
     cl_std_option(c, opts, sizeof opts);
-    err = clBuildProgram(c->program, 1, &c->device, opts, NULL, NULL);
+    if ((err = (cl_int)ar_fault(AR_FAULT_CL)) == CL_SUCCESS)
+        err = clBuildProgram(c->program, 1, &c->device, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
         size_t n = 0;
         clGetProgramBuildInfo(c->program, c->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &n);
         char *log = calloc(n + 1, 1);
         if (log) clGetProgramBuildInfo(c->program, c->device, CL_PROGRAM_BUILD_LOG, n, log, NULL);
+        int has_log = log && *log; /* the log on lines of its own; no log, one line */
         st = ar_fail(AR_ERR_BUILD, "kernel build failed on %s (%s, options '%s'): %s (%d); "
-                     "build log:\n%s", c->info.name, c->info.platform_name, opts,
-                     ar_cl_error_name(err), (int)err, log ? log : "(unavailable)");
+                     "build log:%s%s", c->info.name, c->info.platform_name, opts,
+                     ar_cl_error_name(err), (int)err, has_log ? "\n" : " ",
+                     has_log ? log : "(empty)");
         free(log);
     }
 cleanup:

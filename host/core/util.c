@@ -76,7 +76,9 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
                        "ar_train_config.batch or ar_train_config.hidden",
                        what, bytes, (unsigned long long)c->info.max_alloc_bytes, c->info.name);
     cl_mem_flags flags = CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0);
-    *out = clCreateBuffer(c->context, flags, bytes, (void *)host, &err);
+    *out = NULL;
+    if ((err = (cl_int)ar_fault(AR_FAULT_CL)) == CL_SUCCESS)
+        *out = clCreateBuffer(c->context, flags, bytes, (void *)host, &err);
     if (err != CL_SUCCESS)
         return ar_fail(ar_cl_status(err), "clCreateBuffer for %s (%zu bytes) failed: %s (%d)",
                        what, bytes, ar_cl_error_name(err), (int)err);
@@ -89,11 +91,13 @@ static ar_status transfer(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes,
     ar_status st = AR_OK;
     cl_event ev;
     if (to_device)
-        AR_CL_TRY(clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
-                                       ar_prof_slot(c, &ev)));
+        AR_CL_TRY_AS("clEnqueueWriteBuffer",
+                     clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0,
+                                          NULL, ar_prof_slot(c, &ev)));
     else
-        AR_CL_TRY(clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
-                                      ar_prof_slot(c, &ev)));
+        AR_CL_TRY_AS("clEnqueueReadBuffer",
+                     clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
+                                         ar_prof_slot(c, &ev)));
     ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
 cleanup:
     return st;
