@@ -3,8 +3,9 @@
 # (cmake -DAUTOREC_FUZZ=ON: library instrumented with -fsanitize=fuzzer-no-link,address,undefined)
 # then:
 #   1. runs each harness once over its seed corpus (ctest -L fuzz: the regression check);
-#   2. fuzzes each harness for FUZZ_SECONDS (default 30) seconds, starting from a fresh copy of
-#      tests/fuzz/corpus/<name> (the repository is not modified).
+#   2. fuzzes each harness for FUZZ_SECONDS (default 30) seconds, the model-file harness for
+#      FUZZ_MODEL_SECONDS (default 20), starting from a fresh copy of tests/fuzz/corpus/<name>
+#      (the repository is not modified).
 # Fails on any crash, sanitizer report, leak, timeout or out-of-memory; the input that caused it is
 # kept under $BUILD_DIR/fuzz-artifacts/ and its path is printed, together with the command that
 # reproduces it.
@@ -13,11 +14,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_MODEL_SECONDS=${FUZZ_MODEL_SECONDS:-20}
 CC_FUZZ=${CC_FUZZ:-clang}
 start=$(date +%s)
 cmake -S . -B "$BUILD_DIR" -DCMAKE_C_COMPILER="$CC_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DAUTOREC_FUZZ=ON -DAUTOREC_BUILD_TESTS=OFF ${CMAKE_ARGS:-}
-cmake --build "$BUILD_DIR" -j "$(nproc)" --target fuzz_ratings fuzz_titles
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target fuzz_ratings fuzz_titles fuzz_model
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -29,13 +31,15 @@ echo "ci/fuzz.sh: seed corpora (regression)"
 art=$BUILD_DIR/fuzz-artifacts
 work=$BUILD_DIR/fuzz-work
 mkdir -p "$art"
-for h in ratings titles; do
+for h in ratings titles model; do
+    secs=$FUZZ_SECONDS
+    [ "$h" = model ] && secs=$FUZZ_MODEL_SECONDS
     rm -rf "${work:?}/$h" && mkdir -p "$work/$h"
     cp -r "$ROOT/tests/fuzz/corpus/$h/." "$work/$h/"
     log=$BUILD_DIR/fuzz_$h.log
-    echo "ci/fuzz.sh: fuzzing $h for ${FUZZ_SECONDS}s (log: $log)"
+    echo "ci/fuzz.sh: fuzzing $h for ${secs}s (log: $log)"
     rc=0
-    (cd "$work" && "$BUILD_DIR/tests/fuzz/fuzz_$h" -max_total_time="$FUZZ_SECONDS" \
+    (cd "$work" && "$BUILD_DIR/tests/fuzz/fuzz_$h" -max_total_time="$secs" \
         -rss_limit_mb=2048 -timeout=10 -max_len=4096 -print_final_stats=1 \
         -artifact_prefix="$art/$h-" "$work/$h" >"$log" 2>&1) || rc=$?
     grep -E "^(stat::number_of_executed_units|stat::new_units_added)" "$log" | sed "s/^/  /" || true

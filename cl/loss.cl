@@ -25,7 +25,9 @@ __kernel void ar_masked_loss_backward(__global float *dout, __global float *row_
 }
 
 /* row_sse[row] = sum over the row's observed entries of (clamp(out, lo, hi) - r)^2: the
- * evaluation protocol (predictions clamped to the rating scale). */
+ * evaluation protocol (predictions clamped to the rating scale). A non-finite output makes the
+ * row's sum NaN instead of being clamped into the scale (clamp takes NaN to lo): evaluation
+ * then fails rather than score a number the model did not produce. */
 __kernel void ar_masked_sse(__global float *row_sse, __global const float *out,
                             __global const int *row_ptr, __global const int *col_idx,
                             __global const float *vals, __global const int *rows, int rows_off,
@@ -36,7 +38,8 @@ __kernel void ar_masked_sse(__global float *row_sse, __global const float *out,
     size_t base = (size_t)b * (size_t)cols;
     float sum = 0.0f, comp = 0.0f;
     for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
-        float d = clamp(out[base + col_idx[k]], lo, hi) - vals[k];
+        float y = out[base + col_idx[k]];
+        float d = (isfinite(y) ? clamp(y, lo, hi) : NAN) - vals[k];
         ar_kahan_add(&sum, &comp, d * d);
     }
     row_sse[r] = sum;

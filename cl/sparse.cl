@@ -143,7 +143,8 @@ __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
     row_loss[r] = sum;
 }
 
-/* row_sse[row] = sum over the row's entries of (clamp(yk, lo, hi) - r)^2: scoring. */
+/* row_sse[row] = sum over the row's entries of (clamp(yk, lo, hi) - r)^2: scoring. A non-finite
+ * output makes the sum NaN (as in ar_masked_sse). */
 __kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
                         __global const int *pos_ptr, __global const float *vals,
                         __global const int *rows, int rows_off, int B, float lo, float hi) {
@@ -152,7 +153,7 @@ __kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
     int r = rows[rows_off + b];
     float sum = 0.0f, comp = 0.0f;
     for (int k = pos_ptr[r]; k < pos_ptr[r + 1]; k++) {
-        float d = clamp(yk[k], lo, hi) - vals[k];
+        float d = (isfinite(yk[k]) ? clamp(yk[k], lo, hi) : NAN) - vals[k];
         ar_kahan_add(&sum, &comp, d * d);
     }
     row_sse[r] = sum;

@@ -51,7 +51,8 @@ typedef enum ar_status {
     AR_ERR_CLBLAST = -7,      /* a CLBlast call failed (message names the code) */
     AR_ERR_BUILD = -8,        /* a kernel failed to compile (message holds the build log) */
     AR_ERR_OUT_OF_MEMORY = -9,/* host or device memory ran out */
-    AR_ERR_DIVERGED = -10,    /* training produced a non-finite loss */
+    AR_ERR_DIVERGED = -10,    /* training produced a non-finite loss, or a model a non-finite
+                                 output where it is scored or predicted */
 } ar_status;
 
 /* A static name for a status, e.g. "invalid argument". */
@@ -438,7 +439,8 @@ AR_API void ar_model_free(ar_model *m);
 AR_API ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats);
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);
-/* Evaluates the current weights: RMSE on training ratings and on the test set. */
+/* Evaluates the current weights: RMSE on training ratings and on the test set. An output that
+ * is not finite (weights that overflow float) is AR_ERR_DIVERGED, not a clamped number. */
 AR_API ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse);
 /* The same with the validation RMSE too (NaN without a validation set); pointers may be NULL. */
 AR_API ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
@@ -456,7 +458,8 @@ AR_API int ar_model_epochs_done(const ar_model *m);
 /* Predictions for n (user, item) pairs of raw ids, clamped to the rating scale; a pair whose
  * user or item has no training rating gets the default prediction (see ar_model_rating_scale).
  * Computes the rows it needs (items for I-AutoRec, users for U-AutoRec) from their training
- * vectors, as the evaluation protocol does. */
+ * vectors, as the evaluation protocol does. An output that is not finite is AR_ERR_DIVERGED
+ * naming the pair (out then partly written): a prediction is never NaN or infinite. */
 AR_API ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items,
                                   size_t n, float *out);
 
@@ -481,7 +484,9 @@ AR_API ar_status ar_model_save(ar_model *m, const char *path);
 /* A model file read into memory (verified: format, length, checksum). */
 typedef struct ar_checkpoint ar_checkpoint;
 /* Reads and verifies a model file: a truncated, corrupted or foreign file is AR_ERR_PARSE
- * naming the path and what is wrong. */
+ * naming the path and what is wrong. The file is hostile input, its checksum no guarantee:
+ * every size, count, id, setting and weight is checked against the others and the file's
+ * length ("PATH: not a valid model file: REASON" names the field). */
 AR_API ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out);
 AR_API void ar_checkpoint_free(ar_checkpoint *c);
 /* The training ratings stored in the file (raw ids; owned by the checkpoint). Building a

@@ -158,15 +158,35 @@ Test(kernels, masked_loss_backward) {
     loss_case_free(&t);
 }
 
+/* With an infinite and a NaN output at observed positions of two rows: those rows' sums are NaN
+ * (a non-finite output is not clamped into the scale), the others as before. */
 Test(kernels, masked_sse) {
     loss_case t;
     loss_case_init(&t);
+    int bad[2] = {-1, -1}, nb = 0; /* batch rows given a non-finite output */
+    for (int b = 0; b < LB && nb < 2; b++) {
+        const int r = t.rows[b];
+        int once = 1; /* a row twice in the batch: either copy's sum may land */
+        for (int c = 0; c < LB; c++) once &= c == b || t.rows[c] != r;
+        if (!once || t.m.row_ptr[r] == t.m.row_ptr[r + 1]) continue;
+        t.out[(size_t)b * LC + t.m.col_idx[t.m.row_ptr[r]]] = nb ? NAN : INFINITY;
+        bad[nb++] = b;
+    }
+    cr_assert_eq(nb, 2);
+    clReleaseMemObject(t.dout);
+    t.dout = tu_buffer(ctx, (size_t)LB * LC, t.out);
     cl_mem dsse = tu_buffer(ctx, LR, NULL);
     check_status(ark_masked_sse(ctx, dsse, t.dout, t.ptr, t.idx, t.val, t.drows, 0, LB, LC, 1.0f,
                                 5.0f));
     float gl[LR], rl[LR];
     tu_read(ctx, dsse, LR, gl);
     ar_masked_sse_ref(rl, t.out, &t.m, t.rows, LB, 1.0f, 5.0f);
+    for (int k = 0; k < 2; k++) {
+        const int r = t.rows[bad[k]];
+        cr_assert(isnan(gl[r]) && isnan(rl[r]), "row %d: %g, reference %g", r, (double)gl[r],
+                  (double)rl[r]);
+        gl[r] = rl[r] = 0;
+    }
     compare_rows("masked clamped SSE per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
     clReleaseMemObject(dsse);
     loss_case_free(&t);

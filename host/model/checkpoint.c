@@ -1,4 +1,5 @@
-/* checkpoint.c - model files: save, read and verify, and resume a model from one.
+/* checkpoint.c - model files: the format, saving, and resuming a model from one (reading and
+ * validating: checkpoint_read.c).
  *
  * Layout (native byte order; a byte-order mark refuses a file from the other order):
  *   magic "ARMODEL\0" | u32 version | u32 byte-order mark 0x01020304 | u64 payload bytes |
@@ -12,36 +13,19 @@
  *   f32 params[P], adam_m[P], adam_v[P]
  * The training ratings are stored raw (ids, not dense indices): rebuilding the dataset from them
  * gives the same id maps, so the weights line up, and prediction has its input vectors.
+ * Reading trusts none of it, checksum or not: checkpoint_read.c checks every field.
  */
 #include <errno.h>
-#include <math.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-/* 2: the first layer's weight is stored (U, H), transposed; 3: adds the input noise form.
- * Version 2 files are still read (their input dropout was inverted dropout). */
-#define CKPT_VERSION 3u
-#define CKPT_OLDEST 2u
-#define CKPT_BOM 0x01020304u
-static const char ckpt_magic[8] = {'A', 'R', 'M', 'O', 'D', 'E', 'L', 0};
-enum { HEADER_BYTES = 8 + 4 + 4 + 8, SUM_BYTES = 32 };
-
-struct ar_checkpoint {
-    ar_train_config cfg;      /* rating_min/max/default: the model's resolved scale */
-    ar_rows rows;
-    int epoch;
-    uint32_t step;
-    int n_rows, n_cols;
-    size_t n_params;
-    char *source;
-    ar_ratings *train;
-    float *params, *m, *v;    /* (n_params) each */
-};
+/* Versions (AR_CKPT_VERSION, model.h): 2, the first layer's weight stored (U, H), transposed;
+ * 3 adds the input noise form. Version 2 files are still read (their input dropout was inverted
+ * dropout). */
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -159,19 +143,19 @@ static ar_status state_read(ar_model *m, model_state *s, const char *path) {
 static int write_model(int fd, ar_model *m, const model_state *s) {
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
     if (!sha) return ENOMEM;
-    uint32_t hdr[2] = {CKPT_VERSION, CKPT_BOM};
+    uint32_t hdr[2] = {AR_CKPT_VERSION, AR_CKPT_BOM};
     uint64_t len = payload_bytes(m, s->n);
     writer w = {fd, sha, 0, 0};
-    put_raw(&w, ckpt_magic, 8); /* the header is not hashed: the payload is */
+    put_raw(&w, AR_CKPT_MAGIC, 8); /* the header is not hashed: the payload is */
     put_raw(&w, hdr, sizeof hdr);
     put_raw(&w, &len, sizeof len);
     EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
     put_payload(&w, m, s->params, s->m1, s->v, s->users, s->items, s->ratings, s->n);
-    unsigned char sum[SUM_BYTES];
+    unsigned char sum[AR_CKPT_SUM_BYTES];
     unsigned int sum_len = 0;
     EVP_DigestFinal_ex(sha, sum, &sum_len);
     EVP_MD_CTX_free(sha);
-    put_raw(&w, sum, SUM_BYTES);
+    put_raw(&w, sum, AR_CKPT_SUM_BYTES);
     if (!w.err && w.bytes != len) w.err = EINVAL; /* payload_bytes out of step: a bug */
     return w.err;
 }
@@ -190,153 +174,7 @@ ar_status ar_model_save(ar_model *m, const char *path) {
     return st;
 }
 
-/* ---- reading -------------------------------------------------------------------------------- */
-
-typedef struct { const unsigned char *p, *end; } cursor;
-
-static int get(cursor *c, void *out, size_t n) {
-    if ((size_t)(c->end - c->p) < n) return 0;
-    memcpy(out, c->p, n);
-    c->p += n;
-    return 1;
-}
-#define GET(c, x) get(c, &(x), sizeof(x))
-
-void ar_checkpoint_free(ar_checkpoint *c) {
-    if (!c) return;
-    free(c->source);
-    ar_ratings_free(c->train);
-    free(c->params);
-    free(c->m);
-    free(c->v);
-    free(c);
-}
-
-static ar_status parse_payload(ar_checkpoint *k, cursor *c, const char *path, uint32_t version) {
-    int32_t i32[4], acts[2], e32, dims[2], layers[1 + AR_MAX_HIDDEN_LAYERS];
-    int32_t noise = AR_NOISE_INVERTED; /* what version 2 did */
-    float f5[5], adam[3], scale[3];
-    uint32_t len;
-    uint64_t P, n, seed;
-    ar_train_config *cf = &k->cfg;
-#define BAD(what) ar_fail(AR_ERR_PARSE, "%s: not a valid model file: %s", path, what)
-    if (!get(c, i32, sizeof i32) || !get(c, f5, sizeof f5) || !get(c, acts, sizeof acts) ||
-        (version >= 3 && !GET(c, noise)) || !get(c, layers, sizeof layers) ||
-        !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
-        !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, P) ||
-        !GET(c, len))
-        return BAD("the header is cut short");
-    ar_train_config_default(cf);
-    cf->seed = seed;
-    k->rows = (ar_rows)i32[0];
-    cf->hidden = i32[1], cf->epochs = i32[2], cf->batch = i32[3];
-    cf->lr = f5[0], cf->lr_decay = f5[1], cf->l2 = f5[2], cf->dropout = f5[3];
-    cf->input_dropout = f5[4];
-    cf->input_noise = (ar_input_noise)noise;
-    cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
-    cf->n_layers = layers[0];
-    for (int k = 0; k < AR_MAX_HIDDEN_LAYERS && k < layers[0]; k++) cf->layers[k] = layers[1 + k];
-    cf->beta1 = adam[0], cf->beta2 = adam[1], cf->eps = adam[2];
-    cf->rating_min = scale[0], cf->rating_max = scale[1], cf->default_rating = scale[2];
-    k->epoch = e32;
-    k->n_rows = dims[0], k->n_cols = dims[1];
-    if ((k->rows != AR_ROWS_ITEMS && k->rows != AR_ROWS_USERS) || k->epoch < 0 ||
-        layers[0] < 0 || layers[0] > AR_MAX_HIDDEN_LAYERS ||
-        k->n_rows < 1 || k->n_cols < 1)
-        return BAD("impossible sizes");
-    if (!(cf->rating_min < cf->rating_max)) /* data with one rating value */
-        cf->rating_max = cf->rating_min + 1e-6f;
-    if (ar_train_config_validate(cf) != AR_OK) return BAD(ar_last_error());
-    ar_layout L;
-    int widths[AR_MAX_HIDDEN_LAYERS];
-    ar_layout_init(&L, k->n_cols, widths, ar_config_hidden(cf, widths));
-    if (P != L.n_params) return BAD("the parameter count does not match the sizes");
-    k->n_params = (size_t)P;
-    if ((size_t)(c->end - c->p) < len) return BAD("cut short");
-    if (!(k->source = malloc((size_t)len + 1)))
-        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    get(c, k->source, len);
-    k->source[len] = 0;
-    if (!GET(c, n) || n == 0 || n > (uint64_t)AR_MAX_ID ||
-        (uint64_t)(c->end - c->p) != n * 12 + 12 * P)
-        return BAD("the ratings and weights do not match the file's length");
-    if (!(k->train = ar_ratings_new_internal(k->source[0] ? k->source : NULL)))
-        return AR_ERR_OUT_OF_MEMORY;
-    ar_status st = ar_ratings_alloc(k->train, (size_t)n);
-    if (st != AR_OK) return st;
-    get(c, k->train->user, n * 4);
-    get(c, k->train->item, n * 4);
-    get(c, k->train->rating, n * 4);
-    for (uint64_t i = 0; i < n; i++) {
-        k->train->line[i] = 0;
-        if (k->train->user[i] < 0 || k->train->item[i] < 0 || !isfinite(k->train->rating[i]))
-            return BAD("a stored rating is out of range");
-    }
-    k->train->n = (size_t)n;
-    k->params = malloc(P * 4), k->m = malloc(P * 4), k->v = malloc(P * 4);
-    if (!k->params || !k->m || !k->v) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    get(c, k->params, P * 4);
-    get(c, k->m, P * 4);
-    get(c, k->v, P * 4);
-    return AR_OK;
-#undef BAD
-}
-
-ar_status ar_checkpoint_read(const char *path, ar_checkpoint **out) {
-    *out = NULL;
-    char *buf;
-    size_t len;
-    ar_status st = ar_read_file(path, &buf, &len);
-    if (st != AR_OK) return st;
-    ar_checkpoint *k = calloc(1, sizeof *k);
-    if (!k) {
-        free(buf);
-        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    }
-    const unsigned char *p = (const unsigned char *)buf;
-    uint32_t hdr[2];
-    uint64_t plen;
-    if (len < 8 || memcmp(p, ckpt_magic, 8) != 0) {
-        st = ar_fail(AR_ERR_PARSE, "%s: not an autorec model file (no ARMODEL header)", path);
-        goto cleanup;
-    }
-    if (len < HEADER_BYTES) {
-        st = ar_fail(AR_ERR_PARSE, "%s: truncated model file (%zu bytes)", path, len);
-        goto cleanup;
-    }
-    memcpy(hdr, p + 8, 8);
-    memcpy(&plen, p + 16, 8);
-    if (hdr[1] != CKPT_BOM) {
-        st = ar_fail(AR_ERR_PARSE, "%s: model file written with the other byte order", path);
-        goto cleanup;
-    }
-    if (hdr[0] < CKPT_OLDEST || hdr[0] > CKPT_VERSION) {
-        st = ar_fail(AR_ERR_PARSE, "%s: model file format version %u; this autorec reads "
-                     "versions %u to %u", path, hdr[0], CKPT_OLDEST, CKPT_VERSION);
-        goto cleanup;
-    }
-    if (plen > len || len - HEADER_BYTES - SUM_BYTES != plen || len < HEADER_BYTES + SUM_BYTES) {
-        st = ar_fail(AR_ERR_PARSE, "%s: truncated or padded model file: %zu bytes, the header "
-                     "announces %llu", path, len,
-                     (unsigned long long)(plen + HEADER_BYTES + SUM_BYTES));
-        goto cleanup;
-    }
-    unsigned char sum[SUM_BYTES];
-    unsigned int sum_len = 0;
-    EVP_Digest(p + HEADER_BYTES, (size_t)plen, sum, &sum_len, EVP_sha256(), NULL);
-    if (memcmp(sum, p + HEADER_BYTES + plen, SUM_BYTES) != 0) {
-        st = ar_fail(AR_ERR_PARSE, "%s: corrupted model file: the SHA-256 of its contents does "
-                     "not match the one stored in it", path);
-        goto cleanup;
-    }
-    cursor c = {p + HEADER_BYTES, p + HEADER_BYTES + plen};
-    st = parse_payload(k, &c, path, hdr[0]);
-cleanup:
-    free(buf);
-    if (st != AR_OK) ar_checkpoint_free(k);
-    else *out = k;
-    return st;
-}
+/* ---- accessors ----------------------------------------------------------------------------- */
 
 const ar_ratings *ar_checkpoint_train(const ar_checkpoint *c) { return c->train; }
 ar_rows ar_checkpoint_rows(const ar_checkpoint *c) { return c->rows; }
@@ -346,6 +184,19 @@ const char *ar_checkpoint_source(const ar_checkpoint *c) { return c->source; }
 void ar_checkpoint_config(const ar_checkpoint *c, ar_train_config *cfg) { *cfg = c->cfg; }
 
 /* ---- resuming ------------------------------------------------------------------------------- */
+
+/* Whether two datasets have the same id maps and training CSR (a: the one the reader built from
+ * a model file's ratings). */
+static int same_training(const ar_dataset *a, const ar_dataset *b) {
+    if (a->n_rows != b->n_rows || a->n_cols != b->n_cols) return 0;
+    size_t nnz = (size_t)a->train.row_ptr[a->n_rows];
+    return nnz == (size_t)b->train.row_ptr[b->n_rows] &&
+           !memcmp(a->row_ids, b->row_ids, (size_t)b->n_rows * sizeof *b->row_ids) &&
+           !memcmp(a->col_ids, b->col_ids, (size_t)b->n_cols * sizeof *b->col_ids) &&
+           !memcmp(a->train.row_ptr, b->train.row_ptr, ((size_t)b->n_rows + 1) * sizeof(int)) &&
+           !memcmp(a->train.col_idx, b->train.col_idx, nnz * sizeof(int)) &&
+           !memcmp(a->train.vals, b->train.vals, nnz * sizeof(float));
+}
 
 ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
                                const ar_train_config *cfg, ar_model **out) {
@@ -378,26 +229,18 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         return ar_fail(AR_ERR_INVALID_ARG, "the model is %s-based, the dataset %s-based",
                        c->rows == AR_ROWS_USERS ? "user" : "item",
                        ds->rows_are == AR_ROWS_USERS ? "user" : "item");
-    /* The same training ratings give the same id maps and CSR: rebuild and compare. */
-    ar_dataset *mine = NULL;
-    ar_status st = ar_dataset_create_ex(c->train, NULL, NULL, c->rows, &mine);
-    if (st != AR_OK) return st;
-    int same = mine->n_rows == ds->n_rows && mine->n_cols == ds->n_cols;
-    size_t nnz = same ? (size_t)mine->train.row_ptr[mine->n_rows] : 0;
-    same = same && nnz == (size_t)ds->train.row_ptr[ds->n_rows] &&
-           !memcmp(mine->row_ids, ds->row_ids, (size_t)ds->n_rows * sizeof *ds->row_ids) &&
-           !memcmp(mine->col_ids, ds->col_ids, (size_t)ds->n_cols * sizeof *ds->col_ids) &&
-           !memcmp(mine->train.row_ptr, ds->train.row_ptr,
-                   ((size_t)ds->n_rows + 1) * sizeof(int)) &&
-           !memcmp(mine->train.col_idx, ds->train.col_idx, nnz * sizeof(int)) &&
-           !memcmp(mine->train.vals, ds->train.vals, nnz * sizeof(float));
-    ar_dataset_free(mine);
-    if (!same)
+    /* The same training ratings give the same id maps and CSR: the weights line up. */
+    if (!same_training(c->ds, ds))
         return ar_fail(AR_ERR_INVALID_ARG, "the training ratings differ from the ones the model "
                        "was trained on (%zu ratings%s%s): give the same data and split options",
                        c->train->n, c->source[0] ? " from " : "", c->source);
     ar_model *m = NULL;
-    st = ar_model_create(ctx, ds, &eff, &m);
+    ar_status st = ar_model_create(ctx, ds, &eff, &m);
+    /* ar_model_state copies the model's n_params: the stored arrays must be that long (the
+     * reader and the comparison above ensure it; checked again here, where it would matter) */
+    if (st == AR_OK && ar_model_layout(m)->n_params != c->n_params)
+        st = ar_fail(AR_ERR_INVALID_ARG, "the model file has %zu parameters, the model on this "
+                     "dataset %zu", c->n_params, ar_model_layout(m)->n_params);
     if (st == AR_OK) st = ar_model_state(m, c->params, c->m, c->v, c->epoch, c->step, 1);
     if (st != AR_OK) {
         ar_model_free(m);

@@ -21,7 +21,10 @@ ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64
     }
     for (int k = 0; k < n_models; k++) {
         float *p = members ? members + (size_t)k * n : one; /* (n) member k's predictions */
-        if ((st = ar_model_predict(models[k], users, items, n, p)) != AR_OK) goto cleanup;
+        if ((st = ar_model_predict(models[k], users, items, n, p)) != AR_OK) {
+            if (n_models > 1) st = ar_fail(st, "ensemble member %d: %s", k + 1, ar_last_error());
+            goto cleanup;
+        }
         for (size_t i = 0; i < n; i++) sum[i] += p[i];
     }
     for (size_t i = 0; i < n; i++) out[i] = (float)(sum[i] / n_models);

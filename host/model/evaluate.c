@@ -1,7 +1,9 @@
 /* evaluate.c - scoring and prediction by the paper's protocol: the input is a row's training
  * ratings, predictions are read at the held-out positions only and clamped to the rating
  * scale, and a pair whose user or item has no training rating gets the default (the middle of
- * the scale). Test ratings are never an input; unobserved entries are never scored. */
+ * the scale). Test ratings are never an input; unobserved entries are never scored.
+ * A non-finite output (weights that overflow float: a damaged or hand-made model) is an error,
+ * AR_ERR_DIVERGED, in both scoring and prediction: no made-up number is scored or returned. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -74,6 +76,13 @@ ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rm
     AR_TRY(ar_model_read_sum(m, m->sse_tr, &sse_tr));
     AR_TRY(ar_model_read_sum(m, m->sse_te, &sse_te));
     if (has_valid) AR_TRY(ar_model_read_sum(m, m->sse_va, &sse_va));
+    /* the SSE kernels turn a non-finite output into a NaN sum */
+    if (!isfinite(sse_tr) || !isfinite(sse_te) || !isfinite(sse_va)) {
+        st = ar_fail(AR_ERR_DIVERGED, "the model's outputs for the %s ratings are not finite: its "
+                     "weights overflow float arithmetic", !isfinite(sse_tr) ? "training"
+                     : !isfinite(sse_te) ? "test" : "validation");
+        goto cleanup;
+    }
     if (train_rmse) *train_rmse = sqrt(sse_tr / (double)ds->train.row_ptr[I]);
     if (test_rmse) *test_rmse = heldout_rmse(m, sse_te, ds->cold, ds->n_cold, ds->n_test_all);
     if (valid_rmse)
@@ -138,6 +147,12 @@ ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *ite
         for (int r = 0; a < b; a++) {
             while (rows[r] != w[a].row) r++;
             float p = y[(size_t)r * U + w[a].col];
+            if (!isfinite(p)) {
+                st = ar_fail(AR_ERR_DIVERGED, "the model's output for user %lld item %lld is not "
+                             "a finite number: its weights overflow float arithmetic",
+                             (long long)users[w[a].k], (long long)items[w[a].k]);
+                goto cleanup;
+            }
             out[w[a].k] = p < m->lo ? m->lo : p > m->hi ? m->hi : p;
         }
     }

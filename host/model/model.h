@@ -157,6 +157,32 @@ ar_status ar_model_params(ar_model *m, float *host, int write);
 ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int adam,
                          double *loss, float *grads);
 
+/* ---- model files (checkpoint.c: the format, writing, resuming; checkpoint_read.c: reading) -- */
+#define AR_CKPT_VERSION 3u          /* what ar_model_save writes */
+#define AR_CKPT_OLDEST 2u           /* the oldest version read */
+#define AR_CKPT_BOM 0x01020304u     /* byte-order mark: the other byte order reads 0x04030201 */
+#define AR_CKPT_MAGIC "ARMODEL"     /* the first 8 bytes, its NUL included */
+enum { AR_CKPT_HEADER_BYTES = 8 + 4 + 4 + 8, AR_CKPT_SUM_BYTES = 32 };
+
+/* A model file in memory. Once ar_checkpoint_parse accepts it, every field holds what the rest
+ * of the library assumes (checkpoint_read.c lists the checks). */
+struct ar_checkpoint {
+    ar_train_config cfg;      /* valid; rating_min/max/default: the model's resolved scale */
+    ar_rows rows;
+    int epoch;                /* 0..1000000 */
+    uint32_t step;
+    int n_rows, n_cols;       /* == ds->n_rows, ds->n_cols */
+    size_t n_params;          /* == the layout's for n_cols and cfg's hidden sizes */
+    char *source;             /* NUL-terminated */
+    ar_ratings *train;        /* (n >= 1) ids in 0..2^31-1, finite ratings, no pair twice */
+    ar_dataset *ds;           /* built from train: the id maps and CSR the weights line up with */
+    float *params, *m, *v;    /* (n_params) each, finite; v >= 0 */
+};
+/* Parses and validates a model file's bytes buf[0..len) (need not be NUL-terminated); name is
+ * the file's name in messages. What ar_checkpoint_read does after reading the file; the fuzz
+ * harness calls it directly. */
+ar_status ar_checkpoint_parse(const void *buf, size_t len, const char *name, ar_checkpoint **out);
+
 
 
 #endif /* AR_MODEL_H */

@@ -110,7 +110,7 @@ void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const 
         double s = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             double y = out[(size_t)b * m->cols + m->col_idx[k]];
-            y = y < lo ? lo : y > hi ? hi : y;
+            y = !isfinite(y) ? NAN : y < lo ? lo : y > hi ? hi : y;
             double d = y - m->vals[k];
             s += d * d;
         }

@@ -40,7 +40,8 @@ void ar_densify_ref(float *x, const struct ar_csr *m, const int *rows, int B);
 /* dout (B, cols) = 2 scale (out - r) at observed positions, 0 elsewhere; row_loss[row] = SSE. */
 void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
                                  const struct ar_csr *m, const int *rows, int B, float scale);
-/* row_sse[row] = sum over the row's observed positions of (clamp(out, lo, hi) - r)^2. */
+/* row_sse[row] = sum over the row's observed positions of (clamp(out, lo, hi) - r)^2; NaN when an
+ * output there is not finite. */
 void ar_masked_sse_ref(float *row_sse, const float *out, const struct ar_csr *m, const int *rows,
                        int B, float lo, float hi);
 /* out (cols) = the column sums of in (rows, cols). */
@@ -70,7 +71,8 @@ void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bia
 /* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);
-/* row_sse[row] = sum over the row of (clamp(yk, lo, hi) - r)^2. */
+/* row_sse[row] = sum over the row of (clamp(yk, lo, hi) - r)^2; NaN when a yk there is not
+ * finite. */
 void ar_sp_sse_ref(float *row_sse, const float *yk, const struct ar_csr *m, const int *rows, int B,
                    float lo, float hi);
 /* dW (cols, H): dW[u, :] = sum over the batch's entries (b, k) in column u of ck[k] * in[b, :]

@@ -58,7 +58,7 @@ void ar_sp_sse_ref(float *row_sse, const float *yk, const ar_csr *m, const int *
     for (int b = 0; b < B; b++) {
         double s = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
-            double y = yk[k] < lo ? lo : yk[k] > hi ? hi : yk[k];
+            double y = !isfinite(yk[k]) ? NAN : yk[k] < lo ? lo : yk[k] > hi ? hi : yk[k];
             s += (y - m->vals[k]) * (y - m->vals[k]);
         }
         row_sse[rows[b]] = (float)s;
