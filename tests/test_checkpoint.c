@@ -449,3 +449,18 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
     ar_ratings_free(tr);
     ar_ratings_free(te);
 }
+
+/* recommend on a model whose items have ids near 2^31 (valid ids): the unrated items come from
+ * sorted id lists, not from an array indexed by id (which would be 4 GiB). */
+Test(checkpoint, recommend_with_huge_item_ids) {
+    tu_write_file("r.data", "1\t2147483000\t5\n1\t7\t3\n2\t2147483000\t4\n2\t9\t2\n"
+                            "3\t7\t4\n3\t9\t5\n3\t11\t1\n4\t11\t3\n4\t2147483000\t2\n");
+    tu_write_file("t.data", "1\t9\t4\n2\t7\t3\n");
+    cr_assert_eq(run(NULL, "train --train %s --test %s --hidden 4 --epochs 2 --quiet --save %s",
+                     tu_path("r.data"), tu_path("t.data"), tu_path("m.bin")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "recommend --model %s --user 1 -n 5 --json", tu_path("m.bin")), 0,
+                 "%s", err);
+    /* user 1 rated 7 and 2147483000: the unrated items are 9 and 11 */
+    cr_assert(strstr(out, "\"item\":9") && strstr(out, "\"item\":11") &&
+              !strstr(out, "\"item\":7,") && !strstr(out, "\"item\":2147483000"), "%s", out);
+}

@@ -25,38 +25,52 @@ static int by_score(const void *a, const void *b) {
     return (x->item > y->item) - (x->item < y->item); /* ties: the smaller id first */
 }
 
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts ids[0..n) and drops repeats; returns how many distinct ids remain. */
+static size_t sort_unique(int64_t *ids, size_t n) {
+    if (n == 0) return 0;
+    qsort(ids, n, sizeof *ids, cmp_i64);
+    size_t w = 1;
+    for (size_t k = 1; k < n; k++)
+        if (ids[k] != ids[w - 1]) ids[w++] = ids[k];
+    return w;
+}
+
 /* The items of the training ratings tr that user has not rated, in id order, into *items (caller
- * frees; *n of them); *n_rated gets how many the user rated (0 is an error: no profile). */
+ * frees; *n of them); *n_rated gets how many the user rated (0 is an error: no profile). Sorted
+ * id lists, not an array indexed by id: ids go up to 2^31 and a model file may hold any of them. */
 static ar_status unrated_items(const ar_ratings *tr, int64_t user, int64_t **items, size_t *n,
                                size_t *n_rated) {
     const size_t count = ar_ratings_count(tr);
-    int64_t max_item = 0;
+    int64_t *all = malloc((count ? count : 1) * sizeof *all);
+    int64_t *rated = malloc((count ? count : 1) * sizeof *rated);
+    *items = all;
     *n = *n_rated = 0;
-    for (size_t k = 0; k < count; k++) {
-        int64_t u, it;
-        ar_ratings_get(tr, k, &u, &it, NULL);
-        max_item = it > max_item ? it : max_item;
-        *n_rated += u == user;
-    }
-    if (*n_rated == 0)
-        return cli_fail(AR_ERR_INVALID_ARG, "user %lld has no rating in the model's training "
-                        "data: nothing to recommend from", (long long)user);
-    /* [2i]: item i is known, [2i+1]: the user rated it */
-    char *seen = calloc((size_t)max_item + 1, 2);
-    *items = malloc((count ? count : 1) * sizeof **items);
-    if (!seen || !*items) {
-        free(seen);
+    if (!all || !rated) {
+        free(rated);
         return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     }
     for (size_t k = 0; k < count; k++) {
         int64_t u, it;
         ar_ratings_get(tr, k, &u, &it, NULL);
-        seen[it * 2] = 1;
-        if (u == user) seen[it * 2 + 1] = 1;
+        all[k] = it;
+        if (u == user) rated[(*n_rated)++] = it;
     }
-    for (int64_t it = 0; it <= max_item; it++)
-        if (seen[it * 2] && !seen[it * 2 + 1]) (*items)[(*n)++] = it;
-    free(seen);
+    if (*n_rated == 0) {
+        free(rated);
+        return cli_fail(AR_ERR_INVALID_ARG, "user %lld has no rating in the model's training "
+                        "data: nothing to recommend from", (long long)user);
+    }
+    size_t n_all = sort_unique(all, count), n_rt = sort_unique(rated, *n_rated), r = 0;
+    for (size_t k = 0; k < n_all; k++) { /* all minus rated, both sorted */
+        while (r < n_rt && rated[r] < all[k]) r++;
+        if (r == n_rt || rated[r] != all[k]) all[(*n)++] = all[k];
+    }
+    free(rated);
     return AR_OK;
 }
 
