@@ -71,6 +71,8 @@ mkdir s && cp tr.data s/train.tsv && cp s/train.tsv s.orig
 run 2 data --train s/train.tsv --test te.data --write-splits s
 says "--write-splits" "'s/train.tsv'"
 same s/train.tsv s.orig
+run 2 train --data r.data --metrics "" $tiny
+says "--metrics" "an empty file name"
 run 2 train --data r.data --metrics x.csv --plot x.csv $tiny
 says "--plot" "another output"
 [ ! -e x.csv ] || fail "x.csv was created"

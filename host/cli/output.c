@@ -37,6 +37,7 @@ void cli_files_data(cli_files *f, const cli_data *x) {
 ar_status cli_files_check(const cli_files *f) {
     for (int k = 0; k < f->n_out; k++) {
         const char *opt = f->out_option[k];
+        if (!*f->out[k]) return cli_fail(AR_ERR_INVALID_ARG, "%s: an empty file name", opt);
         ar_status st = ar_output_check(f->out[k], f->in, (size_t)f->n_in);
         if (st == AR_ERR_INVALID_ARG)
             return cli_fail(st, "%s: %s, which this command reads", opt, ar_last_error());
