@@ -256,7 +256,7 @@ typedef struct ar_synth_config {
 } ar_synth_config;
 AR_API void ar_synth_config_default(ar_synth_config *c);
 /* Writes a u.data-style file ("user\titem\trating\ttimestamp", integer ratings 1..5) drawn
- * from the model; written to a temporary file and renamed, so a failure leaves no file. */
+ * from the model, as an ar_output (see "Output files"): a failure leaves path as it was. */
 AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
 /* The same ratings as ar_synth_write, in memory (no source file or lines to name):
  * benchmarks at any scale without a file. */
@@ -477,8 +477,8 @@ AR_API ar_status ar_ensemble_predict(ar_model *const *models, int n_models, cons
 /* Writes the model to path: format version, configuration, row kind, rating scale, epochs and
  * Adam steps done, weights and Adam moments, the id maps and the training ratings (which
  * prediction needs as inputs), the training file's path (to find titles), and a SHA-256 of
- * all of it. Written to a temporary file, flushed, synced and renamed: a crash never leaves a
- * half-written model under path. */
+ * all of it. Written as an ar_output (see "Output files"): a crash or a failure never leaves a
+ * half-written model under path, nor changes what was there. */
 AR_API ar_status ar_model_save(ar_model *m, const char *path);
 
 /* A model file read into memory (verified: format, length, checksum). */
@@ -505,6 +505,52 @@ AR_API const char *ar_checkpoint_source(const ar_checkpoint *c);
  * training ratings (AR_ERR_INVALID_ARG otherwise). */
 AR_API ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
                                       const ar_train_config *cfg, ar_model **out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Output files: how autorec writes every file (model files, synthetic ratings, the tool's
+ * metrics, plots and splits), for a program that writes its own next to them the same way.
+ *
+ * A file is written whole or not at all, and nothing that is not being written is destroyed:
+ *   - path's symbolic links are followed: a link is written through (its target is replaced,
+ *     the link stays);
+ *   - an existing target that is not a regular file (a directory, a device such as /dev/full, a
+ *     FIFO, a socket) is refused, AR_ERR_IO;
+ *   - bytes go to a temporary file next to the target, "TARGET.tmp-PID-XXXXXX", which
+ *     ar_output_commit flushes to disk and renames over the target; every failure (a full disk,
+ *     an I/O error, ar_output_abort) removes the temporary and leaves the target as it was;
+ *   - opening removes the temporaries next to the target that a process no longer running left
+ *     (a writer killed with SIGKILL cannot clean up), never those of a live one.
+ * Failures are AR_ERR_IO, "cannot write 'PATH': REASON" naming path as given.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ar_output ar_output;
+
+/* Checks, before a long run, that path can be written by ar_output_open later: not an existing
+ * non-regular file (AR_ERR_IO), not the same file (st_dev and st_ino, after following links;
+ * for paths where nothing exists yet, the same name) as any of the n_inputs paths
+ * (AR_ERR_INVALID_ARG, "refusing to write 'PATH': it is the same file as 'INPUT'": pass every
+ * file the run reads, and the other outputs of the run), and a file can be created next to its
+ * target (it tries, and removes what it made). An existing file at path is left alone. */
+AR_API ar_status ar_output_check(const char *path, const char *const *inputs, size_t n_inputs);
+/* Starts writing path (see above): creates the temporary. Nothing at path changes before
+ * ar_output_commit. */
+AR_API ar_status ar_output_open(const char *path, ar_output **out);
+/* Appends n bytes (buffered). The first failure sticks: later writes do nothing and return it,
+ * and ar_output_commit reports it. */
+AR_API ar_status ar_output_write(ar_output *o, const void *buf, size_t n);
+/* Writes what is buffered to the temporary, so that a reader of ar_output_temp_path (tail -f)
+ * sees every byte written so far. */
+AR_API ar_status ar_output_flush(ar_output *o);
+/* Flushes and syncs the temporary to disk: after AR_OK only the rename of ar_output_commit is
+ * left to fail. For a program that publishes several files together: sync them all, then
+ * commit them all. */
+AR_API ar_status ar_output_sync(ar_output *o);
+/* The temporary's path, where the bytes are until the commit. */
+AR_API const char *ar_output_temp_path(const ar_output *o);
+/* Syncs the temporary (unless ar_output_sync did) and renames it over the target; frees o,
+ * whatever happens. On failure the temporary is removed and the target left as it was. */
+AR_API ar_status ar_output_commit(ar_output *o);
+/* Removes the temporary and frees o (NULL: nothing); the target is left as it was. */
+AR_API void ar_output_abort(ar_output *o);
 
 #ifdef __cplusplus
 }

@@ -152,91 +152,21 @@ static int requests(void) {
 
 /* ---- zips ----------------------------------------------------------------------------------- */
 
-typedef struct {
-    const char *name; /* ending in '/' for a directory */
-    const char *data;
-    size_t len;
-} zentry;
-
-/* A zip (deflate) of the entries, in memory; *len its size. */
-static char *make_zip(const zentry *e, size_t n, size_t *len) {
-    size_t cap = 1 << 20;
-    for (size_t i = 0; i < n; i++) cap += e[i].len + 512;
-    char *buf = malloc(cap);
-    cr_assert(buf);
-    struct archive *a = archive_write_new();
-    cr_assert(archive_write_set_format_zip(a) == ARCHIVE_OK);
-    cr_assert(archive_write_open_memory(a, buf, cap, len) == ARCHIVE_OK, "%s",
-              archive_error_string(a));
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *ae = archive_entry_new();
-        int dir = e[i].name[strlen(e[i].name) - 1] == '/';
-        archive_entry_set_pathname(ae, e[i].name);
-        archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
-        archive_entry_set_perm(ae, dir ? 0755 : 0644);
-        archive_entry_set_size(ae, dir ? 0 : (la_int64_t)e[i].len);
-        archive_entry_set_mtime(ae, 893286638, 0);
-        cr_assert(archive_write_header(a, ae) == ARCHIVE_OK, "%s", archive_error_string(a));
-        if (!dir) cr_assert(archive_write_data(a, e[i].data, e[i].len) == (la_ssize_t)e[i].len);
-        archive_entry_free(ae);
-    }
-    cr_assert(archive_write_close(a) == ARCHIVE_OK, "%s", archive_error_string(a));
-    archive_write_free(a);
-    return buf;
-}
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert(buf && fread(buf, 1, (size_t)n, f) == (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-/* A zip of every file of the shared ml-100k directory under "ml-100k/", as GroupLens ships
- * it; alter > 0 flips byte 1000 of u.data. Skips the test without $AUTOREC_DATA. */
+/* A zip of the shared ml-100k directory (tu_ml100k_zip); skips the test without it. */
 static char *shared_zip(size_t *len, int alter) {
     if (!shared_data)
         cr_skip_test("MovieLens 100K not found: set AUTOREC_DATA to the ml-100k directory");
-    DIR *dir = opendir(shared_data);
-    cr_assert(dir, "cannot open %s", shared_data);
-    zentry e[64] = {{"ml-100k/", NULL, 0}};
-    size_t n = 1;
-    struct dirent *de;
-    while ((de = readdir(dir)) && n < 64) {
-        char p[600];
-        struct stat sb;
-        snprintf(p, sizeof p, "%s/%s", shared_data, de->d_name);
-        if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        char *name = malloc(strlen(de->d_name) + 9);
-        sprintf(name, "ml-100k/%s", de->d_name);
-        size_t l;
-        char *data = read_all(p, &l);
-        if (alter && strcmp(de->d_name, "u.data") == 0) data[1000] ^= 1;
-        e[n++] = (zentry){name, data, l};
-    }
-    closedir(dir);
-    char *zip = make_zip(e, n, len);
-    for (size_t i = 1; i < n; i++) {
-        free((char *)e[i].name);
-        free((char *)e[i].data);
-    }
-    return zip;
+    return tu_ml100k_zip(shared_data, alter, NULL, len);
 }
 
 static const char synth_udata[] = "196\t242\t3\t881250949\n186\t302\t3\t891717742\n";
 
 /* A well-formed ml-100k-like zip whose u.data is not the real one. */
 static char *synthetic_zip(size_t *len) {
-    const zentry e[] = {{"ml-100k/", NULL, 0},
-                        {"ml-100k/u.data", synth_udata, sizeof synth_udata - 1},
-                        {"ml-100k/README", "not the real thing\n", 19}};
-    return make_zip(e, 3, len);
+    const tu_zip_entry e[] = {{"ml-100k/", NULL, 0},
+                              {"ml-100k/u.data", synth_udata, sizeof synth_udata - 1},
+                              {"ml-100k/README", "not the real thing\n", 19}};
+    return tu_make_zip(e, 3, len);
 }
 
 /* ---- assertions ----------------------------------------------------------------------------- */
@@ -315,9 +245,9 @@ Test(fetch, good_zip_is_cached_and_reused) {
     char p[600];
     size_t a, b;
     snprintf(p, sizeof p, "%s/u.data", shared_data);
-    char *orig = read_all(p, &a);
+    char *orig = tu_slurp(p, &a);
     snprintf(p, sizeof p, "%s/u.data", dir);
-    char *got = read_all(p, &b);
+    char *got = tu_slurp(p, &b);
     cr_assert(a == b && memcmp(orig, got, a) == 0, "the cached u.data differs");
     snprintf(p, sizeof p, "%s/u1.base", dir);
     cr_assert(access(p, R_OK) == 0, "u1.base was not extracted");
@@ -398,8 +328,8 @@ Test(fetch, one_altered_byte_is_refused) {
 /* The other datasets pin the zip's checksum, checked before anything is extracted. */
 Test(fetch, zip_checksum_mismatch_is_refused) {
     size_t len;
-    const zentry e[] = {{"ml-1m/ratings.dat", "1::1::5::978300760\n", 19}};
-    char *zip = make_zip(e, 1, &len);
+    const tu_zip_entry e[] = {{"ml-1m/ratings.dat", "1::1::5::978300760\n", 19}};
+    char *zip = tu_make_zip(e, 1, &len);
     route r[] = {{"/ml-1m.zip", zip, len, SERVE}};
     serve(r, 1);
     char dir[512];
@@ -469,10 +399,10 @@ Test(fetch, unsafe_paths_are_refused) {
     static const char *bad[] = {"ml-100k/../../evil", "../evil", "/tmp/autorec-fetch-evil"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         size_t len;
-        const zentry e[] = {{"ml-100k/", NULL, 0},
-                            {bad[k], "gotcha\n", 7},
-                            {"ml-100k/u.data", synth_udata, sizeof synth_udata - 1}};
-        char *zip = make_zip(e, 3, &len);
+        const tu_zip_entry e[] = {{"ml-100k/", NULL, 0},
+                                  {bad[k], "gotcha\n", 7},
+                                  {"ml-100k/u.data", synth_udata, sizeof synth_udata - 1}};
+        char *zip = tu_make_zip(e, 3, &len);
         route r[] = {{"/ml-100k.zip", zip, len, SERVE}};
         serve(r, 1);
         char dir[512], p[400];

@@ -90,7 +90,7 @@ static char *read_svg(const char *file) {
 
 /* The plot as a file, the way the CLI writes its figures. */
 static ar_status svg_write(const char *file, const cli_plot *p) {
-    return cli_write_atomic(file, cli_svg_emit, p);
+    return cli_write_file("--plot", file, cli_svg_emit, p);
 }
 
 Test(plot, nice_ticks_use_1_2_5_steps) {
@@ -168,10 +168,15 @@ Test(plot, write_errors_name_the_path_and_leave_nothing) {
     cli_plot p = {.series = s, .n_series = 1};
     cr_assert_eq(svg_write("/nonexistent-autorec-dir/x.svg", &p), AR_ERR_IO);
     cr_assert(strstr(cli_message(), "/nonexistent-autorec-dir/x.svg"), "%s", cli_message());
-    cr_assert_eq(cli_check_writable("/nonexistent-autorec-dir/x.svg"), AR_ERR_IO);
+    cli_files bad = {0}, ok = {0};
+    cli_files_out(&bad, "--plot", "/nonexistent-autorec-dir/x.svg");
+    cr_assert_eq(cli_files_check(&bad), AR_ERR_IO);
+    cr_assert(strstr(cli_message(), "--plot") && strstr(cli_message(), "x.svg"), "%s",
+              cli_message());
     cr_assert_eq(svg_write(tu_tmpdir(), &p), AR_ERR_IO);
     cr_assert(strstr(cli_message(), "directory"), "%s", cli_message());
-    cr_assert_eq(cli_check_writable(tu_path("ok.svg")), AR_OK);
+    cli_files_out(&ok, "--plot", tu_path("ok.svg"));
+    cr_assert_eq(cli_files_check(&ok), AR_OK);
     cr_assert(access(tu_path("ok.svg"), F_OK) != 0, "the check must not leave a file");
     /* success replaces an existing file and leaves no temporary behind */
     FILE *f = fopen(tu_path("r.svg"), "w");

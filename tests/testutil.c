@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -249,4 +251,60 @@ void tu_assert_no_temporaries(void) {
     for (struct dirent *e; (e = readdir(d));)
         cr_assert(!strstr(e->d_name, ".tmp"), "temporary file %s left behind", e->d_name);
     closedir(d);
+}
+
+/* ---- zips ----------------------------------------------------------------------------------- */
+
+char *tu_make_zip(const tu_zip_entry *e, size_t n, size_t *len) {
+    size_t cap = 1 << 20;
+    for (size_t i = 0; i < n; i++) cap += e[i].len + 512;
+    char *buf = malloc(cap);
+    cr_assert(buf);
+    struct archive *a = archive_write_new();
+    cr_assert(archive_write_set_format_zip(a) == ARCHIVE_OK);
+    cr_assert(archive_write_open_memory(a, buf, cap, len) == ARCHIVE_OK, "%s",
+              archive_error_string(a));
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *ae = archive_entry_new();
+        int dir = e[i].name[strlen(e[i].name) - 1] == '/';
+        archive_entry_set_pathname(ae, e[i].name);
+        archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
+        archive_entry_set_perm(ae, dir ? 0755 : 0644);
+        archive_entry_set_size(ae, dir ? 0 : (la_int64_t)e[i].len);
+        archive_entry_set_mtime(ae, 893286638, 0);
+        cr_assert(archive_write_header(a, ae) == ARCHIVE_OK, "%s", archive_error_string(a));
+        if (!dir) cr_assert(archive_write_data(a, e[i].data, e[i].len) == (la_ssize_t)e[i].len);
+        archive_entry_free(ae);
+    }
+    cr_assert(archive_write_close(a) == ARCHIVE_OK, "%s", archive_error_string(a));
+    archive_write_free(a);
+    return buf;
+}
+
+char *tu_ml100k_zip(const char *dir, int alter, const char *only, size_t *len) {
+    DIR *d = opendir(dir);
+    cr_assert(d, "cannot open %s", dir);
+    tu_zip_entry e[64] = {{"ml-100k/", NULL, 0}};
+    size_t n = 1;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 64) {
+        char p[600];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+        if (only && strcmp(de->d_name, only) != 0) continue;
+        char *name = malloc(strlen(de->d_name) + 9);
+        sprintf(name, "ml-100k/%s", de->d_name);
+        size_t l;
+        char *data = tu_slurp(p, &l);
+        if (alter && strcmp(de->d_name, "u.data") == 0) data[1000] ^= 1;
+        e[n++] = (tu_zip_entry){name, data, l};
+    }
+    closedir(d);
+    char *zip = tu_make_zip(e, n, len);
+    for (size_t i = 1; i < n; i++) {
+        free((char *)e[i].name);
+        free((char *)e[i].data);
+    }
+    return zip;
 }

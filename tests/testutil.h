@@ -68,4 +68,16 @@ void tu_assert_no_temporaries(void);
 /* Writes text to tu_path(name) and returns that path. */
 const char *tu_write_file(const char *name, const char *text);
 
+/* A zip entry: name (ending in '/' for a directory) and its bytes. */
+typedef struct {
+    const char *name;
+    const char *data;
+    size_t len;
+} tu_zip_entry;
+/* A zip (deflate) of the n entries, in memory (caller frees); *len its size. */
+char *tu_make_zip(const tu_zip_entry *e, size_t n, size_t *len);
+/* A zip of the ml-100k directory dir's files under "ml-100k/", as GroupLens ships it (only the
+ * file named only, when not NULL); alter flips byte 1000 of u.data. */
+char *tu_ml100k_zip(const char *dir, int alter, const char *only, size_t *len);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "autorec.h"
 #include "options.h"
+#include "output.h"
 #include "svg.h"
 
 /* ---- the commands (main.c dispatches to them from its table) -------------------------------- */
@@ -58,6 +59,9 @@ typedef struct cli_data {
     ar_titles *titles;          /* NULL when the data has no titles file */
     char desc[8400];            /* one line describing the source and the split */
     char titles_path[4096];
+    int has_titles_file;        /* titles_path names a file that was read (or tried) */
+    char files[2][4200];        /* the ratings files read: train and test, or the one split */
+    int n_files;
 } cli_data;
 
 /* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, unreadable
@@ -111,32 +115,31 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
                   int has_valid, int with_loss);
 
 /* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */
-/* Per-epoch rows of a CSV, written and flushed as the epochs finish, and the RMSE curves drawn
- * as an SVG at the end. */
+/* Per-epoch rows of a CSV, written and flushed as the epochs finish (into the output's
+ * temporary, published at the end), and the RMSE curves drawn as an SVG at the end. */
 typedef struct cli_curves {
     const char *csv_path, *plot_path;  /* NULL: not wanted */
-    FILE *csv;
+    cli_out csv, plot;
     double *epoch, *loss, *train, *valid, *test;
     int n, cap;
-    int rows;                          /* CSV rows written */
 } cli_curves;
 
-/* Checks the plot can be written, then opens the CSV (writing its header), before any
- * training; a failure names the option and path. */
+/* Opens the CSV (its temporary, with the header) before any training; a failure names the
+ * option and path. The paths are checked by the command (cli_files_check) before. */
 ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
-/* One epoch: a CSV row (flushed) and the points for the plot. */
+/* One epoch: a CSV row (flushed to the temporary) and the points for the plot. */
 ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s);
-/* Draws the plot (title and subtitle describe the run) and closes the CSV. */
+/* Draws the plot (title and subtitle describe the run) and syncs both files: after AR_OK only
+ * their renames are left, by cli_curves_publish. */
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);
+/* Publishes the CSV and the plot under their names. */
+ar_status cli_curves_publish(cli_curves *c);
+/* Frees c; a file not published is removed (its temporary), the old one at its name stays. */
 void cli_curves_free(cli_curves *c);
 
-/* Checks that plot_path (if any) can be written, then opens csv_path (if any) as a stream: a
- * bad path stops the command before any work, and an early failure leaves no stray CSV. The
- * options name the paths in messages. */
-ar_status cli_open_outputs(const char *csv_opt, const char *csv_path, const char *plot_opt,
-                           const char *plot_path, FILE **csv);
-/* The plot as an SVG file at path, named by option in a failure (CLI_ERR_OUTPUT). */
-ar_status cli_write_plot(const char *option, const char *path, const cli_plot *p);
+/* Draws the plot as an SVG into out (opened here at path, named by option in a failure); the
+ * caller commits it. */
+ar_status cli_plot_open(cli_out *out, const char *option, const char *path, const cli_plot *p);
 /* CSV fields: ",value" (empty for NaN); a text field, quoted when it holds ',' or '"'. */
 void cli_csv_number(FILE *f, double v);
 void cli_csv_text(FILE *f, const char *s);

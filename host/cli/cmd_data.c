@@ -3,9 +3,9 @@
  * split as files. Nothing is trained. */
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "output.h"
 
 typedef struct {
     cli_data_opts d;
@@ -14,9 +14,8 @@ typedef struct {
     const char *splits_dir;  /* --write-splits DIR */
 } data_cmd_opts;
 
-/* r as user<TAB>item<TAB>rating lines (the emitter for cli_write_atomic). */
-static void emit_ratings(FILE *f, const void *arg) {
-    const ar_ratings *r = arg;
+/* r as user<TAB>item<TAB>rating lines. */
+static void emit_ratings(FILE *f, const ar_ratings *r) {
     const size_t n = ar_ratings_count(r);
     for (size_t k = 0; k < n && !ferror(f); k++) {
         int64_t u, i;
@@ -26,18 +25,49 @@ static void emit_ratings(FILE *f, const void *arg) {
     }
 }
 
-/* Writes r to dir/name, atomically (no half-written split is left under the name). */
-static ar_status write_split(const char *dir, const char *name, const ar_ratings *r) {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return cli_for_option("--write-splits", cli_write_atomic(path, emit_ratings, r));
+/* The split's files in dir: train.tsv, valid.tsv (with a validation set) and test.tsv. */
+typedef struct {
+    char path[3][4300];
+    const ar_ratings *r[3];
+    int n;
+} split_files;
+
+static void split_paths(const char *dir, const cli_data *x, split_files *s) {
+    const char *names[3] = {"train.tsv", "valid.tsv", "test.tsv"};
+    const ar_ratings *rs[3] = {x->train, x->valid, x->test};
+    s->n = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!rs[k]) continue;
+        snprintf(s->path[s->n], sizeof s->path[0], "%s/%s", dir, names[k]);
+        s->r[s->n++] = rs[k];
+    }
 }
 
-static ar_status write_splits(const char *dir, const cli_data *x) {
-    ar_status st = cli_for_option("--write-splits", cli_make_dir(dir));
-    if (st == AR_OK) st = write_split(dir, "train.tsv", x->train);
-    if (st == AR_OK && x->valid) st = write_split(dir, "valid.tsv", x->valid);
-    if (st == AR_OK) st = write_split(dir, "test.tsv", x->test);
+/* The split's paths checked against the files read, before anything is written. */
+static ar_status check_splits(const split_files *s, const cli_data_opts *d, const cli_data *x) {
+    cli_files f = {0};
+    for (int k = 0; k < s->n; k++) cli_files_out(&f, "--write-splits", s->path[k]);
+    cli_files_data_opts(&f, d);
+    cli_files_data(&f, x);
+    return cli_files_check(&f);
+}
+
+/* Writes the split's files together: all or none replaced (and the directory, when made here,
+ * removed again on failure). */
+static ar_status write_splits(const char *dir, const cli_data_opts *d, const cli_data *x) {
+    split_files s;
+    split_paths(dir, x, &s);
+    int made = 0;
+    ar_status st = cli_for_option("--write-splits", cli_make_dir(dir, &made));
+    if (st == AR_OK) st = check_splits(&s, d, x);
+    cli_out outs[3] = {{0}, {0}, {0}};
+    cli_out *ptrs[3] = {&outs[0], &outs[1], &outs[2]};
+    for (int k = 0; k < s.n && st == AR_OK; k++)
+        if ((st = cli_out_open(&outs[k], "--write-splits", s.path[k])) == AR_OK)
+            emit_ratings(outs[k].f, s.r[k]);
+    st = st == AR_OK ? cli_outs_commit(ptrs, s.n) : st;
+    for (int k = 0; k < s.n; k++) cli_out_abort(&outs[k]);
+    if (st != AR_OK && made) rmdir(dir);
     return st;
 }
 
@@ -96,7 +126,7 @@ static ar_status run_data(const cli_command *self, void *opts, const cli_parsed 
     ar_dataset *ds = NULL;
     st = cli_data_load(&o->d, o->seed, 0, &x);
     if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, o->d.rows, &ds);
-    if (st == AR_OK && o->splits_dir) st = write_splits(o->splits_dir, &x);
+    if (st == AR_OK && o->splits_dir) st = write_splits(o->splits_dir, &o->d, &x);
     if (st == AR_OK) {
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "output.h"
 
 typedef enum { P_HIDDEN, P_LAYERS, P_ACTIVATION } sweep_param;
 static const char *const param_names[] = {"hidden", "layers", "activation"};
@@ -190,8 +189,9 @@ static int by_hidden(const void *a, const void *b) {
 
 /* RMSE against the values: numeric x (sorted) for hidden sizes, one category per value
  * otherwise, in the order given. */
-static ar_status sweep_plot(const char *path, sweep_param param, const sweep_value *v,
-                            const sweep_result *r, int n, int has_valid, const char *subtitle) {
+static ar_status sweep_plot(cli_out *out, const char *path, sweep_param param,
+                            const sweep_value *v, const sweep_result *r, int n, int has_valid,
+                            const char *subtitle) {
     int *ord = malloc((size_t)n * sizeof *ord);
     double *buf = malloc((size_t)n * 4 * sizeof *buf);
     const char **cats = malloc((size_t)n * sizeof *cats);
@@ -225,22 +225,33 @@ static ar_status sweep_plot(const char *path, sweep_param param, const sweep_val
                   .y_label = "RMSE", .series = s, .n_series = ns, .markers = 1,
                   .x_integer = param == P_HIDDEN};
     if (param != P_HIDDEN) p.categories = cats, p.n_categories = n;
-    ar_status st = cli_write_plot("--plot", path, &p);
+    ar_status st = cli_plot_open(out, "--plot", path, &p);
     free(ord), free(buf), free(cats);
     return st;
 }
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
-/* Trains every value, printing (and writing to csv) each row as it finishes; then the plot. */
-static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, FILE *csv,
+/* The files a sweep reads and writes: --out's table, written row by row into its temporary,
+ * and --plot, both published at the end. */
+typedef struct {
+    cli_files files;
+    cli_out csv, plot;
+} sweep_files;
+
+/* Trains every value, printing (and writing to the CSV) each row as it finishes; then the
+ * plot, and both files are published. */
+static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, sweep_files *out,
                            sweep_result *res) {
     const cli_train_opts *t = &o->t;
     const char *pname = param_names[o->param];
+    FILE *csv = out->csv.f;
     cli_data data = {0};
     ar_dataset *ds = NULL;
     ar_ctx *ctx = NULL;
     ar_status st = cli_data_load(&t->data, t->cfg.seed, t->quiet, &data);
+    if (st == AR_OK) cli_files_data(&out->files, &data);
+    if (st == AR_OK) st = cli_files_check(&out->files);
     if (st == AR_OK)
         st = ar_dataset_create_ex(data.train, data.valid, data.test, t->data.rows, &ds);
     if (st == AR_OK) st = ar_ctx_create(t->device, &ctx);
@@ -251,7 +262,7 @@ static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, FIL
     if (st == AR_OK && csv) {
         fprintf(csv, "%s,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,"
                 "seconds\n", pname);
-        st = cli_for_option("--out", cli_stream_flush(csv, o->out));
+        st = cli_out_flush(&out->csv);
     }
     if (st == AR_OK && !t->json)
         printf("%-20s %10s %10s %9s %10s %6s %9s\n", pname, "test_RMSE", "best_valid",
@@ -264,11 +275,13 @@ static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, FIL
         print_row(pname, &v[i], &res[i], t->json);
         if (csv) {
             csv_row(csv, &v[i], &res[i]);
-            st = cli_for_option("--out", cli_stream_flush(csv, o->out));
+            st = cli_out_flush(&out->csv);
         }
     }
     if (st == AR_OK && o->plot)
-        st = sweep_plot(o->plot, o->param, v, res, n, ss.n_valid > 0, data.desc);
+        st = sweep_plot(&out->plot, o->plot, o->param, v, res, n, ss.n_valid > 0, data.desc);
+    cli_out *outs[2] = {&out->plot, &out->csv};
+    if (st == AR_OK) st = cli_outs_commit(outs, 2);
     ar_ctx_free(ctx);
     ar_dataset_free(ds);
     cli_data_free(&data);
@@ -282,16 +295,20 @@ static ar_status run_sweep(const cli_command *self, void *opts, const cli_parsed
     char *list = strdup(o->values);
     sweep_value *v = NULL;
     sweep_result *res = NULL;
-    FILE *csv = NULL;
+    sweep_files out = {0};
     int n = 0;
     st = list ? AR_OK : cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == AR_OK) st = parse_values(o->param, list, &o->t.cfg, &v, &n);
-    if (st == AR_OK) st = cli_open_outputs("--out", o->out, "--plot", o->plot, &csv);
+    cli_files_out(&out.files, "--out", o->out);
+    cli_files_out(&out.files, "--plot", o->plot);
+    cli_files_data_opts(&out.files, &o->t.data);
+    if (st == AR_OK) st = cli_files_check(&out.files);
+    if (st == AR_OK && o->out) st = cli_out_open(&out.csv, "--out", o->out);
     if (st == AR_OK && !(res = calloc((size_t)n, sizeof *res)))
         st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (st == AR_OK) st = sweep_all(o, v, n, csv, res);
-    if (csv && st == AR_OK) st = cli_for_option("--out", cli_stream_close(csv, o->out));
-    else if (csv) cli_stream_abandon(csv);
+    if (st == AR_OK) st = sweep_all(o, v, n, &out, res);
+    cli_out_abort(&out.csv);
+    cli_out_abort(&out.plot);
     free(res);
     free(v);
     free(list);
@@ -321,7 +338,8 @@ static const cli_option sweep_options[] = {
     {.name = "--out", .meta = "FILE.csv", .kind = CLI_STRING, .at = SWEEP(out),
      .help = "also write the table as CSV, one row per value as it finishes: "
              "PARAM,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,seconds "
-             "(empty fields without a validation set)"},
+             "(empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
+             "next to it (tail -f), renamed to FILE.csv at the end"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = SWEEP(plot),
      .help = "draw the final test RMSE (and the best validation RMSE and the selected test "
              "RMSE) against the values as an SVG"},
@@ -331,7 +349,8 @@ static const cli_option sweep_options[] = {
 static const cli_group sweep_group = CLI_GROUP(
     "sweep", sweep_options,
     "Every value is checked before anything is trained (a bad one exits 2), and so are the "
-    "output paths. A flag for the swept parameter is overridden by each value.");
+    "output paths, as train's (see 'autorec train --help'). A flag for the swept parameter is "
+    "overridden by each value.");
 
 static const cli_use sweep_groups[] = {
     {&sweep_group, 0},

@@ -43,7 +43,7 @@ static ar_status run_synth(const cli_command *self, void *opts, const cli_parsed
     clock_gettime(CLOCK_MONOTONIC, &t1);
     /* a bad value is a usage error, worded like the others (the library names the setting) */
     if (st == AR_ERR_INVALID_ARG) return cli_usage(self->name, "%s", ar_last_error());
-    if (st != AR_OK) return st;
+    if (st != AR_OK) return cli_for_option("--out", st);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     fprintf(stderr, "autorec: synth: %lld ratings, %lld users x %lld items, density %.4f%%, "
             "%.2f s -> %s\n", (long long)o->c.ratings, (long long)o->c.users, (long long)o->c.items,
@@ -56,8 +56,9 @@ static ar_status run_synth(const cli_command *self, void *opts, const cli_parsed
 static const cli_option synth_options[] = {
     {.name = "--out", .meta = "FILE", .kind = CLI_STRING, .at = SYNTH(out),
      .flags = CLI_REQUIRED | CLI_NONEMPTY,
-     .help = "the file to write; written to a temporary file and renamed, so a failure leaves "
-             "no file"},
+     .help = "the file to write: written to FILE.tmp-PID-XXXXXX next to it and renamed over "
+             "it when complete, so a failure leaves FILE as it was (a link is written through; "
+             "a directory, a device or a FIFO is refused)"},
     {.name = "--preset", .meta = "NAME", .kind = CLI_CHOICE, .at = SYNTH(preset),
      .choices = preset_names,
      .help = "the shape of a real dataset; --users, --items and --ratings override it:"},

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "output.h"
 
 typedef struct {
     cli_train_opts t;
@@ -18,6 +17,7 @@ typedef struct {
 /* A run: what it was given, what it built, and what it measured. */
 typedef struct {
     const train_opts *o;
+    cli_files files;         /* what the run reads and writes, for the checks */
     ar_train_config cfg;     /* the run's settings (from the model file with --resume) */
     ar_checkpoint *ck;       /* --resume's model file */
     cli_curves curves;
@@ -59,14 +59,30 @@ static ar_status open_resume(const cli_command *self, const cli_parsed *p, train
     return AR_OK;
 }
 
-/* Data, device and model, after the output paths are found writable (fail fast: before the
- * data is loaded and trained on). */
+/* The output paths checked against the files the run reads (inputs), once as given, then with
+ * the files loading found. */
+static ar_status check_outputs(train_run *r, const cli_data *loaded) {
+    cli_files *f = &r->files;
+    if (loaded) {
+        cli_files_data(f, loaded);
+        return cli_files_check(f);
+    }
+    cli_files_out(f, "--save", r->o->save);
+    cli_files_out(f, "--metrics", r->o->metrics);
+    cli_files_out(f, "--plot", r->o->plot);
+    cli_files_in(f, r->o->resume);
+    cli_files_data_opts(f, &r->o->t.data);
+    return cli_files_check(f);
+}
+
+/* Data, device and model, after the output paths are checked (fail fast: before the data is
+ * loaded and trained on). */
 static ar_status start(train_run *r) {
     const train_opts *o = r->o;
-    ar_status st = AR_OK;
-    if (o->save) st = cli_for_option("--save", cli_check_beside(o->save));
+    ar_status st = check_outputs(r, NULL);
     if (st == AR_OK) st = cli_curves_open(&r->curves, o->metrics, o->plot);
     if (st == AR_OK) st = cli_data_load(&o->t.data, o->t.cfg.seed, o->t.quiet, &r->data);
+    if (st == AR_OK) st = check_outputs(r, &r->data);
     if (st == AR_OK)
         st = ar_dataset_create_ex(r->data.train, r->data.valid, r->data.test, o->t.data.rows,
                                   &r->ds);
@@ -106,6 +122,9 @@ static void print_setup(const train_run *r) {
             (double)c->lr_decay, (double)c->l2, (double)c->dropout, (double)c->input_dropout,
             ar_input_noise_name(c->input_noise), (unsigned long long)c->seed,
             ar_kernel_path_name(ar_model_kernels(r->m)));
+    if (r->o->metrics)
+        fprintf(stderr, "metrics: %s (renamed to %s when the run ends)\n",
+                cli_out_temp(&r->curves.csv), r->o->metrics);
 }
 
 /* The epochs up to --epochs (fewer with --patience): progress, selection on validation (with
@@ -123,7 +142,7 @@ static ar_status train_epochs(train_run *r) {
         if (s->test_rmse < r->best) r->best = s->test_rmse, r->best_epoch = s->epoch;
         /* with a validation set the saved model is the best-validation epoch's */
         if (cli_selection_note(&r->sel, s, has_valid) && o->save)
-            st = ar_model_save(r->m, o->save);
+            st = cli_for_option("--save", ar_model_save(r->m, o->save));
         if (st == AR_OK) st = cli_curves_add(&r->curves, s);
         if (st == AR_OK && !o->t.quiet) cli_progress(r->tty, "", s, r->cfg.epochs, has_valid, 1);
         if (st == AR_OK && cli_selection_stop(&r->sel, s, o->t.patience)) break;
@@ -181,7 +200,8 @@ static void print_json(const train_run *r) {
     printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(r->m));
 }
 
-/* After the last epoch: the curves, the result lines, the JSON, the last epoch's model. */
+/* After the last epoch: the curves, the result lines, the JSON, the last epoch's model; the
+ * curves are published last, once everything is written. */
 static ar_status finish(train_run *r) {
     const train_opts *o = r->o;
     const ar_train_config *c = &r->cfg;
@@ -201,7 +221,9 @@ static ar_status finish(train_run *r) {
                r->sel.epoch, r->sel.best_valid, r->sel.test,
                r->sel.stopped_early ? " (stopped early: --patience)" : "");
     if (o->t.json) print_json(r);
-    if (o->save && !has_valid && (st = ar_model_save(r->m, o->save)) != AR_OK) return st;
+    if (o->save && !has_valid && (st = ar_model_save(r->m, o->save)) != AR_OK)
+        return cli_for_option("--save", st);
+    if ((st = cli_curves_publish(&r->curves)) != AR_OK) return st;
     if (o->save && !o->t.quiet)
         fprintf(stderr, "saved: %s (%s)\n", o->save, has_valid ? "the best-validation epoch" :
                 "the last epoch");
@@ -234,9 +256,11 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
 static const cli_option output_options[] = {
     {.name = "--metrics", .meta = "FILE.csv", .kind = CLI_STRING,
      .at = offsetof(train_opts, metrics),
-     .help = "write one row per epoch, flushed as it ends: epoch, loss, train_rmse, valid_rmse, "
-             "test_rmse, epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse "
-             "without --valid-ratio)"},
+     .help = "write one row per epoch: epoch, loss, train_rmse, valid_rmse, test_rmse, "
+             "epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse without "
+             "--valid-ratio). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
+             "ends (follow it with tail -f; its name is printed), renamed to FILE.csv when the "
+             "run succeeds"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = offsetof(train_opts, plot),
      .help = "draw the train / validation / test RMSE curves as an SVG at the end (also after "
              "--patience stops early)"},
@@ -245,11 +269,17 @@ static const cli_option output_options[] = {
              "rewritten whenever validation improves; else the last)"},
     {.name = "--resume", .meta = "FILE", .kind = CLI_STRING, .at = offsetof(train_opts, resume),
      .help = "continue a saved model up to --epochs in total; its settings (--hidden, --lr, "
-             "...) and seed come from the file; give the same data options"},
+             "...) and seed come from the file; give the same data options (and another --save "
+             "file: an input is never overwritten)"},
 };
 static const cli_group output_group = CLI_GROUP(
     "output files", output_options,
-    "Output files are checked before training starts: a path that cannot be written exits 2.");
+    "Output files are checked before any data is loaded, and again against the files loading "
+    "found: a path that cannot be written, that is not a regular file (a directory, a device, a "
+    "FIFO), or that is a file the run reads or another output exits 2. Each is written to a "
+    "temporary next to it (FILE.tmp-PID-XXXXXX) and renamed over it when complete, through a "
+    "symbolic link to its target; a run that fails (bad data, unknown device, a full disk) "
+    "removes its temporaries and leaves every existing file as it was.");
 
 static const cli_use train_groups[] = {
     {&cli_training, offsetof(train_opts, t)},

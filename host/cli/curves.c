@@ -1,12 +1,11 @@
 /* curves.c - train's per-epoch outputs (--metrics: a CSV row per epoch as it ends; --plot: the
  * RMSE curves as an SVG at the end), and the pieces sweep's table and plot share with them: CSV
- * fields, checking output paths before a run, writing a figure. */
+ * fields, drawing a figure into an output. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "output.h"
 
 void cli_csv_number(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, ",%.6g", v);
@@ -26,19 +25,10 @@ void cli_csv_text(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-ar_status cli_open_outputs(const char *csv_opt, const char *csv_path, const char *plot_opt,
-                           const char *plot_path, FILE **csv) {
-    *csv = NULL;
-    ar_status st = plot_path ? cli_for_option(plot_opt, cli_check_writable(plot_path)) : AR_OK;
-    if (st == AR_OK && csv_path) st = cli_for_option(csv_opt, cli_stream_open(csv_path, csv));
+ar_status cli_plot_open(cli_out *out, const char *option, const char *path, const cli_plot *p) {
+    ar_status st = cli_out_open(out, option, path);
+    if (st == AR_OK) cli_svg_emit(out->f, p);
     return st;
-}
-
-ar_status cli_write_plot(const char *option, const char *path, const cli_plot *p) {
-    /* written after the work is done: a failure now is the output's, not the input's */
-    if (cli_write_atomic(path, cli_svg_emit, p) != AR_OK)
-        return cli_fail(CLI_ERR_OUTPUT, "%s: %s", option, cli_message());
-    return AR_OK;
 }
 
 static int any_finite(const double *v, int n) {
@@ -53,10 +43,11 @@ ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot) 
     memset(c, 0, sizeof *c);
     c->csv_path = metrics;
     c->plot_path = plot;
-    ar_status st = cli_open_outputs("--metrics", metrics, "--plot", plot, &c->csv);
-    if (st != AR_OK || !c->csv) return st;
-    fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds\n", c->csv);
-    return cli_for_option("--metrics", cli_stream_flush(c->csv, metrics));
+    if (!metrics) return AR_OK;
+    ar_status st = cli_out_open(&c->csv, "--metrics", metrics);
+    if (st != AR_OK) return st;
+    fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds\n", c->csv.f);
+    return cli_out_flush(&c->csv);
 }
 
 /* Room for one more epoch in every array (doubling). */
@@ -74,17 +65,17 @@ static int curves_grow(cli_curves *c) {
 }
 
 ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
-    if (c->csv) {
-        fprintf(c->csv, "%d", s->epoch);
-        cli_csv_number(c->csv, s->loss);
-        cli_csv_number(c->csv, s->train_rmse);
-        cli_csv_number(c->csv, s->valid_rmse);
-        cli_csv_number(c->csv, s->test_rmse);
-        cli_csv_number(c->csv, s->epoch_seconds);
-        cli_csv_number(c->csv, s->eval_seconds);
-        fputc('\n', c->csv);
-        c->rows++;
-        ar_status st = cli_for_option("--metrics", cli_stream_flush(c->csv, c->csv_path));
+    FILE *f = c->csv.f;
+    if (f) {
+        fprintf(f, "%d", s->epoch);
+        cli_csv_number(f, s->loss);
+        cli_csv_number(f, s->train_rmse);
+        cli_csv_number(f, s->valid_rmse);
+        cli_csv_number(f, s->test_rmse);
+        cli_csv_number(f, s->epoch_seconds);
+        cli_csv_number(f, s->eval_seconds);
+        fputc('\n', f);
+        ar_status st = cli_out_flush(&c->csv);
         if (st != AR_OK) return st;
     }
     if (!c->plot_path) return AR_OK;
@@ -99,13 +90,8 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
 }
 
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle) {
-    if (c->csv) {
-        FILE *f = c->csv;
-        c->csv = NULL;
-        ar_status st = cli_for_option("--metrics", cli_stream_close(f, c->csv_path));
-        if (st != AR_OK) return st;
-    }
-    if (!c->plot_path) return AR_OK;
+    cli_out *outs[2] = {&c->csv, &c->plot};
+    if (!c->plot_path) return cli_outs_sync(outs, 1);
     /* the validation curve only when there is a validation set: no empty legend entry */
     cli_plot_series s[3];
     int n = 0;
@@ -116,15 +102,18 @@ ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtit
         s[n++] = (cli_plot_series){"test RMSE", c->epoch, c->test, c->n};
     cli_plot p = {.title = title, .subtitle = subtitle, .x_label = "epoch", .y_label = "RMSE",
                   .series = s, .n_series = n, .x_integer = 1};
-    return cli_write_plot("--plot", c->plot_path, &p);
+    ar_status st = cli_plot_open(&c->plot, "--plot", c->plot_path, &p);
+    return st == AR_OK ? cli_outs_sync(outs, 2) : st;
+}
+
+ar_status cli_curves_publish(cli_curves *c) {
+    cli_out *outs[2] = {&c->plot, &c->csv};
+    return cli_outs_commit(outs, 2);
 }
 
 void cli_curves_free(cli_curves *c) {
-    if (c->csv) {
-        /* a run that failed before its first epoch leaves no header-only file behind */
-        if (c->rows == 0 && c->csv_path) cli_stream_discard(c->csv, c->csv_path);
-        else cli_stream_abandon(c->csv);
-    }
+    cli_out_abort(&c->csv);
+    cli_out_abort(&c->plot);
     free(c->epoch);
     free(c->loss);
     free(c->train);

@@ -113,6 +113,7 @@ static ar_status carve_validation(const cli_data_opts *d, uint64_t split, cli_da
 /* The titles file next to the ratings file, when there is one; unreadable: a warning. */
 static void load_titles(const char *file, int quiet, cli_data *x) {
     if (!file[0] || !ar_titles_find(file, x->titles_path, sizeof x->titles_path)) return;
+    x->has_titles_file = 1;
     if (ar_titles_load(x->titles_path, &x->titles) != AR_OK) {
         if (!quiet) fprintf(stderr, "autorec: warning: titles not read: %s\n", ar_last_error());
         x->titles = NULL;
@@ -144,9 +145,11 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
             snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
                      ar_format_name(ar_ratings_format(x->train)));
         snprintf(file, sizeof file, "%s", tr);
+        snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", te);
     } else {
         st = load_random_split(d, path, lo, split, quiet, x, file, sizeof file);
     }
+    if (file[0]) snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", file);
     if (st == AR_OK && d->valid_ratio > 0) st = carve_validation(d, split, x);
     if (st == AR_OK) load_titles(file, quiet, x);
     if (st != AR_OK) cli_data_free(x);

@@ -139,8 +139,9 @@ static ar_status dispatch(int argc, char **argv, const cli_command **cmd) {
 int main(int argc, char **argv) {
     const cli_command *cmd = NULL;
     ar_status st = dispatch(argc, argv, &cmd);
-    /* results go to stdout: a write that failed there is the run's failure too */
+    /* results go to stdout: a write that failed there is the run's failure too, an output
+     * that cannot be written (exit 2, as every other) */
     if (fflush(stdout) != 0 && st == AR_OK)
-        st = cli_fail(CLI_ERR_OUTPUT, "cannot write the output: %s", strerror(errno));
+        st = cli_fail(AR_ERR_IO, "cannot write the output: %s", strerror(errno));
     return cli_exit(cmd, st);
 }

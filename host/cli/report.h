@@ -12,11 +12,6 @@
 
 struct cli_command;
 
-/* A failure that is nobody's input: an output could not be written after the work was done (a
- * --metrics row, the final --plot, stdout). The library has no status for it; it is none of
- * ar_status's values, so not a usage error: exit code 1. */
-#define CLI_ERR_OUTPUT ((ar_status)-100)
-
 /* Records "MESSAGE" for the failure s and returns s; printed as "autorec: error: MESSAGE". The
  * arguments may include cli_message() (the message being replaced). */
 ar_status cli_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -75,19 +75,46 @@ typedef enum ar_fault_kind {
  * cl_int for AR_FAULT_CL, an errno for the others). Unset AUTOREC_FAULT: always 0. */
 int ar_fault(ar_fault_kind kind);
 
-/* ---- writing files (file.c) ------------------------------------------------------------------
- * Every file the library writes goes through these: ar_atomic_open makes a temporary next to
- * path; write to fd; ar_atomic_commit(a, err) syncs it and renames it over path (err: an errno
- * seen while writing, 0 if none); ar_atomic_abort removes it. On failure the target is left as
- * it was and nothing else is left behind. */
-typedef struct ar_atomic_file {
-    int fd;                   /* the temporary's descriptor; -1 once closed */
-    char *tmp;                /* its path (owned) */
-    const char *path;         /* the target (borrowed) */
-} ar_atomic_file;
-ar_status ar_atomic_open(ar_atomic_file *a, const char *path);
-ar_status ar_atomic_commit(ar_atomic_file *a, int err);
-void ar_atomic_abort(ar_atomic_file *a);
+/* ---- writing files (file.c, path.c) --------------------------------------------------------
+ * Every file the library writes is an ar_output (include/autorec.h); downloads (host/data/),
+ * which build a directory tree, use the pieces below it. */
+/* One write(2) loop (EINTR retried) behind the fault hook: 0, or an errno. n == 0 writes and
+ * counts nothing. */
+int ar_write_all(int fd, const void *p, size_t n);
+/* fsync behind the fault hook: 0, or an errno. */
+int ar_fsync(int fd);
+/* Buffered writes to fd: put copies into buf (cap bytes) and writes it out when full (a block of
+ * cap bytes or more goes straight through); the first error sticks in err and later calls do
+ * nothing. flush writes what is buffered; returns err. */
+typedef struct ar_writer {
+    int fd;
+    int err;                  /* the first errno; 0 while all is well */
+    char *buf;                /* (cap) */
+    size_t len, cap;
+} ar_writer;
+void ar_writer_put(ar_writer *w, const void *p, size_t n);
+int ar_writer_flush(ar_writer *w);
+
+/* path with its symbolic links followed (at most 40), malloc'd; a path that is not there is
+ * returned as it is. NULL with errno (ELOOP, ENOMEM, ...). */
+char *ar_path_resolve(const char *path);
+/* path's directory (malloc'd: "." when it has none) and its last name (a pointer into it). */
+char *ar_path_dir(const char *path);
+const char *ar_path_base(const char *path);
+/* 1 when a and b are the same file: the same st_dev and st_ino after following links, or, for
+ * two paths where nothing exists yet, the same canonical name. */
+int ar_path_same(const char *a, const char *b);
+/* "a directory", "a character device", "a FIFO", ... for a st_mode that is not a regular file. */
+const char *ar_path_kind(unsigned mode);
+/* "DIR/NAME.TAG-PID-XXXXXX" (malloc'd), a template for mkstemp / mkdtemp: the name of a
+ * temporary of this process that ar_remove_stale can tell from a dead writer's. */
+char *ar_temp_template(const char *dir, const char *name, const char *tag);
+/* Removes every entry of dir named PREFIX "PID-..." (PREFIX one of the n prefixes, e.g.
+ * "m.bin.tmp-") whose process is gone (kill(PID, 0): ESRCH): the temporaries of a writer killed
+ * before it could clean up. Live writers' temporaries (and this process's) are left alone. */
+void ar_remove_stale(const char *dir, const char *const *prefixes, int n);
+/* Removes path and everything below it, never following a symbolic link. */
+void ar_remove_tree(const char *path);
 
 /* ---- device layer (device.c) ---------------------------------------------------------------- */
 /* Finds the cl_device_id of a listed device. */

@@ -64,7 +64,7 @@ static ar_status check_sum(const dataset *d, const char *entry, const char *url,
 /* ---- the transfer --------------------------------------------------------------------------- */
 
 typedef struct {
-    FILE *f;
+    ar_writer *w;      /* the part file (core/file.c: buffered, behind the fault hook) */
     int write_errno;   /* why a write to the part file failed */
     const char *name;
     int tty;           /* show progress: only when a person watches stderr */
@@ -75,8 +75,9 @@ typedef struct {
 
 static size_t on_data(char *p, size_t size, size_t n, void *user) {
     xfer *x = user;
-    if (fwrite(p, size, n, x->f) != n) {
-        x->write_errno = errno;
+    ar_writer_put(x->w, p, size * n);
+    if (x->w->err) {
+        x->write_errno = x->w->err;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
     return n;
@@ -105,10 +106,10 @@ static int on_progress(void *user, curl_off_t total, curl_off_t now, curl_off_t 
     return 0;
 }
 
-/* Fetches url into the open file f (the part file). */
-static ar_status fetch(const dataset *d, const char *entry, const char *url, FILE *f) {
+/* Fetches url into w (the part file). */
+static ar_status fetch(const dataset *d, const char *entry, const char *url, ar_writer *w) {
     char err[CURL_ERROR_SIZE] = "";
-    xfer x = {.f = f, .name = d->info.name, .tty = isatty(STDERR_FILENO)};
+    xfer x = {.w = w, .name = d->info.name, .tty = isatty(STDERR_FILENO)};
     CURL *c = curl_easy_init();
     if (!c) return ar_fetch_fail(d, entry, "libcurl could not start for %s", url);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -154,9 +155,9 @@ static ar_status fetch(const dataset *d, const char *entry, const char *url, FIL
                              err[0] ? err : curl_easy_strerror(rc));
     if (code >= 400)
         return ar_fetch_fail(d, entry, "the download from %s failed (HTTP status %ld)", url, code);
-    if (fflush(f) != 0)
+    if (ar_writer_flush(w) != 0)
         return ar_fetch_fail(d, entry, "the download from %s could not be written (%s)", url,
-                             strerror(errno));
+                             strerror(w->err));
     return AR_OK;
 }
 
@@ -171,13 +172,11 @@ ar_status ar_fetch_download(const dataset *d, const char *root, const char *entr
         return ar_fetch_fail(d, entry, "the cache is not writable (cannot create a file in %s: %s)",
                              root, strerror(errno));
     }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        return ar_fetch_fail(d, entry, "the download could not start (%s)", strerror(errno));
-    }
-    ar_status st = fetch(d, entry, url, f);
-    if (fclose(f) != 0 && st == AR_OK)
+    ar_writer w = {fd, 0, malloc(AR_FETCH_BUFFER), 0, AR_FETCH_BUFFER};
+    ar_status st = w.buf ? fetch(d, entry, url, &w)
+                         : ar_fetch_fail(d, entry, "out of host memory for the download");
+    free(w.buf);
+    if (close(fd) != 0 && st == AR_OK)
         st = ar_fetch_fail(d, entry, "the download from %s could not be written (%s)", url,
                            strerror(errno));
     if (st != AR_OK) return st;

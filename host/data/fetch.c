@@ -8,7 +8,6 @@
  * SIGTERM, removes the temporaries. The pid in their names lets a later locate remove only
  * the leftovers of processes that died (kill -9), never those of a download still running.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -73,27 +72,6 @@ int ar_fetch_has_file(const char *dir, const char *file) {
     return PATHF(p, "%s/%s", dir, file) && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* Removes path and everything below it, never following symbolic links. */
-static void remove_tree(const char *path) {
-    struct stat sb;
-    if (lstat(path, &sb) != 0) return;
-    if (!S_ISDIR(sb.st_mode)) {
-        unlink(path);
-        return;
-    }
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-            char child[PATH_MAX];
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-            if (PATHF(child, "%s/%s", path, e->d_name)) remove_tree(child);
-        }
-        closedir(dir);
-    }
-    rmdir(path);
-}
-
 int ar_fetch_make_dirs(const char *path) {
     char p[PATH_MAX];
     if (!PATHF(p, "%s", path)) {
@@ -117,45 +95,64 @@ int ar_fetch_make_dirs(const char *path) {
     return 0;
 }
 
-/* $XDG_CACHE_HOME/autorec, else ~/.cache/autorec. XDG says to ignore a relative value. */
-static int cache_root(char *root, size_t len) {
+/* $XDG_CACHE_HOME/autorec, else ~/.cache/autorec. XDG says to ignore a relative value. *home
+ * gets the home directory the root is under (NULL for XDG_CACHE_HOME's, which may be created
+ * as a whole, as XDG asks). */
+static int cache_root(char *root, size_t len, const char **home) {
     const char *xdg = getenv("XDG_CACHE_HOME");
+    *home = NULL;
     if (xdg && xdg[0] == '/') return snprintf(root, len, "%s/autorec", xdg) < (int)len;
-    const char *home = getenv("HOME");
-    if (!home || !*home) {
+    const char *h = getenv("HOME");
+    if (!h || !*h) {
         struct passwd *pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : NULL;
+        h = pw ? pw->pw_dir : NULL;
     }
-    return home && *home && snprintf(root, len, "%s/.cache/autorec", home) < (int)len;
+    *home = h;
+    return h && *h && snprintf(root, len, "%s/.cache/autorec", h) < (int)len;
+}
+
+/* Creates the cache root, below the home directory only: a HOME that does not exist
+ * (HOME=/nonexistent for a service account) is not created. */
+static ar_status make_root(const dataset *d, const char *entry, const char *root,
+                           const char *home) {
+    struct stat sb;
+    if (home && (stat(home, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        return ar_fetch_fail(d, entry, "the cache directory %s cannot be created: the home "
+                             "directory %s does not exist (autorec does not create it); set "
+                             "XDG_CACHE_HOME to a directory for the cache", root, home);
+    if (ar_fetch_make_dirs(root) != 0)
+        return ar_fetch_fail(d, entry, "the cache directory %s cannot be created (%s); set "
+                             "XDG_CACHE_HOME to a writable directory for the cache", root,
+                             strerror(errno));
+    return AR_OK;
 }
 
 /* Removes the temporaries of downloads whose process is gone: a download killed with SIGKILL
  * (or a power cut) cannot clean up after itself. Those of live processes are left alone. */
 static void remove_stale(const char *root) {
-    DIR *dir = opendir(root);
-    if (!dir) return;
-    struct dirent *e;
-    while ((e = readdir(dir))) {
-        const char *n = e->d_name, *tag = NULL;
-        if (n[0] != '.') continue;
-        for (size_t i = 0; i < N_DATASETS && !tag; i++) {
-            size_t zl = strlen(datasets[i].info.zip), nl = strlen(datasets[i].info.name);
-            if (strncmp(n + 1, datasets[i].info.zip, zl) == 0 &&
-                strncmp(n + 1 + zl, ".part-", 6) == 0)
-                tag = n + 1 + zl + 6;
-            else if (strncmp(n + 1, datasets[i].info.name, nl) == 0 &&
-                     strncmp(n + 1 + nl, ".tmp-", 5) == 0)
-                tag = n + 1 + nl + 5;
-        }
-        if (!tag) continue;
-        char *end;
-        long pid = strtol(tag, &end, 10);
-        if (end == tag || *end != '-' || pid <= 0) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours) */
-        char p[PATH_MAX];
-        if (PATHF(p, "%s/%s", root, n)) remove_tree(p);
+    char names[2 * N_DATASETS][64];
+    const char *prefixes[2 * N_DATASETS];
+    for (size_t i = 0; i < N_DATASETS; i++) {
+        snprintf(names[2 * i], sizeof names[0], ".%s.part-", datasets[i].info.zip);
+        snprintf(names[2 * i + 1], sizeof names[0], ".%s.tmp-", datasets[i].info.name);
+        prefixes[2 * i] = names[2 * i], prefixes[2 * i + 1] = names[2 * i + 1];
     }
-    closedir(dir);
+    ar_remove_stale(root, prefixes, (int)(2 * N_DATASETS));
+}
+
+/* The download's temporaries in root, named so that remove_stale knows them: the zip
+ * ".<zip>.part-<pid>-XXXXXX" and the extracted tree ".<name>.tmp-<pid>-XXXXXX". */
+static int temp_names(const dataset *d, const char *root, char part[PATH_MAX],
+                      char tmp[PATH_MAX]) {
+    char zip[128], name[128];
+    snprintf(zip, sizeof zip, ".%s", d->info.zip);
+    snprintf(name, sizeof name, ".%s", d->info.name);
+    char *p = ar_temp_template(root, zip, "part"), *t = ar_temp_template(root, name, "tmp");
+    int ok = p && t && snprintf(part, PATH_MAX, "%s", p) < PATH_MAX &&
+             snprintf(tmp, PATH_MAX, "%s", t) < PATH_MAX;
+    free(p);
+    free(t);
+    return ok;
 }
 
 /* ---- messages ------------------------------------------------------------------------------- */
@@ -244,9 +241,10 @@ ar_status ar_movielens_locate(const char *name, int download_ok, char *dir, size
         return ar_fail(AR_ERR_INVALID_ARG, "unknown dataset '%s' (known: %s)", name, known);
     }
     char path[PATH_MAX], root[PATH_MAX], entry[PATH_MAX], url[PATH_MAX];
+    const char *home;
     if (find_in_data(d, path, sizeof path)) return copy_out(path, dir, dir_len);
 
-    if (!cache_root(root, sizeof root) || !PATHF(entry, "%s/%s", root, d->info.name)) {
+    if (!cache_root(root, sizeof root, &home) || !PATHF(entry, "%s/%s", root, d->info.name)) {
         const char *env = getenv("AUTOREC_DATA");
         return ar_fail(AR_ERR_IO, "%s: not found in $AUTOREC_DATA (%s), and there is no cache "
                        "directory (set XDG_CACHE_HOME or HOME); download %s by hand, extract "
@@ -265,21 +263,19 @@ ar_status ar_movielens_locate(const char *name, int download_ok, char *dir, size
         return ar_fail(AR_ERR_INVALID_ARG, "AUTOREC_MIRROR is too long");
     if (!download_ok)
         return ar_fetch_fail(d, entry, "downloading is off (it would fetch %s)", url);
-    if (ar_fetch_make_dirs(root) != 0)
-        return ar_fetch_fail(d, entry, "the cache directory %s cannot be created (%s)", root,
-                             strerror(errno));
+    ar_status st = make_root(d, entry, root, home);
+    if (st != AR_OK) return st;
 
     char part[PATH_MAX], tmp[PATH_MAX];
-    if (!PATHF(part, "%s/.%s.part-%ld-XXXXXX", root, d->info.zip, (long)getpid()) ||
-        !PATHF(tmp, "%s/.%s.tmp-%ld-XXXXXX", root, d->info.name, (long)getpid()))
+    if (!temp_names(d, root, part, tmp))
         return ar_fetch_fail(d, entry, "the cache path is too long");
 
     sig_guard g;
     guard_on(&g);
-    ar_status st = ar_fetch_download(d, root, entry, url, part, tmp);
+    st = ar_fetch_download(d, root, entry, url, part, tmp);
     /* Both temporaries go, whatever happened; the cache keeps only a complete entry. */
     if (part[0]) unlink(part);
-    if (tmp[0]) remove_tree(tmp);
+    if (tmp[0]) ar_remove_tree(tmp);
     int sig = guard_off(&g);
     if (sig) {
         if (st == AR_OK)

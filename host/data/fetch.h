@@ -20,6 +20,10 @@
 #define PATH_MAX 4096
 #endif
 
+/* The buffer of a download's writes (the part file, each extracted file): a few write(2)s for
+ * a MovieLens file. */
+#define AR_FETCH_BUFFER (1 << 20)
+
 /* snprintf into a PATH_MAX buffer; 0 when the path does not fit. */
 #define PATHF(buf, ...) (snprintf(buf, sizeof buf, __VA_ARGS__) < (int)sizeof buf)
 

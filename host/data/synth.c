@@ -200,21 +200,16 @@ static inline int32_t alias_draw(const alias_table *t, ar_rng *r) {
 
 /* ---- output --------------------------------------------------------------------------------- */
 
+/* Lines gathered in buf and handed to the output (core/file.c) a few MB at a time. */
 typedef struct {
-    int fd;
+    ar_output *out;
     char *buf;
     size_t len;
-    int err;                  /* errno of the first failed write, 0 while all is well */
+    ar_status st;             /* the first failed write's, AR_OK while all is well */
 } out_buf;
 
 static void out_flush(out_buf *o) {
-    size_t off = 0;
-    while (off < o->len && !o->err) {
-        ssize_t w = write(o->fd, o->buf + off, o->len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) o->err = w < 0 ? errno : EIO;
-        else off += (size_t)w;
-    }
+    if (o->st == AR_OK) o->st = ar_output_write(o->out, o->buf, o->len);
     o->len = 0;
 }
 
@@ -346,7 +341,7 @@ static ar_status model_build(synth_model *m, const ar_synth_config *c) {
 /* ---- the writer ----------------------------------------------------------------------------- */
 
 /* Sends one rating to the file (o) or appends it to the list (r); 0 when writing the file
- * failed (o->err says why). */
+ * failed (o->st says why). */
 static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, int rating, uint64_t ts) {
     if (r) {
         r->user[r->n] = (int32_t)(u + 1);
@@ -358,7 +353,7 @@ static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, int rating, uin
     }
     if (o->len > SYNTH_BUF - SYNTH_LINE_MAX) {
         out_flush(o);
-        if (o->err) return 0;
+        if (o->st != AR_OK) return 0;
     }
     char *s = o->buf + o->len;
     s = put_u64(s, (uint64_t)u + 1);
@@ -416,16 +411,13 @@ ar_status ar_synth_write(const ar_synth_config *c, const char *path) {
     if (st != AR_OK) return st;
     if (!path || !*path)
         return ar_fail(AR_ERR_INVALID_ARG, "no output path: ar_synth_write needs a file name");
-    ar_atomic_file a; /* written whole or not at all (core/file.c) */
-    out_buf o = {-1, ar_malloc(SYNTH_BUF), 0, 0};
+    out_buf o = {NULL, ar_malloc(SYNTH_BUF), 0, AR_OK};
     if (!o.buf) return AR_ERR_OUT_OF_MEMORY;
-    st = ar_atomic_open(&a, path);
-    if (st == AR_OK) {
-        o.fd = a.fd;
-        st = generate(c, &o, NULL);
-        if (st == AR_OK) st = ar_atomic_commit(&a, o.err);
-        else ar_atomic_abort(&a);
-    }
+    st = ar_output_open(path, &o.out); /* written whole or not at all (core/file.c) */
+    if (st == AR_OK) st = generate(c, &o, NULL);
+    if (st == AR_OK) st = o.st;
+    if (st == AR_OK) st = ar_output_commit(o.out);
+    else ar_output_abort(o.out);
     free(o.buf);
     return st;
 }

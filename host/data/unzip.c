@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,35 +46,27 @@ static ar_status why_io(char *why, size_t why_len, const char *fmt, ...) {
     return AR_ERR_IO;
 }
 
-/* Writes the current entry's data to path; never follows a link already there. */
+/* Writes the current entry's data to path (through core/file.c's writer: buffered, behind
+ * the fault hook); never follows a link already there. */
 static ar_status write_entry(struct archive *a, const char *path, char *why, size_t why_len) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
     if (fd < 0) return why_io(why, why_len, "cannot create %s: %s", path, strerror(errno));
+    ar_writer w = {fd, 0, malloc(AR_FETCH_BUFFER), 0, AR_FETCH_BUFFER};
     char buf[65536];
-    la_ssize_t n;
-    ar_status st = AR_OK;
-    while ((n = archive_read_data(a, buf, sizeof buf)) > 0) {
-        if (ar_fetch_interrupted) {
+    la_ssize_t n = 0;
+    ar_status st = w.buf ? AR_OK : why_io(why, why_len, "out of host memory");
+    while (st == AR_OK && !w.err && (n = archive_read_data(a, buf, sizeof buf)) > 0) {
+        if (ar_fetch_interrupted)
             st = why_io(why, why_len, "interrupted by signal %d", (int)ar_fetch_interrupted);
-            break;
-        }
-        for (la_ssize_t off = 0; off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-                st = why_io(why, why_len, "cannot write %s: %s", path, strerror(errno));
-                close(fd);
-                return st;
-            }
-            off += w;
-        }
+        else ar_writer_put(&w, buf, (size_t)n);
     }
     if (st == AR_OK && n < 0) st = why_io(why, why_len, "%s", archive_error_string(a));
-    /* fsync: after a crash the renamed entry must not hold truncated files. */
-    if (st == AR_OK && fsync(fd) != 0)
-        st = why_io(why, why_len, "cannot write %s: %s", path, strerror(errno));
-    if (close(fd) != 0 && st == AR_OK)
-        st = why_io(why, why_len, "cannot write %s: %s", path, strerror(errno));
+    /* fsync: after a crash the renamed entry must not hold truncated files */
+    if (st == AR_OK && !ar_writer_flush(&w)) w.err = ar_fsync(fd);
+    if (close(fd) != 0 && !w.err) w.err = errno;
+    if (st == AR_OK && w.err)
+        st = why_io(why, why_len, "cannot write %s: %s", path, strerror(w.err));
+    free(w.buf);
     return st;
 }
 

@@ -29,21 +29,16 @@
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-/* Writes to a descriptor (a few dozen small fields, then large arrays: no buffering needed),
- * hashing what it writes; the first error sticks. */
-typedef struct { int fd; EVP_MD_CTX *sha; uint64_t bytes; int err; } writer;
+/* Writes to the model's output (buffered there), hashing what it writes; the first error
+ * sticks. */
+typedef struct { ar_output *o; EVP_MD_CTX *sha; uint64_t bytes; ar_status st; } writer;
 
 static void put_raw(writer *w, const void *p, size_t n) {
-    for (const char *c = p; !w->err && n > 0;) {
-        ssize_t k = write(w->fd, c, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) w->err = k < 0 ? errno : EIO;
-        else c += k, n -= (size_t)k;
-    }
+    if (w->st == AR_OK) w->st = ar_output_write(w->o, p, n);
 }
 
 static void put(writer *w, const void *p, size_t n) {
-    if (w->err || n == 0) return;
+    if (w->st != AR_OK || n == 0) return;
     put_raw(w, p, n);
     EVP_DigestUpdate(w->sha, p, n);
     w->bytes += n;
@@ -139,13 +134,13 @@ static ar_status state_read(ar_model *m, model_state *s, const char *path) {
     return ar_model_state(m, s->params, s->m1, s->v, 0, 0, 0);
 }
 
-/* Header, payload and checksum to fd; returns an errno (0: all written). */
-static int write_model(int fd, ar_model *m, const model_state *s) {
+/* Header, payload and checksum to o. */
+static ar_status write_model(ar_output *o, ar_model *m, const model_state *s, const char *path) {
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    if (!sha) return ENOMEM;
+    if (!sha) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
     uint32_t hdr[2] = {AR_CKPT_VERSION, AR_CKPT_BOM};
     uint64_t len = payload_bytes(m, s->n);
-    writer w = {fd, sha, 0, 0};
+    writer w = {o, sha, 0, AR_OK};
     put_raw(&w, AR_CKPT_MAGIC, 8); /* the header is not hashed: the payload is */
     put_raw(&w, hdr, sizeof hdr);
     put_raw(&w, &len, sizeof len);
@@ -156,20 +151,20 @@ static int write_model(int fd, ar_model *m, const model_state *s) {
     EVP_DigestFinal_ex(sha, sum, &sum_len);
     EVP_MD_CTX_free(sha);
     put_raw(&w, sum, AR_CKPT_SUM_BYTES);
-    if (!w.err && w.bytes != len) w.err = EINVAL; /* payload_bytes out of step: a bug */
-    return w.err;
+    if (w.st == AR_OK && w.bytes != len) /* payload_bytes out of step: a bug */
+        w.st = ar_fail(AR_ERR_INVALID_ARG, "%s: %llu payload bytes written, %llu announced",
+                       path, (unsigned long long)w.bytes, (unsigned long long)len);
+    return w.st;
 }
 
 ar_status ar_model_save(ar_model *m, const char *path) {
     model_state s;
-    ar_atomic_file a;
+    ar_output *o = NULL;
     ar_status st = state_read(m, &s, path);
-    if (st == AR_OK) st = ar_atomic_open(&a, path);
-    if (st != AR_OK) {
-        state_free(&s);
-        return st;
-    }
-    st = ar_atomic_commit(&a, write_model(a.fd, m, &s));
+    if (st == AR_OK) st = ar_output_open(path, &o);
+    if (st == AR_OK) st = write_model(o, m, &s, path);
+    if (st == AR_OK) st = ar_output_commit(o);
+    else ar_output_abort(o);
     state_free(&s);
     return st;
 }
