@@ -156,6 +156,10 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
     if (nf > MAX_FIELDS)
         return ar_fail(AR_ERR_PARSE, "%s:%d: more than %d columns", ps->name, ps->line,
                        MAX_FIELDS);
+    if (nf < 0)
+        return ar_fail(AR_ERR_PARSE, "%s:%d: %s", ps->name, ps->line, nf == SPLIT_UNCLOSED
+                       ? "a quoted field is not closed on its line"
+                       : "text after a quoted field's closing quote");
     if (o->columns) {
         ar_status st = roles_from_spec(ps, o->columns);
         if (st != AR_OK) return st;
@@ -210,6 +214,11 @@ ar_status ar_parse_preamble(parser *ps, const ar_load_options *o, const char *bu
         size_t n;
         const char *s = ar_next_line(&p, end, &n); /* p: the next line */
         if (ar_blank_line(s, n)) {
+            ps->line++;
+            continue;
+        }
+        if (o->skip_bad && memchr(s, 0, n)) { /* skipped and counted; a later line decides */
+            if (ps->pre_skipped++ == 0) ps->pre_skip_line = ps->line + 1;
             ps->line++;
             continue;
         }
