@@ -318,6 +318,16 @@ Test(formats, only_regular_files_are_read) {
         cr_assert_lt(ar_time_seconds() - t0, 1.0, "%s took %.2f s", paths[k],
                      ar_time_seconds() - t0);
     }
+    /* a regular file that starts binary is refused at its first line, not scanned whole: a
+     * sparse 16 GiB file of zeros (no disk space used) */
+    FILE *f = fopen(tu_path("sparse"), "wb");
+    cr_assert(f && ftruncate(fileno(f), (off_t)16 << 30) == 0);
+    fclose(f);
+    ar_ratings *r = NULL;
+    double t0 = ar_time_seconds();
+    cr_assert_eq(ar_ratings_load(tu_path("sparse"), &r), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "sparse:1: contains a NUL byte"), "%s", ar_last_error());
+    cr_assert_lt(ar_time_seconds() - t0, 1.0, "took %.2f s", ar_time_seconds() - t0);
 }
 
 /* ---- titles ------------------------------------------------------------------------------- */

@@ -74,7 +74,7 @@ int ar_parse_split(const parser *ps, const char *s, size_t n, field *f) {
             f[nf++] = ar_parse_trim(p, (size_t)(q - p));
         } else {
             while (a < end && *a != d && ar_is_blank(*a)) a++; /* leading blanks */
-            if (a < end && *a == '"') { /* a field whose first non-blank is a quote is quoted */
+            if (a < end && *a == '"' && d != '"') { /* first non-blank a quote: quoted */
                 int why = 0;
                 if (!(q = quoted_field(a, end, d, &f[nf++], &why))) return why;
             } else {
