@@ -60,32 +60,42 @@ static const char *quoted_field(const char *a, const char *end, char d, field *f
     return q;
 }
 
-int ar_parse_split(const parser *ps, const char *s, size_t n, field *f) {
-    if (ps->fmt == AR_FORMAT_TAB) return split_blanks(s, n, f);
-    const int dat = ps->fmt == AR_FORMAT_DAT;
-    const char d = ps->fmt == AR_FORMAT_ML_CSV ? ',' : ps->delim;
+/* A CSV line split at d: blanks around a field are trimmed; a field whose first non-blank is a
+ * quote is quoted (quoted_field). */
+static int split_delimited(const char *s, size_t n, char d, field *f) {
     const char *p = s, *end = s + n;
     int nf = 0;
     for (;;) {
-        const char *q = p, *a = p;
         if (nf == MAX_FIELDS) return MAX_FIELDS + 1;
-        if (dat) {
-            while (q < end && !(q[0] == ':' && q + 1 < end && q[1] == ':')) q++;
-            f[nf++] = ar_parse_trim(p, (size_t)(q - p));
+        const char *q = p, *a = p;
+        while (q < end && *q != d) q++;
+        while (a < q && ar_is_blank(*a)) a++;
+        if (a < q && *a == '"' && d != '"') { /* it may hold d: read to its closing quote */
+            int why = 0;
+            if (!(q = quoted_field(a, end, d, &f[nf++], &why))) return why;
         } else {
-            while (a < end && *a != d && ar_is_blank(*a)) a++; /* leading blanks */
-            if (a < end && *a == '"' && d != '"') { /* first non-blank a quote: quoted */
-                int why = 0;
-                if (!(q = quoted_field(a, end, d, &f[nf++], &why))) return why;
-            } else {
-                for (q = a; q < end && *q != d; q++) {}
-                const char *e = q;
-                while (e > a && ar_is_blank(e[-1])) e--;
-                f[nf++] = (field){a, (size_t)(e - a)};
-            }
+            const char *e = q;
+            while (e > a && ar_is_blank(e[-1])) e--;
+            f[nf++] = (field){a, (size_t)(e - a)};
         }
+        if (q == end) return nf;
+        p = q + 1;
+    }
+}
+
+int ar_parse_split(const parser *ps, const char *s, size_t n, field *f) {
+    if (ps->fmt == AR_FORMAT_TAB) return split_blanks(s, n, f);
+    if (ps->fmt != AR_FORMAT_DAT)
+        return split_delimited(s, n, ps->fmt == AR_FORMAT_ML_CSV ? ',' : ps->delim, f);
+    const char *p = s, *end = s + n;
+    int nf = 0;
+    for (;;) {
+        const char *q = p;
+        while (q < end && !(q[0] == ':' && q + 1 < end && q[1] == ':')) q++;
+        if (nf == MAX_FIELDS) return MAX_FIELDS + 1;
+        f[nf++] = ar_parse_trim(p, (size_t)(q - p));
         if (q == end) break;
-        p = q + (dat ? 2 : 1);
+        p = q + 2;
     }
     return nf;
 }
