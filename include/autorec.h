@@ -68,6 +68,13 @@ AR_API double ar_time_seconds(void);
  * maps these to exit code 2 and everything else to exit code 1. */
 AR_API int ar_status_is_usage_error(ar_status s);
 
+/* Reads a whole regular file into a malloc'd, NUL-terminated buffer (free() it); *len gets its
+ * size. Only a regular file is read, at most the size it had when opened: a directory, FIFO,
+ * device or socket is refused without reading (AR_ERR_IO), so an endless stream (/dev/zero) or
+ * a pipe with no writer never fills memory or blocks. Every file the library reads is read this
+ * way or mapped after the same check. */
+AR_API ar_status ar_read_file(const char *path, char **buf, size_t *len);
+
 /* ---------------------------------------------------------------------------------------------
  * Devices
  * ------------------------------------------------------------------------------------------- */
@@ -172,10 +179,13 @@ typedef struct ar_load_options {
 /* Fills o with the defaults above. */
 AR_API void ar_load_options_default(ar_load_options *o);
 
-/* Reads a ratings file (see ar_format). Ids are integers in 0..2^31-1; ratings are finite.
- * A UTF-8 byte-order mark, CRLF line ends and blank lines are accepted; anything else
- * malformed (missing or extra fields, non-numbers, negative or huge ids, out-of-range or NaN
- * ratings, NUL bytes) is AR_ERR_PARSE naming file:line, or is skipped when o->skip_bad is set.
+/* Reads a ratings file (see ar_format): a regular file only, as ar_read_file (a FIFO, device
+ * or directory is AR_ERR_IO, refused before reading). Ids are integers in 0..2^31-1; ratings
+ * are decimal numbers, 0 or normal floats (a nonzero rating below FLT_MIN is out of range).
+ * A UTF-8 byte-order mark, CRLF line ends, blank lines and RFC 4180 quotes (CSV) are accepted;
+ * anything else malformed (missing, extra or empty fields, non-numbers, negative or huge ids,
+ * out-of-range or NaN ratings, NUL bytes) is AR_ERR_PARSE naming file:line, or is skipped when
+ * o->skip_bad is set. Tab files: two tabs in a row enclose an empty field.
  * o may be NULL (defaults). Duplicate (user, item) pairs are found by ar_dataset_create. */
 AR_API ar_status ar_ratings_load_ex(const char *path, const ar_load_options *o,
                                     ar_ratings **out);
@@ -196,7 +206,8 @@ AR_API void ar_ratings_get(const ar_ratings *r, size_t i, int64_t *user, int64_t
 AR_API ar_status ar_ratings_from_arrays(const int64_t *users, const int64_t *items,
                                         const float *ratings, size_t n, ar_ratings **out);
 /* Splits at random: each rating goes to test with probability test_ratio, decided by a
- * generator seeded with seed, so the same seed gives the same split. */
+ * generator seeded with seed, so the same seed gives the same split. The training part keeps
+ * all's skipped lines (ar_ratings_skipped), the test part has none: the two add up to all's. */
 AR_API ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t seed,
                                   ar_ratings **train, ar_ratings **test);
 AR_API void ar_ratings_free(ar_ratings *r);

@@ -244,6 +244,26 @@ Test(checkpoint, predictions_agree_with_evaluation) {
 
 #define run(env, ...) tu_run_cli(tu_tmpdir(), env, out, err, sizeof out, __VA_ARGS__)
 
+/* eval on the model's training file and predict on malformed pairs, with the model at path
+ * (trained on u1.base). */
+static void refuses_bad_inputs(const char *model) {
+    /* eval on the training file: the model file and the test file's line named, no line 0 */
+    cr_assert_eq(run(NULL, "eval --model %s --test %s", model, tu_path("u1.base")), 2);
+    cr_assert(strstr(err, "m4.bin: ") && strstr(err, "u1.base:") &&
+              strstr(err, ": the test rating of user") &&
+              strstr(err, "one of the training ratings (read from") && !strstr(err, ":0"),
+              "%s", err);
+    /* a line's second id is never taken from the next line; a NUL byte is binary data */
+    const char *bad_pairs[] = {"1 1\n1 \n2 3\n", "1 1\n1\0 2\n"};
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(tu_path("pairs"), "wb");
+        fwrite(bad_pairs[k], 1, k ? 9 : 11, f);
+        fclose(f);
+        cr_assert_eq(run(NULL, "predict --model %s --pairs %s", model, tu_path("pairs")), 2);
+        cr_assert(strstr(err, "pairs:2:") && (!k || strstr(err, "NUL")), "%s", err);
+    }
+}
+
 Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     ar_ratings *tr, *te;
     tu_synth(40, 30, 2, 0.4, 0.2, 4, &tr, &te);
@@ -261,16 +281,19 @@ Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     cr_assert_eq(run(NULL, "train --data %s %s --epochs 2 --save %s", tu_tmpdir(), common,
                      tu_path("m.bin")),
                  0, "%s", err);
-    /* model settings come from the file: giving them again is a usage error */
-    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --hidden 8", tu_tmpdir(),
-                     tu_path("m.bin")), 2);
-    cr_assert(strstr(err, "--hidden") && strstr(err, "--resume"), "%s", err);
+    /* model settings come from the file: given again, a conflict is a usage error naming
+     * the flag and both values */
+    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --hidden 16 --lr 0.001",
+                     tu_tmpdir(), tu_path("m.bin")), 2);
+    cr_assert(strstr(err, "--hidden 16 conflicts with") && strstr(err, "m.bin") &&
+              strstr(err, "trained with --hidden 8"), "%s", err);
     cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 2", tu_tmpdir(),
                      tu_path("m.bin")), 2);
     cr_assert(strstr(err, "2 epochs already"), "%s", err);
-    cr_assert_eq(run(NULL, "train --data %s --resume %s --epochs 4 --quiet --json --save %s",
-                     tu_tmpdir(),
-                     tu_path("m.bin"), tu_path("m4.bin")), 0, "%s", err);
+    /* the first run's command line with --resume added: its equal settings are accepted, and
+     * the result is the uninterrupted run's */
+    cr_assert_eq(run(NULL, "train --data %s %s --epochs 4 --resume %s --save %s", tu_tmpdir(),
+                     common, tu_path("m.bin"), tu_path("m4.bin")), 0, "%s", err);
     cr_assert(strstr(out, want), "resumed run '%s' lacks the uninterrupted '%s'", out, want);
     /* eval on the test file reproduces the run's test RMSE */
     cr_assert_eq(run(NULL, "eval --model %s --test %s --json", tu_path("m4.bin"),
@@ -292,6 +315,7 @@ Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     cr_assert_eq(run(NULL, "predict --model %s --pairs %s", tu_path("m4.bin"), tu_path("pairs")),
                  2);
     cr_assert(strstr(err, "pairs:2:"), "%s", err);
+    refuses_bad_inputs(tu_path("m4.bin"));
     /* recommend: unrated items only, with (escaped, in JSON) titles */
     cr_assert_eq(run(NULL, "recommend --model %s --user 1 -n 3 --json", tu_path("m4.bin")), 0,
                  "%s", err);

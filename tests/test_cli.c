@@ -378,6 +378,11 @@ Test(cli, parser_reads_the_table) {
         {"stray", NULL, "unexpected argument 'stray'"},
         {"--x", NULL, "option --x needs a value"},
         {"--flag", NULL, "--name TEXT is required"},
+        /* an unknown option given last is unknown, whatever came before it */
+        {"--flag", "--nope", "unknown option '--nope'"},
+        /* an option where a value belongs: the value was forgotten */
+        {"--name", "--flag", "option --name needs a value, but the option --flag follows it (a "
+                             "value that starts with -- goes as --name=VALUE)"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         char *argv[] = {(char *)bad[k].a, (char *)bad[k].b};
@@ -386,6 +391,12 @@ Test(cli, parser_reads_the_table) {
         cr_assert_str_eq(cli_message(), bad[k].want);
         cli_exit(NULL, AR_OK); /* consumed: the next message is the next case's */
     }
+    char *last[] = {"--name", "a", "-n", "3", "--nope"};
+    cr_assert_eq(cli_parse(&demo, 5, last, &o, &p), AR_ERR_INVALID_ARG);
+    cr_assert_str_eq(cli_message(), "unknown option '--nope'");
+    cli_exit(NULL, AR_OK);
+    char *dashes[] = {"--name=--a", "-n", "3"}; /* with '=', a value may start with -- */
+    cr_assert(cli_parse(&demo, 3, dashes, &o, &p) == AR_OK && !strcmp(o.name, "--a"));
     /* --help stops the reading, whatever follows */
     char *help[] = {"--help", "--nope"};
     cr_assert(cli_parse(&demo, 2, help, &o, &p) == AR_OK && p.help);

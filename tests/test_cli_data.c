@@ -249,8 +249,43 @@ Test(cli_data, skip_bad_and_rating_range) {
                      tu_path("bad.data")), 0, "%s", err);
     cr_assert(strstr(err, "skipped 2 malformed lines") && strstr(err, "bad.data:3:"), "%s", err);
     cr_assert(strstr(out, "ratings:      5"), "%s", out);
+    /* the report counts the file's skipped lines, after the random (and validation) split */
+    cr_assert(strstr(out, "skipped:      2 malformed lines"), "%s", out);
+    cr_assert_eq(run(NULL, "data --data %s --skip-bad --rating-range 1,5 --test-ratio 0.3 "
+                     "--valid-ratio 0.3 --json", tu_path("bad.data")), 0, "%s", err);
+    cr_assert(strstr(out, "\"skipped_lines\":2,"), "%s", out);
     cr_assert_eq(run(NULL, "data --data %s --rating-range 5,1", tu_path("bad.data")), 2);
     cr_assert(strstr(err, "--rating-range"), "%s", err);
+}
+
+/* Regular files only: an endless device, a FIFO with no writer and a directory, wherever a
+ * command reads a file, fail at once with one line and exit 2 (timeout: a reader that blocks
+ * or reads on fails the test instead of hanging it). */
+Test(cli_data, endless_and_blocking_inputs_are_refused) {
+    const char *r = tu_write_file("r.data", "1\t1\t5\n2\t1\t4\n1\t2\t3\n");
+    char fifo[300], dir[300];
+    snprintf(fifo, sizeof fifo, "%s", tu_path("fifo"));
+    snprintf(dir, sizeof dir, "%s", tu_path("dir"));
+    cr_assert(mkfifo(fifo, 0600) == 0 && mkdir(dir, 0700) == 0);
+    const char *inputs[3][2] = {{"/dev/zero", "is a character device; autorec reads regular "
+                                 "files only"}, {fifo, "is a FIFO"}, {dir, "is a directory"}};
+    const char *commands[] = {
+        "data --train %s --test %s",   "train --data %s%.0s",   "eval --model %2$s --test %1$s",
+        "predict --model %2$s --pairs %1$s", "eval --model %s --test %s",
+        "recommend --model %s --user 1%.0s", "train --resume %1$s --train %2$s --test %2$s",
+    };
+    for (int k = 0; k < 3; k++)
+        for (size_t c = 0; c < sizeof commands / sizeof *commands; c++) {
+            if (k == 2 && c == 1) continue; /* --data DIR is a dataset directory */
+            char args[1024];
+            snprintf(args, sizeof args, commands[c], inputs[k][0], r);
+            double t0 = ar_time_seconds();
+            cr_assert_eq(run("timeout -s KILL 20", "%s", args), 2, "autorec %s: %s", args, err);
+            double dt = ar_time_seconds() - t0;
+            cr_assert(strstr(err, inputs[k][1]) && strchr(err, '\n') == err + strlen(err) - 1,
+                      "autorec %s: %s", args, err);
+            cr_assert_lt(dt, 3.0, "autorec %s took %.2f s", args, dt);
+        }
 }
 
 Test(cli_data, duplicates_and_leaks_are_refused) {

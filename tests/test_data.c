@@ -165,8 +165,44 @@ Test(data, heldout_pair_also_in_training_is_refused) {
     /* the same through the validation set */
     cr_assert_eq(ar_dataset_create_ex(train, test, NULL, AR_ROWS_ITEMS, &ds), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "validation rating"), "%s", ar_last_error());
+    /* one file as both: both places named, the same line, and why */
+    cr_assert_eq(ar_dataset_create(train, train, &ds), AR_ERR_PARSE);
+    snprintf(want, sizeof want, "%s:1: the test rating of user 1 item 10 is also a training "
+             "rating (%s:1, the same line: the training and test ratings are one file)", trp, trp);
+    cr_assert(strstr(ar_last_error(), want), "'%s' lacks '%s'", ar_last_error(), want);
+    /* training ratings with no lines (a model file's, arrays): no line 0, the source named */
+    const int64_t u[] = {2}, i[] = {10};
+    const float v[] = {3};
+    ar_ratings *mem = NULL;
+    cr_assert(ar_ratings_from_arrays(u, i, v, 1, &mem) == AR_OK);
+    cr_assert_eq(ar_dataset_create(mem, test, &ds), AR_ERR_PARSE);
+    snprintf(want, sizeof want, "%s:3: the test rating of user 2 item 10 is also one of the "
+             "training ratings (not from a file)", te);
+    cr_assert(strstr(ar_last_error(), want), "'%s' lacks '%s'", ar_last_error(), want);
+    cr_assert(!strstr(ar_last_error(), ":0"), "%s", ar_last_error());
+    ar_ratings_free(mem);
     ar_ratings_free(train);
     ar_ratings_free(test);
+}
+
+/* A split keeps the file's skipped lines with the training part: the parts add up to them. */
+Test(data, split_keeps_the_skipped_count) {
+    const char *text = "1\t1\t5\nbad\n2\t1\t4\n3\t1\t3\nworse\n4\t1\t2\n5\t1\t1\n6\t2\t2\n";
+    ar_load_options o;
+    ar_load_options_default(&o);
+    o.skip_bad = 1;
+    ar_ratings *all = NULL, *tr = NULL, *te = NULL, *tr2 = NULL, *va = NULL;
+    cr_assert(ar_ratings_parse(text, strlen(text), "s", &o, &all) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert_eq(ar_ratings_skipped(all, NULL), 2);
+    cr_assert(ar_ratings_split(all, 0.3, 1, &tr, &te) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_ratings_split(tr, 0.3, 2, &tr2, &va) == AR_OK, "%s", ar_last_error());
+    const char *first = NULL;
+    cr_assert_eq(ar_ratings_skipped(tr2, &first) + ar_ratings_skipped(va, NULL) +
+                 ar_ratings_skipped(te, NULL), 2);
+    cr_assert(first && strstr(first, "s:2:"), "%s", first ? first : "(none)");
+    ar_ratings *parts[] = {all, tr, te, tr2, va};
+    for (int k = 0; k < 5; k++) ar_ratings_free(parts[k]);
 }
 
 Test(data, validation_set_is_mapped_like_the_test_set) {

@@ -62,6 +62,29 @@ Test(formats, generic_csv_tsv_with_header_or_columns) {
     expect("1 10 4\n2 20 2.5\n", &o, AR_FORMAT_CSV, 2, ids2, r1);
 }
 
+/* What the bad-input decisions of docs/data.md accept. */
+Test(formats, decimal_ratings_blanks_and_quotes) {
+    static const struct { const char *text, *columns; ar_format fmt; float r[2]; } cases[] = {
+        /* exponents, a tiny but normal float, a zero however written, the 1e9 bound itself */
+        {"1\t10\t4e0\n2\t20\t2.5E-1\n", NULL, AR_FORMAT_TAB, {4, 0.25f}},
+        {"1\t10\t1e-30\n2\t20\t-0.0e-999\n", NULL, AR_FORMAT_TAB, {1e-30f, 0}},
+        {"1\t10\t1e9\n2\t20\t-1000000000\n", NULL, AR_FORMAT_TAB, {1e9f, -1e9f}},
+        /* tab files: blanks at the ends are ignored, spaces around one tab are one separator */
+        {"\t1 \t 10\t4\t\n2   20\t0.25 \t\n", NULL, AR_FORMAT_TAB, {4, 0.25f}},
+        /* quoted fields hold the delimiter and doubled quotes (here in columns read past) */
+        {"1,10,4,\"good, \"\"really\"\"\"\n2,\"20\" ,0.25,\"\"\n", "user,item,rating,comment",
+         AR_FORMAT_CSV, {4, 0.25f}},
+        {"\"user\",\"movie_id\",\"rating\",\"a, b\"\n1,10,4,x\n2,20,0.25,y\n", NULL, AR_FORMAT_CSV,
+         {4, 0.25f}},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        ar_load_options o;
+        ar_load_options_default(&o);
+        o.columns = cases[k].columns;
+        expect(cases[k].text, &o, cases[k].fmt, 2, ids2, cases[k].r);
+    }
+}
+
 Test(formats, bom_crlf_blank_lines_and_spaces) {
     const float r1[] = {5, 3};
     expect("\xEF\xBB\xBF" "1::10::5::1\r\n\r\n  \n2::20::3::2\r\n", NULL, AR_FORMAT_DAT, 2, ids2,
@@ -90,10 +113,30 @@ Test(formats, malformed_lines_in_every_format) {
         /* found by the fuzzer: fewer columns than user, item, rating */
         {"a,b\n1,2\n", 1, "header"},
         {"1,2\n", 1, "at least 3 fields"},
-        {"1\t2\t3\n1\t2\t1e999\n", 2, "not a finite number"},
+        {"1\t2\t3\n1\t2\t1e999\n", 2, "rating 1e999 is out of range (|r| <= 1e9"},
         {"1\t2\t3\n1\t2\t3\t4\t5\n", 2, "found 5"},
-        {"1\t2\t3\n1\t2\t3e10\n", 2, "larger in magnitude"},
+        {"1\t2\t3\n1\t2\t3e10\n", 2, "rating 3e10 is out of range (|r| <= 1e9"},
         {"1\t2\t3\n\xff\xfe\t2\t3\n", 2, "user id"},
+        /* the bad-input decisions of docs/data.md: finite but too large is out of range ... */
+        {"1\t2\t3\n1\t2\t1e40\n", 2, "rating 1e40 is out of range (|r| <= 1e9"},
+        {"1::2::3::4\n5::2::1e40::4\n", 2, "rating 1e40 is outside the scale 0.5..5"},
+        /* ... a rating is a decimal number (no hex floats, no lone exponent) ... */
+        {"1\t2\t3\n1\t2\t0x1p3\n", 2, "rating '0x1p3' is not a decimal number"},
+        {"1\t2\t3\n1\t2\t1e\n", 2, "rating '1e' is not a decimal number"},
+        {"1\t2\t3\n1\t2\t1.2.3\n", 2, "not a decimal number"},
+        {"1\t2\t3\n1\t2\t-\n", 2, "not a decimal number"},
+        /* ... nonzero but too small for a normal float is out of range, not 0 ... */
+        {"1\t2\t3\n1\t2\t1e-400\n", 2, "rating 1e-400 is out of range: nonzero"},
+        {"1\t2\t3\n1\t2\t1e-40\n", 2, "rating 1e-40 is out of range: nonzero"},
+        /* ... two tabs in a row enclose an empty field (the timestamp is no rating) ... */
+        {"1\t2\t3\t4\n1\t1\t\t88\n", 2, "rating is empty (two tabs in a row"},
+        {"1\t2\t3\n1\t\t2\t3\n", 2, "item id is empty (two tabs in a row"},
+        /* ... and RFC 4180 quotes: the delimiter inside quotes does not split */
+        {"user,item,rating\n1,2,3\n1,\"2,3\",4\n", 3, "item id '2,3' is not an integer"},
+        {"user,item,rating\n1,2,\"3,5\"\n", 2, "rating '3,5' is not a decimal number"},
+        {"user,item,rating\n1,\"2,3\n", 2, "quoted field is not closed on its line"},
+        {"user,item,rating\n1,\"2\"x,3\n", 2, "text after a quoted field's closing quote"},
+        {"\"user,item,rating\n", 1, "quoted field is not closed"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ar_ratings *r = NULL;
@@ -117,10 +160,27 @@ Test(formats, empty_header_only_and_nul_bytes) {
     const char *h = "userId,movieId,rating,timestamp\n";
     cr_assert_eq(ar_ratings_parse(h, strlen(h), "h", NULL, &r), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "no ratings"), "%s", ar_last_error());
-    const char bin[] = "1\t2\t3\n4\t5\0\t6\n";
+    const char bin[] = "1\t2\t3\n4\t5\0\t6\n7\t8\t9\n";
     cr_assert_eq(ar_ratings_parse(bin, sizeof bin - 1, "b", NULL, &r), AR_ERR_PARSE);
     cr_assert(strstr(ar_last_error(), "b:2:") && strstr(ar_last_error(), "NUL"), "%s",
               ar_last_error());
+    /* skip_bad skips a line with a NUL byte like any malformed line, also before a header */
+    ar_load_options s;
+    ar_load_options_default(&s);
+    s.skip_bad = 1;
+    const char *first = NULL;
+    cr_assert_eq(ar_ratings_parse(bin, sizeof bin - 1, "b", &s, &r), AR_OK, "%s", ar_last_error());
+    cr_assert(ar_ratings_count(r) == 2 && ar_ratings_skipped(r, &first) == 1);
+    cr_assert(strstr(first, "b:2:") && strstr(first, "NUL"), "%s", first);
+    ar_ratings_free(r);
+    const char hdr[] = "\n\0\x01\n\n\0::\nuser;item;rating\n1;2;3\n";
+    cr_assert_eq(ar_ratings_parse(hdr, sizeof hdr - 1, "h", &s, &r), AR_OK, "%s", ar_last_error());
+    cr_assert(ar_ratings_count(r) == 1 && ar_ratings_format(r) == AR_FORMAT_CSV);
+    cr_assert(ar_ratings_skipped(r, &first) == 2 && strstr(first, "h:2:"), "%s", first);
+    ar_ratings_free(r);
+    cr_assert_eq(ar_ratings_parse(hdr, 8, "h", &s, &r), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "2 malformed lines skipped") &&
+              strstr(ar_last_error(), "h:2: contains a NUL byte"), "%s", ar_last_error());
     /* a ratings.csv that lacks its header */
     ar_load_options o;
     ar_load_options_default(&o);
@@ -229,6 +289,45 @@ Test(formats, load_ex_reads_files_and_names_them) {
     cr_assert(strstr(ar_last_error(), want), "%s", ar_last_error());
     cr_assert_eq(ar_ratings_load(tu_tmpdir(), &r), AR_ERR_IO);
     cr_assert(strstr(ar_last_error(), "directory"), "%s", ar_last_error());
+}
+
+/* Regular files only: an endless device, a FIFO with no writer and a directory are refused up
+ * front, by every reader, without reading (alarm: a reader that blocks or reads on fails). */
+Test(formats, only_regular_files_are_read) {
+    alarm(20);
+    const char *fifo = tu_path("fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {"/dev/zero", fifo, tu_tmpdir()};
+    const char *kinds[] = {"is a character device", "is a FIFO", "is a directory"};
+    for (int k = 0; k < 3; k++) {
+        ar_ratings *r = NULL;
+        ar_titles *t = NULL;
+        ar_checkpoint *c = NULL;
+        char *buf = NULL;
+        size_t len = 0;
+        double t0 = ar_time_seconds();
+        cr_assert_eq(ar_ratings_load(paths[k], &r), AR_ERR_IO, "%s", paths[k]);
+        cr_assert(strstr(ar_last_error(), kinds[k]), "%s", ar_last_error());
+        cr_assert_eq(ar_titles_load(paths[k], &t), AR_ERR_IO);
+        cr_assert(strstr(ar_last_error(), kinds[k]), "%s", ar_last_error());
+        cr_assert_eq(ar_checkpoint_read(paths[k], &c), AR_ERR_IO);
+        cr_assert(strstr(ar_last_error(), kinds[k]), "%s", ar_last_error());
+        cr_assert_eq(ar_read_file(paths[k], &buf, &len), AR_ERR_IO);
+        cr_assert(k == 2 || strstr(ar_last_error(), "regular files only"), "%s", ar_last_error());
+        cr_assert(!r && !t && !c && !buf);
+        cr_assert_lt(ar_time_seconds() - t0, 1.0, "%s took %.2f s", paths[k],
+                     ar_time_seconds() - t0);
+    }
+    /* a regular file that starts binary is refused at its first line, not scanned whole: a
+     * sparse 16 GiB file of zeros (no disk space used) */
+    FILE *f = fopen(tu_path("sparse"), "wb");
+    cr_assert(f && ftruncate(fileno(f), (off_t)16 << 30) == 0);
+    fclose(f);
+    ar_ratings *r = NULL;
+    double t0 = ar_time_seconds();
+    cr_assert_eq(ar_ratings_load(tu_path("sparse"), &r), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "sparse:1: contains a NUL byte"), "%s", ar_last_error());
+    cr_assert_lt(ar_time_seconds() - t0, 1.0, "took %.2f s", ar_time_seconds() - t0);
 }
 
 /* ---- titles ------------------------------------------------------------------------------- */

@@ -12,15 +12,17 @@ typedef struct {
     const char *pairs;       /* --pairs FILE */
 } predict_opts;
 
-/* Parses "user item" (a third field and more are ignored) into *a, *b; 0 when malformed. */
-static int parse_pair(const char *p, long long *a, long long *b) {
+/* Parses the line p..le, "user item" (a third field and more are ignored), into *a, *b; 0 when
+ * malformed. p is not blank. */
+static int parse_pair(const char *p, const char *le, long long *a, long long *b) {
     char *end;
-    p += strspn(p, " \t\r\n");
+    p += strspn(p, " \t\r");
     errno = 0;
     *a = strtoll(p, &end, 10);
     if (end == p || (*end != ' ' && *end != '\t' && *end != ',') || errno) return 0;
     p = end + 1;
     while (*p == ' ' || *p == '\t') p++;
+    if (p >= le || *p == '\r' || *p == '\n') return 0; /* strtoll would read the next line */
     *b = strtoll(p, &end, 10);
     return end != p && !errno && *a >= 0 && *b >= 0 && *a <= 2147483647LL &&
            *b <= 2147483647LL && (*end == 0 || strchr("\n\r \t,", *end));
@@ -43,27 +45,29 @@ static int push_pair(int64_t **u, int64_t **i, size_t *n, size_t *room, long lon
 }
 
 /* Reads "user item" pairs, skipping blank lines; a malformed line is an error naming
- * file:line. */
+ * file:line. The file is read by the library (ar_read_file: a regular file, read at most as
+ * large as it was when opened; a FIFO or device is refused), then split into lines. */
 static ar_status read_pairs(const char *path, int64_t **users, int64_t **items, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, room = 0;
-    ar_status st = AR_OK;
+    char *buf;
+    size_t len, room = 0;
+    ar_status st = ar_read_file(path, &buf, &len);
     *users = *items = NULL, *n = 0;
-    for (int ln = 1; st == AR_OK && getline(&line, &cap, f) >= 0; ln++) {
+    const char *p = buf, *end = buf + len;
+    for (int ln = 1; st == AR_OK && p < end; ln++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *line = p;
         long long a, b;
-        if (!line[strspn(line, " \t\r\n")]) continue;
-        if (!parse_pair(line, &a, &b))
+        p = nl ? nl + 1 : end;
+        if (memchr(line, 0, (size_t)(le - line)))
+            st = cli_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte (binary data?)", path, ln);
+        else if (line + strspn(line, " \t\r") >= le)
+            continue; /* blank */
+        else if (!parse_pair(line, le, &a, &b))
             st = cli_fail(AR_ERR_PARSE, "%s:%d: expected 'user item' (two ids in 0..2^31-1)",
                           path, ln);
         else if (!push_pair(users, items, n, &room, a, b))
             st = cli_fail(AR_ERR_OUT_OF_MEMORY, "%s: out of host memory", path);
     }
-    if (st == AR_OK && ferror(f))
-        st = cli_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    free(line);
-    fclose(f);
+    free(buf);
     if (st != AR_OK) {
         free(*users), free(*items);
         *users = *items = NULL;

@@ -33,25 +33,44 @@ typedef struct {
     cli_selection sel;
 } train_run;
 
-/* Checks train's options; with --resume the model's settings come from the file, so the flags
- * that set them are refused. */
-static ar_status check(const cli_command *self, const cli_parsed *p, train_opts *o) {
-    for (int k = 0; o->resume && k < p->n_given; k++)
-        if (p->given[k]->flags & CLI_FROM_MODEL)
-            return cli_usage(self->name, "%s is set by the model file with --resume",
-                             p->given[k]->name);
-    return cli_train_opts_check(self, p, &o->t);
+/* --resume: a model setting given again must equal the model file's (as printed: lr 0.001
+ * equals 0.001); a conflict is a usage error naming the flag and both values. saved is o with
+ * the file's settings. */
+static ar_status resume_conflicts(const cli_command *self, const cli_parsed *p,
+                                  const train_opts *o, const train_opts *saved) {
+    for (int k = 0; k < p->n_given; k++) {
+        const cli_option *opt = p->given[k];
+        size_t base = 0;
+        if (!(opt->flags & CLI_FROM_MODEL) || cli_find_option(self, opt->name, &base) != opt)
+            continue;
+        char given[256], file[256];
+        cli_value_text(opt, (const char *)o + base + opt->at, given, sizeof given);
+        cli_value_text(opt, (const char *)saved + base + opt->at, file, sizeof file);
+        if (strcmp(given, file))
+            return cli_usage(self->name, "%s %s conflicts with %s, which was trained with %s %s: "
+                             "--resume continues with the model file's settings (give %s %s "
+                             "or leave %s out)", opt->name, given, o->resume, opt->name, file,
+                             opt->name, file, opt->name);
+    }
+    return AR_OK;
 }
 
-/* --resume: reads the model file; its seed (unless --seed is given) and its rows. */
+/* --resume: reads the model file; its seed (unless --seed is given) and its rows; the model
+ * settings given again must agree with it. */
 static ar_status open_resume(const cli_command *self, const cli_parsed *p, train_opts *o,
                              train_run *r) {
     ar_status st = ar_checkpoint_read(o->resume, &r->ck);
     if (st != AR_OK) return st;
-    ar_train_config kc;
-    ar_checkpoint_config(r->ck, &kc);
-    if (!cli_given(p, "--seed")) o->t.cfg.seed = kc.seed; /* the same seed: the same splits */
-    o->t.data.rows = ar_checkpoint_rows(r->ck);
+    train_opts *saved = malloc(sizeof *saved);
+    if (!saved) return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    *saved = *o;
+    ar_checkpoint_config(r->ck, &saved->t.cfg);
+    saved->t.data.rows = ar_checkpoint_rows(r->ck);
+    st = resume_conflicts(self, p, o, saved);
+    if (!cli_given(p, "--seed")) o->t.cfg.seed = saved->t.cfg.seed; /* the same splits */
+    o->t.data.rows = saved->t.data.rows;
+    free(saved);
+    if (st != AR_OK) return st;
     int done = ar_checkpoint_epochs_done(r->ck);
     if (done >= o->t.cfg.epochs)
         return cli_usage(self->name, "%s has trained %d epochs already: --epochs is the total, "
@@ -233,7 +252,7 @@ static ar_status finish(train_run *r) {
 static ar_status run_train(const cli_command *self, void *opts, const cli_parsed *p) {
     train_opts *o = opts;
     train_run r = {.o = o};
-    ar_status st = check(self, p, o);
+    ar_status st = cli_train_opts_check(self, p, &o->t);
     if (st == AR_OK && o->resume) st = open_resume(self, p, o, &r);
     if (st == AR_OK) st = start(&r);
     if (st == AR_OK) {
@@ -269,8 +288,9 @@ static const cli_option output_options[] = {
              "rewritten whenever validation improves; else the last)"},
     {.name = "--resume", .meta = "FILE", .kind = CLI_STRING, .at = offsetof(train_opts, resume),
      .help = "continue a saved model up to --epochs in total; its settings (--hidden, --lr, "
-             "...) and seed come from the file; give the same data options (and another --save "
-             "file: an input is never overwritten)"},
+             "...) and seed come from the file (given again, a setting must equal the file's); "
+             "give the same data options (and another --save file: an input is never "
+             "overwritten)"},
 };
 static const cli_group output_group = CLI_GROUP(
     "output files", output_options,

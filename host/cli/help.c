@@ -53,28 +53,7 @@ void cli_md_text(FILE *f, const char *s, size_t n) {
 static int default_text(const cli_option *o, const void *field, char *buf, size_t cap) {
     buf[0] = 0;
     if (!field || (o->flags & CLI_NO_DEFAULT)) return 0;
-    switch (o->kind) {
-    case CLI_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
-    case CLI_I64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)field); break;
-    case CLI_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
-    case CLI_FLOAT: snprintf(buf, cap, "%g", (double)*(const float *)field); break;
-    case CLI_DOUBLE: snprintf(buf, cap, "%g", *(const double *)field); break;
-    case CLI_STRING: {
-        const char *s = *(const char *const *)field;
-        snprintf(buf, cap, "%s", s ? s : "");
-        break;
-    }
-    case CLI_CHOICE:
-        for (int k = 0; o->choices[k].name; k++)
-            if (o->choices[k].value == *(const int *)field)
-                snprintf(buf, cap, "%s", o->choices[k].name);
-        break;
-    case CLI_CUSTOM:
-        if (o->show) o->show(field, buf, cap);
-        break;
-    default: break; /* flags and lists have no default */
-    }
-    return buf[0] != 0;
+    return cli_value_text(o, field, buf, cap);
 }
 
 /* The command's options struct with its defaults (caller frees; NULL when out of memory, and

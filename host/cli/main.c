@@ -77,7 +77,8 @@ static void print_markdown(FILE *f) {
           "not edit.\n     Regenerate: build/autorec help --markdown > docs/cli.md -->\n\n"
           "`autorec <command> [options]`; `autorec <command> --help` prints a command's help, "
           "`autorec --version` the version. Options take their value as `--name value` or "
-          "`--name=value`; given twice, the last one counts.\n\n| command | what it does |\n"
+          "`--name=value` (a value that starts with `--` only as `--name=value`); given twice, "
+          "the last one counts.\n\n| command | what it does |\n"
           "| --- | --- |\n", f);
     for (int k = 0; k < N_COMMANDS; k++) {
         fprintf(f, "| [`%s`](#autorec-%s) | ", commands[k]->name, commands[k]->name);

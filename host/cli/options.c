@@ -175,6 +175,32 @@ ar_status cli_library_value(const cli_option *o, ar_status s) {
     return s == AR_OK ? s : cli_fail(s, "%s: %s", o->name, ar_last_error());
 }
 
+int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap) {
+    buf[0] = 0;
+    switch (o->kind) {
+    case CLI_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
+    case CLI_I64: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)field); break;
+    case CLI_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
+    case CLI_FLOAT: snprintf(buf, cap, "%g", (double)*(const float *)field); break;
+    case CLI_DOUBLE: snprintf(buf, cap, "%g", *(const double *)field); break;
+    case CLI_STRING: {
+        const char *s = *(const char *const *)field;
+        snprintf(buf, cap, "%s", s ? s : "");
+        break;
+    }
+    case CLI_CHOICE:
+        for (int k = 0; o->choices[k].name; k++)
+            if (o->choices[k].value == *(const int *)field)
+                snprintf(buf, cap, "%s", o->choices[k].name);
+        break;
+    case CLI_CUSTOM:
+        if (o->show) o->show(field, buf, cap);
+        break;
+    default: break; /* flags and lists have no one value */
+    }
+    return buf[0] != 0;
+}
+
 /* ---- the parser ----------------------------------------------------------------------------- */
 
 static void note_given(cli_parsed *p, const cli_option *o) {
@@ -227,7 +253,11 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
             return cli_usage(cmd->name, "option %s takes no value", name);
         if (o->kind != CLI_FLAG) {
             if (eq) val = eq + 1;
-            else if (i + 1 < argc) val = argv[++i];
+            else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) val = argv[++i];
+            else if (i + 1 < argc) /* an option where its value belongs: a value was left out */
+                return cli_usage(cmd->name, "option %s needs a value, but the option %s follows "
+                                 "it (a value that starts with -- goes as %s=VALUE)", a,
+                                 argv[i + 1], a);
             else return cli_usage(cmd->name, "option %s needs a value", a);
         }
         ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);

@@ -115,8 +115,9 @@ struct cli_command {
 #define CLI_USES(uses) .groups = uses, .n_groups = (int)(sizeof uses / sizeof *uses)
 
 /* Fills opts (cmd->size bytes) with the defaults, then reads argv with cmd's options: "--name
- * value", "--name=value", flags alone, and cmd's operand if it has one; the last of a repeated
- * option wins (CLI_LIST: all add).
+ * value" (a value that starts with "--" is taken for a forgotten value), "--name=value", flags
+ * alone, and cmd's operand if it has one; the last of a repeated option wins (CLI_LIST: all
+ * add).
  * Values are checked against the table; a bad or unknown option, a missing value or a missing
  * CLI_REQUIRED option is a usage error naming it. --help stops the reading and sets p->help. */
 ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p);
@@ -128,6 +129,11 @@ const cli_option *cli_find_option(const cli_command *cmd, const char *name, size
 /* For CLI_CUSTOM parsers around a library parser: s, after recording "--flag: <the library's
  * message>" when it is a failure. */
 ar_status cli_library_value(const cli_option *o, ar_status s);
+
+/* The value in an option's field as text, as help shows defaults and as the option would be
+ * given ("%g" for numbers, a choice's name, show() for CLI_CUSTOM); 0 when there is none (flags,
+ * lists, an empty string). */
+int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap);
 
 /* The help of a command, generated from its table (defaults from cmd->defaults). */
 void cli_print_help(const cli_command *cmd, FILE *f);

@@ -19,15 +19,20 @@ void cli_saved_free(cli_loaded *l) {
 
 ar_status cli_saved_load(const cli_saved_opts *o, const ar_ratings *test, cli_loaded *l) {
     memset(l, 0, sizeof *l);
-    ar_status st = ar_ctx_create(o->device, &l->ctx);
+    ar_status st = AR_OK;
+    /* the files first: a bad one fails before a device is set up */
     for (int k = 0; k < o->models.n && st == AR_OK; k++) {
         l->n = k + 1;
         st = ar_checkpoint_read(o->models.v[k], &l->cks[k]);
         if (st == AR_OK)
             st = ar_dataset_create_ex(ar_checkpoint_train(l->cks[k]), NULL, test,
                                       ar_checkpoint_rows(l->cks[k]), &l->dss[k]);
-        if (st == AR_OK) st = ar_model_create_from(l->ctx, l->dss[k], l->cks[k], NULL, &l->ms[k]);
+        if (st != AR_OK && l->cks[k]) /* the test file against the model's training ratings */
+            st = cli_fail(st, "%s: %s", o->models.v[k], cli_message());
     }
+    if (st == AR_OK) st = ar_ctx_create(o->device, &l->ctx);
+    for (int k = 0; k < l->n && st == AR_OK; k++)
+        st = ar_model_create_from(l->ctx, l->dss[k], l->cks[k], NULL, &l->ms[k]);
     if (st != AR_OK) cli_saved_free(l);
     return st;
 }

@@ -61,8 +61,11 @@ void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_M
 typedef struct { uint64_t s; } ar_rng;
 uint64_t ar_rng_next(ar_rng *r);
 double ar_rng_uniform(ar_rng *r);         /* in [0, 1) */
-/* Reads a whole file (a regular file, a pipe, ...) into a malloc'd, NUL-terminated buffer. */
-ar_status ar_read_file(const char *path, char **buf, size_t *len);
+/* Opens path for reading if it is a regular file, never blocking (a FIFO is opened without
+ * waiting for a writer, then refused): *fd and *size (bytes) on success; a directory, FIFO,
+ * device or socket is AR_ERR_IO saying what it is (docs/data.md: regular files only). Every
+ * input the library reads goes through it, or through ar_read_file (autorec.h) which uses it. */
+ar_status ar_open_regular(const char *path, int *fd, size_t *size);
 
 /* ---- fault injection (fault.c): a test hook, driven by AUTOREC_FAULT ---------------------- */
 typedef enum ar_fault_kind {

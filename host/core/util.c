@@ -1,9 +1,12 @@
 /* util.c - clock, checked allocation, host RNG, whole-file reads, device buffer helpers. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -29,38 +32,63 @@ uint64_t ar_rng_next(ar_rng *r) {
 
 double ar_rng_uniform(ar_rng *r) { return (double)(ar_rng_next(r) >> 11) * 0x1.0p-53; }
 
+/* What a file that is not regular is, for the refusal. */
+static const char *file_kind(mode_t m) {
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO (named pipe)"
+           : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+           : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+ar_status ar_open_regular(const char *path, int *fd, size_t *size) {
+    *fd = -1;
+    *size = 0;
+    /* O_NONBLOCK: opening a FIFO does not wait for a writer; fstat then refuses it. */
+    int f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f < 0) return ar_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(f, &sb) != 0) {
+        int e = errno;
+        close(f);
+        return ar_fail(AR_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(f);
+        if (S_ISDIR(sb.st_mode)) return ar_fail(AR_ERR_IO, "%s: is a directory", path);
+        return ar_fail(AR_ERR_IO, "%s: is %s; autorec reads regular files only (their size is "
+                       "known before reading, so an endless stream cannot fill memory): save "
+                       "the data to a file first", path, file_kind(sb.st_mode));
+    }
+    fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
+    *fd = f;
+    *size = (size_t)sb.st_size;
+    return AR_OK;
+}
+
 ar_status ar_read_file(const char *path, char **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ar_fail(AR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        return ar_fail(AR_ERR_IO, "%s: is a directory", path);
-    }
-    size_t cap = (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) ? (size_t)sb.st_size + 1
-                                                                     : 1 << 20;
-    char *b = malloc(cap);
+    int fd;
+    size_t size;
+    ar_status st = ar_open_regular(path, &fd, &size);
+    if (st != AR_OK) return st;
+    /* The size at opening bounds the read: a file that grows meanwhile is read as it was. */
+    char *b = size < SIZE_MAX ? malloc(size + 1) : NULL;
     size_t n = 0;
-    ar_status st = AR_OK;
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) break;
-        b = nb;
-        cap *= 2;
+    if (!b) st = ar_fail(AR_ERR_OUT_OF_MEMORY, "%s: out of host memory reading %zu bytes", path,
+                         size);
+    while (st == AR_OK && n < size) {
+        ssize_t got = read(fd, b + n, size - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) st = ar_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
+        if (got <= 0) break; /* 0: the file shrank; what was there is read */
+        n += (size_t)got;
     }
-    if (!b || n == cap) st = ar_fail(AR_ERR_OUT_OF_MEMORY, "%s: out of host memory reading "
-                                     "%zu bytes", path, cap);
-    else if (ferror(f)) st = ar_fail(AR_ERR_IO, "%s: read error: %s", path, strerror(errno));
-    fclose(f);
+    close(fd);
     if (st != AR_OK) {
         free(b);
         return st;
     }
-    b[n] = 0; /* n < cap here: room for the terminator */
+    b[n] = 0;
     *buf = b;
     *len = n;
     return AR_OK;

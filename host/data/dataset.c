@@ -25,6 +25,27 @@ static int row_shared(const ar_csr *a, const ar_csr *b, int r, int *ia, int *ib)
     return 0;
 }
 
+/* The held-out rating of src at line `line` (row r, column c) is also the training rating at
+ * train_line of train_path (0: not from a file, e.g. a model file's). */
+static ar_status leak(const ar_dataset *ds, const ar_ratings *src, const char *what,
+                      const char *train_path, int r, int c, int line, int train_line) {
+    const char *path = src->path ? src->path : "(ratings)";
+    const int same_file = src->path && train_path && !strcmp(src->path, train_path);
+    if (same_file && train_line > 0 && line != train_line) /* a random split of one file */
+        return ar_fail_duplicate(src->path, ds, r, c, line, train_line);
+    char where[4200];
+    if (train_line > 0)
+        snprintf(where, sizeof where, "a training rating (%s:%d%s)",
+                 train_path ? train_path : "(ratings)", train_line,
+                 same_file ? ", the same line: the training and test ratings are one file" : "");
+    else
+        snprintf(where, sizeof where, "one of the training ratings (%s%s)",
+                 train_path ? "read from " : "not from a file", train_path ? train_path : "");
+    return ar_fail(AR_ERR_PARSE, "%s:%d: the %s rating of user %lld item %lld is also %s; "
+                   "held-out ratings must not be trained on", path, line, what,
+                   USER_OF(ds, r, c), ITEM_OF(ds, r, c), where);
+}
+
 /* Maps a held-out set (test or validation) to the training ids: pairs with a known user and
  * item become CSR, the others' ratings are kept as "cold". A pair that is also a training pair
  * is an error: the model would be scored on data it was trained on. */
@@ -54,18 +75,10 @@ static ar_status heldout_build(ar_dataset *ds, const ar_idmap *um, const ar_idma
         t.n++;
     }
     AR_TRY(ar_csr_build(out, &lines, ds->n_rows, ds->n_cols, &t, src ? src->path : NULL, ds));
-    const int same_file = src && src->path && train_path && !strcmp(src->path, train_path);
     for (int r = 0; r < ds->n_rows; r++) {
         int a, b;
         if (!row_shared(&ds->train, out, r, &a, &b)) continue;
-        if (same_file) /* a random split of one file: the pair is simply there twice */
-            st = ar_fail_duplicate(src->path, ds, r, out->col_idx[b], lines[b], train_lines[a]);
-        else
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: the %s rating of user %lld item %lld is also a "
-                         "training rating (%s:%d); held-out ratings must not be trained on",
-                         src->path ? src->path : "(ratings)", lines[b], what,
-                         USER_OF(ds, r, out->col_idx[b]), ITEM_OF(ds, r, out->col_idx[b]),
-                         train_path ? train_path : "(ratings)", train_lines[a]);
+        st = leak(ds, src, what, train_path, r, out->col_idx[b], lines[b], train_lines[a]);
         goto cleanup;
     }
 cleanup:

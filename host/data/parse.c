@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,12 +78,8 @@ static void place_chunks(chunk *c, int nc, const parser *ps, ar_ratings *r) {
 /* The first error in file order wins; otherwise packs the chunks' ratings together in r. */
 static ar_status merge_chunks(chunk *c, int nc, const char *name, ar_ratings *r) {
     for (int k = 0; k < nc; k++) {
-        if (c[k].error_line) {
-            if (c[k].nul)
-                return ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte (binary data?)", name,
-                               c[k].error_line);
+        if (c[k].error_line)
             return ar_fail(AR_ERR_PARSE, "%s:%d: %s", name, c[k].error_line, c[k].ps.msg);
-        }
         if (c[k].view.skipped && !r->first_skip) {
             char first[700];
             snprintf(first, sizeof first, "%s:%d: %s", name, c[k].skip_line, c[k].skip_msg);
@@ -138,6 +133,11 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
     }
     AR_TRY(ar_ratings_alloc(r, cap));
     place_chunks(c, nc, &ps, r);
+    if (ps.pre_skipped) { /* skip_bad: NUL lines before the first data line */
+        c[0].view.skipped = (size_t)ps.pre_skipped;
+        c[0].skip_line = ps.pre_skip_line;
+        snprintf(c[0].skip_msg, sizeof c[0].skip_msg, "%s", AR_NUL_MESSAGE);
+    }
     run_chunks(c, nc, ar_parse_chunk);
     AR_TRY(merge_chunks(c, nc, name, r));
     r->format = ps.fmt;
@@ -156,25 +156,23 @@ cleanup:
 
 ar_status ar_ratings_load_ex(const char *path, const ar_load_options *o, ar_ratings **out) {
     *out = NULL;
+    int fd;
+    size_t size;
+    ar_status st = ar_open_regular(path, &fd, &size); /* regular files only: docs/data.md */
+    if (st != AR_OK) return st;
     /* A regular file is mapped, not copied: the parser reads the page cache directly, which
      * saves copying (and the kernel zeroing) a buffer as large as the file. */
-    int fd = open(path, O_RDONLY);
-    struct stat sb;
-    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map != MAP_FAILED) {
-            close(fd);
-            madvise(map, (size_t)sb.st_size, MADV_WILLNEED);
-            ar_status st = ar_ratings_parse(map, (size_t)sb.st_size, path, o, out);
-            munmap(map, (size_t)sb.st_size);
-            return st;
-        }
+    void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (map != MAP_FAILED) {
+        madvise(map, size, MADV_WILLNEED);
+        st = ar_ratings_parse(map, size, path, o, out);
+        munmap(map, size);
+        return st;
     }
-    if (fd >= 0) close(fd);
     char *buf;
     size_t len;
-    ar_status st = ar_read_file(path, &buf, &len); /* pipes, empty files, or no mmap */
-    if (st != AR_OK) return st;
+    if ((st = ar_read_file(path, &buf, &len)) != AR_OK) return st; /* empty, or no mmap */
     st = ar_ratings_parse(buf, len, path, o, out);
     free(buf);
     return st;

@@ -17,6 +17,10 @@
 
 #define MAX_FIELDS 64
 #define ABS_RATING_MAX 1e9f /* generic files: larger magnitudes are taken as corrupt data */
+#define ABS_RATING_MAX_TEXT "1e9" /* the same, in messages */
+
+/* A line holding a NUL byte is malformed (a text file has none): what is said about it. */
+#define AR_NUL_MESSAGE "contains a NUL byte (binary data?)"
 
 /* A field of a line: not NUL-terminated, it points into the file. */
 typedef struct { const char *p; size_t n; } field;
@@ -37,6 +41,8 @@ typedef struct parser {
     ar_ratings *r;
     int line;
     char msg[512];            /* the current line's problem */
+    int pre_skipped;          /* skip_bad: lines with a NUL byte before the first data line */
+    int pre_skip_line;        /* the first of them */
 } parser;
 
 /* One thread's share of the lines: [begin, end), the first numbered first_line. Ratings go to
@@ -46,8 +52,7 @@ typedef struct chunk {
     ar_ratings view;
     const char *begin, *end;
     size_t newlines;          /* '\n' in [begin, end) */
-    int error_line;           /* 0: none */
-    int nul;                  /* the error is a NUL byte */
+    int error_line;           /* 0: none; else ps.msg says what is wrong */
     int skip_line;            /* first skipped line */
     char skip_msg[512];
 } chunk;
@@ -55,9 +60,19 @@ typedef struct chunk {
 /* ---- parse_line.c --------------------------------------------------------------------------- */
 /* Trims blanks and one pair of surrounding double quotes. */
 field ar_parse_trim(const char *p, size_t n);
-/* Splits a line into fields; returns the count, or MAX_FIELDS + 1 when there are more. */
+/* ar_parse_split's answers besides a count: a CSV field's quote is not closed on its line, or
+ * text follows its closing quote. */
+enum { SPLIT_UNCLOSED = -1, SPLIT_AFTER_QUOTE = -2 };
+/* Splits a line into fields; returns the count, MAX_FIELDS + 1 when there are more, or a
+ * SPLIT_ code. Tab files: blanks at the ends are ignored, a run of blanks is one separator, and
+ * two tabs in a row enclose an empty field. CSV: RFC 4180 quotes (a quoted field may hold the
+ * delimiter and "" for a quote, and ends on its line). */
 int ar_parse_split(const parser *ps, const char *s, size_t n, field *f);
-/* A rating (any finite number); 0 when f is not one. */
+/* ar_parse_rating's answers: 0 (RATING_BAD) is no decimal number at all. */
+enum { RATING_BAD = 0, RATING_OK, RATING_HUGE, RATING_TINY };
+/* A rating: a decimal number, [sign] digits [. digits] [e [sign] digits] (hex floats, inf and
+ * nan are not). RATING_OK with *out; RATING_HUGE beyond a float's range; RATING_TINY nonzero but
+ * below the smallest normal float (it would become 0, or a denormal that devices may flush). */
 int ar_parse_rating(field f, float *out);
 /* Parses the chunk's lines (a thread's start routine: arg is a chunk). */
 void *ar_parse_chunk(void *arg);

@@ -156,6 +156,10 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
     if (nf > MAX_FIELDS)
         return ar_fail(AR_ERR_PARSE, "%s:%d: more than %d columns", ps->name, ps->line,
                        MAX_FIELDS);
+    if (nf < 0)
+        return ar_fail(AR_ERR_PARSE, "%s:%d: %s", ps->name, ps->line, nf == SPLIT_UNCLOSED
+                       ? "a quoted field is not closed on its line"
+                       : "text after a quoted field's closing quote");
     if (o->columns) {
         ar_status st = roles_from_spec(ps, o->columns);
         if (st != AR_OK) return st;
@@ -189,6 +193,14 @@ static ar_status csv_setup(parser *ps, const char *s, size_t n, const ar_load_op
     return AR_OK;
 }
 
+/* Whether the line at p holds a NUL byte in its first 4 KiB: binary data, seen without looking
+ * for the end of a line that may be as long as the file (a sparse file of zeros, say). */
+static int binary_start(const char *p, const char *end) {
+    size_t look = (size_t)(end - p) < 4096 ? (size_t)(end - p) : 4096;
+    const char *z = memchr(p, 0, look);
+    return z && !memchr(p, '\n', (size_t)(z - p));
+}
+
 /* ---- the preamble --------------------------------------------------------------------------- */
 
 /* The accepted rating range: MovieLens's scale for its own formats, else a sanity bound only;
@@ -207,13 +219,22 @@ ar_status ar_parse_preamble(parser *ps, const ar_load_options *o, const char *bu
                             const char **pos) {
     const char *p = ar_skip_bom(buf, len), *end = buf + len;
     while (p < end) {
+        if (!o->skip_bad && binary_start(p, end)) /* no scan for the end of such a line */
+            return ar_fail(AR_ERR_PARSE, "%s:%d: %s", ps->name, ps->line + 1, AR_NUL_MESSAGE);
         size_t n;
         const char *s = ar_next_line(&p, end, &n); /* p: the next line */
         if (ar_blank_line(s, n)) {
             ps->line++;
             continue;
         }
-        *pos = s; /* the first non-blank line: the parse loop checks it for NUL bytes */
+        if (memchr(s, 0, n)) { /* binary: an error at once, or skipped and counted */
+            if (!o->skip_bad)
+                return ar_fail(AR_ERR_PARSE, "%s:%d: %s", ps->name, ps->line + 1, AR_NUL_MESSAGE);
+            if (ps->pre_skipped++ == 0) ps->pre_skip_line = ps->line + 1;
+            ps->line++;
+            continue;
+        }
+        *pos = s; /* the first data line, unless it is a header */
         char d = 0;
         if (ps->fmt == AR_FORMAT_AUTO) ps->fmt = detect_format(s, n, &d);
         if (!ps->delim) ps->delim = d;
@@ -222,7 +243,6 @@ ar_status ar_parse_preamble(parser *ps, const ar_load_options *o, const char *bu
             return ar_fail(AR_ERR_INVALID_ARG, "ar_load_options.columns applies to the csv format "
                            "only; %s is %s (set ar_load_options.format to csv)", ps->name,
                            ar_format_name(ps->fmt));
-        if (memchr(s, 0, n)) return AR_OK; /* reported with its line number by the loop */
         int header = 0;
         if (ps->fmt == AR_FORMAT_ML_CSV) {
             if (!ar_starts_with_ci(s, n, "userId,movieId,rating"))

@@ -103,6 +103,12 @@ ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t se
     AR_TRY(ar_ratings_alloc(tr, all->n - n_test));
     AR_TRY(ar_ratings_alloc(te, n_test));
     tr->format = te->format = all->format;
+    /* the file's skipped lines stay with the training part: the parts' counts add up to it */
+    tr->skipped = all->skipped;
+    if (all->first_skip && !(tr->first_skip = strdup(all->first_skip))) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory splitting %zu ratings", all->n);
+        goto cleanup;
+    }
     for (size_t k = 0; k < all->n; k++) {
         ar_ratings *d = to_test[k] ? te : tr;
         d->user[d->n] = all->user[k];

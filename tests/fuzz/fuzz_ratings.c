@@ -10,8 +10,9 @@
  *           bits 3-7 the test ratio of the split (0..31 / 31)
  * Built by ci/fuzz.sh (cmake -DAUTOREC_FUZZ=ON with clang); see tests/fuzz/CMakeLists.txt.
  * Besides memory errors (ASan) and undefined behaviour (UBSan), the harness aborts when the
- * results break the contract in include/autorec.h (ids out of 0..2^31-1, non-finite or
- * out-of-range ratings, counts that do not add up). */
+ * results break the contract in include/autorec.h (ids out of 0..2^31-1, non-finite,
+ * denormal or out-of-range ratings, counts that do not add up, skipped lines included). */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static void check_ratings(const ar_ratings *r, const ar_load_options *o) {
         CHECK(u >= 0 && u <= INT32_MAX);
         CHECK(it >= 0 && it <= INT32_MAX);
         CHECK(isfinite(v));
+        CHECK(v == 0 || fabsf(v) >= FLT_MIN); /* no denormals: docs/data.md, "Bad input" */
         if (o && !isnan(o->rating_min)) CHECK(v >= o->rating_min);
         if (o && !isnan(o->rating_max)) CHECK(v <= o->rating_max);
     }
@@ -124,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st == AR_OK) {
         CHECK(train != NULL && test != NULL);
         CHECK(ar_ratings_count(train) + ar_ratings_count(test) == ar_ratings_count(r));
+        CHECK(ar_ratings_skipped(train, NULL) + ar_ratings_skipped(test, NULL) == skipped);
         check_ratings(train, &o);
         check_ratings(test, &o);
         exercise_dataset(train, test);
