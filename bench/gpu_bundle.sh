@@ -13,7 +13,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/b/lib" "$stage/b/tests"
 cp build-gpu/autorec "$stage/b/"
 [ -x build-gpu/autorec_gemm_bench ] && cp build-gpu/autorec_gemm_bench "$stage/b/"
-for t in kernels dropout adam gradcheck step train checkpoint sparse; do
+# the device tests: AR_DEVICE_TESTS in tests/CMakeLists.txt
+for t in kernels dropout adam gradcheck step train checkpoint sparse model_output; do
     cp "build-gpu/tests/test_$t" "$stage/b/tests/"
 done
 ldd "$stage"/b/autorec "$stage"/b/tests/* 2>/dev/null | awk '/=> \// {print $3}' | sort -u |
