@@ -12,6 +12,8 @@
 # Downloads under faults are checked by the fetch test (tests/test_fetch.c).
 set -uo pipefail
 bin=$1
+# shellcheck source=one_device.sh
+source "$(dirname "$0")/one_device.sh" && tu_one_device "$bin"
 mode=$2
 tmp=$(mktemp -d /tmp/autorec-test-fault-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

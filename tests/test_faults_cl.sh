@@ -11,6 +11,8 @@
 # N = count + 1 must succeed: the count is right and the hook fails nothing by itself.
 set -uo pipefail
 bin=${1:?usage: test_faults_cl.sh AUTOREC_BIN}
+# shellcheck source=one_device.sh
+source "$(dirname "$0")/one_device.sh" && tu_one_device "$bin"
 work=$(mktemp -d /tmp/autorec-test-faults-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1

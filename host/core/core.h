@@ -27,14 +27,20 @@ const char *ar_cl_error_name(cl_int code);
 ar_status ar_cl_status(cl_int code);
 
 /* Runs an OpenCL call; on failure records "#expr failed: CL_NAME (code) at file:line", sets
- * `st` and jumps to `cleanup`. Needs `ar_status st` and a `cleanup:` label in scope. The fault
- * hook (fault.c) may fail the call instead of making it. */
-#define AR_CL_TRY(expr) AR_CL_TRY_AS(#expr, expr)
+ * `st` and jumps to `cleanup`. Needs `ar_status st` and a `cleanup:` label in scope. */
+#define AR_CL_TRY(expr) AR_CL_CHECK_(#expr, 0, expr)
 /* The same naming the call `what`: for a clCreate* call that returns its code through an
  * argument, AR_CL_TRY_AS("clCreateContext", err). */
-#define AR_CL_TRY_AS(what, expr)                                                               \
+#define AR_CL_TRY_AS(what, expr) AR_CL_CHECK_(what, 0, expr)
+/* The same for a command enqueued on the queue (a transfer, a fill), which the fault hook
+ * (fault.c) may fail instead of enqueueing it. The hook also fails buffer creation, kernel
+ * launches, program builds and CLBlast calls, where those are made: the calls that can fail for
+ * want of resources. Queries and object creation that only fail on a broken driver are not
+ * injected: they share one failure path each and would multiply the runs of the fault tests. */
+#define AR_CL_ENQUEUE(what, expr) AR_CL_CHECK_(what, 1, expr)
+#define AR_CL_CHECK_(what, inject, expr)                                                       \
     do {                                                                                       \
-        cl_int ar_err_ = (cl_int)ar_fault(AR_FAULT_CL);                                        \
+        cl_int ar_err_ = (inject) ? (cl_int)ar_fault(AR_FAULT_CL) : CL_SUCCESS;                \
         if (ar_err_ == CL_SUCCESS) ar_err_ = (expr);                                           \
         if (ar_err_ != CL_SUCCESS) {                                                           \
             st = ar_fail(ar_cl_status(ar_err_), "%s failed: %s (%d) at %s:%d", what,           \

@@ -213,8 +213,9 @@ ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value) {
     ar_status st = AR_OK;
     if (n == 0) return AR_OK;
     cl_event ev;
-    AR_CL_TRY(clEnqueueFillBuffer(c->queue, buf, &value, sizeof value, off * sizeof(float),
-                                  n * sizeof(float), 0, NULL, ar_prof_slot(c, &ev)));
+    AR_CL_ENQUEUE("clEnqueueFillBuffer",
+                  clEnqueueFillBuffer(c->queue, buf, &value, sizeof value, off * sizeof(float),
+                                      n * sizeof(float), 0, NULL, ar_prof_slot(c, &ev)));
     ar_prof_add(c, AR_PHASE_FILL, NULL, ev);
 cleanup:
     return st;

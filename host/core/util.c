@@ -119,11 +119,11 @@ static ar_status transfer(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes,
     ar_status st = AR_OK;
     cl_event ev;
     if (to_device)
-        AR_CL_TRY_AS("clEnqueueWriteBuffer",
+        AR_CL_ENQUEUE("clEnqueueWriteBuffer",
                      clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0,
                                           NULL, ar_prof_slot(c, &ev)));
     else
-        AR_CL_TRY_AS("clEnqueueReadBuffer",
+        AR_CL_ENQUEUE("clEnqueueReadBuffer",
                      clEnqueueReadBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0, NULL,
                                          ar_prof_slot(c, &ev)));
     ar_prof_add(c, AR_PHASE_TRANSFER, NULL, ev);
