@@ -89,9 +89,10 @@ static void exercise_dataset(const ar_ratings *train, const ar_ratings *test, in
 }
 
 /* The merge of raw (the file read with duplicates = error) by its definition, in O(n^2), for
- * small lists: each pair's first rating in list order stays in its place, with the first, last
- * or mean (summed in double in list order, too small for a normal float: 0) of the pair's
- * ratings; got must equal it, and merged must count the pairs rated more than once. */
+ * small lists: a pair rated more than once keeps one rating, at its first place (first, mean)
+ * or its last (last), with the first, last or mean (summed in double in list order; too small
+ * for a normal float: 0) of its ratings; got must equal it, and merged must count the pairs
+ * rated more than once. */
 static void check_merge(const ar_ratings *raw, const ar_ratings *got, ar_duplicates how) {
     const size_t n = ar_ratings_count(raw);
     size_t out = 0, pairs = 0;
@@ -100,17 +101,17 @@ static void check_merge(const ar_ratings *raw, const ar_ratings *got, ar_duplica
         int64_t u, i, u2, i2;
         float v, v2;
         ar_ratings_get(raw, k, &u, &i, &v);
-        int seen = 0, count = 0;
+        int earlier = 0, later = 0, count = 0;
         double sum = 0;
-        for (size_t j = 0; j < n && !seen; j++) {
+        for (size_t j = 0; j < n; j++) {
             ar_ratings_get(raw, j, &u2, &i2, &v2);
             if (u2 != u || i2 != i) continue;
-            if (j < k) seen = 1;
+            earlier |= j < k;
+            later |= j > k;
             count++;
             sum += v2;
-            if (how == AR_DUP_LAST) v = v2;
         }
-        if (seen) continue;
+        if (how == AR_DUP_LAST ? later : earlier) continue; /* not the place it keeps */
         if (how == AR_DUP_MEAN) v = (float)(sum / count), v = fabsf(v) < FLT_MIN ? 0.0f : v;
         pairs += count > 1;
         CHECK(out < ar_ratings_count(got));
