@@ -71,6 +71,11 @@ static ar_status write_splits(const char *dir, const cli_data_opts *d, const cli
     return st;
 }
 
+/* Pairs the files rated more than once, merged (a random split keeps them with training). */
+static size_t merged(const cli_data *x) {
+    return ar_ratings_merged(x->train, NULL) + ar_ratings_merged(x->test, NULL);
+}
+
 static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset_stats *s) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     printf("{\"source\":");
@@ -86,11 +91,12 @@ static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset
     cli_json_number(stdout, "rating_max", s->rating_max);
     cli_json_number(stdout, "train_mean", s->train_mean);
     cli_json_number(stdout, "mean_baseline_rmse", ar_dataset_mean_baseline_rmse(ds));
-    printf(",\"skipped_lines\":%zu,\"titles\":%zu}\n", skipped,
-           x->titles ? ar_titles_count(x->titles) : 0);
+    printf(",\"skipped_lines\":%zu,\"merged_pairs\":%zu,\"titles\":%zu}\n", skipped,
+           merged(x), x->titles ? ar_titles_count(x->titles) : 0);
 }
 
-static void print_text(const cli_data *x, const ar_dataset *ds, const ar_dataset_stats *s) {
+static void print_text(const cli_data *x, const cli_data_opts *d, const ar_dataset *ds,
+                       const ar_dataset_stats *s) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     double density = (double)s->n_train / ((double)s->n_users * (double)s->n_items);
     printf("source:       %s\n", x->desc);
@@ -107,6 +113,8 @@ static void print_text(const cli_data *x, const ar_dataset *ds, const ar_dataset
     printf("baseline:     predicting the training mean gives test RMSE %.4f\n",
            ar_dataset_mean_baseline_rmse(ds));
     printf("skipped:      %zu malformed lines\n", skipped);
+    printf("duplicates:   %zu user-item pairs rated more than once, merged (--duplicates %s)\n",
+           merged(x), ar_duplicates_name(d->load.duplicates));
     if (x->titles) {
         int64_t item;
         ar_ratings_get(x->train, 0, NULL, &item, NULL);
@@ -131,7 +139,7 @@ static ar_status run_data(const cli_command *self, void *opts, const cli_parsed 
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);
         if (o->json) print_json(&x, ds, &s);
-        else print_text(&x, ds, &s);
+        else print_text(&x, &o->d, ds, &s);
     }
     ar_dataset_free(ds);
     cli_data_free(&x);
@@ -170,7 +178,8 @@ const cli_command cli_cmd_data = {
     .summary = "read a dataset and describe it (format, sizes, split) without training",
     .usage = "autorec data [data options] [--seed N] [--json]",
     .about = "Reads a dataset as 'autorec train' would and describes it: source, format, "
-             "ratings, users, items, density, rating scale, skipped lines, titles, and the "
+             "ratings, users, items, density, rating scale, skipped lines, merged duplicates, "
+             "titles, and the "
              "split. Nothing is trained. Use it to check a file before training.",
     CLI_USES(data_groups),
     .size = sizeof(data_cmd_opts),
