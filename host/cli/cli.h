@@ -82,12 +82,15 @@ typedef struct cli_train_opts {
     const char *device;         /* --device SPEC, else $AUTOREC_DEVICE, else the default */
     int json, quiet;            /* --json, --quiet */
     int patience;               /* early stopping on validation RMSE; 0 = off */
+    const char *preset;         /* --preset NAME (its values are already in place), or NULL */
     cli_data_opts data;
     ar_train_config cfg;
 } cli_train_opts;
 
 /* "model and training" and "device and output", on a cli_train_opts at base. */
 extern const cli_group cli_training, cli_run;
+/* "preset": --preset NAME (train), on a cli_train_opts at base. */
+extern const cli_group cli_train_preset;
 #define CLI_TRAIN_GROUPS(base)                                                                 \
     {&cli_training, base}, {&cli_run, base},                                                   \
         CLI_DATA_GROUPS(base + offsetof(cli_train_opts, data))

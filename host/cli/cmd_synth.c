@@ -61,7 +61,8 @@ static const cli_option synth_options[] = {
              "a directory, a device or a FIFO is refused)"},
     {.name = "--preset", .meta = "NAME", .kind = CLI_CHOICE, .at = SYNTH(preset),
      .choices = preset_names,
-     .help = "the shape of a real dataset; --users, --items and --ratings override it:"},
+     .help = "the shape of a real dataset; --users, --items and --ratings override it (not "
+             "train's --preset, which names a training configuration):"},
     {.name = "--users", .meta = "N", .kind = CLI_I64, .at = SYNTH(c.users), .min = 1,
      .setting = "ar_synth_config.users", .help = "users"},
     {.name = "--items", .meta = "N", .kind = CLI_I64, .at = SYNTH(c.items), .min = 1,

@@ -43,14 +43,19 @@ static ar_status resume_conflicts(const cli_command *self, const cli_parsed *p,
         size_t base = 0;
         if (!(opt->flags & CLI_FROM_MODEL) || cli_find_option(self, opt->name, &base) != opt)
             continue;
-        char given[256], file[256];
+        char given[256], file[256], from[96] = "", out[96];
         cli_value_text(opt, (const char *)o + base + opt->at, given, sizeof given);
         cli_value_text(opt, (const char *)saved + base + opt->at, file, sizeof file);
+        snprintf(out, sizeof out, "leave %s out", opt->name);
+        if (p->from_preset[k]) { /* the user never typed it: name where it came from */
+            snprintf(from, sizeof from, " (from --preset %s)", p->from_preset[k]);
+            snprintf(out, sizeof out, "leave --preset %s out", p->from_preset[k]);
+        }
         if (strcmp(given, file))
-            return cli_usage(self->name, "%s %s conflicts with %s, which was trained with %s %s: "
-                             "--resume continues with the model file's settings (give %s %s "
-                             "or leave %s out)", opt->name, given, o->resume, opt->name, file,
-                             opt->name, file, opt->name);
+            return cli_usage(self->name, "%s %s%s conflicts with %s, which was trained with %s "
+                             "%s: --resume continues with the model file's settings (give %s %s "
+                             "or %s)", opt->name, given, from, o->resume, opt->name, file,
+                             opt->name, file, out);
     }
     return AR_OK;
 }
@@ -134,6 +139,8 @@ static void print_setup(const train_run *r) {
             dev->platform_name);
     char widths[128];
     cli_format_layers(c, widths, sizeof widths);
+    if (r->o->t.preset)
+        fprintf(stderr, "preset: %s (the options given override it)\n", r->o->t.preset);
     fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
             "dropout %g, input dropout %g (%s), seed %llu, %s kernels\n",
             cli_model_name(r->o->t.data.rows), widths, ar_activation_name(c->activation),
@@ -206,8 +213,10 @@ static void print_json(const train_run *r) {
     printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(r->m)));
     printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss->n_users,
            ss->n_items, ss->n_train, ss->n_test);
-    printf(",\"n_valid\":%zu,\"model\":\"%s\"", ss->n_valid,
+    printf(",\"n_valid\":%zu,\"model\":\"%s\",\"preset\":", ss->n_valid,
            r->o->t.data.rows == AR_ROWS_USERS ? "user" : "item");
+    if (r->o->t.preset) cli_json_string(stdout, r->o->t.preset);
+    else printf("null");
     cli_json_number(stdout, "valid_rmse", s->valid_rmse);
     cli_json_number(stdout, "best_valid_rmse", has_valid ? r->sel.best_valid : NAN);
     if (has_valid) printf(",\"selected_epoch\":%d", r->sel.epoch);
@@ -302,6 +311,7 @@ static const cli_group output_group = CLI_GROUP(
     "removes its temporaries and leaves every existing file as it was.");
 
 static const cli_use train_groups[] = {
+    {&cli_train_preset, offsetof(train_opts, t)},
     {&cli_training, offsetof(train_opts, t)},
     {&cli_run, offsetof(train_opts, t)},
     {&output_group, 0},

@@ -96,6 +96,31 @@ static void choice_list(const cli_choice *c, char *buf, size_t cap) {
                                 : " or ", c[k].name);
 }
 
+/* The same from a preset list. */
+static void preset_list(const cli_preset *ps, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; ps[k].name && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k == 0 ? "" : ps[k + 1].name ? ", "
+                                : " or ", ps[k].name);
+}
+
+/* The preset of o called name (any case), or NULL. */
+static const cli_preset *find_preset(const cli_option *o, const char *name) {
+    for (int k = 0; o->presets[k].name; k++)
+        if (!strcasecmp(name, o->presets[k].name)) return &o->presets[k];
+    return NULL;
+}
+
+void cli_preset_values(const cli_preset *ps, char join, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; ps->args[k] && len < cap; k++) {
+        char sep[2] = {k == 0 ? 0 : strncmp(ps->args[k], "--", 2) ? join : ' ', 0};
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", sep, ps->args[k]);
+    }
+}
+
 /* Reads an integer or number option; 0 when the value is malformed or out of range. */
 static int read_number(const cli_option *o, const char *val, void *field) {
     long long i;
@@ -158,6 +183,15 @@ static ar_status read_value(const cli_command *cmd, const cli_option *o, const c
     case CLI_CUSTOM:
         if (o->parse(o, val, field) != AR_OK) return cli_usage(cmd->name, "%s", cli_message());
         return AR_OK;
+    case CLI_PRESET: {
+        const cli_preset *ps = find_preset(o, val);
+        if (ps) {
+            *(const char **)field = ps->name;
+            return AR_OK;
+        }
+        preset_list(o->presets, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    }
     case CLI_INT:
     case CLI_I64:
     case CLI_U64:
@@ -183,7 +217,8 @@ int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap
     case CLI_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
     case CLI_FLOAT: snprintf(buf, cap, "%g", (double)*(const float *)field); break;
     case CLI_DOUBLE: snprintf(buf, cap, "%g", *(const double *)field); break;
-    case CLI_STRING: {
+    case CLI_STRING:
+    case CLI_PRESET: {
         const char *s = *(const char *const *)field;
         snprintf(buf, cap, "%s", s ? s : "");
         break;
@@ -203,10 +238,66 @@ int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap
 
 /* ---- the parser ----------------------------------------------------------------------------- */
 
-static void note_given(cli_parsed *p, const cli_option *o) {
+/* o was given, by the command line (preset NULL) or by a preset. */
+static void note_given(cli_parsed *p, const cli_option *o, const char *preset) {
     for (int k = 0; k < p->n_given; k++)
-        if (p->given[k] == o) return;
-    if (p->n_given < CLI_MAX_GIVEN) p->given[p->n_given++] = o;
+        if (p->given[k] == o) {
+            p->from_preset[k] = preset;
+            return;
+        }
+    if (p->n_given == CLI_MAX_GIVEN) return;
+    p->from_preset[p->n_given] = preset;
+    p->given[p->n_given++] = o;
+}
+
+/* The last CLI_PRESET option on the command line (its value in *val), or NULL. Only names are
+ * looked at: values and mistakes are the main reading's. */
+static const cli_option *preset_option(const cli_command *cmd, int argc, char **argv,
+                                       const char **val, size_t *base) {
+    const cli_option *found = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) break; /* nothing after it is read */
+        char name[64];
+        size_t n = eq ? (size_t)(eq - a) : strlen(a), b = 0;
+        if (a[0] != '-' || n >= sizeof name) continue;
+        memcpy(name, a, n);
+        name[n] = 0;
+        const cli_option *o = cli_find_option(cmd, name, &b);
+        if (!o || o->kind == CLI_FLAG || eq) {
+            if (o && o->kind == CLI_PRESET) found = o, *val = eq + 1, *base = b;
+            continue;
+        }
+        if (i + 1 == argc || !strncmp(argv[i + 1], "--", 2)) continue; /* no value */
+        if (o->kind == CLI_PRESET) found = o, *val = argv[i + 1], *base = b;
+        i++; /* the value is no option */
+    }
+    return found;
+}
+
+/* Reads the values of the preset named on the command line into opts, before the command line
+ * itself: what it gives afterwards overrides them. */
+static ar_status apply_preset(const cli_command *cmd, int argc, char **argv, void *opts,
+                              cli_parsed *p) {
+    const char *val = NULL;
+    size_t base = 0;
+    const cli_option *o = preset_option(cmd, argc, argv, &val, &base);
+    if (!o) return AR_OK;
+    ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);
+    if (st != AR_OK) return st;
+    const cli_preset *ps = find_preset(o, val);
+    for (int k = 0; ps->args[k] && st == AR_OK; k++) {
+        const char *flag = ps->args[k];
+        size_t b = 0;
+        const cli_option *x = cli_find_option(cmd, flag, &b);
+        const char *v = x && x->kind != CLI_FLAG ? ps->args[++k] : NULL;
+        if (!x || (x->kind != CLI_FLAG && !v)) /* the table's mistake, worded as a refusal */
+            return cli_usage(cmd->name, "%s %s sets %s, which %s does not take", o->name,
+                             ps->name, flag, cmd->name);
+        st = read_value(cmd, x, v, (char *)opts + b + x->at);
+        if (st == AR_OK) note_given(p, x, ps->name);
+    }
+    return st;
 }
 
 /* Each CLI_REQUIRED option of cmd that was not given is a usage error (the first one is). */
@@ -229,6 +320,8 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
     memset(opts, 0, cmd->size);
     if (cmd->defaults) cmd->defaults(opts);
     memset(p, 0, sizeof *p);
+    ar_status st = apply_preset(cmd, argc, argv, opts, p);
+    if (st != AR_OK) return st;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -260,9 +353,8 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
                                  argv[i + 1], a);
             else return cli_usage(cmd->name, "option %s needs a value", a);
         }
-        ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);
-        if (st != AR_OK) return st;
-        note_given(p, o);
+        if ((st = read_value(cmd, o, val, (char *)opts + base + o->at)) != AR_OK) return st;
+        note_given(p, o, NULL);
     }
     return check_required(cmd, p);
 }

@@ -21,6 +21,8 @@ typedef enum cli_kind {
     CLI_LIST,    /* repeatable: each value appended to a cli_list */
     CLI_CHOICE,  /* one of choices' names (any case); its value into an int */
     CLI_CUSTOM,  /* parse() reads the value into the field; show() gives the default */
+    CLI_PRESET,  /* one of presets' names, into a const char *; its option values are read
+                    before the command line's (cli_parse), so the options given override them */
 } cli_kind;
 
 /* CLI_FLOAT / CLI_DOUBLE bounds: which of lo and hi apply, and whether they are excluded. */
@@ -46,6 +48,14 @@ typedef struct cli_list {
     int n;
 } cli_list;
 
+/* A named configuration: option values as argv-style pairs ("--hidden", "500", ...; a flag
+ * alone), read through the command's own table, so each is range-checked like a typed one. */
+typedef struct cli_preset {
+    const char *name;
+    const char *help;         /* what it reproduces; help lists its values after it */
+    const char *const *args;  /* terminated by NULL */
+} cli_preset;
+
 typedef struct cli_option cli_option;
 struct cli_option {
     const char *name;         /* "--lr", or a short "-n" */
@@ -65,6 +75,8 @@ struct cli_option {
     /* CLI_CUSTOM: the field's value as text for help's "(default: ...)", "" (or no show) for
      * none */
     void (*show)(const void *field, char *buf, size_t cap);
+    /* CLI_PRESET: the named configurations, terminated by a NULL name */
+    const cli_preset *presets;
     int flags;                /* CLI_REQUIRED, CLI_NONEMPTY, CLI_NO_DEFAULT, CLI_FROM_MODEL */
     const char *setting;      /* the library setting(s) it sets, space-separated, for messages:
                                  "ar_train_config.lr"; NULL: none */
@@ -92,6 +104,8 @@ typedef struct cli_parsed {
     int help;                 /* --help (or -h) was given: print the help, run nothing */
     const char *operand;      /* the command's operand, when given */
     const cli_option *given[CLI_MAX_GIVEN]; /* the options given, each once */
+    /* the preset whose value given[k] holds; NULL when the command line gave it */
+    const char *from_preset[CLI_MAX_GIVEN];
     int n_given;
 } cli_parsed;
 
@@ -117,7 +131,9 @@ struct cli_command {
 /* Fills opts (cmd->size bytes) with the defaults, then reads argv with cmd's options: "--name
  * value" (a value that starts with "--" is taken for a forgotten value), "--name=value", flags
  * alone, and cmd's operand if it has one; the last of a repeated option wins (CLI_LIST: all
- * add).
+ * add). A CLI_PRESET option's values are read first, wherever it stands in argv (the last one
+ * given wins): defaults < preset < the command line. They count as given (p->from_preset
+ * names the preset) until the command line gives the option again.
  * Values are checked against the table; a bad or unknown option, a missing value or a missing
  * CLI_REQUIRED option is a usage error naming it. --help stops the reading and sets p->help. */
 ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p);
@@ -134,6 +150,10 @@ ar_status cli_library_value(const cli_option *o, ar_status s);
  * given ("%g" for numbers, a choice's name, show() for CLI_CUSTOM); 0 when there is none (flags,
  * lists, an empty string). */
 int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap);
+
+/* A preset's values as a command line would give them: "--hidden 500 --epochs 100 ...", each
+ * value after its option's name with join instead of a space (help: one that does not break). */
+void cli_preset_values(const cli_preset *ps, char join, char *buf, size_t cap);
 
 /* The help of a command, generated from its table (defaults from cmd->defaults). */
 void cli_print_help(const cli_command *cmd, FILE *f);
