@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_fault.sh AUTOREC write|kill - outputs under failure (docs/guide.md, "Output files").
 #   write: every write and every fsync of every output (train --save / --metrics / --plot, data
-#          --write-splits, synth --out, sweep --out / --plot) fails in turn, with ENOSPC and
+#          --write-splits, synth --out, sweep --out / --plot, tune --out) fails in turn, with ENOSPC and
 #          with EIO (AUTOREC_FAULT=write:N / fsync:N, N = 1..the count AUTOREC_FAULT=count
 #          reports): each run exits 2 with one line naming the file, leaves no temporary, and
 #          every file that was there before is byte-identical.
@@ -97,6 +97,8 @@ write)
     faults synth y.data -- synth --out y.data --users 50 --items 40 --ratings 500
     faults sweep w.csv w.svg -- sweep --data r.data --param hidden --values 2,3 --epochs 2 \
         --quiet --out w.csv --plot w.svg
+    faults tune t.conf -- tune --data r.data --trials 3 --min-epochs 1 --epochs 2 --hidden 4 \
+        --quiet --out t.conf
     ;;
 kill)
     "$bin" synth --out k.data --users 400 --items 300 --ratings 20000 --seed 7 2>/dev/null ||

@@ -193,3 +193,24 @@ Test(preset, unknown_preset_exits_2) {
     cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "one line: %s", err);
     cr_assert_str_empty(out, "nothing trained: %s", out);
 }
+
+/* defaults < preset < settings file < command line: a file's value beats the preset's, a flag
+ * beats both, and a preset cannot be named in a file (it sits under files). */
+Test(preset, settings_file_sits_between_preset_and_flags) {
+    small_data();
+    tu_write_file("s.conf", "lr = 0.004\nhidden = 6\n");
+    char args[1024];
+    snprintf(args, sizeof args, "train --train %s --test %s --config %s --preset d2l --hidden 5 "
+             "--epochs 1 --json --quiet", tu_path("train.data"), tu_path("test.data"),
+             tu_path("s.conf"));
+    cr_assert_eq(run(args), 0, "%s", err);
+    const char *json = strrchr(out, '{');
+    cr_assert(fabs(tu_json_number(json, "lr") - 0.004) < 1e-9, "the file's lr: %s", json);
+    cr_assert_eq(tu_json_number(json, "hidden"), 5, "the flag's hidden: %s", json);
+    cr_assert(fabs(tu_json_number(json, "l2") - 3.5e-4) < 1e-9, "the preset's l2: %s", json);
+    tu_write_file("p.conf", "preset = d2l\n");
+    snprintf(args, sizeof args, "train --train %s --test %s --config %s --epochs 1",
+             tu_path("train.data"), tu_path("test.data"), tu_path("p.conf"));
+    cr_assert_eq(run(args), 2, "%s", err);
+    cr_assert(strstr(err, "p.conf:1"), "%s", err);
+}

@@ -13,7 +13,8 @@
 
 /* ---- the commands (main.c dispatches to them from its table) -------------------------------- */
 extern const cli_command cli_cmd_devices, cli_cmd_train, cli_cmd_data, cli_cmd_eval,
-    cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep;
+    cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep,
+    cli_cmd_tune;
 
 /* --device's help, wherever one device is chosen. */
 #define CLI_DEVICE_HELP                                                                        \
@@ -37,6 +38,10 @@ typedef struct cli_data_opts {
                                    --duplicates */
     const char *synthetic;      /* --synthetic UxIxN as given, or NULL */
     ar_synth_config synth;      /* its users, items and ratings (seed: --seed) */
+    int no_test;                /* set by a command that must not see the test split (tune):
+                                   the test file is never opened, a random split's test part
+                                   is dropped; only the training ratings (and the validation
+                                   set carved from them) are loaded */
 } cli_data_opts;
 
 /* The data option groups (source, split, format, model inputs), on a cli_data_opts at base. */
@@ -69,7 +74,8 @@ typedef struct cli_data {
     int n_files;
 } cli_data;
 
-/* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, merged pairs,
+/* seed is --seed: it seeds the random splits (with d->no_test, out->test stays NULL and the
+ * test file is not opened). Prints warnings (skipped lines, merged pairs,
  * unreadable titles) to stderr unless quiet. */
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
 void cli_data_free(cli_data *x);
@@ -81,6 +87,7 @@ ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet
 typedef struct cli_train_opts {
     const char *device;         /* --device SPEC, else $AUTOREC_DEVICE, else the default */
     int json, quiet;            /* --json, --quiet */
+    const char *config;         /* --config FILE (read by cli_parse: its values are here) */
     int patience;               /* early stopping on validation RMSE; 0 = off */
     const char *preset;         /* --preset NAME (its values are already in place), or NULL */
     cli_data_opts data;
@@ -105,6 +112,18 @@ int cli_parse_layers(const char *s, ar_train_config *cfg);
 void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
 /* "I-AutoRec" or "U-AutoRec". */
 const char *cli_model_name(int rows);
+
+/* --device all|SPEC[,SPEC...] (bench, tune): the device specs it lists. */
+enum { CLI_MAX_DEVICES = 256 };
+typedef struct cli_devices {
+    const char *spec[CLI_MAX_DEVICES]; /* a NULL spec: the default device ($AUTOREC_DEVICE) */
+    char idx[CLI_MAX_DEVICES][16];     /* "all": every device's flat index */
+    char *list;                        /* the list's copy, cut into the specs */
+    int n;
+} cli_devices;
+/* device NULL: the default device; "all": every device by flat index; else a comma list. */
+ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d);
+void cli_devices_free(cli_devices *d);
 
 /* Model selection on validation: the epoch with the best validation RMSE, and the test RMSE
  * the model had then (the test set is only read, never used to choose). */

@@ -301,6 +301,7 @@ static ar_status run_sweep(const cli_command *self, void *opts, const cli_parsed
     if (st == AR_OK) st = parse_values(o->param, list, &o->t.cfg, &v, &n);
     cli_files_out(&out.files, "--out", o->out);
     cli_files_out(&out.files, "--plot", o->plot);
+    cli_files_configs(&out.files, p);
     cli_files_data_opts(&out.files, &o->t.data);
     if (st == AR_OK) st = cli_files_check(&out.files);
     if (st == AR_OK && o->out) st = cli_out_open(&out.csv, "--out", o->out);

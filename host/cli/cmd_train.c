@@ -17,6 +17,7 @@ typedef struct {
 /* A run: what it was given, what it built, and what it measured. */
 typedef struct {
     const train_opts *o;
+    const cli_parsed *p;     /* what the command line gave (the settings files read) */
     cli_files files;         /* what the run reads and writes, for the checks */
     ar_train_config cfg;     /* the run's settings (from the model file with --resume) */
     ar_checkpoint *ck;       /* --resume's model file */
@@ -95,6 +96,7 @@ static ar_status check_outputs(train_run *r, const cli_data *loaded) {
     cli_files_out(f, "--metrics", r->o->metrics);
     cli_files_out(f, "--plot", r->o->plot);
     cli_files_in(f, r->o->resume);
+    cli_files_configs(f, r->p);
     cli_files_data_opts(f, &r->o->t.data);
     return cli_files_check(f);
 }
@@ -260,7 +262,7 @@ static ar_status finish(train_run *r) {
 
 static ar_status run_train(const cli_command *self, void *opts, const cli_parsed *p) {
     train_opts *o = opts;
-    train_run r = {.o = o};
+    train_run r = {.o = o, .p = p};
     ar_status st = cli_train_opts_check(self, p, &o->t);
     if (st == AR_OK && o->resume) st = open_resume(self, p, o, &r);
     if (st == AR_OK) st = start(&r);

@@ -102,6 +102,15 @@ static ar_status load_random_split(const cli_data_opts *d, const char *path,
     return st;
 }
 
+/* A random split's test part, when the command must not see it: split off all the same, so
+ * that the training part is the one train gets, then dropped. */
+static void drop_test(cli_data *x) {
+    ar_ratings_free(x->test);
+    x->test = NULL;
+    size_t len = strlen(x->desc);
+    snprintf(x->desc + len, sizeof x->desc - len, ", test part dropped");
+}
+
 /* --valid-ratio: a random part of the training ratings becomes the validation set. */
 static ar_status carve_validation(const cli_data_opts *d, uint64_t split, cli_data *x) {
     ar_ratings *full = x->train;
@@ -145,17 +154,18 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
     if (d->synthetic) {
         st = load_synthetic(d, seed, split, x);
     } else if (tr) {
-        if ((st = cli_load_ratings(tr, &lo, quiet, &x->train)) == AR_OK)
+        if ((st = cli_load_ratings(tr, &lo, quiet, &x->train)) == AR_OK && !d->no_test)
             st = cli_load_ratings(te, &lo, quiet, &x->test);
         if (st == AR_OK)
-            snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
-                     ar_format_name(ar_ratings_format(x->train)));
+            snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s%s (%s)", tr, te,
+                     d->no_test ? " not read" : "", ar_format_name(ar_ratings_format(x->train)));
         snprintf(file, sizeof file, "%s", tr);
         snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", te);
     } else {
         st = load_random_split(d, path, lo, split, quiet, x, file, sizeof file);
     }
     if (file[0]) snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", file);
+    if (st == AR_OK && d->no_test && !tr) drop_test(x);
     if (st == AR_OK && d->valid_ratio > 0) st = carve_validation(d, split, x);
     if (st == AR_OK) load_titles(file, quiet, x);
     if (st != AR_OK) cli_data_free(x);

@@ -28,6 +28,11 @@ static ar_status read_dataset(const cli_option *o, const char *val, void *field)
     return AR_OK;
 }
 
+static void show_string(const void *field, char *buf, size_t cap) {
+    const char *s = *(const char *const *)field;
+    snprintf(buf, cap, "%s", s ? s : "");
+}
+
 /* UxIxN into the data options' synthetic fields. */
 static ar_status read_synthetic(const cli_option *o, const char *val, void *field) {
     cli_data_opts *d = field;
@@ -41,6 +46,10 @@ static ar_status read_synthetic(const cli_option *o, const char *val, void *fiel
     d->synth.items = i;
     d->synth.ratings = n;
     return AR_OK;
+}
+
+static void show_synthetic(const void *field, char *buf, size_t cap) {
+    show_string(&((const cli_data_opts *)field)->synthetic, buf, cap);
 }
 
 ar_status cli_read_format(const cli_option *o, const char *val, void *field) {
@@ -94,7 +103,7 @@ static void show_rating_range(const void *field, char *buf, size_t cap) {
 
 static const cli_option source_options[] = {
     {.name = "--dataset", .meta = "NAME", .kind = CLI_CUSTOM, .at = DATA(dataset),
-     .parse = read_dataset,
+     .parse = read_dataset, .show = show_string,
      .help = "a MovieLens release: ml-100k, ml-1m, ml-10m, ml-latest-small; found in "
              "$AUTOREC_DATA or the cache ($XDG_CACHE_HOME/autorec, else ~/.cache/autorec), "
              "else downloaded from GroupLens and checked"},
@@ -108,7 +117,7 @@ static const cli_option source_options[] = {
     {.name = "--test", .meta = "FILE", .kind = CLI_STRING, .at = DATA(test),
      .help = "given test ratings (e.g. u1.test), with --train"},
     {.name = "--synthetic", .meta = "UxIxN", .kind = CLI_CUSTOM, .at = 0,
-     .parse = read_synthetic,
+     .parse = read_synthetic, .show = show_synthetic,
      .help = "N ratings drawn in memory for U users and I items (as 'autorec synth' writes "
              "them, seeded by --seed), e.g. 69878x10677x10000000 for an ML-10M-sized run; "
              "split at random by --test-ratio"},

@@ -151,13 +151,25 @@ static int read_number(const cli_option *o, const char *val, void *field) {
     }
 }
 
-/* Reads val into field as o says; a refusal is a usage error of cmd naming the option. */
-static ar_status read_value(const cli_command *cmd, const cli_option *o, const char *val,
-                            void *field) {
+ar_status cli_read_value(const cli_command *cmd, const cli_option *o, const char *val,
+                         void *field) {
     char want[256];
     switch (o->kind) {
     case CLI_FLAG:
         *(int *)field = 1;
+        return AR_OK;
+    case CLI_PRESET: {
+        const cli_preset *ps = find_preset(o, val);
+        if (ps) {
+            *(const char **)field = ps->name;
+            return AR_OK;
+        }
+        preset_list(o->presets, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    }
+    case CLI_CONFIG: /* read by cli_parse before the rest of the command line */
+        if (!*val) return cli_usage(cmd->name, "%s expects a file name", o->name);
+        *(const char **)field = val;
         return AR_OK;
     case CLI_STRING:
         if ((o->flags & CLI_NONEMPTY) && !*val)
@@ -183,15 +195,6 @@ static ar_status read_value(const cli_command *cmd, const cli_option *o, const c
     case CLI_CUSTOM:
         if (o->parse(o, val, field) != AR_OK) return cli_usage(cmd->name, "%s", cli_message());
         return AR_OK;
-    case CLI_PRESET: {
-        const cli_preset *ps = find_preset(o, val);
-        if (ps) {
-            *(const char **)field = ps->name;
-            return AR_OK;
-        }
-        preset_list(o->presets, want, sizeof want);
-        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
-    }
     case CLI_INT:
     case CLI_I64:
     case CLI_U64:
@@ -231,23 +234,37 @@ int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap
     case CLI_CUSTOM:
         if (o->show) o->show(field, buf, cap);
         break;
-    default: break; /* flags and lists have no one value */
+    default: break; /* flags, lists and settings files have no one value */
     }
     return buf[0] != 0;
 }
 
 /* ---- the parser ----------------------------------------------------------------------------- */
 
-/* o was given, by the command line (preset NULL) or by a preset. */
-static void note_given(cli_parsed *p, const cli_option *o, const char *preset) {
-    for (int k = 0; k < p->n_given; k++)
-        if (p->given[k] == o) {
-            p->from_preset[k] = preset;
-            return;
+int cli_note_given(cli_parsed *p, const cli_option *o, int file, int line) {
+    int k = 0;
+    while (k < p->n_given && p->given[k] != o) k++;
+    if (k == CLI_MAX_GIVEN) return -1;
+    if (k == p->n_given) p->given[p->n_given++] = o;
+    p->from_file[k] = file, p->from_line[k] = line;
+    p->from_preset[k] = NULL; /* given again after the preset: no longer the preset's */
+    return k;
+}
+
+/* Each CLI_REQUIRED option of cmd that was not given is a usage error (the first one is). */
+static ar_status check_required(const cli_command *cmd, const cli_parsed *p) {
+    for (int g = 0; g < cmd->n_groups; g++) {
+        const cli_group *grp = cmd->groups[g].group;
+        for (int k = 0; k < grp->n; k++) {
+            const cli_option *o = &grp->options[k];
+            if (!(o->flags & CLI_REQUIRED) || cli_given(p, o->name)) continue;
+            char choices[256] = "";
+            if (o->kind == CLI_CHOICE) choice_list(o->choices, choices, sizeof choices);
+            return cli_usage(cmd->name, "%s %s is required%s%s", o->name, o->meta,
+                             choices[0] ? ": " : "", choices);
         }
-    if (p->n_given == CLI_MAX_GIVEN) return;
-    p->from_preset[p->n_given] = preset;
-    p->given[p->n_given++] = o;
+    }
+    return AR_OK;
 }
 
 /* The last CLI_PRESET option on the command line (its value in *val), or NULL. Only names are
@@ -283,7 +300,7 @@ static ar_status apply_preset(const cli_command *cmd, int argc, char **argv, voi
     size_t base = 0;
     const cli_option *o = preset_option(cmd, argc, argv, &val, &base);
     if (!o) return AR_OK;
-    ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);
+    ar_status st = cli_read_value(cmd, o, val, (char *)opts + base + o->at);
     if (st != AR_OK) return st;
     const cli_preset *ps = find_preset(o, val);
     for (int k = 0; ps->args[k] && st == AR_OK; k++) {
@@ -294,34 +311,27 @@ static ar_status apply_preset(const cli_command *cmd, int argc, char **argv, voi
         if (!x || (x->kind != CLI_FLAG && !v)) /* the table's mistake, worded as a refusal */
             return cli_usage(cmd->name, "%s %s sets %s, which %s does not take", o->name,
                              ps->name, flag, cmd->name);
-        st = read_value(cmd, x, v, (char *)opts + b + x->at);
-        if (st == AR_OK) note_given(p, x, ps->name);
+        st = cli_read_value(cmd, x, v, (char *)opts + b + x->at);
+        int given = st == AR_OK ? cli_note_given(p, x, 0, 0) : -1;
+        if (given >= 0) p->from_preset[given] = ps->name;
     }
     return st;
 }
 
-/* Each CLI_REQUIRED option of cmd that was not given is a usage error (the first one is). */
-static ar_status check_required(const cli_command *cmd, const cli_parsed *p) {
-    for (int g = 0; g < cmd->n_groups; g++) {
-        const cli_group *grp = cmd->groups[g].group;
-        for (int k = 0; k < grp->n; k++) {
-            const cli_option *o = &grp->options[k];
-            if (!(o->flags & CLI_REQUIRED) || cli_given(p, o->name)) continue;
-            char choices[256] = "";
-            if (o->kind == CLI_CHOICE) choice_list(o->choices, choices, sizeof choices);
-            return cli_usage(cmd->name, "%s %s is required%s%s", o->name, o->meta,
-                             choices[0] ? ": " : "", choices);
-        }
-    }
+/* Notes a settings file given on the command line (first pass only). */
+static ar_status note_config(const cli_command *cmd, cli_parsed *p, const cli_option *o,
+                             const char *path) {
+    if (p->n_config == CLI_MAX_CONFIGS)
+        return cli_usage(cmd->name, "at most %d settings files, got more at %s %s",
+                         CLI_MAX_CONFIGS, o->name, path);
+    p->config[p->n_config] = path;
+    p->config_option[p->n_config++] = o;
     return AR_OK;
 }
 
-ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p) {
-    memset(opts, 0, cmd->size);
-    if (cmd->defaults) cmd->defaults(opts);
-    memset(p, 0, sizeof *p);
-    ar_status st = apply_preset(cmd, argc, argv, opts, p);
-    if (st != AR_OK) return st;
+/* One pass over argv into opts; the first pass (first) also notes the settings files. */
+static ar_status parse_args(const cli_command *cmd, int argc, char **argv, void *opts,
+                            cli_parsed *p, int first) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -353,8 +363,45 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
                                  argv[i + 1], a);
             else return cli_usage(cmd->name, "option %s needs a value", a);
         }
-        if ((st = read_value(cmd, o, val, (char *)opts + base + o->at)) != AR_OK) return st;
-        note_given(p, o, NULL);
+        ar_status st = cli_read_value(cmd, o, val, (char *)opts + base + o->at);
+        if (st == AR_OK && first && o->kind == CLI_CONFIG) st = note_config(cmd, p, o, val);
+        if (st != AR_OK) return st;
+        cli_note_given(p, o, 0, 0);
+    }
+    return AR_OK;
+}
+
+static void reset(const cli_command *cmd, void *opts) {
+    memset(opts, 0, cmd->size);
+    if (cmd->defaults) cmd->defaults(opts);
+}
+
+void cli_parsed_free(cli_parsed *p) {
+    for (int k = 0; k < p->n_config; k++) free(p->config_text[k]);
+    memset(p->config_text, 0, sizeof p->config_text);
+}
+
+/* The command line is read twice when it names a preset or settings files: once to find them
+ * (and --help, and the command line's own errors), then, over the defaults again, the preset's
+ * values, the files in order and the command line once more on top, so that a flag overrides a
+ * file and a file a preset wherever they stand. */
+ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p) {
+    reset(cmd, opts);
+    memset(p, 0, sizeof *p);
+    ar_status st = parse_args(cmd, argc, argv, opts, p, 1);
+    if (st != AR_OK || p->help) return st;
+    size_t base;
+    const char *val;
+    if (p->n_config || preset_option(cmd, argc, argv, &val, &base)) {
+        /* again over the defaults: defaults < preset < settings files < command line */
+        reset(cmd, opts);
+        p->n_given = 0;
+        p->operand = NULL;
+        st = apply_preset(cmd, argc, argv, opts, p);
+        for (int k = 0; st == AR_OK && k < p->n_config; k++)
+            st = cli_config_read(cmd, p, k, opts);
+        if (st == AR_OK) st = parse_args(cmd, argc, argv, opts, p, 0);
+        if (st != AR_OK) return st;
     }
     return check_required(cmd, p);
 }

@@ -4,6 +4,7 @@
  * both do per epoch: the progress line and model selection on validation. */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -186,6 +187,12 @@ static const cli_option run_options[] = {
      .help = "print a JSON summary as the last line of stdout"},
     {.name = "--quiet", .kind = CLI_FLAG, .at = TRAIN(quiet),
      .help = "no per-epoch progress on stderr"},
+    {.name = "--config", .meta = "FILE", .kind = CLI_CONFIG, .at = TRAIN(config),
+     .help = "read settings from FILE, one 'key = value' per line, each key an option of this "
+             "command without its '--' (lr = 0.001, lr-decay = 0.98, hidden = 500, a flag as "
+             "json = true), '#' starting a comment; what 'autorec tune --out' writes. Options "
+             "given on the command line override the file's; an unknown key or a bad value "
+             "exits 2 naming FILE:LINE"},
 };
 const cli_group cli_run = CLI_GROUP("device and output", run_options, NULL);
 
@@ -200,6 +207,38 @@ ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_
     if (ar_train_config_validate(&o->cfg) != AR_OK)
         return cli_usage(cmd->name, "%s", ar_last_error());
     return AR_OK;
+}
+
+/* ---- device lists (bench, tune) ----------------------------------------------------------- */
+
+ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d) {
+    memset(d, 0, sizeof *d);
+    if (!device) {
+        d->spec[d->n++] = NULL; /* AUTOREC_DEVICE, else the default device */
+        return AR_OK;
+    }
+    if (!strcmp(device, "all")) {
+        ar_platform_info *pl = NULL;
+        ar_device_info *dv = NULL;
+        int np = 0, nd = 0;
+        ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
+        for (int i = 0; st == AR_OK && i < nd && i < CLI_MAX_DEVICES; i++) {
+            snprintf(d->idx[i], sizeof d->idx[i], "%d", i);
+            d->spec[d->n++] = d->idx[i];
+        }
+        free(pl);
+        free(dv);
+        return st;
+    }
+    if (!(d->list = strdup(device))) return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (char *t = strtok(d->list, ","); t && d->n < CLI_MAX_DEVICES; t = strtok(NULL, ","))
+        d->spec[d->n++] = t;
+    return d->n ? AR_OK : cli_usage(cmd->name, "--device lists no device");
+}
+
+void cli_devices_free(cli_devices *d) {
+    free(d->list);
+    memset(d, 0, sizeof *d);
 }
 
 /* ---- progress and model selection, shared by train and sweep -------------------------------- */
