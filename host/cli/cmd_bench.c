@@ -303,6 +303,7 @@ static void bench_defaults(void *opts) {
     bench_opts *o = opts;
     cli_train_opts_default(&o->t);
     o->t.cfg.epochs = 4;
+    o->t.data.valid_ratio = 0; /* timing: every epoch, on all the training ratings */
     o->kernels.v[0] = o->t.cfg.kernels; /* train's default path */
     o->kernels.n = 1;
 }

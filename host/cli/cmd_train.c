@@ -1,38 +1,15 @@
-/* cmd_train.c - `autorec train`: trains AutoRec on the data the options describe, prints the
- * RMSEs per epoch (stderr) and at the end (stdout, optionally as JSON), selects the epoch on
- * validation, stops early, and writes the model, per-epoch metrics and curves on request. */
+/* cmd_train.c - `autorec train`: trains AutoRec on the data the options describe (by default
+ * on a validation set carved out of the training ratings: ar_model_train keeps the
+ * best-validation epoch and stops by patience), optionally refits on all the training ratings
+ * for the selected number of epochs, prints the RMSEs per epoch (stderr) and at the end (stdout,
+ * optionally as JSON), and writes the model, per-epoch metrics and curves on request. */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-
-typedef struct {
-    cli_train_opts t;
-    const char *metrics, *plot, *save, *resume; /* output files, and the model to continue */
-} train_opts;
-
-/* A run: what it was given, what it built, and what it measured. */
-typedef struct {
-    const train_opts *o;
-    const cli_parsed *p;     /* what the command line gave (the settings files read) */
-    cli_files files;         /* what the run reads and writes, for the checks */
-    ar_train_config cfg;     /* the run's settings (from the model file with --resume) */
-    ar_checkpoint *ck;       /* --resume's model file */
-    cli_curves curves;
-    cli_data data;
-    ar_dataset *ds;
-    ar_ctx *ctx;
-    ar_model *m;
-    ar_dataset_stats ss;
-    int tty;                 /* progress rewritten in place */
-    ar_epoch_stats last;
-    double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
-    int best_epoch;
-    cli_selection sel;
-} train_run;
+#include "train_run.h"
 
 /* --resume: a model setting given again must equal the model file's (as printed: lr 0.001
  * equals 0.001); a conflict is a usage error naming the flag and both values. saved is o with
@@ -115,148 +92,115 @@ static ar_status start(train_run *r) {
     if (st == AR_OK) st = ar_ctx_create(o->t.device, &r->ctx);
     if (st != AR_OK) return st;
     ar_dataset_get_stats(r->ds, &r->ss);
+    r->has_valid = r->ss.n_valid > 0;
+    if (o->refit && !r->has_valid)
+        return cli_usage("train", "--refit trains again for the epochs validation selects, but "
+                         "the %zu training ratings are too few to carve a validation set of %g",
+                         r->ss.n_train, o->t.data.valid_ratio);
     r->cfg = o->t.cfg;
     if (!r->ck) return ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
     ar_checkpoint_config(r->ck, &r->cfg);
     r->cfg.epochs = o->t.cfg.epochs;
+    r->cfg.patience = o->t.cfg.patience;
+    r->cfg.min_improvement = o->t.cfg.min_improvement;
     r->cfg.seed = o->t.cfg.seed;
     return ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
 }
 
-/* The run's set-up on stderr: data, device, model. */
-static void print_setup(const train_run *r) {
-    const ar_device_info *dev = ar_ctx_device(r->ctx);
-    const ar_dataset_stats *ss = &r->ss;
-    const ar_train_config *c = &r->cfg;
-    float lo, hi, def;
-    ar_model_rating_scale(r->m, &lo, &hi, &def);
-    if (r->ck)
-        fprintf(stderr, "resumed: %s after %d epochs\n", r->o->resume, ar_model_epochs_done(r->m));
-    fprintf(stderr, "data: %s\n", r->data.desc);
-    fprintf(stderr, "      %d items x %d users, %zu training, %zu validation, %zu test ratings; "
-            "scale %g..%g (%zu test ratings with an unseen user or item, predicted %g)\n",
-            ss->n_items, ss->n_users, ss->n_train, ss->n_valid, ss->n_test, (double)lo,
-            (double)hi, ss->n_test_cold, (double)def);
-    fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
-            dev->platform_name);
-    char widths[128];
-    cli_format_layers(c, widths, sizeof widths);
-    if (r->o->t.preset)
-        fprintf(stderr, "preset: %s (the options given override it)\n", r->o->t.preset);
-    fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-            "dropout %g, input dropout %g (%s), seed %llu, %s kernels\n",
-            cli_model_name(r->o->t.data.rows), widths, ar_activation_name(c->activation),
-            ar_activation_name(c->out_activation), c->batch, (double)c->lr,
-            (double)c->lr_decay, (double)c->l2, (double)c->dropout, (double)c->input_dropout,
-            ar_input_noise_name(c->input_noise), (unsigned long long)c->seed,
-            ar_kernel_path_name(ar_model_kernels(r->m)));
-    if (r->o->metrics)
-        fprintf(stderr, "metrics: %s (renamed to %s when the run ends)\n",
-                cli_out_temp(&r->curves.csv), r->o->metrics);
-}
-
-/* The epochs up to --epochs (fewer with --patience): progress, selection on validation (with
- * --save the selected epoch's model is written), metrics. */
-static ar_status train_epochs(train_run *r) {
-    const train_opts *o = r->o;
-    const int has_valid = r->ss.n_valid > 0;
-    ar_epoch_stats *s = &r->last;
-    ar_status st = AR_OK;
-    cli_selection_start(&r->sel);
-    r->best = INFINITY;
-    while (st == AR_OK && ar_model_epochs_done(r->m) < r->cfg.epochs) {
-        if ((st = ar_model_train_epoch(r->m, s)) != AR_OK) break;
-        r->seconds += s->epoch_seconds;
-        if (s->test_rmse < r->best) r->best = s->test_rmse, r->best_epoch = s->epoch;
-        /* with a validation set the saved model is the best-validation epoch's */
-        if (cli_selection_note(&r->sel, s, has_valid) && o->save)
-            st = cli_for_option("--save", ar_model_save(r->m, o->save));
-        if (st == AR_OK) st = cli_curves_add(&r->curves, s);
-        if (st == AR_OK && !o->t.quiet) cli_progress(r->tty, "", s, r->cfg.epochs, has_valid, 1);
-        if (st == AR_OK && cli_selection_stop(&r->sel, s, o->t.patience)) break;
-    }
-    if (r->tty) fputc('\n', stderr);
+/* Each epoch of the selection run: the metrics row, the progress line. */
+static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
+    train_run *r = user;
+    (void)res;
+    r->seconds += s->epoch_seconds;
+    if (s->test_rmse < r->best) r->best = s->test_rmse, r->best_epoch = s->epoch;
+    ar_status st = cli_curves_add(&r->curves, s);
+    if (st == AR_OK && !r->o->t.quiet)
+        cli_progress(r->tty, "", s, r->cfg.epochs, r->has_valid, 1);
     return st;
 }
 
-/* The JSON summary line: the run's result and settings. */
-static void print_json(const train_run *r) {
-    const ar_device_info *dev = ar_ctx_device(r->ctx);
-    const ar_epoch_stats *s = &r->last;
-    const ar_train_config *c = &r->cfg;
-    const ar_dataset_stats *ss = &r->ss;
-    const int has_valid = ss->n_valid > 0;
-    char widths[128];
-    cli_format_layers(c, widths, sizeof widths);
-    float lo, hi, def;
-    ar_model_rating_scale(r->m, &lo, &hi, &def);
-    printf("{\"device\":");
-    cli_json_string(stdout, dev->name);
-    printf(",\"platform\":");
-    cli_json_string(stdout, dev->platform_name);
-    printf(",\"epochs\":%d", s->epoch);
-    cli_json_number(stdout, "test_rmse", s->test_rmse);
-    cli_json_number(stdout, "train_rmse", s->train_rmse);
-    cli_json_number(stdout, "loss", s->loss);
-    cli_json_number(stdout, "best_test_rmse", r->best);
-    printf(",\"best_epoch\":%d", r->best_epoch);
-    cli_json_number(stdout, "seconds", r->seconds);
-    cli_json_number(stdout, "epoch_seconds", r->seconds / s->epoch);
-    printf(",\"hidden\":%d,\"layers\":\"%s\",\"batch\":%d", c->hidden, widths, c->batch);
-    cli_json_number(stdout, "lr", c->lr);
-    cli_json_number(stdout, "lr_decay", c->lr_decay);
-    cli_json_number(stdout, "l2", c->l2);
-    cli_json_number(stdout, "dropout", c->dropout);
-    cli_json_number(stdout, "input_dropout", c->input_dropout);
-    printf(",\"input_noise\":\"%s\"", ar_input_noise_name(c->input_noise));
-    printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
-           ar_activation_name(c->activation), ar_activation_name(c->out_activation),
-           (unsigned long long)c->seed);
-    printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(r->m)));
-    printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss->n_users,
-           ss->n_items, ss->n_train, ss->n_test);
-    printf(",\"n_valid\":%zu,\"model\":\"%s\",\"preset\":", ss->n_valid,
-           r->o->t.data.rows == AR_ROWS_USERS ? "user" : "item");
-    if (r->o->t.preset) cli_json_string(stdout, r->o->t.preset);
-    else printf("null");
-    cli_json_number(stdout, "valid_rmse", s->valid_rmse);
-    cli_json_number(stdout, "best_valid_rmse", has_valid ? r->sel.best_valid : NAN);
-    if (has_valid) printf(",\"selected_epoch\":%d", r->sel.epoch);
-    cli_json_number(stdout, "selected_test_rmse", r->sel.test);
-    cli_json_number(stdout, "selected_train_rmse", r->sel.train);
-    printf(",\"stopped_early\":%s", r->sel.stopped_early ? "true" : "false");
-    cli_json_number(stdout, "rating_min", lo);
-    cli_json_number(stdout, "rating_max", hi);
-    printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(r->m));
+/* The RMSEs of the model as it ends: the last epoch's when it is the one kept, else evaluated
+ * again after the restore (the figures reported are those of the model saved). */
+static ar_status measure(train_run *r, const ar_train_result *res) {
+    train_reported *p = &r->rep;
+    p->loss = res->selected.loss;
+    if (res->selected_epoch == res->last_epoch && res->epochs_run > 0) {
+        p->train = res->last.train_rmse, p->test = res->last.test_rmse;
+        return AR_OK;
+    }
+    return ar_model_evaluate(r->m, &p->train, &p->test);
 }
 
-/* After the last epoch: the curves, the result lines, the JSON, the last epoch's model; the
- * curves are published last, once everything is written. */
+/* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
+static ar_status train_epochs(train_run *r) {
+    r->best = INFINITY;
+    ar_status st = ar_model_train(r->m, on_epoch, r, &r->res);
+    if (r->tty) fputc('\n', stderr);
+    if (st == AR_OK && r->has_valid && !r->o->t.quiet)
+        cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
+    return st == AR_OK ? measure(r, &r->res) : st;
+}
+
+static ar_status on_refit_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
+    train_run *r = user;
+    (void)res;
+    r->refit_seconds += s->epoch_seconds;
+    if (!r->o->t.quiet) cli_progress(r->tty, "refit: ", s, r->cfg.epochs, 0, 1);
+    return AR_OK;
+}
+
+/* --refit: a new model from scratch, same settings and seed, on the training ratings with the
+ * validation set merged back, for the selected number of epochs; it replaces the selection
+ * run's as the model reported and saved. */
+static ar_status refit(train_run *r) {
+    ar_model_free(r->m);
+    r->m = NULL;
+    r->cfg.epochs = r->res.selected_epoch;
+    if (!r->o->t.quiet)
+        fprintf(stderr, "refit: %d epochs from scratch on the training and validation ratings\n",
+                r->cfg.epochs);
+    ar_status st = ar_dataset_create_ex(r->data.train_all, NULL, r->data.test,
+                                        r->o->t.data.rows, &r->ds_refit);
+    if (st == AR_OK) st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
+    if (st == AR_OK) st = ar_model_train(r->m, on_refit_epoch, r, &r->refit);
+    if (r->tty) fputc('\n', stderr);
+    if (st != AR_OK) return st;
+    ar_dataset_stats ss;
+    ar_dataset_get_stats(r->ds_refit, &ss);
+    r->refit_n_train = ss.n_train;
+    const ar_epoch_stats *s = &r->refit.last;
+    r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss};
+    return AR_OK;
+}
+
+/* After the last epoch: the curves, the result lines, the JSON, the model; the curves are
+ * published last, once everything is written. */
 static ar_status finish(train_run *r) {
     const train_opts *o = r->o;
     const ar_train_config *c = &r->cfg;
-    const int has_valid = r->ss.n_valid > 0;
     char title[320], layers[128];
     cli_format_layers(c, layers, sizeof layers);
     snprintf(title, sizeof title, "%s RMSE per epoch: hidden %s, %s/%s",
              cli_model_name(o->t.data.rows), layers, ar_activation_name(c->activation),
              ar_activation_name(c->out_activation));
+    r->curves.selected = r->has_valid ? r->res.selected_epoch : 0;
     ar_status st = cli_curves_finish(&r->curves, title, r->data.desc);
     if (st != AR_OK) return st;
-    printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
-           r->last.test_rmse, r->last.train_rmse, r->last.epoch, r->seconds,
-           ar_ctx_device(r->ctx)->name);
-    if (has_valid)
-        printf("selected on validation: epoch %d, valid RMSE %.4f, test RMSE %.4f%s\n",
-               r->sel.epoch, r->sel.best_valid, r->sel.test,
-               r->sel.stopped_early ? " (stopped early: --patience)" : "");
-    if (o->t.json) print_json(r);
-    if (o->save && !has_valid && (st = ar_model_save(r->m, o->save)) != AR_OK)
+    cli_train_print_result(r);
+    if (o->t.json) cli_train_print_json(r);
+    if (o->save && (st = ar_model_save(r->m, o->save)) != AR_OK)
         return cli_for_option("--save", st);
     if ((st = cli_curves_publish(&r->curves)) != AR_OK) return st;
-    if (o->save && !o->t.quiet)
-        fprintf(stderr, "saved: %s (%s)\n", o->save, has_valid ? "the best-validation epoch" :
-                "the last epoch");
+    if (o->save && !o->t.quiet) {
+        char what[96];
+        if (o->refit)
+            snprintf(what, sizeof what, "the refit, %d epochs", r->refit.last_epoch);
+        else if (r->has_valid)
+            snprintf(what, sizeof what, "the best-validation epoch, %d", r->res.selected_epoch);
+        else
+            snprintf(what, sizeof what, "the last epoch");
+        fprintf(stderr, "saved: %s (%s)\n", o->save, what);
+    }
     return AR_OK;
 }
 
@@ -264,19 +208,26 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
     train_opts *o = opts;
     train_run r = {.o = o, .p = p};
     ar_status st = cli_train_opts_check(self, p, &o->t);
+    if (st == AR_OK && o->refit && o->t.data.valid_ratio <= 0)
+        st = cli_usage(self->name, "--refit trains again for the epochs validation selects: it "
+                       "needs a validation set (leave --valid-ratio at its default or give one "
+                       "above 0)");
+    o->t.data.keep_unsplit = o->refit;
     if (st == AR_OK && o->resume) st = open_resume(self, p, o, &r);
     if (st == AR_OK) st = start(&r);
     if (st == AR_OK) {
         r.tty = isatty(fileno(stderr)) && !o->t.quiet;
-        if (!o->t.quiet) print_setup(&r);
+        if (!o->t.quiet) cli_train_print_setup(&r);
         st = train_epochs(&r);
     }
+    if (st == AR_OK && o->refit) st = refit(&r);
     if (st == AR_OK) st = finish(&r);
     ar_checkpoint_free(r.ck);
     cli_curves_free(&r.curves);
     ar_model_free(r.m);
     ar_ctx_free(r.ctx);
     ar_dataset_free(r.ds);
+    ar_dataset_free(r.ds_refit);
     cli_data_free(&r.data);
     return st;
 }
@@ -287,21 +238,27 @@ static const cli_option output_options[] = {
     {.name = "--metrics", .meta = "FILE.csv", .kind = CLI_STRING,
      .at = offsetof(train_opts, metrics),
      .help = "write one row per epoch: epoch, loss, train_rmse, valid_rmse, test_rmse, "
-             "epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse without "
-             "--valid-ratio). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
+             "epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse with "
+             "--valid-ratio 0). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
              "ends (follow it with tail -f; its name is printed), renamed to FILE.csv when the "
              "run succeeds"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = offsetof(train_opts, plot),
-     .help = "draw the train / validation / test RMSE curves as an SVG at the end (also after "
-             "--patience stops early)"},
+     .help = "draw the train / validation / test RMSE curves of every epoch run as an SVG at "
+             "the end, the selected epoch marked"},
     {.name = "--save", .meta = "FILE", .kind = CLI_STRING, .at = offsetof(train_opts, save),
-     .help = "write the model to FILE (with --valid-ratio: the best-validation epoch's, "
-             "rewritten whenever validation improves; else the last)"},
+     .help = "write the model reported to FILE when the run ends: the best-validation epoch's "
+             "(with --refit the refit; without a validation set the last epoch's)"},
+    {.name = "--refit", .kind = CLI_FLAG, .at = offsetof(train_opts, refit),
+     .help = "after the run selects its epoch on validation, train a new model from scratch "
+             "(same settings and seed) on all the training ratings, the validation set merged "
+             "back, for exactly that many epochs, and report and save it instead (the "
+             "--metrics and --plot curves stay the selection run's)"},
     {.name = "--resume", .meta = "FILE", .kind = CLI_STRING, .at = offsetof(train_opts, resume),
      .help = "continue a saved model up to --epochs in total; its settings (--hidden, --lr, "
              "...) and seed come from the file (given again, a setting must equal the file's); "
-             "give the same data options (and another --save file: an input is never "
-             "overwritten)"},
+             "give the same data options, so that the validation set is the same one (and "
+             "another --save file: an input is never overwritten). The model's state as saved "
+             "is a candidate too: if no later epoch has a lower validation RMSE, it is kept"},
 };
 static const cli_group output_group = CLI_GROUP(
     "output files", output_options,
@@ -327,7 +284,13 @@ const cli_command cli_cmd_train = {
     .summary = "train AutoRec (I- or U-AutoRec) and report train / test RMSE per epoch",
     .usage = "autorec train [data] [options]",
     .about = "Trains AutoRec, item-based (I-AutoRec, the default) or user-based (--model user), "
-             "and prints train (validation) and test RMSE after every epoch.",
+             "and prints train, validation and test RMSE after every epoch. By default a part "
+             "of the training ratings is held out as a validation set (--valid-ratio): the run "
+             "stops when the validation RMSE has not improved for --patience epochs (or after "
+             "--epochs), and the model it reports and saves is the epoch with the lowest "
+             "validation RMSE; --refit then trains again on all the training ratings for that "
+             "many epochs. --valid-ratio 0 trains all --epochs and keeps the last. The test set "
+             "never chooses anything.",
     CLI_USES(train_groups),
     .size = sizeof(train_opts),
     .defaults = train_defaults,

@@ -222,7 +222,8 @@ static void make_plan(const tune_opts *o, tune_plan *p) {
     p->seed = o->t.cfg.seed;
     p->n_rungs = tune_rungs(o->min_epochs, o->t.cfg.epochs, o->eta, p->rungs);
     p->eta = o->eta;
-    p->patience = o->t.patience;
+    p->patience = o->t.cfg.patience;
+    p->min_improvement = o->t.cfg.min_improvement;
     p->max_trials = o->trials ? o->trials : o->time > 0 ? 0 : DEFAULT_TRIALS;
     p->time_limit = o->time;
     p->quiet = o->t.quiet;
@@ -349,7 +350,7 @@ static const cli_option tune_options[] = {
     {.name = "--eta", .meta = "N", .kind = CLI_INT, .at = TUNE(eta), .min = 2, .max = 100,
      .help = "reduction factor: the best 1/N of a rung go on, and each rung trains N times "
              "the epochs of the one before"},
-    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TUNE(t.patience), .min = 0,
+    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TUNE(t.cfg.patience), .min = 0,
      .max = 1000000,
      .help = "a trial stops when its validation RMSE has not improved for N epochs (train's "
              "rule, written to the settings file); 0: never"},
@@ -386,7 +387,7 @@ static void tune_defaults(void *opts) {
     cli_train_opts_default(&o->t);
     tune_space_default(&o->space);
     o->t.data.valid_ratio = 0.1;
-    o->t.patience = 10;
+    o->t.cfg.patience = 10;
     o->t.cfg.epochs = 135;
     o->min_epochs = 5;
     o->eta = 3;

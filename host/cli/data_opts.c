@@ -13,6 +13,9 @@
 void cli_data_opts_default(cli_data_opts *d) {
     memset(d, 0, sizeof *d);
     d->test_ratio = 0.1;
+    /* validation-driven training by default (train, sweep; data shows the same split): the one
+     * place this default lives (the epoch budget and the patience are ar_train_config's) */
+    d->valid_ratio = 0.1;
     d->rows = AR_ROWS_ITEMS;
     ar_synth_config_default(&d->synth);
     ar_load_options_default(&d->load);
@@ -140,8 +143,9 @@ static const cli_option split_options[] = {
     {.name = "--valid-ratio", .meta = "R", .kind = CLI_DOUBLE, .at = DATA(valid_ratio), .lo = 0,
      .hi = 1, .bounds = CLI_MIN | CLI_MAX | CLI_MAX_OPEN,
      .help = "carve a random fraction R of the training ratings out as a validation set, for "
-             "early stopping and model selection; the test set is never used to choose "
-             "anything; 0 for none"},
+             "early stopping and model selection (train and sweep keep the best-validation "
+             "epoch and stop by --patience); the test set is never used to choose anything; 0 "
+             "for none"},
     {.name = "--split-seed", .meta = "N", .kind = CLI_U64, .at = DATA(split_seed),
      .flags = CLI_NO_DEFAULT,
      .help = "seed the random splits (--test-ratio, --valid-ratio) with N instead of --seed: "
@@ -208,6 +212,7 @@ ar_status cli_data_check(const cli_command *cmd, const cli_parsed *p, cli_data_o
     const char *c = cmd->name;
     d->test_ratio_set = cli_given(p, "--test-ratio");
     d->split_seed_set = cli_given(p, "--split-seed");
+    d->valid_ratio_set = cli_given(p, "--valid-ratio");
     if ((d->train != NULL) != (d->test != NULL))
         return cli_usage(c, "--train and --test go together");
     int sources = (d->train != NULL) + (d->data != NULL) + (d->dataset != NULL) +

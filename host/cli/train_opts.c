@@ -1,7 +1,7 @@
 /* train_opts.c - the training options shared by train, bench and sweep: the model and its
- * training (ar_train_config), early stopping, the device and the output flags; their table, the
- * check after parsing, the hidden-layer list syntax ("500,250,500"), and what train and sweep
- * both do per epoch: the progress line and model selection on validation. */
+ * training (ar_train_config), early stopping, the device and the output flags; their defaults,
+ * table, the check after parsing, the hidden-layer list syntax ("500,250,500"), and what train
+ * and sweep both print per epoch and when a run stops. */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -112,7 +112,9 @@ static const cli_option training_options[] = {
      .help = "hidden units; a list such as 500,250,500 builds that stack of hidden layers (up "
              "to 8)"},
     {.name = "--epochs", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.epochs), .min = 1,
-     .max = 1000000, .setting = "ar_train_config.epochs", .help = "epochs"},
+     .max = 1000000, .setting = "ar_train_config.epochs",
+     .help = "the most epochs to train; with a validation set --patience usually stops the run "
+             "first"},
     {.name = "--batch", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.batch), .min = 1,
      .max = 1000000, .flags = CLI_FROM_MODEL, .setting = "ar_train_config.batch",
      .help = "rows (items, or users with --model user) per mini-batch"},
@@ -151,10 +153,16 @@ static const cli_option training_options[] = {
     {.name = "--kernels", .meta = "K", .kind = CLI_CUSTOM, .at = TRAIN(cfg.kernels),
      .parse = read_kernels, .show = show_kernels, .choices = kernel_paths,
      .setting = "ar_train_config.kernels", .help = "how the products are computed:"},
-    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TRAIN(patience), .min = 0,
-     .max = 1000000,
-     .help = "with --valid-ratio: stop when the validation RMSE has not improved for N "
-             "epochs; 0 trains all --epochs"},
+    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.patience), .min = 0,
+     .max = 1000000, .setting = "ar_train_config.patience",
+     .help = "with a validation set (--valid-ratio): stop when the validation RMSE has not "
+             "improved (by --min-improvement) for N epochs; 0 trains all --epochs. The model "
+             "kept is the best-validation epoch's either way"},
+    {.name = "--min-improvement", .meta = "F", .kind = CLI_FLOAT, .at = TRAIN(cfg.min_improvement),
+     .setting = "ar_train_config.min_improvement",
+     .help = "for --patience: an epoch counts as an improvement when it lowers the validation "
+             "RMSE by more than this fraction of the lowest before (a run that still creeps "
+             "down by less has converged); 0: any lower RMSE counts"},
 };
 const cli_group cli_training = CLI_GROUP("model and training", training_options, NULL);
 
@@ -201,9 +209,10 @@ const cli_group cli_run = CLI_GROUP("device and output", run_options, NULL);
 ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_train_opts *o) {
     ar_status st = cli_data_check(cmd, p, &o->data);
     if (st != AR_OK) return st;
-    if (o->patience && o->data.valid_ratio <= 0)
-        return cli_usage(cmd->name, "--patience needs a validation set: give --valid-ratio (the "
-                         "test set never chooses anything)");
+    if (cli_given(p, "--patience") && o->cfg.patience && o->data.valid_ratio <= 0)
+        return cli_usage(cmd->name, "--patience needs a validation set: leave --valid-ratio at "
+                         "its default or give one above 0 (the test set never chooses "
+                         "anything)");
     if (ar_train_config_validate(&o->cfg) != AR_OK)
         return cli_usage(cmd->name, "%s", ar_last_error());
     return AR_OK;
@@ -241,25 +250,7 @@ void cli_devices_free(cli_devices *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* ---- progress and model selection, shared by train and sweep -------------------------------- */
-
-void cli_selection_start(cli_selection *sel) {
-    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN};
-}
-
-int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid) {
-    if (!has_valid || !(s->valid_rmse < sel->best_valid)) return 0;
-    sel->best_valid = s->valid_rmse;
-    sel->epoch = s->epoch;
-    sel->test = s->test_rmse;
-    sel->train = s->train_rmse;
-    return 1;
-}
-
-int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience) {
-    sel->stopped_early = patience && s->epoch - sel->epoch >= patience;
-    return sel->stopped_early;
-}
+/* ---- progress, shared by train and sweep ---------------------------------------------------- */
 
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
                   int has_valid, int with_loss) {
@@ -269,4 +260,19 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
     fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f%s  test RMSE %.4f  %.2fs%s",
             tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse, valid, s->test_rmse,
             s->epoch_seconds, tty ? "\033[K" : "\n");
+}
+
+void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs) {
+    if (r->stop == AR_STOP_PATIENCE)
+        fprintf(stderr, "%sstopped after epoch %d: the validation RMSE has not improved for %d "
+                "epochs (--patience %d)", prefix, r->last_epoch, patience, patience);
+    else if (r->stop == AR_STOP_CONVERGED)
+        fprintf(stderr, "%sstopped after epoch %d: converged, the validation RMSE has improved "
+                "by less than --min-improvement in %d epochs (--patience %d)", prefix,
+                r->last_epoch, patience, patience);
+    else
+        fprintf(stderr, "%sstopped after epoch %d: the budget of --epochs %d is spent", prefix,
+                r->last_epoch, epochs);
+    fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f, test RMSE %.4f)\n", r->selected_epoch,
+            r->selected.valid_rmse, r->selected.test_rmse);
 }

@@ -58,6 +58,8 @@ typedef struct tune_trial {
     int epochs;                   /* epochs trained */
     double best_valid;            /* the best validation RMSE so far, at ... */
     int best_epoch;               /* ... this epoch (0: none) */
+    double mark_valid;            /* the stop rule's mark, as train's: the last improvement by */
+    int mark_epoch;               /*   more than min_improvement (host/model/train.c) */
     int stopped;                  /* --patience ended it: a later rung adds no epoch */
     int cut;                      /* the time budget ended it within a rung */
     ar_status failed;             /* AR_ERR_DIVERGED or AR_ERR_OUT_OF_MEMORY: out of the race */
@@ -73,6 +75,7 @@ typedef struct tune_plan {
     int n_rungs;
     int eta;                      /* the reduction factor: 1 in eta of a rung goes on */
     int patience;                 /* within a trial, as train's --patience; 0: none */
+    float min_improvement;        /* as train's --min-improvement */
     int max_trials;               /* 0: as many as the time allows */
     double time_limit;            /* seconds; 0: none */
     int quiet;                    /* no progress lines */

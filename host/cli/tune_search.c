@@ -128,6 +128,7 @@ static int new_trial(search *s) {
     t->id = s->n_trials + 1;
     t->rung = -1;
     t->best_valid = INFINITY;
+    t->mark_valid = INFINITY;
     tune_space_sample(p->space, p->seed, (uint64_t)s->n_trials, &p->base, &t->cfg);
     return s->n_trials++;
 }
@@ -210,6 +211,7 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
     if (m && ar_model_epochs_done(m) != t->epochs) ar_model_free(m), m = NULL;
     if (!m) { /* from the first epoch again */
         t->epochs = 0, t->best_valid = INFINITY, t->best_epoch = 0, t->stopped = 0;
+        t->mark_valid = INFINITY, t->mark_epoch = 0;
         st = ar_model_create(w->ctx, s->ds, &t->cfg, &m);
     }
     t->worker = w->index;
@@ -225,8 +227,10 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
         t->epochs = e.epoch;
         t->seconds += e.epoch_seconds + e.eval_seconds;
         if (e.valid_rmse < t->best_valid) t->best_valid = e.valid_rmse, t->best_epoch = e.epoch;
-        /* train's rule (cli_selection_stop), so that train --patience stops where this did */
-        if (p->patience && e.epoch - t->best_epoch >= p->patience) t->stopped = 1;
+        /* train's rule (ar_model_train), so that train --patience stops where this did */
+        if (e.valid_rmse < t->mark_valid * (1.0 - (double)p->min_improvement))
+            t->mark_valid = e.valid_rmse, t->mark_epoch = e.epoch;
+        if (p->patience && e.epoch - t->mark_epoch >= p->patience) t->stopped = 1;
         if (t->stopped) break;
     }
     if (st == AR_ERR_DIVERGED || st == AR_ERR_OUT_OF_MEMORY) {
