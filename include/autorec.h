@@ -293,9 +293,12 @@ typedef struct ar_synth_config {
     float noise;              /* standard deviation of the rating noise (default 0.5) */
     float popularity_skew;    /* Zipf exponent of item popularity and user activity (default 1.0;
                                  0 = uniform) */
+    float rating_min;         /* the rating scale, rating_min..rating_max by rating_step (default */
+    float rating_max;         /*   1..5 by 1; 0.5..5 by 0.5 gives half stars): the model's 1..5 */
+    float rating_step;        /*   is mapped linearly onto it; at most 100 steps */
 } ar_synth_config;
 AR_API void ar_synth_config_default(ar_synth_config *c);
-/* Writes a u.data-style file ("user\titem\trating\ttimestamp", integer ratings 1..5) drawn
+/* Writes a u.data-style file ("user\titem\trating\ttimestamp", ratings on c's scale) drawn
  * from the model, as an ar_output (see "Output files"): a failure leaves path as it was. */
 AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
 /* The same ratings as ar_synth_write, in memory (no source file or lines to name):
