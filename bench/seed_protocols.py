@@ -77,13 +77,14 @@ class Reader:
 
 def read_model(path):
     """The configuration, rating scale, sizes, weights and training ratings of a model file
-    (format versions 2 and 3, as checkpoint.c documents them)."""
+    (format versions 2 to 4, as checkpoint.c documents them; centered models are refused: the
+    seed's protocols are about the plain network)."""
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:8] != MAGIC:
         fail(f"{path}: not an autorec model file")
     version, bom, plen = struct.unpack_from("=IIQ", raw, 8)
-    if bom != BOM or version not in (2, 3) or 24 + plen + 32 != len(raw):
+    if bom != BOM or version not in (2, 3, 4) or 24 + plen + 32 != len(raw):
         fail(f"{path}: unsupported or damaged model file (version {version})")
     payload = raw[24:24 + plen]
     if hashlib.sha256(payload).digest() != raw[24 + plen:]:
@@ -95,6 +96,8 @@ def read_model(path):
     act, out_act = r.take("i", 2)
     if version >= 3:
         r.take("i")  # input noise: training only
+    if version >= 4 and r.take("i") != 0:
+        fail(f"{path}: a model trained with --center bias or input; train with --center none")
     layers = r.take("i", 1 + MAX_LAYERS)
     r.take("Q")  # seed
     r.take("f", 3)  # Adam's beta1, beta2, eps

@@ -395,6 +395,22 @@ AR_API const char *ar_input_noise_name(ar_input_noise n);
 /* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_input_noise_parse(const char *name, ar_input_noise *out);
 
+/* What the network is trained to predict, relative to the bias baseline b(u, i) = mu + b_u +
+ * b_i (the global training mean plus regularised user and item biases, fitted on the training
+ * ratings on the host when the model is created and stored in its model file). Plain AutoRec
+ * represents item and user biases poorly on some data; the baseline carries them. */
+typedef enum ar_center {
+    AR_CENTER_NONE = 0,       /* the paper's model: input and target are the ratings (default) */
+    AR_CENTER_BIAS = 1,       /* input: the ratings (who rated is kept); prediction b(u, i) +
+                                 output, so the network learns the residual r - b(u, i) */
+    AR_CENTER_INPUT = 2       /* input and target are both the residuals r - b(u, i) (0 where
+                                 unobserved); prediction b(u, i) + output */
+} ar_center;
+/* "none", "bias", "input". */
+AR_API const char *ar_center_name(ar_center c);
+/* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
+AR_API ar_status ar_center_parse(const char *name, ar_center *out);
+
 typedef struct ar_train_config {
     int hidden;                  /* hidden units H of a one-hidden-layer net (default 500) */
     int n_layers;                /* deeper nets: n_layers > 0 hidden layers of widths layers[]
@@ -430,6 +446,8 @@ typedef struct ar_train_config {
                                     training rating; NAN (default): the middle of the scale,
                                     (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
     ar_kernel_path kernels;      /* dense, sparse or auto (default; see ar_kernel_path) */
+    ar_center center;            /* the network alone or on top of the bias baseline (default
+                                    AR_CENTER_NONE; see ar_center) */
     int patience;                /* ar_model_train with a validation set: stop when the
                                     validation RMSE has not improved (by min_improvement) for
                                     this many epochs; 0: train all `epochs` (default 20). Not

@@ -150,8 +150,9 @@ Test(checkpoint, bad_files_are_refused_and_saves_are_atomic) {
 }
 
 /* A version 2 file (written before the input noise form existed) is still read, as inverted
- * input dropout, which is what version 2 trained with. Made here from a version 3 file: the
- * 4-byte noise field removed, the version and length fields and the SHA-256 rewritten. */
+ * input dropout, which is what version 2 trained with. Made here from a version 4 file: the
+ * 4-byte noise and center fields and the (all-zero) baseline at the end removed, the version and
+ * length fields and the SHA-256 rewritten. */
 Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     ar_ratings *tr, *te;
     tu_synth(30, 20, 2, 0.4, 0.2, 5, &tr, &te);
@@ -168,23 +169,25 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     unsigned char *v3 = (unsigned char *)tu_slurp(tu_path("v3"), &n);
     uint32_t version;
     memcpy(&version, v3 + 8, 4);
-    cr_assert_eq(version, 3u);
+    cr_assert_eq(version, 4u);
     /* header 24 bytes, then i32[4] rows_are..batch, f32[5] lr..input_dropout, i32[2] acts */
     const size_t at = 24 + 16 + 20 + 8;
     int32_t noise;
     memcpy(&noise, v3 + at, 4);
     cr_assert_eq(noise, AR_NOISE_MASK);
-    unsigned char *v2 = malloc(n - 4);
+    /* the baseline: mu and one float per row and column (30 users x 20 items) */
+    const size_t tail = 4 * (1 + (size_t)ds->n_rows + (size_t)ds->n_cols), n2 = n - 8 - tail;
+    unsigned char *v2 = malloc(n);
     memcpy(v2, v3, at);
-    memcpy(v2 + at, v3 + at + 4, n - at - 4);
+    memcpy(v2 + at, v3 + at + 8, n - at - 8 - tail - 32);
     version = 2;
     memcpy(v2 + 8, &version, 4);
-    uint64_t plen = n - 4 - 24 - 32;
+    uint64_t plen = n2 - 24 - 32;
     memcpy(v2 + 16, &plen, 8);
     unsigned int sum_len = 0;
     EVP_Digest(v2 + 24, (size_t)plen, v2 + 24 + plen, &sum_len, EVP_sha256(), NULL);
     FILE *f = fopen(tu_path("v2"), "wb");
-    cr_assert(f && fwrite(v2, 1, n - 4, f) == n - 4 && fclose(f) == 0);
+    cr_assert(f && fwrite(v2, 1, n2, f) == n2 && fclose(f) == 0);
     ar_checkpoint *ck = NULL;
     cr_assert(ar_checkpoint_read(tu_path("v2"), &ck) == AR_OK, "%s", ar_last_error());
     ar_train_config got;
@@ -193,12 +196,12 @@ Test(checkpoint, version_2_files_read_as_inverted_input_noise) {
     cr_assert(got.input_dropout == 0.25f && got.hidden == cfg.hidden && got.seed == cfg.seed);
     ar_checkpoint_free(ck);
     /* a version from the future is refused by name */
-    version = 4;
+    version = 5;
     memcpy(v3 + 8, &version, 4);
-    f = fopen(tu_path("v4"), "wb");
+    f = fopen(tu_path("v5"), "wb");
     cr_assert(f && fwrite(v3, 1, n, f) == n && fclose(f) == 0);
-    cr_assert_eq(ar_checkpoint_read(tu_path("v4"), &ck), AR_ERR_PARSE);
-    cr_assert(strstr(ar_last_error(), "version 4"), "%s", ar_last_error());
+    cr_assert_eq(ar_checkpoint_read(tu_path("v5"), &ck), AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "version 5"), "%s", ar_last_error());
     free(v2);
     free(v3);
     ar_model_free(m);

@@ -182,18 +182,28 @@ Test(kernels, masked_sse) {
     clReleaseMemObject(t.dout);
     t.dout = tu_buffer(ctx, (size_t)LB * LC, t.out);
     cl_mem dsse = tu_buffer(ctx, LR, NULL);
-    check_status(ark_masked_sse(ctx, dsse, t.dout, t.ptr, t.idx, t.val, t.drows, 0, LB, LC, 1.0f,
-                                5.0f));
-    float gl[LR], rl[LR];
-    tu_read(ctx, dsse, LR, gl);
-    ar_masked_sse_ref(rl, t.out, &t.m, t.rows, LB, 1.0f, 5.0f);
-    for (int k = 0; k < 2; k++) {
-        const int r = t.rows[bad[k]];
-        cr_assert(isnan(gl[r]) && isnan(rl[r]), "row %d: %g, reference %g", r, (double)gl[r],
-                  (double)rl[r]);
-        gl[r] = rl[r] = 0;
+    /* twice: without offsets, then with a centering baseline at every entry (ar_center) */
+    const int nnz = t.m.row_ptr[t.m.rows];
+    float *offs = malloc((size_t)nnz * sizeof *offs);
+    cr_assert(offs);
+    tu_fill(offs, nnz, -2.0f, 2.0f, &rng);
+    cl_mem doffs = tu_buffer(ctx, nnz, offs);
+    for (int with = 0; with < 2; with++) {
+        check_status(ark_masked_sse(ctx, dsse, t.dout, t.ptr, t.idx, t.val, with ? doffs : NULL,
+                                    t.drows, 0, LB, LC, 1.0f, 5.0f));
+        float gl[LR], rl[LR];
+        tu_read(ctx, dsse, LR, gl);
+        ar_masked_sse_ref(rl, t.out, &t.m, with ? offs : NULL, t.rows, LB, 1.0f, 5.0f);
+        for (int k = 0; k < 2; k++) {
+            const int r = t.rows[bad[k]];
+            cr_assert(isnan(gl[r]) && isnan(rl[r]), "row %d: %g, reference %g", r,
+                      (double)gl[r], (double)rl[r]);
+            gl[r] = rl[r] = 0;
+        }
+        compare_rows("masked clamped SSE per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
     }
-    compare_rows("masked clamped SSE per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
+    clReleaseMemObject(doffs);
+    free(offs);
     clReleaseMemObject(dsse);
     loss_case_free(&t);
 }

@@ -14,7 +14,8 @@
 TestSuite(model_file, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 /* Payload offsets of the fixed fields (format: host/model/checkpoint.c), version 3; version 2
- * lacks the input noise field, so the ones after it are 4 bytes earlier. */
+ * lacks the input noise field, so the ones after it are 4 bytes earlier; version 4 has the
+ * center field right after it, so they are 4 bytes later (and the baseline after the moments). */
 enum {
     O_ROWS_ARE = 0, O_HIDDEN = 4, O_EPOCHS = 8, O_BATCH = 12, O_LR = 16, O_ACT = 36,
     O_NOISE = 44, O_N_LAYERS = 48, O_LAYERS = 52, O_SCALE_MIN = 104, O_SCALE_MAX = 108,
@@ -29,12 +30,20 @@ typedef struct {
     size_t n;
     uint32_t version;
     size_t n_train_at, users_at, items_at, ratings_at, params_at, m_at, v_at; /* absolute */
+    size_t base_at, n_base;   /* version 4: the baseline (mu, b_row, b_col) and its floats */
     uint64_t n_train, P;
 } mfile;
 
 /* Absolute offset of fixed field o. */
 static size_t at(const mfile *f, size_t o) {
-    return HDR + o - (f->version == 2 && o > O_NOISE ? 4 : 0);
+    return HDR + o - (f->version == 2 && o > O_NOISE ? 4 : 0) +
+           (f->version >= 4 && o > O_NOISE ? 4 : 0);
+}
+
+/* Absolute offset of the center field (version 4 on). */
+static size_t center_at(const mfile *f) {
+    cr_assert(f->version >= 4);
+    return HDR + O_NOISE + 4;
 }
 
 static void locate(mfile *f) {
@@ -50,7 +59,12 @@ static void locate(mfile *f) {
     f->params_at = f->ratings_at + 4 * f->n_train;
     f->m_at = f->params_at + 4 * f->P;
     f->v_at = f->m_at + 4 * f->P;
-    cr_assert_eq(f->v_at + 4 * f->P + SUM, f->n, "the corpus file's layout is not the test's");
+    int32_t dims[2];
+    memcpy(dims, f->b + at(f, O_ROWS), sizeof dims);
+    f->base_at = f->v_at + 4 * f->P;
+    f->n_base = f->version >= 4 ? 1 + (size_t)dims[0] + (size_t)dims[1] : 0;
+    cr_assert_eq(f->base_at + 4 * f->n_base + SUM, f->n,
+                 "the corpus file's layout is not the test's");
 }
 
 static void load(mfile *f, const char *name) {
@@ -73,14 +87,16 @@ static void put_i32(mfile *f, size_t abs, int32_t v) { memcpy(f->b + abs, &v, 4)
 static void put_f32(mfile *f, size_t abs, float v) { memcpy(f->b + abs, &v, 4); }
 static void put_u64(mfile *f, size_t abs, uint64_t v) { memcpy(f->b + abs, &v, 8); }
 
-/* params, m and v each cut to (or padded with zeros to) P floats, n_params set to P. */
+/* params, m and v each cut to (or padded with zeros to) P floats, n_params set to P; the
+ * baseline (version 4) kept after them. */
 static void resize_params(mfile *f, uint64_t P) {
-    size_t n = f->params_at + 12 * P + SUM;
+    size_t n = f->params_at + 12 * P + 4 * f->n_base + SUM;
     unsigned char *b = calloc(1, n);
     memcpy(b, f->b, f->params_at);
     uint64_t keep = P < f->P ? P : f->P;
     for (int k = 0; k < 3; k++)
         memcpy(b + f->params_at + 4 * P * k, f->b + f->params_at + 4 * f->P * k, 4 * keep);
+    memcpy(b + f->params_at + 12 * P, f->b + f->base_at, 4 * f->n_base);
     free(f->b);
     f->b = b;
     f->n = n;
@@ -109,12 +125,16 @@ static void refused(mfile *f, const char *what, const char *words) {
 
 Test(model_file, the_seed_corpus_reads) {
     static const char *const names[] = {"items_h3", "stack_4_2_4", "users_h2", "v2_users_h2",
-                                        "one_rating", "source_sigmoid"};
+                                        "one_rating", "source_sigmoid", "center_bias"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/tests/fuzz/corpus/model/%s", AUTOREC_SOURCE_DIR, names[k]);
         ar_checkpoint *ck = NULL;
         cr_assert(ar_checkpoint_read(path, &ck) == AR_OK, "%s", ar_last_error());
+        /* files before version 4 are not centered; center_bias is */
+        ar_train_config cfg;
+        ar_checkpoint_config(ck, &cfg);
+        cr_assert_eq(cfg.center, k == 6 ? AR_CENTER_BIAS : AR_CENTER_NONE, "%s", names[k]);
         ar_checkpoint_free(ck);
     }
 }
@@ -301,4 +321,32 @@ Test(model_file, rating_scale) {
     ar_checkpoint_config(ck, &cfg);
     cr_assert(cfg.rating_min < cfg.rating_max && ar_train_config_validate(&cfg) == AR_OK);
     ar_checkpoint_free(ck);
+}
+
+/* Version 4's centering fields: the mode one of ar_center, the baseline finite, all zero when
+ * the model is not centered, and exactly 1 + rows + cols floats of it. */
+Test(model_file, centering_mode_and_baseline) {
+    mfile f;
+    load(&f, "center_bias");
+    cr_assert_eq(f.version, 4u);
+    put_i32(&f, center_at(&f), 3);
+    refused(&f, "center 3", "ar_train_config.center: unknown mode 3");
+    load(&f, "center_bias");
+    put_i32(&f, center_at(&f), -1);
+    refused(&f, "center -1", "ar_train_config.center: unknown mode -1");
+    load(&f, "center_bias");
+    put_f32(&f, f.base_at, NAN);
+    refused(&f, "NaN mu", "baseline[0] is nan: it must be finite");
+    load(&f, "center_bias");
+    put_f32(&f, f.base_at + 4 * (f.n_base - 1), INFINITY);
+    refused(&f, "infinite column bias", "is inf: it must be finite");
+    /* a baseline that center none would ignore */
+    load(&f, "center_bias");
+    put_i32(&f, center_at(&f), AR_CENTER_NONE);
+    refused(&f, "center none with a baseline", "but the model is not centered");
+    /* the baseline one float short: the floats after the ratings no longer fit */
+    load(&f, "center_bias");
+    memmove(f.b + f.n - SUM - 4, f.b + f.n - SUM, SUM);
+    f.n -= 4;
+    refused(&f, "baseline cut short", "do not fill");
 }

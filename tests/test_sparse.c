@@ -181,18 +181,27 @@ Test(sparse, sp_sse) {
     }
     cr_assert_eq(nb, 2);
     cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_sse = tu_buffer(t.c, R, NULL);
-    cr_assert(ark_sp_sse(t.c, d_sse, d_y, t.ptr, t.val, t.drows, 0, B, 1.0f, 5.0f) == AR_OK);
-    ar_sp_sse_ref(rsse, yk, &t.m, t.rows, B, 1.0f, 5.0f);
-    tu_read(t.c, d_sse, R, sse);
-    for (int k = 0; k < 2; k++) {
-        cr_assert(isnan(sse[bad[k]]) && isnan(rsse[bad[k]]), "row %d: %g, reference %g", bad[k],
-                  (double)sse[bad[k]], (double)rsse[bad[k]]);
-        sse[bad[k]] = rsse[bad[k]] = 0;
+    /* twice: without offsets, then with a centering baseline at every entry (ar_center) */
+    float *offs = malloc((size_t)t.nnz * sizeof *offs);
+    cr_assert(offs);
+    tu_fill(offs, t.nnz, -2.0f, 2.0f, &t.rng);
+    cl_mem d_offs = tu_buffer(t.c, t.nnz, offs);
+    for (int with = 0; with < 2; with++) {
+        cr_assert(ark_sp_sse(t.c, d_sse, d_y, t.ptr, t.val, with ? d_offs : NULL, t.drows, 0, B,
+                             1.0f, 5.0f) == AR_OK);
+        ar_sp_sse_ref(rsse, yk, &t.m, with ? offs : NULL, t.rows, B, 1.0f, 5.0f);
+        tu_read(t.c, d_sse, R, sse);
+        for (int k = 0; k < 2; k++) {
+            cr_assert(isnan(sse[bad[k]]) && isnan(rsse[bad[k]]), "row %d: %g, reference %g",
+                      bad[k], (double)sse[bad[k]], (double)rsse[bad[k]]);
+            sse[bad[k]] = rsse[bad[k]] = 0;
+        }
+        for (int b = 0; b < B; b++) /* atol 1e-5, rtol 1e-5: float Kahan sums vs double */
+            cr_assert(fabsf(sse[t.rows[b]] - rsse[t.rows[b]]) <= 1e-5f * (1 + rsse[t.rows[b]]));
     }
-    for (int b = 0; b < B; b++)
-        cr_assert(fabsf(sse[t.rows[b]] - rsse[t.rows[b]]) <= 1e-5f * (1 + rsse[t.rows[b]]));
-    clReleaseMemObject(d_y); clReleaseMemObject(d_sse);
+    clReleaseMemObject(d_y); clReleaseMemObject(d_sse); clReleaseMemObject(d_offs);
     free(yk);
+    free(offs);
     sp_case_free(&t);
 }
 
@@ -282,7 +291,7 @@ typedef struct {
 } history;
 
 static history train_run(ar_ctx *ctx, const ar_dataset *ds, uint64_t seed, ar_kernel_path path,
-                         int n_layers) {
+                         int n_layers, ar_center center) {
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 30;
@@ -296,6 +305,7 @@ static history train_run(ar_ctx *ctx, const ar_dataset *ds, uint64_t seed, ar_ke
     cfg.input_dropout = 0.1f;
     cfg.seed = seed;
     cfg.kernels = path;
+    cfg.center = center;
     ar_model *m = NULL;
     cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
     cr_assert_eq(ar_model_kernels(m), path);
@@ -316,8 +326,9 @@ static void close_enough(const char *what, int e, double d, double s) {
 }
 
 /* Same seed, same device: the dense and the sparse path train the same model (losses and
- * every RMSE within float tolerance), one and three hidden layers; the sparse path twice gives
- * identical numbers. */
+ * every RMSE within float tolerance), one and three hidden layers, and one hidden layer centered
+ * on the bias baseline both ways (ar_center: residual targets, and residual inputs); the sparse
+ * path twice gives identical numbers. */
 Test(sparse, training_agrees_with_dense_and_repeats_exactly, .timeout = 600) {
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
@@ -328,16 +339,20 @@ Test(sparse, training_agrees_with_dense_and_repeats_exactly, .timeout = 600) {
     ar_dataset *ds = NULL;
     cr_assert(ar_dataset_create_ex(tr, va, test, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
               ar_last_error());
-    for (int deep = 0; deep < 2; deep++) {
-        history d = train_run(ctx, ds, seed, AR_KERNELS_DENSE, deep);
-        history s = train_run(ctx, ds, seed, AR_KERNELS_SPARSE, deep);
+    static const struct { int deep; ar_center center; } runs[] = {
+        {0, AR_CENTER_NONE}, {1, AR_CENTER_NONE}, {0, AR_CENTER_BIAS}, {0, AR_CENTER_INPUT}};
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        const int deep = runs[r].deep;
+        const ar_center center = runs[r].center;
+        history d = train_run(ctx, ds, seed, AR_KERNELS_DENSE, deep, center);
+        history s = train_run(ctx, ds, seed, AR_KERNELS_SPARSE, deep, center);
         for (int e = 0; e < 4; e++) {
             close_enough("loss", e, d.loss[e], s.loss[e]);
             close_enough("train RMSE", e, d.train[e], s.train[e]);
             close_enough("valid RMSE", e, d.valid[e], s.valid[e]);
             close_enough("test RMSE", e, d.test[e], s.test[e]);
         }
-        history s2 = train_run(ctx, ds, seed, AR_KERNELS_SPARSE, deep);
+        history s2 = train_run(ctx, ds, seed, AR_KERNELS_SPARSE, deep, center);
         cr_assert(!memcmp(&s, &s2, sizeof s), "the sparse path gave different numbers twice");
     }
     ar_dataset_free(ds);

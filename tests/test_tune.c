@@ -140,7 +140,7 @@ Test(tune, bad_input_exits_2) {
     small_data();
     const char *bad[] = {"--trials 0", "--time 0", "--lr 1e-2:1e-4", "--dropout 0.5:0.2",
                          "--hidden ''", "--batch 32,,64", "--activation sigmoid,nope",
-                         "--dropout 0:1", "--l2 0:1e-3", "--min-epochs 10 --epochs 5",
+                         "--center none,nope", "--dropout 0:1", "--l2 0:1e-3", "--min-epochs 10 --epochs 5",
                          "--valid-ratio 0", "--eta 1", "--space nothing-here.conf"};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         char args[1024];

@@ -153,9 +153,9 @@ static void emit_config(FILE *f, const void *arg) {
 /* ---- the leaderboard and the JSON line ------------------------------------------------------ */
 
 static void print_leaderboard(const tune_run_state *r, const tune_trial *sorted) {
-    printf("%4s %5s %6s %6s %10s %9s %8s %9s %7s %7s %6s %5s %-10s %s\n", "rank", "trial",
+    printf("%4s %5s %6s %6s %10s %9s %8s %9s %7s %7s %6s %5s %-10s %-6s %s\n", "rank", "trial",
            "epochs", "best", "valid_RMSE", "lr", "lr_decay", "l2", "dropout", "in_drop",
-           "hidden", "batch", "activation", "note");
+           "hidden", "batch", "activation", "center", "note");
     for (int k = 0; k < r->res.n_trials; k++) {
         const tune_trial *t = &sorted[k];
         const ar_train_config *c = &t->cfg;
@@ -170,8 +170,9 @@ static void print_leaderboard(const tune_run_state *r, const tune_trial *sorted)
         else printf(" %10s", "-");
         printf(" %9.3g %8.4g %9.3g %7.3g %7.3g %6d %5d", (double)c->lr, (double)c->lr_decay,
                (double)c->l2, (double)c->dropout, (double)c->input_dropout, c->hidden, c->batch);
-        if (*note) printf(" %-10s %s\n", ar_activation_name(c->activation), note);
-        else printf(" %s\n", ar_activation_name(c->activation)); /* no trailing blanks */
+        printf(" %-10s", ar_activation_name(c->activation));
+        if (*note) printf(" %-6s %s\n", ar_center_name(c->center), note);
+        else printf(" %s\n", ar_center_name(c->center)); /* no trailing blanks */
     }
 }
 
@@ -190,6 +191,7 @@ static void print_json(const tune_run_state *r) {
     printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"input_noise\":\"%s\"",
            ar_activation_name(c->activation), ar_activation_name(c->out_activation),
            ar_input_noise_name(c->input_noise));
+    printf(",\"center\":\"%s\"", ar_center_name(c->center));
     printf(",\"seed\":%llu", (unsigned long long)c->seed);
     cli_json_number(stdout, "valid_ratio", r->o->t.data.valid_ratio);
     printf(",\"patience\":%d,\"trials\":%d,\"jobs\":%d,\"epochs_trained\":%ld", r->plan.patience,
@@ -399,7 +401,8 @@ const cli_command cli_cmd_tune = {
     .usage = "autorec tune [data] [--trials N] [--time S] [--lr MIN:MAX] [--hidden N,N...] ...\n"
              "                     [--space FILE] [--out FILE] [--device all|SPEC,...] [--json]",
     .about = "Searches learning rate, its decay, L2, dropout, input dropout, hidden size, batch "
-             "and activation on a validation set carved from the training ratings, as 'autorec "
+             "and activation (and, given a list, --center) on a validation set carved from the "
+             "training ratings, as 'autorec "
              "train --valid-ratio R' carves it with the same --seed: the test split is never "
              "read (a --test file is not opened, a random split's test part is dropped). "
              "Trial 1 is train's default settings (moved into the space where it is narrower); "

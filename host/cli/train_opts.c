@@ -82,6 +82,14 @@ static void show_input_noise(const void *field, char *buf, size_t cap) {
     snprintf(buf, cap, "%s", ar_input_noise_name(*(const ar_input_noise *)field));
 }
 
+static ar_status read_center(const cli_option *o, const char *val, void *field) {
+    return cli_library_value(o, ar_center_parse(val, field));
+}
+
+static void show_center(const void *field, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", ar_center_name(*(const ar_center *)field));
+}
+
 static ar_status read_kernels(const cli_option *o, const char *val, void *field) {
     return cli_library_value(o, ar_kernel_path_parse(val, field));
 }
@@ -95,6 +103,14 @@ static void show_kernels(const void *field, char *buf, size_t cap) {
 static const cli_choice noise_forms[] = {
     {"mask", AR_NOISE_MASK, "the kept ratings unchanged"},
     {"inverted", AR_NOISE_INVERTED, "the kept ratings scaled by 1/(1-P)"},
+    {NULL, 0, NULL}};
+
+static const cli_choice center_modes[] = {
+    {"none", AR_CENTER_NONE, "the network alone: input and target are the ratings (the paper)"},
+    {"bias", AR_CENTER_BIAS, "input the ratings, predict b(u,i) + output: the network learns "
+                             "the residual from the bias baseline b = mu + b_u + b_i"},
+    {"input", AR_CENTER_INPUT, "input and target both the residuals r - b(u,i); predict "
+                               "b(u,i) + output"},
     {NULL, 0, NULL}};
 
 static const cli_choice kernel_paths[] = {
@@ -147,6 +163,11 @@ static const cli_option training_options[] = {
      .at = TRAIN(cfg.out_activation), .parse = read_activation, .show = show_activation,
      .flags = CLI_FROM_MODEL, .setting = "ar_train_config.out_activation",
      .help = "decoder activation: identity, sigmoid, relu, tanh, elu or selu"},
+    {.name = "--center", .meta = "MODE", .kind = CLI_CUSTOM, .at = TRAIN(cfg.center),
+     .parse = read_center, .show = show_center, .choices = center_modes,
+     .flags = CLI_FROM_MODEL, .setting = "ar_train_config.center",
+     .help = "put the network on top of the regularised user + item bias baseline b(u,i), "
+             "fitted on the training ratings (stored in the model file):"},
     {.name = "--seed", .meta = "N", .kind = CLI_U64, .at = TRAIN(cfg.seed),
      .setting = "ar_train_config.seed",
      .help = "seeds weights, batch order, dropout and random splits"},

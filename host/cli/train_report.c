@@ -24,11 +24,12 @@ void cli_train_print_setup(const train_run *r) {
     if (r->o->t.preset)
         fprintf(stderr, "preset: %s (the options given override it)\n", r->o->t.preset);
     fprintf(stderr, "model: %s, hidden %s, %s/%s, batch %d, lr %g (x%g per epoch), l2 %g, "
-            "dropout %g, input dropout %g (%s), seed %llu, %s kernels\n",
+            "dropout %g, input dropout %g (%s), center %s, seed %llu, %s kernels\n",
             cli_model_name(r->o->t.data.rows), widths, ar_activation_name(c->activation),
             ar_activation_name(c->out_activation), c->batch, (double)c->lr,
             (double)c->lr_decay, (double)c->l2, (double)c->dropout, (double)c->input_dropout,
-            ar_input_noise_name(c->input_noise), (unsigned long long)c->seed,
+            ar_input_noise_name(c->input_noise), ar_center_name(c->center),
+            (unsigned long long)c->seed,
             ar_kernel_path_name(ar_model_kernels(r->m)));
     const char *then = r->o->refit ? ", then refit on training + validation" : "";
     if (r->has_valid && c->patience > 0)
@@ -73,6 +74,7 @@ void cli_train_print_json(const train_run *r) {
     cli_json_number(stdout, "dropout", c->dropout);
     cli_json_number(stdout, "input_dropout", c->input_dropout);
     printf(",\"input_noise\":\"%s\"", ar_input_noise_name(c->input_noise));
+    printf(",\"center\":\"%s\"", ar_center_name(c->center));
     printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
            ar_activation_name(c->activation), ar_activation_name(c->out_activation),
            (unsigned long long)c->seed);

@@ -22,6 +22,10 @@ typedef struct tune_acts {
     ar_activation v[TUNE_MAX_CHOICES];
     int n;
 } tune_acts;
+typedef struct tune_centers {
+    ar_center v[TUNE_MAX_CHOICES];
+    int n;
+} tune_centers;
 
 /* What is searched: learning rate and L2 log-uniform, the other ranges uniform, the lists
  * uniformly among their values. */
@@ -29,10 +33,11 @@ typedef struct tune_space {
     tune_range lr, lr_decay, l2, dropout, input_dropout;
     tune_ints hidden, batch;
     tune_acts activation;
+    tune_centers center;          /* default: none alone (train's default), not searched */
 } tune_space;
 
 /* --lr A:B, --lr-decay, --l2, --dropout, --input-dropout, --hidden LIST, --batch LIST,
- * --activation LIST, on a tune_space at base. */
+ * --activation LIST, --center LIST, on a tune_space at base. */
 extern const cli_group tune_space_group;
 void tune_space_default(tune_space *s);
 /* Each range's ends and each choice with base's other settings, checked by the library (a

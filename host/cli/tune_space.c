@@ -20,6 +20,7 @@ void tune_space_default(tune_space *s) {
         .hidden = {{100, 250, 500, 1000}, 4},
         .batch = {{64, 128, 256, 512}, 4},
         .activation = {{AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_ELU, AR_ACT_TANH}, 4},
+        .center = {{AR_CENTER_NONE}, 1},
     };
 }
 
@@ -121,6 +122,27 @@ static void show_acts(const void *field, char *buf, size_t cap) {
                                 ar_activation_name(l->v[k]));
 }
 
+static ar_status read_centers(const cli_option *o, const char *val, void *field) {
+    tune_centers *l = field;
+    char buf[512], *item[TUNE_MAX_CHOICES];
+    int n = 0, ok = split_list(val, buf, sizeof buf, item, &n);
+    for (int k = 0; ok && k < n; k++) ok = ar_center_parse(item[k], &l->v[k]) == AR_OK;
+    if (!ok)
+        return cli_fail(AR_ERR_INVALID_ARG, "%s expects a list of centering modes (none, bias, "
+                        "input) separated by ',', got '%s'", o->name, val);
+    l->n = n;
+    return AR_OK;
+}
+
+static void show_centers(const void *field, char *buf, size_t cap) {
+    const tune_centers *l = field;
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < l->n && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? "," : "",
+                                ar_center_name(l->v[k]));
+}
+
 /* ---- the table ------------------------------------------------------------------------------ */
 
 static const cli_option space_options[] = {
@@ -148,6 +170,10 @@ static const cli_option space_options[] = {
     {.name = "--activation", .meta = "NAME,...", .kind = CLI_CUSTOM, .at = SPACE(activation),
      .parse = read_acts, .show = show_acts, .setting = "ar_train_config.activation",
      .help = "encoder activation, one of the list"},
+    {.name = "--center", .meta = "MODE,...", .kind = CLI_CUSTOM, .at = SPACE(center),
+     .parse = read_centers, .show = show_centers, .setting = "ar_train_config.center",
+     .help = "centering on the bias baseline (train's --center), one of the list; "
+             "none,bias,input searches all three"},
 };
 const cli_group tune_space_group = CLI_GROUP(
     "search space", space_options,
@@ -178,6 +204,7 @@ ar_status tune_space_check(const cli_command *cmd, const tune_space *s,
         c.hidden = s->hidden.v[k < s->hidden.n ? k : 0];
         c.batch = s->batch.v[k < s->batch.n ? k : 0];
         c.activation = s->activation.v[k < s->activation.n ? k : 0];
+        c.center = s->center.v[k < s->center.n ? k : 0];
         st = check_cfg(cmd, &c);
     }
     return st;
@@ -186,8 +213,8 @@ ar_status tune_space_check(const cli_command *cmd, const tune_space *s,
 /* ---- the samples ---------------------------------------------------------------------------- */
 
 /* One dimension per setting; the smallest bases for the settings that matter most. */
-enum { D_LR, D_L2, D_DROPOUT, D_HIDDEN, D_INPUT, D_DECAY, D_BATCH, D_ACT, N_DIMS };
-static const int bases[N_DIMS] = {2, 3, 5, 7, 11, 13, 17, 19};
+enum { D_LR, D_L2, D_DROPOUT, D_HIDDEN, D_INPUT, D_DECAY, D_BATCH, D_ACT, D_CENTER, N_DIMS };
+static const int bases[N_DIMS] = {2, 3, 5, 7, 11, 13, 17, 19, 23};
 
 static uint64_t splitmix64(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
@@ -202,7 +229,7 @@ static uint64_t splitmix64(uint64_t *s) {
  * seeded offset modulo 1 (Cranley-Patterson). */
 static double halton(uint64_t seed, int d, uint64_t i) {
     const int b = bases[d];
-    int perm[19];
+    int perm[23];
     uint64_t s = seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(d + 1));
     for (int k = 0; k < b; k++) perm[k] = k;
     for (int k = b - 1; k > 0; k--) {
@@ -264,6 +291,9 @@ static void base_point(const tune_space *s, ar_train_config *cfg) {
     int act = 0;
     while (act < s->activation.n && s->activation.v[act] != cfg->activation) act++;
     cfg->activation = s->activation.v[act < s->activation.n ? act : 0];
+    int cen = 0;
+    while (cen < s->center.n && s->center.v[cen] != cfg->center) cen++;
+    cfg->center = s->center.v[cen < s->center.n ? cen : 0];
 }
 
 void tune_space_sample(const tune_space *s, uint64_t seed, uint64_t i,
@@ -285,10 +315,12 @@ void tune_space_sample(const tune_space *s, uint64_t seed, uint64_t i,
     cfg->hidden = s->hidden.v[pick(s->hidden.n, u[D_HIDDEN])];
     cfg->batch = s->batch.v[pick(s->batch.n, u[D_BATCH])];
     cfg->activation = s->activation.v[pick(s->activation.n, u[D_ACT])];
+    cfg->center = s->center.v[pick(s->center.n, u[D_CENTER])];
 }
 
 void tune_describe(const ar_train_config *c, char *buf, size_t cap) {
-    snprintf(buf, cap, "lr %g  decay %g  l2 %g  dropout %g  input %g  hidden %d  batch %d  %s",
-             (double)c->lr, (double)c->lr_decay, (double)c->l2, (double)c->dropout,
-             (double)c->input_dropout, c->hidden, c->batch, ar_activation_name(c->activation));
+    snprintf(buf, cap, "lr %g  decay %g  l2 %g  dropout %g  input %g  hidden %d  batch %d  %s"
+             "  center %s", (double)c->lr, (double)c->lr_decay, (double)c->l2,
+             (double)c->dropout, (double)c->input_dropout, c->hidden, c->batch,
+             ar_activation_name(c->activation), ar_center_name(c->center));
 }

@@ -6,11 +6,13 @@
  *   payload | SHA-256 of the payload (32 bytes)
  * payload:
  *   i32 rows_are, hidden, epochs, batch | f32 lr, lr_decay, l2, dropout, input_dropout |
- *   i32 activation, out_activation | i32 input noise (version 3 on) | i32 n_layers, layers[8] |
+ *   i32 activation, out_activation | i32 input noise (version 3 on) | i32 center (version 4
+ *   on) | i32 n_layers, layers[8] |
  *   u64 seed | f32 beta1, beta2, eps | f32 rating scale lo, hi, default |
  *   i32 epochs done | u32 Adam steps | i32 rows, cols | u64 n_params | u32 source length,
  *   source bytes | u64 n_train | i32 users[n], i32 items[n], f32 ratings[n] |
- *   f32 params[P], adam_m[P], adam_v[P]
+ *   f32 params[P], adam_m[P], adam_v[P] |
+ *   f32 mu, b_row[rows], b_col[cols] (version 4 on: the centering baseline, zero for center none)
  * The training ratings are stored raw (ids, not dense indices): rebuilding the dataset from them
  * gives the same id maps, so the weights line up, and prediction has its input vectors.
  * Reading trusts none of it, checksum or not: checkpoint_read.c checks every field.
@@ -24,8 +26,8 @@
 #include "internal.h"
 
 /* Versions (AR_CKPT_VERSION, model.h): 2, the first layer's weight stored (U, H), transposed;
- * 3 adds the input noise form. Version 2 files are still read (their input dropout was inverted
- * dropout). */
+ * 3 adds the input noise form; 4 the centering mode and its baseline. Versions 2 and 3 are
+ * still read (version 2's input dropout was inverted dropout; neither was centered). */
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -56,8 +58,9 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     put(w, f5, sizeof f5);
     int32_t acts[2] = {(int32_t)c->activation, (int32_t)c->out_activation};
     put(w, acts, sizeof acts);
-    int32_t noise = (int32_t)c->input_noise;
+    int32_t noise = (int32_t)c->input_noise, center = (int32_t)c->center;
     PUT(w, noise);
+    PUT(w, center);
     int32_t layers[1 + AR_MAX_HIDDEN_LAYERS] = {c->n_layers};
     for (int k = 0; k < c->n_layers; k++) layers[1 + k] = c->layers[k];
     put(w, layers, sizeof layers);
@@ -87,15 +90,18 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     put(w, params, P * sizeof *params);
     put(w, m1, P * sizeof *m1);
     put(w, v, P * sizeof *v);
+    PUT(w, m->mu);
+    put(w, m->b_row, (size_t)ds->n_rows * sizeof *m->b_row);
+    put(w, m->b_col, (size_t)ds->n_cols * sizeof *m->b_col);
 }
 
 /* The payload's length, written in the header before the payload itself. */
 static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
     const ar_dataset *ds = ar_model_dataset(m);
     const char *src = ds->train_path ? ds->train_path : "";
-    return 4 * 4 + 5 * 4 + 2 * 4 + 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 + 4 +
-           4 + 2 * 4 + 8 + 4 + strlen(src) + 8 + n_train * 12 +
-           3 * ar_model_layout(m)->n_params * 4;
+    return 4 * 4 + 5 * 4 + 2 * 4 + 4 + 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 +
+           4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 + n_train * 12 +
+           3 * ar_model_layout(m)->n_params * 4 + 4 * (1 + (uint64_t)ds->n_rows + ds->n_cols);
 }
 
 /* What a model file holds besides the configuration: the parameters and Adam's moments read
@@ -217,6 +223,10 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
                 return ar_fail(AR_ERR_INVALID_ARG, "the model's hidden layer %d has %d units, "
                                "not %d", k + 1, c->cfg.layers[k], cfg->layers[k]);
         SAME(activation) SAME(out_activation) SAME(seed)
+        if (cfg->center != c->cfg.center)
+            return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with "
+                           "ar_train_config.center %s, not %s", ar_center_name(c->cfg.center),
+                           ar_center_name(cfg->center));
 #undef SAME
         eff.epochs = cfg->epochs;
         eff.patience = cfg->patience; /* the run's stop rule, not the model's */
@@ -233,7 +243,7 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
                        "was trained on (%zu ratings%s%s): give the same data and split options",
                        c->train->n, c->source[0] ? " from " : "", c->source);
     ar_model *m = NULL;
-    ar_status st = ar_model_create(ctx, ds, &eff, &m);
+    ar_status st = ar_model_create_with(ctx, ds, &eff, c->baseline, &m);
     /* ar_model_state copies the model's n_params: the stored arrays must be that long (the
      * reader and the comparison above ensure it; checked again here, where it would matter) */
     if (st == AR_OK && ar_model_layout(m)->n_params != c->n_params)

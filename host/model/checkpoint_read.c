@@ -17,7 +17,9 @@
  *     and cols distinct row and column ids: the weights must line up with the id maps the
  *     ratings rebuild (a file whose cols was lowered, with n_params and the weights cut to
  *     match, made ar_model_state copy past the end of params);
- *   - weights and Adam's first moments finite, second moments finite and >= 0.
+ *   - weights and Adam's first moments finite, second moments finite and >= 0;
+ *   - (version 4 on) the centering mode one of ar_center, its baseline (mu, one bias per row
+ *     and per column) finite, and all zero for center none (a baseline that would be ignored).
  * Every refusal is AR_ERR_PARSE "NAME: not a valid model file: REASON", the field named (the
  * envelope's own messages say truncated, corrupted, foreign or the version).
  */
@@ -63,6 +65,7 @@ void ar_checkpoint_free(ar_checkpoint *c) {
     free(c->params);
     free(c->m);
     free(c->v);
+    free(c->baseline);
     free(c);
 }
 
@@ -124,10 +127,12 @@ static ar_status parse_config(ar_checkpoint *k, cursor *c, const char *name, uin
                               uint64_t *P, int *one_value) {
     int32_t i32[4], acts[2], e32, dims[2], layers[1 + AR_MAX_HIDDEN_LAYERS];
     int32_t noise = AR_NOISE_INVERTED; /* what version 2 did */
+    int32_t center = AR_CENTER_NONE;   /* before version 4 */
     float f5[5], adam[3], scale[3];
     uint64_t seed;
     if (!get(c, i32, sizeof i32) || !get(c, f5, sizeof f5) || !get(c, acts, sizeof acts) ||
-        (version >= 3 && !GET(c, noise)) || !get(c, layers, sizeof layers) ||
+        (version >= 3 && !GET(c, noise)) || (version >= 4 && !GET(c, center)) ||
+        !get(c, layers, sizeof layers) ||
         !GET(c, seed) || !get(c, adam, sizeof adam) || !get(c, scale, sizeof scale) ||
         !GET(c, e32) || !GET(c, k->step) || !get(c, dims, sizeof dims) || !GET(c, *P))
         return bad(name, "the header is cut short");
@@ -138,6 +143,7 @@ static ar_status parse_config(ar_checkpoint *k, cursor *c, const char *name, uin
     cf->lr = f5[0], cf->lr_decay = f5[1], cf->l2 = f5[2], cf->dropout = f5[3];
     cf->input_dropout = f5[4];
     cf->input_noise = (ar_input_noise)noise;
+    cf->center = (ar_center)center; /* validated with the rest below */
     cf->activation = (ar_activation)acts[0], cf->out_activation = (ar_activation)acts[1];
     cf->n_layers = layers[0]; /* validated below; the unused slots of layers[] are ignored */
     for (int l = 0; l < AR_MAX_HIDDEN_LAYERS && l < layers[0]; l++) cf->layers[l] = layers[1 + l];
@@ -168,8 +174,9 @@ static ar_status parse_config(ar_checkpoint *k, cursor *c, const char *name, uin
 }
 
 /* The source path and the training ratings; what follows them must be exactly the 3 P floats
- * of the weights and moments. */
-static ar_status parse_ratings(ar_checkpoint *k, cursor *c, const char *name, uint64_t P) {
+ * of the weights and moments and the `tail` bytes of the baseline. */
+static ar_status parse_ratings(ar_checkpoint *k, cursor *c, const char *name, uint64_t P,
+                               size_t tail) {
     uint32_t len;
     uint64_t n;
     if (!GET(c, len) || left(c) < len)
@@ -179,7 +186,9 @@ static ar_status parse_ratings(ar_checkpoint *k, cursor *c, const char *name, ui
     k->source[len] = 0;
     if (!GET(c, n)) return bad(name, "n_train is cut short");
     /* 12 bytes a rating (user, item, rating), 12 a parameter (weight, m, v) */
-    const size_t rest = left(c);
+    if (left(c) < tail)
+        return bad(name, "the file ends before its centering baseline (%zu bytes)", tail);
+    const size_t rest = left(c) - tail;
     if (n == 0 || n > (uint64_t)AR_MAX_ID || n > rest / 12 || (rest - n * 12) % 12 != 0 ||
         (rest - n * 12) / 12 != P)
         return bad(name, "n_train %llu ratings and n_params %llu do not fill the %zu bytes "
@@ -213,6 +222,18 @@ static ar_status parse_floats(cursor *c, size_t n, float **out, int nonneg, cons
         if (!isfinite((*out)[i]) || (nonneg && (*out)[i] < 0))
             return bad(name, "%s[%zu] is %g: it must be finite%s", field, i, (double)(*out)[i],
                        nonneg ? " and >= 0" : "");
+    return AR_OK;
+}
+
+/* The centering baseline (n floats: mu, b_row, b_col): finite, and all zero for a model that is
+ * not centered. */
+static ar_status parse_baseline(ar_checkpoint *k, cursor *c, size_t n, const char *name) {
+    ar_status st = parse_floats(c, n, &k->baseline, 0, "baseline", name);
+    if (st != AR_OK || k->cfg.center != AR_CENTER_NONE) return st;
+    for (size_t i = 0; i < n; i++)
+        if (k->baseline[i] != 0)
+            return bad(name, "baseline[%zu] is %g, but the model is not centered (center none)",
+                       i, (double)k->baseline[i]);
     return AR_OK;
 }
 
@@ -254,10 +275,13 @@ ar_status ar_checkpoint_parse(const void *buf, size_t len, const char *name,
     uint64_t P = 0;
     int one_value = 0;
     st = parse_config(k, &c, name, version, &P, &one_value);
-    if (st == AR_OK) st = parse_ratings(k, &c, name, P);
+    /* version 4 on: mu, b_row (rows), b_col (cols) after the moments */
+    const size_t n_base = version >= 4 ? 1 + (size_t)k->n_rows + (size_t)k->n_cols : 0;
+    if (st == AR_OK) st = parse_ratings(k, &c, name, P, n_base * 4);
     if (st == AR_OK) st = parse_floats(&c, k->n_params, &k->params, 0, "params", name);
     if (st == AR_OK) st = parse_floats(&c, k->n_params, &k->m, 0, "adam_m", name);
     if (st == AR_OK) st = parse_floats(&c, k->n_params, &k->v, 1, "adam_v", name);
+    if (st == AR_OK && n_base) st = parse_baseline(k, &c, n_base, name);
     if (st == AR_OK) st = check_ratings(k, one_value, name);
     if (st != AR_OK) ar_checkpoint_free(k);
     else *out = k;

@@ -1,5 +1,5 @@
 /* config.c - the training configuration: defaults, validation, and the names of its choices
- * (activations, kernel paths, input noise). */
+ * (activations, kernel paths, input noise, centering). */
 #include <math.h>
 #include <string.h>
 
@@ -10,6 +10,18 @@
 static const char *const path_names[] = {"auto", "dense", "sparse"};
 static const char *const noise_names[] = {"mask", "inverted"};
 static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
+static const char *const center_names[] = {"none", "bias", "input"};
+
+const char *ar_center_name(ar_center c) {
+    return ar_choice_name(center_names, COUNT(center_names), (int)c);
+}
+
+ar_status ar_center_parse(const char *name, ar_center *out) {
+    int i = 0;
+    ar_status st = ar_choice_parse(center_names, COUNT(center_names), "centering", name, &i);
+    if (st == AR_OK) *out = (ar_center)i;
+    return st;
+}
 
 const char *ar_kernel_path_name(ar_kernel_path k) {
     return ar_choice_name(path_names, COUNT(path_names), (int)k);
@@ -103,6 +115,7 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (int)c->out_activation);
     CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, F "kernels: unknown path %d",
           (int)c->kernels);
+    CHECK((unsigned)c->center <= AR_CENTER_INPUT, F "center: unknown mode %d", (int)c->center);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam's " F "beta1 and beta2 must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam's " F "eps must be > 0");

@@ -6,6 +6,7 @@
  *             a[k+1] = g(ad[k] Wk^T + bk); ad[k+1] = dropout(a[k+1]) (B, dim[k+1])
  *             y = f(ad[L] WL^T + bL)                               (B, U)
  *   backward: dy = 2 scale (y - r) at observed entries, f'(y)      (B, U)
+ *             (centered: r is the residual r - b and x maybe too: center.c)
  *             dWk = dz^T ad[k], dbk = colsum(dz), dz = (dz Wk) dropout' g'  layer by layer
  */
 #include "internal.h"
@@ -49,7 +50,7 @@ ar_status ar_dense_forward(ar_model *m, cl_mem rows, int off, int B, float keep,
     const int U = L->U, nh = L->n_hidden;
     ar_status st = AR_OK;
     AR_TRY(ark_fill(c, m->x, 0, (size_t)B * U, 0.0f));
-    AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, U));
+    AR_TRY(ark_densify(c, m->x, m->tr_ptr, m->tr_idx, ar_model_inputs(m), rows, off, B, U));
     if (keep_in < 1.0f) /* in place; the backward pass uses this x for dW0, as it should */
         AR_TRY(ark_dropout(c, m->x, m->x, B * U, keep_in, ar_input_scale(m, keep_in),
                            m->cfg.seed, m->step, AR_DROPOUT_INPUT));
@@ -110,7 +111,7 @@ ar_status ar_dense_backward(ar_model *m, cl_mem rows, int off, int B, float keep
     ar_status st = AR_OK;
     AR_TRY(ark_fill(c, m->dy, 0, (size_t)B * U, 0.0f));
     AR_TRY(ark_masked_loss_backward(c, m->dy, m->row_loss, m->y, m->tr_ptr, m->tr_idx,
-                                    m->tr_val, rows, off, B, U, scale));
+                                    ar_model_targets(m), rows, off, B, U, scale));
     if (m->cfg.out_activation != AR_ACT_IDENTITY)
         AR_TRY(ark_act_backward(c, m->dy, m->dy, m->y, B * U, m->cfg.out_activation));
     cl_mem dz = m->dy; /* the gradient at layer k's pre-activation, (B, dim[k+1]) */

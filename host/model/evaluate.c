@@ -1,7 +1,8 @@
 /* evaluate.c - scoring and prediction by the paper's protocol: the input is a row's training
  * ratings, predictions are read at the held-out positions only and clamped to the rating
- * scale, and a pair whose user or item has no training rating gets the default (the middle of
- * the scale). Test ratings are never an input; unobserved entries are never scored.
+ * scale (after the centering baseline is added, ar_center), and a pair whose user or item has
+ * no training rating gets the default (the middle of the scale). Test ratings are never an
+ * input; unobserved entries are never scored.
  * A non-finite output (weights that overflow float: a damaged or hand-made model) is an error,
  * AR_ERR_DIVERGED, in both scoring and prediction: no made-up number is scored or returned. */
 #include <math.h>
@@ -32,15 +33,15 @@ static ar_status score_sparse(ar_model *m, int off, int B, int has_valid) {
     cl_mem last; /* (B, H_L) */
     AR_TRY(ar_sparse_encode(m, m->order, off, B, 1.0f, 1.0f, &last));
     AR_TRY(ar_sparse_decode(m, last, m->tr_ptr, m->tr_idx, m->order, off, B, m->yk));
-    AR_TRY(ark_sp_sse(m->ctx, m->sse_tr, m->yk, m->tr_ptr, m->tr_val, m->order, off, B, m->lo,
-                      m->hi));
+    AR_TRY(ark_sp_sse(m->ctx, m->sse_tr, m->yk, m->tr_ptr, m->tr_val, m->tr_off, m->order, off,
+                      B, m->lo, m->hi));
     AR_TRY(ar_sparse_decode(m, last, m->te_ptr, m->te_idx, m->order, off, B, m->ye));
-    AR_TRY(ark_sp_sse(m->ctx, m->sse_te, m->ye, m->te_ptr, m->te_val, m->order, off, B, m->lo,
-                      m->hi));
+    AR_TRY(ark_sp_sse(m->ctx, m->sse_te, m->ye, m->te_ptr, m->te_val, m->te_off, m->order, off,
+                      B, m->lo, m->hi));
     if (has_valid) {
         AR_TRY(ar_sparse_decode(m, last, m->va_ptr, m->va_idx, m->order, off, B, m->ye));
-        AR_TRY(ark_sp_sse(m->ctx, m->sse_va, m->ye, m->va_ptr, m->va_val, m->order, off, B,
-                          m->lo, m->hi));
+        AR_TRY(ark_sp_sse(m->ctx, m->sse_va, m->ye, m->va_ptr, m->va_val, m->va_off, m->order,
+                          off, B, m->lo, m->hi));
     }
 cleanup:
     return st;
@@ -51,13 +52,13 @@ static ar_status score_dense(ar_model *m, int off, int B, int has_valid) {
     const int U = m->L.U;
     ar_status st = AR_OK;
     AR_TRY(ar_dense_forward(m, m->order, off, B, 1.0f, 1.0f));
-    AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->order,
-                          off, B, U, m->lo, m->hi));
-    AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->order,
-                          off, B, U, m->lo, m->hi));
+    AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->tr_off,
+                          m->order, off, B, U, m->lo, m->hi));
+    AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->te_off,
+                          m->order, off, B, U, m->lo, m->hi));
     if (has_valid)
         AR_TRY(ark_masked_sse(m->ctx, m->sse_va, m->y, m->va_ptr, m->va_idx, m->va_val,
-                              m->order, off, B, U, m->lo, m->hi));
+                              m->va_off, m->order, off, B, U, m->lo, m->hi));
 cleanup:
     return st;
 }
@@ -147,6 +148,7 @@ ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *ite
         for (int r = 0; a < b; a++) {
             while (rows[r] != w[a].row) r++;
             float p = y[(size_t)r * U + w[a].col];
+            if (m->cfg.center != AR_CENTER_NONE) p += ar_center_at(m, w[a].row, w[a].col);
             if (!isfinite(p)) {
                 st = ar_fail(AR_ERR_DIVERGED, "the model's output for user %lld item %lld is not "
                              "a finite number: its weights overflow float arithmetic",

@@ -162,6 +162,11 @@ cleanup:
 
 ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
                           ar_model **out) {
+    return ar_model_create_with(ctx, ds, cfg, NULL, out);
+}
+
+ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
+                               const float *baseline, ar_model **out) {
     ar_status st = ar_train_config_validate(cfg);
     *out = NULL;
     if (st != AR_OK) return st;
@@ -186,6 +191,7 @@ ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_train_conf
     AR_TRY(alloc_activations(m));
     if (m->sparse) AR_TRY(alloc_sparse(m));
     AR_TRY(alloc_data(m));
+    AR_TRY(ar_center_setup(m, baseline));
     /* clCreateBuffer may defer allocation; finishing an upload makes failures show here. */
     AR_CL_TRY(clFinish(ctx->queue));
 cleanup:
@@ -204,7 +210,8 @@ void ar_model_free(ar_model *m) {
                       &m->dh[1], &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
                       &m->te_idx, &m->te_val, &m->va_ptr, &m->va_idx, &m->va_val, &m->perm,
                       &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va, &m->xk,
-                      &m->yk, &m->dyk, &m->ye, &m->csc_ptr, &m->csc_b, &m->csc_k};
+                      &m->yk, &m->dyk, &m->ye, &m->csc_ptr, &m->csc_b, &m->csc_k,
+                      &m->tr_res, &m->tr_off, &m->te_off, &m->va_off};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
     free(m->perm_host);
@@ -212,6 +219,8 @@ void ar_model_free(ar_model *m) {
     free(m->csc_ptr_host);
     free(m->csc_b_host);
     free(m->csc_k_host);
+    free(m->b_row);
+    free(m->b_col);
     free(m);
 }
 

@@ -72,6 +72,12 @@ struct ar_model {
     cl_mem tr_ptr, tr_idx, tr_val; /* training ratings */
     cl_mem te_ptr, te_idx, te_val; /* scoreable test ratings */
     cl_mem va_ptr, va_idx, va_val; /* scoreable validation ratings (empty without a set) */
+    /* centering (ar_center, center.c): the bias baseline b(r, c) = mu + b_row[r] + b_col[c],
+     * on the host (zero with AR_CENTER_NONE), and on the device only when centered: */
+    float mu, *b_row, *b_col;  /* (I) and (U) on the host */
+    cl_mem tr_res;             /* (nnz) r - b at the training entries: the target, and with
+                                  AR_CENTER_INPUT the input too */
+    cl_mem tr_off, te_off, va_off; /* (nnz of each set) b at its entries: added when scoring */
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */
     cl_mem row_loss;           /* (I) per-row training SSE of the epoch's step */
@@ -91,6 +97,25 @@ struct ar_model {
 /* Allocates a device buffer for the model, counted in device_bytes (model.c). */
 ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,
                          const char *what);
+
+/* ---- centering on the bias baseline (center.c) -------------------------------------------- */
+/* The baseline's regularisation and sweeps (the bias baseline of issue 16, item 4). */
+#define AR_CENTER_REG_ITEM 3.0
+#define AR_CENTER_REG_USER 7.0
+#define AR_CENTER_SWEEPS 20
+/* Sets up m's baseline: with AR_CENTER_NONE all zero and nothing on the device; else stored
+ * (mu, b_row (I), b_col (U) one after the other, from a model file) or, when NULL, fitted on the
+ * training ratings; then the per-entry residuals and offsets uploaded. */
+ar_status ar_center_setup(ar_model *m, const float *stored);
+/* The baseline at (row, col) as the device adds it (a float); 0 with AR_CENTER_NONE. */
+float ar_center_at(const ar_model *m, int row, int col);
+/* What the network reads at the training entries (the ratings, or the residuals with
+ * AR_CENTER_INPUT) and what its outputs are trained towards (the residuals when centered). */
+cl_mem ar_model_inputs(const ar_model *m);
+cl_mem ar_model_targets(const ar_model *m);
+/* Creates a model whose baseline is the stored one (see ar_center_setup; NULL: fitted). */
+ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train_config *cfg,
+                               const float *baseline, ar_model **out);
 
 /* ---- scoring (evaluate.c) ------------------------------------------------------------------ */
 /* Reads a per-row float array (I) from the device and sums it in double, in row order. */
@@ -158,7 +183,7 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
                          double *loss, float *grads);
 
 /* ---- model files (checkpoint.c: the format, writing, resuming; checkpoint_read.c: reading) -- */
-#define AR_CKPT_VERSION 3u          /* what ar_model_save writes */
+#define AR_CKPT_VERSION 4u          /* what ar_model_save writes */
 #define AR_CKPT_OLDEST 2u           /* the oldest version read */
 #define AR_CKPT_BOM 0x01020304u     /* byte-order mark: the other byte order reads 0x04030201 */
 #define AR_CKPT_MAGIC "ARMODEL"     /* the first 8 bytes, its NUL included */
@@ -177,6 +202,8 @@ struct ar_checkpoint {
     ar_ratings *train;        /* (n >= 1) ids in 0..2^31-1, finite ratings, no pair twice */
     ar_dataset *ds;           /* built from train: the id maps and CSR the weights line up with */
     float *params, *m, *v;    /* (n_params) each, finite; v >= 0 */
+    float *baseline;          /* (1 + n_rows + n_cols) mu, b_row, b_col, finite (version 4 on,
+                                 all zero when cfg.center is none); NULL before version 4 */
 };
 /* Parses and validates a model file's bytes buf[0..len) (need not be NUL-terminated); name is
  * the file's name in messages. What ar_checkpoint_read does after reading the file; the fuzz

@@ -16,9 +16,10 @@
 
 #include "internal.h"
 
-/* The inputs at the batch's entries: the ratings themselves, or after input dropout. */
+/* The inputs at the batch's entries: the ratings (or residuals: ar_model_inputs) themselves,
+ * or after input dropout. */
 static cl_mem entry_inputs(const ar_model *m, float keep_in) {
-    return keep_in < 1.0f ? m->xk : m->tr_val;
+    return keep_in < 1.0f ? m->xk : ar_model_inputs(m);
 }
 
 ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep, float keep_in,
@@ -27,7 +28,7 @@ ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
     const ar_layout *L = &m->L;
     ar_status st = AR_OK;
     if (keep_in < 1.0f)
-        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, m->tr_val, rows, off, B, L->U,
+        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, ar_model_inputs(m), rows, off, B, L->U,
                             keep_in, ar_input_scale(m, keep_in), m->cfg.seed, m->step));
     AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0],
                        (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
@@ -56,8 +57,8 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
     const ar_layout *L = &m->L;
     const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
     ar_status st = AR_OK;
-    AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, m->tr_val, rows, off,
-                                B, scale, m->cfg.out_activation));
+    AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, ar_model_targets(m),
+                                rows, off, B, scale, m->cfg.out_activation));
     /* the last layer: dW, db from the output gradient at the entries, then the gradient at the
      * last hidden layer */
     AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,

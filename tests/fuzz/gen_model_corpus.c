@@ -13,9 +13,13 @@
  *   one_rating      1 user, 1 item, 1 rating: the smallest model, scale min == max, untrained
  *   source_sigmoid  trained from a ratings file (so the source path is stored), sigmoid output,
  *                   a configured scale [0.5, 5] and default 2
+ *   center_bias     I-AutoRec centered on the bias baseline (--center bias, format 4: the mode
+ *                   and the baseline's mu, item and user biases stored)
  * The weights differ from one device to another; the shapes and fields do not. Version 2 files
- * are made from version 3 ones as tests/test_checkpoint.c does: the 4-byte noise field removed,
- * the version, length and SHA-256 rewritten.
+ * are made from version 4 ones: the 4-byte noise and center fields and the baseline at the end
+ * removed, the version, length and SHA-256 rewritten. The committed corpus keeps the files
+ * written before format 4 (version 3, and v2_users_h2) as they were: they are its old-format
+ * seeds; center_bias is the one written since.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -72,7 +76,7 @@ static void save(ar_ctx *ctx, const ar_ratings *tr, ar_rows rows, const ar_train
     ar_dataset_free(ds);
 }
 
-/* A version 2 copy of the version 3 file src. */
+/* A version 2 copy of the version 4 file src. */
 static void to_version_2(const char *src, const char *dst) {
     FILE *f = fopen(src, "rb");
     static unsigned char b[1 << 16];
@@ -80,8 +84,13 @@ static void to_version_2(const char *src, const char *dst) {
     if (!f || n == 0 || n == sizeof b) die(src);
     fclose(f);
     const size_t at = 24 + 16 + 20 + 8; /* header, i32[4], f32[5], i32[2] activations */
-    memmove(b + at, b + at + 4, n - at - 4);
-    n -= 4;
+    int32_t dims[2]; /* rows, cols: after noise, center, layers, seed, Adam, scale, counters */
+    memcpy(dims, b + at + 8 + 36 + 8 + 12 + 12 + 8, sizeof dims);
+    const size_t tail = 4 * (1 + (size_t)dims[0] + (size_t)dims[1]); /* the baseline */
+    memmove(b + n - 32 - tail, b + n - 32, 32);                       /* drop it */
+    n -= tail;
+    memmove(b + at, b + at + 8, n - at - 8); /* drop the noise and center fields */
+    n -= 8;
     uint32_t version = 2;
     uint64_t plen = n - 24 - 32;
     memcpy(b + 8, &version, 4);
@@ -128,6 +137,11 @@ int main(int argc, char **argv) {
     save(ctx, r, AR_ROWS_ITEMS, &c, 0, "source_sigmoid");
     ar_ratings_free(r);
     remove("synthetic.tsv");
+    r = made_up(6, 5);
+    config(&c, 3, 2);
+    c.center = AR_CENTER_BIAS;
+    save(ctx, r, AR_ROWS_ITEMS, &c, 0, "center_bias");
+    ar_ratings_free(r);
     ar_ctx_free(ctx);
     return 0;
 }

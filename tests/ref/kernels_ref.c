@@ -104,12 +104,14 @@ void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
     }
 }
 
-void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const int *rows, int B,
-                       float lo, float hi) {
+void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const float *offs,
+                       const int *rows, int B, float lo, float hi) {
     for (int b = 0; b < B; b++) {
         double s = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
-            double y = out[(size_t)b * m->cols + m->col_idx[k]];
+            float yf = out[(size_t)b * m->cols + m->col_idx[k]];
+            if (offs) yf += offs[k]; /* the device's float addition */
+            double y = yf;
             y = !isfinite(y) ? NAN : y < lo ? lo : y > hi ? hi : y;
             double d = y - m->vals[k];
             s += d * d;

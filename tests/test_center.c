@@ -1,0 +1,328 @@
+/* test_center.c - the network on top of the bias baseline (ar_center, host/model/center.c):
+ * the baseline is the regularised least-squares fit; a centered model's prediction is the
+ * baseline plus the network's output computed on the host from the weights read back (the
+ * CPU reference), clamped; its loss is the squared error of that sum; device scoring agrees with
+ * prediction; a saved model predicts the same after loading; a model file of format 3 still
+ * loads and predicts as it did; a bad --center exits 2. (Sparse / dense agreement of centered
+ * training: test_sparse.c.) */
+#include <math.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "ref.h"
+#include "testutil.h"
+
+TestSuite(center, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
+
+typedef struct {
+    ar_ratings *tr, *te;
+    ar_dataset *ds;
+    ar_ctx *ctx;
+} fixture;
+
+static void fixture_init(fixture *f, uint64_t seed) {
+    tu_synth(40, 30, 3, 0.3, 0.2, seed, &f->tr, &f->te);
+    cr_assert(ar_dataset_create(f->tr, f->te, &f->ds) == AR_OK, "%s", ar_last_error());
+    f->ctx = tu_ctx();
+}
+
+static void fixture_free(fixture *f) {
+    ar_dataset_free(f->ds);
+    ar_ratings_free(f->tr);
+    ar_ratings_free(f->te);
+    ar_ctx_free(f->ctx);
+}
+
+static void config(ar_train_config *cfg, ar_center center) {
+    ar_train_config_default(cfg);
+    cfg->hidden = 8;
+    cfg->batch = 7;
+    cfg->center = center;
+}
+
+static ar_model *trained(const fixture *f, const ar_train_config *cfg, int epochs) {
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(f->ctx, f->ds, cfg, &m) == AR_OK, "%s", ar_last_error());
+    for (int e = 0; e < epochs; e++)
+        cr_assert(ar_model_train_epoch(m, NULL) == AR_OK, "%s", ar_last_error());
+    return m;
+}
+
+/* The baseline's fit: mu is the training mean, and the biases of the side fitted last in a
+ * sweep (the columns, users, for I-AutoRec) satisfy their normal equations given the others:
+ * b_col[c] (reg_user + n_c) = sum over c's ratings of (r - mu - b_row). */
+static void check_baseline_fit(const ar_model *m) {
+    const ar_csr *t = &m->ds->train;
+    cr_assert(fabs(m->mu - m->ds->train_mean) < 1e-6, "mu %g, mean %g", (double)m->mu,
+              m->ds->train_mean);
+    double worst = 0;
+    for (int c = 0; c < t->cols; c++) {
+        double s = 0, n = 0;
+        for (int r = 0; r < t->rows; r++)
+            for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++)
+                if (t->col_idx[k] == c) s += t->vals[k] - m->mu - m->b_row[r], n += 1;
+        double d = fabs(m->b_col[c] * (AR_CENTER_REG_USER + n) - s);
+        worst = d > worst ? d : worst;
+    }
+    cr_assert(worst < 1e-3, "a user bias off its normal equation by %g", worst);
+    double spread = 0; /* and the fit is not all zero */
+    for (int r = 0; r < t->rows; r++) spread += fabs(m->b_row[r]);
+    cr_assert(spread > 0.1, "the item biases are all (near) zero");
+}
+
+/* Predictions at every (row, col) pair, by raw id, from ar_model_predict: out (I, U). */
+static void predict_all(ar_model *m, float *out) {
+    const ar_dataset *ds = m->ds;
+    const int I = ds->n_rows, U = ds->n_cols;
+    int64_t *users = malloc((size_t)I * U * sizeof *users);
+    int64_t *items = malloc((size_t)I * U * sizeof *items);
+    cr_assert(users && items);
+    for (int r = 0; r < I; r++)
+        for (int c = 0; c < U; c++)
+            items[(size_t)r * U + c] = ds->row_ids[r], users[(size_t)r * U + c] = ds->col_ids[c];
+    cr_assert(ar_model_predict(m, users, items, (size_t)I * U, out) == AR_OK, "%s",
+              ar_last_error());
+    free(users);
+    free(items);
+}
+
+/* The network's outputs (I, U) on the host from the weights read back: the CPU reference's
+ * forward pass (ar_step_ref without dropout), its input the training ratings, or the residuals
+ * r - b(r, c) with AR_CENTER_INPUT. */
+static void host_outputs(ar_model *m, float *y) {
+    const ar_dataset *ds = m->ds;
+    const ar_layout *L = ar_model_layout(m);
+    const int I = ds->n_rows;
+    const size_t nnz = (size_t)ds->train.row_ptr[I];
+    float *p = malloc(L->n_params * sizeof *p), *g = malloc(L->n_params * sizeof *g);
+    float *vals = malloc(nnz * sizeof *vals);
+    int *rows = malloc((size_t)I * sizeof *rows);
+    cr_assert(p && g && vals && rows);
+    cr_assert(ar_model_params(m, p, 0) == AR_OK);
+    ar_csr in = ds->train;
+    for (int r = 0; r < I; r++) {
+        rows[r] = r;
+        for (int k = in.row_ptr[r]; k < in.row_ptr[r + 1]; k++)
+            vals[k] = m->cfg.center == AR_CENTER_INPUT
+                          ? in.vals[k] - ar_center_at(m, r, in.col_idx[k]) : in.vals[k];
+    }
+    in.vals = vals;
+    ar_step_ref(L, p, g, &in, rows, I, 1.0f, 1.0f, 1.0f, m->cfg.seed, 0, m->cfg.activation,
+                m->cfg.out_activation, y);
+    free(p);
+    free(g);
+    free(vals);
+    free(rows);
+}
+
+/* bias and input: prediction = clamp(mu + b_row + b_col + network output), at every pair. */
+Test(center, prediction_is_baseline_plus_network_output) {
+    fixture f;
+    fixture_init(&f, tu_seed());
+    for (ar_center c = AR_CENTER_BIAS; c <= AR_CENTER_INPUT; c++) {
+        ar_train_config cfg;
+        config(&cfg, c);
+        ar_model *m = trained(&f, &cfg, 3);
+        check_baseline_fit(m);
+        const int I = f.ds->n_rows, U = f.ds->n_cols;
+        float *pred = malloc((size_t)I * U * sizeof *pred), *y = malloc((size_t)I * U * sizeof *y);
+        cr_assert(pred && y);
+        predict_all(m, pred);
+        host_outputs(m, y);
+        float lo, hi;
+        ar_model_rating_scale(m, &lo, &hi, NULL);
+        double worst = 0;
+        for (int r = 0; r < I; r++)
+            for (int k = 0; k < U; k++) {
+                size_t e = (size_t)r * U + k;
+                double want = (double)m->mu + m->b_row[r] + m->b_col[k] + y[e];
+                want = want < lo ? lo : want > hi ? hi : want;
+                double d = fabs(pred[e] - want);
+                worst = d > worst ? d : worst;
+            }
+        /* float GEMMs against the reference's double sums, outputs of order 1 */
+        cr_assert(worst < 1e-4, "%s: prediction off baseline + output by %g", ar_center_name(c),
+                  worst);
+        free(pred);
+        free(y);
+        ar_model_free(m);
+    }
+    fixture_free(&f);
+}
+
+/* The training loss of a centered model is the mean of (b + y - r)^2 over the batch's ratings
+ * (no dropout: the host forward pass is the one the step takes), on both kernel paths. */
+Test(center, loss_is_that_of_baseline_plus_output) {
+    fixture f;
+    fixture_init(&f, tu_seed());
+    for (int run = 0; run < 4; run++) {
+        const ar_center c = run % 2 ? AR_CENTER_INPUT : AR_CENTER_BIAS;
+        ar_train_config cfg;
+        config(&cfg, c);
+        cfg.kernels = run < 2 ? AR_KERNELS_DENSE : AR_KERNELS_SPARSE;
+        ar_model *m = trained(&f, &cfg, 1);
+        const int I = f.ds->n_rows, U = f.ds->n_cols, B = I < 7 ? I : 7;
+        float *y = malloc((size_t)I * U * sizeof *y);
+        cr_assert(y);
+        host_outputs(m, y);
+        int rows[7];
+        double sse = 0;
+        int n = 0;
+        const ar_csr *t = &f.ds->train;
+        for (int b = 0; b < B; b++) {
+            rows[b] = b;
+            for (int k = t->row_ptr[b]; k < t->row_ptr[b + 1]; k++, n++) {
+                double d = (double)ar_center_at(m, b, t->col_idx[k]) +
+                           y[(size_t)b * U + t->col_idx[k]] - t->vals[k];
+                sse += d * d;
+            }
+        }
+        double loss = 0;
+        cr_assert(ar_model_batch(m, rows, B, 1, 0, &loss, NULL) == AR_OK, "%s", ar_last_error());
+        cr_assert(fabs(loss - sse / n) <= 1e-5 * (1 + sse / n), "%s, %s: loss %.8g, host %.8g",
+                  ar_center_name(c), ar_kernel_path_name(cfg.kernels), loss, sse / n);
+        free(y);
+        ar_model_free(m);
+    }
+    fixture_free(&f);
+}
+
+/* Device scoring (clamped baseline + output at the test pairs, cold pairs the default) gives
+ * the RMSE of ar_model_predict's predictions. */
+Test(center, evaluation_agrees_with_prediction) {
+    fixture f;
+    fixture_init(&f, tu_seed());
+    for (ar_center c = AR_CENTER_BIAS; c <= AR_CENTER_INPUT; c++) {
+        ar_train_config cfg;
+        config(&cfg, c);
+        ar_model *m = trained(&f, &cfg, 2);
+        double tr_rmse, te_rmse;
+        cr_assert(ar_model_evaluate(m, &tr_rmse, &te_rmse) == AR_OK, "%s", ar_last_error());
+        size_t n = ar_ratings_count(f.te);
+        int64_t *u = malloc(n * sizeof *u), *i = malloc(n * sizeof *i);
+        float *r = malloc(n * sizeof *r), *p = malloc(n * sizeof *p);
+        for (size_t k = 0; k < n; k++) ar_ratings_get(f.te, k, &u[k], &i[k], &r[k]);
+        cr_assert(ar_model_predict(m, u, i, n, p) == AR_OK, "%s", ar_last_error());
+        double sse = 0;
+        for (size_t k = 0; k < n; k++) sse += (double)(p[k] - r[k]) * (p[k] - r[k]);
+        cr_assert(fabs(sqrt(sse / n) - te_rmse) < 1e-5, "%s: predict %.7f evaluate %.7f",
+                  ar_center_name(c), sqrt(sse / n), te_rmse);
+        free(u); free(i); free(r); free(p);
+        ar_model_free(m);
+    }
+    fixture_free(&f);
+}
+
+/* Loads a model file into a model on its own training ratings (as eval / predict do). */
+static ar_model *load(ar_ctx *ctx, const char *path, ar_checkpoint **ck, ar_dataset **ds) {
+    cr_assert(ar_checkpoint_read(path, ck) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_dataset_create_ex(ar_checkpoint_train(*ck), NULL, NULL, ar_checkpoint_rows(*ck),
+                                   ds) == AR_OK, "%s", ar_last_error());
+    ar_model *m = NULL;
+    cr_assert(ar_model_create_from(ctx, *ds, *ck, NULL, &m) == AR_OK, "%s", ar_last_error());
+    return m;
+}
+
+/* Saved and loaded, a centered model has the same mode and baseline, and predicts exactly the
+ * same at every pair. */
+Test(center, save_and_load_predict_the_same) {
+    fixture f;
+    fixture_init(&f, tu_seed());
+    ar_train_config cfg;
+    config(&cfg, AR_CENTER_BIAS);
+    ar_model *m = trained(&f, &cfg, 2);
+    cr_assert(ar_model_save(m, tu_path("bias.model")) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint *ck = NULL;
+    ar_dataset *ds = NULL;
+    ar_model *l = load(f.ctx, tu_path("bias.model"), &ck, &ds);
+    cr_assert_eq(l->cfg.center, AR_CENTER_BIAS);
+    cr_assert(l->mu == m->mu);
+    cr_assert(!memcmp(l->b_row, m->b_row, (size_t)f.ds->n_rows * sizeof *m->b_row));
+    cr_assert(!memcmp(l->b_col, m->b_col, (size_t)f.ds->n_cols * sizeof *m->b_col));
+    const size_t n = (size_t)f.ds->n_rows * f.ds->n_cols;
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    predict_all(m, a);
+    predict_all(l, b);
+    cr_assert(!memcmp(a, b, n * sizeof *a), "the loaded model predicts differently");
+    /* resuming with another mode is refused, naming the setting */
+    cfg.center = AR_CENTER_INPUT;
+    ar_model *r = NULL;
+    cr_assert_eq(ar_model_create_from(f.ctx, ds, ck, &cfg, &r), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_train_config.center bias, not input"), "%s",
+              ar_last_error());
+    free(a);
+    free(b);
+    ar_model_free(l);
+    ar_model_free(m);
+    ar_checkpoint_free(ck);
+    ar_dataset_free(ds);
+    fixture_free(&f);
+}
+
+/* A model saved in format 3 (before centering: no center field, no baseline) loads as center
+ * none and predicts what the same model saved in format 4 does. Made from a format 4 file of
+ * an uncentered model: the center field and the zero baseline removed, version, length and
+ * SHA-256 rewritten (the committed corpus has real format 3 files: test_model_file). */
+Test(center, format_3_files_load_as_uncentered) {
+    fixture f;
+    fixture_init(&f, tu_seed());
+    ar_train_config cfg;
+    config(&cfg, AR_CENTER_NONE);
+    ar_model *m = trained(&f, &cfg, 2);
+    cr_assert(ar_model_save(m, tu_path("v4")) == AR_OK, "%s", ar_last_error());
+    size_t n;
+    unsigned char *v4 = (unsigned char *)tu_slurp(tu_path("v4"), &n);
+    const size_t noise_at = 24 + 16 + 20 + 8; /* header, i32[4], f32[5], i32[2] activations */
+    const size_t tail = 4 * (1 + (size_t)f.ds->n_rows + (size_t)f.ds->n_cols);
+    const size_t n3 = n - 4 - tail;
+    unsigned char *v3 = malloc(n);
+    memcpy(v3, v4, noise_at + 4);
+    memcpy(v3 + noise_at + 4, v4 + noise_at + 8, n3 - 32 - noise_at - 4);
+    uint32_t version = 3;
+    uint64_t plen = n3 - 24 - 32;
+    memcpy(v3 + 8, &version, 4);
+    memcpy(v3 + 16, &plen, 8);
+    unsigned int len = 0;
+    EVP_Digest(v3 + 24, (size_t)plen, v3 + 24 + plen, &len, EVP_sha256(), NULL);
+    FILE *o = fopen(tu_path("v3"), "wb");
+    cr_assert(o && fwrite(v3, 1, n3, o) == n3 && fclose(o) == 0);
+    ar_checkpoint *ck = NULL;
+    ar_dataset *ds = NULL;
+    ar_model *l = load(f.ctx, tu_path("v3"), &ck, &ds);
+    cr_assert_eq(l->cfg.center, AR_CENTER_NONE);
+    const size_t N = (size_t)f.ds->n_rows * f.ds->n_cols;
+    float *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    predict_all(m, a);
+    predict_all(l, b);
+    cr_assert(!memcmp(a, b, N * sizeof *a), "the format 3 model predicts differently");
+    free(a);
+    free(b);
+    free(v3);
+    free(v4);
+    ar_model_free(l);
+    ar_model_free(m);
+    ar_checkpoint_free(ck);
+    ar_dataset_free(ds);
+    fixture_free(&f);
+}
+
+/* The names parse both ways; a bad value is a usage error naming the flag (exit 2). */
+Test(center, names_and_a_bad_value) {
+    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_INPUT; c++) {
+        ar_center back = AR_CENTER_NONE;
+        cr_assert(ar_center_parse(ar_center_name(c), &back) == AR_OK && back == c);
+    }
+    ar_center x;
+    cr_assert_eq(ar_center_parse("residual", &x), AR_ERR_INVALID_ARG);
+    ar_train_config cfg;
+    ar_train_config_default(&cfg);
+    cr_assert_eq(cfg.center, AR_CENTER_NONE);
+    cfg.center = (ar_center)3;
+    cr_assert_eq(ar_train_config_validate(&cfg), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_train_config.center"), "%s", ar_last_error());
+    static char out[8192], err[8192];
+    int rc = tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out,
+                        "train --data nowhere.data --center residual");
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, err);
+    cr_assert(strstr(err, "--center") && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+}
