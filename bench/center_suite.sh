@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# center_suite.sh - measures --center none|bias|input (docs/experiments.md, "Centering on the
+# bias baseline") on the datasets of bench/defaults_suite.sh: ML-100K u1 (I- and U-AutoRec) and a
+# random 90/10 split of u.data (needs AUTOREC_DATA), and four `autorec synth` shapes. Every run
+# uses train's validation split (the default --valid-ratio 0.1, patience 20, the best-validation
+# epoch kept) and the same settings, SETTINGS (default below); the choice between the modes is
+# to be made on the validation column, the test column is reported next to it.
+#
+# Environment: AUTOREC (the binary; default build/autorec), AUTOREC_DATA (ML-100K), OUT
+# (default /tmp/autorec-center: data, logs, results.csv, table.md), JOBS (runs at once, default
+# 2), MODES (default "none bias input"), ONLY (space-separated dataset names), SEED (--seed of
+# every run: the splits, the validation carve-out and the weights; default 1).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${AUTOREC:-$here/build/autorec}
+out=${OUT:-/tmp/autorec-center}
+jobs=${JOBS:-2}
+modes=${MODES:-none bias input}
+settings="${SETTINGS:---l2 1e-3 --dropout 0.6 --input-dropout 0.2 --lr-decay 0.98} --seed ${SEED:-1}"
+[ -x "$bin" ] || { echo "center_suite.sh: no binary at $bin (set AUTOREC)" >&2; exit 2; }
+mkdir -p "$out/data" "$out/logs"
+
+synth() { # NAME SYNTH-OPTIONS...: writes $out/data/NAME.data once
+    local name=$1; shift
+    [ -f "$out/data/$name.data" ] || "$bin" synth --out "$out/data/$name.data" "$@" 2>/dev/null
+}
+synth latest-small --users 610 --items 9700 --ratings 100000 --scale 0.5:5:0.5 --skew 1.2 --seed 11
+synth filmtrust --users 1500 --items 2000 --ratings 35000 --scale 0.5:4:0.5 --seed 12
+synth sparse --users 8000 --items 5000 --ratings 200000 --seed 14
+synth dense --users 1000 --items 1500 --ratings 90000 --skew 0.5 --seed 15
+
+data_args() { # NAME: the data options of a dataset (empty: not available here)
+    local ml=${AUTOREC_DATA:-}
+    case $1 in
+    ml100k-u1-item) [ -f "$ml/u1.base" ] && echo "--data $ml" ;;
+    ml100k-u1-user) [ -f "$ml/u1.base" ] && echo "--data $ml --model user" ;;
+    ml100k-random) [ -f "$ml/u.data" ] && echo "--data $ml/u.data --test-ratio 0.1" ;;
+    *) echo "--data $out/data/$1.data --test-ratio 0.1" ;;
+    esac
+}
+
+all="ml100k-u1-item ml100k-u1-user ml100k-random latest-small filmtrust sparse dense"
+datasets=${ONLY:-$all}
+
+run_one() { # DATASET MODE: one training run, its JSON line to logs/DATASET.MODE.json
+    local d=$1 mode=$2 log=$out/logs/$1.$2.json
+    [ -s "$log" ] && return 0
+    local args
+    args=$(data_args "$d")
+    echo "autorec train $args $settings --center $mode --json" >&2
+    # shellcheck disable=SC2086 # word splitting of the option strings is intended
+    "$bin" train $args $settings --center "$mode" --json --quiet 2>/dev/null | tail -n 1 \
+        > "$log.tmp" && mv "$log.tmp" "$log"
+}
+export -f run_one data_args
+export bin out settings
+
+# every run is independent: JOBS at a time
+for mode in $modes; do
+    for d in $datasets; do
+        [ -n "$(data_args "$d")" ] && echo "$d $mode"
+    done
+done | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+
+# the table: validation and test RMSE per dataset and mode
+field() { grep -o "\"$2\":[^,}]*" "$1" | head -n 1 | cut -d: -f2; }
+{
+    echo "dataset,mode,best_valid_rmse,test_rmse,selected_epoch"
+    for d in $datasets; do for mode in $modes; do
+        f=$out/logs/$d.$mode.json
+        [ -s "$f" ] && echo "$d,$mode,$(field "$f" best_valid_rmse),$(field "$f" test_rmse),$(field "$f" selected_epoch)"
+    done; done
+} > "$out/results.csv"
+{
+    printf '| dataset |'; for mode in $modes; do printf ' %s valid | %s test |' "$mode" "$mode"; done; echo
+    printf '|---|'; for mode in $modes; do printf -- '---:|---:|'; done; echo
+    for d in $datasets; do
+        printf '| %s |' "$d"
+        for mode in $modes; do
+            f=$out/logs/$d.$mode.json
+            if [ -s "$f" ]; then printf ' %.4f | %.4f |' "$(field "$f" best_valid_rmse)" "$(field "$f" test_rmse)"
+            else printf ' - | - |'; fi
+        done
+        echo
+    done
+} > "$out/table.md"
+cat "$out/table.md"
