@@ -143,20 +143,24 @@ __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
     row_loss[r] = sum;
 }
 
-/* row_sse[row] = sum over the row's entries of (clamp(yk, lo, hi) - r)^2: scoring. A non-finite
- * output makes the sum NaN (as in ar_masked_sse). */
-__kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
+/* row_err (2, n_rows): row_err[row] = sum over the row's entries of (clamp(yk, lo, hi) - r)^2,
+ * row_err[n_rows + row] = the sum of |clamp(yk, lo, hi) - r|: scoring. A non-finite output
+ * makes both sums NaN (as in ar_masked_sse). */
+__kernel void ar_sp_sse(__global float *row_err, __global const float *yk,
                         __global const int *pos_ptr, __global const float *vals,
-                        __global const int *rows, int rows_off, int B, float lo, float hi) {
+                        __global const int *rows, int rows_off, int B, int n_rows, float lo,
+                        float hi) {
     int b = (int)get_global_id(0);
     if (b >= B) return;
     int r = rows[rows_off + b];
-    float sum = 0.0f, comp = 0.0f;
+    float sum = 0.0f, comp = 0.0f, asum = 0.0f, acomp = 0.0f;
     for (int k = pos_ptr[r]; k < pos_ptr[r + 1]; k++) {
         float d = (isfinite(yk[k]) ? clamp(yk[k], lo, hi) : NAN) - vals[k];
         ar_kahan_add(&sum, &comp, d * d);
+        ar_kahan_add(&asum, &acomp, fabs(d));
     }
-    row_sse[r] = sum;
+    row_err[r] = sum;
+    row_err[n_rows + r] = asum;
 }
 
 /* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of

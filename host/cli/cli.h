@@ -100,6 +100,7 @@ const char *cli_model_name(int rows);
 typedef struct cli_selection {
     double best_valid;          /* INFINITY before any validation */
     double test, train;         /* RMSEs at the selected epoch (NaN before) */
+    double test_mae;            /* the test MAE then */
     int epoch;                  /* the selected epoch; 0: none */
     int stopped_early;          /* --patience ended the run */
 } cli_selection;
@@ -143,6 +144,15 @@ ar_status cli_plot_open(cli_out *out, const char *option, const char *path, cons
 /* CSV fields: ",value" (empty for NaN); a text field, quoted when it holds ',' or '"'. */
 void cli_csv_number(FILE *f, double v);
 void cli_csv_text(FILE *f, const char *s);
+
+/* ---- baselines: train and eval (baselines.c) ----------------------------------------------- */
+/* The default baselines of ds (ar_dataset_baselines) scored on m's rating scale, so that they
+ * and the model are scored alike. */
+ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out);
+/* "baselines: test RMSE .. MAE .. for user + item biases, ... for the training mean" */
+void cli_baselines_text(FILE *f, const ar_baselines *b);
+/* ,"baseline_rmse":..,"baseline_mae":..,"baseline_mean_rmse":..,"baseline_mean_mae":.. (test) */
+void cli_baselines_json(FILE *f, const ar_baselines *b);
 
 /* ---- saved models: eval, predict and recommend (saved.c) ------------------------------------ */
 typedef struct cli_saved_opts {

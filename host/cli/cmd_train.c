@@ -26,6 +26,7 @@ typedef struct {
     ar_ctx *ctx;
     ar_model *m;
     ar_dataset_stats ss;
+    ar_baselines base;       /* on the model's scale */
     int tty;                 /* progress rewritten in place */
     ar_epoch_stats last;
     double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
@@ -109,11 +110,15 @@ static ar_status start(train_run *r) {
     if (st != AR_OK) return st;
     ar_dataset_get_stats(r->ds, &r->ss);
     r->cfg = o->t.cfg;
-    if (!r->ck) return ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
-    ar_checkpoint_config(r->ck, &r->cfg);
-    r->cfg.epochs = o->t.cfg.epochs;
-    r->cfg.seed = o->t.cfg.seed;
-    return ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
+    if (r->ck) {
+        ar_checkpoint_config(r->ck, &r->cfg);
+        r->cfg.epochs = o->t.cfg.epochs;
+        r->cfg.seed = o->t.cfg.seed;
+        st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
+    } else {
+        st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
+    }
+    return st == AR_OK ? cli_baselines(r->m, r->ds, &r->base) : st;
 }
 
 /* The run's set-up on stderr: data, device, model. */
@@ -188,6 +193,10 @@ static void print_json(const train_run *r) {
     printf(",\"epochs\":%d", s->epoch);
     cli_json_number(stdout, "test_rmse", s->test_rmse);
     cli_json_number(stdout, "train_rmse", s->train_rmse);
+    cli_json_number(stdout, "test_mae", s->test_mae);
+    cli_json_number(stdout, "train_mae", s->train_mae);
+    cli_json_number(stdout, "valid_mae", s->valid_mae);
+    cli_baselines_json(stdout, &r->base);
     cli_json_number(stdout, "loss", s->loss);
     cli_json_number(stdout, "best_test_rmse", r->best);
     printf(",\"best_epoch\":%d", r->best_epoch);
@@ -213,6 +222,7 @@ static void print_json(const train_run *r) {
     if (has_valid) printf(",\"selected_epoch\":%d", r->sel.epoch);
     cli_json_number(stdout, "selected_test_rmse", r->sel.test);
     cli_json_number(stdout, "selected_train_rmse", r->sel.train);
+    cli_json_number(stdout, "selected_test_mae", r->sel.test_mae);
     printf(",\"stopped_early\":%s", r->sel.stopped_early ? "true" : "false");
     cli_json_number(stdout, "rating_min", lo);
     cli_json_number(stdout, "rating_max", hi);
@@ -232,13 +242,14 @@ static ar_status finish(train_run *r) {
              ar_activation_name(c->out_activation));
     ar_status st = cli_curves_finish(&r->curves, title, r->data.desc);
     if (st != AR_OK) return st;
-    printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
-           r->last.test_rmse, r->last.train_rmse, r->last.epoch, r->seconds,
-           ar_ctx_device(r->ctx)->name);
+    printf("test RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f after %d epochs (%.1f s training "
+           "on %s)\n", r->last.test_rmse, r->last.test_mae, r->last.train_rmse,
+           r->last.train_mae, r->last.epoch, r->seconds, ar_ctx_device(r->ctx)->name);
     if (has_valid)
-        printf("selected on validation: epoch %d, valid RMSE %.4f, test RMSE %.4f%s\n",
-               r->sel.epoch, r->sel.best_valid, r->sel.test,
+        printf("selected on validation: epoch %d, valid RMSE %.4f, test RMSE %.4f MAE %.4f%s\n",
+               r->sel.epoch, r->sel.best_valid, r->sel.test, r->sel.test_mae,
                r->sel.stopped_early ? " (stopped early: --patience)" : "");
+    cli_baselines_text(stdout, &r->base);
     if (o->t.json) print_json(r);
     if (o->save && !has_valid && (st = ar_model_save(r->m, o->save)) != AR_OK)
         return cli_for_option("--save", st);
@@ -276,8 +287,8 @@ static const cli_option output_options[] = {
     {.name = "--metrics", .meta = "FILE.csv", .kind = CLI_STRING,
      .at = offsetof(train_opts, metrics),
      .help = "write one row per epoch: epoch, loss, train_rmse, valid_rmse, test_rmse, "
-             "epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse without "
-             "--valid-ratio). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
+             "epoch_seconds, eval_seconds, train_mae, valid_mae, test_mae (an empty field: no "
+             "value, e.g. valid_rmse without --valid-ratio). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
              "ends (follow it with tail -f; its name is printed), renamed to FILE.csv when the "
              "run succeeds"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = offsetof(train_opts, plot),
@@ -315,7 +326,9 @@ const cli_command cli_cmd_train = {
     .summary = "train AutoRec (I- or U-AutoRec) and report train / test RMSE per epoch",
     .usage = "autorec train [data] [options]",
     .about = "Trains AutoRec, item-based (I-AutoRec, the default) or user-based (--model user), "
-             "and prints train (validation) and test RMSE after every epoch.",
+             "and prints train (validation) and test RMSE and MAE after every epoch; the summary "
+             "sets them against two baselines scored alike: the training mean and a regularised "
+             "user + item bias model.",
     CLI_USES(train_groups),
     .size = sizeof(train_opts),
     .defaults = train_defaults,

@@ -183,7 +183,7 @@ ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_
 /* ---- progress and model selection, shared by train and sweep -------------------------------- */
 
 void cli_selection_start(cli_selection *sel) {
-    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN};
+    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN, .test_mae = NAN};
 }
 
 int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid) {
@@ -192,6 +192,7 @@ int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_vali
     sel->epoch = s->epoch;
     sel->test = s->test_rmse;
     sel->train = s->train_rmse;
+    sel->test_mae = s->test_mae;
     return 1;
 }
 
@@ -202,10 +203,12 @@ int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience
 
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
                   int has_valid, int with_loss) {
-    char loss[32] = "", valid[40] = "";
+    char loss[32] = "", valid[64] = "";
     if (with_loss) snprintf(loss, sizeof loss, "  loss %.4f", s->loss);
-    if (has_valid) snprintf(valid, sizeof valid, "  valid RMSE %.4f", s->valid_rmse);
-    fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f%s  test RMSE %.4f  %.2fs%s",
-            tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse, valid, s->test_rmse,
-            s->epoch_seconds, tty ? "\033[K" : "\n");
+    if (has_valid)
+        snprintf(valid, sizeof valid, "  valid RMSE %.4f MAE %.4f", s->valid_rmse, s->valid_mae);
+    fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f MAE %.4f%s  test RMSE %.4f MAE %.4f  "
+            "%.2fs%s", tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse,
+            s->train_mae, valid, s->test_rmse, s->test_mae, s->epoch_seconds,
+            tty ? "\033[K" : "\n");
 }

@@ -53,5 +53,13 @@ struct ar_dataset {
     char *train_path;         /* the training ratings' file, or NULL */
 };
 
+/* ---- the rating scale (baselines.c) --------------------------------------------------------- */
+/* The scale predictions are scored on from settings as in ar_train_config (min, max, def; NaN:
+ * the training ratings' min / max and the middle): lo, hi and the default clamped into them. */
+void ar_dataset_scale(const ar_dataset *ds, float min, float max, float def, float *lo,
+                      float *hi, float *d);
+/* AR_ERR_INVALID_ARG unless min and max are both NaN or finite with min < max, and def is NaN or
+ * finite; messages name owner's fields ("ar_train_config.rating_min"). */
+ar_status ar_scale_validate(const char *owner, float min, float max, float def);
 
 #endif /* AR_DATA_H */

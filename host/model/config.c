@@ -118,15 +118,9 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam's " F "beta1 and beta2 must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam's " F "eps must be > 0");
-    CHECK((isnan(c->rating_min) && isnan(c->rating_max)) ||
-          (isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max),
-          "the rating scale [" F "rating_min, rating_max] = [%g, %g] must be empty (NaN: from "
-          "the data) or finite with min < max", (double)c->rating_min, (double)c->rating_max);
-    CHECK(isnan(c->default_rating) || isfinite(c->default_rating),
-          F "default_rating must be finite (or NaN: the middle of the scale)");
 #undef F
 #undef CHECK
-    return AR_OK;
+    return ar_scale_validate("ar_train_config", c->rating_min, c->rating_max, c->default_rating);
 }
 
 int ar_config_hidden(const ar_train_config *c, int *widths) {

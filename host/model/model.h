@@ -75,9 +75,9 @@ struct ar_model {
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */
     cl_mem row_loss;           /* (I) per-row training SSE of the epoch's step */
-    cl_mem sse_tr, sse_te, sse_va; /* (I) each: per-row evaluation SSE */
+    cl_mem err_tr, err_te, err_va; /* (2, I) each: per-row evaluation SSE, then absolute errors */
     int *perm_host;            /* (I) */
-    float *row_host;           /* (I) */
+    float *row_host;           /* (2, I) */
     /* the sparse path */
     cl_mem xk;                 /* (nnz) inputs after input dropout (only with it) */
     cl_mem yk, dyk;            /* (nnz) outputs and their gradient at the training entries */
@@ -95,6 +95,8 @@ ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *hos
 /* ---- scoring (evaluate.c) ------------------------------------------------------------------ */
 /* Reads a per-row float array (I) from the device and sums it in double, in row order. */
 ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum);
+/* The same for n (1 or 2) such arrays one after the other in buf, (n, I): sums[0..n). */
+ar_status ar_model_read_sums(ar_model *m, cl_mem buf, int n, double *sums);
 
 /* ---- the dense path (dense.c) -------------------------------------------------------------- */
 /* Layer k's output as the next layer reads it (k = 1..n_hidden): ad[k] with dropout, else a[k]. */

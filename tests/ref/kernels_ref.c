@@ -104,17 +104,19 @@ void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
     }
 }
 
-void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const int *rows, int B,
-                       float lo, float hi) {
+void ar_masked_sse_ref(float *row_err, const float *out, const ar_csr *m, const int *rows, int B,
+                       int n_rows, float lo, float hi) {
     for (int b = 0; b < B; b++) {
-        double s = 0;
+        double s = 0, a = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             double y = out[(size_t)b * m->cols + m->col_idx[k]];
             y = !isfinite(y) ? NAN : y < lo ? lo : y > hi ? hi : y;
             double d = y - m->vals[k];
             s += d * d;
+            a += fabs(d);
         }
-        row_sse[rows[b]] = (float)s;
+        row_err[rows[b]] = (float)s;
+        row_err[n_rows + rows[b]] = (float)a;
     }
 }
 

@@ -1,0 +1,23 @@
+/* baselines.c - the baselines every result is read against (ar_dataset_baselines): scored on a
+ * model's rating scale, printed in the text summaries and the JSON of train and eval. */
+#include "cli.h"
+
+ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out) {
+    ar_baseline_config c;
+    ar_baseline_config_default(&c);
+    ar_model_rating_scale(m, &c.rating_min, &c.rating_max, &c.default_rating);
+    return ar_dataset_baselines(ds, &c, out);
+}
+
+void cli_baselines_text(FILE *f, const ar_baselines *b) {
+    fprintf(f, "baselines: test RMSE %.4f MAE %.4f for user + item biases, RMSE %.4f MAE %.4f "
+            "for the training mean\n", b->bias.test.rmse, b->bias.test.mae, b->mean.test.rmse,
+            b->mean.test.mae);
+}
+
+void cli_baselines_json(FILE *f, const ar_baselines *b) {
+    cli_json_number(f, "baseline_rmse", b->bias.test.rmse);
+    cli_json_number(f, "baseline_mae", b->bias.test.mae);
+    cli_json_number(f, "baseline_mean_rmse", b->mean.test.rmse);
+    cli_json_number(f, "baseline_mean_mae", b->mean.test.mae);
+}
