@@ -1,7 +1,11 @@
 /* load_bench.c - times loading and splitting a ratings file, the way `autorec train` does it:
  * read + parse, random test split, validation split, and building the dataset (id maps, CSR).
  *
- *   autorec_load_bench FILE [REPEATS]      (default 5 repeats; prints the median of each phase)
+ *   autorec_load_bench FILE [REPEATS [DUPLICATES]]
+ *
+ * (default 5 repeats; prints the median of each phase). DUPLICATES (error, first, last, mean;
+ * default error) is ar_load_options.duplicates: anything but error merges repeated pairs as the
+ * file loads, which the load phase then includes.
  *
  * Each phase is timed with ar_time_seconds; the last line is a JSON summary. The first repeat
  * also warms the page cache, so run it twice when the file was just written.
@@ -22,8 +26,8 @@ static double median(double *v, int n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s FILE [REPEATS]\n", argv[0]);
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: %s FILE [REPEATS [DUPLICATES]]\n", argv[0]);
         return 2;
     }
     int reps = argc > 2 ? atoi(argv[2]) : 5;
@@ -31,16 +35,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: REPEATS must be in 1..100\n", argv[0]);
         return 2;
     }
+    ar_load_options lo;
+    ar_load_options_default(&lo);
+    if (argc > 3 && ar_duplicates_parse(argv[3], &lo.duplicates) != AR_OK) {
+        fprintf(stderr, "%s: DUPLICATES: %s\n", argv[0], ar_last_error());
+        return 2;
+    }
     enum { LOAD, SPLIT, DATASET, TOTAL, NPHASE };
     static const char *names[NPHASE] = {"load", "split", "dataset", "total"};
     double t[NPHASE][100];
-    size_t n = 0;
+    size_t n = 0, merged = 0;
     int users = 0, items = 0;
     for (int r = 0; r < reps; r++) {
         ar_ratings *all = NULL, *rest = NULL, *test = NULL, *train = NULL, *valid = NULL;
         ar_dataset *ds = NULL;
         double t0 = ar_time_seconds();
-        ar_status st = ar_ratings_load(argv[1], &all);
+        ar_status st = ar_ratings_load_ex(argv[1], &lo, &all);
         double t1 = ar_time_seconds();
         if (st == AR_OK) st = ar_ratings_split(all, 0.1, 1, &rest, &test);
         if (st == AR_OK) st = ar_ratings_split(rest, 0.05, 2, &train, &valid);
@@ -54,6 +64,7 @@ int main(int argc, char **argv) {
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);
         n = ar_ratings_count(all);
+        merged = ar_ratings_merged(all, NULL);
         users = s.n_users;
         items = s.n_items;
         t[LOAD][r] = t1 - t0;
@@ -71,6 +82,7 @@ int main(int argc, char **argv) {
     }
     printf("{\"file\":\"%s\",\"ratings\":%zu,\"users\":%d,\"items\":%d,\"repeats\":%d", argv[1], n,
            users, items, reps);
+    printf(",\"duplicates\":\"%s\",\"merged\":%zu", ar_duplicates_name(lo.duplicates), merged);
     for (int p = 0; p < NPHASE; p++) printf(",\"%s_seconds\":%.4f", names[p], median(t[p], reps));
     printf("}\n");
     return 0;

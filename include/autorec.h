@@ -160,6 +160,19 @@ AR_API const char *ar_format_name(ar_format f);
  * "ratings.csv" ml-csv); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_format_parse(const char *name, ar_format *out);
 
+/* What to do with a (user, item) pair that one file (one ratings list) rates more than once. */
+typedef enum ar_duplicates {
+    AR_DUP_ERROR = 0,     /* AR_ERR_PARSE naming both lines, when the dataset is built */
+    AR_DUP_FIRST = 1,     /* the first rating in file order counts, the later ones are dropped */
+    AR_DUP_LAST = 2,      /* the last rating in file order counts */
+    AR_DUP_MEAN = 3,      /* the mean of the pair's ratings, not rounded (4 and 5 give 4.5), at
+                             the first one's place */
+} ar_duplicates;
+/* "error", "first", "last", "mean". */
+AR_API const char *ar_duplicates_name(ar_duplicates d);
+/* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
+AR_API ar_status ar_duplicates_parse(const char *name, ar_duplicates *out);
+
 typedef struct ar_load_options {
     ar_format format;     /* AR_FORMAT_AUTO (default) detects it from the content */
     const char *columns;  /* CSV only: each column's role, in order, comma-separated: "user",
@@ -174,6 +187,10 @@ typedef struct ar_load_options {
     float rating_min;     /* ratings outside [rating_min, rating_max] are malformed. NAN */
     float rating_max;     /*   (default): 0.5..5 for the MovieLens formats DAT and ML_CSV,
                              any finite rating (|r| <= 1e9) for TAB and CSV */
+    ar_duplicates duplicates; /* a pair the file rates twice: AR_DUP_ERROR (default) leaves it
+                             to ar_dataset_create, which refuses it naming both lines; FIRST,
+                             LAST and MEAN merge the file's repeats as the file is loaded, before
+                             any split (see ar_ratings_merge_duplicates, ar_ratings_merged) */
 } ar_load_options;
 
 /* Fills o with the defaults above. */
@@ -186,7 +203,8 @@ AR_API void ar_load_options_default(ar_load_options *o);
  * anything else malformed (missing, extra or empty fields, non-numbers, negative or huge ids,
  * out-of-range or NaN ratings, NUL bytes) is AR_ERR_PARSE naming file:line, or is skipped when
  * o->skip_bad is set. Tab files: two tabs in a row enclose an empty field.
- * o may be NULL (defaults). Duplicate (user, item) pairs are found by ar_dataset_create. */
+ * o may be NULL (defaults). Repeated (user, item) pairs are merged as o->duplicates says, or
+ * by default found by ar_dataset_create. */
 AR_API ar_status ar_ratings_load_ex(const char *path, const ar_load_options *o,
                                     ar_ratings **out);
 /* ar_ratings_load_ex with the default options. */
@@ -198,6 +216,14 @@ AR_API ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
 AR_API ar_format ar_ratings_format(const ar_ratings *r);
 /* Malformed lines skipped with skip_bad; *first (may be NULL) gets the first one's message. */
 AR_API size_t ar_ratings_skipped(const ar_ratings *r, const char **first);
+/* Repeated (user, item) pairs merged into one rating each (ar_load_options.duplicates); *first
+ * (may be NULL) gets the first repeat's message, "FILE:LINE: user U item I, first at line L". */
+AR_API size_t ar_ratings_merged(const ar_ratings *r, const char **first);
+/* Merges the pairs r rates more than once into one rating each, as how says, keeping the list's
+ * order (what loading does for AR_DUP_FIRST, LAST and MEAN; for lists built from arrays).
+ * "First" and "last" are in the list's order, a file's line order. AR_DUP_ERROR: a repeated
+ * pair is AR_ERR_PARSE naming both lines and r is left as it was. */
+AR_API ar_status ar_ratings_merge_duplicates(ar_ratings *r, ar_duplicates how);
 AR_API size_t ar_ratings_count(const ar_ratings *r);
 /* Reads triple i (raw ids). */
 AR_API void ar_ratings_get(const ar_ratings *r, size_t i, int64_t *user, int64_t *item,
@@ -207,7 +233,8 @@ AR_API ar_status ar_ratings_from_arrays(const int64_t *users, const int64_t *ite
                                         const float *ratings, size_t n, ar_ratings **out);
 /* Splits at random: each rating goes to test with probability test_ratio, decided by a
  * generator seeded with seed, so the same seed gives the same split. The training part keeps
- * all's skipped lines (ar_ratings_skipped), the test part has none: the two add up to all's. */
+ * all's skipped lines (ar_ratings_skipped) and merged pairs (ar_ratings_merged), the test part
+ * has none: the two add up to all's. */
 AR_API ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t seed,
                                   ar_ratings **train, ar_ratings **test);
 AR_API void ar_ratings_free(ar_ratings *r);
@@ -278,8 +305,9 @@ AR_API ar_status ar_synth_ratings(const ar_synth_config *c, ar_ratings **out);
  * score and those whose user or item has no training rating (predicted with the default). */
 typedef struct ar_dataset ar_dataset;
 
-/* test may be NULL. A duplicate (user, item) pair within train or within test, or a test
- * pair that is also a training pair, is AR_ERR_PARSE naming both lines. */
+/* test may be NULL. A duplicate (user, item) pair within train or within test (one list: its
+ * message suggests ar_load_options.duplicates), or a test pair that is also a training pair (a
+ * leak, whatever ar_load_options.duplicates says), is AR_ERR_PARSE naming both lines. */
 AR_API ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test,
                                    ar_dataset **out);
 /* What a model input (a row of the rating matrix) is. */
@@ -290,7 +318,8 @@ typedef enum ar_rows {
 
 /* As ar_dataset_create, with a validation set (may be NULL) scored like the test set, for
  * early stopping and model selection (so that the test set chooses nothing), and the row kind:
- * a model trained on the dataset is I-AutoRec (AR_ROWS_ITEMS) or U-AutoRec (AR_ROWS_USERS). */
+ * a model trained on the dataset is I-AutoRec (AR_ROWS_ITEMS) or U-AutoRec (AR_ROWS_USERS).
+ * A pair in both held-out sets is AR_ERR_PARSE too. */
 AR_API ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
                                       const ar_ratings *test, ar_rows rows, ar_dataset **out);
 AR_API void ar_dataset_free(ar_dataset *ds);

@@ -33,7 +33,8 @@ typedef struct cli_data_opts {
     int split_seed_set;         /* --split-seed was given */
     int no_download;            /* --no-download */
     int rows;                   /* --model: AR_ROWS_ITEMS (I-AutoRec, default) or AR_ROWS_USERS */
-    ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range */
+    ar_load_options load;       /* --format, --columns, --skip-bad, --rating-range,
+                                   --duplicates */
     const char *synthetic;      /* --synthetic UxIxN as given, or NULL */
     ar_synth_config synth;      /* its users, items and ratings (seed: --seed) */
 } cli_data_opts;
@@ -52,6 +53,10 @@ ar_status cli_data_check(const cli_command *cmd, const cli_parsed *p, cli_data_o
 extern const cli_choice cli_formats[];
 ar_status cli_read_format(const cli_option *o, const char *val, void *field);
 void cli_show_format(const void *field, char *buf, size_t cap);
+/* --duplicates's the same. */
+extern const cli_choice cli_duplicates[];
+ar_status cli_read_duplicates(const cli_option *o, const char *val, void *field);
+void cli_show_duplicates(const void *field, char *buf, size_t cap);
 
 /* Ratings as the options say: train and test, optionally validation, titles when present. */
 typedef struct cli_data {
@@ -64,10 +69,13 @@ typedef struct cli_data {
     int n_files;
 } cli_data;
 
-/* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, unreadable
- * titles) to stderr unless quiet. */
+/* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, merged pairs,
+ * unreadable titles) to stderr unless quiet. */
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
 void cli_data_free(cli_data *x);
+/* One ratings file, with the warnings for its skipped lines and merged pairs unless quiet. */
+ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet,
+                           ar_ratings **r);
 
 /* ---- training options, shared by train, bench and sweep (train_opts.c) ---------------------- */
 typedef struct cli_train_opts {

@@ -72,6 +72,11 @@ static ar_status write_splits(const char *dir, const cli_data_opts *d, const cli
     return st;
 }
 
+/* Pairs the files rated more than once, merged (a random split keeps them with training). */
+static size_t merged(const cli_data *x) {
+    return ar_ratings_merged(x->train, NULL) + ar_ratings_merged(x->test, NULL);
+}
+
 /* One baseline's errors as a JSON object {"train_rmse":...,"test_mae":...}. */
 static void json_metrics(const char *key, const ar_metrics *m) {
     const ar_errors *sets[3] = {&m->train, &m->valid, &m->test};
@@ -111,8 +116,8 @@ static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset
     cli_json_number(stdout, "reg_item", bc->reg_item);
     cli_json_number(stdout, "reg_user", bc->reg_user);
     printf(",\"sweeps\":%d}", bc->sweeps);
-    printf(",\"skipped_lines\":%zu,\"titles\":%zu}\n", skipped,
-           x->titles ? ar_titles_count(x->titles) : 0);
+    printf(",\"skipped_lines\":%zu,\"merged_pairs\":%zu,\"titles\":%zu}\n", skipped,
+           merged(x), x->titles ? ar_titles_count(x->titles) : 0);
 }
 
 /* "train RMSE 1.1 MAE 0.9, validation ..., test ..." (sets that are present). */
@@ -126,8 +131,8 @@ static void text_metrics(const ar_metrics *m) {
     putchar('\n');
 }
 
-static void print_text(const cli_data *x, const ar_dataset_stats *s, const ar_baselines *b,
-                       const ar_baseline_config *bc) {
+static void print_text(const cli_data *x, const cli_data_opts *d, const ar_dataset_stats *s,
+                       const ar_baselines *b, const ar_baseline_config *bc) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     double density = (double)s->n_train / ((double)s->n_users * (double)s->n_items);
     printf("source:       %s\n", x->desc);
@@ -147,6 +152,8 @@ static void print_text(const cli_data *x, const ar_dataset_stats *s, const ar_ba
            (double)bc->reg_item, (double)bc->reg_user, bc->sweeps);
     text_metrics(&b->bias);
     printf("skipped:      %zu malformed lines\n", skipped);
+    printf("duplicates:   %zu user-item pairs rated more than once, merged (--duplicates %s)\n",
+           merged(x), ar_duplicates_name(d->load.duplicates));
     if (x->titles) {
         int64_t item;
         ar_ratings_get(x->train, 0, NULL, &item, NULL);
@@ -173,7 +180,7 @@ static ar_status run_data(const cli_command *self, void *opts, const cli_parsed 
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);
         if (o->json) print_json(&x, ds, &s, &b, &o->base);
-        else print_text(&x, &s, &b, &o->base);
+        else print_text(&x, &o->d, &s, &b, &o->base);
     }
     ar_dataset_free(ds);
     cli_data_free(&x);
@@ -225,11 +232,11 @@ const cli_command cli_cmd_data = {
     .summary = "read a dataset and describe it (format, sizes, split) without training",
     .usage = "autorec data [data options] [--seed N] [--json]",
     .about = "Reads a dataset as 'autorec train' would and describes it: source, format, "
-             "ratings, users, items, density, rating scale, skipped lines, titles, and the "
-             "split, and scores two baselines on it as a model is scored (predictions clamped "
-             "to the scale, cold pairs predicted as its middle): the training mean and a "
-             "regularised user + item bias model, RMSE and MAE on every set. Nothing is "
-             "trained. Use it to check a file before training.",
+             "ratings, users, items, density, rating scale, skipped lines, merged duplicates, "
+             "titles, and the split, and scores two baselines on it as a model is scored "
+             "(predictions clamped to the scale, cold pairs predicted as its middle): the "
+             "training mean and a regularised user + item bias model, RMSE and MAE on every set. "
+             "Nothing is trained. Use it to check a file before training.",
     CLI_USES(data_groups),
     .size = sizeof(data_cmd_opts),
     .defaults = data_defaults,

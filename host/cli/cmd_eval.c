@@ -10,7 +10,7 @@
 typedef struct {
     cli_saved_opts m;
     const char *test;        /* --test FILE */
-    ar_load_options load;    /* its --format */
+    ar_load_options load;    /* its --format, --duplicates */
     int json;                /* --json */
     ar_topn_config topn;     /* --topn K (0: not asked for), --relevant R */
 } eval_opts;
@@ -162,7 +162,7 @@ static ar_status run_eval(const cli_command *self, void *opts, const cli_parsed 
     cli_loaded l = {0};
     eval_result *res = malloc(sizeof *res);
     if (!res) return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    st = ar_ratings_load_ex(o->test, &o->load, &test);
+    st = cli_load_ratings(o->test, &o->load, 0, &test);
     if (st == AR_OK) st = cli_saved_load(&o->m, test, &l);
     if (st == AR_OK) st = evaluate(o, &l, test, res);
     if (st == AR_OK) {
@@ -185,6 +185,12 @@ static const cli_option eval_options[] = {
     {.name = "--format", .meta = "F", .kind = CLI_CUSTOM, .at = offsetof(eval_opts, load.format),
      .parse = cli_read_format, .show = cli_show_format, .choices = cli_formats,
      .setting = "ar_load_options.format", .help = "the test file's format:"},
+    {.name = "--duplicates", .meta = "HOW", .kind = CLI_CUSTOM,
+     .at = offsetof(eval_opts, load.duplicates), .parse = cli_read_duplicates,
+     .show = cli_show_duplicates, .choices = cli_duplicates,
+     .setting = "ar_load_options.duplicates",
+     .help = "what counts when the test file rates a user-item pair more than once (a test "
+             "pair that is also one of the model's training pairs stays an error):"},
     {.name = "--json", .kind = CLI_FLAG, .at = offsetof(eval_opts, json),
      .help = "print the result as one JSON object"},
     {.name = "--topn", .meta = "K", .kind = CLI_INT, .at = offsetof(eval_opts, topn.k), .min = 1,
@@ -215,7 +221,8 @@ const cli_command cli_cmd_eval = {
     .name = "eval",
     .summary = "score a saved model (--save) on a test file",
     .usage = "autorec eval --model FILE [--model FILE ...] --test FILE [--format F]\n"
-             "                    [--topn K [--relevant R]] [--device SPEC] [--json]",
+             "                    [--duplicates HOW] [--topn K [--relevant R]] [--device SPEC]\n"
+             "                    [--json]",
     .about = "Scores a saved model on a test file by the AutoRec protocol (inputs are the "
              "model's training vectors; predictions clamped to its rating scale; pairs with an "
              "unseen user or item predicted as the middle of the scale). Prints test RMSE and "

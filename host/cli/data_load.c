@@ -17,13 +17,19 @@ static int is_file(const char *p) {
     return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static ar_status load(const char *path, const ar_load_options *o, int quiet, ar_ratings **r) {
+ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet,
+                           ar_ratings **r) {
     ar_status st = ar_ratings_load_ex(path, o, r);
+    if (st != AR_OK || quiet) return st;
     const char *first = NULL;
-    size_t n = st == AR_OK ? ar_ratings_skipped(*r, &first) : 0;
-    if (n && !quiet)
+    size_t n = ar_ratings_skipped(*r, &first);
+    if (n)
         fprintf(stderr, "autorec: warning: %s: skipped %zu malformed line%s (--skip-bad); the "
                 "first: %s\n", path, n, n == 1 ? "" : "s", first ? first : "");
+    if ((n = ar_ratings_merged(*r, &first)))
+        fprintf(stderr, "autorec: warning: %s: %zu user-item pair%s rated more than once, "
+                "merged (--duplicates %s); the first: %s\n", path, n, n == 1 ? "" : "s",
+                ar_duplicates_name(o->duplicates), first ? first : "");
     return st;
 }
 
@@ -88,7 +94,7 @@ static ar_status load_random_split(const cli_data_opts *d, const char *path,
         snprintf(file, file_cap, "%s", path);
     }
     ar_ratings *all = NULL;
-    if ((st = load(file, &lo, quiet, &all)) != AR_OK) return st;
+    if ((st = cli_load_ratings(file, &lo, quiet, &all)) != AR_OK) return st;
     st = ar_ratings_split(all, d->test_ratio, split, &x->train, &x->test);
     snprintf(x->desc, sizeof x->desc, "%.4100s (%s), random split %.3g test (seed %llu)", file,
              ar_format_name(ar_ratings_format(all)), d->test_ratio, (unsigned long long)split);
@@ -139,8 +145,8 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
     if (d->synthetic) {
         st = load_synthetic(d, seed, split, x);
     } else if (tr) {
-        if ((st = load(tr, &lo, quiet, &x->train)) == AR_OK)
-            st = load(te, &lo, quiet, &x->test);
+        if ((st = cli_load_ratings(tr, &lo, quiet, &x->train)) == AR_OK)
+            st = cli_load_ratings(te, &lo, quiet, &x->test);
         if (st == AR_OK)
             snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
                      ar_format_name(ar_ratings_format(x->train)));

@@ -51,6 +51,21 @@ void cli_show_format(const void *field, char *buf, size_t cap) {
     snprintf(buf, cap, "%s", ar_format_name(*(const ar_format *)field));
 }
 
+ar_status cli_read_duplicates(const cli_option *o, const char *val, void *field) {
+    return cli_library_value(o, ar_duplicates_parse(val, field));
+}
+
+void cli_show_duplicates(const void *field, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s", ar_duplicates_name(*(const ar_duplicates *)field));
+}
+
+const cli_choice cli_duplicates[] = {
+    {"error", AR_DUP_ERROR, "refuse the file, naming both lines"},
+    {"first", AR_DUP_FIRST, "the first rating in the file counts"},
+    {"last", AR_DUP_LAST, "the last rating in the file counts"},
+    {"mean", AR_DUP_MEAN, "the mean of its ratings, not rounded (4 and 5 give 4.5)"},
+    {NULL, 0, NULL}};
+
 /* MIN,MAX into the load options' rating range. */
 static ar_status read_rating_range(const cli_option *o, const char *val, void *field) {
     ar_load_options *lo = field;
@@ -151,7 +166,14 @@ static const cli_option format_options[] = {
     {.name = "--skip-bad", .kind = CLI_FLAG, .at = DATA(load.skip_bad),
      .setting = "ar_load_options.skip_bad",
      .help = "skip malformed lines and report how many, instead of stopping at the first "
-             "(duplicate user-item pairs are always an error)"},
+             "(a user-item pair rated twice is no malformed line: see --duplicates)"},
+    {.name = "--duplicates", .meta = "HOW", .kind = CLI_CUSTOM, .at = DATA(load.duplicates),
+     .parse = cli_read_duplicates, .show = cli_show_duplicates, .choices = cli_duplicates,
+     .setting = "ar_load_options.duplicates",
+     .help = "what counts when one ratings file (training, test, or the one file a random "
+             "split divides) rates a user-item pair more than once; merged as the file is read, "
+             "before any split. A pair in both the training and the test file stays an error "
+             "(a leak):"},
     {.name = "--no-download", .kind = CLI_FLAG, .at = DATA(no_download),
      .help = "with --dataset, never download: fail if the data is not local"},
 };

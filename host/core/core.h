@@ -63,6 +63,13 @@ ar_status ar_cl_status(cl_int code);
 
 /* ---- small helpers (util.c) ------------------------------------------------------------------ */
 void *ar_malloc(size_t bytes);            /* malloc that records AR_ERR_OUT_OF_MEMORY on NULL */
+/* The names of an enum's values 0..n-1 (activations, kernel paths, duplicates ...): names[i],
+ * or "unknown" out of range; and the value named name (case-insensitive) into *out, else
+ * AR_ERR_INVALID_ARG naming `what` and listing the names: "unknown activation 'x' (expected
+ * identity, sigmoid, ... or selu)". */
+const char *ar_choice_name(const char *const *names, int n, int i);
+ar_status ar_choice_parse(const char *const *names, int n, const char *what, const char *name,
+                          int *out);
 /* A 64-bit generator for host-side randomness (init, shuffles, splits): splitmix64. */
 typedef struct { uint64_t s; } ar_rng;
 uint64_t ar_rng_next(ar_rng *r);

@@ -1,9 +1,11 @@
-/* util.c - clock, checked allocation, host RNG, whole-file reads, device buffer helpers. */
+/* util.c - clock, checked allocation, names of choices, host RNG, whole-file reads, device buffer
+ * helpers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +22,22 @@ void *ar_malloc(size_t bytes) {
     void *p = malloc(bytes ? bytes : 1);
     if (!p) ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory allocating %zu bytes", bytes);
     return p;
+}
+
+const char *ar_choice_name(const char *const *names, int n, int i) {
+    return i >= 0 && i < n ? names[i] : "unknown";
+}
+
+ar_status ar_choice_parse(const char *const *names, int n, const char *what, const char *name,
+                          int *out) {
+    for (int i = 0; name && i < n; i++)
+        if (strcasecmp(name, names[i]) == 0) return *out = i, AR_OK;
+    char list[160] = "";
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
+    return ar_fail(AR_ERR_INVALID_ARG, "unknown %s '%s' (expected %s)", what,
+                   name ? name : "(null)", list);
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014): tiny, full-period, well mixed; host-side only. */

@@ -106,15 +106,22 @@ ar_status ar_triples_alloc(ar_triples *t, size_t n) {
     return AR_OK;
 }
 
-ar_status ar_fail_duplicate(const char *path, const ar_dataset *ds, int row, int col, int a,
-                            int b) {
-    return ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld (first at "
-                   "line %d)", path ? path : "(ratings)", a > b ? a : b, USER_OF(ds, row, col),
-                   ITEM_OF(ds, row, col), a < b ? a : b);
+ar_status ar_fail_repeat(const char *path, long long user, long long item, int a, int b) {
+    const char *hint = "choose one with ar_load_options.duplicates first|last|mean";
+    if (!path) path = "(ratings)";
+    if (a <= 0 && b <= 0) /* not from a file: no line 0 */
+        return ar_fail(AR_ERR_PARSE, "%s: duplicate rating for user %lld item %lld; %s", path,
+                       user, item, hint);
+    return ar_fail(AR_ERR_PARSE, "%s:%d: duplicate rating for user %lld item %lld (first at line "
+                   "%d); %s", path, a > b ? a : b, user, item, a < b ? a : b, hint);
 }
 
-ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t,
-                       const char *path, const ar_dataset *ds) {
+ar_status ar_fail_duplicate(const char *path, const ar_dataset *ds, int row, int col, int a,
+                            int b) {
+    return ar_fail_repeat(path, USER_OF(ds, row, col), ITEM_OF(ds, row, col), a, b);
+}
+
+ar_status ar_csr_sort(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t) {
     ar_status st = AR_OK;
     size_t n = t->n, c = n ? n : 1;
     memset(m, 0, sizeof *m);
@@ -130,6 +137,8 @@ ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_
     int *fill = malloc(((size_t)rows + 1) * sizeof *fill); /* next free slot of each row */
     if (!m->row_ptr || !m->col_idx || !m->vals || !ln || !cnt || !by_col || !fill) {
         st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory building CSR (%zu ratings)", n);
+        free(ln);
+        ar_csr_free(m);
         goto cleanup;
     }
     for (size_t k = 0; k < n; k++) cnt[t->col[k] + 1]++;
@@ -145,21 +154,26 @@ ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_
         m->vals[pos] = t->val[k];
         ln[pos] = t->line[k];
     }
-    for (int r = 0; r < rows; r++)
-        for (int k = m->row_ptr[r] + 1; k < m->row_ptr[r + 1]; k++)
-            if (m->col_idx[k] == m->col_idx[k - 1]) {
-                st = ar_fail_duplicate(path, ds, r, m->col_idx[k], ln[k - 1], ln[k]);
-                goto cleanup;
-            }
+    *lines = ln;
 cleanup:
     free(cnt);
     free(by_col);
     free(fill);
-    if (st != AR_OK) {
-        free(ln);
-        ar_csr_free(m);
-    } else {
-        *lines = ln;
-    }
     return st;
+}
+
+ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t,
+                       const char *path, const ar_dataset *ds) {
+    ar_status st = ar_csr_sort(m, lines, rows, cols, t);
+    if (st != AR_OK) return st;
+    for (int r = 0; r < rows; r++)
+        for (int k = m->row_ptr[r] + 1; k < m->row_ptr[r + 1]; k++)
+            if (m->col_idx[k] == m->col_idx[k - 1]) {
+                st = ar_fail_duplicate(path, ds, r, m->col_idx[k], (*lines)[k - 1], (*lines)[k]);
+                free(*lines);
+                *lines = NULL;
+                ar_csr_free(m);
+                return st;
+            }
+    return AR_OK;
 }

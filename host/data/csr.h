@@ -60,15 +60,21 @@ typedef struct ar_triples {
 ar_status ar_triples_alloc(ar_triples *t, size_t n);
 void ar_triples_free(ar_triples *t);
 
-/* The error for a pair (dense row, col) rated twice, at lines a and b of path (in either
- * order; NULL path: "(ratings)"). */
+/* The error for a pair rated twice in one ratings list (path; NULL: "(ratings)"), at lines a
+ * and b in either order (0: not from a file): "PATH:B: duplicate rating for user U item I (first
+ * at line A); choose one with ar_load_options.duplicates first|last|mean". */
+ar_status ar_fail_repeat(const char *path, long long user, long long item, int a, int b);
+/* The same for the pair (dense row, col) of ds. */
 ar_status ar_fail_duplicate(const char *path, const ar_dataset *ds, int row, int col, int a,
                             int b);
 
 /* Builds CSR (rows x cols) from triples with each row's columns ascending, by two stable
  * counting sorts (by column, then by row): O(n), no comparison sort. *lines gets the source
- * line of each CSR entry (caller frees). A repeated (row, col) is an error naming both lines of
- * path (ar_fail_duplicate; ds gives the raw ids). */
+ * line of each CSR entry (caller frees). A repeated (row, col) stays: its entries are adjacent,
+ * in the triples' order. */
+ar_status ar_csr_sort(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t);
+/* ar_csr_sort, where a repeated (row, col) is an error naming both lines of path
+ * (ar_fail_duplicate; ds gives the raw ids). */
 ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t,
                        const char *path, const ar_dataset *ds);
 

@@ -5,7 +5,7 @@
 
 #include "core/core.h"
 
-/* ---- data (ratings.c, csr.c, dataset.c) ----------------------------------------------------- */
+/* ---- data (ratings.c, dups.c, csr.c, dataset.c) --------------------------------------------  */
 #define AR_MAX_ID 2147483647LL /* dense indices and CSR offsets are 32-bit on the device */
 struct ar_ratings {
     size_t n, cap;
@@ -17,9 +17,13 @@ struct ar_ratings {
     ar_format format;         /* the format it was read in */
     size_t skipped;           /* malformed lines skipped (skip_bad) */
     char *first_skip;         /* the first skipped line's message, or NULL */
+    size_t merged;            /* repeated pairs merged into one rating (ar_duplicates) */
+    char *first_merge;        /* the first repeat's message, or NULL */
 };
 /* An empty ratings list named path (may be NULL); NULL and AR_ERR_OUT_OF_MEMORY recorded. */
 ar_ratings *ar_ratings_new_internal(const char *path);
+/* AR_OK when how is an ar_duplicates value, else AR_ERR_INVALID_ARG naming the setting. */
+ar_status ar_duplicates_check(ar_duplicates how);
 /* Allocates the arrays of an empty list for exactly n ratings (n may be 0). */
 ar_status ar_ratings_alloc(ar_ratings *r, size_t n);
 

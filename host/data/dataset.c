@@ -47,12 +47,14 @@ static ar_status leak(const ar_dataset *ds, const ar_ratings *src, const char *w
 }
 
 /* Maps a held-out set (test or validation) to the training ids: pairs with a known user and
- * item become CSR, the others' ratings are kept as "cold". A pair that is also a training pair
- * is an error: the model would be scored on data it was trained on. */
+ * item become CSR (*lines: each entry's line, caller frees), the others' ratings are kept as
+ * "cold". A pair that is also a training pair is an error: the model would be scored on data it
+ * was trained on. */
 static ar_status heldout_build(ar_dataset *ds, const ar_idmap *um, const ar_idmap *im,
                                const int32_t *train_lines, const char *train_path,
                                const ar_ratings *src, const char *what, ar_csr *out,
-                               float **cold, size_t *n_cold, size_t *n_all) {
+                               int32_t **lines_out, float **cold, size_t *n_cold,
+                               size_t *n_all) {
     ar_triples t = {0};
     int32_t *lines = NULL;
     ar_status st = AR_OK;
@@ -82,7 +84,7 @@ static ar_status heldout_build(ar_dataset *ds, const ar_idmap *um, const ar_idma
         goto cleanup;
     }
 cleanup:
-    free(lines);
+    *lines_out = lines;
     ar_triples_free(&t);
     return st;
 }
@@ -99,10 +101,24 @@ static int cmp_raw_pair(const void *a, const void *b) {
     return (x->line > y->line) - (x->line < y->line);
 }
 
-static ar_status heldout_overlap(const ar_dataset *ds, const ar_idmap *um, const ar_idmap *im,
-                                 const ar_ratings *valid, const ar_ratings *test) {
-    const ar_ratings *src[2] = {test, valid};
+/* The held-out sets src[0] (test) and src[1] (validation) both hold user-item, at line la of
+ * set a and at line lb of set b. Two lines of one file (one set, or the parts of a random split)
+ * are a duplicate, which ar_load_options.duplicates resolves when the file is loaded; a pair in
+ * two files is named in both. */
+static ar_status held_twice(const ar_ratings *const src[2], int a, int la, int b, int lb,
+                            long long user, long long item) {
     static const char *const what[2] = {"test", "validation"};
+    const char *pa = src[a]->path ? src[a]->path : "(ratings)";
+    const char *pb = src[b]->path ? src[b]->path : "(ratings)";
+    if (a == b || (src[a]->path && src[b]->path && !strcmp(pa, pb) && la != lb))
+        return ar_fail_repeat(src[b]->path, user, item, la, lb);
+    return ar_fail(AR_ERR_PARSE, "%s:%d: the %s rating of user %lld item %lld is also a %s "
+                   "rating (%s:%d); a pair is held out once", pb, lb, what[b], user, item, what[a],
+                   pa, la);
+}
+
+static ar_status heldout_overlap(const ar_dataset *ds, const ar_idmap *um, const ar_idmap *im,
+                                 const ar_ratings *const src[2], const int32_t *const lines[2]) {
     size_t n_cold = ds->n_cold + ds->n_valid_cold;
     raw_pair *p = malloc((n_cold ? n_cold : 1) * sizeof *p);
     if (!p) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
@@ -115,24 +131,18 @@ static ar_status heldout_overlap(const ar_dataset *ds, const ar_idmap *um, const
     qsort(p, n, sizeof *p, cmp_raw_pair);
     ar_status st = AR_OK;
     for (size_t k = 1; k < n && st == AR_OK; k++)
-        if (p[k].user == p[k - 1].user && p[k].item == p[k - 1].item) {
-            const ar_ratings *r = src[p[k].set], *r0 = src[p[k - 1].set];
-            st = ar_fail(AR_ERR_PARSE, "%s:%d: duplicate %s rating for user %d item %d (first "
-                         "at %s:%d, %s)", r->path ? r->path : "(ratings)", p[k].line,
-                         what[p[k].set], p[k].user, p[k].item, r0->path ? r0->path : "(ratings)",
-                         p[k - 1].line, what[p[k - 1].set]);
-        }
+        if (p[k].user == p[k - 1].user && p[k].item == p[k - 1].item)
+            st = held_twice(src, p[k - 1].set, p[k - 1].line, p[k].set, p[k].line, p[k].user,
+                            p[k].item);
     free(p);
-    if (st != AR_OK || !valid || !test) return st;
+    if (st != AR_OK || !src[0] || !src[1]) return st;
     /* warm pairs: validation against test, row by row */
     for (int r = 0; r < ds->n_rows; r++) {
         int i, j;
         if (row_shared(&ds->test, &ds->valid, r, &i, &j))
-            return ar_fail(AR_ERR_PARSE, "%s and %s: user %lld item %lld is both a test and "
-                           "a validation rating", test->path ? test->path : "(test)",
-                           valid->path ? valid->path : "(validation)",
-                           USER_OF(ds, r, ds->valid.col_idx[j]),
-                           ITEM_OF(ds, r, ds->valid.col_idx[j]));
+            return held_twice(src, 0, lines[0][i], 1, lines[1][j],
+                              USER_OF(ds, r, ds->valid.col_idx[j]),
+                              ITEM_OF(ds, r, ds->valid.col_idx[j]));
     }
     return AR_OK;
 }
@@ -153,7 +163,7 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     ar_dataset *ds = calloc(1, sizeof *ds);
     ar_idmap um = {0}, im = {0};
     ar_triples t = {0};
-    int32_t *train_lines = NULL;
+    int32_t *train_lines = NULL, *lines[2] = {NULL, NULL}; /* test's and validation's */
     if (!ds) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     ds->rows_are = rows;
     if (train->path && !(ds->train_path = strdup(train->path))) {
@@ -184,12 +194,16 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     AR_TRY(ar_csr_build(&ds->train, &train_lines, ds->n_rows, ds->n_cols, &t, train->path, ds));
     ar_triples_free(&t);
     AR_TRY(heldout_build(ds, &um, &im, train_lines, train->path, test, "test", &ds->test,
-                         &ds->cold, &ds->n_cold, &ds->n_test_all));
+                         &lines[0], &ds->cold, &ds->n_cold, &ds->n_test_all));
     AR_TRY(heldout_build(ds, &um, &im, train_lines, train->path, valid, "validation",
-                         &ds->valid, &ds->valid_cold, &ds->n_valid_cold, &ds->n_valid_all));
-    AR_TRY(heldout_overlap(ds, &um, &im, valid, test));
+                         &ds->valid, &lines[1], &ds->valid_cold, &ds->n_valid_cold,
+                         &ds->n_valid_all));
+    const ar_ratings *const held[2] = {test, valid};
+    AR_TRY(heldout_overlap(ds, &um, &im, held, (const int32_t *const *)lines));
 cleanup:
     free(train_lines);
+    free(lines[0]);
+    free(lines[1]);
     ar_triples_free(&t);
     free(um.table);
     free(im.table);

@@ -112,6 +112,7 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
         (!isnan(o->rating_min) && !(o->rating_min <= o->rating_max)))
         return ar_fail(AR_ERR_INVALID_ARG, "the rating range [%g, %g] is empty or half-set",
                        (double)o->rating_min, (double)o->rating_max);
+    if (ar_duplicates_check(o->duplicates) != AR_OK) return AR_ERR_INVALID_ARG;
     ar_status st = AR_OK;
     parser ps = {.name = name, .fmt = o->format, .delim = o->delimiter, .skip_bad = o->skip_bad};
     ar_ratings *r = ar_ratings_new_internal(name);
@@ -148,6 +149,9 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
         else
             st = ar_fail(AR_ERR_PARSE, "%s: no ratings in the file", name);
     }
+    /* repeated pairs merged before any split; left alone, the dataset refuses them */
+    if (st == AR_OK && o->duplicates != AR_DUP_ERROR)
+        st = ar_ratings_merge_duplicates(r, o->duplicates);
 cleanup:
     if (st != AR_OK) ar_ratings_free(r);
     else *out = r;

@@ -38,6 +38,7 @@ void ar_ratings_free(ar_ratings *r) {
     free(r->line);
     free(r->path);
     free(r->first_skip);
+    free(r->first_merge);
     free(r);
 }
 
@@ -103,9 +104,12 @@ ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t se
     AR_TRY(ar_ratings_alloc(tr, all->n - n_test));
     AR_TRY(ar_ratings_alloc(te, n_test));
     tr->format = te->format = all->format;
-    /* the file's skipped lines stay with the training part: the parts' counts add up to it */
+    /* the file's skipped lines and merged pairs stay with the training part: the parts' counts
+     * add up to the file's */
     tr->skipped = all->skipped;
-    if (all->first_skip && !(tr->first_skip = strdup(all->first_skip))) {
+    tr->merged = all->merged;
+    if ((all->first_skip && !(tr->first_skip = strdup(all->first_skip))) ||
+        (all->first_merge && !(tr->first_merge = strdup(all->first_merge)))) {
         st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory splitting %zu ratings", all->n);
         goto cleanup;
     }

@@ -2,7 +2,6 @@
  * (activations, kernel paths, input noise). */
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
 #include "internal.h"
 
@@ -12,52 +11,35 @@ static const char *const path_names[] = {"auto", "dense", "sparse"};
 static const char *const noise_names[] = {"mask", "inverted"};
 static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
 
-static const char *name_of(const char *const *names, int n, int i) {
-    return i >= 0 && i < n ? names[i] : "unknown";
-}
-
-/* *out = the index of name in names[0..n) (case-insensitive); else an error naming `what` and
- * listing the names: "unknown activation 'x' (expected identity, sigmoid, ... or selu)". */
-static ar_status parse_choice(const char *const *names, int n, const char *what,
-                              const char *name, int *out) {
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(name, names[i]) == 0) return *out = i, AR_OK;
-    char list[160] = "";
-    for (int i = 0; i < n; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                 i == 0 ? "" : i == n - 1 ? " or " : ", ", names[i]);
-    return ar_fail(AR_ERR_INVALID_ARG, "unknown %s '%s' (expected %s)", what, name, list);
-}
-
 const char *ar_kernel_path_name(ar_kernel_path k) {
-    return name_of(path_names, COUNT(path_names), (int)k);
+    return ar_choice_name(path_names, COUNT(path_names), (int)k);
 }
 
 const char *ar_input_noise_name(ar_input_noise n) {
-    return name_of(noise_names, COUNT(noise_names), (int)n);
+    return ar_choice_name(noise_names, COUNT(noise_names), (int)n);
 }
 
 const char *ar_activation_name(ar_activation a) {
-    return name_of(act_names, COUNT(act_names), (int)a);
+    return ar_choice_name(act_names, COUNT(act_names), (int)a);
 }
 
 ar_status ar_kernel_path_parse(const char *name, ar_kernel_path *out) {
     int i = 0;
-    ar_status st = parse_choice(path_names, COUNT(path_names), "kernel path", name, &i);
+    ar_status st = ar_choice_parse(path_names, COUNT(path_names), "kernel path", name, &i);
     if (st == AR_OK) *out = (ar_kernel_path)i;
     return st;
 }
 
 ar_status ar_input_noise_parse(const char *name, ar_input_noise *out) {
     int i = 0;
-    ar_status st = parse_choice(noise_names, COUNT(noise_names), "input noise", name, &i);
+    ar_status st = ar_choice_parse(noise_names, COUNT(noise_names), "input noise", name, &i);
     if (st == AR_OK) *out = (ar_input_noise)i;
     return st;
 }
 
 ar_status ar_activation_parse(const char *name, ar_activation *out) {
     int i = 0;
-    ar_status st = parse_choice(act_names, COUNT(act_names), "activation", name, &i);
+    ar_status st = ar_choice_parse(act_names, COUNT(act_names), "activation", name, &i);
     if (st == AR_OK) *out = (ar_activation)i;
     return st;
 }
