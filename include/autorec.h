@@ -565,7 +565,9 @@ AR_API ar_status ar_ensemble_predict(ar_model *const *models, int n_models, cons
  * Top-N ranking metrics (docs/guide.md#top-n-metrics)
  *
  * For each user, the candidates are the items the user has not rated in training; they are
- * ranked by predicted rating, highest first, ties broken by the smaller item id. A candidate is
+ * ranked by score, highest first, ties broken by the smaller item id. A model's score is its
+ * predicted rating before clamping to the scale (clamped, every item predicted above the top
+ * of the scale would tie, and the item ids would order them). A candidate is
  * relevant when the user's test rating of it is >= the threshold. With L the first
  * min(K, candidates) of the ranking and hits the relevant items in L:
  *   precision = hits / K;  recall = hits / relevant;  hit = (hits > 0);
@@ -598,13 +600,22 @@ AR_API ar_status ar_topn_metrics(const size_t *user_ptr, size_t n_users, const i
                                  const float *scores, const unsigned char *relevant, int k,
                                  ar_topn *out);
 
-/* The metrics of a model (n_models 1) or of an ensemble's mean prediction (as
- * ar_ensemble_predict) on the test ratings of the first model's dataset: its users with a
+/* The metrics of a model (n_models 1) or of an ensemble's mean score (the mean of the
+ * members' unclamped predictions) on the test ratings of the first model's dataset: its users
+ * with a
  * training rating, candidates among its training items (users and items unknown to it are not
  * ranked). Predictions are made in batches of users. A relevance threshold outside the first
  * model's rating scale is AR_ERR_INVALID_ARG (ar_topn_config.relevant). */
 AR_API ar_status ar_ensemble_topn(ar_model *const *models, int n_models,
                                   const ar_topn_config *cfg, ar_topn *out);
+
+/* The same metrics for the bias baseline of ar_dataset_baselines (bcfg NULL: the defaults)
+ * fitted on ds's training ratings, ranking by mu + b_u + b_i unclamped: for each user its
+ * candidates in the order of their item biases. A reference for a model's figures (the same
+ * users, candidates and relevant items when ds is the model's dataset). The threshold must lie
+ * in bcfg's rating scale (ar_topn_config.relevant). */
+AR_API ar_status ar_dataset_baseline_topn(const ar_dataset *ds, const ar_baseline_config *bcfg,
+                                          const ar_topn_config *cfg, ar_topn *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Checkpoints: a self-contained model file

@@ -108,7 +108,7 @@ const char *cli_model_name(int rows);
 typedef struct cli_selection {
     double best_valid;          /* INFINITY before any validation */
     double test, train;         /* RMSEs at the selected epoch (NaN before) */
-    double test_mae;            /* the test MAE then */
+    double test_mae, train_mae, valid_mae; /* the MAEs then */
     int epoch;                  /* the selected epoch; 0: none */
     int stopped_early;          /* --patience ended the run */
 } cli_selection;
@@ -157,9 +157,15 @@ void cli_csv_text(FILE *f, const char *s);
 /* The default baselines of ds (ar_dataset_baselines) scored on m's rating scale, so that they
  * and the model are scored alike. */
 ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out);
-/* "baselines: test RMSE .. MAE .. for user + item biases, ... for the training mean" */
+/* "baselines: test RMSE .. MAE .. for user + item biases (validation ..), ... for the training
+ * mean" (the validation figures only with a validation set). */
 void cli_baselines_text(FILE *f, const ar_baselines *b);
-/* ,"baseline_rmse":..,"baseline_mae":..,"baseline_mean_rmse":..,"baseline_mean_mae":.. (test) */
+/* The bias baseline's top-N metrics (ar_dataset_baseline_topn) with the same settings. */
+ar_status cli_baseline_topn(const ar_model *m, const ar_dataset *ds, const ar_topn_config *cfg,
+                            ar_topn *out);
+/* ,"baseline_rmse":..,"baseline_mae":.. (the bias model's test errors), "baseline_valid_rmse",
+ * "baseline_valid_mae" (its validation errors, null without a validation set),
+ * "baseline_mean_rmse", "baseline_mean_mae" (the training mean's test errors). */
 void cli_baselines_json(FILE *f, const ar_baselines *b);
 
 /* ---- saved models: eval, predict and recommend (saved.c) ------------------------------------ */

@@ -22,6 +22,7 @@ typedef struct {
     ar_errors member[CLI_LIST_MAX];   /* an ensemble's members' test errors */
     ar_baselines base;                /* on the first model's data and scale */
     ar_topn topn;                     /* with --topn */
+    ar_topn base_topn;                /* the bias baseline's, with --topn */
 } eval_result;
 
 /* Errors from sums: squared and absolute errors over n ratings. */
@@ -73,24 +74,37 @@ static ar_status evaluate(const eval_opts *o, const cli_loaded *l, const ar_rati
     }
     if (st == AR_OK) st = cli_baselines(l->ms[0], l->dss[0], &res->base);
     if (st == AR_OK && o->topn.k) st = ar_ensemble_topn(l->ms, l->n, &o->topn, &res->topn);
+    if (st == AR_OK && o->topn.k)
+        st = cli_baseline_topn(l->ms[0], l->dss[0], &o->topn, &res->base_topn);
     return st;
 }
 
-static void print_topn_text(const eval_opts *o, const ar_topn *t) {
+static void print_topn_text(const eval_opts *o, const ar_topn *t, const ar_topn *b) {
     printf("top-%d ranking (relevant: a test rating >= %g): precision %.4f, recall %.4f, NDCG "
            "%.4f, hit rate %.4f over %zu users (%zu relevant ratings)\n", o->topn.k,
            (double)o->topn.relevant, t->precision, t->recall, t->ndcg, t->hit_rate, t->users,
            t->relevant);
+    printf("top-%d of the bias baseline: precision %.4f, recall %.4f, NDCG %.4f, hit rate %.4f\n",
+           o->topn.k, b->precision, b->recall, b->ndcg, b->hit_rate);
 }
 
-static void print_topn_json(const eval_opts *o, const ar_topn *t) {
+/* ,"PREFIXprecision":..,"PREFIXrecall":..,"PREFIXndcg":..,"PREFIXhit_rate":.. */
+static void topn_json(const char *prefix, const ar_topn *t) {
+    const char *names[4] = {"precision", "recall", "ndcg", "hit_rate"};
+    const double v[4] = {t->precision, t->recall, t->ndcg, t->hit_rate};
+    char key[64];
+    for (int k = 0; k < 4; k++) {
+        snprintf(key, sizeof key, "%s%s", prefix, names[k]);
+        cli_json_number(stdout, key, v[k]);
+    }
+}
+
+static void print_topn_json(const eval_opts *o, const ar_topn *t, const ar_topn *b) {
     printf(",\"topn\":%d", o->topn.k);
     cli_json_number(stdout, "relevant", o->topn.relevant);
-    cli_json_number(stdout, "topn_precision", t->precision);
-    cli_json_number(stdout, "topn_recall", t->recall);
-    cli_json_number(stdout, "topn_ndcg", t->ndcg);
-    cli_json_number(stdout, "topn_hit_rate", t->hit_rate);
+    topn_json("topn_", t);
     printf(",\"topn_users\":%zu,\"topn_relevant\":%zu", t->users, t->relevant);
+    topn_json("baseline_topn_", b);
 }
 
 static void print_text(const eval_opts *o, const cli_loaded *l, const eval_result *res,
@@ -110,7 +124,7 @@ static void print_text(const eval_opts *o, const cli_loaded *l, const eval_resul
                ar_model_epochs_done(l->ms[0]));
     }
     cli_baselines_text(stdout, &res->base);
-    if (o->topn.k) print_topn_text(o, &res->topn);
+    if (o->topn.k) print_topn_text(o, &res->topn, &res->base_topn);
 }
 
 static void print_json(const eval_opts *o, const cli_loaded *l, const eval_result *res,
@@ -146,7 +160,7 @@ static void print_json(const eval_opts *o, const cli_loaded *l, const eval_resul
         cli_json_number(stdout, "train_mae", res->train.mae);
     }
     cli_baselines_json(stdout, &res->base);
-    if (o->topn.k) print_topn_json(o, &res->topn);
+    if (o->topn.k) print_topn_json(o, &res->topn, &res->base_topn);
     printf(",\"n_test\":%zu,\"n_test_cold\":%zu", res->test.n, s->n_test_cold);
     if (l->n == 1) printf(",\"epochs\":%d", ar_model_epochs_done(l->ms[0]));
     printf("}\n");

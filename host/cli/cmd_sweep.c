@@ -26,6 +26,7 @@ typedef struct {
 
 typedef struct {
     double train, test, seconds; /* the last epoch's RMSEs; training seconds */
+    double train_mae, test_mae;  /* the last epoch's MAEs */
     int epochs;
     cli_selection sel;       /* sel.best_valid is NaN without a validation set */
 } sweep_result;
@@ -109,7 +110,7 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
                            sweep_result *r) {
     ar_model *m = NULL;
     ar_status st = ar_model_create(ctx, ds, &v->cfg, &m);
-    *r = (sweep_result){.test = NAN, .train = NAN};
+    *r = (sweep_result){.test = NAN, .train = NAN, .test_mae = NAN, .train_mae = NAN};
     cli_selection_start(&r->sel);
     int tty = isatty(fileno(stderr)) && !o->quiet;
     char prefix[128];
@@ -121,6 +122,8 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
         r->epochs = s.epoch;
         r->test = s.test_rmse;
         r->train = s.train_rmse;
+        r->test_mae = s.test_mae;
+        r->train_mae = s.train_mae;
         cli_selection_note(&r->sel, &s, has_valid);
         if (!o->quiet) cli_progress(tty, prefix, &s, v->cfg.epochs, has_valid, 0);
         if (cli_selection_stop(&r->sel, &s, o->patience)) break;
@@ -146,9 +149,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
                ar_activation_name(v->cfg.activation), ar_activation_name(v->cfg.out_activation));
         cli_json_number(stdout, "test_rmse", r->test);
         cli_json_number(stdout, "train_rmse", r->train);
+        cli_json_number(stdout, "test_mae", r->test_mae);
+        cli_json_number(stdout, "train_mae", r->train_mae);
         cli_json_number(stdout, "best_valid_rmse", r->sel.best_valid);
         if (has_sel) printf(",\"selected_epoch\":%d", r->sel.epoch);
         cli_json_number(stdout, "selected_test_rmse", r->sel.test);
+        cli_json_number(stdout, "selected_test_mae", r->sel.test_mae);
         printf(",\"epochs\":%d,\"stopped_early\":%s", r->epochs,
                r->sel.stopped_early ? "true" : "false");
         cli_json_number(stdout, "seconds", r->seconds);
@@ -156,10 +162,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
     } else {
         printf("%-20s", v->label);
         print_num(r->test, 10, 4);
+        print_num(r->test_mae, 9, 4);
         print_num(r->sel.best_valid, 10, 4);
         if (has_sel) printf(" %9d", r->sel.epoch);
         else printf(" %9s", "-");
         print_num(r->sel.test, 10, 4);
+        print_num(r->sel.test_mae, 9, 4);
         printf(" %6d", r->epochs);
         print_num(r->seconds, 9, 2);
         printf("\n");
@@ -170,10 +178,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
 static void csv_row(FILE *f, const sweep_value *v, const sweep_result *r) {
     cli_csv_text(f, v->label);
     cli_csv_number(f, r->test);
+    cli_csv_number(f, r->test_mae);
     cli_csv_number(f, r->sel.best_valid);
     if (isfinite(r->sel.best_valid)) fprintf(f, ",%d", r->sel.epoch);
     else fputc(',', f);
     cli_csv_number(f, r->sel.test);
+    cli_csv_number(f, r->sel.test_mae);
     fprintf(f, ",%d", r->epochs);
     cli_csv_number(f, r->seconds);
     fputc('\n', f);
@@ -260,13 +270,13 @@ static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, swe
     if (st == AR_OK && !t->quiet)
         fprintf(stderr, "data: %s\ndevice: %s\n", data.desc, ar_ctx_device(ctx)->name);
     if (st == AR_OK && csv) {
-        fprintf(csv, "%s,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,"
-                "seconds\n", pname);
+        fprintf(csv, "%s,test_rmse,test_mae,best_valid_rmse,selected_epoch,selected_test_rmse,"
+                "selected_test_mae,epochs,seconds\n", pname);
         st = cli_out_flush(&out->csv);
     }
     if (st == AR_OK && !t->json)
-        printf("%-20s %10s %10s %9s %10s %6s %9s\n", pname, "test_RMSE", "best_valid",
-               "sel_epoch", "sel_test", "epochs", "seconds");
+        printf("%-20s %10s %9s %10s %9s %10s %9s %6s %9s\n", pname, "test_RMSE", "test_MAE",
+               "best_valid", "sel_epoch", "sel_test", "sel_MAE", "epochs", "seconds");
     for (int i = 0; st == AR_OK && i < n; i++) {
         if ((st = run_value(ctx, ds, t, &v[i], pname, ss.n_valid > 0, &res[i])) != AR_OK) {
             st = cli_fail(st, "%s %s: %s", pname, v[i].label, cli_message());
@@ -337,8 +347,8 @@ static const cli_option sweep_options[] = {
      .help = "the values, separated by ',' (';' or '/' for layers)"},
     {.name = "--out", .meta = "FILE.csv", .kind = CLI_STRING, .at = SWEEP(out),
      .help = "also write the table as CSV, one row per value as it finishes: "
-             "PARAM,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,seconds "
-             "(empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
+             "PARAM,test_rmse,test_mae,best_valid_rmse,selected_epoch,selected_test_rmse,"
+             "selected_test_mae,epochs,seconds (empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
              "next to it (tail -f), renamed to FILE.csv at the end"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = SWEEP(plot),
      .help = "draw the final test RMSE (and the best validation RMSE and the selected test "
@@ -365,9 +375,9 @@ const cli_command cli_cmd_sweep = {
     .usage = "autorec sweep --param hidden|layers|activation --values LIST [--out FILE.csv]\n"
              "                     [--plot FILE.svg] [data] [training flags]",
     .about = "Trains the same set-up once per value of one parameter (same data, split, seed "
-             "and device) and prints one row per value: the final test RMSE, and with "
-             "--valid-ratio the best validation RMSE, the epoch it selects and the test RMSE at "
-             "that epoch, the epochs run (fewer with --patience) and the training seconds.",
+             "and device) and prints one row per value: the final test RMSE and MAE, and with "
+             "--valid-ratio the best validation RMSE, the epoch it selects and the test RMSE and "
+             "MAE at that epoch, the epochs run (fewer with --patience) and the training seconds.",
     CLI_USES(sweep_groups),
     .size = sizeof(sweep_opts),
     .defaults = sweep_defaults,

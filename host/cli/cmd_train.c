@@ -195,7 +195,6 @@ static void print_json(const train_run *r) {
     cli_json_number(stdout, "train_rmse", s->train_rmse);
     cli_json_number(stdout, "test_mae", s->test_mae);
     cli_json_number(stdout, "train_mae", s->train_mae);
-    cli_json_number(stdout, "valid_mae", s->valid_mae);
     cli_baselines_json(stdout, &r->base);
     cli_json_number(stdout, "loss", s->loss);
     cli_json_number(stdout, "best_test_rmse", r->best);
@@ -218,11 +217,14 @@ static void print_json(const train_run *r) {
     printf(",\"n_valid\":%zu,\"model\":\"%s\"", ss->n_valid,
            r->o->t.data.rows == AR_ROWS_USERS ? "user" : "item");
     cli_json_number(stdout, "valid_rmse", s->valid_rmse);
+    cli_json_number(stdout, "valid_mae", s->valid_mae);
     cli_json_number(stdout, "best_valid_rmse", has_valid ? r->sel.best_valid : NAN);
     if (has_valid) printf(",\"selected_epoch\":%d", r->sel.epoch);
     cli_json_number(stdout, "selected_test_rmse", r->sel.test);
     cli_json_number(stdout, "selected_train_rmse", r->sel.train);
     cli_json_number(stdout, "selected_test_mae", r->sel.test_mae);
+    cli_json_number(stdout, "selected_train_mae", r->sel.train_mae);
+    cli_json_number(stdout, "selected_valid_mae", r->sel.valid_mae);
     printf(",\"stopped_early\":%s", r->sel.stopped_early ? "true" : "false");
     cli_json_number(stdout, "rating_min", lo);
     cli_json_number(stdout, "rating_max", hi);

@@ -183,7 +183,8 @@ ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_
 /* ---- progress and model selection, shared by train and sweep -------------------------------- */
 
 void cli_selection_start(cli_selection *sel) {
-    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN, .test_mae = NAN};
+    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN, .test_mae = NAN,
+                            .train_mae = NAN, .valid_mae = NAN};
 }
 
 int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid) {
@@ -193,6 +194,8 @@ int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_vali
     sel->test = s->test_rmse;
     sel->train = s->train_rmse;
     sel->test_mae = s->test_mae;
+    sel->train_mae = s->train_mae;
+    sel->valid_mae = s->valid_mae;
     return 1;
 }
 

@@ -104,39 +104,51 @@ static void score_all(const ar_dataset *ds, const predictor *p, ar_metrics *out)
     out->test = score(p, &ds->test, ds->cold, ds->n_cold, ds->n_test_all);
 }
 
+ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, double **b_row_out,
+                      double **b_col_out) {
+    ar_status st = baseline_validate(cfg);
+    if (st != AR_OK) return st;
+    const int I = ds->n_rows, U = ds->n_cols;
+    double *b_row = calloc(I ? (size_t)I : 1, sizeof *b_row);
+    double *b_col = calloc(U ? (size_t)U : 1, sizeof *b_col);
+    double *n = malloc((U ? (size_t)U : 1) * sizeof *n);
+    if (!b_row || !b_col || !n) {
+        free(b_row);
+        free(b_col);
+        free(n);
+        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory fitting the bias baseline");
+    }
+    /* items first, from user biases 0: rows are items (I-AutoRec) or users (U-AutoRec) */
+    const int rows_are_items = ds->rows_are == AR_ROWS_ITEMS;
+    const double reg_row = rows_are_items ? cfg->reg_item : cfg->reg_user;
+    const double reg_col = rows_are_items ? cfg->reg_user : cfg->reg_item;
+    const double mu = ds->train_mean;
+    for (int s = 0; s < cfg->sweeps; s++) {
+        if (rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
+        fit_cols(&ds->train, mu, b_row, reg_col, b_col, n);
+        if (!rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
+    }
+    free(n);
+    *b_row_out = b_row;
+    *b_col_out = b_col;
+    return AR_OK;
+}
+
 ar_status ar_dataset_baselines(const ar_dataset *ds, const ar_baseline_config *cfg,
                                ar_baselines *out) {
     ar_baseline_config c;
     if (cfg) c = *cfg;
     else ar_baseline_config_default(&c);
-    ar_status st = baseline_validate(&c);
+    double *b_row = NULL, *b_col = NULL;
+    ar_status st = ar_bias_fit(ds, &c, &b_row, &b_col);
     if (st != AR_OK) return st;
-    const int I = ds->n_rows, U = ds->n_cols;
-    double *b_row = calloc((size_t)I, sizeof *b_row), *b_col = calloc((size_t)U, sizeof *b_col);
-    double *n = malloc((size_t)U * sizeof *n);
-    if (!b_row || !b_col || !n) {
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory fitting the bias baseline");
-        goto cleanup;
-    }
-    /* items first, from user biases 0: rows are items (I-AutoRec) or users (U-AutoRec) */
-    const int rows_are_items = ds->rows_are == AR_ROWS_ITEMS;
-    const double reg_row = rows_are_items ? c.reg_item : c.reg_user;
-    const double reg_col = rows_are_items ? c.reg_user : c.reg_item;
-    const double mu = ds->train_mean;
-    for (int s = 0; s < c.sweeps; s++) {
-        if (rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
-        fit_cols(&ds->train, mu, b_row, reg_col, b_col, n);
-        if (!rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
-    }
-    predictor p = {.mu = mu};
+    predictor p = {.mu = ds->train_mean};
     ar_dataset_scale(ds, c.rating_min, c.rating_max, c.default_rating, &p.lo, &p.hi, &p.def);
     score_all(ds, &p, &out->mean);
     p.b_row = b_row;
     p.b_col = b_col;
     score_all(ds, &p, &out->bias);
-cleanup:
     free(b_row);
     free(b_col);
-    free(n);
-    return st;
+    return AR_OK;
 }

@@ -136,8 +136,8 @@ static int cmp_want(const void *a, const void *b) {
     return (x->row > y->row) - (x->row < y->row);
 }
 
-ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
-                           float *out) {
+ar_status ar_model_scores(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                          float *out, int clamp) {
     const ar_dataset *ds = m->ds;
     const int U = m->L.U, by_user = ds->rows_are == AR_ROWS_USERS;
     ar_status st = AR_OK;
@@ -176,7 +176,7 @@ ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *ite
                              (long long)users[w[a].k], (long long)items[w[a].k]);
                 goto cleanup;
             }
-            out[w[a].k] = p < m->lo ? m->lo : p > m->hi ? m->hi : p;
+            out[w[a].k] = !clamp ? p : p < m->lo ? m->lo : p > m->hi ? m->hi : p;
         }
     }
 cleanup:
@@ -184,4 +184,9 @@ cleanup:
     free(rows);
     free(y);
     return st;
+}
+
+ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                           float *out) {
+    return ar_model_scores(m, users, items, n, out, 1);
 }

@@ -97,6 +97,14 @@ ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *hos
 ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum);
 /* The same for n (1 or 2) such arrays one after the other in buf, (n, I): sums[0..n). */
 ar_status ar_model_read_sums(ar_model *m, cl_mem buf, int n, double *sums);
+/* ar_model_predict with clamp 1; with clamp 0 the model's outputs as they are (cold pairs still
+ * get the default), for ranking: clamping would tie every item predicted above the scale. */
+ar_status ar_model_scores(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                          float *out, int clamp);
+/* ar_ensemble_predict with the members' scores as ar_model_scores gives them (clamp 0 or 1). */
+ar_status ar_ensemble_scores(ar_model *const *models, int n_models, const int64_t *users,
+                             const int64_t *items, size_t n, float *out, float *members,
+                             int clamp);
 
 /* ---- the dense path (dense.c) -------------------------------------------------------------- */
 /* Layer k's output as the next layer reads it (k = 1..n_hidden): ad[k] with dropout, else a[k]. */

@@ -1,7 +1,8 @@
 /* topn.c - top-N ranking metrics (the definitions: include/autorec.h, "Top-N ranking metrics";
  * the protocol: docs/guide.md#top-n-metrics). One function scores given rankings
- * (ar_topn_metrics); the other makes the rankings from a model's or an ensemble's predictions
- * on its dataset's test ratings, a batch of users at a time, and scores them the same way. */
+ * (ar_topn_metrics); the others make the rankings on a dataset's test ratings, a batch of users
+ * at a time, from a model's or an ensemble's predictions or from the bias baseline's, and score
+ * them the same way. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -157,6 +158,7 @@ typedef struct {
     size_t cap, n, n_users;
     size_t *ptr;               /* (users + 1) */
     int64_t *users, *items;    /* (cap) raw ids */
+    int *du, *di;              /* (cap) the same as indexes into the by_user CSRs */
     float *scores;             /* (cap) */
     unsigned char *relevant;   /* (cap) */
     candidate *c;              /* (items) */
@@ -177,6 +179,8 @@ static int pairs_add_user(pairs *p, const by_user *v, int u, float relevant) {
         if (a < tr->row_ptr[u + 1] && tr->col_idx[a] == i) continue; /* rated in training */
         p->users[p->n] = v->user_ids[u];
         p->items[p->n] = v->item_ids[i];
+        p->du[p->n] = u;
+        p->di[p->n] = i;
         p->relevant[p->n++] = b < te->row_ptr[u + 1] && te->col_idx[b] == i &&
                               te->vals[b] >= relevant;
     }
@@ -190,10 +194,13 @@ static ar_status pairs_alloc(pairs *p, const by_user *v) {
     p->ptr = malloc(((size_t)v->train.rows + 1) * sizeof *p->ptr);
     p->users = malloc(p->cap * sizeof *p->users);
     p->items = malloc(p->cap * sizeof *p->items);
+    p->du = malloc(p->cap * sizeof *p->du);
+    p->di = malloc(p->cap * sizeof *p->di);
     p->scores = malloc(p->cap * sizeof *p->scores);
     p->relevant = malloc(p->cap);
     p->c = malloc((items ? items : 1) * sizeof *p->c);
-    if (p->ptr && p->users && p->items && p->scores && p->relevant && p->c) return AR_OK;
+    if (p->ptr && p->users && p->items && p->du && p->di && p->scores && p->relevant && p->c)
+        return AR_OK;
     return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for %zu top-N candidates", p->cap);
 }
 
@@ -201,21 +208,57 @@ static void pairs_free(pairs *p) {
     free(p->ptr);
     free(p->users);
     free(p->items);
+    free(p->du);
+    free(p->di);
     free(p->scores);
     free(p->relevant);
     free(p->c);
 }
 
-static ar_status check_config(ar_model *const *models, int n_models, const ar_topn_config *c) {
-    if (n_models < 1 || !models || !models[0])
-        return ar_fail(AR_ERR_INVALID_ARG, "top-N metrics need a model, got %d", n_models);
+static ar_status check_relevant(const ar_topn_config *c, float lo, float hi, const char *whose) {
     ar_status st = check_k(c->k);
-    float lo, hi;
-    ar_model_rating_scale(models[0], &lo, &hi, NULL);
     if (st == AR_OK && !(c->relevant >= lo && c->relevant <= hi))
-        st = ar_fail(AR_ERR_INVALID_ARG, "ar_topn_config.relevant %g is outside the model's "
-                     "rating scale [%g, %g]", (double)c->relevant, (double)lo, (double)hi);
+        st = ar_fail(AR_ERR_INVALID_ARG, "ar_topn_config.relevant %g is outside the %s rating "
+                     "scale [%g, %g]", (double)c->relevant, whose, (double)lo, (double)hi);
     return st;
+}
+
+/* What scores a batch's pairs (p->scores from p->users / items or p->du / di). */
+typedef ar_status (*scorer)(void *arg, pairs *p);
+
+/* The users of ds in batches: candidates, scores, rankings; the means into out. */
+static ar_status rank_all(const ar_dataset *ds, const ar_topn_config *c, scorer score,
+                          void *arg, ar_topn *out) {
+    ar_status st = AR_OK;
+    by_user v;
+    pairs p = {0};
+    topn_sums s = {0};
+    AR_TRY(by_user_make(ds, &v));
+    AR_TRY(pairs_alloc(&p, &v));
+    for (int u = 0; u < v.train.rows;) {
+        p.n = p.n_users = 0;
+        p.ptr[0] = 0;
+        while (u < v.train.rows && pairs_add_user(&p, &v, u, c->relevant)) u++;
+        AR_TRY(score(arg, &p));
+        AR_TRY(add_users(p.ptr, p.n_users, p.items, p.scores, p.relevant, c->k, p.c, &s));
+    }
+    topn_means(&s, out);
+cleanup:
+    pairs_free(&p);
+    by_user_free(&v);
+    return st;
+}
+
+typedef struct {
+    ar_model *const *models;
+    int n;
+} ensemble_arg;
+
+/* Unclamped: clamping would tie every item predicted above the scale, and the tie order (item
+ * ids) would rank them. */
+static ar_status score_ensemble(void *arg, pairs *p) {
+    const ensemble_arg *e = arg;
+    return ar_ensemble_scores(e->models, e->n, p->users, p->items, p->n, p->scores, NULL, 0);
 }
 
 ar_status ar_ensemble_topn(ar_model *const *models, int n_models, const ar_topn_config *cfg,
@@ -223,23 +266,49 @@ ar_status ar_ensemble_topn(ar_model *const *models, int n_models, const ar_topn_
     ar_topn_config c;
     if (cfg) c = *cfg;
     else ar_topn_config_default(&c);
-    ar_status st = check_config(models, n_models, &c);
+    if (n_models < 1 || !models || !models[0])
+        return ar_fail(AR_ERR_INVALID_ARG, "top-N metrics need a model, got %d", n_models);
+    float lo, hi;
+    ar_model_rating_scale(models[0], &lo, &hi, NULL);
+    ar_status st = check_relevant(&c, lo, hi, "model's");
     if (st != AR_OK) return st;
-    by_user v;
-    pairs p = {0};
-    topn_sums s = {0};
-    AR_TRY(by_user_make(models[0]->ds, &v));
-    AR_TRY(pairs_alloc(&p, &v));
-    for (int u = 0; u < v.train.rows;) {
-        p.n = p.n_users = 0;
-        p.ptr[0] = 0;
-        while (u < v.train.rows && pairs_add_user(&p, &v, u, c.relevant)) u++;
-        AR_TRY(ar_ensemble_predict(models, n_models, p.users, p.items, p.n, p.scores, NULL));
-        AR_TRY(add_users(p.ptr, p.n_users, p.items, p.scores, p.relevant, c.k, p.c, &s));
-    }
-    topn_means(&s, out);
-cleanup:
-    pairs_free(&p);
-    by_user_free(&v);
+    ensemble_arg e = {models, n_models};
+    return rank_all(models[0]->ds, &c, score_ensemble, &e, out);
+}
+
+/* ---- the bias baseline's rankings ----------------------------------------------------------- */
+
+typedef struct {
+    const double *b_user, *b_item; /* indexed like the by_user CSRs' rows and columns */
+    double mu;
+} bias_arg;
+
+/* Unclamped too; for one user the order is the item biases' (popularity, shrunk). */
+static ar_status score_bias(void *arg, pairs *p) {
+    const bias_arg *b = arg;
+    for (size_t k = 0; k < p->n; k++)
+        p->scores[k] = (float)(b->mu + b->b_user[p->du[k]] + b->b_item[p->di[k]]);
+    return AR_OK;
+}
+
+ar_status ar_dataset_baseline_topn(const ar_dataset *ds, const ar_baseline_config *bcfg,
+                                   const ar_topn_config *cfg, ar_topn *out) {
+    ar_baseline_config bc;
+    ar_topn_config c;
+    if (bcfg) bc = *bcfg;
+    else ar_baseline_config_default(&bc);
+    if (cfg) c = *cfg;
+    else ar_topn_config_default(&c);
+    float lo, hi, def;
+    ar_dataset_scale(ds, bc.rating_min, bc.rating_max, bc.default_rating, &lo, &hi, &def);
+    ar_status st = check_relevant(&c, lo, hi, "data's");
+    double *b_row = NULL, *b_col = NULL;
+    if (st == AR_OK) st = ar_bias_fit(ds, &bc, &b_row, &b_col);
+    if (st != AR_OK) return st;
+    const int by_user = ds->rows_are == AR_ROWS_USERS;
+    bias_arg b = {by_user ? b_row : b_col, by_user ? b_col : b_row, ds->train_mean};
+    st = rank_all(ds, &c, score_bias, &b, out);
+    free(b_row);
+    free(b_col);
     return st;
 }
