@@ -365,9 +365,9 @@ typedef struct ar_metrics {
  *          sum over u's ratings of (r_ui - mu - b_i) / (reg_user + |R(u)|), from b_u = 0 (one
  *          sweep is Koren's baseline estimate, KDD 2008 / TKDD 2010). */
 typedef struct ar_baseline_config {
-    float reg_item;           /* L2 on the item biases (default 5: docs/guide.md#baselines) */
-    float reg_user;           /* L2 on the user biases (default 5) */
-    int sweeps;               /* alternating sweeps, 1..1000 (default 10) */
+    float reg_item;           /* L2 on the item biases (default 3: docs/guide.md#baselines) */
+    float reg_user;           /* L2 on the user biases (default 7) */
+    int sweeps;               /* alternating sweeps, 1..1000 (default 20) */
     float rating_min;         /* the scale predictions are clamped to and the default for cold */
     float rating_max;         /*   pairs, as in ar_train_config: NAN (default) takes the */
     float default_rating;     /*   training ratings' min / max and the middle of the scale */

@@ -92,8 +92,8 @@ static void json_metrics(const char *key, const ar_metrics *m) {
     printf("}");
 }
 
-static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset_stats *s,
-                       const ar_baselines *b, const ar_baseline_config *bc) {
+static void print_json(const cli_data *x, const ar_dataset_stats *s, const ar_baselines *b,
+                       const ar_baseline_config *bc) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     printf("{\"source\":");
     cli_json_string(stdout, x->desc);
@@ -107,7 +107,6 @@ static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset
     cli_json_number(stdout, "rating_min", s->rating_min);
     cli_json_number(stdout, "rating_max", s->rating_max);
     cli_json_number(stdout, "train_mean", s->train_mean);
-    cli_json_number(stdout, "mean_baseline_rmse", ar_dataset_mean_baseline_rmse(ds));
     cli_baselines_json(stdout, b);
     printf(",\"baselines\":{");
     json_metrics("mean", &b->mean);
@@ -179,7 +178,7 @@ static ar_status run_data(const cli_command *self, void *opts, const cli_parsed 
     if (st == AR_OK) {
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);
-        if (o->json) print_json(&x, ds, &s, &b, &o->base);
+        if (o->json) print_json(&x, &s, &b, &o->base);
         else print_text(&x, &o->d, &s, &b, &o->base);
     }
     ar_dataset_free(ds);
