@@ -210,9 +210,9 @@ static const cli_option eval_options[] = {
     {.name = "--topn", .meta = "K", .kind = CLI_INT, .at = offsetof(eval_opts, topn.k), .min = 1,
      .max = 1000000, .flags = CLI_NO_DEFAULT, .setting = "ar_topn_config.k",
      .help = "also rank, for each user with a relevant test rating, every item the user has not "
-             "rated in training by the predicted rating, and report precision, recall, NDCG and "
-             "hit rate of the first K, averaged over those users (docs/guide.md, \"Top-N "
-             "metrics\")"},
+             "rated in training by the predicted rating (before clamping), and report precision, "
+             "recall, NDCG and hit rate of the first K, averaged over those users, for the model "
+             "and for the bias baseline (docs/guide.md, \"Top-N metrics\")"},
     {.name = "--relevant", .meta = "R", .kind = CLI_FLOAT, .at = offsetof(eval_opts, topn.relevant),
      .setting = "ar_topn_config.relevant",
      .help = "with --topn: a test rating >= R is relevant; within the model's rating scale"},
