@@ -14,7 +14,8 @@
 #      (seeded by s), recording the validation RMSE after every epoch (--metrics);
 #   2. the epoch count E is the argmin of the five curves' mean (one count for all: a single
 #      5% carve-out is too noisy to stop each seed on its own);
-#   3. train each seed again on all of u1.base for E epochs (a refit: 5% more ratings);
+#   3. train each seed again on all of u1.base for E epochs (a refit: 5% more ratings; not
+#      train --refit, which refits each seed for the epochs its own carve-out selects);
 #   4. average the five refit models' predictions on u1.test (autorec eval, five --model).
 # The procedure itself (mean curve, refit, five members) was checked on an outer validation
 # set: this script run with u1.base minus 5% as "u1.base" and that 5% as "u1.test"
@@ -58,12 +59,12 @@ else
     trap 'rm -rf "$work"' EXIT
 fi
 
-# 1. validation runs: every seed's full curve, nothing stopped early
+# 1. validation runs: every seed's full curve, nothing stopped early (--patience 0)
 curves=()
 for s in "${seeds[@]}"; do
     curves+=("$work/valid$s.csv")
-    "$bin" train "${data[@]}" --valid-ratio 0.05 --epochs "$max_epochs" --seed "$s" "${flags[@]}" \
-        --metrics "$work/valid$s.csv" --quiet --json | tail -n 1 >/dev/null
+    "$bin" train "${data[@]}" --valid-ratio 0.05 --patience 0 --epochs "$max_epochs" --seed "$s" \
+        "${flags[@]}" --metrics "$work/valid$s.csv" --quiet --json | tail -n 1 >/dev/null
     echo "seed $s: validation run of $max_epochs epochs done" >&2
 done
 # 2. the epoch count: the lowest validation RMSE of the seeds' mean curve (read by column name)
@@ -78,10 +79,10 @@ if [ -z "${epochs:-}" ]; then
     exit 1
 fi
 echo "mean validation RMSE over ${#seeds[@]} seeds is lowest, $valid, after $epochs epochs" >&2
-# 3. refit every seed on all of u1.base for that many epochs
+# 3. refit every seed on all of u1.base (no validation set) for that many epochs
 models=()
 for s in "${seeds[@]}"; do
-    "$bin" train "${data[@]}" --epochs "$epochs" --seed "$s" "${flags[@]}" --quiet \
+    "$bin" train "${data[@]}" --valid-ratio 0 --epochs "$epochs" --seed "$s" "${flags[@]}" --quiet \
         --save "$work/m$s.bin" --json | tail -n 1 >/dev/null
     echo "seed $s: refit on all of u1.base for $epochs epochs" >&2
     models+=(--model "$work/m$s.bin")

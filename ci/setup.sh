@@ -15,5 +15,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     librandom123-dev \
     libcurl4-openssl-dev libarchive-dev libssl-dev \
     libopenblas-dev \
+    python3 python3-numpy \
     clang >/dev/null
 echo "ci/setup.sh: dependencies installed"

@@ -1,5 +1,6 @@
-/* quickstart.c - the autorec library in a few calls: read (or generate) ratings, split them,
- * train I-AutoRec on the default OpenCL device and report RMSE, save the model, load it back
+/* quickstart.c - the autorec library in a few calls: read (or generate) ratings, split them
+ * (training, validation, test), train I-AutoRec on the default OpenCL device until the
+ * validation RMSE stops improving and report RMSE, save the best-validation model, load it back
  * and recommend items to a user.
  *
  *   quickstart [RATINGS_FILE]      any format autorec reads; without one, synthetic data
@@ -20,6 +21,15 @@ static int fail(const char *what) {
     return 1;
 }
 
+/* ar_model_train calls this after every epoch. */
+static ar_status show_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
+    (void)user;
+    printf("epoch %d: train RMSE %.4f, valid RMSE %.4f%s, test RMSE %.4f\n", s->epoch,
+           s->train_rmse, s->valid_rmse, r->selected_epoch == s->epoch ? " (best)" : "",
+           s->test_rmse);
+    return AR_OK;
+}
+
 int main(int argc, char **argv) {
     char synth_path[] = "/tmp/autorec-quickstart-XXXXXX";
     const char *path = argc > 1 ? argv[1] : NULL;
@@ -33,27 +43,32 @@ int main(int argc, char **argv) {
         if (ar_synth_write(&sc, synth_path) != AR_OK) return fail("synth");
         path = synth_path;
     }
-    ar_ratings *all = NULL, *train = NULL, *test = NULL;
+    ar_ratings *all = NULL, *base = NULL, *train = NULL, *valid = NULL, *test = NULL;
     ar_dataset *ds = NULL;
     ar_ctx *ctx = NULL;
     ar_model *model = NULL;
     int rc = 1;
     if (ar_ratings_load(path, &all) != AR_OK) { fail("load"); goto done; }
-    if (ar_ratings_split(all, 0.1, 1, &train, &test) != AR_OK) { fail("split"); goto done; }
-    if (ar_dataset_create(train, test, &ds) != AR_OK) { fail("dataset"); goto done; }
+    if (ar_ratings_split(all, 0.1, 1, &base, &test) != AR_OK) { fail("split"); goto done; }
+    /* a validation set out of the training ratings: it chooses when to stop, not the test set */
+    if (ar_ratings_split(base, 0.1, 2, &train, &valid) != AR_OK) { fail("split"); goto done; }
+    if (ar_dataset_create_ex(train, valid, test, AR_ROWS_ITEMS, &ds) != AR_OK) {
+        fail("dataset");
+        goto done;
+    }
     if (ar_ctx_create(NULL, &ctx) != AR_OK) { fail("device"); goto done; }
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 64;
-    cfg.epochs = 20;
-    cfg.batch = 16; /* 200 items: 13 steps an epoch */
+    cfg.epochs = 100; /* at most: cfg.patience epochs without a better validation RMSE stop it */
+    cfg.batch = 16;   /* 200 items: 13 steps an epoch */
     if (ar_model_create(ctx, ds, &cfg, &model) != AR_OK) { fail("model"); goto done; }
     printf("device: %s\n", ar_ctx_device(ctx)->name);
-    for (int e = 0; e < cfg.epochs; e++) {
-        ar_epoch_stats s;
-        if (ar_model_train_epoch(model, &s) != AR_OK) { fail("train"); goto done; }
-        printf("epoch %d: train RMSE %.4f, test RMSE %.4f\n", s.epoch, s.train_rmse, s.test_rmse);
-    }
+    ar_train_result r;
+    if (ar_model_train(model, show_epoch, NULL, &r) != AR_OK) { fail("train"); goto done; }
+    /* the model now holds the best-validation epoch's weights */
+    printf("stopped after epoch %d (%s); kept epoch %d: test RMSE %.4f\n", r.last_epoch,
+           ar_stop_reason_name(r.stop), r.selected_epoch, r.selected.test_rmse);
     printf("mean-rating baseline: test RMSE %.4f\n", ar_dataset_mean_baseline_rmse(ds));
 
     /* save, then load into a fresh model: the file holds everything prediction needs */
@@ -99,7 +114,9 @@ done:
     ar_ctx_free(ctx);
     ar_dataset_free(ds);
     ar_ratings_free(all);
+    ar_ratings_free(base);
     ar_ratings_free(train);
+    ar_ratings_free(valid);
     ar_ratings_free(test);
     if (path == synth_path) unlink(synth_path);
     return rc;

@@ -6,13 +6,15 @@
  * and, on failure, leaves a one-line human-readable message in ar_last_error().
  *
  * Typical use:
- *   ar_ratings *all, *train, *test;  ar_dataset *ds;  ar_ctx *ctx;  ar_model *m;
- *   ar_ratings_load("u1.base", &train);  ar_ratings_load("u1.test", &test);
- *   ar_dataset_create(train, test, &ds);
+ *   ar_ratings *base, *train, *valid, *test;  ar_dataset *ds;  ar_ctx *ctx;  ar_model *m;
+ *   ar_ratings_load("u1.base", &base);  ar_ratings_load("u1.test", &test);
+ *   ar_ratings_split(base, 0.1, 1, &train, &valid);   // a validation set carved out of training
+ *   ar_dataset_create_ex(train, valid, test, AR_ROWS_ITEMS, &ds);
  *   ar_ctx_create(NULL, &ctx);                  // NULL: $AUTOREC_DEVICE, else first GPU, else first device
  *   ar_train_config cfg;  ar_train_config_default(&cfg);
  *   ar_model_create(ctx, ds, &cfg, &m);
- *   for (int e = 0; e < cfg.epochs; e++) { ar_epoch_stats s; ar_model_train_epoch(m, &s); }
+ *   ar_model_train(m, NULL, NULL, NULL);        // stops on validation, keeps the best epoch
+ *   // or one epoch at a time: ar_model_train_epoch(m, &stats), cfg.epochs times
  */
 #ifndef AUTOREC_H
 #define AUTOREC_H
@@ -291,9 +293,12 @@ typedef struct ar_synth_config {
     float noise;              /* standard deviation of the rating noise (default 0.5) */
     float popularity_skew;    /* Zipf exponent of item popularity and user activity (default 1.0;
                                  0 = uniform) */
+    float rating_min;         /* the rating scale, rating_min..rating_max by rating_step (default */
+    float rating_max;         /*   1..5 by 1; 0.5..5 by 0.5 gives half stars): the model's 1..5 */
+    float rating_step;        /*   is mapped linearly onto it; at most 100 steps */
 } ar_synth_config;
 AR_API void ar_synth_config_default(ar_synth_config *c);
-/* Writes a u.data-style file ("user\titem\trating\ttimestamp", integer ratings 1..5) drawn
+/* Writes a u.data-style file ("user\titem\trating\ttimestamp", ratings on c's scale) drawn
  * from the model, as an ar_output (see "Output files"): a failure leaves path as it was. */
 AR_API ar_status ar_synth_write(const ar_synth_config *c, const char *path);
 /* The same ratings as ar_synth_write, in memory (no source file or lines to name):
@@ -441,7 +446,9 @@ typedef struct ar_train_config {
                                     (e.g. 3: 500, 250, 500), overriding `hidden`; 0 (default):
                                     one hidden layer of `hidden` units */
     int layers[AR_MAX_HIDDEN_LAYERS];
-    int epochs;                  /* epochs to train (default 60) */
+    int epochs;                  /* the most epochs to train: a budget (default 500); with a
+                                    validation set, ar_model_train's stop rule (patience)
+                                    usually ends the run well before it */
     int batch;                   /* items per mini-batch B (default 256) */
     float lr;                    /* Adam learning rate of the first epoch (default 3e-3) */
     float lr_decay;              /* the learning rate is multiplied by this after every epoch,
@@ -468,6 +475,17 @@ typedef struct ar_train_config {
                                     training rating; NAN (default): the middle of the scale,
                                     (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
     ar_kernel_path kernels;      /* dense, sparse or auto (default; see ar_kernel_path) */
+    int patience;                /* ar_model_train with a validation set: stop when the
+                                    validation RMSE has not improved (by min_improvement) for
+                                    this many epochs; 0: train all `epochs` (default 20). Not
+                                    part of the model: model files do not store it (nor
+                                    min_improvement) */
+    float min_improvement;       /* for the patience rule only: an epoch counts as an
+                                    improvement when it lowers the validation RMSE by more than
+                                    this fraction of the lowest before, in [0, 1) (default
+                                    1e-4; 0: any lower RMSE). A run whose RMSE still creeps
+                                    down by less has converged. The epoch kept is the lowest
+                                    either way */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -525,6 +543,50 @@ AR_API ar_status ar_model_create(ar_ctx *ctx, const ar_dataset *ds, const ar_tra
 AR_API void ar_model_free(ar_model *m);
 /* Trains one epoch (shuffled mini-batches), then evaluates; fills stats (may be NULL). */
 AR_API ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats);
+/* Why ar_model_train stopped. */
+typedef enum ar_stop_reason {
+    AR_STOP_EPOCHS = 0,       /* ar_train_config.epochs are trained (the budget is spent) */
+    AR_STOP_PATIENCE = 1,     /* the validation RMSE had not gone lower for
+                                 ar_train_config.patience epochs (the model overfits) */
+    AR_STOP_CONVERGED = 2,    /* it had gone lower in those epochs, but by less than
+                                 ar_train_config.min_improvement (it creeps down: converged) */
+} ar_stop_reason;
+/* "epochs", "patience", "converged". */
+AR_API const char *ar_stop_reason_name(ar_stop_reason r);
+
+/* What a training run did and which epoch it kept. */
+typedef struct ar_train_result {
+    ar_stop_reason stop;      /* why it stopped */
+    int epochs_run;           /* epochs this call trained */
+    int last_epoch;           /* the model's epoch count when training ended (before the
+                                 restore) */
+    int selected_epoch;       /* the epoch whose state the model holds at the end: with a
+                                 validation set the one of the lowest validation RMSE (the
+                                 earliest of equals), else the last. AR_STOP_PATIENCE: exactly
+                                 patience epochs before the last */
+    ar_epoch_stats selected;  /* that epoch's statistics (for a resumed model's starting state:
+                                 its evaluation, loss NaN and times 0) */
+    ar_epoch_stats last;      /* the last epoch's statistics (zeros when none ran) */
+} ar_train_result;
+
+/* Called after every epoch of ar_model_train with its statistics and the run so far (r->last is
+ * s; r->selected_epoch == s->epoch when this epoch became the selected one). A status other than
+ * AR_OK ends the run: ar_model_train returns it. */
+typedef ar_status (*ar_epoch_callback)(void *user, const ar_epoch_stats *s,
+                                       const ar_train_result *r);
+
+/* A validation-driven training run: epochs (ar_model_train_epoch) from ar_model_epochs_done up to
+ * ar_train_config.epochs. With a validation set (ar_dataset_create_ex), each epoch that lowers
+ * the validation RMSE becomes the selected one and the model's state (weights, Adam moments,
+ * counters) is copied to host memory; the run stops after ar_train_config.patience epochs
+ * without a lower one by more than ar_train_config.min_improvement (0: never early), and the model is then put back in the selected
+ * epoch's state, so that ar_model_predict, ar_model_evaluate and ar_model_save use it and
+ * ar_model_epochs_done is that epoch (a saved model resumes from there). A model resumed from a
+ * checkpoint counts its starting state as a candidate. Without a validation set: every epoch,
+ * the last state kept. cb (may be NULL) sees every epoch; out (may be NULL) gets the result. On
+ * an error (an epoch's, or cb's) the model is left as the last epoch left it. */
+AR_API ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user,
+                                ar_train_result *out);
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);
 /* Evaluates the current weights: RMSE on training ratings and on the test set. An output that
@@ -640,7 +702,8 @@ AR_API void ar_checkpoint_free(ar_checkpoint *c);
  * dataset from them with ar_checkpoint_rows() gives the model's exact id maps. */
 AR_API const ar_ratings *ar_checkpoint_train(const ar_checkpoint *c);
 AR_API ar_rows ar_checkpoint_rows(const ar_checkpoint *c);
-/* The configuration the model was trained with (epochs: the run's target). */
+/* The configuration the model was trained with (epochs: the run's target; patience, which a
+ * model file does not store: the default). */
 AR_API void ar_checkpoint_config(const ar_checkpoint *c, ar_train_config *cfg);
 /* Epochs the model had trained when it was saved. */
 AR_API int ar_checkpoint_epochs_done(const ar_checkpoint *c);
@@ -648,8 +711,8 @@ AR_API int ar_checkpoint_epochs_done(const ar_checkpoint *c);
 AR_API const char *ar_checkpoint_source(const ar_checkpoint *c);
 /* Creates a model on ds with the checkpoint's weights, Adam state and counters, so that
  * training continues exactly where it stopped. cfg (may be NULL: the checkpoint's) sets the
- * run's target epochs and must otherwise match the checkpoint's model; ds must hold the same
- * training ratings (AR_ERR_INVALID_ARG otherwise). */
+ * run's target epochs and patience (and kernels) and must otherwise match the checkpoint's
+ * model; ds must hold the same training ratings (AR_ERR_INVALID_ARG otherwise). */
 AR_API ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
                                       const ar_train_config *cfg, ar_model **out);
 

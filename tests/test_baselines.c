@@ -298,7 +298,8 @@ Test(baselines, eval_topn_command) {
                                            "3\t30\t1\n4\t10\t5\n1\t60\t5\n");
     const char *m = tu_path("m.bin");
     cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "train --train %s --test %s "
-                            "--epochs 2 --hidden 4 --quiet --save %s --json", f, t, m), 0, "%s",
+                            "--valid-ratio 0 --epochs 2 --hidden 4 --quiet --save %s --json", f, t,
+                            m), 0, "%s",
                  err);
     const char *train_json = strrchr(out, '{');
     const double train_base = tu_json_number(train_json, "baseline_rmse");
@@ -306,7 +307,7 @@ Test(baselines, eval_topn_command) {
               !isnan(tu_json_number(train_json, "baseline_mean_rmse")), "%s", train_json);
     cr_assert(strstr(train_json, "\"baseline_valid_rmse\":null"), "%s", train_json);
     cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "data --train %s --test %s "
-                            "--json", f, t), 0, "%s", err);
+                            "--valid-ratio 0 --json", f, t), 0, "%s", err);
     near_json("train's baseline_rmse against data's", train_base,
               tu_json_number(out, "baseline_rmse"));
     cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "eval --model %s --test %s "
@@ -322,6 +323,15 @@ Test(baselines, eval_topn_command) {
     cr_assert(tu_json_number(out, "topn_users") == 2 && tu_json_number(out, "topn_relevant") == 3,
               "%s", out);
     cr_assert(tu_json_number(out, "topn") == 2 && tu_json_number(out, "relevant") == 4, "%s", out);
+    /* with train's default validation set: its baseline_valid_rmse is data's on the same split */
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "train --train %s --test %s "
+                            "--epochs 1 --hidden 4 --quiet --json", f, t), 0, "%s", err);
+    const double valid_base = tu_json_number(strrchr(out, '{'), "baseline_valid_rmse");
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "data --train %s --test %s "
+                            "--json", f, t), 0, "%s", err);
+    cr_assert(tu_json_number(out, "valid") > 0, "%s", out);
+    near_json("train's baseline_valid_rmse against data's", valid_base,
+              tu_json_number(out, "baseline_valid_rmse"));
     /* text: both lines */
     cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "eval --model %s --test %s "
                             "--topn 2 --relevant 5", m, t), 0, "%s", err);
@@ -362,8 +372,8 @@ Test(baselines, data_command) {
     const char *f = tu_write_file("r.tsv", "1\t10\t5\n1\t20\t3\n2\t10\t4\n2\t30\t1\n");
     const char *t = tu_write_file("t.tsv", "1\t30\t2\n2\t20\t5\n3\t10\t4\n");
     cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "data --train %s --test %s "
-                            "--baseline-reg-item 1 --baseline-reg-user 1 --baseline-sweeps 1 "
-                            "--json", f, t), 0, "%s", err);
+                            "--valid-ratio 0 --baseline-reg-item 1 --baseline-reg-user 1 "
+                            "--baseline-sweeps 1 --json", f, t), 0, "%s", err);
     near_json("baseline_rmse", tu_json_number(out, "baseline_rmse"), 1.453674);
     near_json("baseline_mean_mae", tu_json_number(out, "baseline_mean_mae"), 1.333333);
     const char *bias = strstr(out, "\"bias\":{");
@@ -371,8 +381,8 @@ Test(baselines, data_command) {
     near_json("bias train_mae", tu_json_number(bias, "train_mae"), 0.520833);
     cr_assert(isnan(tu_json_number(bias, "valid_rmse")), "%s", out);
     cr_assert(tu_json_number(out, "sweeps") == 1, "%s", out);
-    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "data --train %s --test %s",
-                            f, t), 0, "%s", err);
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, "data --train %s --test %s "
+                            "--valid-ratio 0", f, t), 0, "%s", err);
     ar_baseline_config d;
     ar_baseline_config_default(&d);
     char settings[96];

@@ -272,7 +272,8 @@ Test(checkpoint, cli_save_resume_eval_predict_recommend) {
     FILE *f = fopen(tu_path("u.item"), "wb");
     for (int k = 1; k <= 30; k++) fprintf(f, "%d|Film & <%d>|01-Jan-1990||\n", k, k);
     fclose(f);
-    const char *common = "--hidden 8 --batch 8 --quiet --json";
+    /* no validation set: the resumed run must reproduce the uninterrupted one's last epoch */
+    const char *common = "--hidden 8 --batch 8 --quiet --json --valid-ratio 0";
     cr_assert_eq(run(NULL, "train --data %s %s --epochs 4", tu_tmpdir(), common), 0, "%s", err);
     char *four = strstr(out, "\"test_rmse\":");
     cr_assert(four);
@@ -420,7 +421,8 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
         char name[16];
         snprintf(name, sizeof name, "s%d.bin", s);
         cr_assert_eq(run(NULL, "train --data %s --hidden 8 --batch 8 --epochs 3 --seed %d --quiet "
-                         "--save %s", tu_tmpdir(), s, tu_path(name)), 0, "%s", err);
+                         "--valid-ratio 0 --save %s", tu_tmpdir(), s, tu_path(name)), 0, "%s",
+                     err);
     }
     double member[2];
     float *p[3];
@@ -480,8 +482,9 @@ Test(checkpoint, recommend_with_huge_item_ids) {
     tu_write_file("r.data", "1\t2147483000\t5\n1\t7\t3\n2\t2147483000\t4\n2\t9\t2\n"
                             "3\t7\t4\n3\t9\t5\n3\t11\t1\n4\t11\t3\n4\t2147483000\t2\n");
     tu_write_file("t.data", "1\t9\t4\n2\t7\t3\n");
-    cr_assert_eq(run(NULL, "train --train %s --test %s --hidden 4 --epochs 2 --quiet --save %s",
-                     tu_path("r.data"), tu_path("t.data"), tu_path("m.bin")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "train --train %s --test %s --hidden 4 --epochs 2 --valid-ratio 0 "
+                     "--quiet --save %s", tu_path("r.data"), tu_path("t.data"), tu_path("m.bin")),
+                 0, "%s", err);
     cr_assert_eq(run(NULL, "recommend --model %s --user 1 -n 5 --json", tu_path("m.bin")), 0,
                  "%s", err);
     /* user 1 rated 7 and 2147483000: the unrated items are 9 and 11 */

@@ -125,7 +125,7 @@ Test(cli, trains_and_prints_json_last) {
     cr_assert(last[0] == '{' && last[strlen(last) - 1] == '}', "last line is not JSON: %s", last);
     const char *keys[] = {"\"test_rmse\":", "\"train_rmse\":", "\"epochs\":3", "\"seconds\":",
                           "\"device\":", "\"test_mae\":", "\"train_mae\":", "\"baseline_rmse\":",
-                          "\"baseline_mean_rmse\":", "\"baseline_valid_rmse\":null"};
+                          "\"baseline_mean_rmse\":", "\"baseline_valid_rmse\":", "\"valid_mae\":"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         cr_assert(strstr(last, keys[i]), "JSON lacks %s: %s", keys[i], last);
 }
@@ -414,7 +414,20 @@ Test(cli, parser_reads_the_table) {
     const cli_train_opts *t = (const cli_train_opts *)((const char *)opts + base);
     cr_assert(t->cfg.lr == 0.5f && t->cfg.n_layers == 3 && t->cfg.layers[1] == 4);
     cr_assert(t->data.rows == AR_ROWS_USERS && t->cfg.kernels == AR_KERNELS_DENSE);
-    cr_assert(t->data.valid_ratio == 0.25 && t->cfg.epochs == 60 && t->data.test_ratio == 0.1);
+    cr_assert(t->data.valid_ratio == 0.25 && t->cfg.epochs == 500 && t->data.test_ratio == 0.1);
+    /* the defaults: train carves a validation set and stops by patience, bench does not */
+    memset(opts, 0, cli_cmd_train.size);
+    cr_assert_eq(cli_parse(&cli_cmd_train, 0, train_args, opts, &p), AR_OK, "%s", cli_message());
+    cr_assert(t->data.valid_ratio == 0.1 && t->cfg.patience == 20 && t->cfg.epochs == 500,
+              "train: valid ratio %g, patience %d, epochs %d", t->data.valid_ratio,
+              t->cfg.patience, t->cfg.epochs);
+    free(opts);
+    opts = calloc(1, cli_cmd_bench.size);
+    cr_assert(cli_find_option(&cli_cmd_bench, "--quiet", &base));
+    t = (const cli_train_opts *)((const char *)opts + base);
+    cr_assert_eq(cli_parse(&cli_cmd_bench, 0, train_args, opts, &p), AR_OK, "%s", cli_message());
+    cr_assert(t->data.valid_ratio == 0 && t->cfg.epochs == 4, "bench: valid ratio %g",
+              t->data.valid_ratio);
     free(opts);
     char *sweep_args[] = {"--values", "4"};
     opts = calloc(1, cli_cmd_sweep.size);

@@ -177,14 +177,14 @@ Test(cli_data, train_selects_on_validation_and_stops_early) {
                      tu_tmpdir()),
                  0, "%s", err);
     cr_assert(strstr(err, "valid RMSE"), "%s", err);
-    cr_assert(strstr(out, "selected on validation: epoch"), "%s", out);
+    cr_assert(strstr(out, ", selected on validation (valid RMSE"), "%s", out);
     cr_assert(strstr(out, "\"selected_epoch\":") && strstr(out, "\"best_valid_rmse\":"), "%s", out);
     cr_assert(!strstr(out, "\"valid_rmse\":null"), "%s", out);
     /* a learning rate this large makes the validation RMSE stop improving quickly */
     cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 200 --hidden 8 --lr 0.5 "
                      "--lr-decay 1 --patience 2 --json", tu_tmpdir()), 0, "%s", err);
     cr_assert(strstr(out, "\"stopped_early\":true"), "%s", out);
-    cr_assert_eq(run(NULL, "train --data %s --patience 3", tu_tmpdir()), 2);
+    cr_assert_eq(run(NULL, "train --data %s --patience 3 --valid-ratio 0", tu_tmpdir()), 2);
     cr_assert(strstr(err, "--valid-ratio"), "%s", err);
 }
 
@@ -324,8 +324,11 @@ Test(cli_data, movielens_100k_folds_titles_and_dataset) {
     snprintf(p, sizeof p, "%s/u.data", d ? d : "");
     if (!d || access(p, R_OK) != 0)
         cr_skip_test("MovieLens 100K not found: set AUTOREC_DATA to the ml-100k directory");
-    cr_assert_eq(run(NULL, "data --data %s --fold a --json", d), 0, "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --fold a --valid-ratio 0 --json", d), 0, "%s", err);
     cr_assert(strstr(out, "\"train\":90570") && strstr(out, "\"test\":9430"), "%s", out);
+    /* by default the split train uses: a tenth of the training ratings for validation */
+    cr_assert_eq(run(NULL, "data --data %s --fold a --json", d), 0, "%s", err);
+    cr_assert(strstr(out, "\"train\":81439,\"valid\":9131,\"test\":9430"), "%s", out);
     cr_assert(strstr(out, "\"titles\":1682"), "%s", out);
     cr_assert_eq(run(NULL, "data --data %s --test-ratio 0.2 --json", d), 0, "%s", err);
     cr_assert(strstr(out, "\"ratings\":100000"), "%s", out);
@@ -334,5 +337,6 @@ Test(cli_data, movielens_100k_folds_titles_and_dataset) {
     snprintf(env, sizeof env, "AUTOREC_MIRROR=http://127.0.0.1:9 XDG_CACHE_HOME='%s/c'",
              tu_tmpdir());
     cr_assert_eq(run(env, "data --dataset ml-100k --fold 5 --json"), 0, "%s", err);
-    cr_assert(strstr(out, "u5.base") && strstr(out, "\"train\":80000"), "%s", out);
+    cr_assert(strstr(out, "u5.base") && strstr(out, "\"train\":71904,\"valid\":8096"), "%s",
+              out);
 }

@@ -285,8 +285,8 @@ Test(data_dups, cli_data_counts_and_messages) {
     cr_assert(strstr(err, "lk.data:1: the test rating of user 2 item 2 is also a training "
                      "rating") && !strstr(err, "--duplicates"), "%s", err);
     /* the written split holds the merged ratings */
-    cr_assert_eq(run(NULL, "data --data %s --duplicates last --test-ratio 0.3 --write-splits %s",
-                     tu_path("d.data"), tu_path("s")), 0, "%s", err);
+    cr_assert_eq(run(NULL, "data --data %s --duplicates last --test-ratio 0.3 --valid-ratio 0 "
+                     "--write-splits %s", tu_path("d.data"), tu_path("s")), 0, "%s", err);
     ar_ratings *tr = NULL, *te = NULL;
     ar_dataset *ds = NULL;
     cr_assert_eq(ar_ratings_load(tu_path("s/train.tsv"), &tr), AR_OK);

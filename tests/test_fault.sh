@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # test_fault.sh AUTOREC write|kill - outputs under failure (docs/guide.md, "Output files").
 #   write: every write and every fsync of every output (train --save / --metrics / --plot, data
-#          --write-splits, synth --out, sweep --out / --plot) fails in turn, with ENOSPC and
+#          --write-splits, synth --out, sweep --out / --plot, tune --out) fails in turn, with ENOSPC and
 #          with EIO (AUTOREC_FAULT=write:N / fsync:N, N = 1..the count AUTOREC_FAULT=count
 #          reports): each run exits 2 with one line naming the file, leaves no temporary, and
 #          every file that was there before is byte-identical.
-#   kill:  a run that rewrites its model (--valid-ratio) and writes metrics is killed with
-#          SIGKILL at random moments: the model at the target is absent or valid (autorec
-#          predict reads it), the old metrics file is untouched, and the next run
-#          removes the dead process's temporaries.
+#   kill:  runs that write their model and metrics when they end (after a random number of
+#          epochs) are killed with SIGKILL at random moments, before, while or after they
+#          write: the model at the target is absent or valid (autorec predict reads it), the
+#          metrics file is the old one or a whole new one, and the next run removes the dead
+#          process's temporaries.
 # Downloads under faults are checked by the fetch test (tests/test_fetch.c).
 set -uo pipefail
 bin=$1
@@ -97,21 +98,32 @@ write)
     faults synth y.data -- synth --out y.data --users 50 --items 40 --ratings 500
     faults sweep w.csv w.svg -- sweep --data r.data --param hidden --values 2,3 --epochs 2 \
         --quiet --out w.csv --plot w.svg
+    faults tune t.conf -- tune --data r.data --trials 3 --min-epochs 1 --epochs 2 --hidden 4 \
+        --quiet --out t.conf
     ;;
 kill)
     "$bin" synth --out k.data --users 400 --items 300 --ratings 20000 --seed 7 2>/dev/null ||
         fail "synth failed"
-    echo "old m.csv" >m.csv
-    left=0 saving=0
+    hdr="epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,valid_mae,test_mae"
+    left=0 saving=0 ended=0
     for i in $(seq 1 15); do
-        "$bin" train --data k.data --valid-ratio 0.2 --hidden 64 --epochs 100000 --lr-decay 1 \
-            --save m.bin --metrics m.csv --quiet >/dev/null 2>&1 &
+        echo "old m.csv" >m.csv
+        "$bin" train --data k.data --valid-ratio 0.2 --hidden 64 --epochs $((1 + RANDOM % 60)) \
+            --lr-decay 1 --save m.bin --metrics m.csv --quiet >/dev/null 2>&1 &
         pid=$!
         ms=$((100 + RANDOM % 1200))
         sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
         kill -9 $pid 2>/dev/null
         { wait $pid; } 2>/dev/null
-        [ "$(cat m.csv)" = "old m.csv" ] || fail "kill $i: m.csv was published by a killed run"
+        rc=$?
+        if [ "$(cat m.csv)" != "old m.csv" ]; then
+            [ "$(head -n 1 m.csv)" = "$hdr" ] && [ "$(tail -c 1 m.csv | od -An -c | tr -d ' ')" = '\n' ] &&
+                ! awk -F, 'NR > 1 && NF != 10' m.csv | grep -q . ||
+                fail "kill $i: m.csv is neither the old file nor a whole new one"
+        elif [ $rc -eq 0 ]; then
+            fail "kill $i: the run ended well but did not publish m.csv"
+        fi
+        [ $rc -eq 0 ] && ended=$((ended + 1))
         if [ -e m.bin ]; then
             valid_model m.bin ||
                 fail "kill $i: m.bin is not a valid model: $(cat err)"
@@ -131,8 +143,8 @@ kill)
     [ -z "$others" ] || fail "dead processes' temporaries left: $others"
     [ -e "m.bin.tmp-$live-aaaaaa" ] || fail "a live process's temporary was removed"
     valid_model m.bin || fail "final m.bin: $(cat err)"
-    echo "test_fault.sh: 15 kills; $left temporaries seen after them ($saving of a model being" \
-        "saved), removed by later runs"
+    echo "test_fault.sh: 15 runs, $ended of them ended before the kill; $left temporaries seen" \
+        "after the kills ($saving of a model being saved), removed by later runs"
     ;;
 *) fail "usage: test_fault.sh AUTOREC write|kill" ;;
 esac

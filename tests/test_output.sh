@@ -67,6 +67,14 @@ says "--save" "'m.bin'"
 same m.bin m.orig
 run 2 sweep --data r.data --param hidden --values 2 --epochs 1 --quiet --out r.data
 says "--out" "'r.data'"
+run 2 tune --train tr.data --test te.data --trials 1 --min-epochs 1 --epochs 1 --quiet \
+    --out te.data                                      # the test file it never reads
+says "--out" "'te.data'"
+same te.data te.orig
+echo "epochs = 1" >c.conf && cp c.conf c.orig
+run 2 train --data r.data --config c.conf --save c.conf --quiet   # the settings file it reads
+says "--save" "'c.conf'"
+same c.conf c.orig
 mkdir s && cp tr.data s/train.tsv && cp s/train.tsv s.orig
 run 2 data --train s/train.tsv --test te.data --write-splits s
 says "--write-splits" "'s/train.tsv'"
@@ -121,8 +129,8 @@ no_temporaries "failed runs"
 
 # ---- --metrics: rows in a temporary while the run goes on, published at the end ---------------
 "$bin" synth --out big.data --users 1500 --items 800 --ratings 60000 --seed 4 2>/dev/null
-"$bin" train --data big.data --hidden 32 --epochs 400 --lr-decay 1 --metrics m.csv >/dev/null \
-    2>run.err &
+"$bin" train --data big.data --hidden 32 --epochs 400 --lr-decay 1 --valid-ratio 0 \
+    --metrics m.csv >/dev/null 2>run.err &
 bg=$!
 seen=0
 for _ in $(seq 1 600); do

@@ -227,13 +227,14 @@ static int check_metrics(const char *file, int valid) {
 
 Test(plot, train_writes_metrics_and_curves) {
     synth_data();
-    cr_assert_eq(run("train --train %s --test %s --epochs 3 --hidden 4 --quiet --metrics %s "
-                     "--plot %s", tu_path("tr.data"), tu_path("te.data"), tu_path("m.csv"),
+    cr_assert_eq(run("train --train %s --test %s --epochs 3 --hidden 4 --quiet --valid-ratio 0 "
+                     "--metrics %s --plot %s", tu_path("tr.data"), tu_path("te.data"), tu_path("m.csv"),
                      tu_path("m.svg")), 0, "%s", err);
     cr_assert_eq(check_metrics(tu_path("m.csv"), 0), 3);
     char *svg = read_svg(tu_path("m.svg"));
     cr_assert(strstr(svg, ">train RMSE<") && strstr(svg, ">test RMSE<"), "%s", svg);
     cr_assert(!strstr(svg, "validation RMSE"), "no validation set, no validation curve");
+    cr_assert(!strstr(svg, "selected epoch"), "no validation set, nothing selected");
     cr_assert(strstr(svg, ">epoch</text>"));
     free(svg);
     /* with a validation set, its column and its curve; --opt=value works too */
@@ -244,6 +245,10 @@ Test(plot, train_writes_metrics_and_curves) {
     svg = read_svg(tu_path("v.svg"));
     cr_assert(strstr(svg, ">validation RMSE<"), "%s", svg);
     free(svg);
+    /* by default too (train carves a validation set) */
+    cr_assert_eq(run("train --train %s --test %s --epochs 2 --hidden 4 --quiet --metrics %s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("d.csv")), 0, "%s", err);
+    cr_assert_eq(check_metrics(tu_path("d.csv"), 1), 2);
 }
 
 Test(plot, train_plots_after_early_stopping) {
@@ -252,10 +257,14 @@ Test(plot, train_plots_after_early_stopping) {
                      "--lr 0.5 --lr-decay 1 --patience 2 --quiet --metrics %s --plot %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("p.csv"), tu_path("p.svg")), 0, "%s",
                  err);
-    cr_assert(strstr(out, "stopped early"), "%s", out);
+    cr_assert(strstr(out, "stopped by --patience 2"), "%s", out);
     int rows = check_metrics(tu_path("p.csv"), 1);
     cr_assert(rows >= 3 && rows < 200, "%d rows", rows);
-    free(read_svg(tu_path("p.svg")));
+    /* every epoch run is drawn, and the one kept is marked: patience 2 epochs before the last */
+    char *svg = read_svg(tu_path("p.svg")), mark[64];
+    snprintf(mark, sizeof mark, ">selected epoch %d<", rows - 2);
+    cr_assert(strstr(svg, mark), "no '%s' in %s", mark, svg);
+    free(svg);
 }
 
 Test(plot, unwritable_outputs_fail_before_training) {
@@ -308,7 +317,8 @@ Test(plot, sweep_hidden_table_csv_and_plot) {
     free(svg);
     /* --json: one object per value */
     cr_assert_eq(run("sweep --param hidden --values 4,8 --epochs 1 --quiet --json --train %s "
-                     "--test %s", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
+                     "--test %s --valid-ratio 0", tu_path("tr.data"), tu_path("te.data")), 0,
+                 "%s", err);
     cr_assert_eq(count(out, "{\"param\":\"hidden\""), 2, "%s", out);
     cr_assert(strstr(out, "\"best_valid_rmse\":null"), "%s", out);
     cr_assert(tu_json_number(out, "test_mae") > 0, "%s", out);
@@ -317,7 +327,7 @@ Test(plot, sweep_hidden_table_csv_and_plot) {
 Test(plot, sweep_activation_and_layers) {
     synth_data();
     cr_assert_eq(run("sweep --param activation --values sigmoid/identity,elu/selu --epochs 1 "
-                     "--hidden 4 --quiet --train %s --test %s --plot %s --out %s",
+                     "--hidden 4 --quiet --valid-ratio 0 --train %s --test %s --plot %s --out %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("a.svg"), tu_path("a.csv")), 0, "%s",
                  err);
     cr_assert(strstr(out, "sigmoid/identity") && strstr(out, "elu/selu"), "%s", out);

@@ -1,6 +1,9 @@
 /* test_quality.c - the README's quality claim, checked: `autorec train --data $AUTOREC_DATA`
- * with default settings on MovieLens 100K u1.base / u1.test reaches test RMSE <= 0.905 within
- * its default 60 epochs. Skips, saying why, when the data is not there. */
+ * with default settings on MovieLens 100K u1.base / u1.test (a validation set of 10% carved out
+ * of u1.base, the best-validation epoch kept, stopped by patience well before the epoch budget)
+ * reports a test RMSE <= 0.910. Measured (2026-12-01, PoCL on a 2-core Xeon): stopped after
+ * epoch 79, epoch 59 kept, test RMSE 0.9063 (0.9015 with --refit); the bound leaves a little
+ * room for other devices' rounding. Skips, saying why, when the data is not there. */
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +27,11 @@ Test(quality, default_run_on_movielens_u1, .timeout = 1800) {
     int status = pclose(p);
     cr_assert_eq(status, 0, "autorec train failed");
     double test_rmse = tu_json_number(last, "test_rmse");
-    double epochs = tu_json_number(last, "epochs");
-    cr_assert(epochs == 60, "epochs %g in %s", epochs, last);
-    cr_assert(test_rmse <= 0.905, "final test RMSE %.4f > 0.905", test_rmse);
+    double epochs = tu_json_number(last, "epochs"), selected = tu_json_number(last,
+                                                                             "selected_epoch");
+    /* the stopping rule ends the run, not the budget, and the epoch kept is patience before */
+    cr_assert(strstr(last, "\"stop_reason\":\"patience\"") && epochs < 500 &&
+              selected == epochs - tu_json_number(last, "patience"), "%s", last);
+    cr_assert(tu_json_number(last, "selected_test_rmse") == test_rmse, "%s", last);
+    cr_assert(test_rmse <= 0.910, "test RMSE %.4f of the selected epoch > 0.910", test_rmse);
 }

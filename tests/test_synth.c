@@ -175,6 +175,37 @@ Test(synth, exact_count_distinct_pairs_and_ranges) {
     ar_ratings_free(r);
 }
 
+/* Another scale: half stars 0.5..5 (MovieLens 10M and later) and FilmTrust's 0.5..4, every
+ * level used and nothing off the scale; the file reads back to the in-memory ratings. */
+Test(synth, rating_scales) {
+    const float scales[2][3] = {{0.5f, 5, 0.5f}, {0.5f, 4, 0.5f}};
+    for (int s = 0; s < 2; s++) {
+        ar_synth_config c = shape(200, 150, 8000);
+        c.rating_min = scales[s][0], c.rating_max = scales[s][1], c.rating_step = scales[s][2];
+        write_ok(&c, tu_path("h.data"));
+        ar_ratings *file = NULL, *mem = NULL;
+        cr_assert_eq(ar_ratings_load(tu_path("h.data"), &file), AR_OK, "%s", ar_last_error());
+        cr_assert_eq(ar_synth_ratings(&c, &mem), AR_OK, "%s", ar_last_error());
+        int seen[16] = {0};
+        for (size_t k = 0; k < ar_ratings_count(file); k++) {
+            int64_t u, i, u2, i2;
+            float v, v2;
+            ar_ratings_get(file, k, &u, &i, &v);
+            ar_ratings_get(mem, k, &u2, &i2, &v2);
+            cr_assert(v == v2, "rating %zu: file %g, memory %g", k, v, v2);
+            float level = (v - c.rating_min) / c.rating_step;
+            cr_assert(v >= c.rating_min && v <= c.rating_max && level == floorf(level),
+                      "rating %g is off the scale %g..%g by %g", v, c.rating_min, c.rating_max,
+                      c.rating_step);
+            seen[(int)level] = 1;
+        }
+        int n_levels = (int)((c.rating_max - c.rating_min) / c.rating_step) + 1;
+        for (int k = 0; k < n_levels; k++) cr_assert(seen[k], "scale %d: level %d unused", s, k);
+        ar_ratings_free(file);
+        ar_ratings_free(mem);
+    }
+}
+
 /* Edge shapes: the cap of half the items (rounded up) per user, every user at the cap, a
  * single user or item, and a steep skew whose heavy users exhaust the rejection sampler. */
 Test(synth, edge_shapes) {
@@ -283,15 +314,18 @@ Test(synth, learnable_by_a_bias_model) {
 }
 
 Test(synth, invalid_configs_name_the_setting_and_write_nothing) {
-    struct { ar_synth_config c; const char *opt; } bad[6];
-    for (int k = 0; k < 6; k++) bad[k].c = shape(10, 10, 20);
+    struct { ar_synth_config c; const char *opt; } bad[9];
+    for (int k = 0; k < 9; k++) bad[k].c = shape(10, 10, 20);
     bad[0].c.ratings = 51; bad[0].opt = "ar_synth_config.ratings";
     bad[1].c.ratings = 0; bad[1].opt = "ar_synth_config.ratings";
     bad[2].c.users = 0; bad[2].opt = "ar_synth_config.users";
     bad[3].c.rank = 0; bad[3].opt = "ar_synth_config.rank";
     bad[4].c.noise = NAN; bad[4].opt = "ar_synth_config.noise";
     bad[5].c.popularity_skew = 4.5f; bad[5].opt = "ar_synth_config.popularity_skew";
-    for (int k = 0; k < 6; k++) {
+    bad[6].c.rating_step = 0.3f; bad[6].opt = "ar_synth_config.rating_step"; /* 1..5 by 0.3 */
+    bad[7].c.rating_max = 1; bad[7].opt = "ar_synth_config.rating_min";     /* empty scale */
+    bad[8].c.rating_step = 0.01f; bad[8].opt = "ar_synth_config.rating_step"; /* 400 steps */
+    for (int k = 0; k < 9; k++) {
         cr_assert_eq(ar_synth_write(&bad[k].c, tu_path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
         cr_assert(strstr(ar_last_error(), bad[k].opt), "case %d: '%s' does not name %s", k,
                   ar_last_error(), bad[k].opt);

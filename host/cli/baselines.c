@@ -2,10 +2,13 @@
  * model's rating scale, printed in the text summaries and the JSON of train and eval. */
 #include "cli.h"
 
-/* The default baselines on m's rating scale. */
+/* The default baselines on m's rating scale (a scale of one value, from training ratings that
+ * are all equal, is the data's own: left to the baselines to take). */
 static void model_config(const ar_model *m, ar_baseline_config *c) {
     ar_baseline_config_default(c);
-    ar_model_rating_scale(m, &c->rating_min, &c->rating_max, &c->default_rating);
+    float lo, hi;
+    ar_model_rating_scale(m, &lo, &hi, &c->default_rating);
+    if (lo < hi) c->rating_min = lo, c->rating_max = hi;
 }
 
 ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out) {

@@ -13,7 +13,8 @@
 
 /* ---- the commands (main.c dispatches to them from its table) -------------------------------- */
 extern const cli_command cli_cmd_devices, cli_cmd_train, cli_cmd_data, cli_cmd_eval,
-    cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep;
+    cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep,
+    cli_cmd_tune;
 
 /* --device's help, wherever one device is chosen. */
 #define CLI_DEVICE_HELP                                                                        \
@@ -28,7 +29,11 @@ typedef struct cli_data_opts {
     int fold;                   /* --fold: '1'..'5', 'a' or 'b' (ML-100K's splits); 0: none */
     double test_ratio;          /* --test-ratio (default 0.1) */
     int test_ratio_set;         /* --test-ratio was given */
-    double valid_ratio;         /* --valid-ratio (0: no validation set) */
+    double valid_ratio;         /* --valid-ratio (0: no validation set; 0.1 by default, bench
+                                   sets 0) */
+    int valid_ratio_set;        /* --valid-ratio was given */
+    int keep_unsplit;           /* keep the training ratings before the validation carve-out
+                                   (cli_data.train_all: train --refit) */
     uint64_t split_seed;        /* --split-seed: seeds the random splits instead of --seed */
     int split_seed_set;         /* --split-seed was given */
     int no_download;            /* --no-download */
@@ -37,6 +42,10 @@ typedef struct cli_data_opts {
                                    --duplicates */
     const char *synthetic;      /* --synthetic UxIxN as given, or NULL */
     ar_synth_config synth;      /* its users, items and ratings (seed: --seed) */
+    int no_test;                /* set by a command that must not see the test split (tune):
+                                   the test file is never opened, a random split's test part
+                                   is dropped; only the training ratings (and the validation
+                                   set carved from them) are loaded */
 } cli_data_opts;
 
 /* The data option groups (source, split, format, model inputs), on a cli_data_opts at base. */
@@ -61,6 +70,8 @@ void cli_show_duplicates(const void *field, char *buf, size_t cap);
 /* Ratings as the options say: train and test, optionally validation, titles when present. */
 typedef struct cli_data {
     ar_ratings *train, *valid, *test;
+    ar_ratings *train_all;      /* with keep_unsplit and a validation set: train + valid as
+                                   loaded, before the carve-out; else NULL */
     ar_titles *titles;          /* NULL when the data has no titles file */
     char desc[8400];            /* one line describing the source and the split */
     char titles_path[4096];
@@ -69,8 +80,9 @@ typedef struct cli_data {
     int n_files;
 } cli_data;
 
-/* seed is --seed: it seeds the random splits. Prints warnings (skipped lines, merged pairs,
- * unreadable titles) to stderr unless quiet. */
+/* seed is --seed: it seeds the random splits (with d->no_test, out->test stays NULL and the
+ * test file is not opened). Prints warnings (skipped lines, merged pairs, unreadable titles, a
+ * default validation set too small to carve) to stderr unless quiet. */
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
 void cli_data_free(cli_data *x);
 /* One ratings file, with the warnings for its skipped lines and merged pairs unless quiet. */
@@ -81,17 +93,22 @@ ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet
 typedef struct cli_train_opts {
     const char *device;         /* --device SPEC, else $AUTOREC_DEVICE, else the default */
     int json, quiet;            /* --json, --quiet */
-    int patience;               /* early stopping on validation RMSE; 0 = off */
+    const char *config;         /* --config FILE (read by cli_parse: its values are here) */
+    const char *preset;         /* --preset NAME (its values are already in place), or NULL */
     cli_data_opts data;
-    ar_train_config cfg;
+    ar_train_config cfg;        /* cfg.patience: --patience */
 } cli_train_opts;
 
 /* "model and training" and "device and output", on a cli_train_opts at base. */
 extern const cli_group cli_training, cli_run;
+/* "preset": --preset NAME (train), on a cli_train_opts at base. */
+extern const cli_group cli_train_preset;
 #define CLI_TRAIN_GROUPS(base)                                                                 \
     {&cli_training, base}, {&cli_run, base},                                                   \
         CLI_DATA_GROUPS(base + offsetof(cli_train_opts, data))
 
+/* The defaults: the data options' (a validation set included) and the library's
+ * configuration (ar_train_config_default: the epoch budget and the patience). */
 void cli_train_opts_default(cli_train_opts *o);
 /* After parsing: the data options' check, --patience's need of a validation set, and the
  * configuration as the library validates it (a usage error naming the flag). */
@@ -103,25 +120,25 @@ void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
 /* "I-AutoRec" or "U-AutoRec". */
 const char *cli_model_name(int rows);
 
-/* Model selection on validation: the epoch with the best validation RMSE, and the test RMSE
- * the model had then (the test set is only read, never used to choose). */
-typedef struct cli_selection {
-    double best_valid;          /* INFINITY before any validation */
-    double test, train;         /* RMSEs at the selected epoch (NaN before) */
-    double test_mae, train_mae, valid_mae; /* the MAEs then */
-    int epoch;                  /* the selected epoch; 0: none */
-    int stopped_early;          /* --patience ended the run */
-} cli_selection;
+/* --device all|SPEC[,SPEC...] (bench, tune): the device specs it lists. */
+enum { CLI_MAX_DEVICES = 256 };
+typedef struct cli_devices {
+    const char *spec[CLI_MAX_DEVICES]; /* a NULL spec: the default device ($AUTOREC_DEVICE) */
+    char idx[CLI_MAX_DEVICES][16];     /* "all": every device's flat index */
+    char *list;                        /* the list's copy, cut into the specs */
+    int n;
+} cli_devices;
+/* device NULL: the default device; "all": every device by flat index; else a comma list. */
+ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d);
+void cli_devices_free(cli_devices *d);
 
-void cli_selection_start(cli_selection *sel);
-/* Notes an epoch's RMSEs; 1 when it becomes the selected epoch. */
-int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid);
-/* 1 (and stopped_early) when patience epochs (0: never) have passed since the selected one. */
-int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience);
-/* The per-epoch progress line on stderr ("PREFIXepoch  3/60  train RMSE ..."), rewritten in
+/* The per-epoch progress line on stderr ("PREFIXepoch  3/500  train RMSE ..."), rewritten in
  * place on a terminal (tty). */
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
                   int has_valid, int with_loss);
+/* The line that says why a run with a validation set stopped and which epoch it keeps
+ * (stderr). */
+void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs);
 
 /* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */
 /* Per-epoch rows of a CSV, written and flushed as the epochs finish (into the output's
@@ -131,6 +148,7 @@ typedef struct cli_curves {
     cli_out csv, plot;
     double *epoch, *loss, *train, *valid, *test;
     int n, cap;
+    int selected;               /* the selected epoch, marked on the plot; 0: none */
 } cli_curves;
 
 /* Opens the CSV (its temporary, with the header) before any training; a failure names the

@@ -198,34 +198,6 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     return st;
 }
 
-/* The device specs --device lists: "all" (every device by flat index, into idx), a comma list
- * (tokens of list, a copy the caller frees), or the default device (one NULL spec). */
-static ar_status device_specs(const cli_command *self, const char *device, char *specs[256],
-                              int *n, char idx[256][16], char **list) {
-    *n = 0;
-    *list = NULL;
-    if (!device) {
-        specs[(*n)++] = NULL; /* AUTOREC_DEVICE, else the default device */
-        return AR_OK;
-    }
-    if (!strcmp(device, "all")) {
-        ar_platform_info *pl = NULL;
-        ar_device_info *dv = NULL;
-        int np = 0, nd = 0;
-        ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
-        for (int i = 0; st == AR_OK && i < nd && i < 256; i++) {
-            snprintf(idx[i], sizeof idx[i], "%d", i);
-            specs[(*n)++] = idx[i];
-        }
-        free(pl);
-        free(dv);
-        return st;
-    }
-    if (!(*list = strdup(device))) return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    for (char *t = strtok(*list, ","); t && *n < 256; t = strtok(NULL, ",")) specs[(*n)++] = t;
-    return *n ? AR_OK : cli_usage(self->name, "--device lists no device");
-}
-
 /* After the table: the median epoch's phases, one row per device and path. */
 static void print_phases(char (*phase_rows)[512], int n_rows) {
     printf("\nseconds per epoch by phase (OpenCL profiling events of the median epoch):\n");
@@ -240,11 +212,12 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
     bench_opts *o = opts;
     ar_status st;
     if ((st = cli_train_opts_check(self, p, &o->t)) != AR_OK) return st;
-    char *specs[256], idx[256][16], *list = NULL, (*phase_rows)[512] = NULL;
-    int n_specs = 0;
+    char (*phase_rows)[512] = NULL;
+    cli_devices devs = {0};
     cli_data data = {0};
     ar_dataset *ds = NULL;
-    st = device_specs(self, o->t.device, specs, &n_specs, idx, &list);
+    st = cli_device_specs(self, o->t.device, &devs);
+    const int n_specs = devs.n;
     if (st == AR_OK) st = cli_data_load(&o->t.data, o->t.cfg.seed, o->t.quiet, &data);
     if (st == AR_OK)
         st = ar_dataset_create_ex(data.train, data.valid, data.test, o->t.data.rows, &ds);
@@ -259,13 +232,13 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
     ar_status first = AR_OK; /* the first device's failure (each is reported as it happens) */
     for (int i = 0; st == AR_OK && i < n_rows; i++) {
         o->t.cfg.kernels = o->kernels.v[i % o->kernels.n];
-        ar_status r = bench_device(self, o, ds, specs[i / o->kernels.n], phase_rows[i],
+        ar_status r = bench_device(self, o, ds, devs.spec[i / o->kernels.n], phase_rows[i],
                                    sizeof phase_rows[i]);
         if (first == AR_OK) first = r;
     }
     if (st == AR_OK && !o->t.json && !o->no_profile) print_phases(phase_rows, n_rows);
     free(phase_rows);
-    free(list);
+    cli_devices_free(&devs);
     ar_dataset_free(ds);
     cli_data_free(&data);
     return st != AR_OK ? st : first;
@@ -332,6 +305,7 @@ static void bench_defaults(void *opts) {
     bench_opts *o = opts;
     cli_train_opts_default(&o->t);
     o->t.cfg.epochs = 4;
+    o->t.data.valid_ratio = 0; /* timing: every epoch, on all the training ratings */
     o->kernels.v[0] = o->t.cfg.kernels; /* train's default path */
     o->kernels.n = 1;
 }

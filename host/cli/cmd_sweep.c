@@ -24,12 +24,25 @@ typedef struct {
     ar_train_config cfg;     /* the base configuration with the value applied */
 } sweep_value;
 
+/* A value's run (as train's): the last epoch's RMSEs and the selected one's. */
 typedef struct {
     double train, test, seconds; /* the last epoch's RMSEs; training seconds */
     double train_mae, test_mae;  /* the last epoch's MAEs */
     int epochs;
-    cli_selection sel;       /* sel.best_valid is NaN without a validation set */
+    double best_valid;       /* the selected epoch's validation RMSE; NaN without a set */
+    double sel_test;         /* its test RMSE */
+    double sel_test_mae;     /* and MAE */
+    int sel_epoch;
+    int stopped_early;       /* the stop rule ended the run (patience or converged) */
 } sweep_result;
+
+/* What a value's epochs report to (ar_model_train's callback). */
+typedef struct {
+    const cli_train_opts *o;
+    const char *prefix;
+    int tty, epochs, has_valid;
+    double seconds;
+} sweep_progress;
 
 /* ---- values --------------------------------------------------------------------------------- */
 
@@ -104,34 +117,42 @@ static ar_status parse_values(sweep_param param, char *list, const ar_train_conf
 
 /* ---- training and the table ----------------------------------------------------------------- */
 
+static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
+    sweep_progress *p = user;
+    (void)res;
+    p->seconds += s->epoch_seconds;
+    if (!p->o->quiet) cli_progress(p->tty, p->prefix, s, p->epochs, p->has_valid, 0);
+    return AR_OK;
+}
+
 /* Trains one value like `autorec train` does (selection on validation, --patience). */
 static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_opts *o,
                            const sweep_value *v, const char *param, int has_valid,
                            sweep_result *r) {
     ar_model *m = NULL;
-    ar_status st = ar_model_create(ctx, ds, &v->cfg, &m);
-    *r = (sweep_result){.test = NAN, .train = NAN, .test_mae = NAN, .train_mae = NAN};
-    cli_selection_start(&r->sel);
-    int tty = isatty(fileno(stderr)) && !o->quiet;
+    ar_train_result res;
     char prefix[128];
     snprintf(prefix, sizeof prefix, "%s %.100s: ", param, v->label);
-    for (int e = 0; st == AR_OK && e < v->cfg.epochs; e++) {
-        ar_epoch_stats s;
-        if ((st = ar_model_train_epoch(m, &s)) != AR_OK) break;
-        r->seconds += s.epoch_seconds;
-        r->epochs = s.epoch;
-        r->test = s.test_rmse;
-        r->train = s.train_rmse;
-        r->test_mae = s.test_mae;
-        r->train_mae = s.train_mae;
-        cli_selection_note(&r->sel, &s, has_valid);
-        if (!o->quiet) cli_progress(tty, prefix, &s, v->cfg.epochs, has_valid, 0);
-        if (cli_selection_stop(&r->sel, &s, o->patience)) break;
-    }
-    if (tty) fputc('\n', stderr);
-    if (!has_valid) r->sel.best_valid = NAN;
+    sweep_progress p = {.o = o, .prefix = prefix, .tty = isatty(fileno(stderr)) && !o->quiet,
+                        .epochs = v->cfg.epochs, .has_valid = has_valid};
+    ar_status st = ar_model_create(ctx, ds, &v->cfg, &m);
+    if (st == AR_OK) st = ar_model_train(m, on_epoch, &p, &res);
+    if (p.tty) fputc('\n', stderr);
     ar_model_free(m);
-    return st;
+    if (st != AR_OK) return st;
+    if (has_valid && !o->quiet) cli_progress_stop(prefix, &res, v->cfg.patience, v->cfg.epochs);
+    *r = (sweep_result){.train = res.last.train_rmse, .test = res.last.test_rmse,
+                        .train_mae = res.last.train_mae, .test_mae = res.last.test_mae,
+                        .seconds = p.seconds, .epochs = res.last_epoch, .best_valid = NAN,
+                        .sel_test = NAN, .sel_test_mae = NAN,
+                        .stopped_early = res.stop != AR_STOP_EPOCHS};
+    if (has_valid) {
+        r->best_valid = res.selected.valid_rmse;
+        r->sel_test = res.selected.test_rmse;
+        r->sel_test_mae = res.selected.test_mae;
+        r->sel_epoch = res.selected_epoch;
+    }
+    return AR_OK;
 }
 
 /* A number column, "-" when there is none (no validation set). */
@@ -141,7 +162,7 @@ static void print_num(double v, int width, int prec) {
 }
 
 static void print_row(const char *param, const sweep_value *v, const sweep_result *r, int json) {
-    const int has_sel = isfinite(r->sel.best_valid);
+    const int has_sel = isfinite(r->best_valid);
     if (json) {
         printf("{\"param\":\"%s\",\"value\":", param);
         cli_json_string(stdout, v->label);
@@ -151,23 +172,23 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
         cli_json_number(stdout, "train_rmse", r->train);
         cli_json_number(stdout, "test_mae", r->test_mae);
         cli_json_number(stdout, "train_mae", r->train_mae);
-        cli_json_number(stdout, "best_valid_rmse", r->sel.best_valid);
-        if (has_sel) printf(",\"selected_epoch\":%d", r->sel.epoch);
-        cli_json_number(stdout, "selected_test_rmse", r->sel.test);
-        cli_json_number(stdout, "selected_test_mae", r->sel.test_mae);
+        cli_json_number(stdout, "best_valid_rmse", r->best_valid);
+        if (has_sel) printf(",\"selected_epoch\":%d", r->sel_epoch);
+        cli_json_number(stdout, "selected_test_rmse", r->sel_test);
+        cli_json_number(stdout, "selected_test_mae", r->sel_test_mae);
         printf(",\"epochs\":%d,\"stopped_early\":%s", r->epochs,
-               r->sel.stopped_early ? "true" : "false");
+               r->stopped_early ? "true" : "false");
         cli_json_number(stdout, "seconds", r->seconds);
         printf("}\n");
     } else {
         printf("%-20s", v->label);
         print_num(r->test, 10, 4);
         print_num(r->test_mae, 9, 4);
-        print_num(r->sel.best_valid, 10, 4);
-        if (has_sel) printf(" %9d", r->sel.epoch);
+        print_num(r->best_valid, 10, 4);
+        if (has_sel) printf(" %9d", r->sel_epoch);
         else printf(" %9s", "-");
-        print_num(r->sel.test, 10, 4);
-        print_num(r->sel.test_mae, 9, 4);
+        print_num(r->sel_test, 10, 4);
+        print_num(r->sel_test_mae, 9, 4);
         printf(" %6d", r->epochs);
         print_num(r->seconds, 9, 2);
         printf("\n");
@@ -179,11 +200,11 @@ static void csv_row(FILE *f, const sweep_value *v, const sweep_result *r) {
     cli_csv_text(f, v->label);
     cli_csv_number(f, r->test);
     cli_csv_number(f, r->test_mae);
-    cli_csv_number(f, r->sel.best_valid);
-    if (isfinite(r->sel.best_valid)) fprintf(f, ",%d", r->sel.epoch);
+    cli_csv_number(f, r->best_valid);
+    if (isfinite(r->best_valid)) fprintf(f, ",%d", r->sel_epoch);
     else fputc(',', f);
-    cli_csv_number(f, r->sel.test);
-    cli_csv_number(f, r->sel.test_mae);
+    cli_csv_number(f, r->sel_test);
+    cli_csv_number(f, r->sel_test_mae);
     fprintf(f, ",%d", r->epochs);
     cli_csv_number(f, r->seconds);
     fputc('\n', f);
@@ -218,7 +239,7 @@ static ar_status sweep_plot(cli_out *out, const char *path, sweep_param param,
     for (int i = 0; i < n; i++) {
         int k = ord[i];
         x[i] = param == P_HIDDEN ? v[k].cfg.hidden : i;
-        test[i] = r[k].test, valid[i] = r[k].sel.best_valid, sel[i] = r[k].sel.test;
+        test[i] = r[k].test, valid[i] = r[k].best_valid, sel[i] = r[k].sel_test;
         cats[i] = v[k].label;
     }
     cli_plot_series s[3] = {{"final test RMSE", x, test, n}};
@@ -311,6 +332,7 @@ static ar_status run_sweep(const cli_command *self, void *opts, const cli_parsed
     if (st == AR_OK) st = parse_values(o->param, list, &o->t.cfg, &v, &n);
     cli_files_out(&out.files, "--out", o->out);
     cli_files_out(&out.files, "--plot", o->plot);
+    cli_files_configs(&out.files, p);
     cli_files_data_opts(&out.files, &o->t.data);
     if (st == AR_OK) st = cli_files_check(&out.files);
     if (st == AR_OK && o->out) st = cli_out_open(&out.csv, "--out", o->out);
@@ -375,9 +397,11 @@ const cli_command cli_cmd_sweep = {
     .usage = "autorec sweep --param hidden|layers|activation --values LIST [--out FILE.csv]\n"
              "                     [--plot FILE.svg] [data] [training flags]",
     .about = "Trains the same set-up once per value of one parameter (same data, split, seed "
-             "and device) and prints one row per value: the final test RMSE and MAE, and with "
-             "--valid-ratio the best validation RMSE, the epoch it selects and the test RMSE and "
-             "MAE at that epoch, the epochs run (fewer with --patience) and the training seconds.",
+             "and device) and trains each as 'autorec train' does (by default on a validation "
+             "set carved out of the training ratings, stopped by --patience), and prints one "
+             "row per value: the last epoch's test RMSE and MAE, and with a validation set the "
+             "best validation RMSE, the epoch it selects and the test RMSE and MAE at that epoch "
+             "(what train reports), the epochs run and the training seconds.",
     CLI_USES(sweep_groups),
     .size = sizeof(sweep_opts),
     .defaults = sweep_defaults,

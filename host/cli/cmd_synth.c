@@ -1,6 +1,8 @@
 /* cmd_synth.c - `autorec synth`: writes a synthetic u.data-style ratings file (ar_synth_write)
  * shaped like a named dataset or as given, for tests and benchmarks. */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli.h"
@@ -10,6 +12,35 @@ typedef struct {
     int preset;              /* --preset: an index into presets, -1 for none */
     const char *out;         /* --out FILE */
 } synth_opts;
+
+/* --scale MIN:MAX:STEP into the config (field); three numbers, the library checks that they
+ * make a scale. */
+static ar_status parse_scale(const cli_option *o, const char *val, void *field) {
+    ar_synth_config *c = field;
+    float v[3];
+    char part[64];
+    const char *s = val;
+    for (int k = 0; k < 3; k++) {
+        size_t n = strcspn(s, ":");
+        if (n >= sizeof part || (k < 2) != (s[n] == ':'))
+            return cli_fail(AR_ERR_INVALID_ARG, "%s: expected MIN:MAX:STEP such as 0.5:5:0.5, "
+                            "got '%s'", o->name, val);
+        memcpy(part, s, n);
+        part[n] = '\0';
+        if (!cli_parse_float(part, &v[k]))
+            return cli_fail(AR_ERR_INVALID_ARG, "%s: '%s' is not a number in '%s'", o->name,
+                            part, val);
+        s += n + 1;
+    }
+    c->rating_min = v[0], c->rating_max = v[1], c->rating_step = v[2];
+    return AR_OK;
+}
+
+static void show_scale(const void *field, char *buf, size_t cap) {
+    const ar_synth_config *c = field;
+    snprintf(buf, cap, "%g:%g:%g", (double)c->rating_min, (double)c->rating_max,
+             (double)c->rating_step);
+}
 
 /* The shapes of real datasets: users x items x ratings. */
 static const struct {
@@ -61,7 +92,8 @@ static const cli_option synth_options[] = {
              "a directory, a device or a FIFO is refused)"},
     {.name = "--preset", .meta = "NAME", .kind = CLI_CHOICE, .at = SYNTH(preset),
      .choices = preset_names,
-     .help = "the shape of a real dataset; --users, --items and --ratings override it:"},
+     .help = "the shape of a real dataset; --users, --items and --ratings override it (not "
+             "train's --preset, which names a training configuration):"},
     {.name = "--users", .meta = "N", .kind = CLI_I64, .at = SYNTH(c.users), .min = 1,
      .setting = "ar_synth_config.users", .help = "users"},
     {.name = "--items", .meta = "N", .kind = CLI_I64, .at = SYNTH(c.items), .min = 1,
@@ -78,6 +110,13 @@ static const cli_option synth_options[] = {
     {.name = "--skew", .meta = "X", .kind = CLI_FLOAT, .at = SYNTH(c.popularity_skew), .lo = 0,
      .hi = 4, .bounds = CLI_MIN | CLI_MAX, .setting = "ar_synth_config.popularity_skew",
      .help = "Zipf exponent of item popularity and user activity; 0 is uniform"},
+    {.name = "--scale", .meta = "MIN:MAX:STEP", .kind = CLI_CUSTOM, .at = SYNTH(c),
+     .parse = parse_scale, .show = show_scale,
+     .setting = "ar_synth_config.rating_min ar_synth_config.rating_max "
+                "ar_synth_config.rating_step",
+     .help = "the rating scale: the model's 1..5 mapped onto MIN..MAX and rounded to steps of "
+             "STEP (at most 100), e.g. 0.5:5:0.5 for half stars (MovieLens 10M and later), "
+             "0.5:4:0.5 for FilmTrust's scale"},
 };
 static const cli_group synth_group = CLI_GROUP(
     "options", synth_options,
@@ -95,8 +134,8 @@ const cli_command cli_cmd_synth = {
     .summary = "write a synthetic ratings file",
     .usage = "autorec synth --out FILE [options]",
     .about = "Writes a synthetic ratings file, one 'user<TAB>item<TAB>rating<TAB>timestamp' line "
-             "per rating (MovieLens u.data format), drawn from a low-rank model: integer ratings "
-             "1..5, distinct (user, item) pairs, ids 1..users and 1..items, item popularity and "
+             "per rating (MovieLens u.data format), drawn from a low-rank model: ratings on "
+             "--scale (integers 1..5 by default), distinct (user, item) pairs, ids 1..users and 1..items, item popularity and "
              "user activity following a Zipf-like law. The same options give the same file, "
              "byte for byte.",
     CLI_USES(synth_groups),

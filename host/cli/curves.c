@@ -93,17 +93,37 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
     return AR_OK;
 }
 
+/* The lowest and highest finite values of the n points of the k arrays (NaN when none). */
+static void finite_range(const double *const *v, int k, int n, double *lo, double *hi) {
+    *lo = *hi = NAN;
+    for (int a = 0; a < k; a++)
+        for (int i = 0; i < n; i++) {
+            if (!isfinite(v[a][i])) continue;
+            if (!(v[a][i] >= *lo)) *lo = v[a][i];
+            if (!(v[a][i] <= *hi)) *hi = v[a][i];
+        }
+}
+
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle) {
     cli_out *outs[2] = {&c->csv, &c->plot};
     if (!c->plot_path) return cli_outs_sync(outs, 1);
     /* the validation curve only when there is a validation set: no empty legend entry */
-    cli_plot_series s[3];
+    cli_plot_series s[4];
     int n = 0;
     s[n++] = (cli_plot_series){"train RMSE", c->epoch, c->train, c->n};
     if (any_finite(c->valid, c->n))
         s[n++] = (cli_plot_series){"validation RMSE", c->epoch, c->valid, c->n};
     if (any_finite(c->test, c->n))
         s[n++] = (cli_plot_series){"test RMSE", c->epoch, c->test, c->n};
+    /* the selected epoch: a vertical line across the curves */
+    const double *curves[3] = {c->train, c->valid, c->test};
+    double sel_x[2] = {c->selected, c->selected}, sel_y[2];
+    char sel_name[64];
+    finite_range(curves, 3, c->n, &sel_y[0], &sel_y[1]);
+    if (c->selected > 0 && isfinite(sel_y[0])) {
+        snprintf(sel_name, sizeof sel_name, "selected epoch %d", c->selected);
+        s[n++] = (cli_plot_series){sel_name, sel_x, sel_y, 2};
+    }
     cli_plot p = {.title = title, .subtitle = subtitle, .x_label = "epoch", .y_label = "RMSE",
                   .series = s, .n_series = n, .x_integer = 1};
     ar_status st = cli_plot_open(&c->plot, "--plot", c->plot_path, &p);

@@ -37,6 +37,7 @@ void cli_data_free(cli_data *x) {
     ar_ratings_free(x->train);
     ar_ratings_free(x->valid);
     ar_ratings_free(x->test);
+    ar_ratings_free(x->train_all);
     ar_titles_free(x->titles);
     memset(x, 0, sizeof *x);
 }
@@ -102,14 +103,34 @@ static ar_status load_random_split(const cli_data_opts *d, const char *path,
     return st;
 }
 
-/* --valid-ratio: a random part of the training ratings becomes the validation set. */
-static ar_status carve_validation(const cli_data_opts *d, uint64_t split, cli_data *x) {
+/* A random split's test part, when the command must not see it: split off all the same, so
+ * that the training part is the one train gets, then dropped. */
+static void drop_test(cli_data *x) {
+    ar_ratings_free(x->test);
+    x->test = NULL;
+    size_t len = strlen(x->desc);
+    snprintf(x->desc + len, sizeof x->desc - len, ", test part dropped");
+}
+
+/* --valid-ratio: a random part of the training ratings becomes the validation set. The default
+ * ratio on data too small to leave both parts a rating: a warning, and no validation set. */
+static ar_status carve_validation(const cli_data_opts *d, uint64_t split, int quiet,
+                                  cli_data *x) {
     ar_ratings *full = x->train;
     x->train = NULL;
     /* Its own stream: the validation split does not repeat the test split's draws. */
     ar_status st = ar_ratings_split(full, d->valid_ratio, split ^ 0xA5A5C3C3F00DBEEFull,
                                     &x->train, &x->valid);
-    ar_ratings_free(full);
+    if (st == AR_ERR_INVALID_ARG && !d->valid_ratio_set) { /* the ratio is valid: too few */
+        if (!quiet)
+            fprintf(stderr, "autorec: warning: %zu training ratings: too few to carve a "
+                    "validation set of %g out of them; training without one (no early "
+                    "stopping)\n", ar_ratings_count(full), d->valid_ratio);
+        x->train = full;
+        return AR_OK;
+    }
+    if (st == AR_OK && d->keep_unsplit) x->train_all = full;
+    else ar_ratings_free(full);
     if (st != AR_OK) return cli_fail(st, "--valid-ratio %g: %s", d->valid_ratio, ar_last_error());
     size_t len = strlen(x->desc);
     snprintf(x->desc + len, sizeof x->desc - len, ", validation %.3g of training", d->valid_ratio);
@@ -145,18 +166,19 @@ ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_da
     if (d->synthetic) {
         st = load_synthetic(d, seed, split, x);
     } else if (tr) {
-        if ((st = cli_load_ratings(tr, &lo, quiet, &x->train)) == AR_OK)
+        if ((st = cli_load_ratings(tr, &lo, quiet, &x->train)) == AR_OK && !d->no_test)
             st = cli_load_ratings(te, &lo, quiet, &x->test);
         if (st == AR_OK)
-            snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s (%s)", tr, te,
-                     ar_format_name(ar_ratings_format(x->train)));
+            snprintf(x->desc, sizeof x->desc, "train %.4000s, test %.4000s%s (%s)", tr, te,
+                     d->no_test ? " not read" : "", ar_format_name(ar_ratings_format(x->train)));
         snprintf(file, sizeof file, "%s", tr);
         snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", te);
     } else {
         st = load_random_split(d, path, lo, split, quiet, x, file, sizeof file);
     }
     if (file[0]) snprintf(x->files[x->n_files++], sizeof x->files[0], "%s", file);
-    if (st == AR_OK && d->valid_ratio > 0) st = carve_validation(d, split, x);
+    if (st == AR_OK && d->no_test && !tr) drop_test(x);
+    if (st == AR_OK && d->valid_ratio > 0) st = carve_validation(d, split, quiet, x);
     if (st == AR_OK) load_titles(file, quiet, x);
     if (st != AR_OK) cli_data_free(x);
     return st;

@@ -13,6 +13,9 @@
 void cli_data_opts_default(cli_data_opts *d) {
     memset(d, 0, sizeof *d);
     d->test_ratio = 0.1;
+    /* validation-driven training by default (train, sweep; data shows the same split): the one
+     * place this default lives (the epoch budget and the patience are ar_train_config's) */
+    d->valid_ratio = 0.1;
     d->rows = AR_ROWS_ITEMS;
     ar_synth_config_default(&d->synth);
     ar_load_options_default(&d->load);
@@ -28,6 +31,11 @@ static ar_status read_dataset(const cli_option *o, const char *val, void *field)
     return AR_OK;
 }
 
+static void show_string(const void *field, char *buf, size_t cap) {
+    const char *s = *(const char *const *)field;
+    snprintf(buf, cap, "%s", s ? s : "");
+}
+
 /* UxIxN into the data options' synthetic fields. */
 static ar_status read_synthetic(const cli_option *o, const char *val, void *field) {
     cli_data_opts *d = field;
@@ -41,6 +49,10 @@ static ar_status read_synthetic(const cli_option *o, const char *val, void *fiel
     d->synth.items = i;
     d->synth.ratings = n;
     return AR_OK;
+}
+
+static void show_synthetic(const void *field, char *buf, size_t cap) {
+    show_string(&((const cli_data_opts *)field)->synthetic, buf, cap);
 }
 
 ar_status cli_read_format(const cli_option *o, const char *val, void *field) {
@@ -94,7 +106,7 @@ static void show_rating_range(const void *field, char *buf, size_t cap) {
 
 static const cli_option source_options[] = {
     {.name = "--dataset", .meta = "NAME", .kind = CLI_CUSTOM, .at = DATA(dataset),
-     .parse = read_dataset,
+     .parse = read_dataset, .show = show_string,
      .help = "a MovieLens release: ml-100k, ml-1m, ml-10m, ml-latest-small; found in "
              "$AUTOREC_DATA or the cache ($XDG_CACHE_HOME/autorec, else ~/.cache/autorec), "
              "else downloaded from GroupLens and checked"},
@@ -108,7 +120,7 @@ static const cli_option source_options[] = {
     {.name = "--test", .meta = "FILE", .kind = CLI_STRING, .at = DATA(test),
      .help = "given test ratings (e.g. u1.test), with --train"},
     {.name = "--synthetic", .meta = "UxIxN", .kind = CLI_CUSTOM, .at = 0,
-     .parse = read_synthetic,
+     .parse = read_synthetic, .show = show_synthetic,
      .help = "N ratings drawn in memory for U users and I items (as 'autorec synth' writes "
              "them, seeded by --seed), e.g. 69878x10677x10000000 for an ML-10M-sized run; "
              "split at random by --test-ratio"},
@@ -131,8 +143,9 @@ static const cli_option split_options[] = {
     {.name = "--valid-ratio", .meta = "R", .kind = CLI_DOUBLE, .at = DATA(valid_ratio), .lo = 0,
      .hi = 1, .bounds = CLI_MIN | CLI_MAX | CLI_MAX_OPEN,
      .help = "carve a random fraction R of the training ratings out as a validation set, for "
-             "early stopping and model selection; the test set is never used to choose "
-             "anything; 0 for none"},
+             "early stopping and model selection (train and sweep keep the best-validation "
+             "epoch and stop by --patience); the test set is never used to choose anything; 0 "
+             "for none"},
     {.name = "--split-seed", .meta = "N", .kind = CLI_U64, .at = DATA(split_seed),
      .flags = CLI_NO_DEFAULT,
      .help = "seed the random splits (--test-ratio, --valid-ratio) with N instead of --seed: "
@@ -199,6 +212,7 @@ ar_status cli_data_check(const cli_command *cmd, const cli_parsed *p, cli_data_o
     const char *c = cmd->name;
     d->test_ratio_set = cli_given(p, "--test-ratio");
     d->split_seed_set = cli_given(p, "--split-seed");
+    d->valid_ratio_set = cli_given(p, "--valid-ratio");
     if ((d->train != NULL) != (d->test != NULL))
         return cli_usage(c, "--train and --test go together");
     int sources = (d->train != NULL) + (d->data != NULL) + (d->dataset != NULL) +

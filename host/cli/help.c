@@ -100,6 +100,21 @@ static void with_default(const cli_option *o, const char *def, char *buf, size_t
                   def, colon ? ":" : "");
 }
 
+/* A CLI_PRESET option's presets under it, each with its help and values. */
+static void print_presets(FILE *f, const cli_option *o) {
+    int width = 0;
+    for (int k = 0; o->presets && o->presets[k].name; k++)
+        if ((int)strlen(o->presets[k].name) > width) width = (int)strlen(o->presets[k].name);
+    for (int k = 0; o->presets && o->presets[k].name; k++) {
+        char values[1024], text[2048];
+        int indent = HELP_COLUMN + 2 + width + 2;
+        cli_preset_values(&o->presets[k], NBSP, values, sizeof values);
+        snprintf(text, sizeof text, "%s: %s", o->presets[k].help, values);
+        fprintf(f, "%*s%-*s  ", HELP_COLUMN + 2, "", width, o->presets[k].name);
+        wrap(f, indent, indent, text, strlen(text));
+    }
+}
+
 static void print_option(FILE *f, const cli_option *o, const void *field) {
     char head[128], def[128], text[2048];
     int col = snprintf(head, sizeof head, "  %s%s%s", o->name, o->meta ? " " : "",
@@ -120,6 +135,7 @@ static void print_option(FILE *f, const cli_option *o, const void *field) {
         fprintf(f, "%*s%-*s  ", HELP_COLUMN + 2, "", width, o->choices[k].name);
         wrap(f, indent, indent, o->choices[k].help, strlen(o->choices[k].help));
     }
+    print_presets(f, o);
 }
 
 static void markdown_option(FILE *f, const cli_option *o, const void *field) {
@@ -135,6 +151,13 @@ static void markdown_option(FILE *f, const cli_option *o, const void *field) {
         fprintf(f, "  - `%s`: ", o->choices[k].name);
         cli_md_text(f, o->choices[k].help, strlen(o->choices[k].help));
         fputc('\n', f);
+    }
+    for (int k = 0; o->presets && o->presets[k].name; k++) {
+        char values[1024];
+        cli_preset_values(&o->presets[k], ' ', values, sizeof values);
+        fprintf(f, "  - `%s`: ", o->presets[k].name);
+        cli_md_text(f, o->presets[k].help, strlen(o->presets[k].help));
+        fprintf(f, ": `%s`\n", values);
     }
 }
 

@@ -40,7 +40,8 @@ static const cli_command help_command = {
 /* In the order 'autorec --help' lists them. */
 static const cli_command *const commands[] = {
     &cli_cmd_devices, &cli_cmd_train,  &cli_cmd_data,  &cli_cmd_eval,  &cli_cmd_predict,
-    &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep, &help_command,
+    &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep, &cli_cmd_tune,
+    &help_command,
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };
 
@@ -112,7 +113,8 @@ static ar_status run_command(const cli_command *cmd, int argc, char **argv) {
     ar_status st = opts ? cli_parse(cmd, argc, argv, opts, &p)
                         : cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == AR_OK && p.help) cli_print_help(cmd, stdout);
-    else if (st == AR_OK) st = cmd->run(cmd, opts, &p);
+    else if (st == AR_OK) st = cli_config_blame(cmd, &p, cmd->run(cmd, opts, &p));
+    if (opts) cli_parsed_free(&p);
     free(opts);
     return st;
 }

@@ -96,6 +96,31 @@ static void choice_list(const cli_choice *c, char *buf, size_t cap) {
                                 : " or ", c[k].name);
 }
 
+/* The same from a preset list. */
+static void preset_list(const cli_preset *ps, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; ps[k].name && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k == 0 ? "" : ps[k + 1].name ? ", "
+                                : " or ", ps[k].name);
+}
+
+/* The preset of o called name (any case), or NULL. */
+static const cli_preset *find_preset(const cli_option *o, const char *name) {
+    for (int k = 0; o->presets[k].name; k++)
+        if (!strcasecmp(name, o->presets[k].name)) return &o->presets[k];
+    return NULL;
+}
+
+void cli_preset_values(const cli_preset *ps, char join, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; ps->args[k] && len < cap; k++) {
+        char sep[2] = {k == 0 ? 0 : strncmp(ps->args[k], "--", 2) ? join : ' ', 0};
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", sep, ps->args[k]);
+    }
+}
+
 /* Reads an integer or number option; 0 when the value is malformed or out of range. */
 static int read_number(const cli_option *o, const char *val, void *field) {
     long long i;
@@ -126,13 +151,25 @@ static int read_number(const cli_option *o, const char *val, void *field) {
     }
 }
 
-/* Reads val into field as o says; a refusal is a usage error of cmd naming the option. */
-static ar_status read_value(const cli_command *cmd, const cli_option *o, const char *val,
-                            void *field) {
+ar_status cli_read_value(const cli_command *cmd, const cli_option *o, const char *val,
+                         void *field) {
     char want[256];
     switch (o->kind) {
     case CLI_FLAG:
         *(int *)field = 1;
+        return AR_OK;
+    case CLI_PRESET: {
+        const cli_preset *ps = find_preset(o, val);
+        if (ps) {
+            *(const char **)field = ps->name;
+            return AR_OK;
+        }
+        preset_list(o->presets, want, sizeof want);
+        return cli_usage(cmd->name, "%s expects %s, got '%s'", o->name, want, val);
+    }
+    case CLI_CONFIG: /* read by cli_parse before the rest of the command line */
+        if (!*val) return cli_usage(cmd->name, "%s expects a file name", o->name);
+        *(const char **)field = val;
         return AR_OK;
     case CLI_STRING:
         if ((o->flags & CLI_NONEMPTY) && !*val)
@@ -183,7 +220,8 @@ int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap
     case CLI_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(const uint64_t *)field); break;
     case CLI_FLOAT: snprintf(buf, cap, "%g", (double)*(const float *)field); break;
     case CLI_DOUBLE: snprintf(buf, cap, "%g", *(const double *)field); break;
-    case CLI_STRING: {
+    case CLI_STRING:
+    case CLI_PRESET: {
         const char *s = *(const char *const *)field;
         snprintf(buf, cap, "%s", s ? s : "");
         break;
@@ -196,17 +234,21 @@ int cli_value_text(const cli_option *o, const void *field, char *buf, size_t cap
     case CLI_CUSTOM:
         if (o->show) o->show(field, buf, cap);
         break;
-    default: break; /* flags and lists have no one value */
+    default: break; /* flags, lists and settings files have no one value */
     }
     return buf[0] != 0;
 }
 
 /* ---- the parser ----------------------------------------------------------------------------- */
 
-static void note_given(cli_parsed *p, const cli_option *o) {
-    for (int k = 0; k < p->n_given; k++)
-        if (p->given[k] == o) return;
-    if (p->n_given < CLI_MAX_GIVEN) p->given[p->n_given++] = o;
+int cli_note_given(cli_parsed *p, const cli_option *o, int file, int line) {
+    int k = 0;
+    while (k < p->n_given && p->given[k] != o) k++;
+    if (k == CLI_MAX_GIVEN) return -1;
+    if (k == p->n_given) p->given[p->n_given++] = o;
+    p->from_file[k] = file, p->from_line[k] = line;
+    p->from_preset[k] = NULL; /* given again after the preset: no longer the preset's */
+    return k;
 }
 
 /* Each CLI_REQUIRED option of cmd that was not given is a usage error (the first one is). */
@@ -225,10 +267,71 @@ static ar_status check_required(const cli_command *cmd, const cli_parsed *p) {
     return AR_OK;
 }
 
-ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p) {
-    memset(opts, 0, cmd->size);
-    if (cmd->defaults) cmd->defaults(opts);
-    memset(p, 0, sizeof *p);
+/* The last CLI_PRESET option on the command line (its value in *val), or NULL. Only names are
+ * looked at: values and mistakes are the main reading's. */
+static const cli_option *preset_option(const cli_command *cmd, int argc, char **argv,
+                                       const char **val, size_t *base) {
+    const cli_option *found = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) break; /* nothing after it is read */
+        char name[64];
+        size_t n = eq ? (size_t)(eq - a) : strlen(a), b = 0;
+        if (a[0] != '-' || n >= sizeof name) continue;
+        memcpy(name, a, n);
+        name[n] = 0;
+        const cli_option *o = cli_find_option(cmd, name, &b);
+        if (!o || o->kind == CLI_FLAG || eq) {
+            if (o && o->kind == CLI_PRESET) found = o, *val = eq + 1, *base = b;
+            continue;
+        }
+        if (i + 1 == argc || !strncmp(argv[i + 1], "--", 2)) continue; /* no value */
+        if (o->kind == CLI_PRESET) found = o, *val = argv[i + 1], *base = b;
+        i++; /* the value is no option */
+    }
+    return found;
+}
+
+/* Reads the values of the preset named on the command line into opts, before the command line
+ * itself: what it gives afterwards overrides them. */
+static ar_status apply_preset(const cli_command *cmd, int argc, char **argv, void *opts,
+                              cli_parsed *p) {
+    const char *val = NULL;
+    size_t base = 0;
+    const cli_option *o = preset_option(cmd, argc, argv, &val, &base);
+    if (!o) return AR_OK;
+    ar_status st = cli_read_value(cmd, o, val, (char *)opts + base + o->at);
+    if (st != AR_OK) return st;
+    const cli_preset *ps = find_preset(o, val);
+    for (int k = 0; ps->args[k] && st == AR_OK; k++) {
+        const char *flag = ps->args[k];
+        size_t b = 0;
+        const cli_option *x = cli_find_option(cmd, flag, &b);
+        const char *v = x && x->kind != CLI_FLAG ? ps->args[++k] : NULL;
+        if (!x || (x->kind != CLI_FLAG && !v)) /* the table's mistake, worded as a refusal */
+            return cli_usage(cmd->name, "%s %s sets %s, which %s does not take", o->name,
+                             ps->name, flag, cmd->name);
+        st = cli_read_value(cmd, x, v, (char *)opts + b + x->at);
+        int given = st == AR_OK ? cli_note_given(p, x, 0, 0) : -1;
+        if (given >= 0) p->from_preset[given] = ps->name;
+    }
+    return st;
+}
+
+/* Notes a settings file given on the command line (first pass only). */
+static ar_status note_config(const cli_command *cmd, cli_parsed *p, const cli_option *o,
+                             const char *path) {
+    if (p->n_config == CLI_MAX_CONFIGS)
+        return cli_usage(cmd->name, "at most %d settings files, got more at %s %s",
+                         CLI_MAX_CONFIGS, o->name, path);
+    p->config[p->n_config] = path;
+    p->config_option[p->n_config++] = o;
+    return AR_OK;
+}
+
+/* One pass over argv into opts; the first pass (first) also notes the settings files. */
+static ar_status parse_args(const cli_command *cmd, int argc, char **argv, void *opts,
+                            cli_parsed *p, int first) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -260,9 +363,45 @@ ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, c
                                  argv[i + 1], a);
             else return cli_usage(cmd->name, "option %s needs a value", a);
         }
-        ar_status st = read_value(cmd, o, val, (char *)opts + base + o->at);
+        ar_status st = cli_read_value(cmd, o, val, (char *)opts + base + o->at);
+        if (st == AR_OK && first && o->kind == CLI_CONFIG) st = note_config(cmd, p, o, val);
         if (st != AR_OK) return st;
-        note_given(p, o);
+        cli_note_given(p, o, 0, 0);
+    }
+    return AR_OK;
+}
+
+static void reset(const cli_command *cmd, void *opts) {
+    memset(opts, 0, cmd->size);
+    if (cmd->defaults) cmd->defaults(opts);
+}
+
+void cli_parsed_free(cli_parsed *p) {
+    for (int k = 0; k < p->n_config; k++) free(p->config_text[k]);
+    memset(p->config_text, 0, sizeof p->config_text);
+}
+
+/* The command line is read twice when it names a preset or settings files: once to find them
+ * (and --help, and the command line's own errors), then, over the defaults again, the preset's
+ * values, the files in order and the command line once more on top, so that a flag overrides a
+ * file and a file a preset wherever they stand. */
+ar_status cli_parse(const cli_command *cmd, int argc, char **argv, void *opts, cli_parsed *p) {
+    reset(cmd, opts);
+    memset(p, 0, sizeof *p);
+    ar_status st = parse_args(cmd, argc, argv, opts, p, 1);
+    if (st != AR_OK || p->help) return st;
+    size_t base;
+    const char *val;
+    if (p->n_config || preset_option(cmd, argc, argv, &val, &base)) {
+        /* again over the defaults: defaults < preset < settings files < command line */
+        reset(cmd, opts);
+        p->n_given = 0;
+        p->operand = NULL;
+        st = apply_preset(cmd, argc, argv, opts, p);
+        for (int k = 0; st == AR_OK && k < p->n_config; k++)
+            st = cli_config_read(cmd, p, k, opts);
+        if (st == AR_OK) st = parse_args(cmd, argc, argv, opts, p, 0);
+        if (st != AR_OK) return st;
     }
     return check_required(cmd, p);
 }

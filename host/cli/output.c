@@ -29,6 +29,10 @@ void cli_files_data_opts(cli_files *f, const cli_data_opts *d) {
     cli_files_in(f, d->data);
 }
 
+void cli_files_configs(cli_files *f, const cli_parsed *p) {
+    for (int k = 0; k < p->n_config; k++) cli_files_in(f, p->config[k]);
+}
+
 void cli_files_data(cli_files *f, const cli_data *x) {
     for (int k = 0; k < x->n_files; k++) cli_files_in(f, x->files[k]);
     if (x->has_titles_file) cli_files_in(f, x->titles_path);

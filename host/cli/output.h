@@ -13,6 +13,7 @@
 
 struct cli_data_opts;
 struct cli_data;
+struct cli_parsed;
 
 /* ---- the checks before a run ---------------------------------------------------------------- */
 
@@ -32,6 +33,8 @@ void cli_files_in(cli_files *f, const char *path);
 void cli_files_out(cli_files *f, const char *option, const char *path);
 /* The data options' files, as given (--train, --test, --data): known before loading. */
 void cli_files_data_opts(cli_files *f, const struct cli_data_opts *d);
+/* The settings files the command line named (--config): read before the run. */
+void cli_files_configs(cli_files *f, const struct cli_parsed *p);
 /* The files loading read (the ratings files, found in a directory too, and the titles). */
 void cli_files_data(cli_files *f, const struct cli_data *x);
 /* Every output: writable (a file can be created next to it), not an existing non-regular

@@ -1,9 +1,10 @@
 /* train_opts.c - the training options shared by train, bench and sweep: the model and its
- * training (ar_train_config), early stopping, the device and the output flags; their table, the
- * check after parsing, the hidden-layer list syntax ("500,250,500"), and what train and sweep
- * both do per epoch: the progress line and model selection on validation. */
+ * training (ar_train_config), early stopping, the device and the output flags; their defaults,
+ * table, the check after parsing, the hidden-layer list syntax ("500,250,500"), and what train
+ * and sweep both print per epoch and when a run stops. */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -111,7 +112,9 @@ static const cli_option training_options[] = {
      .help = "hidden units; a list such as 500,250,500 builds that stack of hidden layers (up "
              "to 8)"},
     {.name = "--epochs", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.epochs), .min = 1,
-     .max = 1000000, .setting = "ar_train_config.epochs", .help = "epochs"},
+     .max = 1000000, .setting = "ar_train_config.epochs",
+     .help = "the most epochs to train; with a validation set --patience usually stops the run "
+             "first"},
     {.name = "--batch", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.batch), .min = 1,
      .max = 1000000, .flags = CLI_FROM_MODEL, .setting = "ar_train_config.batch",
      .help = "rows (items, or users with --model user) per mini-batch"},
@@ -150,12 +153,40 @@ static const cli_option training_options[] = {
     {.name = "--kernels", .meta = "K", .kind = CLI_CUSTOM, .at = TRAIN(cfg.kernels),
      .parse = read_kernels, .show = show_kernels, .choices = kernel_paths,
      .setting = "ar_train_config.kernels", .help = "how the products are computed:"},
-    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TRAIN(patience), .min = 0,
-     .max = 1000000,
-     .help = "with --valid-ratio: stop when the validation RMSE has not improved for N "
-             "epochs; 0 trains all --epochs"},
+    {.name = "--patience", .meta = "N", .kind = CLI_INT, .at = TRAIN(cfg.patience), .min = 0,
+     .max = 1000000, .setting = "ar_train_config.patience",
+     .help = "with a validation set (--valid-ratio): stop when the validation RMSE has not "
+             "improved (by --min-improvement) for N epochs; 0 trains all --epochs. The model "
+             "kept is the best-validation epoch's either way"},
+    {.name = "--min-improvement", .meta = "F", .kind = CLI_FLOAT, .at = TRAIN(cfg.min_improvement),
+     .setting = "ar_train_config.min_improvement",
+     .help = "for --patience: an epoch counts as an improvement when it lowers the validation "
+             "RMSE by more than this fraction of the lowest before (a run that still creeps "
+             "down by less has converged); 0: any lower RMSE counts"},
 };
 const cli_group cli_training = CLI_GROUP("model and training", training_options, NULL);
+
+/* Named configurations. d2l: the AutoRec chapter of Dive into Deep Learning, the project's
+ * seed; why its weight decay 1e-5 is --l2 3.5e-4 here, and what else differs: docs/seed.md. */
+static const char *const d2l_args[] = {
+    "--hidden", "500", "--activation", "sigmoid", "--out-activation", "identity",
+    "--dropout", "0.05", "--input-dropout", "0", "--lr", "0.002", "--lr-decay", "1",
+    "--l2", "3.5e-4", "--batch", "256", "--epochs", "100", "--valid-ratio", "0",
+    "--model", "item", NULL};
+static const cli_preset train_presets[] = {
+    {"d2l", "the I-AutoRec of Dive into Deep Learning (d2l.ai, 'AutoRec: Rating Prediction "
+            "with Autoencoders'): Adam with weight decay 1e-5 (here --l2 3.5e-4, see "
+            "docs/seed.md), constant learning rate, 100 epochs, no validation", d2l_args},
+    {NULL, NULL, NULL}};
+
+static const cli_option preset_options[] = {
+    {.name = "--preset", .meta = "NAME", .kind = CLI_PRESET, .at = TRAIN(preset),
+     .presets = train_presets,
+     .help = "start from a named training configuration: options given on the command line "
+             "override its values, wherever they stand (defaults < preset < command line). "
+             "Not synth's --preset, which names a dataset shape:"},
+};
+const cli_group cli_train_preset = CLI_GROUP("preset", preset_options, NULL);
 
 static const cli_option run_options[] = {
     {.name = "--device", .meta = "SPEC", .kind = CLI_STRING, .at = TRAIN(device),
@@ -164,6 +195,12 @@ static const cli_option run_options[] = {
      .help = "print a JSON summary as the last line of stdout"},
     {.name = "--quiet", .kind = CLI_FLAG, .at = TRAIN(quiet),
      .help = "no per-epoch progress on stderr"},
+    {.name = "--config", .meta = "FILE", .kind = CLI_CONFIG, .at = TRAIN(config),
+     .help = "read settings from FILE, one 'key = value' per line, each key an option of this "
+             "command without its '--' (lr = 0.001, lr-decay = 0.98, hidden = 500, a flag as "
+             "json = true), '#' starting a comment; what 'autorec tune --out' writes. Options "
+             "given on the command line override the file's; an unknown key or a bad value "
+             "exits 2 naming FILE:LINE"},
 };
 const cli_group cli_run = CLI_GROUP("device and output", run_options, NULL);
 
@@ -172,37 +209,48 @@ const cli_group cli_run = CLI_GROUP("device and output", run_options, NULL);
 ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_train_opts *o) {
     ar_status st = cli_data_check(cmd, p, &o->data);
     if (st != AR_OK) return st;
-    if (o->patience && o->data.valid_ratio <= 0)
-        return cli_usage(cmd->name, "--patience needs a validation set: give --valid-ratio (the "
-                         "test set never chooses anything)");
+    if (cli_given(p, "--patience") && o->cfg.patience && o->data.valid_ratio <= 0)
+        return cli_usage(cmd->name, "--patience needs a validation set: leave --valid-ratio at "
+                         "its default or give one above 0 (the test set never chooses "
+                         "anything)");
     if (ar_train_config_validate(&o->cfg) != AR_OK)
         return cli_usage(cmd->name, "%s", ar_last_error());
     return AR_OK;
 }
 
-/* ---- progress and model selection, shared by train and sweep -------------------------------- */
+/* ---- device lists (bench, tune) ----------------------------------------------------------- */
 
-void cli_selection_start(cli_selection *sel) {
-    *sel = (cli_selection){.best_valid = INFINITY, .test = NAN, .train = NAN, .test_mae = NAN,
-                            .train_mae = NAN, .valid_mae = NAN};
+ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d) {
+    memset(d, 0, sizeof *d);
+    if (!device) {
+        d->spec[d->n++] = NULL; /* AUTOREC_DEVICE, else the default device */
+        return AR_OK;
+    }
+    if (!strcmp(device, "all")) {
+        ar_platform_info *pl = NULL;
+        ar_device_info *dv = NULL;
+        int np = 0, nd = 0;
+        ar_status st = ar_devices_list(&pl, &np, &dv, &nd);
+        for (int i = 0; st == AR_OK && i < nd && i < CLI_MAX_DEVICES; i++) {
+            snprintf(d->idx[i], sizeof d->idx[i], "%d", i);
+            d->spec[d->n++] = d->idx[i];
+        }
+        free(pl);
+        free(dv);
+        return st;
+    }
+    if (!(d->list = strdup(device))) return cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    for (char *t = strtok(d->list, ","); t && d->n < CLI_MAX_DEVICES; t = strtok(NULL, ","))
+        d->spec[d->n++] = t;
+    return d->n ? AR_OK : cli_usage(cmd->name, "--device lists no device");
 }
 
-int cli_selection_note(cli_selection *sel, const ar_epoch_stats *s, int has_valid) {
-    if (!has_valid || !(s->valid_rmse < sel->best_valid)) return 0;
-    sel->best_valid = s->valid_rmse;
-    sel->epoch = s->epoch;
-    sel->test = s->test_rmse;
-    sel->train = s->train_rmse;
-    sel->test_mae = s->test_mae;
-    sel->train_mae = s->train_mae;
-    sel->valid_mae = s->valid_mae;
-    return 1;
+void cli_devices_free(cli_devices *d) {
+    free(d->list);
+    memset(d, 0, sizeof *d);
 }
 
-int cli_selection_stop(cli_selection *sel, const ar_epoch_stats *s, int patience) {
-    sel->stopped_early = patience && s->epoch - sel->epoch >= patience;
-    return sel->stopped_early;
-}
+/* ---- progress, shared by train and sweep ---------------------------------------------------- */
 
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
                   int has_valid, int with_loss) {
@@ -214,4 +262,20 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
             "%.2fs%s", tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse,
             s->train_mae, valid, s->test_rmse, s->test_mae, s->epoch_seconds,
             tty ? "\033[K" : "\n");
+}
+
+void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs) {
+    if (r->stop == AR_STOP_PATIENCE)
+        fprintf(stderr, "%sstopped after epoch %d: the validation RMSE has not improved for %d "
+                "epochs (--patience %d)", prefix, r->last_epoch, patience, patience);
+    else if (r->stop == AR_STOP_CONVERGED)
+        fprintf(stderr, "%sstopped after epoch %d: converged, the validation RMSE has improved "
+                "by less than --min-improvement in %d epochs (--patience %d)", prefix,
+                r->last_epoch, patience, patience);
+    else
+        fprintf(stderr, "%sstopped after epoch %d: the budget of --epochs %d is spent", prefix,
+                r->last_epoch, epochs);
+    fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f MAE %.4f, test RMSE %.4f MAE %.4f)\n",
+            r->selected_epoch, r->selected.valid_rmse, r->selected.valid_mae,
+            r->selected.test_rmse, r->selected.test_mae);
 }

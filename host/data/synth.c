@@ -2,8 +2,11 @@
  * u.data ("user\titem\trating\ttimestamp") for tests and for benchmarks at MovieLens-10M and
  * Netflix scale.
  *
- * The model: rating = clamp(round(mu + b_u + b_i + p_u . q_i + noise), 1, 5), with Gaussian
- * factors and biases, so that a collaborative-filtering model clearly beats the global mean.
+ * The model: x = mu + b_u + b_i + p_u . q_i + noise on a 1..5 scale, with Gaussian factors and
+ * biases, so that a collaborative-filtering model clearly beats the global mean; x is mapped
+ * linearly onto the configured scale (rating_min..rating_max, by rating_step: 1..5 whole stars
+ * by default, 0.5..5 half stars like the later MovieLens releases) and rounded to the nearest
+ * level, clamped to the scale. On the default scale that is clamp(round(x), 1, 5).
  * Which pairs are observed follows a Zipf-like law on both sides: the user at activity rank r
  * rates about r^-skew of the ratings, the item at popularity rank r is picked with weight
  * r^-skew, and the ranks are shuffled over the ids (id order is not popularity order).
@@ -15,6 +18,7 @@
  * a large buffer. Every user draws from its own generator keyed by (seed, user), so the file
  * depends only on the config. */
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,12 +36,17 @@ void ar_synth_config_default(ar_synth_config *c) {
     c->rank = 10;
     c->noise = 0.5f;
     c->popularity_skew = 1.0f;
+    c->rating_min = 1.0f;
+    c->rating_max = 5.0f;
+    c->rating_step = 1.0f;
 }
 
 enum {
     SYNTH_MIN_DEGREE = 20,          /* MovieLens keeps only users with at least 20 ratings */
     SYNTH_BUF = 4 << 20,            /* output buffer: few, large write(2) calls */
-    SYNTH_LINE_MAX = 48,            /* longest line: 3 x 10 digits + 1 + 4 separators */
+    SYNTH_LINE_MAX = 64,            /* longest line: 3 x 10 digits, a level, 4 separators */
+    SYNTH_MAX_LEVELS = 101,         /* rating levels on a scale: (max - min) / step + 1 */
+    SYNTH_LABEL_MAX = 15,           /* a level as text: "%.6g" and its NUL */
 };
 #define SYNTH_MU 3.5                /* global mean, about MovieLens' */
 #define SYNTH_SD_USER_BIAS 0.35
@@ -85,6 +94,13 @@ static void shuffle(int32_t *perm, int64_t n, ar_rng *r) {
     }
 }
 
+/* The number of rating levels on c's scale (0 when the step does not divide it). */
+static int levels(const ar_synth_config *c) {
+    double n = ((double)c->rating_max - (double)c->rating_min) / (double)c->rating_step;
+    if (!(n >= 0.5 && n < SYNTH_MAX_LEVELS)) return 0;
+    return (int)lround(n) + 1;
+}
+
 static ar_status validate(const ar_synth_config *c) {
 #define CHECK(cond, ...) if (!(cond)) return ar_fail(AR_ERR_INVALID_ARG, __VA_ARGS__)
     /* ids must fit the loader's 32-bit ids */
@@ -103,6 +119,17 @@ static ar_status validate(const ar_synth_config *c) {
           "ar_synth_config.noise must be a finite number >= 0, got %g", (double)c->noise);
     CHECK(isfinite(c->popularity_skew) && c->popularity_skew >= 0 && c->popularity_skew <= 4,
           "ar_synth_config.popularity_skew must be in 0..4, got %g", (double)c->popularity_skew);
+    CHECK(isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max &&
+          fabsf(c->rating_min) < 1e6f && fabsf(c->rating_max) < 1e6f,
+          "ar_synth_config.rating_min and rating_max must be finite with min < max and below "
+          "1e6 in size, got %g and %g", (double)c->rating_min, (double)c->rating_max);
+    CHECK(isfinite(c->rating_step) && c->rating_step > 0 && levels(c) >= 2 &&
+          levels(c) <= SYNTH_MAX_LEVELS &&
+          fabs((double)c->rating_min + (levels(c) - 1) * (double)c->rating_step -
+               (double)c->rating_max) <= 1e-4 * (double)c->rating_step,
+          "ar_synth_config.rating_step must divide rating_max - rating_min into 1..%d steps, "
+          "got %g for %g..%g", SYNTH_MAX_LEVELS - 1, (double)c->rating_step,
+          (double)c->rating_min, (double)c->rating_max);
 #undef CHECK
     return AR_OK;
 }
@@ -340,13 +367,43 @@ static ar_status model_build(synth_model *m, const ar_synth_config *c) {
 
 /* ---- the writer ----------------------------------------------------------------------------- */
 
+/* The levels of the rating scale: level k is rating_min + k * rating_step, as a float and as
+ * the text the file gets ("%.6g": "3", "3.5"). */
+typedef struct {
+    int n;                          /* levels */
+    double span;                    /* (max - min) / 4: the 1..5 model onto the scale */
+    float value[SYNTH_MAX_LEVELS];
+    char label[SYNTH_MAX_LEVELS][SYNTH_LABEL_MAX];
+} scale;
+
+static void scale_init(scale *sc, const ar_synth_config *c) {
+    sc->n = levels(c);
+    sc->span = ((double)c->rating_max - (double)c->rating_min) / 4.0;
+    for (int k = 0; k < sc->n; k++) {
+        double v = (double)c->rating_min + k * (double)c->rating_step;
+        if (k == sc->n - 1) v = c->rating_max; /* exactly the maximum, whatever the rounding */
+        sc->value[k] = (float)v;
+        snprintf(sc->label[k], SYNTH_LABEL_MAX, "%.6g", v);
+    }
+}
+
+/* The level nearest to the model's x (on 1..5) mapped onto the scale, clamped to it. On the
+ * default scale, lround(x - 1): x - 1 is exact, so the levels are those of lround(x). */
+static int scale_level(const scale *sc, double x, double step) {
+    double t = (x - 1.0) * sc->span / step;
+    if (!(t > 0)) return 0;                 /* NaN cannot come, but would go to the minimum */
+    if (t >= sc->n - 1) return sc->n - 1;
+    return (int)lround(t);
+}
+
 /* Sends one rating to the file (o) or appends it to the list (r); 0 when writing the file
  * failed (o->st says why). */
-static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, int rating, uint64_t ts) {
+static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, const scale *sc, int level,
+                uint64_t ts) {
     if (r) {
         r->user[r->n] = (int32_t)(u + 1);
         r->item[r->n] = i + 1;
-        r->rating[r->n] = (float)rating;
+        r->rating[r->n] = sc->value[level];
         r->line[r->n] = 0;
         r->n++;
         return 1;
@@ -360,7 +417,7 @@ static int emit(out_buf *o, ar_ratings *r, int64_t u, int32_t i, int rating, uin
     *s++ = '\t';
     s = put_u64(s, (uint64_t)i + 1);
     *s++ = '\t';
-    *s++ = (char)('0' + rating);
+    for (const char *t = sc->label[level]; *t; t++) *s++ = *t;
     *s++ = '\t';
     s = put_u64(s, ts);
     *s++ = '\n';
@@ -376,6 +433,8 @@ static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
     const int k = c->rank;
     const double skew = c->popularity_skew, noise = c->noise;
     synth_model m;
+    scale sc;
+    scale_init(&sc, c);
     ar_status st = model_build(&m, c);
     if (st != AR_OK) goto cleanup;
     uint64_t line = 0;
@@ -393,11 +452,11 @@ static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
             float dot = 0;
             for (int f = 0; f < k; f++) dot += m.p[f] * qi[f];
             double x = SYNTH_MU + bu + m.bi[i] + dot + noise * gauss_next(&g);
-            int rating = x < 1.5 ? 1 : x >= 4.5 ? 5 : (int)lround(x);
+            int level = scale_level(&sc, x, (double)c->rating_step);
             /* increasing over the file, spread over SYNTH_SPAN seconds */
             uint64_t ts = SYNTH_T0 + line * SYNTH_SPAN / (uint64_t)N;
             line++;
-            if (!emit(o, r, u, i, rating, ts)) goto cleanup; /* reported by the caller */
+            if (!emit(o, r, u, i, &sc, level, ts)) goto cleanup; /* reported by the caller */
         }
     }
     if (o) out_flush(o);

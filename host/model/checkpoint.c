@@ -198,7 +198,8 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
     *out = NULL;
     ar_train_config eff = c->cfg;
     if (cfg) {
-        /* only the run's length may differ: the rest defines the model and its optimiser */
+        /* only the run's length and stop rule may differ: the rest defines the model and its
+         * optimiser */
 #define SAME(f)                                                                                \
     if (cfg->f != c->cfg.f)                                                                    \
         return ar_fail(AR_ERR_INVALID_ARG,                                                     \
@@ -218,6 +219,8 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         SAME(activation) SAME(out_activation) SAME(seed)
 #undef SAME
         eff.epochs = cfg->epochs;
+        eff.patience = cfg->patience; /* the run's stop rule, not the model's */
+        eff.min_improvement = cfg->min_improvement;
         eff.kernels = cfg->kernels; /* how it runs, not what it is: the caller's choice */
     }
     if (ds->rows_are != c->rows)

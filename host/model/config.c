@@ -47,7 +47,9 @@ ar_status ar_activation_parse(const char *name, ar_activation *out) {
 void ar_train_config_default(ar_train_config *c) {
     memset(c, 0, sizeof *c);
     c->hidden = 500;
-    c->epochs = 60;
+    c->epochs = 500;  /* a budget: with a validation set, patience ends normal runs */
+    c->patience = 20;
+    c->min_improvement = 1e-4f;
     c->batch = 256;
     c->lr = 3e-3f;
     c->lr_decay = 0.97f;
@@ -77,6 +79,10 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
               F "layers[%d] has %d units; each must be in 1..1000000", k, c->layers[k]);
     CHECK(c->epochs >= 1 && c->epochs <= 1000000, F "epochs must be in 1..1000000, got %d",
           c->epochs);
+    CHECK(c->patience >= 0 && c->patience <= 1000000,
+          F "patience must be in 0..1000000, got %d", c->patience);
+    CHECK(c->min_improvement >= 0 && c->min_improvement < 1,
+          F "min_improvement must be in [0, 1), got %g", (double)c->min_improvement);
     CHECK(c->batch >= 1 && c->batch <= 1000000, F "batch must be in 1..1000000, got %d",
           c->batch);
     CHECK(isfinite(c->lr) && c->lr > 0 && c->lr < 10, F "lr must be in (0, 10), got %g",

@@ -1,0 +1,57 @@
+/* train_run.h - `autorec train`'s run, shared by its two files: cmd_train.c (the options, the
+ * selection run, the refit, the outputs) and train_report.c (what it prints: the set-up, the
+ * result lines, the JSON summary). */
+#ifndef AR_TRAIN_RUN_H
+#define AR_TRAIN_RUN_H
+#include "cli.h"
+
+typedef struct {
+    cli_train_opts t;
+    const char *metrics, *plot, *save, *resume; /* output files, and the model to continue */
+    int refit;               /* --refit */
+} train_opts;
+
+/* The model a run reports and saves, the selected epoch's or the refit: its RMSEs and MAEs, and
+ * the loss of the epoch that made it. */
+typedef struct {
+    double train, test, loss;
+    double train_mae, test_mae;
+} train_reported;
+
+/* A run: what it was given, what it built, and what it measured. */
+typedef struct {
+    const train_opts *o;
+    const cli_parsed *p;     /* what the command line gave (the settings files read) */
+    cli_files files;         /* what the run reads and writes, for the checks */
+    ar_train_config cfg;     /* the run's settings (from the model file with --resume) */
+    ar_checkpoint *ck;       /* --resume's model file */
+    cli_curves curves;
+    cli_data data;
+    ar_dataset *ds;
+    ar_ctx *ctx;
+    ar_model *m;             /* the model reported and saved: the selection run's, or the refit */
+    ar_dataset_stats ss;
+    int has_valid;           /* the data has a validation set */
+    int tty;                 /* progress rewritten in place */
+    ar_train_result res;     /* the selection run: its last and its selected epoch */
+    train_reported rep;
+    ar_baselines base;       /* on the model's scale; with --refit, training and test figures
+                                fitted on the refit's ratings */
+    double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
+    int best_epoch;
+    /* --refit */
+    ar_dataset *ds_refit;
+    ar_train_result refit;
+    double refit_seconds;
+    size_t refit_n_train;
+} train_run;
+
+
+/* The run's set-up on stderr: data, device, model, how it trains. */
+void cli_train_print_setup(const train_run *r);
+/* The result lines on stdout: the model reported, and how it was chosen. */
+void cli_train_print_result(const train_run *r);
+/* The JSON summary line: the run's result and settings. */
+void cli_train_print_json(const train_run *r);
+
+#endif

@@ -1,0 +1,107 @@
+/* train.c - a training run (ar_model_train): epochs up to the budget, model selection on the
+ * validation set, the patience stop rule, and the selected epoch's state kept on the host and
+ * put back at the end, so that what is predicted, evaluated and saved after training is the
+ * model that was selected. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const stop_names[] = {"epochs", "patience", "converged"};
+
+const char *ar_stop_reason_name(ar_stop_reason r) {
+    return ar_choice_name(stop_names, (int)(sizeof stop_names / sizeof *stop_names), (int)r);
+}
+
+/* A copy of the model's training state: enough to carry on from it, or save it, as if training
+ * had stopped there. On the host: the device holds the model and its optimiser, and a copy
+ * there would add three more parameter buffers to what must fit. */
+typedef struct {
+    float *params, *m1, *v;   /* (n_params) each; NULL until the first copy */
+    int epoch;
+    uint32_t step;
+} snapshot;
+
+static void snapshot_free(snapshot *s) {
+    free(s->params);
+    free(s->m1);
+    free(s->v);
+}
+
+static ar_status snapshot_take(ar_model *m, snapshot *s) {
+    const size_t bytes = ar_model_layout(m)->n_params * sizeof(float);
+    if (!s->params) {
+        s->params = ar_malloc(bytes), s->m1 = ar_malloc(bytes), s->v = ar_malloc(bytes);
+        if (!s->params || !s->m1 || !s->v)
+            return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory keeping the best "
+                           "validation epoch's weights (%zu bytes)", 3 * bytes);
+    }
+    ar_model_counters(m, &s->epoch, &s->step);
+    return ar_model_state(m, s->params, s->m1, s->v, 0, 0, 0);
+}
+
+static ar_status snapshot_restore(ar_model *m, const snapshot *s) {
+    return ar_model_state(m, s->params, s->m1, s->v, s->epoch, s->step, 1);
+}
+
+/* Where the stop rule stands: the epoch of the last improvement by more than min_improvement,
+ * and the validation RMSE it reached. */
+typedef struct {
+    int epoch;
+    double rmse;
+} progress;
+
+/* Notes an epoch (or a resumed model's starting state): with validation, a lower RMSE than the
+ * selected one's makes it the selected one, and its state is copied; one lower by more than
+ * the configured fraction moves the stop rule's mark. */
+static ar_status consider(ar_model *m, const ar_epoch_stats *s, int has_valid, snapshot *snap,
+                          progress *p, ar_train_result *r) {
+    if (has_valid && s->valid_rmse < p->rmse * (1.0 - (double)m->cfg.min_improvement))
+        *p = (progress){s->epoch, s->valid_rmse};
+    if (has_valid && !(s->valid_rmse < r->selected.valid_rmse)) return AR_OK;
+    r->selected = *s;
+    r->selected_epoch = s->epoch;
+    return has_valid ? snapshot_take(m, snap) : AR_OK;
+}
+
+/* A resumed model's starting state, evaluated: the first candidate. */
+static ar_status consider_start(ar_model *m, int has_valid, snapshot *snap, progress *p,
+                                ar_train_result *r) {
+    ar_metrics e;
+    ar_status st = ar_model_evaluate_metrics(m, &e);
+    if (st != AR_OK) return st;
+    ar_epoch_stats s = {.epoch = m->epoch, .loss = NAN, .train_rmse = e.train.rmse,
+                        .valid_rmse = e.valid.rmse, .test_rmse = e.test.rmse,
+                        .train_mae = e.train.mae, .valid_mae = e.valid.mae,
+                        .test_mae = e.test.mae};
+    return consider(m, &s, has_valid, snap, p, r);
+}
+
+ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
+    const int has_valid = m->ds->n_valid_all > 0;
+    const int patience = m->cfg.patience;
+    ar_train_result r = {.stop = AR_STOP_EPOCHS, .selected = {.valid_rmse = INFINITY}};
+    progress p = {m->epoch, INFINITY};
+    snapshot snap = {0};
+    ar_status st = AR_OK;
+    if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, &snap, &p, &r));
+    while (m->epoch < m->cfg.epochs) {
+        AR_TRY(ar_model_train_epoch(m, &r.last));
+        r.epochs_run++;
+        r.last_epoch = r.last.epoch;
+        AR_TRY(consider(m, &r.last, has_valid, &snap, &p, &r));
+        if (cb) AR_TRY(cb(user, &r.last, &r));
+        if (has_valid && patience > 0 && r.last.epoch - p.epoch >= patience) {
+            /* lower since the mark, by too little: converged; not at all: patience */
+            r.stop = r.selected_epoch > p.epoch ? AR_STOP_CONVERGED : AR_STOP_PATIENCE;
+            break;
+        }
+    }
+    if (r.epochs_run == 0) r.last_epoch = m->epoch;
+    if (snap.params && r.selected_epoch != m->epoch) AR_TRY(snapshot_restore(m, &snap));
+    if (out) *out = r;
+cleanup:
+    snapshot_free(&snap);
+    return st;
+}
