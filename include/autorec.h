@@ -452,15 +452,15 @@ typedef struct ar_train_config {
     int batch;                   /* items per mini-batch B (default 256) */
     float lr;                    /* Adam learning rate of the first epoch (default 3e-3) */
     float lr_decay;              /* the learning rate is multiplied by this after every epoch,
-                                    in (0, 1] (default 0.97; 1 = constant) */
+                                    in (0, 1] (default 0.98; 1 = constant) */
     float l2;                    /* L2 coefficient on W and V, added to the gradient as l2*w;
                                     the data term is the mean squared error of the batch's
-                                    observed ratings (default 2e-3) */
+                                    observed ratings (default 1e-3) */
     float dropout;               /* probability of dropping a unit after every hidden layer,
-                                    inverted dropout, in [0, 1) (default 0) */
+                                    inverted dropout, in [0, 1) (default 0.6) */
     float input_dropout;         /* probability of dropping an input rating (denoising
                                     AutoRec); the loss still counts every observed rating
-                                    (default 0) */
+                                    (default 0.2) */
     ar_input_noise input_noise;  /* what input dropout does to the ratings it keeps (default
                                     AR_NOISE_MASK: leaves them as they are) */
     ar_activation activation;    /* activation g of every hidden layer (default sigmoid) */
