@@ -24,27 +24,30 @@ __kernel void ar_masked_loss_backward(__global float *dout, __global float *row_
     row_loss[r] = sum;
 }
 
-/* row_sse[row] = sum over the row's observed entries of (clamp(out + offs, lo, hi) - r)^2: the
- * evaluation protocol (predictions clamped to the rating scale). offs (one float per entry k):
- * the bias baseline under the network (ar_center), read only when use_offs is set. A
- * non-finite output makes the row's sum NaN instead of being clamped into the scale (clamp
- * takes NaN to lo): evaluation then fails rather than score a number the model did not
- * produce. */
-__kernel void ar_masked_sse(__global float *row_sse, __global const float *out,
+/* The evaluation protocol's errors of each batch row (predictions clamped to the rating scale),
+ * into row_err (2, n_rows): row_err[row] = sum over the row's observed entries of
+ * (clamp(out + offs, lo, hi) - r)^2, row_err[n_rows + row] = the sum of |clamp(out + offs, lo,
+ * hi) - r|. offs (one float per entry k): the bias baseline under the network (ar_center), read
+ * only when use_offs is set. A non-finite output makes both of the row's sums NaN instead of
+ * being clamped into the scale (clamp takes NaN to lo): evaluation then fails rather than score
+ * a number the model did not produce. */
+__kernel void ar_masked_sse(__global float *row_err, __global const float *out,
                             __global const int *row_ptr, __global const int *col_idx,
                             __global const float *vals, __global const float *offs, int use_offs,
-                            __global const int *rows, int rows_off, int B, int cols, float lo,
-                            float hi) {
+                            __global const int *rows, int rows_off, int B, int cols, int n_rows,
+                            float lo, float hi) {
     int b = (int)get_global_id(0);
     if (b >= B) return;
     int r = rows[rows_off + b];
     size_t base = (size_t)b * (size_t)cols;
-    float sum = 0.0f, comp = 0.0f;
+    float sum = 0.0f, comp = 0.0f, asum = 0.0f, acomp = 0.0f;
     for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
         float y = out[base + col_idx[k]];
         if (use_offs) y += offs[k];
         float d = (isfinite(y) ? clamp(y, lo, hi) : NAN) - vals[k];
         ar_kahan_add(&sum, &comp, d * d);
+        ar_kahan_add(&asum, &acomp, fabs(d));
     }
-    row_sse[r] = sum;
+    row_err[r] = sum;
+    row_err[n_rows + r] = asum;
 }

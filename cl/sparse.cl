@@ -143,24 +143,27 @@ __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
     row_loss[r] = sum;
 }
 
-/* row_sse[row] = sum over the row's entries of (clamp(yk + offs, lo, hi) - r)^2: scoring; offs
- * (per entry) only when use_offs is set, as in ar_masked_sse. A non-finite output makes the sum
+/* row_err (2, n_rows): row_err[row] = sum over the row's entries of (clamp(yk + offs, lo, hi) -
+ * r)^2, row_err[n_rows + row] = the sum of |clamp(yk + offs, lo, hi) - r|: scoring; offs (per
+ * entry) only when use_offs is set, as in ar_masked_sse. A non-finite output makes both sums
  * NaN (as there). */
-__kernel void ar_sp_sse(__global float *row_sse, __global const float *yk,
+__kernel void ar_sp_sse(__global float *row_err, __global const float *yk,
                         __global const int *pos_ptr, __global const float *vals,
                         __global const float *offs, int use_offs, __global const int *rows,
-                        int rows_off, int B, float lo, float hi) {
+                        int rows_off, int B, int n_rows, float lo, float hi) {
     int b = (int)get_global_id(0);
     if (b >= B) return;
     int r = rows[rows_off + b];
-    float sum = 0.0f, comp = 0.0f;
+    float sum = 0.0f, comp = 0.0f, asum = 0.0f, acomp = 0.0f;
     for (int k = pos_ptr[r]; k < pos_ptr[r + 1]; k++) {
         float y = yk[k];
         if (use_offs) y += offs[k];
         float d = (isfinite(y) ? clamp(y, lo, hi) : NAN) - vals[k];
         ar_kahan_add(&sum, &comp, d * d);
+        ar_kahan_add(&asum, &acomp, fabs(d));
     }
-    row_sse[r] = sum;
+    row_err[r] = sum;
+    row_err[n_rows + r] = asum;
 }
 
 /* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of

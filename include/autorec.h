@@ -344,8 +344,53 @@ typedef struct ar_dataset_stats {
 } ar_dataset_stats;
 AR_API void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *out);
 
-/* RMSE of predicting the global training mean for every test rating (a baseline to beat). */
+/* RMSE of predicting the global training mean for every test rating, cold ones included (the
+ * first baseline autorec reported; ar_dataset_baselines scores the mean by the evaluation
+ * protocol instead). */
 AR_API double ar_dataset_mean_baseline_rmse(const ar_dataset *ds);
+
+/* The errors of one set of ratings under the evaluation protocol: predictions clamped to the
+ * rating scale, a pair whose user or item has no training rating predicted as the default. */
+typedef struct ar_errors {
+    double rmse;              /* root mean squared error (NaN when n is 0) */
+    double mae;               /* mean absolute error (NaN when n is 0) */
+    size_t n;                 /* ratings scored, the cold ones included */
+} ar_errors;
+
+/* A predictor's errors on the training, validation and test ratings of a dataset. */
+typedef struct ar_metrics {
+    ar_errors train, valid, test;  /* valid: n 0 and NaN without a validation set */
+} ar_metrics;
+
+/* Baselines without a network, fitted on the training ratings on the host:
+ *   mean:  r_ui ~ mu, the global training mean;
+ *   bias:  r_ui ~ mu + b_u + b_i, minimising sum (r_ui - mu - b_u - b_i)^2 + reg_user sum b_u^2
+ *          + reg_item sum b_i^2 by alternating least squares: a sweep sets every b_i =
+ *          sum over i's ratings of (r_ui - mu - b_u) / (reg_item + |R(i)|), then every b_u =
+ *          sum over u's ratings of (r_ui - mu - b_i) / (reg_user + |R(u)|), from b_u = 0 (one
+ *          sweep is Koren's baseline estimate, KDD 2008 / TKDD 2010). */
+typedef struct ar_baseline_config {
+    float reg_item;           /* L2 on the item biases (default 3: docs/guide.md#baselines) */
+    float reg_user;           /* L2 on the user biases (default 7) */
+    int sweeps;               /* alternating sweeps, 1..1000 (default 20) */
+    float rating_min;         /* the scale predictions are clamped to and the default for cold */
+    float rating_max;         /*   pairs, as in ar_train_config: NAN (default) takes the */
+    float default_rating;     /*   training ratings' min / max and the middle of the scale */
+} ar_baseline_config;
+AR_API void ar_baseline_config_default(ar_baseline_config *c);
+
+typedef struct ar_baselines {
+    ar_metrics mean;          /* the global mean */
+    ar_metrics bias;          /* the user + item bias model */
+} ar_baselines;
+
+/* Fits the baselines on ds's training ratings and scores them on its training, validation and
+ * test ratings by the model's protocol (clamped; cold pairs get the default rating, so the
+ * baselines and a model on the same scale are scored on exactly the same terms). cfg may be
+ * NULL (defaults); a bad setting is AR_ERR_INVALID_ARG naming it (ar_baseline_config.reg_item).
+ * Pass a model's scale (ar_model_rating_scale) to score the baselines as that model is. */
+AR_API ar_status ar_dataset_baselines(const ar_dataset *ds, const ar_baseline_config *cfg,
+                                      ar_baselines *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Model and training
@@ -423,15 +468,15 @@ typedef struct ar_train_config {
     int batch;                   /* items per mini-batch B (default 256) */
     float lr;                    /* Adam learning rate of the first epoch (default 3e-3) */
     float lr_decay;              /* the learning rate is multiplied by this after every epoch,
-                                    in (0, 1] (default 0.97; 1 = constant) */
+                                    in (0, 1] (default 0.98; 1 = constant) */
     float l2;                    /* L2 coefficient on W and V, added to the gradient as l2*w;
                                     the data term is the mean squared error of the batch's
-                                    observed ratings (default 2e-3) */
+                                    observed ratings (default 1e-3) */
     float dropout;               /* probability of dropping a unit after every hidden layer,
-                                    inverted dropout, in [0, 1) (default 0) */
+                                    inverted dropout, in [0, 1) (default 0.6) */
     float input_dropout;         /* probability of dropping an input rating (denoising
                                     AutoRec); the loss still counts every observed rating
-                                    (default 0) */
+                                    (default 0.2) */
     ar_input_noise input_noise;  /* what input dropout does to the ratings it keeps (default
                                     AR_NOISE_MASK: leaves them as they are) */
     ar_activation activation;    /* activation g of every hidden layer (default sigmoid) */
@@ -503,6 +548,9 @@ typedef struct ar_epoch_stats {
                                  time of each phase's commands; AR_PHASE_HOST the remainder); all
                                  0 without profiling, all NaN when the driver gives no
                                  timestamps */
+    double train_mae;         /* mean absolute errors, the same protocol as the RMSEs above */
+    double valid_mae;         /*   (NaN without a validation set) */
+    double test_mae;          /*   (NaN without a test set) */
 } ar_epoch_stats;
 
 /* AutoRec on ds: inputs are the dataset's rows, items' rating vectors over users (I-AutoRec) or
@@ -565,6 +613,9 @@ AR_API ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test
 /* The same with the validation RMSE too (NaN without a validation set); pointers may be NULL. */
 AR_API ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
                                       double *test_rmse);
+/* Every figure of the evaluation: RMSE and MAE on the training, validation and test ratings
+ * (the device sums the squared and the absolute errors in one pass), with the counts. */
+AR_API ar_status ar_model_evaluate_metrics(ar_model *m, ar_metrics *out);
 /* The rating scale the model scores with: the configured one, else the training data's. */
 AR_API void ar_model_rating_scale(const ar_model *m, float *min, float *max, float *def);
 /* Bytes of device memory the model holds. */
@@ -589,6 +640,62 @@ AR_API ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64
  * The models may live on one context or several; they need not share their training data. */
 AR_API ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64_t *users,
                                      const int64_t *items, size_t n, float *out, float *members);
+
+/* ---------------------------------------------------------------------------------------------
+ * Top-N ranking metrics (docs/guide.md#top-n-metrics)
+ *
+ * For each user, the candidates are the items the user has not rated in training; they are
+ * ranked by score, highest first, ties broken by the smaller item id. A model's score is its
+ * predicted rating before clamping to the scale (clamped, every item predicted above the top
+ * of the scale would tie, and the item ids would order them). A candidate is
+ * relevant when the user's test rating of it is >= the threshold. With L the first
+ * min(K, candidates) of the ranking and hits the relevant items in L:
+ *   precision = hits / K;  recall = hits / relevant;  hit = (hits > 0);
+ *   NDCG = (sum over the hits at 1-based rank p in L of 1 / log2(p + 1)) / IDCG,
+ *          IDCG = sum over p = 1 .. min(K, relevant) of 1 / log2(p + 1);
+ * each averaged over the users with at least one relevant candidate (the others are not
+ * counted).
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ar_topn_config {
+    int k;                    /* the list length K, >= 1 (default 10) */
+    float relevant;           /* a test rating >= this is relevant; within the model's rating
+                                 scale (default 4, MovieLens' "liked") */
+} ar_topn_config;
+AR_API void ar_topn_config_default(ar_topn_config *c);
+
+typedef struct ar_topn {
+    double precision;         /* means over the users counted (NaN when none is) */
+    double recall;
+    double ndcg;
+    double hit_rate;
+    size_t users;             /* users counted: with at least one relevant candidate */
+    size_t relevant;          /* their relevant candidates, all together */
+} ar_topn;
+
+/* The metrics of given rankings, for predictions made elsewhere: n_users users, user j's
+ * candidates at user_ptr[j] .. user_ptr[j + 1] of items (ids: the tie order), scores (any
+ * finite numbers, higher first) and relevant (nonzero: relevant). AR_ERR_INVALID_ARG when k <
+ * 1 (ar_topn_config.k) or a score is not finite. */
+AR_API ar_status ar_topn_metrics(const size_t *user_ptr, size_t n_users, const int64_t *items,
+                                 const float *scores, const unsigned char *relevant, int k,
+                                 ar_topn *out);
+
+/* The metrics of a model (n_models 1) or of an ensemble's mean score (the mean of the
+ * members' unclamped predictions) on the test ratings of the first model's dataset: its users
+ * with a
+ * training rating, candidates among its training items (users and items unknown to it are not
+ * ranked). Predictions are made in batches of users. A relevance threshold outside the first
+ * model's rating scale is AR_ERR_INVALID_ARG (ar_topn_config.relevant). */
+AR_API ar_status ar_ensemble_topn(ar_model *const *models, int n_models,
+                                  const ar_topn_config *cfg, ar_topn *out);
+
+/* The same metrics for the bias baseline of ar_dataset_baselines (bcfg NULL: the defaults)
+ * fitted on ds's training ratings, ranking by mu + b_u + b_i unclamped: for each user its
+ * candidates in the order of their item biases. A reference for a model's figures (the same
+ * users, candidates and relevant items when ds is the model's dataset). The threshold must lie
+ * in bcfg's rating scale (ar_topn_config.relevant). */
+AR_API ar_status ar_dataset_baseline_topn(const ar_dataset *ds, const ar_baseline_config *bcfg,
+                                          const ar_topn_config *cfg, ar_topn *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Checkpoints: a self-contained model file

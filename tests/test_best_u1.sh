@@ -46,8 +46,8 @@ again=$("$bin" eval --model "$tmp/keep/m1.bin" --model "$tmp/keep/m2.bin" --test
         --json 2>/dev/null | tail -n 1)
 grep -q "\"test_rmse\":$rmse," <<<"$again" || fail "eval again: $again, the script said $rmse"
 # better than predicting the training mean
-base=$("$bin" data --train "$tmp/d/u1.base" --test "$tmp/d/u1.test" 2>&1 |
-       sed -n 's/.*gives test RMSE \([0-9.]*\).*/\1/p')
+base=$("$bin" data --train "$tmp/d/u1.base" --test "$tmp/d/u1.test" --json 2>/dev/null |
+       grep -o '"baseline_mean_rmse":[0-9.eE+-]*' | cut -d: -f2)
 awk -v a="$rmse" -v b="$base" 'BEGIN { exit !(a < b) }' || fail "test RMSE $rmse, baseline $base"
 
 # bad arguments: a usage line or the missing file named, exit 2

@@ -424,7 +424,8 @@ Test(checkpoint, cli_ensemble_eval_predict_recommend) {
         char name[16];
         snprintf(name, sizeof name, "s%d.bin", s);
         cr_assert_eq(run(NULL, "train --data %s --hidden 8 --batch 8 --epochs 3 --seed %d --quiet "
-                         "--valid-ratio 0 --save %s", tu_tmpdir(), s, tu_path(name)), 0, "%s",
+                         "--valid-ratio 0 --dropout 0 --input-dropout 0 --save %s", tu_tmpdir(), s,
+                         tu_path(name)), 0, "%s",
                      err);
     }
     double member[2];

@@ -115,14 +115,17 @@ Test(cli, trains_and_prints_json_last) {
     snprintf(args, sizeof args, "train --train %s --test %s --epochs 3 --hidden 16 --json",
              tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 0, "%s", err);
-    cr_assert(strstr(err, "epoch   3/3"), "%s", err);
+    cr_assert(strstr(err, "epoch   3/3") && strstr(err, "test RMSE") && strstr(err, " MAE "), "%s",
+              err);
+    cr_assert(strstr(out, "baselines: test RMSE"), "%s", out);
     size_t n = strlen(out);
     while (n && out[n - 1] == '\n') out[--n] = 0;
     const char *last = strrchr(out, '\n');
     last = last ? last + 1 : out;
     cr_assert(last[0] == '{' && last[strlen(last) - 1] == '}', "last line is not JSON: %s", last);
     const char *keys[] = {"\"test_rmse\":", "\"train_rmse\":", "\"epochs\":3", "\"seconds\":",
-                          "\"device\":"};
+                          "\"device\":", "\"test_mae\":", "\"train_mae\":", "\"baseline_rmse\":",
+                          "\"baseline_mean_rmse\":", "\"baseline_valid_rmse\":", "\"valid_mae\":"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         cr_assert(strstr(last, keys[i]), "JSON lacks %s: %s", keys[i], last);
 }
@@ -200,7 +203,8 @@ Test(cli, bench_every_device) {
     cr_assert_eq(run(NULL, args), 0, "%s", err);
     int lines = 0;
     const char *keys[] = {"\"device\":", "\"epoch_seconds\":", "\"ratings_per_second\":",
-                          "\"gflops\":", "\"device_memory_bytes\":", "\"compile_seconds\":"};
+                          "\"gflops\":", "\"device_memory_bytes\":", "\"compile_seconds\":",
+                          "\"test_mae\":"};
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
         cr_assert(line[0] == '{', "not JSON: %s", line);
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)

@@ -166,8 +166,9 @@ Test(kernels, masked_loss_backward) {
     loss_case_free(&t);
 }
 
-/* With an infinite and a NaN output at observed positions of two rows: those rows' sums are NaN
- * (a non-finite output is not clamped into the scale), the others as before. */
+/* Both sums of each batch row, squared and absolute errors of the clamped outputs. With an
+ * infinite and a NaN output at observed positions of two rows: those rows' sums are NaN (a
+ * non-finite output is not clamped into the scale), the others as before. */
 Test(kernels, masked_sse) {
     loss_case t;
     loss_case_init(&t);
@@ -181,7 +182,7 @@ Test(kernels, masked_sse) {
     cr_assert_eq(nb, 2);
     clReleaseMemObject(t.dout);
     t.dout = tu_buffer(ctx, (size_t)LB * LC, t.out);
-    cl_mem dsse = tu_buffer(ctx, LR, NULL);
+    cl_mem derr = tu_buffer(ctx, 2 * LR, NULL);
     /* twice: without offsets, then with a centering baseline at every entry (ar_center) */
     const int nnz = t.m.row_ptr[t.m.rows];
     float *offs = malloc((size_t)nnz * sizeof *offs);
@@ -189,22 +190,25 @@ Test(kernels, masked_sse) {
     tu_fill(offs, nnz, -2.0f, 2.0f, &rng);
     cl_mem doffs = tu_buffer(ctx, nnz, offs);
     for (int with = 0; with < 2; with++) {
-        check_status(ark_masked_sse(ctx, dsse, t.dout, t.ptr, t.idx, t.val, with ? doffs : NULL,
-                                    t.drows, 0, LB, LC, 1.0f, 5.0f));
-        float gl[LR], rl[LR];
-        tu_read(ctx, dsse, LR, gl);
-        ar_masked_sse_ref(rl, t.out, &t.m, with ? offs : NULL, t.rows, LB, 1.0f, 5.0f);
-        for (int k = 0; k < 2; k++) {
-            const int r = t.rows[bad[k]];
-            cr_assert(isnan(gl[r]) && isnan(rl[r]), "row %d: %g, reference %g", r,
-                      (double)gl[r], (double)rl[r]);
-            gl[r] = rl[r] = 0;
-        }
+        check_status(ark_masked_sse(ctx, derr, t.dout, t.ptr, t.idx, t.val, with ? doffs : NULL,
+                                    t.drows, 0, LB, LC, LR, 1.0f, 5.0f));
+        float gl[2 * LR], rl[2 * LR];
+        tu_read(ctx, derr, 2 * LR, gl);
+        ar_masked_sse_ref(rl, t.out, &t.m, with ? offs : NULL, t.rows, LB, LR, 1.0f, 5.0f);
+        for (int half = 0; half < 2; half++)
+            for (int k = 0; k < 2; k++) {
+                const int r = half * LR + t.rows[bad[k]];
+                cr_assert(isnan(gl[r]) && isnan(rl[r]), "row %d: %g, reference %g", r,
+                          (double)gl[r], (double)rl[r]);
+                gl[r] = rl[r] = 0;
+            }
         compare_rows("masked clamped SSE per row", gl, rl, t.rows, LB, 1e-4, 1e-5);
+        compare_rows("masked clamped absolute errors per row", gl + LR, rl + LR, t.rows, LB,
+                     1e-4, 1e-5);
     }
     clReleaseMemObject(doffs);
     free(offs);
-    clReleaseMemObject(dsse);
+    clReleaseMemObject(derr);
     loss_case_free(&t);
 }
 

@@ -199,24 +199,27 @@ static void synth_data(void) {
     ar_ratings_free(b);
 }
 
-/* Checks a metrics CSV: header, one row per epoch, numbers everywhere but an empty valid_rmse
- * when valid is 0. Returns the number of rows. */
+/* Checks a metrics CSV: header, one row per epoch, numbers everywhere but empty valid_rmse and
+ * valid_mae when valid is 0, each MAE at most its RMSE. Returns the number of rows. */
 static int check_metrics(const char *file, int valid) {
     char *csv = tu_slurp(file, NULL);
     cr_assert(csv, "no %s", file);
-    const char *hdr = "epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds\n";
+    const char *hdr = "epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,"
+                      "train_mae,valid_mae,test_mae\n";
     cr_assert(!strncmp(csv, hdr, strlen(hdr)), "%s", csv);
     int rows = 0;
     for (char *line = strtok(csv + strlen(hdr), "\n"); line; line = strtok(NULL, "\n")) {
         int epoch;
-        double loss, tr, va = NAN, te, es, ev;
-        int n = valid ? sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf", &epoch, &loss, &tr, &va, &te,
-                               &es, &ev)
-                      : sscanf(line, "%d,%lf,%lf,,%lf,%lf,%lf", &epoch, &loss, &tr, &te, &es, &ev);
-        cr_assert_eq(n, valid ? 7 : 6, "bad row '%s'", line);
+        double loss, tr, va = NAN, te, es, ev, tra, vaa = NAN, tea;
+        int n = valid ? sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &epoch, &loss, &tr,
+                               &va, &te, &es, &ev, &tra, &vaa, &tea)
+                      : sscanf(line, "%d,%lf,%lf,,%lf,%lf,%lf,%lf,,%lf", &epoch, &loss, &tr, &te,
+                               &es, &ev, &tra, &tea);
+        cr_assert_eq(n, valid ? 10 : 8, "bad row '%s'", line);
         cr_assert_eq(epoch, ++rows);
         cr_assert(tr > 0 && tr < 5 && te > 0 && te < 5 && es >= 0 && ev >= 0, "'%s'", line);
-        if (valid) cr_assert(va > 0 && va < 5, "'%s'", line);
+        cr_assert(tra > 0 && tra <= tr && tea > 0 && tea <= te, "MAE <= RMSE: '%s'", line);
+        if (valid) cr_assert(va > 0 && va < 5 && vaa > 0 && vaa <= va, "'%s'", line);
     }
     free(csv);
     return rows;
@@ -296,15 +299,17 @@ Test(plot, sweep_hidden_table_csv_and_plot) {
     cr_assert_eq(count(out, "\n"), 3, "header + 2 rows: %s", out);
     cr_assert(!strncmp(out, "hidden ", 7), "%s", out);
     char *csv = tu_slurp(tu_path("s.csv"), NULL);
-    cr_assert(!strncmp(csv, "hidden,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,"
-                            "epochs,seconds\n", 80), "%s", csv);
+    const char *hdr = "hidden,test_rmse,test_mae,best_valid_rmse,selected_epoch,"
+                      "selected_test_rmse,selected_test_mae,epochs,seconds\n";
+    cr_assert(!strncmp(csv, hdr, strlen(hdr)), "%s", csv);
     cr_assert_eq(count(csv, "\n"), 3, "%s", csv);
-    double te, bv, st, sec;
+    double te, tm, bv, st, sm, sec;
     int h, se, ep;
     const char *row2 = strchr(csv, '\n') + 1;
-    cr_assert_eq(sscanf(row2, "%d,%lf,%lf,%d,%lf,%d,%lf", &h, &te, &bv, &se, &st, &ep, &sec), 7,
-                 "%s", csv);
+    cr_assert_eq(sscanf(row2, "%d,%lf,%lf,%lf,%d,%lf,%lf,%d,%lf", &h, &te, &tm, &bv, &se, &st, &sm,
+                        &ep, &sec), 9, "%s", csv);
     cr_assert(h == 8 && te > 0 && bv > 0 && se >= 1 && se <= 2 && ep == 2, "%s", csv);
+    cr_assert(tm > 0 && tm <= te && sm > 0 && sm <= st, "MAE <= RMSE: %s", csv);
     free(csv);
     char *svg = read_svg(tu_path("s.svg"));
     cr_assert(strstr(svg, "final test RMSE") && strstr(svg, "best validation RMSE"), "%s", svg);
@@ -316,6 +321,7 @@ Test(plot, sweep_hidden_table_csv_and_plot) {
                  "%s", err);
     cr_assert_eq(count(out, "{\"param\":\"hidden\""), 2, "%s", out);
     cr_assert(strstr(out, "\"best_valid_rmse\":null"), "%s", out);
+    cr_assert(tu_json_number(out, "test_mae") > 0, "%s", out);
 }
 
 Test(plot, sweep_activation_and_layers) {

@@ -165,12 +165,12 @@ Test(sparse, sp_loss_backward) {
     sp_case_free(&t);
 }
 
-/* The clamped squared error of each row at its entries; a row with a non-finite output (one
- * -inf, one NaN) sums to NaN. */
+/* The clamped squared and absolute errors of each row at its entries; a row with a non-finite
+ * output (one -inf, one NaN) sums to NaN in both. */
 Test(sparse, sp_sse) {
     sp_case t;
     sp_case_init(&t);
-    float *yk = malloc((size_t)t.nnz * sizeof *yk), sse[R], rsse[R];
+    float *yk = malloc((size_t)t.nnz * sizeof *yk), err[2 * R], rerr[2 * R];
     tu_fill(yk, t.nnz, -1.0f, 7.0f, &t.rng); /* outside [1, 5] too: the clamp */
     int bad[2] = {-1, -1}, nb = 0; /* rows given a non-finite output */
     for (int b = 0; b < B && nb < 2; b++) {
@@ -180,26 +180,30 @@ Test(sparse, sp_sse) {
         bad[nb++] = r;
     }
     cr_assert_eq(nb, 2);
-    cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_sse = tu_buffer(t.c, R, NULL);
+    cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_err = tu_buffer(t.c, 2 * R, NULL);
     /* twice: without offsets, then with a centering baseline at every entry (ar_center) */
     float *offs = malloc((size_t)t.nnz * sizeof *offs);
     cr_assert(offs);
     tu_fill(offs, t.nnz, -2.0f, 2.0f, &t.rng);
     cl_mem d_offs = tu_buffer(t.c, t.nnz, offs);
     for (int with = 0; with < 2; with++) {
-        cr_assert(ark_sp_sse(t.c, d_sse, d_y, t.ptr, t.val, with ? d_offs : NULL, t.drows, 0, B,
-                             1.0f, 5.0f) == AR_OK);
-        ar_sp_sse_ref(rsse, yk, &t.m, with ? offs : NULL, t.rows, B, 1.0f, 5.0f);
-        tu_read(t.c, d_sse, R, sse);
-        for (int k = 0; k < 2; k++) {
-            cr_assert(isnan(sse[bad[k]]) && isnan(rsse[bad[k]]), "row %d: %g, reference %g",
-                      bad[k], (double)sse[bad[k]], (double)rsse[bad[k]]);
-            sse[bad[k]] = rsse[bad[k]] = 0;
+        cr_assert(ark_sp_sse(t.c, d_err, d_y, t.ptr, t.val, with ? d_offs : NULL, t.drows, 0, B,
+                             R, 1.0f, 5.0f) == AR_OK);
+        ar_sp_sse_ref(rerr, yk, &t.m, with ? offs : NULL, t.rows, B, R, 1.0f, 5.0f);
+        tu_read(t.c, d_err, 2 * R, err);
+        for (int k = 0; k < 4; k++) {
+            const int r = (k / 2) * R + bad[k % 2];
+            cr_assert(isnan(err[r]) && isnan(rerr[r]), "entry %d: %g, reference %g", r,
+                      (double)err[r], (double)rerr[r]);
+            err[r] = rerr[r] = 0;
         }
-        for (int b = 0; b < B; b++) /* atol 1e-5, rtol 1e-5: float Kahan sums vs double */
-            cr_assert(fabsf(sse[t.rows[b]] - rsse[t.rows[b]]) <= 1e-5f * (1 + rsse[t.rows[b]]));
+        for (int k = 0; k < 2 * B; k++) { /* squared, then absolute: |got - ref| <= 1e-5 (1 + ref) */
+            const int r = (k / B) * R + t.rows[k % B];
+            cr_assert(fabsf(err[r] - rerr[r]) <= 1e-5f * (1 + rerr[r]),
+                      "entry %d: %g, reference %g", r, (double)err[r], (double)rerr[r]);
+        }
     }
-    clReleaseMemObject(d_y); clReleaseMemObject(d_sse); clReleaseMemObject(d_offs);
+    clReleaseMemObject(d_y); clReleaseMemObject(d_err); clReleaseMemObject(d_offs);
     free(yk);
     free(offs);
     sp_case_free(&t);

@@ -171,6 +171,21 @@ ar_status cli_plot_open(cli_out *out, const char *option, const char *path, cons
 void cli_csv_number(FILE *f, double v);
 void cli_csv_text(FILE *f, const char *s);
 
+/* ---- baselines: train and eval (baselines.c) ----------------------------------------------- */
+/* The default baselines of ds (ar_dataset_baselines) scored on m's rating scale, so that they
+ * and the model are scored alike. */
+ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out);
+/* "baselines: test RMSE .. MAE .. for user + item biases (validation ..), ... for the training
+ * mean" (the validation figures only with a validation set). */
+void cli_baselines_text(FILE *f, const ar_baselines *b);
+/* The bias baseline's top-N metrics (ar_dataset_baseline_topn) with the same settings. */
+ar_status cli_baseline_topn(const ar_model *m, const ar_dataset *ds, const ar_topn_config *cfg,
+                            ar_topn *out);
+/* ,"baseline_rmse":..,"baseline_mae":.. (the bias model's test errors), "baseline_valid_rmse",
+ * "baseline_valid_mae" (its validation errors, null without a validation set),
+ * "baseline_mean_rmse", "baseline_mean_mae" (the training mean's test errors). */
+void cli_baselines_json(FILE *f, const ar_baselines *b);
+
 /* ---- saved models: eval, predict and recommend (saved.c) ------------------------------------ */
 typedef struct cli_saved_opts {
     cli_list models;            /* --model FILE, up to CLI_LIST_MAX: an ensemble */

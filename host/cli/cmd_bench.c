@@ -30,7 +30,7 @@ typedef struct {
     double compile_s;        /* set-up plus the first epoch beyond the median */
     double phase[AR_PHASE_COUNT]; /* the median epoch's phases, seconds (NaN: not measured) */
     size_t n_train, mem, rss;
-    double test_rmse;
+    double test_rmse, test_mae;
 } bench_row;
 
 /* Peak resident set size of this process so far, in bytes (0 if unknown). */
@@ -110,6 +110,7 @@ static ar_status measure(const bench_opts *o, const ar_dataset *ds, const ar_mod
     row->mem = ar_model_device_bytes(m);
     row->rss = peak_rss_bytes();
     row->test_rmse = es[o->t.cfg.epochs - 1].test_rmse;
+    row->test_mae = es[o->t.cfg.epochs - 1].test_mae;
     return AR_OK;
 }
 
@@ -134,6 +135,7 @@ static void print_json_row(const bench_opts *o, const bench_row *r, int profilin
         printf(",\"phases\":null");
     }
     cli_json_number(stdout, "test_rmse", r->test_rmse);
+    cli_json_number(stdout, "test_mae", r->test_mae);
     printf(",\"epochs\":%d,\"batch\":%d,\"train_ratings\":%zu", o->t.cfg.epochs, o->t.cfg.batch,
            r->n_train);
     printf(",\"kernels\":\"%s\"", r->path);
@@ -148,10 +150,10 @@ static void print_json_row(const bench_opts *o, const bench_row *r, int profilin
 static void print_table_row(const bench_row *r, int profiling, char *phase_row, size_t cap) {
     char id[32];
     snprintf(id, sizeof id, "%d:%d", r->dev->platform, r->dev->device);
-    printf("%-5s %-6s %-30.30s %9.4f %11.0f %8.2f %10.1f %9.0f %9.2f %9.4f\n", id, r->path,
-           r->dev->name, r->epoch_s, (double)r->n_train / r->epoch_s,
+    printf("%-5s %-6s %-30.30s %9.4f %11.0f %8.2f %10.1f %9.0f %9.2f %9.4f %8.4f\n", id,
+           r->path, r->dev->name, r->epoch_s, (double)r->n_train / r->epoch_s,
            r->flops / r->epoch_s * 1e-9, (double)r->mem / (1024.0 * 1024.0),
-           (double)r->rss / (1024.0 * 1024.0), r->compile_s, r->test_rmse);
+           (double)r->rss / (1024.0 * 1024.0), r->compile_s, r->test_rmse, r->test_mae);
     if (!profiling) return;
     int len = snprintf(phase_row, cap, "%-5s %-6s", id, r->path);
     if (isnan(r->phase[AR_PHASE_GEMM]))
@@ -182,8 +184,8 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     for (int e = 0; st == AR_OK && e < epochs; e++) {
         if ((st = ar_model_train_epoch(m, &es[e])) != AR_OK) break;
         if (!o->t.quiet)
-            fprintf(stderr, "%s: epoch %d/%d %.3fs test RMSE %.4f\n", row.dev->name, e + 1,
-                    epochs, es[e].epoch_seconds, es[e].test_rmse);
+            fprintf(stderr, "%s: epoch %d/%d %.3fs test RMSE %.4f MAE %.4f\n", row.dev->name,
+                    e + 1, epochs, es[e].epoch_seconds, es[e].test_rmse, es[e].test_mae);
     }
     if (st == AR_OK) st = measure(o, ds, m, es, setup, &row);
     if (st == AR_OK && o->t.json) print_json_row(o, &row, profiling);
@@ -224,9 +226,9 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
         st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == AR_OK && !o->t.quiet) fprintf(stderr, "data: %s\n", data.desc);
     if (st == AR_OK && !o->t.json)
-        printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s\n", "id", "path", "device",
+        printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s %8s\n", "id", "path", "device",
                "epoch_s", "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s",
-               "test_RMSE");
+               "test_RMSE", "test_MAE");
     ar_status first = AR_OK; /* the first device's failure (each is reported as it happens) */
     for (int i = 0; st == AR_OK && i < n_rows; i++) {
         o->t.cfg.kernels = o->kernels.v[i % o->kernels.n];
@@ -290,7 +292,7 @@ static const cli_option bench_options[] = {
              "ratings_per_second, gflops, gflop_per_epoch, device_memory_bytes, "
              "host_peak_rss_bytes, compile_seconds, phases (seconds per phase; null with "
              "--no-profile or when the driver gives no profiling timestamps), test_rmse, "
-             "epochs, batch, train_ratings, hidden, kernels"},
+             "test_mae, epochs, batch, train_ratings, hidden, kernels"},
 };
 static const cli_group bench_group = CLI_GROUP("bench", bench_options, NULL);
 
@@ -331,6 +333,7 @@ const cli_command cli_cmd_bench = {
              "               first epoch's time beyond the median (CLBlast compiles its kernels\n"
              "               on first use)\n"
              "  test_RMSE    after the last epoch\n"
+             "  test_MAE     after the last epoch\n"
              "and then, per device, the median epoch split by phase from OpenCL profiling "
              "events: gemm (CLBlast), spmm, sddmm, sparse_wgrad (the sparse path's products), "
              "activation, dropout, densify, loss, bias_grad, adam, fill (kernel families), "

@@ -1,5 +1,5 @@
 /* cmd_data.c - `autorec data`: reads a dataset as train would and describes it (source, format,
- * sizes, scale, cold-start ratings, a baseline, titles, the split), optionally writing the
+ * sizes, scale, cold-start ratings, the baselines, titles, the split), optionally writing the
  * split as files. Nothing is trained. */
 #include <stddef.h>
 #include <string.h>
@@ -12,6 +12,7 @@ typedef struct {
     uint64_t seed;           /* --seed: seeds the random splits */
     int json;                /* --json */
     const char *splits_dir;  /* --write-splits DIR */
+    ar_baseline_config base; /* --baseline-reg-item, --baseline-reg-user, --baseline-sweeps */
 } data_cmd_opts;
 
 /* r as user<TAB>item<TAB>rating lines. */
@@ -76,7 +77,23 @@ static size_t merged(const cli_data *x) {
     return ar_ratings_merged(x->train, NULL) + ar_ratings_merged(x->test, NULL);
 }
 
-static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset_stats *s) {
+/* One baseline's errors as a JSON object {"train_rmse":...,"test_mae":...}. */
+static void json_metrics(const char *key, const ar_metrics *m) {
+    const ar_errors *sets[3] = {&m->train, &m->valid, &m->test};
+    static const char *const names[3][2] = {{"train_rmse", "train_mae"},
+                                            {"valid_rmse", "valid_mae"},
+                                            {"test_rmse", "test_mae"}};
+    printf("\"%s\":{", key);
+    for (int k = 0; k < 3; k++) {
+        printf("%s\"%s\":", k ? "," : "", names[k][0]);
+        cli_json_value(stdout, sets[k]->rmse);
+        cli_json_number(stdout, names[k][1], sets[k]->mae);
+    }
+    printf("}");
+}
+
+static void print_json(const cli_data *x, const ar_dataset_stats *s, const ar_baselines *b,
+                       const ar_baseline_config *bc) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     printf("{\"source\":");
     cli_json_string(stdout, x->desc);
@@ -90,13 +107,31 @@ static void print_json(const cli_data *x, const ar_dataset *ds, const ar_dataset
     cli_json_number(stdout, "rating_min", s->rating_min);
     cli_json_number(stdout, "rating_max", s->rating_max);
     cli_json_number(stdout, "train_mean", s->train_mean);
-    cli_json_number(stdout, "mean_baseline_rmse", ar_dataset_mean_baseline_rmse(ds));
+    cli_baselines_json(stdout, b);
+    printf(",\"baselines\":{");
+    json_metrics("mean", &b->mean);
+    putchar(',');
+    json_metrics("bias", &b->bias);
+    cli_json_number(stdout, "reg_item", bc->reg_item);
+    cli_json_number(stdout, "reg_user", bc->reg_user);
+    printf(",\"sweeps\":%d}", bc->sweeps);
     printf(",\"skipped_lines\":%zu,\"merged_pairs\":%zu,\"titles\":%zu}\n", skipped,
            merged(x), x->titles ? ar_titles_count(x->titles) : 0);
 }
 
-static void print_text(const cli_data *x, const cli_data_opts *d, const ar_dataset *ds,
-                       const ar_dataset_stats *s) {
+/* "train RMSE 1.1 MAE 0.9, validation ..., test ..." (sets that are present). */
+static void text_metrics(const ar_metrics *m) {
+    const ar_errors *sets[3] = {&m->train, &m->valid, &m->test};
+    static const char *const names[3] = {"train", "validation", "test"};
+    for (int k = 0, n = 0; k < 3; k++)
+        if (sets[k]->n)
+            printf("%s%s RMSE %.4f MAE %.4f", n++ ? ", " : "", names[k], sets[k]->rmse,
+                   sets[k]->mae);
+    putchar('\n');
+}
+
+static void print_text(const cli_data *x, const cli_data_opts *d, const ar_dataset_stats *s,
+                       const ar_baselines *b, const ar_baseline_config *bc) {
     size_t skipped = ar_ratings_skipped(x->train, NULL) + ar_ratings_skipped(x->test, NULL);
     double density = (double)s->n_train / ((double)s->n_users * (double)s->n_items);
     printf("source:       %s\n", x->desc);
@@ -110,8 +145,11 @@ static void print_text(const cli_data *x, const cli_data_opts *d, const ar_datas
     printf("cold start:   %zu test and %zu validation ratings have a user or item with no "
            "training rating (predicted %g)\n", s->n_test_cold, s->n_valid_cold,
            0.5 * ((double)s->rating_min + (double)s->rating_max));
-    printf("baseline:     predicting the training mean gives test RMSE %.4f\n",
-           ar_dataset_mean_baseline_rmse(ds));
+    printf("baseline:     the training mean: ");
+    text_metrics(&b->mean);
+    printf("bias model:   user + item biases (reg_item %g, reg_user %g, %d sweeps): ",
+           (double)bc->reg_item, (double)bc->reg_user, bc->sweeps);
+    text_metrics(&b->bias);
     printf("skipped:      %zu malformed lines\n", skipped);
     printf("duplicates:   %zu user-item pairs rated more than once, merged (--duplicates %s)\n",
            merged(x), ar_duplicates_name(d->load.duplicates));
@@ -135,11 +173,13 @@ static ar_status run_data(const cli_command *self, void *opts, const cli_parsed 
     st = cli_data_load(&o->d, o->seed, 0, &x);
     if (st == AR_OK) st = ar_dataset_create_ex(x.train, x.valid, x.test, o->d.rows, &ds);
     if (st == AR_OK && o->splits_dir) st = write_splits(o->splits_dir, &o->d, &x);
+    ar_baselines b;
+    if (st == AR_OK) st = ar_dataset_baselines(ds, &o->base, &b);
     if (st == AR_OK) {
         ar_dataset_stats s;
         ar_dataset_get_stats(ds, &s);
-        if (o->json) print_json(&x, ds, &s);
-        else print_text(&x, &o->d, ds, &s);
+        if (o->json) print_json(&x, &s, &b, &o->base);
+        else print_text(&x, &o->d, &s, &b, &o->base);
     }
     ar_dataset_free(ds);
     cli_data_free(&x);
@@ -159,6 +199,18 @@ static const cli_option data_options[] = {
              "DIR/test.tsv, 'user<TAB>item<TAB>rating' lines: the exact ratings a train run "
              "with the same data options and seed uses, as files (e.g. to score models on the "
              "validation set with 'autorec eval')"},
+    {.name = "--baseline-reg-item", .meta = "R", .kind = CLI_FLOAT,
+     .at = offsetof(data_cmd_opts, base.reg_item), .bounds = CLI_MIN,
+     .setting = "ar_baseline_config.reg_item",
+     .help = "the bias baseline's L2 regularisation of the item biases"},
+    {.name = "--baseline-reg-user", .meta = "R", .kind = CLI_FLOAT,
+     .at = offsetof(data_cmd_opts, base.reg_user), .bounds = CLI_MIN,
+     .setting = "ar_baseline_config.reg_user",
+     .help = "the bias baseline's L2 regularisation of the user biases"},
+    {.name = "--baseline-sweeps", .meta = "N", .kind = CLI_INT,
+     .at = offsetof(data_cmd_opts, base.sweeps), .min = 1, .max = 1000,
+     .setting = "ar_baseline_config.sweeps",
+     .help = "the bias baseline's alternating least-squares sweeps (items, then users)"},
 };
 static const cli_group data_group = CLI_GROUP("options", data_options, NULL);
 
@@ -171,6 +223,7 @@ static void data_defaults(void *opts) {
     data_cmd_opts *o = opts;
     cli_data_opts_default(&o->d);
     o->seed = 1;
+    ar_baseline_config_default(&o->base);
 }
 
 const cli_command cli_cmd_data = {
@@ -179,8 +232,10 @@ const cli_command cli_cmd_data = {
     .usage = "autorec data [data options] [--seed N] [--json]",
     .about = "Reads a dataset as 'autorec train' would and describes it: source, format, "
              "ratings, users, items, density, rating scale, skipped lines, merged duplicates, "
-             "titles, and the "
-             "split. Nothing is trained. Use it to check a file before training.",
+             "titles, and the split, and scores two baselines on it as a model is scored "
+             "(predictions clamped to the scale, cold pairs predicted as its middle): the "
+             "training mean and a regularised user + item bias model, RMSE and MAE on every set. "
+             "Nothing is trained. Use it to check a file before training.",
     CLI_USES(data_groups),
     .size = sizeof(data_cmd_opts),
     .defaults = data_defaults,

@@ -27,9 +27,11 @@ typedef struct {
 /* A value's run (as train's): the last epoch's RMSEs and the selected one's. */
 typedef struct {
     double train, test, seconds; /* the last epoch's RMSEs; training seconds */
+    double train_mae, test_mae;  /* the last epoch's MAEs */
     int epochs;
     double best_valid;       /* the selected epoch's validation RMSE; NaN without a set */
     double sel_test;         /* its test RMSE */
+    double sel_test_mae;     /* and MAE */
     int sel_epoch;
     int stopped_early;       /* the stop rule ended the run (patience or converged) */
 } sweep_result;
@@ -140,11 +142,14 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
     if (st != AR_OK) return st;
     if (has_valid && !o->quiet) cli_progress_stop(prefix, &res, v->cfg.patience, v->cfg.epochs);
     *r = (sweep_result){.train = res.last.train_rmse, .test = res.last.test_rmse,
+                        .train_mae = res.last.train_mae, .test_mae = res.last.test_mae,
                         .seconds = p.seconds, .epochs = res.last_epoch, .best_valid = NAN,
-                        .sel_test = NAN, .stopped_early = res.stop != AR_STOP_EPOCHS};
+                        .sel_test = NAN, .sel_test_mae = NAN,
+                        .stopped_early = res.stop != AR_STOP_EPOCHS};
     if (has_valid) {
         r->best_valid = res.selected.valid_rmse;
         r->sel_test = res.selected.test_rmse;
+        r->sel_test_mae = res.selected.test_mae;
         r->sel_epoch = res.selected_epoch;
     }
     return AR_OK;
@@ -165,9 +170,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
                ar_activation_name(v->cfg.activation), ar_activation_name(v->cfg.out_activation));
         cli_json_number(stdout, "test_rmse", r->test);
         cli_json_number(stdout, "train_rmse", r->train);
+        cli_json_number(stdout, "test_mae", r->test_mae);
+        cli_json_number(stdout, "train_mae", r->train_mae);
         cli_json_number(stdout, "best_valid_rmse", r->best_valid);
         if (has_sel) printf(",\"selected_epoch\":%d", r->sel_epoch);
         cli_json_number(stdout, "selected_test_rmse", r->sel_test);
+        cli_json_number(stdout, "selected_test_mae", r->sel_test_mae);
         printf(",\"epochs\":%d,\"stopped_early\":%s", r->epochs,
                r->stopped_early ? "true" : "false");
         cli_json_number(stdout, "seconds", r->seconds);
@@ -175,10 +183,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
     } else {
         printf("%-20s", v->label);
         print_num(r->test, 10, 4);
+        print_num(r->test_mae, 9, 4);
         print_num(r->best_valid, 10, 4);
         if (has_sel) printf(" %9d", r->sel_epoch);
         else printf(" %9s", "-");
         print_num(r->sel_test, 10, 4);
+        print_num(r->sel_test_mae, 9, 4);
         printf(" %6d", r->epochs);
         print_num(r->seconds, 9, 2);
         printf("\n");
@@ -189,10 +199,12 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
 static void csv_row(FILE *f, const sweep_value *v, const sweep_result *r) {
     cli_csv_text(f, v->label);
     cli_csv_number(f, r->test);
+    cli_csv_number(f, r->test_mae);
     cli_csv_number(f, r->best_valid);
     if (isfinite(r->best_valid)) fprintf(f, ",%d", r->sel_epoch);
     else fputc(',', f);
     cli_csv_number(f, r->sel_test);
+    cli_csv_number(f, r->sel_test_mae);
     fprintf(f, ",%d", r->epochs);
     cli_csv_number(f, r->seconds);
     fputc('\n', f);
@@ -279,13 +291,13 @@ static ar_status sweep_all(const sweep_opts *o, const sweep_value *v, int n, swe
     if (st == AR_OK && !t->quiet)
         fprintf(stderr, "data: %s\ndevice: %s\n", data.desc, ar_ctx_device(ctx)->name);
     if (st == AR_OK && csv) {
-        fprintf(csv, "%s,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,"
-                "seconds\n", pname);
+        fprintf(csv, "%s,test_rmse,test_mae,best_valid_rmse,selected_epoch,selected_test_rmse,"
+                "selected_test_mae,epochs,seconds\n", pname);
         st = cli_out_flush(&out->csv);
     }
     if (st == AR_OK && !t->json)
-        printf("%-20s %10s %10s %9s %10s %6s %9s\n", pname, "test_RMSE", "best_valid",
-               "sel_epoch", "sel_test", "epochs", "seconds");
+        printf("%-20s %10s %9s %10s %9s %10s %9s %6s %9s\n", pname, "test_RMSE", "test_MAE",
+               "best_valid", "sel_epoch", "sel_test", "sel_MAE", "epochs", "seconds");
     for (int i = 0; st == AR_OK && i < n; i++) {
         if ((st = run_value(ctx, ds, t, &v[i], pname, ss.n_valid > 0, &res[i])) != AR_OK) {
             st = cli_fail(st, "%s %s: %s", pname, v[i].label, cli_message());
@@ -357,8 +369,8 @@ static const cli_option sweep_options[] = {
      .help = "the values, separated by ',' (';' or '/' for layers)"},
     {.name = "--out", .meta = "FILE.csv", .kind = CLI_STRING, .at = SWEEP(out),
      .help = "also write the table as CSV, one row per value as it finishes: "
-             "PARAM,test_rmse,best_valid_rmse,selected_epoch,selected_test_rmse,epochs,seconds "
-             "(empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
+             "PARAM,test_rmse,test_mae,best_valid_rmse,selected_epoch,selected_test_rmse,"
+             "selected_test_mae,epochs,seconds (empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
              "next to it (tail -f), renamed to FILE.csv at the end"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = SWEEP(plot),
      .help = "draw the final test RMSE (and the best validation RMSE and the selected test "
@@ -387,9 +399,9 @@ const cli_command cli_cmd_sweep = {
     .about = "Trains the same set-up once per value of one parameter (same data, split, seed "
              "and device) and trains each as 'autorec train' does (by default on a validation "
              "set carved out of the training ratings, stopped by --patience), and prints one "
-             "row per value: the last epoch's test RMSE, and with a validation set the best "
-             "validation RMSE, the epoch it selects and the test RMSE at that epoch (what "
-             "train reports), the epochs run and the training seconds.",
+             "row per value: the last epoch's test RMSE and MAE, and with a validation set the "
+             "best validation RMSE, the epoch it selects and the test RMSE and MAE at that epoch "
+             "(what train reports), the epochs run and the training seconds.",
     CLI_USES(sweep_groups),
     .size = sizeof(sweep_opts),
     .defaults = sweep_defaults,

@@ -98,13 +98,17 @@ static ar_status start(train_run *r) {
                          "the %zu training ratings are too few to carve a validation set of %g",
                          r->ss.n_train, o->t.data.valid_ratio);
     r->cfg = o->t.cfg;
-    if (!r->ck) return ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
-    ar_checkpoint_config(r->ck, &r->cfg);
-    r->cfg.epochs = o->t.cfg.epochs;
-    r->cfg.patience = o->t.cfg.patience;
-    r->cfg.min_improvement = o->t.cfg.min_improvement;
-    r->cfg.seed = o->t.cfg.seed;
-    return ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
+    if (r->ck) {
+        ar_checkpoint_config(r->ck, &r->cfg);
+        r->cfg.epochs = o->t.cfg.epochs;
+        r->cfg.patience = o->t.cfg.patience;
+        r->cfg.min_improvement = o->t.cfg.min_improvement;
+        r->cfg.seed = o->t.cfg.seed;
+        st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
+    } else {
+        st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
+    }
+    return st == AR_OK ? cli_baselines(r->m, r->ds, &r->base) : st;
 }
 
 /* Each epoch of the selection run: the metrics row, the progress line. */
@@ -119,16 +123,22 @@ static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_re
     return st;
 }
 
-/* The RMSEs of the model as it ends: the last epoch's when it is the one kept, else evaluated
+/* The errors of the model as it ends: the last epoch's when it is the one kept, else evaluated
  * again after the restore (the figures reported are those of the model saved). */
 static ar_status measure(train_run *r, const ar_train_result *res) {
     train_reported *p = &r->rep;
     p->loss = res->selected.loss;
+    const ar_epoch_stats *s = &res->last;
     if (res->selected_epoch == res->last_epoch && res->epochs_run > 0) {
-        p->train = res->last.train_rmse, p->test = res->last.test_rmse;
+        p->train = s->train_rmse, p->test = s->test_rmse;
+        p->train_mae = s->train_mae, p->test_mae = s->test_mae;
         return AR_OK;
     }
-    return ar_model_evaluate(r->m, &p->train, &p->test);
+    ar_metrics e;
+    ar_status st = ar_model_evaluate_metrics(r->m, &e);
+    p->train = e.train.rmse, p->test = e.test.rmse;
+    p->train_mae = e.train.mae, p->test_mae = e.test.mae;
+    return st;
 }
 
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
@@ -146,6 +156,17 @@ static ar_status on_refit_epoch(void *user, const ar_epoch_stats *s, const ar_tr
     (void)res;
     r->refit_seconds += s->epoch_seconds;
     if (!r->o->t.quiet) cli_progress(r->tty, "refit: ", s, r->cfg.epochs, 0, 1);
+    return AR_OK;
+}
+
+/* The baselines' training and test figures as the refit model's: fitted on the same ratings
+ * (training and validation); the validation figures stay the selection run's. */
+static ar_status refit_baselines(train_run *r) {
+    ar_baselines b;
+    ar_status st = cli_baselines(r->m, r->ds_refit, &b);
+    if (st != AR_OK) return st;
+    r->base.mean.train = b.mean.train, r->base.mean.test = b.mean.test;
+    r->base.bias.train = b.bias.train, r->base.bias.test = b.bias.test;
     return AR_OK;
 }
 
@@ -169,8 +190,9 @@ static ar_status refit(train_run *r) {
     ar_dataset_get_stats(r->ds_refit, &ss);
     r->refit_n_train = ss.n_train;
     const ar_epoch_stats *s = &r->refit.last;
-    r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss};
-    return AR_OK;
+    r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
+                              .train_mae = s->train_mae, .test_mae = s->test_mae};
+    return refit_baselines(r);
 }
 
 /* After the last epoch: the curves, the result lines, the JSON, the model; the curves are
@@ -238,8 +260,9 @@ static const cli_option output_options[] = {
     {.name = "--metrics", .meta = "FILE.csv", .kind = CLI_STRING,
      .at = offsetof(train_opts, metrics),
      .help = "write one row per epoch: epoch, loss, train_rmse, valid_rmse, test_rmse, "
-             "epoch_seconds, eval_seconds (an empty field: no value, e.g. valid_rmse with "
-             "--valid-ratio 0). The rows go to FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
+             "epoch_seconds, eval_seconds, train_mae, valid_mae, test_mae (an empty field: no "
+             "value, e.g. valid_rmse with --valid-ratio 0). The rows go to "
+             "FILE.csv.tmp-PID-XXXXXX next to it as each epoch "
              "ends (follow it with tail -f; its name is printed), renamed to FILE.csv when the "
              "run succeeds"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = offsetof(train_opts, plot),
@@ -284,13 +307,14 @@ const cli_command cli_cmd_train = {
     .summary = "train AutoRec (I- or U-AutoRec) and report train / test RMSE per epoch",
     .usage = "autorec train [data] [options]",
     .about = "Trains AutoRec, item-based (I-AutoRec, the default) or user-based (--model user), "
-             "and prints train, validation and test RMSE after every epoch. By default a part "
+             "and prints train, validation and test RMSE and MAE after every epoch. By default a part "
              "of the training ratings is held out as a validation set (--valid-ratio): the run "
              "stops when the validation RMSE has not improved for --patience epochs (or after "
              "--epochs), and the model it reports and saves is the epoch with the lowest "
              "validation RMSE; --refit then trains again on all the training ratings for that "
              "many epochs. --valid-ratio 0 trains all --epochs and keeps the last. The test set "
-             "never chooses anything.",
+             "never chooses anything. The summary sets the model against two baselines scored "
+             "alike: the training mean and a regularised user + item bias model.",
     CLI_USES(train_groups),
     .size = sizeof(train_opts),
     .defaults = train_defaults,

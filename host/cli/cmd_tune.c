@@ -153,9 +153,9 @@ static void emit_config(FILE *f, const void *arg) {
 /* ---- the leaderboard and the JSON line ------------------------------------------------------ */
 
 static void print_leaderboard(const tune_run_state *r, const tune_trial *sorted) {
-    printf("%4s %5s %6s %6s %10s %9s %8s %9s %7s %7s %6s %5s %-10s %-6s %s\n", "rank", "trial",
-           "epochs", "best", "valid_RMSE", "lr", "lr_decay", "l2", "dropout", "in_drop",
-           "hidden", "batch", "activation", "center", "note");
+    printf("%4s %5s %6s %6s %10s %9s %9s %8s %9s %7s %7s %6s %5s %-10s %-6s %s\n", "rank",
+           "trial", "epochs", "best", "valid_RMSE", "valid_MAE", "lr", "lr_decay", "l2",
+           "dropout", "in_drop", "hidden", "batch", "activation", "center", "note");
     for (int k = 0; k < r->res.n_trials; k++) {
         const tune_trial *t = &sorted[k];
         const ar_train_config *c = &t->cfg;
@@ -166,8 +166,10 @@ static void print_leaderboard(const tune_run_state *r, const tune_trial *sorted)
                            : t->rung < 0             ? "no rung finished"
                                                      : "";
         printf("%4d %5d %6d %6d", k + 1, t->id, t->epochs, t->best_epoch);
-        if (isfinite(t->best_valid) && !t->failed) printf(" %10.4f", t->best_valid);
-        else printf(" %10s", "-");
+        if (isfinite(t->best_valid) && !t->failed)
+            printf(" %10.4f %9.4f", t->best_valid, t->best_valid_mae);
+        else
+            printf(" %10s %9s", "-", "-");
         printf(" %9.3g %8.4g %9.3g %7.3g %7.3g %6d %5d", (double)c->lr, (double)c->lr_decay,
                (double)c->l2, (double)c->dropout, (double)c->input_dropout, c->hidden, c->batch);
         printf(" %-10s", ar_activation_name(c->activation));
@@ -181,6 +183,7 @@ static void print_json(const tune_run_state *r) {
     const ar_train_config *c = &b->cfg;
     printf("{\"trial\":%d", b->id);
     cli_json_number(stdout, "best_valid_rmse", b->best_valid);
+    cli_json_number(stdout, "best_valid_mae", b->best_valid_mae);
     printf(",\"best_epoch\":%d,\"trial_epochs\":%d", b->best_epoch, b->epochs);
     printf(",\"hidden\":%d,\"batch\":%d", c->hidden, c->batch);
     cli_json_number(stdout, "lr", c->lr);
@@ -296,8 +299,8 @@ static ar_status report(tune_run_state *r) {
                       "(narrow the search space, e.g. a lower --lr, or give more --time)");
     } else {
         r->best = &r->res.trials[b->id - 1];
-        printf("\nbest: trial %d, validation RMSE %.4f at epoch %d\n", b->id, b->best_valid,
-               b->best_epoch);
+        printf("\nbest: trial %d, validation RMSE %.4f MAE %.4f at epoch %d\n", b->id,
+               b->best_valid, b->best_valid_mae, b->best_epoch);
         printf("command: ");
         print_command(r, stdout);
         printf("\n");

@@ -46,7 +46,8 @@ ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot) 
     if (!metrics) return AR_OK;
     ar_status st = cli_out_open(&c->csv, "--metrics", metrics);
     if (st != AR_OK) return st;
-    fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds\n", c->csv.f);
+    fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,"
+          "valid_mae,test_mae\n", c->csv.f);
     return cli_out_flush(&c->csv);
 }
 
@@ -74,6 +75,9 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
         cli_csv_number(f, s->test_rmse);
         cli_csv_number(f, s->epoch_seconds);
         cli_csv_number(f, s->eval_seconds);
+        cli_csv_number(f, s->train_mae);
+        cli_csv_number(f, s->valid_mae);
+        cli_csv_number(f, s->test_mae);
         fputc('\n', f);
         ar_status st = cli_out_flush(&c->csv);
         if (st != AR_OK) return st;

@@ -164,8 +164,12 @@ void cli_json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-void cli_json_number(FILE *f, const char *key, double v) {
-    fprintf(f, ",\"%s\":", key);
+void cli_json_value(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.6g", v);
     else fputs("null", f);
+}
+
+void cli_json_number(FILE *f, const char *key, double v) {
+    fprintf(f, ",\"%s\":", key);
+    cli_json_value(f, v);
 }

@@ -41,8 +41,10 @@ void cli_flag_names(const struct cli_command *cmd, const char *msg, char *out, s
 /* Every OpenCL platform and its devices, one line each (`autorec devices`). */
 void cli_print_devices(FILE *out);
 
-/* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite). */
+/* JSON output: a quoted, escaped string; ",\"key\":number" (null when not finite); the number
+ * (or null) alone. */
 void cli_json_string(FILE *f, const char *s);
 void cli_json_number(FILE *f, const char *key, double v);
+void cli_json_value(FILE *f, double v);
 
 #endif

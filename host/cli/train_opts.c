@@ -275,12 +275,14 @@ void cli_devices_free(cli_devices *d) {
 
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,
                   int has_valid, int with_loss) {
-    char loss[32] = "", valid[40] = "";
+    char loss[32] = "", valid[64] = "";
     if (with_loss) snprintf(loss, sizeof loss, "  loss %.4f", s->loss);
-    if (has_valid) snprintf(valid, sizeof valid, "  valid RMSE %.4f", s->valid_rmse);
-    fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f%s  test RMSE %.4f  %.2fs%s",
-            tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse, valid, s->test_rmse,
-            s->epoch_seconds, tty ? "\033[K" : "\n");
+    if (has_valid)
+        snprintf(valid, sizeof valid, "  valid RMSE %.4f MAE %.4f", s->valid_rmse, s->valid_mae);
+    fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f MAE %.4f%s  test RMSE %.4f MAE %.4f  "
+            "%.2fs%s", tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse,
+            s->train_mae, valid, s->test_rmse, s->test_mae, s->epoch_seconds,
+            tty ? "\033[K" : "\n");
 }
 
 void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs) {
@@ -294,6 +296,7 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
     else
         fprintf(stderr, "%sstopped after epoch %d: the budget of --epochs %d is spent", prefix,
                 r->last_epoch, epochs);
-    fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f, test RMSE %.4f)\n", r->selected_epoch,
-            r->selected.valid_rmse, r->selected.test_rmse);
+    fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f MAE %.4f, test RMSE %.4f MAE %.4f)\n",
+            r->selected_epoch, r->selected.valid_rmse, r->selected.valid_mae,
+            r->selected.test_rmse, r->selected.test_mae);
 }

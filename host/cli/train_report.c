@@ -62,6 +62,9 @@ void cli_train_print_json(const train_run *r) {
     printf(",\"epochs\":%d", res->last_epoch);
     cli_json_number(stdout, "test_rmse", r->rep.test);
     cli_json_number(stdout, "train_rmse", r->rep.train);
+    cli_json_number(stdout, "test_mae", r->rep.test_mae);
+    cli_json_number(stdout, "train_mae", r->rep.train_mae);
+    cli_baselines_json(stdout, &r->base);
     cli_json_number(stdout, "loss", r->rep.loss);
     cli_json_number(stdout, "best_test_rmse", r->best);
     printf(",\"best_epoch\":%d", r->best_epoch);
@@ -90,13 +93,18 @@ void cli_train_print_json(const train_run *r) {
     cli_json_number(stdout, "min_improvement", r->has_valid ? c->min_improvement : NAN);
     /* the validation figures: the selected epoch's (what selection chose on), the last's */
     cli_json_number(stdout, "valid_rmse", r->has_valid ? res->selected.valid_rmse : NAN);
+    cli_json_number(stdout, "valid_mae", r->has_valid ? res->selected.valid_mae : NAN);
     cli_json_number(stdout, "best_valid_rmse", r->has_valid ? res->selected.valid_rmse : NAN);
     printf(",\"selected_epoch\":%d,\"stop_reason\":\"%s\"", res->selected_epoch,
            ar_stop_reason_name(res->stop));
     cli_json_number(stdout, "selected_test_rmse", r->has_valid ? res->selected.test_rmse : NAN);
     cli_json_number(stdout, "selected_train_rmse", r->has_valid ? res->selected.train_rmse : NAN);
+    cli_json_number(stdout, "selected_test_mae", r->has_valid ? res->selected.test_mae : NAN);
+    cli_json_number(stdout, "selected_train_mae", r->has_valid ? res->selected.train_mae : NAN);
     cli_json_number(stdout, "last_valid_rmse", res->last.valid_rmse);
     cli_json_number(stdout, "last_test_rmse", res->last.test_rmse);
+    cli_json_number(stdout, "last_valid_mae", res->last.valid_mae);
+    cli_json_number(stdout, "last_test_mae", res->last.test_mae);
     printf(",\"stopped_early\":%s", res->stop != AR_STOP_EPOCHS ? "true" : "false");
     printf(",\"refit\":%s", r->o->refit ? "true" : "false");
     if (r->o->refit) {
@@ -113,8 +121,10 @@ void cli_train_print_result(const train_run *r) {
     const ar_train_result *res = &r->res;
     const char *dev = ar_ctx_device(r->ctx)->name;
     if (!r->has_valid) {
-        printf("test RMSE %.4f, train RMSE %.4f after %d epochs (%.1f s training on %s)\n",
-               r->rep.test, r->rep.train, res->last_epoch, r->seconds, dev);
+        printf("test RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f after %d epochs (%.1f s "
+               "training on %s)\n", r->rep.test, r->rep.test_mae, r->rep.train, r->rep.train_mae,
+               res->last_epoch, r->seconds, dev);
+        cli_baselines_text(stdout, &r->base);
         return;
     }
     char why[96];
@@ -125,13 +135,16 @@ void cli_train_print_result(const train_run *r) {
                  (double)r->cfg.min_improvement, r->cfg.patience);
     else
         snprintf(why, sizeof why, "the --epochs budget");
-    printf("%s RMSE %.4f, train RMSE %.4f at epoch %d, selected on validation (valid RMSE "
-           "%.4f); %d epochs run, %s (%.1f s training on %s)\n",
-           r->o->refit ? "selection run: test" : "test", res->selected.test_rmse,
-           res->selected.train_rmse, res->selected_epoch, res->selected.valid_rmse,
+    const ar_epoch_stats *sel = &res->selected;
+    printf("%s RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f at epoch %d, selected on validation "
+           "(valid RMSE %.4f MAE %.4f); %d epochs run, %s (%.1f s training on %s)\n",
+           r->o->refit ? "selection run: test" : "test", sel->test_rmse, sel->test_mae,
+           sel->train_rmse, sel->train_mae, res->selected_epoch, sel->valid_rmse, sel->valid_mae,
            res->last_epoch, why, r->seconds, dev);
     if (r->o->refit)
-        printf("test RMSE %.4f, train RMSE %.4f after refitting %d epochs on the %zu training "
-               "and validation ratings (%.1f s training on %s)\n", r->rep.test, r->rep.train,
-               r->refit.last_epoch, r->refit_n_train, r->refit_seconds, dev);
+        printf("test RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f after refitting %d epochs on "
+               "the %zu training and validation ratings (%.1f s training on %s)\n", r->rep.test,
+               r->rep.test_mae, r->rep.train, r->rep.train_mae, r->refit.last_epoch,
+               r->refit_n_train, r->refit_seconds, dev);
+    cli_baselines_text(stdout, &r->base);
 }

@@ -11,10 +11,11 @@ typedef struct {
     int refit;               /* --refit */
 } train_opts;
 
-/* The model a run reports and saves, the selected epoch's or the refit: its RMSEs, and the loss
- * of the epoch that made it. */
+/* The model a run reports and saves, the selected epoch's or the refit: its RMSEs and MAEs, and
+ * the loss of the epoch that made it. */
 typedef struct {
     double train, test, loss;
+    double train_mae, test_mae;
 } train_reported;
 
 /* A run: what it was given, what it built, and what it measured. */
@@ -34,6 +35,8 @@ typedef struct {
     int tty;                 /* progress rewritten in place */
     ar_train_result res;     /* the selection run: its last and its selected epoch */
     train_reported rep;
+    ar_baselines base;       /* on the model's scale; with --refit, training and test figures
+                                fitted on the refit's ratings */
     double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
     int best_epoch;
     /* --refit */

@@ -62,6 +62,7 @@ typedef struct tune_trial {
     double score[TUNE_MAX_RUNGS]; /* the best validation RMSE within rung k's epochs */
     int epochs;                   /* epochs trained */
     double best_valid;            /* the best validation RMSE so far, at ... */
+    double best_valid_mae;        /* (the validation MAE then) */
     int best_epoch;               /* ... this epoch (0: none) */
     double mark_valid;            /* the stop rule's mark, as train's: the last improvement by */
     int mark_epoch;               /*   more than min_improvement (host/model/train.c) */

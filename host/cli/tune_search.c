@@ -128,6 +128,7 @@ static int new_trial(search *s) {
     t->id = s->n_trials + 1;
     t->rung = -1;
     t->best_valid = INFINITY;
+    t->best_valid_mae = NAN;
     t->mark_valid = INFINITY;
     tune_space_sample(p->space, p->seed, (uint64_t)s->n_trials, &p->base, &t->cfg);
     return s->n_trials++;
@@ -210,7 +211,8 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
     ar_status st = AR_OK;
     if (m && ar_model_epochs_done(m) != t->epochs) ar_model_free(m), m = NULL;
     if (!m) { /* from the first epoch again */
-        t->epochs = 0, t->best_valid = INFINITY, t->best_epoch = 0, t->stopped = 0;
+        t->epochs = 0, t->best_valid = INFINITY, t->best_valid_mae = NAN, t->best_epoch = 0;
+        t->stopped = 0;
         t->mark_valid = INFINITY, t->mark_epoch = 0;
         st = ar_model_create(w->ctx, s->ds, &t->cfg, &m);
     }
@@ -226,7 +228,8 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
         ++*trained;
         t->epochs = e.epoch;
         t->seconds += e.epoch_seconds + e.eval_seconds;
-        if (e.valid_rmse < t->best_valid) t->best_valid = e.valid_rmse, t->best_epoch = e.epoch;
+        if (e.valid_rmse < t->best_valid)
+            t->best_valid = e.valid_rmse, t->best_valid_mae = e.valid_mae, t->best_epoch = e.epoch;
         /* train's rule (ar_model_train), so that train --patience stops where this did */
         if (e.valid_rmse < t->mark_valid * (1.0 - (double)p->min_improvement))
             t->mark_valid = e.valid_rmse, t->mark_epoch = e.epoch;
@@ -261,8 +264,8 @@ static void progress(search *s, const tune_trial *t, int r, double secs) {
     else if (t->cut)
         snprintf(score, sizeof score, "cut by --time at epoch %d", t->epochs);
     else
-        snprintf(score, sizeof score, "valid RMSE %.4f (epoch %d)%s", t->best_valid,
-                 t->best_epoch, t->stopped ? ", stopped by --patience" : "");
+        snprintf(score, sizeof score, "valid RMSE %.4f MAE %.4f (epoch %d)%s", t->best_valid,
+                 t->best_valid_mae, t->best_epoch, t->stopped ? ", stopped by --patience" : "");
     fprintf(stderr, "[%6.1fs] trial %3d  rung %d/%d (%3d epochs)  %s  | %s | %.1fs on device "
             "%d", ar_time_seconds() - s->t0, t->id, r + 1, p->n_rungs, p->rungs[r], score, what,
             secs, t->worker);

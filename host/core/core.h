@@ -237,10 +237,12 @@ ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_me
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,
                                    cl_mem row_ptr, cl_mem col_idx, cl_mem vals, cl_mem rows,
                                    int rows_off, int B, int cols, float scale);
-/* offs: per-entry offsets added to the outputs before clamping (the centering baseline), or
- * NULL for none (ark_sp_sse too). */
-ar_status ark_masked_sse(ar_ctx *c, cl_mem row_sse, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
+/* row_err (2, n_rows): each batch row's clamped squared errors, then its absolute errors; offs:
+ * per-entry offsets added to the outputs before clamping (the centering baseline), or NULL for
+ * none (ark_sp_sse too). */
+ar_status ark_masked_sse(ar_ctx *c, cl_mem row_err, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
                          cl_mem vals, cl_mem offs, cl_mem rows, int rows_off, int B, int cols,
+                         int n_rows,
                          float lo, float hi);
 ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols);
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
@@ -260,8 +262,9 @@ ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int 
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act);
-ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
-                     cl_mem offs, cl_mem rows, int rows_off, int B, float lo, float hi);
+ar_status ark_sp_sse(ar_ctx *c, cl_mem row_err, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
+                     cl_mem offs, cl_mem rows, int rows_off, int B, int n_rows, float lo,
+                     float hi);
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H);

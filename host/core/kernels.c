@@ -139,13 +139,13 @@ ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_m
            A(col_idx), A(vals), A(rows), A(rows_off), A(B), A(cols), A(scale));
 }
 
-ar_status ark_masked_sse(ar_ctx *c, cl_mem row_sse, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
+ar_status ark_masked_sse(ar_ctx *c, cl_mem row_err, cl_mem out, cl_mem row_ptr, cl_mem col_idx,
                          cl_mem vals, cl_mem offs, cl_mem rows, int rows_off, int B, int cols,
-                         float lo, float hi) {
+                         int n_rows, float lo, float hi) {
     int use_offs = offs != NULL;
     if (!offs) offs = vals; /* never read: a valid buffer rather than a NULL argument */
-    LAUNCH(masked_sse, LOSS, (size_t)B, A(row_sse), A(out), A(row_ptr), A(col_idx), A(vals),
-           A(offs), A(use_offs), A(rows), A(rows_off), A(B), A(cols), A(lo), A(hi));
+    LAUNCH(masked_sse, LOSS, (size_t)B, A(row_err), A(out), A(row_ptr), A(col_idx), A(vals),
+           A(offs), A(use_offs), A(rows), A(rows_off), A(B), A(cols), A(n_rows), A(lo), A(hi));
 }
 
 ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols) {
@@ -191,12 +191,13 @@ ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk
            A(rows), A(rows_off), A(B), A(scale), A(act));
 }
 
-ar_status ark_sp_sse(ar_ctx *c, cl_mem row_sse, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
-                     cl_mem offs, cl_mem rows, int rows_off, int B, float lo, float hi) {
+ar_status ark_sp_sse(ar_ctx *c, cl_mem row_err, cl_mem yk, cl_mem pos_ptr, cl_mem vals,
+                     cl_mem offs, cl_mem rows, int rows_off, int B, int n_rows, float lo,
+                     float hi) {
     int use_offs = offs != NULL;
     if (!offs) offs = vals; /* never read, as in ark_masked_sse */
-    LAUNCH(sp_sse, LOSS, (size_t)B, A(row_sse), A(yk), A(pos_ptr), A(vals), A(offs), A(use_offs),
-           A(rows), A(rows_off), A(B), A(lo), A(hi));
+    LAUNCH(sp_sse, LOSS, (size_t)B, A(row_err), A(yk), A(pos_ptr), A(vals), A(offs), A(use_offs),
+           A(rows), A(rows_off), A(B), A(n_rows), A(lo), A(hi));
 }
 
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,

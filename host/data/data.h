@@ -57,5 +57,19 @@ struct ar_dataset {
     char *train_path;         /* the training ratings' file, or NULL */
 };
 
+/* ---- the rating scale (baselines.c) --------------------------------------------------------- */
+/* The scale predictions are scored on from settings as in ar_train_config (min, max, def; NaN:
+ * the training ratings' min / max and the middle): lo, hi and the default clamped into them. */
+void ar_dataset_scale(const ar_dataset *ds, float min, float max, float def, float *lo,
+                      float *hi, float *d);
+/* AR_ERR_INVALID_ARG unless min and max are both NaN or finite with min < max, and def is NaN or
+ * finite; messages name owner's fields ("ar_train_config.rating_min"). */
+ar_status ar_scale_validate(const char *owner, float min, float max, float def);
+/* The bias model of ar_dataset_baselines fitted on ds's training ratings: b_row (n_rows) and
+ * b_col (n_cols), the biases of the rows and the columns (items and users, or users and items),
+ * allocated here (the caller frees them); cfg is checked first (AR_ERR_INVALID_ARG naming the
+ * field). A prediction is train_mean + b_row[r] + b_col[c]. */
+ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, double **b_row,
+                      double **b_col);
 
 #endif /* AR_DATA_H */

@@ -1,8 +1,8 @@
 /* center.c - the network on top of the bias baseline (ar_center).
  *
  * The baseline b(r, c) = mu + b_row[r] + b_col[c] (the training mean plus regularised row and
- * column biases: items and users for I-AutoRec) is fitted on the host from the training CSR by
- * alternating least squares, when the model is created; a model file stores it, so a loaded
+ * column biases: items and users for I-AutoRec) is the bias baseline of ar_dataset_baselines,
+ * fitted on the host from the training CSR when the model is created; a model file stores it, so a loaded
  * model predicts with the baseline it was trained with. On the device it appears only as
  * per-entry arrays, uploaded once: the residuals r - b at the training entries (the training
  * target; the input too with AR_CENTER_INPUT) and b at the entries of every set (added to the
@@ -13,57 +13,20 @@
 
 #include "internal.h"
 
-/* b_row[r] = sum over row r's ratings of (v - mu - b_col[c]) / (reg + its count). */
-static void fit_rows(const ar_csr *t, double mu, const double *b_col, double reg, double *b_row) {
-    for (int r = 0; r < t->rows; r++) {
-        double s = 0;
-        for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++)
-            s += t->vals[k] - mu - b_col[t->col_idx[k]];
-        b_row[r] = s / (reg + (t->row_ptr[r + 1] - t->row_ptr[r]));
-    }
-}
-
-/* The same for the columns; n (cols) is scratch for each column's count. */
-static void fit_cols(const ar_csr *t, double mu, const double *b_row, double reg, double *b_col,
-                     double *n) {
-    for (int c = 0; c < t->cols; c++) b_col[c] = n[c] = 0;
-    for (int r = 0; r < t->rows; r++)
-        for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++) {
-            b_col[t->col_idx[k]] += t->vals[k] - mu - b_row[r];
-            n[t->col_idx[k]] += 1;
-        }
-    for (int c = 0; c < t->cols; c++) b_col[c] /= reg + n[c];
-}
-
-/* Minimises sum (r - mu - b_row - b_col)^2 + reg_item sum b_item^2 + reg_user sum b_user^2 by
- * ALS sweeps, item biases first from user biases 0 (one sweep is Koren's baseline estimate). */
+/* The bias model of the baselines (ar_bias_fit, host/data/baselines.c: ALS sweeps, item biases
+ * first, with ar_baseline_config's default regularisation), stored as floats. */
 static ar_status fit(ar_model *m) {
-    const ar_dataset *ds = m->ds;
-    const ar_csr *t = &ds->train;
-    const int I = ds->n_rows, U = ds->n_cols, rows_items = ds->rows_are == AR_ROWS_ITEMS;
-    double *br = calloc((size_t)I, sizeof *br), *bc = calloc((size_t)U, sizeof *bc);
-    double *n = calloc((size_t)U, sizeof *n);
-    ar_status st = AR_OK;
-    if (!br || !bc || !n) {
-        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory fitting the bias baseline");
-        goto cleanup;
-    }
-    const double mu = ds->train_mean;
-    const double reg_row = rows_items ? AR_CENTER_REG_ITEM : AR_CENTER_REG_USER;
-    const double reg_col = rows_items ? AR_CENTER_REG_USER : AR_CENTER_REG_ITEM;
-    for (int s = 0; s < AR_CENTER_SWEEPS; s++) {
-        if (rows_items) fit_rows(t, mu, bc, reg_row, br);
-        fit_cols(t, mu, br, reg_col, bc, n);
-        if (!rows_items) fit_rows(t, mu, bc, reg_row, br);
-    }
-    m->mu = (float)mu;
-    for (int r = 0; r < I; r++) m->b_row[r] = (float)br[r];
-    for (int c = 0; c < U; c++) m->b_col[c] = (float)bc[c];
-cleanup:
+    ar_baseline_config bc;
+    ar_baseline_config_default(&bc);
+    double *br = NULL, *bc_col = NULL;
+    ar_status st = ar_bias_fit(m->ds, &bc, &br, &bc_col);
+    if (st != AR_OK) return st;
+    m->mu = (float)m->ds->train_mean;
+    for (int r = 0; r < m->ds->n_rows; r++) m->b_row[r] = (float)br[r];
+    for (int c = 0; c < m->ds->n_cols; c++) m->b_col[c] = (float)bc_col[c];
     free(br);
-    free(bc);
-    free(n);
-    return st;
+    free(bc_col);
+    return AR_OK;
 }
 
 float ar_center_at(const ar_model *m, int row, int col) {

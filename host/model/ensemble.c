@@ -5,8 +5,9 @@
 
 #include "internal.h"
 
-ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64_t *users,
-                              const int64_t *items, size_t n, float *out, float *members) {
+ar_status ar_ensemble_scores(ar_model *const *models, int n_models, const int64_t *users,
+                             const int64_t *items, size_t n, float *out, float *members,
+                             int clamp) {
     if (n_models < 1 || !models)
         return ar_fail(AR_ERR_INVALID_ARG, "an ensemble needs at least one model, got %d",
                        n_models);
@@ -21,7 +22,7 @@ ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64
     }
     for (int k = 0; k < n_models; k++) {
         float *p = members ? members + (size_t)k * n : one; /* (n) member k's predictions */
-        if ((st = ar_model_predict(models[k], users, items, n, p)) != AR_OK) {
+        if ((st = ar_model_scores(models[k], users, items, n, p, clamp)) != AR_OK) {
             if (n_models > 1) st = ar_fail(st, "ensemble member %d: %s", k + 1, ar_last_error());
             goto cleanup;
         }
@@ -32,4 +33,9 @@ cleanup:
     free(sum);
     free(one);
     return st;
+}
+
+ar_status ar_ensemble_predict(ar_model *const *models, int n_models, const int64_t *users,
+                              const int64_t *items, size_t n, float *out, float *members) {
+    return ar_ensemble_scores(models, n_models, users, items, n, out, members, 1);
 }

@@ -10,38 +10,52 @@
 
 #include "internal.h"
 
-ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum) {
+ar_status ar_model_read_sums(ar_model *m, cl_mem buf, int n, double *sums) {
     const int I = m->ds->n_rows;
-    ar_status st = ar_read(m->ctx, buf, 0, (size_t)I * sizeof(float), m->row_host);
-    double s = 0;
-    for (int i = 0; i < I; i++) s += m->row_host[i];
-    *sum = s;
+    ar_status st = ar_read(m->ctx, buf, 0, (size_t)n * (size_t)I * sizeof(float), m->row_host);
+    for (int k = 0; k < n; k++) {
+        double s = 0;
+        for (int i = 0; i < I; i++) s += m->row_host[(size_t)k * I + i];
+        sums[k] = s;
+    }
     return st;
 }
 
-/* RMSE of a held-out set: device SSE of the scoreable pairs plus the cold pairs' error. */
-static double heldout_rmse(const ar_model *m, double sse, const float *cold, size_t n_cold,
-                           size_t n_all) {
-    for (size_t k = 0; k < n_cold; k++) sse += (double)(m->def - cold[k]) * (m->def - cold[k]);
-    return n_all ? sqrt(sse / (double)n_all) : NAN;
+ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum) {
+    return ar_model_read_sums(m, buf, 1, sum);
 }
 
-/* The per-row SSE of the sets at rows order[off .. off+B) on the sparse path: the outputs are
- * computed only where they are scored. */
+/* The errors of a set from the device's sums over its scoreable pairs (err: squared, absolute)
+ * plus the cold pairs' (predicted m->def). */
+static ar_errors set_errors(const ar_model *m, const double *err, const float *cold,
+                            size_t n_cold, size_t n_all) {
+    double sse = err[0], sae = err[1];
+    for (size_t k = 0; k < n_cold; k++) {
+        double d = (double)m->def - cold[k];
+        sse += d * d;
+        sae += fabs(d);
+    }
+    const double n = n_all ? (double)n_all : NAN;
+    return (ar_errors){.rmse = sqrt(sse / n), .mae = sae / n, .n = n_all};
+}
+
+/* The per-row errors (squared and absolute) of the sets at rows order[off .. off+B) on the
+ * sparse path: the outputs are computed only where they are scored. */
 static ar_status score_sparse(ar_model *m, int off, int B, int has_valid) {
+    const int I = m->ds->n_rows;
     ar_status st = AR_OK;
     cl_mem last; /* (B, H_L) */
     AR_TRY(ar_sparse_encode(m, m->order, off, B, 1.0f, 1.0f, &last));
     AR_TRY(ar_sparse_decode(m, last, m->tr_ptr, m->tr_idx, m->order, off, B, m->yk));
-    AR_TRY(ark_sp_sse(m->ctx, m->sse_tr, m->yk, m->tr_ptr, m->tr_val, m->tr_off, m->order, off,
-                      B, m->lo, m->hi));
+    AR_TRY(ark_sp_sse(m->ctx, m->err_tr, m->yk, m->tr_ptr, m->tr_val, m->tr_off, m->order, off,
+                      B, I, m->lo, m->hi));
     AR_TRY(ar_sparse_decode(m, last, m->te_ptr, m->te_idx, m->order, off, B, m->ye));
-    AR_TRY(ark_sp_sse(m->ctx, m->sse_te, m->ye, m->te_ptr, m->te_val, m->te_off, m->order, off,
-                      B, m->lo, m->hi));
+    AR_TRY(ark_sp_sse(m->ctx, m->err_te, m->ye, m->te_ptr, m->te_val, m->te_off, m->order, off,
+                      B, I, m->lo, m->hi));
     if (has_valid) {
         AR_TRY(ar_sparse_decode(m, last, m->va_ptr, m->va_idx, m->order, off, B, m->ye));
-        AR_TRY(ark_sp_sse(m->ctx, m->sse_va, m->ye, m->va_ptr, m->va_val, m->va_off, m->order,
-                          off, B, m->lo, m->hi));
+        AR_TRY(ark_sp_sse(m->ctx, m->err_va, m->ye, m->va_ptr, m->va_val, m->va_off, m->order,
+                          off, B, I, m->lo, m->hi));
     }
 cleanup:
     return st;
@@ -49,22 +63,21 @@ cleanup:
 
 /* The same on the dense path: y (B, U) once, read at each set's positions. */
 static ar_status score_dense(ar_model *m, int off, int B, int has_valid) {
-    const int U = m->L.U;
+    const int U = m->L.U, I = m->ds->n_rows;
     ar_status st = AR_OK;
     AR_TRY(ar_dense_forward(m, m->order, off, B, 1.0f, 1.0f));
-    AR_TRY(ark_masked_sse(m->ctx, m->sse_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->tr_off,
-                          m->order, off, B, U, m->lo, m->hi));
-    AR_TRY(ark_masked_sse(m->ctx, m->sse_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->te_off,
-                          m->order, off, B, U, m->lo, m->hi));
+    AR_TRY(ark_masked_sse(m->ctx, m->err_tr, m->y, m->tr_ptr, m->tr_idx, m->tr_val, m->tr_off,
+                          m->order, off, B, U, I, m->lo, m->hi));
+    AR_TRY(ark_masked_sse(m->ctx, m->err_te, m->y, m->te_ptr, m->te_idx, m->te_val, m->te_off,
+                          m->order, off, B, U, I, m->lo, m->hi));
     if (has_valid)
-        AR_TRY(ark_masked_sse(m->ctx, m->sse_va, m->y, m->va_ptr, m->va_idx, m->va_val,
-                              m->va_off, m->order, off, B, U, m->lo, m->hi));
+        AR_TRY(ark_masked_sse(m->ctx, m->err_va, m->y, m->va_ptr, m->va_idx, m->va_val,
+                              m->va_off, m->order, off, B, U, I, m->lo, m->hi));
 cleanup:
     return st;
 }
 
-ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
-                               double *test_rmse) {
+ar_status ar_model_evaluate_metrics(ar_model *m, ar_metrics *out) {
     const ar_dataset *ds = m->ds;
     const int I = ds->n_rows;
     const int has_valid = ds->n_valid_all > 0;
@@ -73,23 +86,33 @@ ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rm
         int B = I - off < m->B ? I - off : m->B;
         AR_TRY(m->sparse ? score_sparse(m, off, B, has_valid) : score_dense(m, off, B, has_valid));
     }
-    double sse_tr = 0, sse_te = 0, sse_va = 0;
-    AR_TRY(ar_model_read_sum(m, m->sse_tr, &sse_tr));
-    AR_TRY(ar_model_read_sum(m, m->sse_te, &sse_te));
-    if (has_valid) AR_TRY(ar_model_read_sum(m, m->sse_va, &sse_va));
-    /* the SSE kernels turn a non-finite output into a NaN sum */
-    if (!isfinite(sse_tr) || !isfinite(sse_te) || !isfinite(sse_va)) {
+    double tr[2] = {0, 0}, te[2] = {0, 0}, va[2] = {0, 0}; /* squared, absolute */
+    AR_TRY(ar_model_read_sums(m, m->err_tr, 2, tr));
+    AR_TRY(ar_model_read_sums(m, m->err_te, 2, te));
+    if (has_valid) AR_TRY(ar_model_read_sums(m, m->err_va, 2, va));
+    /* the error kernels turn a non-finite output into NaN sums */
+    if (!isfinite(tr[0] + tr[1]) || !isfinite(te[0] + te[1]) || !isfinite(va[0] + va[1])) {
         st = ar_fail(AR_ERR_DIVERGED, "the model's outputs for the %s ratings are not finite: its "
-                     "weights overflow float arithmetic", !isfinite(sse_tr) ? "training"
-                     : !isfinite(sse_te) ? "test" : "validation");
+                     "weights overflow float arithmetic", !isfinite(tr[0] + tr[1]) ? "training"
+                     : !isfinite(te[0] + te[1]) ? "test" : "validation");
         goto cleanup;
     }
-    if (train_rmse) *train_rmse = sqrt(sse_tr / (double)ds->train.row_ptr[I]);
-    if (test_rmse) *test_rmse = heldout_rmse(m, sse_te, ds->cold, ds->n_cold, ds->n_test_all);
-    if (valid_rmse)
-        *valid_rmse = heldout_rmse(m, sse_va, ds->valid_cold, ds->n_valid_cold, ds->n_valid_all);
+    out->train = set_errors(m, tr, NULL, 0, (size_t)ds->train.row_ptr[I]);
+    out->test = set_errors(m, te, ds->cold, ds->n_cold, ds->n_test_all);
+    out->valid = set_errors(m, va, ds->valid_cold, ds->n_valid_cold, ds->n_valid_all);
 cleanup:
     return st;
+}
+
+ar_status ar_model_evaluate_ex(ar_model *m, double *train_rmse, double *valid_rmse,
+                               double *test_rmse) {
+    ar_metrics e;
+    ar_status st = ar_model_evaluate_metrics(m, &e);
+    if (st != AR_OK) return st;
+    if (train_rmse) *train_rmse = e.train.rmse;
+    if (valid_rmse) *valid_rmse = e.valid.rmse;
+    if (test_rmse) *test_rmse = e.test.rmse;
+    return AR_OK;
 }
 
 ar_status ar_model_evaluate(ar_model *m, double *train_rmse, double *test_rmse) {
@@ -114,8 +137,8 @@ static int cmp_want(const void *a, const void *b) {
     return (x->row > y->row) - (x->row < y->row);
 }
 
-ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
-                           float *out) {
+ar_status ar_model_scores(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                          float *out, int clamp) {
     const ar_dataset *ds = m->ds;
     const int U = m->L.U, by_user = ds->rows_are == AR_ROWS_USERS;
     ar_status st = AR_OK;
@@ -155,7 +178,7 @@ ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *ite
                              (long long)users[w[a].k], (long long)items[w[a].k]);
                 goto cleanup;
             }
-            out[w[a].k] = p < m->lo ? m->lo : p > m->hi ? m->hi : p;
+            out[w[a].k] = !clamp ? p : p < m->lo ? m->lo : p > m->hi ? m->hi : p;
         }
     }
 cleanup:
@@ -163,4 +186,9 @@ cleanup:
     free(rows);
     free(y);
     return st;
+}
+
+ar_status ar_model_predict(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                           float *out) {
+    return ar_model_scores(m, users, items, n, out, 1);
 }

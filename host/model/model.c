@@ -47,10 +47,8 @@ static void init_params(float *p, const ar_layout *L, uint64_t seed) {
  * configured default, clamped to the scale). */
 static void set_scale(ar_model *m) {
     const ar_train_config *cfg = &m->cfg;
-    m->lo = isnan(cfg->rating_min) ? m->ds->rating_min : cfg->rating_min;
-    m->hi = isnan(cfg->rating_max) ? m->ds->rating_max : cfg->rating_max;
-    m->def = isnan(cfg->default_rating) ? 0.5f * (m->lo + m->hi) : cfg->default_rating;
-    m->def = m->def < m->lo ? m->lo : m->def > m->hi ? m->hi : m->def;
+    ar_dataset_scale(m->ds, cfg->rating_min, cfg->rating_max, cfg->default_rating, &m->lo, &m->hi,
+                     &m->def);
 }
 
 /* The layout and the batch size; refuses sizes past 32-bit indexing on the device. */
@@ -152,10 +150,10 @@ static ar_status alloc_data(ar_model *m) {
     AR_TRY(ar_model_alloc(m, &m->order, (size_t)I * sizeof(int), m->perm_host, "row order"));
     AR_TRY(ar_model_alloc(m, &m->perm, (size_t)I * sizeof(int), m->perm_host, "row permutation"));
     AR_TRY(ar_model_alloc(m, &m->row_loss, (size_t)I * sizeof(float), NULL, "per-row loss"));
-    AR_TRY(ar_model_alloc(m, &m->sse_tr, (size_t)I * sizeof(float), NULL, "per-row train error"));
-    AR_TRY(ar_model_alloc(m, &m->sse_te, (size_t)I * sizeof(float), NULL, "per-row test error"));
-    AR_TRY(ar_model_alloc(m, &m->sse_va, (size_t)I * sizeof(float), NULL,
-                          "per-row validation error"));
+    const size_t err_bytes = 2 * (size_t)I * sizeof(float); /* squared, absolute */
+    AR_TRY(ar_model_alloc(m, &m->err_tr, err_bytes, NULL, "per-row train errors"));
+    AR_TRY(ar_model_alloc(m, &m->err_te, err_bytes, NULL, "per-row test errors"));
+    AR_TRY(ar_model_alloc(m, &m->err_va, err_bytes, NULL, "per-row validation errors"));
 cleanup:
     return st;
 }
@@ -182,7 +180,7 @@ ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train
                 (cfg->kernels == AR_KERNELS_AUTO && density <= AR_SPARSE_MAX_DENSITY);
     AR_TRY(set_shapes(m));
     m->perm_host = ar_malloc((size_t)I * sizeof(int));
-    m->row_host = ar_malloc((size_t)I * sizeof(float));
+    m->row_host = ar_malloc(2 * (size_t)I * sizeof(float));
     if (!m->perm_host || !m->row_host) {
         st = AR_ERR_OUT_OF_MEMORY;
         goto cleanup;
@@ -209,7 +207,7 @@ void ar_model_free(ar_model *m) {
     cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->y, &m->dy, &m->dh[0],
                       &m->dh[1], &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,
                       &m->te_idx, &m->te_val, &m->va_ptr, &m->va_idx, &m->va_val, &m->perm,
-                      &m->order, &m->row_loss, &m->sse_tr, &m->sse_te, &m->sse_va, &m->xk,
+                      &m->order, &m->row_loss, &m->err_tr, &m->err_te, &m->err_va, &m->xk,
                       &m->yk, &m->dyk, &m->ye, &m->csc_ptr, &m->csc_b, &m->csc_k,
                       &m->tr_res, &m->tr_off, &m->te_off, &m->va_off};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)

@@ -81,9 +81,9 @@ struct ar_model {
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */
     cl_mem row_loss;           /* (I) per-row training SSE of the epoch's step */
-    cl_mem sse_tr, sse_te, sse_va; /* (I) each: per-row evaluation SSE */
+    cl_mem err_tr, err_te, err_va; /* (2, I) each: per-row evaluation SSE, then absolute errors */
     int *perm_host;            /* (I) */
-    float *row_host;           /* (I) */
+    float *row_host;           /* (2, I) */
     /* the sparse path */
     cl_mem xk;                 /* (nnz) inputs after input dropout (only with it) */
     cl_mem yk, dyk;            /* (nnz) outputs and their gradient at the training entries */
@@ -99,10 +99,6 @@ ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *hos
                          const char *what);
 
 /* ---- centering on the bias baseline (center.c) -------------------------------------------- */
-/* The baseline's regularisation and sweeps (the bias baseline of issue 16, item 4). */
-#define AR_CENTER_REG_ITEM 3.0
-#define AR_CENTER_REG_USER 7.0
-#define AR_CENTER_SWEEPS 20
 /* Sets up m's baseline: with AR_CENTER_NONE all zero and nothing on the device; else stored
  * (mu, b_row (I), b_col (U) one after the other, from a model file) or, when NULL, fitted on the
  * training ratings; then the per-entry residuals and offsets uploaded. */
@@ -120,6 +116,16 @@ ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train
 /* ---- scoring (evaluate.c) ------------------------------------------------------------------ */
 /* Reads a per-row float array (I) from the device and sums it in double, in row order. */
 ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum);
+/* The same for n (1 or 2) such arrays one after the other in buf, (n, I): sums[0..n). */
+ar_status ar_model_read_sums(ar_model *m, cl_mem buf, int n, double *sums);
+/* ar_model_predict with clamp 1; with clamp 0 the model's outputs as they are (cold pairs still
+ * get the default), for ranking: clamping would tie every item predicted above the scale. */
+ar_status ar_model_scores(ar_model *m, const int64_t *users, const int64_t *items, size_t n,
+                          float *out, int clamp);
+/* ar_ensemble_predict with the members' scores as ar_model_scores gives them (clamp 0 or 1). */
+ar_status ar_ensemble_scores(ar_model *const *models, int n_models, const int64_t *users,
+                             const int64_t *items, size_t n, float *out, float *members,
+                             int clamp);
 
 /* ---- the dense path (dense.c) -------------------------------------------------------------- */
 /* Layer k's output as the next layer reads it (k = 1..n_hidden): ad[k] with dropout, else a[k]. */

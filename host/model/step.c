@@ -101,13 +101,16 @@ cleanup:
 }
 
 /* The epoch's statistics once it has run (t0..t1: its wall time; phase: device seconds). */
-static void fill_stats(ar_model *m, ar_epoch_stats *s, double loss, const double *tr_va_te,
+static void fill_stats(ar_model *m, ar_epoch_stats *s, double loss, const ar_metrics *e,
                        double t0, double t1, double *phase) {
     s->epoch = m->epoch;
     s->loss = loss;
-    s->train_rmse = tr_va_te[0];
-    s->valid_rmse = tr_va_te[1];
-    s->test_rmse = tr_va_te[2];
+    s->train_rmse = e->train.rmse;
+    s->valid_rmse = e->valid.rmse;
+    s->test_rmse = e->test.rmse;
+    s->train_mae = e->train.mae;
+    s->valid_mae = e->valid.mae;
+    s->test_mae = e->test.mae;
     s->epoch_seconds = t1 - t0;
     s->eval_seconds = ar_time_seconds() - t1;
     double device = 0;
@@ -119,7 +122,8 @@ static void fill_stats(ar_model *m, ar_epoch_stats *s, double loss, const double
 
 ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     ar_status st = AR_OK;
-    double phase[AR_PHASE_COUNT] = {0}, sse = 0, rmse[3] = {NAN, NAN, NAN};
+    double phase[AR_PHASE_COUNT] = {0}, sse = 0;
+    ar_metrics e;
     double t0 = ar_time_seconds();
     m->ctx->prof.recording = m->ctx->prof.enabled; /* time this epoch's commands by phase */
     AR_TRY(run_epoch(m, &sse));
@@ -133,8 +137,8 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
                      "smaller ar_train_config.lr", m->epoch, loss);
         goto cleanup;
     }
-    AR_TRY(ar_model_evaluate_ex(m, &rmse[0], &rmse[1], &rmse[2]));
-    if (stats) fill_stats(m, stats, loss, rmse, t0, t1, phase);
+    AR_TRY(ar_model_evaluate_metrics(m, &e));
+    if (stats) fill_stats(m, stats, loss, &e, t0, t1, phase);
 cleanup:
     if (m->ctx->prof.recording) { /* an error inside the epoch: drop its pending events */
         m->ctx->prof.recording = 0;

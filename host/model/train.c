@@ -68,9 +68,14 @@ static ar_status consider(ar_model *m, const ar_epoch_stats *s, int has_valid, s
 /* A resumed model's starting state, evaluated: the first candidate. */
 static ar_status consider_start(ar_model *m, int has_valid, snapshot *snap, progress *p,
                                 ar_train_result *r) {
-    ar_epoch_stats s = {.epoch = m->epoch, .loss = NAN};
-    ar_status st = ar_model_evaluate_ex(m, &s.train_rmse, &s.valid_rmse, &s.test_rmse);
-    return st == AR_OK ? consider(m, &s, has_valid, snap, p, r) : st;
+    ar_metrics e;
+    ar_status st = ar_model_evaluate_metrics(m, &e);
+    if (st != AR_OK) return st;
+    ar_epoch_stats s = {.epoch = m->epoch, .loss = NAN, .train_rmse = e.train.rmse,
+                        .valid_rmse = e.valid.rmse, .test_rmse = e.test.rmse,
+                        .train_mae = e.train.mae, .valid_mae = e.valid.mae,
+                        .test_mae = e.test.mae};
+    return consider(m, &s, has_valid, snap, p, r);
 }
 
 ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {

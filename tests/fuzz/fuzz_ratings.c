@@ -85,6 +85,15 @@ static void exercise_dataset(const ar_ratings *train, const ar_ratings *test, in
         CHECK(isfinite(s.train_mean));
     }
     (void)ar_dataset_mean_baseline_rmse(ds);
+    ar_baselines b;
+    if (s.n_train > 0 && ar_dataset_baselines(ds, NULL, &b) == AR_OK) {
+        CHECK(b.bias.train.n == s.n_train && b.bias.test.n == s.n_test);
+        CHECK(!(b.bias.test.mae < 0) && !(b.mean.test.mae < 0));
+        ar_topn t;
+        ar_topn_config tc = {.k = 3, .relevant = s.rating_max};
+        if (ar_dataset_baseline_topn(ds, NULL, &tc, &t) == AR_OK)
+            CHECK(t.users <= (size_t)s.n_users && !(t.precision > 1) && !(t.recall > 1));
+    }
     ar_dataset_free(ds);
 }
 

@@ -104,10 +104,10 @@ void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
     }
 }
 
-void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const float *offs,
-                       const int *rows, int B, float lo, float hi) {
+void ar_masked_sse_ref(float *row_err, const float *out, const ar_csr *m, const float *offs,
+                       const int *rows, int B, int n_rows, float lo, float hi) {
     for (int b = 0; b < B; b++) {
-        double s = 0;
+        double s = 0, a = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             float yf = out[(size_t)b * m->cols + m->col_idx[k]];
             if (offs) yf += offs[k]; /* the device's float addition */
@@ -115,8 +115,10 @@ void ar_masked_sse_ref(float *row_sse, const float *out, const ar_csr *m, const 
             y = !isfinite(y) ? NAN : y < lo ? lo : y > hi ? hi : y;
             double d = y - m->vals[k];
             s += d * d;
+            a += fabs(d);
         }
-        row_sse[rows[b]] = (float)s;
+        row_err[rows[b]] = (float)s;
+        row_err[n_rows + rows[b]] = (float)a;
     }
 }
 

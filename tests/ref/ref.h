@@ -40,10 +40,11 @@ void ar_densify_ref(float *x, const struct ar_csr *m, const int *rows, int B);
 /* dout (B, cols) = 2 scale (out - r) at observed positions, 0 elsewhere; row_loss[row] = SSE. */
 void ar_masked_loss_backward_ref(float *dout, float *row_loss, const float *out,
                                  const struct ar_csr *m, const int *rows, int B, float scale);
-/* row_sse[row] = sum over the row's observed positions of (clamp(out + offs, lo, hi) - r)^2 (offs:
- * one per entry, or NULL for none); NaN when an output there is not finite. */
-void ar_masked_sse_ref(float *row_sse, const float *out, const struct ar_csr *m,
-                       const float *offs, const int *rows, int B, float lo, float hi);
+/* row_err (2, n_rows): row_err[row] = sum over the row's observed positions of
+ * (clamp(out + offs, lo, hi) - r)^2, row_err[n_rows + row] = the sum of |clamp(out + offs, lo,
+ * hi) - r| (offs: one per entry, or NULL for none); NaN when an output there is not finite. */
+void ar_masked_sse_ref(float *row_err, const float *out, const struct ar_csr *m,
+                       const float *offs, const int *rows, int B, int n_rows, float lo, float hi);
 /* out (cols) = the column sums of in (rows, cols). */
 void ar_colsum_ref(float *out, const float *in, int rows, int cols);
 /* One Adam step on n parameters, L2 (coupled) on the first n_decay. */
@@ -71,10 +72,11 @@ void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bia
 /* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);
-/* row_sse[row] = sum over the row of (clamp(yk + offs, lo, hi) - r)^2 (offs NULL: none); NaN when
+/* row_err (2, n_rows): row_err[row] = sum over the row of (clamp(yk + offs, lo, hi) - r)^2,
+ * row_err[n_rows + row] = the sum of |clamp(yk + offs, lo, hi) - r| (offs NULL: none); NaN when
  * a yk there is not finite. */
-void ar_sp_sse_ref(float *row_sse, const float *yk, const struct ar_csr *m, const float *offs,
-                   const int *rows, int B, float lo, float hi);
+void ar_sp_sse_ref(float *row_err, const float *yk, const struct ar_csr *m, const float *offs,
+                   const int *rows, int B, int n_rows, float lo, float hi);
 /* dW (cols, H): dW[u, :] = sum over the batch's entries (b, k) in column u of ck[k] * in[b, :]
  * (0 for columns without one). */
 void ar_sp_weight_grad_ref(float *dW, const float *ck, const float *in, const int *col_ptr,

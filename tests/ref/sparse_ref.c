@@ -53,16 +53,18 @@ void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const
     }
 }
 
-void ar_sp_sse_ref(float *row_sse, const float *yk, const ar_csr *m, const float *offs,
-                   const int *rows, int B, float lo, float hi) {
+void ar_sp_sse_ref(float *row_err, const float *yk, const ar_csr *m, const float *offs,
+                   const int *rows, int B, int n_rows, float lo, float hi) {
     for (int b = 0; b < B; b++) {
-        double s = 0;
+        double s = 0, a = 0;
         for (int k = m->row_ptr[rows[b]]; k < m->row_ptr[rows[b] + 1]; k++) {
             float yf = offs ? yk[k] + offs[k] : yk[k]; /* the device's float addition */
             double y = !isfinite(yf) ? NAN : yf < lo ? lo : yf > hi ? hi : yf;
             s += (y - m->vals[k]) * (y - m->vals[k]);
+            a += fabs(y - m->vals[k]);
         }
-        row_sse[rows[b]] = (float)s;
+        row_err[rows[b]] = (float)s;
+        row_err[n_rows + rows[b]] = (float)a;
     }
 }
 
