@@ -62,23 +62,30 @@ for mode in $modes; do
     done
 done | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
 
-# the table: validation and test RMSE per dataset and mode
+# the table: validation and test RMSE per dataset and mode, and the bias baseline's (train's
+# JSON has it: baseline_valid_rmse, baseline_rmse, the same in every mode's line)
 field() { grep -o "\"$2\":[^,}]*" "$1" | head -n 1 | cut -d: -f2; }
 {
-    echo "dataset,mode,best_valid_rmse,test_rmse,selected_epoch"
+    echo "dataset,mode,best_valid_rmse,test_rmse,selected_epoch,baseline_valid_rmse,baseline_rmse"
     for d in $datasets; do for mode in $modes; do
         f=$out/logs/$d.$mode.json
-        [ -s "$f" ] && echo "$d,$mode,$(field "$f" best_valid_rmse),$(field "$f" test_rmse),$(field "$f" selected_epoch)"
+        [ -s "$f" ] && echo "$d,$mode,$(field "$f" best_valid_rmse),$(field "$f" test_rmse),$(field "$f" selected_epoch),$(field "$f" baseline_valid_rmse),$(field "$f" baseline_rmse)"
     done; done
 } > "$out/results.csv"
+num() { [ -n "$1" ] && printf '%.4f' "$1" || printf -- '-'; }
 {
-    printf '| dataset |'; for mode in $modes; do printf ' %s valid | %s test |' "$mode" "$mode"; done; echo
-    printf '|---|'; for mode in $modes; do printf -- '---:|---:|'; done; echo
+    printf '| dataset | baseline valid | baseline test |'
+    for mode in $modes; do printf ' %s valid | %s test |' "$mode" "$mode"; done; echo
+    printf '|---|---:|---:|'; for mode in $modes; do printf -- '---:|---:|'; done; echo
     for d in $datasets; do
-        printf '| %s |' "$d"
+        any=$(ls "$out/logs/$d".*.json 2>/dev/null | head -n 1)
+        [ -n "$any" ] || continue
+        printf '| %s | %s | %s |' "$d" "$(num "$(field "$any" baseline_valid_rmse)")" \
+            "$(num "$(field "$any" baseline_rmse)")"
         for mode in $modes; do
             f=$out/logs/$d.$mode.json
-            if [ -s "$f" ]; then printf ' %.4f | %.4f |' "$(field "$f" best_valid_rmse)" "$(field "$f" test_rmse)"
+            if [ -s "$f" ]; then
+                printf ' %s | %s |' "$(num "$(field "$f" best_valid_rmse)")" "$(num "$(field "$f" test_rmse)")"
             else printf ' - | - |'; fi
         done
         echo
