@@ -197,7 +197,8 @@ Test(sparse, sp_sse) {
                       (double)err[r], (double)rerr[r]);
             err[r] = rerr[r] = 0;
         }
-        for (int k = 0; k < 2 * B; k++) { /* squared, then absolute: |got - ref| <= 1e-5 (1 + ref) */
+        /* squared, then absolute: |got - ref| <= 1e-5 (1 + ref) */
+        for (int k = 0; k < 2 * B; k++) {
             const int r = (k / B) * R + t.rows[k % B];
             cr_assert(fabsf(err[r] - rerr[r]) <= 1e-5f * (1 + rerr[r]),
                       "entry %d: %g, reference %g", r, (double)err[r], (double)rerr[r]);

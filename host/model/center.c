@@ -2,12 +2,12 @@
  *
  * The baseline b(r, c) = mu + b_row[r] + b_col[c] (the training mean plus regularised row and
  * column biases: items and users for I-AutoRec) is the bias baseline of ar_dataset_baselines,
- * fitted on the host from the training CSR when the model is created; a model file stores it, so a loaded
- * model predicts with the baseline it was trained with. On the device it appears only as
- * per-entry arrays, uploaded once: the residuals r - b at the training entries (the training
- * target; the input too with AR_CENTER_INPUT) and b at the entries of every set (added to the
- * outputs before clamping when scoring). Prediction adds ar_center_at on the host. So the
- * training kernels are the plain model's, fed other values, and the loss
+ * fitted on the host from the training CSR when the model is created; a model file stores it,
+ * so a loaded model predicts with the baseline it was trained with. On the device it appears
+ * only as per-entry arrays, uploaded once: the residuals r - b at the training entries (the
+ * training target; the input too with AR_CENTER_INPUT) and b at the entries of every set
+ * (added to the outputs before clamping when scoring). Prediction adds ar_center_at on the
+ * host. So the training kernels are the plain model's, fed other values, and the loss
  * (b + y - r)^2 = (y - (r - b))^2 is the centered model's. */
 #include <stdlib.h>
 
@@ -16,16 +16,16 @@
 /* The bias model of the baselines (ar_bias_fit, host/data/baselines.c: ALS sweeps, item biases
  * first, with ar_baseline_config's default regularisation), stored as floats. */
 static ar_status fit(ar_model *m) {
-    ar_baseline_config bc;
-    ar_baseline_config_default(&bc);
-    double *br = NULL, *bc_col = NULL;
-    ar_status st = ar_bias_fit(m->ds, &bc, &br, &bc_col);
+    ar_baseline_config cfg;
+    ar_baseline_config_default(&cfg);
+    double *b_row = NULL, *b_col = NULL;
+    ar_status st = ar_bias_fit(m->ds, &cfg, &b_row, &b_col);
     if (st != AR_OK) return st;
     m->mu = (float)m->ds->train_mean;
-    for (int r = 0; r < m->ds->n_rows; r++) m->b_row[r] = (float)br[r];
-    for (int c = 0; c < m->ds->n_cols; c++) m->b_col[c] = (float)bc_col[c];
-    free(br);
-    free(bc_col);
+    for (int r = 0; r < m->ds->n_rows; r++) m->b_row[r] = (float)b_row[r];
+    for (int c = 0; c < m->ds->n_cols; c++) m->b_col[c] = (float)b_col[c];
+    free(b_row);
+    free(b_col);
     return AR_OK;
 }
 
