@@ -71,6 +71,12 @@ static void check_dataset(const ar_checkpoint *ck, const ar_train_config *cfg) {
     for (size_t i = 0; i < ck->n_params; i++)
         CHECK(isfinite(ck->params[i]) && isfinite(ck->m[i]) && isfinite(ck->v[i]) &&
               ck->v[i] >= 0);
+    /* a centered model has its baseline (mu, a bias per row and per column), finite; an
+     * uncentered one none, or all zero */
+    CHECK(cfg->center == AR_CENTER_NONE || ck->baseline);
+    for (size_t i = 0; ck->baseline && i < 1 + (size_t)ck->n_rows + (size_t)ck->n_cols; i++)
+        CHECK(isfinite(ck->baseline[i]) &&
+              (cfg->center != AR_CENTER_NONE || ck->baseline[i] == 0));
     ar_dataset_free(ds);
 }
 
