@@ -1,7 +1,8 @@
 /* test_center.c - the network on top of the bias baseline (ar_center, host/model/center.c):
  * the baseline is the regularised least-squares fit; a centered model's prediction is the
  * baseline plus the network's output computed on the host from the weights read back (the
- * CPU reference), clamped; its loss is the squared error of that sum; device scoring agrees with
+ * CPU reference), clamped (and an uncentered one's the output alone, with no baseline
+ * anywhere); its loss is the squared error of that sum; device scoring agrees with
  * prediction; a saved model predicts the same after loading; a model file of format 3 still
  * loads and predicts as it did; a bad --center exits 2. (Sparse / dense agreement of centered
  * training: test_sparse.c.) */
@@ -118,15 +119,22 @@ static void host_outputs(ar_model *m, float *y) {
     free(rows);
 }
 
-/* bias and input: prediction = clamp(mu + b_row + b_col + network output), at every pair. */
+/* bias and input: prediction = clamp(mu + b_row + b_col + network output), at every pair;
+ * none: clamp(network output), with no baseline anywhere (all zero, nothing on the device). */
 Test(center, prediction_is_baseline_plus_network_output) {
     fixture f;
     fixture_init(&f, tu_seed());
-    for (ar_center c = AR_CENTER_BIAS; c <= AR_CENTER_INPUT; c++) {
+    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_INPUT; c++) {
         ar_train_config cfg;
         config(&cfg, c);
         ar_model *m = trained(&f, &cfg, 3);
-        check_baseline_fit(m);
+        if (c == AR_CENTER_NONE) {
+            cr_assert(m->mu == 0 && !m->tr_res && !m->tr_off && !m->te_off && !m->va_off);
+            for (int r = 0; r < f.ds->n_rows; r++) cr_assert(m->b_row[r] == 0);
+            for (int k = 0; k < f.ds->n_cols; k++) cr_assert(m->b_col[k] == 0);
+        } else {
+            check_baseline_fit(m);
+        }
         const int I = f.ds->n_rows, U = f.ds->n_cols;
         float *pred = malloc((size_t)I * U * sizeof *pred), *y = malloc((size_t)I * U * sizeof *y);
         cr_assert(pred && y);
