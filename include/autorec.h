@@ -445,9 +445,11 @@ AR_API ar_status ar_input_noise_parse(const char *name, ar_input_noise *out);
  * ratings on the host when the model is created and stored in its model file). Plain AutoRec
  * represents item and user biases poorly on some data; the baseline carries them. */
 typedef enum ar_center {
-    AR_CENTER_NONE = 0,       /* the paper's model: input and target are the ratings (default) */
+    AR_CENTER_NONE = 0,       /* the paper's model: input and target are the ratings */
     AR_CENTER_BIAS = 1,       /* input: the ratings (who rated is kept); prediction b(u, i) +
-                                 output, so the network learns the residual r - b(u, i) */
+                                 output, so the network learns the residual r - b(u, i)
+                                 (default: better than NONE on validation on every shape of
+                                 docs/experiments.md#centering-on-the-bias-baseline) */
     AR_CENTER_INPUT = 2       /* input and target are both the residuals r - b(u, i) (0 where
                                  unobserved); prediction b(u, i) + output */
 } ar_center;
@@ -492,7 +494,7 @@ typedef struct ar_train_config {
                                     (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
     ar_kernel_path kernels;      /* dense, sparse or auto (default; see ar_kernel_path) */
     ar_center center;            /* the network alone or on top of the bias baseline (default
-                                    AR_CENTER_NONE; see ar_center) */
+                                    AR_CENTER_BIAS; see ar_center) */
     int patience;                /* ar_model_train with a validation set: stop when the
                                     validation RMSE has not improved (by min_improvement) for
                                     this many epochs; 0: train all `epochs` (default 20). Not

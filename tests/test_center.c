@@ -328,7 +328,7 @@ Test(center, names_and_a_bad_value) {
     cr_assert_eq(ar_center_parse("residual", &x), AR_ERR_INVALID_ARG);
     ar_train_config cfg;
     ar_train_config_default(&cfg);
-    cr_assert_eq(cfg.center, AR_CENTER_NONE);
+    cr_assert_eq(cfg.center, AR_CENTER_BIAS);
     cfg.center = (ar_center)3;
     cr_assert_eq(ar_train_config_validate(&cfg), AR_ERR_INVALID_ARG);
     cr_assert(strstr(ar_last_error(), "ar_train_config.center"), "%s", ar_last_error());

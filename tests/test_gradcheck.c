@@ -22,6 +22,7 @@ static void gradcheck(variant v) {
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 7;
+    cfg.center = AR_CENTER_NONE; /* the reference is the plain net (test_center: centering) */
     cfg.batch = 5;
     cfg.activation = v.act;
     cfg.out_activation = v.out_act;

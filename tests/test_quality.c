@@ -1,8 +1,9 @@
 /* test_quality.c - the README's quality claim, checked: `autorec train --data $AUTOREC_DATA`
  * with default settings on MovieLens 100K u1.base / u1.test (a validation set of 10% carved out
  * of u1.base, the best-validation epoch kept, stopped by patience well before the epoch budget)
- * reports a test RMSE <= 0.910. Measured (2026-12-01, PoCL on a 2-core Xeon): stopped after
- * epoch 79, epoch 59 kept, test RMSE 0.9063 (0.9015 with --refit); the bound leaves a little
+ * reports a test RMSE <= 0.905. Measured (2026-12-01, PoCL on a 2-core Xeon, the defaults of
+ * docs/experiments.md#defaults: --center bias, dropout 0.6, input dropout 0.2, L2 1e-3, decay
+ * 0.98): converged after epoch 55, epoch 52 kept, test RMSE 0.8982; the bound leaves a little
  * room for other devices' rounding. Skips, saying why, when the data is not there. */
 #include <string.h>
 #include <unistd.h>
@@ -29,9 +30,12 @@ Test(quality, default_run_on_movielens_u1, .timeout = 1800) {
     double test_rmse = tu_json_number(last, "test_rmse");
     double epochs = tu_json_number(last, "epochs"), selected = tu_json_number(last,
                                                                              "selected_epoch");
-    /* the stopping rule ends the run, not the budget, and the epoch kept is patience before */
-    cr_assert(strstr(last, "\"stop_reason\":\"patience\"") && epochs < 500 &&
-              selected == epochs - tu_json_number(last, "patience"), "%s", last);
+    /* the stopping rule ends the run, not the budget: patience (no improvement for patience
+     * epochs, the kept one patience before the end) or converged (improvements too small) */
+    cr_assert(epochs < 500 && selected < epochs && selected >= epochs - tu_json_number(last,
+              "patience"), "%s", last);
+    cr_assert(strstr(last, "\"stop_reason\":\"patience\"") ||
+              strstr(last, "\"stop_reason\":\"converged\""), "%s", last);
     cr_assert(tu_json_number(last, "selected_test_rmse") == test_rmse, "%s", last);
-    cr_assert(test_rmse <= 0.910, "test RMSE %.4f of the selected epoch > 0.910", test_rmse);
+    cr_assert(test_rmse <= 0.905, "test RMSE %.4f of the selected epoch > 0.905", test_rmse);
 }

@@ -25,7 +25,7 @@ printf '9001\t1\t4\t0\n1\t9002\t2\t0\n' >>"$tmp/test.data" # an unseen user, an 
 check() { # NAME TRAIN-FLAGS...
     local name=$1; shift
     "$bin" train --train "$tmp/train.data" --test "$tmp/test.data" --save "$tmp/$name.bin" \
-        --quiet "$@" >/dev/null || fail "$name: train failed"
+        --quiet --center none "$@" >/dev/null || fail "$name: train failed" # the seed's model
     "$py" "$src/bench/seed_protocols.py" --model "$tmp/$name.bin" --test "$tmp/test.data" \
         --autorec "$bin" >"$tmp/$name.out" 2>"$tmp/$name.err" ||
         fail "$name: $(cat "$tmp/$name.err")"

@@ -18,6 +18,7 @@ static void step_check_noise(int n_layers, const int *layers, int act, int out_a
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 19;
+    cfg.center = AR_CENTER_NONE; /* the reference is the plain net (test_center: centering) */
     cfg.n_layers = n_layers;
     cfg.activation = act;
     cfg.out_activation = out_act;

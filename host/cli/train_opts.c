@@ -193,7 +193,7 @@ static const char *const d2l_args[] = {
     "--hidden", "500", "--activation", "sigmoid", "--out-activation", "identity",
     "--dropout", "0.05", "--input-dropout", "0", "--lr", "0.002", "--lr-decay", "1",
     "--l2", "3.5e-4", "--batch", "256", "--epochs", "100", "--valid-ratio", "0",
-    "--model", "item", NULL};
+    "--model", "item", "--center", "none", NULL};
 static const cli_preset train_presets[] = {
     {"d2l", "the I-AutoRec of Dive into Deep Learning (d2l.ai, 'AutoRec: Rating Prediction "
             "with Autoencoders'): Adam with weight decay 1e-5 (here --l2 3.5e-4, see "

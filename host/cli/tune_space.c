@@ -20,7 +20,7 @@ void tune_space_default(tune_space *s) {
         .hidden = {{100, 250, 500, 1000}, 4},
         .batch = {{64, 128, 256, 512}, 4},
         .activation = {{AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_ELU, AR_ACT_TANH}, 4},
-        .center = {{AR_CENTER_NONE}, 1},
+        .center = {{AR_CENTER_BIAS, AR_CENTER_NONE, AR_CENTER_INPUT}, 3},
     };
 }
 

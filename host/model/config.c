@@ -70,6 +70,7 @@ void ar_train_config_default(ar_train_config *c) {
     c->l2 = 1e-3f;
     c->dropout = 0.6f;
     c->input_dropout = 0.2f;
+    c->center = AR_CENTER_BIAS; /* the network on top of the bias baseline: see ar_center */
     c->activation = AR_ACT_SIGMOID;
     c->out_activation = AR_ACT_IDENTITY;
     c->seed = 1;
