@@ -165,6 +165,31 @@ Test(valid, valid_ratio_0_trains_every_epoch_and_keeps_the_last) {
               "%s", out);
 }
 
+/* A network that cannot learn (2 hidden units, a learning rate too small to move, no
+ * centering) loses to the bias baseline on validation: a warning says so and what to try, and
+ * the JSON line records it; one that beats it (on this synthetic set, --center input) gets
+ * neither. */
+Test(valid, a_model_worse_than_the_baseline_is_flagged) {
+    cr_assert_eq(run("synth --out %s --users 150 --items 300 --ratings 9000 --seed 21",
+                     tu_path("a.data")), 0, "%s", err);
+    cr_assert_eq(run("train --data %s --test-ratio 0.2 --center none --hidden 2 --lr 1e-6 "
+                     "--epochs 3 --json", tu_path("a.data")), 0, "%s", err);
+    char j[8192];
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"baseline_beats_model\":true"), "%s", j);
+    cr_assert(tu_json_number(j, "baseline_valid_rmse") < tu_json_number(j, "best_valid_rmse"),
+              "%s", j);
+    cr_assert(strstr(err, "warning: the user + item bias baseline beats this model on "
+                     "validation") && strstr(err, "--center input"), "%s", err);
+    cr_assert_eq(run("train --data %s --test-ratio 0.2 --center input --hidden 32 --epochs 100 "
+                     "--json", tu_path("a.data")), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"baseline_beats_model\":false") && !strstr(err, "bias baseline beats"),
+              "%s\n%s", j, err);
+    cr_assert(tu_json_number(j, "baseline_valid_rmse") > tu_json_number(j, "best_valid_rmse"),
+              "%s", j);
+}
+
 /* err holds one line, which contains what */
 static void one_line(const char *what) {
     cr_assert(strstr(err, what) && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);

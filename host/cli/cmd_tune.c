@@ -403,8 +403,8 @@ const cli_command cli_cmd_tune = {
     .summary = "search hyperparameters on a validation set; leaderboard and best settings",
     .usage = "autorec tune [data] [--trials N] [--time S] [--lr MIN:MAX] [--hidden N,N...] ...\n"
              "                     [--space FILE] [--out FILE] [--device all|SPEC,...] [--json]",
-    .about = "Searches learning rate, its decay, L2, dropout, input dropout, hidden size, batch "
-             "and activation (and, given a list, --center) on a validation set carved from the "
+    .about = "Searches learning rate, its decay, L2, dropout, input dropout, hidden size, batch, "
+             "activation and centering (--center) on a validation set carved from the "
              "training ratings, as 'autorec "
              "train --valid-ratio R' carves it with the same --seed: the test split is never "
              "read (a --test file is not opened, a random split's test part is dropped). "

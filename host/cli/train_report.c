@@ -65,6 +65,7 @@ void cli_train_print_json(const train_run *r) {
     cli_json_number(stdout, "test_mae", r->rep.test_mae);
     cli_json_number(stdout, "train_mae", r->rep.train_mae);
     cli_baselines_json(stdout, &r->base);
+    printf(",\"baseline_beats_model\":%s", cli_train_baseline_wins(r) ? "true" : "false");
     cli_json_number(stdout, "loss", r->rep.loss);
     cli_json_number(stdout, "best_test_rmse", r->best);
     printf(",\"best_epoch\":%d", r->best_epoch);
@@ -147,4 +148,14 @@ void cli_train_print_result(const train_run *r) {
                r->rep.test_mae, r->rep.train, r->rep.train_mae, r->refit.last_epoch,
                r->refit_n_train, r->refit_seconds, dev);
     cli_baselines_text(stdout, &r->base);
+    /* validation says the network adds nothing to the baseline: say so, and what to try */
+    if (cli_train_baseline_wins(r) && !r->o->t.quiet)
+        fprintf(stderr, "autorec: warning: the user + item bias baseline beats this model on "
+                "validation (RMSE %.4f against %.4f); try --center input, or 'autorec tune'\n",
+                r->base.bias.valid.rmse, sel->valid_rmse);
+}
+
+int cli_train_baseline_wins(const train_run *r) {
+    return r->has_valid && r->base.bias.valid.n > 0 &&
+           r->base.bias.valid.rmse < r->res.selected.valid_rmse;
 }

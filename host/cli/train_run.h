@@ -51,6 +51,9 @@ typedef struct {
 void cli_train_print_setup(const train_run *r);
 /* The result lines on stdout: the model reported, and how it was chosen. */
 void cli_train_print_result(const train_run *r);
+/* 1 when the bias baseline's validation RMSE is below the selected epoch's (a warning on
+ * stderr, "baseline_beats_model" in the JSON line). */
+int cli_train_baseline_wins(const train_run *r);
 /* The JSON summary line: the run's result and settings. */
 void cli_train_print_json(const train_run *r);
 
