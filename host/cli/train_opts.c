@@ -204,8 +204,8 @@ static const cli_option preset_options[] = {
     {.name = "--preset", .meta = "NAME", .kind = CLI_PRESET, .at = TRAIN(preset),
      .presets = train_presets,
      .help = "start from a named training configuration: options given on the command line "
-             "override its values, wherever they stand (defaults < preset < command line). "
-             "Not synth's --preset, which names a dataset shape:"},
+             "override its values, wherever they stand (defaults < preset < --config file < "
+             "command line). Not synth's --preset, which names a dataset shape:"},
 };
 const cli_group cli_train_preset = CLI_GROUP("preset", preset_options, NULL);
 
