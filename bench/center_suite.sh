@@ -18,29 +18,12 @@ jobs=${JOBS:-2}
 modes=${MODES:-none bias input}
 settings="${SETTINGS:---l2 1e-3 --dropout 0.6 --input-dropout 0.2 --lr-decay 0.98} --seed ${SEED:-1}"
 [ -x "$bin" ] || { echo "center_suite.sh: no binary at $bin (set AUTOREC)" >&2; exit 2; }
-mkdir -p "$out/data" "$out/logs"
+mkdir -p "$out/logs"
 
-synth() { # NAME SYNTH-OPTIONS...: writes $out/data/NAME.data once
-    local name=$1; shift
-    [ -f "$out/data/$name.data" ] || "$bin" synth --out "$out/data/$name.data" "$@" 2>/dev/null
-}
-synth latest-small --users 610 --items 9700 --ratings 100000 --scale 0.5:5:0.5 --skew 1.2 --seed 11
-synth filmtrust --users 1500 --items 2000 --ratings 35000 --scale 0.5:4:0.5 --seed 12
-synth sparse --users 8000 --items 5000 --ratings 200000 --seed 14
-synth dense --users 1000 --items 1500 --ratings 90000 --skew 0.5 --seed 15
+. "$here/bench/suite_data.sh"
+suite_make_data
 
-data_args() { # NAME: the data options of a dataset (empty: not available here)
-    local ml=${AUTOREC_DATA:-}
-    case $1 in
-    ml100k-u1-item) [ -f "$ml/u1.base" ] && echo "--data $ml" ;;
-    ml100k-u1-user) [ -f "$ml/u1.base" ] && echo "--data $ml --model user" ;;
-    ml100k-random) [ -f "$ml/u.data" ] && echo "--data $ml/u.data --test-ratio 0.1" ;;
-    *) echo "--data $out/data/$1.data --test-ratio 0.1" ;;
-    esac
-}
-
-all="ml100k-u1-item ml100k-u1-user ml100k-random latest-small filmtrust sparse dense"
-datasets=${ONLY:-$all}
+datasets=${ONLY:-$suite_sets}
 
 run_one() { # DATASET MODE: one training run, its JSON line to logs/DATASET.MODE.json
     local d=$1 mode=$2 log=$out/logs/$1.$2.json

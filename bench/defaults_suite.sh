@@ -35,32 +35,13 @@ what=${1:-all}
 case $what in candidates|report|all) ;; *)
     echo "usage: defaults_suite.sh [candidates|report|all]" >&2; exit 2 ;;
 esac
-mkdir -p "$out/data" "$out/logs"
+mkdir -p "$out/logs"
 [ -x "$bin" ] || { echo "defaults_suite.sh: no binary at $bin (set AUTOREC)" >&2; exit 2; }
 
-# ---- the datasets ------------------------------------------------------------------------------
-synth() { # NAME SYNTH-OPTIONS...: writes $out/data/NAME.data once
-    local name=$1; shift
-    [ -f "$out/data/$name.data" ] || "$bin" synth --out "$out/data/$name.data" "$@" 2>/dev/null
-}
-synth latest-small --users 610 --items 9700 --ratings 100000 --scale 0.5:5:0.5 --skew 1.2 --seed 11
-synth filmtrust --users 1500 --items 2000 --ratings 35000 --scale 0.5:4:0.5 --seed 12
-synth sparse --users 8000 --items 5000 --ratings 200000 --seed 14
-synth dense --users 1000 --items 1500 --ratings 90000 --skew 0.5 --seed 15
-synth ml-1m --preset ml-1m --seed 13
-
-# data_args NAME: the data options of a dataset (empty: not available here)
-data_args() {
-    local ml=${AUTOREC_DATA:-}
-    case $1 in
-    ml100k-u1-item) [ -f "$ml/u1.base" ] && echo "--data $ml" ;;
-    ml100k-u1-user) [ -f "$ml/u1.base" ] && echo "--data $ml --model user" ;;
-    ml100k-random) [ -f "$ml/u.data" ] && echo "--data $ml/u.data --test-ratio 0.1" ;;
-    *) echo "--data $out/data/$1.data --test-ratio 0.1" ;;
-    esac
-}
-all_sets="ml100k-u1-item ml100k-u1-user ml100k-random latest-small filmtrust sparse dense ml-1m"
-sets=${ONLY:-$all_sets}
+# ---- the datasets (shared with center_suite.sh) ------------------------------------------------
+. "$here/bench/suite_data.sh"
+suite_make_data ml-1m
+sets=${ONLY:-$suite_sets ml-1m}
 
 json_field() { # FIELD: from the JSON line on stdin
     sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" | tr -d '"'

@@ -19,11 +19,11 @@ typedef struct tune_ints {
     int n;
 } tune_ints;
 typedef struct tune_acts {
-    ar_activation v[TUNE_MAX_CHOICES];
+    int v[TUNE_MAX_CHOICES];  /* ar_activation */
     int n;
 } tune_acts;
 typedef struct tune_centers {
-    ar_center v[TUNE_MAX_CHOICES];
+    int v[TUNE_MAX_CHOICES];  /* ar_center */
     int n;
 } tune_centers;
 
@@ -33,7 +33,7 @@ typedef struct tune_space {
     tune_range lr, lr_decay, l2, dropout, input_dropout;
     tune_ints hidden, batch;
     tune_acts activation;
-    tune_centers center;          /* default: none alone (train's default), not searched */
+    tune_centers center;          /* default: bias (train's default), none, input */
 } tune_space;
 
 /* --lr A:B, --lr-decay, --l2, --dropout, --input-dropout, --hidden LIST, --batch LIST,

@@ -101,46 +101,59 @@ static void show_ints(const void *field, char *buf, size_t cap) {
         len += (size_t)snprintf(buf + len, cap - len, "%s%d", k ? "," : "", l->v[k]);
 }
 
+/* A list of names of an enum (activations, centering modes) into v[] (int-sized enums), by
+ * parse; 0 when malformed or a name is unknown. */
+static int read_names(const char *val, int *v, int *n,
+                      int (*parse)(const char *name, int *out)) {
+    char buf[512], *item[TUNE_MAX_CHOICES];
+    int ok = split_list(val, buf, sizeof buf, item, n);
+    for (int k = 0; ok && k < *n; k++) ok = parse(item[k], &v[k]);
+    return ok;
+}
+
+/* The same list as "a,b,c" by name(). */
+static void show_names(const int *v, int n, const char *(*name)(int), char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < n && len < cap; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? "," : "", name(v[k]));
+}
+
+static int parse_act(const char *s, int *out) {
+    ar_activation a;
+    return ar_activation_parse(s, &a) == AR_OK ? (*out = (int)a, 1) : 0;
+}
+static const char *act_name(int a) { return ar_activation_name((ar_activation)a); }
+static int parse_center(const char *s, int *out) {
+    ar_center c;
+    return ar_center_parse(s, &c) == AR_OK ? (*out = (int)c, 1) : 0;
+}
+static const char *center_name(int c) { return ar_center_name((ar_center)c); }
+
 static ar_status read_acts(const cli_option *o, const char *val, void *field) {
     tune_acts *l = field;
-    char buf[512], *item[TUNE_MAX_CHOICES];
-    int n = 0, ok = split_list(val, buf, sizeof buf, item, &n);
-    for (int k = 0; ok && k < n; k++) ok = ar_activation_parse(item[k], &l->v[k]) == AR_OK;
-    if (!ok)
+    if (!read_names(val, l->v, &l->n, parse_act))
         return cli_fail(AR_ERR_INVALID_ARG, "%s expects a list of activations (sigmoid, relu, "
                         "tanh, elu, selu, identity) separated by ',', got '%s'", o->name, val);
-    l->n = n;
     return AR_OK;
 }
 
 static void show_acts(const void *field, char *buf, size_t cap) {
     const tune_acts *l = field;
-    size_t len = 0;
-    buf[0] = 0;
-    for (int k = 0; k < l->n && len < cap; k++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? "," : "",
-                                ar_activation_name(l->v[k]));
+    show_names(l->v, l->n, act_name, buf, cap);
 }
 
 static ar_status read_centers(const cli_option *o, const char *val, void *field) {
     tune_centers *l = field;
-    char buf[512], *item[TUNE_MAX_CHOICES];
-    int n = 0, ok = split_list(val, buf, sizeof buf, item, &n);
-    for (int k = 0; ok && k < n; k++) ok = ar_center_parse(item[k], &l->v[k]) == AR_OK;
-    if (!ok)
+    if (!read_names(val, l->v, &l->n, parse_center))
         return cli_fail(AR_ERR_INVALID_ARG, "%s expects a list of centering modes (none, bias, "
                         "input) separated by ',', got '%s'", o->name, val);
-    l->n = n;
     return AR_OK;
 }
 
 static void show_centers(const void *field, char *buf, size_t cap) {
     const tune_centers *l = field;
-    size_t len = 0;
-    buf[0] = 0;
-    for (int k = 0; k < l->n && len < cap; k++)
-        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? "," : "",
-                                ar_center_name(l->v[k]));
+    show_names(l->v, l->n, center_name, buf, cap);
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */
@@ -203,8 +216,8 @@ ar_status tune_space_check(const cli_command *cmd, const tune_space *s,
         c.n_layers = 0;
         c.hidden = s->hidden.v[k < s->hidden.n ? k : 0];
         c.batch = s->batch.v[k < s->batch.n ? k : 0];
-        c.activation = s->activation.v[k < s->activation.n ? k : 0];
-        c.center = s->center.v[k < s->center.n ? k : 0];
+        c.activation = (ar_activation)s->activation.v[k < s->activation.n ? k : 0];
+        c.center = (ar_center)s->center.v[k < s->center.n ? k : 0];
         st = check_cfg(cmd, &c);
     }
     return st;
@@ -289,11 +302,11 @@ static void base_point(const tune_space *s, ar_train_config *cfg) {
     cfg->hidden = nearest(&s->hidden, cfg->hidden);
     cfg->batch = nearest(&s->batch, cfg->batch);
     int act = 0;
-    while (act < s->activation.n && s->activation.v[act] != cfg->activation) act++;
-    cfg->activation = s->activation.v[act < s->activation.n ? act : 0];
+    while (act < s->activation.n && s->activation.v[act] != (int)cfg->activation) act++;
+    cfg->activation = (ar_activation)s->activation.v[act < s->activation.n ? act : 0];
     int cen = 0;
-    while (cen < s->center.n && s->center.v[cen] != cfg->center) cen++;
-    cfg->center = s->center.v[cen < s->center.n ? cen : 0];
+    while (cen < s->center.n && s->center.v[cen] != (int)cfg->center) cen++;
+    cfg->center = (ar_center)s->center.v[cen < s->center.n ? cen : 0];
 }
 
 void tune_space_sample(const tune_space *s, uint64_t seed, uint64_t i,
@@ -314,8 +327,8 @@ void tune_space_sample(const tune_space *s, uint64_t seed, uint64_t i,
     cfg->lr_decay = uniform(&s->lr_decay, u[D_DECAY]);
     cfg->hidden = s->hidden.v[pick(s->hidden.n, u[D_HIDDEN])];
     cfg->batch = s->batch.v[pick(s->batch.n, u[D_BATCH])];
-    cfg->activation = s->activation.v[pick(s->activation.n, u[D_ACT])];
-    cfg->center = s->center.v[pick(s->center.n, u[D_CENTER])];
+    cfg->activation = (ar_activation)s->activation.v[pick(s->activation.n, u[D_ACT])];
+    cfg->center = (ar_center)s->center.v[pick(s->center.n, u[D_CENTER])];
 }
 
 void tune_describe(const ar_train_config *c, char *buf, size_t cap) {
