@@ -506,6 +506,13 @@ typedef struct ar_train_config {
                                     1e-4; 0: any lower RMSE). A run whose RMSE still creeps
                                     down by less has converged. The epoch kept is the lowest
                                     either way */
+    int baseline_fallback;       /* ar_model_train with a validation set and a centered model
+                                    (center != AR_CENTER_NONE, an output activation with f(0)
+                                    = 0): 1 (default) makes the bias baseline alone a
+                                    candidate too, kept (ar_model_keep_baseline) when no epoch
+                                    beats it on validation, so the model is never worse there
+                                    than the baseline it is built on; 0: the best epoch
+                                    whatever it scores. Not stored in model files */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -583,10 +590,17 @@ typedef struct ar_train_result {
     int selected_epoch;       /* the epoch whose state the model holds at the end: with a
                                  validation set the one of the lowest validation RMSE (the
                                  earliest of equals), else the last. AR_STOP_PATIENCE: exactly
-                                 patience epochs before the last */
+                                 patience epochs before the last. 0 when baseline_kept */
     ar_epoch_stats selected;  /* that epoch's statistics (for a resumed model's starting state:
                                  its evaluation, loss NaN and times 0) */
     ar_epoch_stats last;      /* the last epoch's statistics (zeros when none ran) */
+    int baseline_kept;        /* 1: no epoch beat the bias baseline on validation and the model
+                                 was set to predict the baseline alone (baseline_fallback,
+                                 ar_model_keep_baseline); `selected` then holds its evaluation
+                                 (loss NaN) and selected_epoch is 0 */
+    int network_epoch;        /* the epoch of the lowest validation RMSE among those trained
+                                 (== selected_epoch unless baseline_kept) */
+    double network_valid_rmse;/* its validation RMSE (NaN without a validation set) */
 } ar_train_result;
 
 /* Called after every epoch of ar_model_train with its statistics and the run so far (r->last is
@@ -607,6 +621,12 @@ typedef ar_status (*ar_epoch_callback)(void *user, const ar_epoch_stats *s,
  * an error (an epoch's, or cb's) the model is left as the last epoch left it. */
 AR_API ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user,
                                 ar_train_result *out);
+/* Makes a centered model predict the bias baseline alone: its last layer's weights and biases,
+ * and their Adam moments, are set to zero, so the network adds nothing to b(u, i). What
+ * ar_model_train does when no epoch beats the baseline on validation (baseline_fallback);
+ * --refit does it to the refit model. AR_ERR_INVALID_ARG for a model with center
+ * AR_CENTER_NONE or an output activation whose f(0) is not 0 (sigmoid). */
+AR_API ar_status ar_model_keep_baseline(ar_model *m);
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);
 /* Evaluates the current weights: RMSE on training ratings and on the test set. An output that

@@ -318,6 +318,101 @@ Test(center, format_3_files_load_as_uncentered) {
     fixture_free(&f);
 }
 
+/* The fallback (ar_train_config.baseline_fallback, ar_model_keep_baseline): a network that
+ * cannot learn in the epochs it has (every output 1.5 too high, lr 1e-7) is worse on validation than the baseline it sits
+ * on, so ar_model_train keeps the baseline alone: selected epoch 0, the network's best epoch
+ * and validation RMSE reported beside it, every prediction the clamped baseline, and the
+ * evaluation the one it reports. With the fallback off, that epoch is kept. A model without
+ * centering, or with a sigmoid output (0.5 at 0), cannot keep a baseline. */
+Test(center, a_network_worse_than_its_baseline_gives_way_to_it) {
+    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
+    uint64_t seed = tu_seed();
+    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
+    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
+              ar_last_error());
+    ar_ctx *ctx = tu_ctx();
+    for (int fallback = 1; fallback >= 0; fallback--) {
+        ar_train_config cfg;
+        config(&cfg, AR_CENTER_BIAS);
+        cfg.lr = 1e-7f;
+        cfg.epochs = 3;
+        cfg.baseline_fallback = fallback;
+        ar_model *m = NULL;
+        cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+        /* an output bias of 1.5 everywhere: far off, and lr 1e-7 keeps it there */
+        const ar_layout *L = ar_model_layout(m);
+        const size_t n = L->n_params;
+        float *p = malloc(n * sizeof *p), *m1 = malloc(n * sizeof *m1), *v = malloc(n * sizeof *v);
+        cr_assert(p && m1 && v);
+        cr_assert(ar_model_state(m, p, m1, v, 0, 0, 0) == AR_OK, "%s", ar_last_error());
+        for (int k = 0; k < L->dim[L->n_hidden + 1]; k++) p[L->off_bias[L->n_hidden] + k] = 1.5f;
+        cr_assert(ar_model_state(m, p, m1, v, 0, 0, 1) == AR_OK, "%s", ar_last_error());
+        free(p);
+        free(m1);
+        free(v);
+        ar_train_result r;
+        cr_assert(ar_model_train(m, NULL, NULL, &r) == AR_OK, "%s", ar_last_error());
+        cr_assert(r.network_epoch >= 1 && r.network_epoch <= 3, "network epoch %d",
+                  r.network_epoch);
+        double tr_rmse, va_rmse, te_rmse;
+        cr_assert(ar_model_evaluate_ex(m, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
+                  ar_last_error());
+        cr_assert(va_rmse == r.selected.valid_rmse && te_rmse == r.selected.test_rmse,
+                  "evaluated %.9g %.9g, reported %.9g %.9g", va_rmse, te_rmse,
+                  r.selected.valid_rmse, r.selected.test_rmse);
+        if (!fallback) {
+            cr_assert(!r.baseline_kept && r.selected_epoch == r.network_epoch &&
+                      r.selected.valid_rmse == r.network_valid_rmse);
+            ar_model_free(m);
+            break;
+        }
+        cr_assert(r.baseline_kept && r.selected_epoch == 0 && isnan(r.selected.loss),
+                  "kept %d, epoch %d", r.baseline_kept, r.selected_epoch);
+        cr_assert(r.selected.valid_rmse < r.network_valid_rmse, "baseline %.6f, network %.6f",
+                  r.selected.valid_rmse, r.network_valid_rmse);
+        const int I = ds->n_rows, U = ds->n_cols;
+        float *pred = malloc((size_t)I * U * sizeof *pred);
+        cr_assert(pred);
+        predict_all(m, pred);
+        float lo, hi;
+        ar_model_rating_scale(m, &lo, &hi, NULL);
+        double worst = 0;
+        for (int row = 0; row < I; row++)
+            for (int k = 0; k < U; k++) {
+                double want = (double)m->mu + m->b_row[row] + m->b_col[k];
+                want = want < lo ? lo : want > hi ? hi : want;
+                double d = fabs(pred[(size_t)row * U + k] - want);
+                worst = d > worst ? d : worst;
+            }
+        cr_assert(worst < 1e-5, "a prediction off the baseline by %g", worst);
+        free(pred);
+        ar_model_free(m);
+    }
+    ar_train_config cfg;
+    ar_model *m = NULL;
+    config(&cfg, AR_CENTER_NONE);
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_model_keep_baseline(m), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "center none"), "%s", ar_last_error());
+    ar_model_free(m);
+    config(&cfg, AR_CENTER_BIAS);
+    cfg.out_activation = AR_ACT_SIGMOID;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_model_keep_baseline(m), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "sigmoid"), "%s", ar_last_error());
+    ar_model_free(m);
+    cfg.baseline_fallback = 2;
+    cr_assert_eq(ar_train_config_validate(&cfg), AR_ERR_INVALID_ARG);
+    ar_ctx_free(ctx);
+    ar_dataset_free(ds);
+    ar_ratings_free(base);
+    ar_ratings_free(tr);
+    ar_ratings_free(va);
+    ar_ratings_free(te);
+}
+
 /* The names parse both ways; a bad value is a usage error naming the flag (exit 2). */
 Test(center, names_and_a_bad_value) {
     for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_INPUT; c++) {

@@ -173,7 +173,8 @@ Test(cli_data, write_splits_and_split_seed) {
 
 Test(cli_data, train_selects_on_validation_and_stops_early) {
     fake_ml100k();
-    cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 4 --hidden 8 --json",
+    cr_assert_eq(run(NULL, "train --data %s --valid-ratio 0.2 --epochs 4 --hidden 8 --fallback none "
+                     "--json",
                      tu_tmpdir()),
                  0, "%s", err);
     cr_assert(strstr(err, "valid RMSE"), "%s", err);

@@ -293,7 +293,7 @@ Test(plot, unwritable_outputs_fail_before_training) {
 
 Test(plot, sweep_hidden_table_csv_and_plot) {
     synth_data();
-    cr_assert_eq(run("sweep --param hidden --values 8,4 --epochs 2 --valid-ratio 0.2 --quiet "
+    cr_assert_eq(run("sweep --param hidden --values 8,4 --epochs 2 --valid-ratio 0.2 --fallback none --quiet "
                      "--train %s --test %s --out %s --plot %s", tu_path("tr.data"), tu_path("te.data"),
                      tu_path("s.csv"), tu_path("s.svg")), 0, "%s", err);
     cr_assert_eq(count(out, "\n"), 3, "header + 2 rows: %s", out);

@@ -190,6 +190,36 @@ Test(valid, a_model_worse_than_the_baseline_is_flagged) {
               "%s", j);
 }
 
+/* The default --fallback baseline: a centered network that cannot learn in its 3 epochs keeps
+ * the bias baseline alone (its test RMSE the baseline's, a warning, "kept":"baseline"); with
+ * --refit the baseline is refitted, no epochs; --fallback none keeps the epoch. */
+Test(valid, a_network_worse_than_the_baseline_falls_back_to_it) {
+    cr_assert_eq(run("synth --out %s --users 150 --items 300 --ratings 9000 --seed 21",
+                     tu_path("a.data")), 0, "%s", err);
+    const char *a = "--test-ratio 0.2 --hidden 2 --lr 1e-7 --epochs 3 --json";
+    cr_assert_eq(run("train --data %s %s", tu_path("a.data"), a), 0, "%s", err);
+    char j[8192];
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"kept\":\"baseline\"") && strstr(j, "\"selected_epoch\":0") &&
+              strstr(j, "\"baseline_beats_model\":false"), "%s", j);
+    cr_assert(fabs(tu_json_number(j, "test_rmse") - tu_json_number(j, "baseline_rmse")) < 1e-5,
+              "%s", j);
+    cr_assert(tu_json_number(j, "network_valid_rmse") > tu_json_number(j, "best_valid_rmse"),
+              "%s", j);
+    cr_assert(strstr(err, "so the model kept is the baseline alone"), "%s", err);
+    cr_assert_eq(run("train --data %s %s --refit --save %s", tu_path("a.data"), a,
+                     tu_path("r.model")), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(fabs(tu_json_number(j, "test_rmse") - tu_json_number(j, "baseline_rmse")) < 1e-5 &&
+              strstr(j, "\"refit_epochs\":0"), "%s", j);
+    cr_assert(strstr(err, "saved: ") && strstr(err, "(the bias baseline alone, refitted)"), "%s",
+              err);
+    cr_assert_eq(run("train --data %s %s --fallback none", tu_path("a.data"), a), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"kept\":\"network\"") && !strstr(j, "\"selected_epoch\":0") &&
+              strstr(j, "\"baseline_beats_model\":true"), "%s", j);
+}
+
 /* err holds one line, which contains what */
 static void one_line(const char *what) {
     cr_assert(strstr(err, what) && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);

@@ -173,7 +173,8 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
         cli_json_number(stdout, "test_mae", r->test_mae);
         cli_json_number(stdout, "train_mae", r->train_mae);
         cli_json_number(stdout, "best_valid_rmse", r->best_valid);
-        if (has_sel) printf(",\"selected_epoch\":%d", r->sel_epoch);
+        if (has_sel) printf(",\"selected_epoch\":%d,\"kept\":\"%s\"", r->sel_epoch,
+                            r->sel_epoch ? "network" : "baseline");
         cli_json_number(stdout, "selected_test_rmse", r->sel_test);
         cli_json_number(stdout, "selected_test_mae", r->sel_test_mae);
         printf(",\"epochs\":%d,\"stopped_early\":%s", r->epochs,
@@ -370,7 +371,8 @@ static const cli_option sweep_options[] = {
     {.name = "--out", .meta = "FILE.csv", .kind = CLI_STRING, .at = SWEEP(out),
      .help = "also write the table as CSV, one row per value as it finishes: "
              "PARAM,test_rmse,test_mae,best_valid_rmse,selected_epoch,selected_test_rmse,"
-             "selected_test_mae,epochs,seconds (empty fields without a validation set); the rows go to FILE.csv.tmp-PID-XXXXXX "
+             "selected_test_mae,epochs,seconds (empty fields without a validation set; selected_epoch 0: "
+             "the bias baseline alone was kept, see train's --fallback); the rows go to FILE.csv.tmp-PID-XXXXXX "
              "next to it (tail -f), renamed to FILE.csv at the end"},
     {.name = "--plot", .meta = "FILE.svg", .kind = CLI_STRING, .at = SWEEP(plot),
      .help = "draw the final test RMSE (and the best validation RMSE and the selected test "

@@ -170,25 +170,42 @@ static ar_status refit_baselines(train_run *r) {
     return AR_OK;
 }
 
+/* --refit after the selection run kept the bias baseline alone (--fallback): the baseline
+ * fitted again on the training and validation ratings, no epochs. */
+static ar_status refit_baseline(train_run *r) {
+    ar_metrics e;
+    ar_status st = ar_model_keep_baseline(r->m);
+    if (st == AR_OK) st = ar_model_evaluate_metrics(r->m, &e);
+    if (st != AR_OK) return st;
+    r->rep = (train_reported){.train = e.train.rmse, .test = e.test.rmse, .loss = NAN,
+                              .train_mae = e.train.mae, .test_mae = e.test.mae};
+    return refit_baselines(r);
+}
+
 /* --refit: a new model from scratch, same settings and seed, on the training ratings with the
  * validation set merged back, for the selected number of epochs; it replaces the selection
  * run's as the model reported and saved. */
 static ar_status refit(train_run *r) {
     ar_model_free(r->m);
     r->m = NULL;
-    r->cfg.epochs = r->res.selected_epoch;
-    if (!r->o->t.quiet)
+    r->cfg.epochs = r->res.baseline_kept ? 1 : r->res.selected_epoch;
+    if (!r->o->t.quiet && r->res.baseline_kept)
+        fprintf(stderr, "refit: the bias baseline alone, fitted on the training and validation "
+                "ratings\n");
+    else if (!r->o->t.quiet)
         fprintf(stderr, "refit: %d epochs from scratch on the training and validation ratings\n",
                 r->cfg.epochs);
     ar_status st = ar_dataset_create_ex(r->data.train_all, NULL, r->data.test,
                                         r->o->t.data.rows, &r->ds_refit);
     if (st == AR_OK) st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
-    if (st == AR_OK) st = ar_model_train(r->m, on_refit_epoch, r, &r->refit);
-    if (r->tty) fputc('\n', stderr);
     if (st != AR_OK) return st;
     ar_dataset_stats ss;
     ar_dataset_get_stats(r->ds_refit, &ss);
     r->refit_n_train = ss.n_train;
+    if (r->res.baseline_kept) return refit_baseline(r);
+    st = ar_model_train(r->m, on_refit_epoch, r, &r->refit);
+    if (r->tty) fputc('\n', stderr);
+    if (st != AR_OK) return st;
     const ar_epoch_stats *s = &r->refit.last;
     r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
                               .train_mae = s->train_mae, .test_mae = s->test_mae};
@@ -215,8 +232,13 @@ static ar_status finish(train_run *r) {
     if ((st = cli_curves_publish(&r->curves)) != AR_OK) return st;
     if (o->save && !o->t.quiet) {
         char what[96];
-        if (o->refit)
+        if (o->refit && r->res.baseline_kept)
+            snprintf(what, sizeof what, "the bias baseline alone, refitted");
+        else if (o->refit)
             snprintf(what, sizeof what, "the refit, %d epochs", r->refit.last_epoch);
+        else if (r->res.baseline_kept)
+            snprintf(what, sizeof what, "the bias baseline alone: no epoch beat it on "
+                     "validation");
         else if (r->has_valid)
             snprintf(what, sizeof what, "the best-validation epoch, %d", r->res.selected_epoch);
         else

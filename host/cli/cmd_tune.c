@@ -36,6 +36,9 @@ typedef struct {
     int n_ctx;
     tune_result res;
     const tune_trial *best;  /* NULL: no trial finished a rung */
+    int baseline_kept;       /* train --config keeps the bias baseline alone for the best
+                                trial's settings (--fallback): it is lower on validation */
+    double baseline_valid, baseline_valid_mae; /* the baseline's validation RMSE and MAE */
 } tune_run_state;
 
 /* ---- the best trial as train's settings ---------------------------------------------------- */
@@ -142,6 +145,9 @@ static void emit_config(FILE *f, const void *arg) {
             "not read)\n", r->res.n_trials);
     fprintf(f, "# trial %d: validation RMSE %.6g at epoch %d of %d; rungs %s epochs, eta %d\n",
             b->id, b->best_valid, b->best_epoch, b->epochs, rungs, r->plan.eta);
+    if (r->baseline_kept)
+        fprintf(f, "# the bias baseline alone is lower on validation (RMSE %.6g): train keeps "
+                "it (fallback)\n", r->baseline_valid);
     fprintf(f, "# data:");
     data_flags(r, f);
     fprintf(f, "\n# 'autorec train --config FILE' with these data options trains it again\n");
@@ -182,8 +188,13 @@ static void print_json(const tune_run_state *r) {
     const tune_trial *b = r->best;
     const ar_train_config *c = &b->cfg;
     printf("{\"trial\":%d", b->id);
-    cli_json_number(stdout, "best_valid_rmse", b->best_valid);
-    cli_json_number(stdout, "best_valid_mae", b->best_valid_mae);
+    /* what train --config reproduces: the baseline's figures when it keeps the baseline */
+    cli_json_number(stdout, "best_valid_rmse", r->baseline_kept ? r->baseline_valid
+                                                                : b->best_valid);
+    cli_json_number(stdout, "best_valid_mae", r->baseline_kept ? r->baseline_valid_mae
+                                                               : b->best_valid_mae);
+    printf(",\"kept\":\"%s\"", r->baseline_kept ? "baseline" : "network");
+    cli_json_number(stdout, "network_valid_rmse", b->best_valid);
     printf(",\"best_epoch\":%d,\"trial_epochs\":%d", b->best_epoch, b->epochs);
     printf(",\"hidden\":%d,\"batch\":%d", c->hidden, c->batch);
     cli_json_number(stdout, "lr", c->lr);
@@ -280,6 +291,27 @@ static void print_setup(const tune_run_state *r) {
     fputc('\n', stderr);
 }
 
+/* Whether train, given the best trial's settings, keeps the bias baseline alone instead
+ * (ar_train_config.baseline_fallback: no epoch of its network beats the baseline on
+ * validation): the baseline is scored as train scores it, a model of those settings with its
+ * output layer zeroed (ar_model_keep_baseline), so that tune reports what train reproduces. */
+static ar_status check_baseline(tune_run_state *r) {
+    const ar_train_config *c = &r->best->cfg;
+    if (!c->baseline_fallback || c->center == AR_CENTER_NONE ||
+        c->out_activation == AR_ACT_SIGMOID)
+        return AR_OK;
+    ar_model *m = NULL;
+    ar_metrics e;
+    ar_status st = ar_model_create(r->ctx[0], r->ds, c, &m);
+    if (st == AR_OK) st = ar_model_keep_baseline(m);
+    if (st == AR_OK) st = ar_model_evaluate_metrics(m, &e);
+    ar_model_free(m);
+    if (st != AR_OK) return st;
+    r->baseline_valid = e.valid.rmse, r->baseline_valid_mae = e.valid.mae;
+    r->baseline_kept = e.valid.rmse < r->best->best_valid;
+    return AR_OK;
+}
+
 /* The leaderboard, the best trial, the settings file, the JSON line. */
 static ar_status report(tune_run_state *r) {
     const tune_opts *o = r->o;
@@ -299,8 +331,18 @@ static ar_status report(tune_run_state *r) {
                       "(narrow the search space, e.g. a lower --lr, or give more --time)");
     } else {
         r->best = &r->res.trials[b->id - 1];
+        st = check_baseline(r);
+        if (st != AR_OK) goto done;
         printf("\nbest: trial %d, validation RMSE %.4f MAE %.4f at epoch %d\n", b->id,
                b->best_valid, b->best_valid_mae, b->best_epoch);
+        if (r->baseline_kept) {
+            printf("but no trial beat the user + item bias baseline on validation (RMSE %.4f MAE "
+                   "%.4f): train with these settings keeps the baseline alone (--fallback)\n",
+                   r->baseline_valid, r->baseline_valid_mae);
+            if (!o->t.quiet)
+                fprintf(stderr, "autorec: warning: no trial beat the bias baseline on "
+                        "validation; try other ranges (e.g. --center input)\n");
+        }
         printf("command: ");
         print_command(r, stdout);
         printf("\n");
@@ -310,6 +352,7 @@ static ar_status report(tune_run_state *r) {
         }
         if (st == AR_OK && o->t.json) print_json(r);
     }
+done:
     free(sorted);
     return st;
 }

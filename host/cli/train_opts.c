@@ -121,6 +121,12 @@ static const cli_choice kernel_paths[] = {
                               "(every MovieLens release), else dense"},
     {NULL, 0, NULL}};
 
+static const cli_choice fallbacks[] = {
+    {"baseline", 1, "the baseline alone (the network's output layer set to zero): the model is "
+                    "never worse on validation than the baseline it is built on"},
+    {"none", 0, "the best epoch, whatever it scores"},
+    {NULL, 0, NULL}};
+
 static const cli_option training_options[] = {
     {.name = "--hidden", .meta = "N[,N...]", .kind = CLI_CUSTOM, .at = TRAIN(cfg),
      .parse = read_hidden, .show = show_hidden, .flags = CLI_FROM_MODEL,
@@ -184,6 +190,10 @@ static const cli_option training_options[] = {
      .help = "for --patience: an epoch counts as an improvement when it lowers the validation "
              "RMSE by more than this fraction of the lowest before (a run that still creeps "
              "down by less has converged); 0: any lower RMSE counts"},
+    {.name = "--fallback", .meta = "MODE", .kind = CLI_CHOICE, .at = TRAIN(cfg.baseline_fallback),
+     .choices = fallbacks, .setting = "ar_train_config.baseline_fallback",
+     .help = "with a validation set and --center bias or input: what is kept when no epoch "
+             "beats the bias baseline on validation:"},
 };
 const cli_group cli_training = CLI_GROUP("model and training", training_options, NULL);
 
@@ -296,6 +306,13 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
     else
         fprintf(stderr, "%sstopped after epoch %d: the budget of --epochs %d is spent", prefix,
                 r->last_epoch, epochs);
+    if (r->baseline_kept)
+        fprintf(stderr, "; no epoch beat the bias baseline on validation (epoch %d: valid RMSE "
+                "%.4f), keeping the baseline alone (valid RMSE %.4f MAE %.4f, test RMSE %.4f "
+                "MAE %.4f; --fallback)\n", r->network_epoch, r->network_valid_rmse,
+                r->selected.valid_rmse, r->selected.valid_mae, r->selected.test_rmse,
+                r->selected.test_mae);
+    else
     fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f MAE %.4f, test RMSE %.4f MAE %.4f)\n",
             r->selected_epoch, r->selected.valid_rmse, r->selected.valid_mae,
             r->selected.test_rmse, r->selected.test_mae);

@@ -98,6 +98,9 @@ void cli_train_print_json(const train_run *r) {
     cli_json_number(stdout, "best_valid_rmse", r->has_valid ? res->selected.valid_rmse : NAN);
     printf(",\"selected_epoch\":%d,\"stop_reason\":\"%s\"", res->selected_epoch,
            ar_stop_reason_name(res->stop));
+    printf(",\"kept\":\"%s\",\"network_epoch\":%d", res->baseline_kept ? "baseline" : "network",
+           res->network_epoch);
+    cli_json_number(stdout, "network_valid_rmse", res->network_valid_rmse);
     cli_json_number(stdout, "selected_test_rmse", r->has_valid ? res->selected.test_rmse : NAN);
     cli_json_number(stdout, "selected_train_rmse", r->has_valid ? res->selected.train_rmse : NAN);
     cli_json_number(stdout, "selected_test_mae", r->has_valid ? res->selected.test_mae : NAN);
@@ -137,25 +140,43 @@ void cli_train_print_result(const train_run *r) {
     else
         snprintf(why, sizeof why, "the --epochs budget");
     const ar_epoch_stats *sel = &res->selected;
+    if (res->baseline_kept)
+        printf("%s RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f for the bias baseline alone, "
+               "kept because no epoch beat it on validation (valid RMSE %.4f MAE %.4f against "
+               "%.4f at epoch %d); %d epochs run, %s (%.1f s training on %s)\n",
+               r->o->refit ? "selection run: test" : "test", sel->test_rmse, sel->test_mae,
+               sel->train_rmse, sel->train_mae, sel->valid_rmse, sel->valid_mae,
+               res->network_valid_rmse, res->network_epoch, res->last_epoch, why, r->seconds,
+               dev);
+    else
     printf("%s RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f at epoch %d, selected on validation "
            "(valid RMSE %.4f MAE %.4f); %d epochs run, %s (%.1f s training on %s)\n",
            r->o->refit ? "selection run: test" : "test", sel->test_rmse, sel->test_mae,
            sel->train_rmse, sel->train_mae, res->selected_epoch, sel->valid_rmse, sel->valid_mae,
            res->last_epoch, why, r->seconds, dev);
-    if (r->o->refit)
+    if (r->o->refit && res->baseline_kept)
+        printf("test RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f for the bias baseline refitted "
+               "on the %zu training and validation ratings\n", r->rep.test, r->rep.test_mae,
+               r->rep.train, r->rep.train_mae, r->refit_n_train);
+    else if (r->o->refit)
         printf("test RMSE %.4f MAE %.4f, train RMSE %.4f MAE %.4f after refitting %d epochs on "
                "the %zu training and validation ratings (%.1f s training on %s)\n", r->rep.test,
                r->rep.test_mae, r->rep.train, r->rep.train_mae, r->refit.last_epoch,
                r->refit_n_train, r->refit_seconds, dev);
     cli_baselines_text(stdout, &r->base);
     /* validation says the network adds nothing to the baseline: say so, and what to try */
-    if (cli_train_baseline_wins(r) && !r->o->t.quiet)
+    if (res->baseline_kept && !r->o->t.quiet)
+        fprintf(stderr, "autorec: warning: the network did not beat the user + item bias baseline "
+                "on validation (RMSE %.4f against %.4f), so the model kept is the baseline "
+                "alone; try --center input, or 'autorec tune'\n", res->network_valid_rmse,
+                sel->valid_rmse);
+    else if (cli_train_baseline_wins(r) && !r->o->t.quiet)
         fprintf(stderr, "autorec: warning: the user + item bias baseline beats this model on "
                 "validation (RMSE %.4f against %.4f); try --center input, or 'autorec tune'\n",
                 r->base.bias.valid.rmse, sel->valid_rmse);
 }
 
 int cli_train_baseline_wins(const train_run *r) {
-    return r->has_valid && r->base.bias.valid.n > 0 &&
+    return r->has_valid && !r->res.baseline_kept && r->base.bias.valid.n > 0 &&
            r->base.bias.valid.rmse < r->res.selected.valid_rmse;
 }

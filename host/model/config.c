@@ -71,6 +71,7 @@ void ar_train_config_default(ar_train_config *c) {
     c->dropout = 0.6f;
     c->input_dropout = 0.2f;
     c->center = AR_CENTER_BIAS; /* the network on top of the bias baseline: see ar_center */
+    c->baseline_fallback = 1;   /* never worse than that baseline on validation */
     c->activation = AR_ACT_SIGMOID;
     c->out_activation = AR_ACT_IDENTITY;
     c->seed = 1;
@@ -120,6 +121,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
     CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, F "kernels: unknown path %d",
           (int)c->kernels);
     CHECK((unsigned)c->center <= AR_CENTER_INPUT, F "center: unknown mode %d", (int)c->center);
+    CHECK(c->baseline_fallback == 0 || c->baseline_fallback == 1,
+          F "baseline_fallback must be 0 or 1, got %d", c->baseline_fallback);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam's " F "beta1 and beta2 must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam's " F "eps must be > 0");

@@ -251,6 +251,31 @@ ar_status ar_model_params(ar_model *m, float *host, int write) {
                  : ar_read(m->ctx, m->params, 0, bytes, host);
 }
 
+ar_status ar_model_keep_baseline(ar_model *m) {
+    if (m->cfg.center == AR_CENTER_NONE)
+        return ar_fail(AR_ERR_INVALID_ARG, "the model has no bias baseline to keep: it was "
+                       "trained with center none");
+    if (m->cfg.out_activation == AR_ACT_SIGMOID)
+        return ar_fail(AR_ERR_INVALID_ARG, "a zero output layer does not predict the bias "
+                       "baseline with the sigmoid output activation (sigmoid(0) = 0.5)");
+    const ar_layout *L = &m->L;
+    const int n = L->n_hidden;
+    const size_t nw = (size_t)L->dim[n + 1] * (size_t)L->dim[n], nb = (size_t)L->dim[n + 1];
+    float *zero = calloc(nw > nb ? nw : nb, sizeof *zero);
+    if (!zero) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory (%zu bytes) zeroing "
+                              "the output layer", nw * sizeof *zero);
+    cl_mem bufs[] = {m->params, m->m, m->v}; /* the weights and both moments: Adam restarts */
+    ar_status st = AR_OK;
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
+        AR_TRY(ar_write(m->ctx, bufs[i], L->off_w[n] * sizeof *zero, nw * sizeof *zero, zero));
+        AR_TRY(ar_write(m->ctx, bufs[i], L->off_bias[n] * sizeof *zero, nb * sizeof *zero,
+                        zero));
+    }
+cleanup:
+    free(zero);
+    return st;
+}
+
 ar_status ar_model_state(ar_model *m, float *params, float *m1, float *v, int epoch,
                          uint32_t step, int write) {
     size_t bytes = m->L.n_params * sizeof(float);

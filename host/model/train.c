@@ -78,6 +78,28 @@ static ar_status consider_start(ar_model *m, int has_valid, snapshot *snap, prog
     return consider(m, &s, has_valid, snap, p, r);
 }
 
+/* The bias baseline alone as the last candidate (cfg.baseline_fallback): the selected state
+ * with its output layer zeroed (ar_model_keep_baseline) is evaluated; it stays when it is lower
+ * on validation than the selected epoch, else the selected state goes back. Only with a
+ * validation set, a centered model whose output activation is 0 at 0, and a snapshot. */
+static ar_status consider_baseline(ar_model *m, const snapshot *snap, ar_train_result *r) {
+    if (!m->cfg.baseline_fallback || m->cfg.center == AR_CENTER_NONE ||
+        m->cfg.out_activation == AR_ACT_SIGMOID || !snap->params)
+        return AR_OK;
+    ar_status st = ar_model_keep_baseline(m);
+    ar_metrics e;
+    if (st == AR_OK) st = ar_model_evaluate_metrics(m, &e);
+    if (st != AR_OK) return st;
+    if (!(e.valid.rmse < r->selected.valid_rmse)) return snapshot_restore(m, snap);
+    r->baseline_kept = 1;
+    r->selected_epoch = 0;
+    r->selected = (ar_epoch_stats){.epoch = 0, .loss = NAN, .train_rmse = e.train.rmse,
+                                   .valid_rmse = e.valid.rmse, .test_rmse = e.test.rmse,
+                                   .train_mae = e.train.mae, .valid_mae = e.valid.mae,
+                                   .test_mae = e.test.mae};
+    return AR_OK;
+}
+
 ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
     const int has_valid = m->ds->n_valid_all > 0;
     const int patience = m->cfg.patience;
@@ -100,6 +122,9 @@ ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train
     }
     if (r.epochs_run == 0) r.last_epoch = m->epoch;
     if (snap.params && r.selected_epoch != m->epoch) AR_TRY(snapshot_restore(m, &snap));
+    r.network_epoch = r.selected_epoch;
+    r.network_valid_rmse = has_valid ? r.selected.valid_rmse : NAN;
+    if (has_valid) AR_TRY(consider_baseline(m, &snap, &r));
     if (out) *out = r;
 cleanup:
     snapshot_free(&snap);
