@@ -55,6 +55,8 @@ typedef enum ar_status {
     AR_ERR_OUT_OF_MEMORY = -9,/* host or device memory ran out */
     AR_ERR_DIVERGED = -10,    /* training produced a non-finite loss, or a model a non-finite
                                  output where it is scored or predicted */
+    AR_ERR_PEER = -11,        /* another shard of a sharded model failed, or its process was
+                                 lost: this one stopped (the message names the shard) */
 } ar_status;
 
 /* A static name for a status, e.g. "invalid argument". */
@@ -627,6 +629,40 @@ AR_API ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user,
  * --refit does it to the refit model. AR_ERR_INVALID_ARG for a model with center
  * AR_CENTER_NONE or an output activation whose f(0) is not 0 (sigmoid). */
 AR_API ar_status ar_model_keep_baseline(ar_model *m);
+/* ---- a model sharded across devices ----------------------------------------------------------
+ * The columns (users for I-AutoRec) split into contiguous ranges, one per shard, each shard on
+ * its own context (several may share a device): a shard holds its columns' rows of the first
+ * and last layers and its columns' ratings; the hidden layers are replicated. One host thread
+ * per shard runs the training step; per batch the shards sum two (batch, hidden) arrays, so the
+ * traffic does not grow with the number of columns (docs/scaling.md). The sparse kernels only.
+ * With the same seed it trains the same model as ar_model_train on one device, to float
+ * rounding (the sums are reordered). */
+typedef struct ar_sharded ar_sharded;
+/* n_shards contexts (1..16, borrowed: they outlive the model); weights (n_shards, > 0; NULL:
+ * equal) the shares of the training ratings each shard's columns should hold; cfg as for
+ * ar_model_create (kernels auto or sparse). */
+AR_API ar_status ar_sharded_create(ar_ctx *const *ctxs, int n_shards, const double *weights,
+                                   const ar_dataset *ds, const ar_train_config *cfg,
+                                   ar_sharded **out);
+/* ar_model_train on every shard at once (cb, if any, is called from shard 0's thread). A shard's
+ * failure stops the others (AR_ERR_PEER there); the error returned is the first shard's own. */
+AR_API ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
+                                  ar_train_result *out);
+/* The whole model on ctx, in the sharded model's state (weights, Adam moments, counters,
+ * baseline): an ordinary model, to save, evaluate or predict with. */
+AR_API ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out);
+typedef struct ar_shard_stats {
+    int first_col, n_cols;    /* the columns it owns: first_col .. first_col + n_cols - 1 */
+    size_t n_train;           /* training ratings in them */
+    size_t device_bytes;      /* device memory its buffers hold */
+    double reduce_seconds;    /* in sums with the other shards, waiting included, so far */
+    size_t reduce_bytes;      /* bytes of its partials summed so far */
+    long reduce_calls;
+} ar_shard_stats;
+AR_API int ar_sharded_count(const ar_sharded *g);
+AR_API void ar_sharded_shard_stats(const ar_sharded *g, int shard, ar_shard_stats *out);
+AR_API void ar_sharded_free(ar_sharded *g);
+
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);
 /* Evaluates the current weights: RMSE on training ratings and on the test set. An output that

@@ -92,7 +92,7 @@ Test(sparse, sp_input) {
     cl_mem d_x = tu_buffer(t.c, t.nnz, NULL);
     const float in_scales[2] = {1.0f, 1.0f / 0.7f};
     for (int v = 0; v < 2; v++) {
-        cr_assert(ark_sp_input(t.c, d_x, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0.7f,
+        cr_assert(ark_sp_input(t.c, d_x, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0, 0.7f,
                                in_scales[v], 99, 3) == AR_OK, "%s", ar_last_error());
         ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, in_scales[v], 99, 3);
         tu_read(t.c, d_x, t.nnz, t.got);

@@ -251,8 +251,8 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
 /* The sparse path (cl/sparse.cl). Weights (w, w_off) are (cols, H) row-major; b_off < 0: no
  * bias. pos_* / row_ptr are CSR arrays, rows / rows_off the batch as for the dense kernels. */
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
-                       cl_mem rows, int rows_off, int B, int cols, float keep, float scale,
-                       uint64_t seed, uint32_t step);
+                       cl_mem rows, int rows_off, int B, int cols, int col_base, float keep,
+                       float scale, uint64_t seed, uint32_t step);
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act);
@@ -286,5 +286,35 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
 ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host);
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host);
 
+
+/* ---- sums across the shards of a sharded model (reduce.c; reduce_mpi.c with MPI) ----------- */
+#define AR_MAX_SHARDS 16
+typedef struct ar_reducer ar_reducer;
+typedef struct ar_reducer_ops {
+    const char *name;         /* "threads" (in process) or "mpi" */
+    /* In place: buf (n floats, or doubles with is_double) holds this shard's partial; on
+     * return, the sum over every shard, the same on each. AR_ERR_PEER when another failed. */
+    ar_status (*sum)(ar_reducer *r, int shard, void *buf, size_t n, int is_double);
+    /* This shard failed: the others' sums return AR_ERR_PEER instead of waiting for it. */
+    void (*abort)(ar_reducer *r, int shard);
+    void (*free)(ar_reducer *r);
+} ar_reducer_ops;
+typedef struct ar_reduce_stats {
+    double seconds;           /* in sums, waiting for the other shards included */
+    size_t bytes;             /* this shard's partials summed */
+    long calls;
+} ar_reduce_stats;
+struct ar_reducer {
+    const ar_reducer_ops *ops;
+    int n_shards;             /* shards in all, over every process */
+    int rank, n_ranks;        /* this process among the processes (MPI), else 0 of 1 */
+    ar_reduce_stats stats[AR_MAX_SHARDS]; /* per shard of this process */
+};
+/* The in-process reducer: n_shards threads of this process, summing in shard order. */
+ar_status ar_reducer_local(int n_shards, ar_reducer **out);
+/* r->ops->sum with the shard's statistics counted. */
+ar_status ar_reduce_sum(ar_reducer *r, int shard, void *buf, size_t n, int is_double);
+void ar_reduce_abort(ar_reducer *r, int shard);
+void ar_reducer_free(ar_reducer *r);
 
 #endif /* AR_CORE_H */

@@ -36,6 +36,7 @@ const char *ar_status_string(ar_status s) {
     case AR_ERR_BUILD: return "kernel build failed";
     case AR_ERR_OUT_OF_MEMORY: return "out of memory";
     case AR_ERR_DIVERGED: return "training diverged";
+    case AR_ERR_PEER: return "another shard failed";
     }
     return "unknown status";
 }

@@ -161,12 +161,12 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
 }
 
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
-                       cl_mem rows, int rows_off, int B, int cols, float keep, float scale,
-                       uint64_t seed, uint32_t step) {
+                       cl_mem rows, int rows_off, int B, int cols, int col_base, float keep,
+                       float scale, uint64_t seed, uint32_t step) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step;
     LAUNCH(sp_input, DROPOUT, (size_t)B, A(xk), A(row_ptr), A(col_idx), A(vals), A(rows),
-           A(rows_off), A(B), A(cols), A(thr), A(scale), A(lo), A(hi), A(st));
+           A(rows_off), A(B), A(cols), A(col_base), A(thr), A(scale), A(lo), A(hi), A(st));
 }
 
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,

@@ -57,6 +57,14 @@ struct ar_dataset {
     char *train_path;         /* the training ratings' file, or NULL */
 };
 
+/* ---- column slices (slice.c) ----------------------------------------------------------------
+ * The columns [c0, c1) of ds (renumbered from 0) with every row, the ratings in them, and ds's
+ * counts (n_test_all, n_valid_all), scale and training mean; the cold pairs when with_cold (the
+ * first shard of a sharded model), else none. A shard's dataset: its counts are the whole
+ * model's, since what the shards sum is divided by them. */
+ar_status ar_dataset_slice(const ar_dataset *ds, int c0, int c1, int with_cold,
+                           ar_dataset **out);
+
 /* ---- the rating scale (baselines.c) --------------------------------------------------------- */
 /* The scale predictions are scored on from settings as in ar_train_config (min, max, def; NaN:
  * the training ratings' min / max and the middle): lo, hi and the default clamped into them. */

@@ -25,18 +25,19 @@ ar_status ar_model_read_sum(ar_model *m, cl_mem buf, double *sum) {
     return ar_model_read_sums(m, buf, 1, sum);
 }
 
-/* The errors of a set from the device's sums over its scoreable pairs (err: squared, absolute)
- * plus the cold pairs' (predicted m->def). */
-static ar_errors set_errors(const ar_model *m, const double *err, const float *cold,
-                            size_t n_cold, size_t n_all) {
-    double sse = err[0], sae = err[1];
+/* Adds the cold pairs' errors (predicted m->def) to a set's sums (err: squared, absolute). */
+static void add_cold(const ar_model *m, double *err, const float *cold, size_t n_cold) {
     for (size_t k = 0; k < n_cold; k++) {
         double d = (double)m->def - cold[k];
-        sse += d * d;
-        sae += fabs(d);
+        err[0] += d * d;
+        err[1] += fabs(d);
     }
+}
+
+/* The errors of a set of n_all ratings from its sums. */
+static ar_errors set_errors(const double *err, size_t n_all) {
     const double n = n_all ? (double)n_all : NAN;
-    return (ar_errors){.rmse = sqrt(sse / n), .mae = sae / n, .n = n_all};
+    return (ar_errors){.rmse = sqrt(err[0] / n), .mae = err[1] / n, .n = n_all};
 }
 
 /* The per-row errors (squared and absolute) of the sets at rows order[off .. off+B) on the
@@ -86,10 +87,15 @@ ar_status ar_model_evaluate_metrics(ar_model *m, ar_metrics *out) {
         int B = I - off < m->B ? I - off : m->B;
         AR_TRY(m->sparse ? score_sparse(m, off, B, has_valid) : score_dense(m, off, B, has_valid));
     }
-    double tr[2] = {0, 0}, te[2] = {0, 0}, va[2] = {0, 0}; /* squared, absolute */
+    double sums[6] = {0}; /* squared, absolute: training, test, validation */
+    double *tr = sums, *te = sums + 2, *va = sums + 4;
     AR_TRY(ar_model_read_sums(m, m->err_tr, 2, tr));
     AR_TRY(ar_model_read_sums(m, m->err_te, 2, te));
     if (has_valid) AR_TRY(ar_model_read_sums(m, m->err_va, 2, va));
+    /* the cold pairs (a sharded model's: all on its first shard), then every shard's sums */
+    add_cold(m, te, ds->cold, ds->n_cold);
+    add_cold(m, va, ds->valid_cold, ds->n_valid_cold);
+    AR_TRY(ar_shard_sum_host(m, sums, 6));
     /* the error kernels turn a non-finite output into NaN sums */
     if (!isfinite(tr[0] + tr[1]) || !isfinite(te[0] + te[1]) || !isfinite(va[0] + va[1])) {
         st = ar_fail(AR_ERR_DIVERGED, "the model's outputs for the %s ratings are not finite: its "
@@ -97,9 +103,9 @@ ar_status ar_model_evaluate_metrics(ar_model *m, ar_metrics *out) {
                      : !isfinite(te[0] + te[1]) ? "test" : "validation");
         goto cleanup;
     }
-    out->train = set_errors(m, tr, NULL, 0, (size_t)ds->train.row_ptr[I]);
-    out->test = set_errors(m, te, ds->cold, ds->n_cold, ds->n_test_all);
-    out->valid = set_errors(m, va, ds->valid_cold, ds->n_valid_cold, ds->n_valid_all);
+    out->train = set_errors(tr, ar_model_train_all(m));
+    out->test = set_errors(te, ds->n_test_all);
+    out->valid = set_errors(va, ds->n_valid_all);
 cleanup:
     return st;
 }

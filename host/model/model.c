@@ -28,7 +28,7 @@ cleanup:
 
 /* PyTorch's nn.Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and bias.
  * Drawn in layout order (all weights, then all biases). */
-static void init_params(float *p, const ar_layout *L, uint64_t seed) {
+void ar_init_params(float *p, const ar_layout *L, uint64_t seed) {
     ar_rng rng = {seed * 0x9E3779B97F4A7C15ull + 1};
     for (int k = 0; k <= L->n_hidden; k++) {
         float s = 1.0f / sqrtf((float)L->dim[k]);
@@ -75,7 +75,7 @@ static ar_status alloc_params(ar_model *m) {
     float *host = ar_malloc(P);
     if (!host) return AR_ERR_OUT_OF_MEMORY;
     ar_status st = AR_OK;
-    init_params(host, &m->L, m->cfg.seed);
+    ar_init_params(host, &m->L, m->cfg.seed);
     AR_TRY(ar_model_alloc(m, &m->params, P, host, "parameters"));
     memset(host, 0, P);
     AR_TRY(ar_model_alloc(m, &m->grads, P, host, "gradients"));
@@ -214,6 +214,7 @@ void ar_model_free(ar_model *m) {
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
     free(m->perm_host);
     free(m->row_host);
+    free(m->shard_host);
     free(m->csc_ptr_host);
     free(m->csc_b_host);
     free(m->csc_k_host);

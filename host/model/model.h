@@ -92,7 +92,39 @@ struct ar_model {
     cl_mem csc_b, csc_k;       /* (nnz) int each: its entries: batch row, CSR index */
     int *csc_ptr_host, *csc_b_host, *csc_k_host; /* the same on the host, built per epoch */
     int n_batches;             /* ceil(I / B) */
+    /* sharding (shard.c): NULL for a whole model; else this model is one shard of a model
+     * split by columns, and the step sums its partials with the others' (ar_shard_sum) */
+    const struct ar_shard_info *shard;
+    float *shard_host;         /* (B, H) host copy of a partial being summed */
 };
+
+/* ---- sharding (shard.c) ---------------------------------------------------------------------
+ * A sharded model splits the columns (users for I-AutoRec) into contiguous ranges, one per
+ * shard: shard s holds the rows of the first layer's V^T and of the last layer's W and b for its
+ * columns, and the ratings in them; the hidden layers between, and the first layer's bias, are
+ * replicated. Each shard is a model of its own over a column slice of the dataset, driven by
+ * its own thread (or MPI process) through the same training step; the step sums, across the
+ * shards, the first layer's pre-activation and the gradient at the last hidden layer (B, H),
+ * and the epoch's and the evaluation's error sums. */
+typedef struct ar_shard_info {
+    ar_reducer *red;          /* the sums across the shards (borrowed) */
+    int index, n_shards;
+    int col_base;             /* the whole model's column of this shard's column 0 */
+    int cols_all;             /* columns of the whole model */
+    size_t n_train_all;       /* training ratings of the whole model */
+    const int *row_nnz_all;   /* (I) each row's training ratings over every shard (borrowed) */
+} ar_shard_info;
+/* Sums n floats of buf (device) with the other shards' (read back, summed, written back);
+ * nothing for a whole model. */
+ar_status ar_shard_sum(ar_model *m, cl_mem buf, size_t n);
+/* The same for n doubles in host memory. */
+ar_status ar_shard_sum_host(ar_model *m, double *v, size_t n);
+/* The training ratings of the whole model, and of rows[0..B) (a batch), over every shard. */
+size_t ar_model_train_all(const ar_model *m);
+int ar_model_batch_ratings(const ar_model *m, const int *rows, int B);
+/* PyTorch-style initial parameters of layout L from seed (model.c): what every model starts
+ * from; a sharded model draws the whole model's and gives each shard its slice. */
+void ar_init_params(float *p, const ar_layout *L, uint64_t seed);
 
 /* Allocates a device buffer for the model, counted in device_bytes (model.c). */
 ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,

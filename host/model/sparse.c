@@ -27,12 +27,22 @@ ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
     ar_status st = AR_OK;
+    /* a shard draws the input mask at the whole model's columns: the same mask as unsharded */
+    const int cols = m->shard ? m->shard->cols_all : L->U, base = m->shard ? m->shard->col_base : 0;
     if (keep_in < 1.0f)
-        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, ar_model_inputs(m), rows, off, B, L->U,
-                            keep_in, ar_input_scale(m, keep_in), m->cfg.seed, m->step));
-    AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0],
-                       (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
-                       m->cfg.activation));
+        AR_TRY(ark_sp_input(c, m->xk, m->tr_ptr, m->tr_idx, ar_model_inputs(m), rows, off, B, cols,
+                            base, keep_in, ar_input_scale(m, keep_in), m->cfg.seed, m->step));
+    if (!m->shard) {
+        AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0],
+                           (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
+                           m->cfg.activation));
+    } else { /* this shard's part of the pre-activation, summed over the shards, then g(. + b0) */
+        AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0], -1,
+                           m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1], AR_ACT_IDENTITY));
+        AR_TRY(ar_shard_sum(m, m->a[1], (size_t)B * L->dim[1]));
+        AR_TRY(ark_bias_act_forward(c, m->a[1], m->a[1], m->params, (int)L->off_bias[0], B,
+                                    L->dim[1], m->cfg.activation));
+    }
     if (keep < 1.0f)
         AR_TRY(ark_dropout(c, m->ad[1], m->a[1], B * L->dim[1], keep, 1.0f / keep, m->cfg.seed,
                            m->step, ar_dropout_layer(0)));
@@ -69,6 +79,7 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
     cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
     AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr, m->tr_idx,
                        rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
+    AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh])); /* a shard's part: summed */
     if (keep < 1.0f)
         AR_TRY(ark_dropout(c, dz, dz, B * L->dim[nh], keep, 1.0f / keep, m->cfg.seed, m->step,
                            ar_dropout_layer(nh - 1)));

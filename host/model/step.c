@@ -58,9 +58,7 @@ static ar_status update(ar_model *m) {
 /* The batch rows_host[0..B) (the same rows as on the device at rows[off..]) as the step sees
  * it, with the configured dropout. */
 static ar_batch make_batch(const ar_model *m, const int *rows_host, int off, int B, int csc) {
-    const ar_csr *tr = &m->ds->train;
-    int n_obs = 0;
-    for (int i = 0; i < B; i++) n_obs += tr->row_ptr[rows_host[i] + 1] - tr->row_ptr[rows_host[i]];
+    const int n_obs = ar_model_batch_ratings(m, rows_host, B); /* over every shard */
     return (ar_batch){.rows = m->perm, .off = off, .B = B, .csc = csc,
                       .scale = 1.0f / (float)(n_obs > 0 ? n_obs : 1),
                       .keep = 1.0f - m->cfg.dropout, .keep_in = 1.0f - m->cfg.input_dropout};
@@ -96,6 +94,7 @@ static ar_status run_epoch(ar_model *m, double *sse) {
         AR_TRY(update(m));
     }
     AR_TRY(ar_model_read_sum(m, m->row_loss, sse));
+    AR_TRY(ar_shard_sum_host(m, sse, 1));
 cleanup:
     return st;
 }
@@ -131,7 +130,7 @@ ar_status ar_model_train_epoch(ar_model *m, ar_epoch_stats *stats) {
     m->ctx->prof.recording = 0;
     AR_TRY(ar_prof_collect(m->ctx, phase));
     m->epoch++;
-    double loss = sse / (double)m->ds->train.row_ptr[m->ds->n_rows];
+    double loss = sse / (double)ar_model_train_all(m);
     if (!isfinite(loss)) {
         st = ar_fail(AR_ERR_DIVERGED, "training diverged in epoch %d: the loss is %g; try a "
                      "smaller ar_train_config.lr", m->epoch, loss);

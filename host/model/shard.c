@@ -1,0 +1,356 @@
+/* shard.c - a model sharded across devices by columns (ar_sharded; the design in model.h,
+ * "sharding", and docs/scaling.md).
+ *
+ * Each shard is an ordinary ar_model over a column slice of the dataset (ar_dataset_slice) whose
+ * `shard` field makes its step sum partials with the other shards (ar_shard_sum, through an
+ * ar_reducer). All shards start from the whole model's initial parameters (drawn once, sliced),
+ * share the whole model's bias baseline, draw the same dropout masks (keyed by the whole
+ * model's element indices) and shuffle rows alike, so the shards stay in lockstep: the same
+ * batches, the same sums, the same validation RMSE, hence the same stopping decisions. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct ar_sharded {
+    int n;
+    const ar_dataset *ds;         /* the whole dataset (borrowed) */
+    ar_train_config cfg;
+    ar_layout L;                  /* the whole model's layout */
+    int col[AR_MAX_SHARDS + 1];   /* shard s owns columns col[s] .. col[s+1]-1 */
+    ar_ctx *ctx[AR_MAX_SHARDS];   /* borrowed */
+    ar_dataset *slice[AR_MAX_SHARDS];
+    ar_model *m[AR_MAX_SHARDS];
+    ar_shard_info info[AR_MAX_SHARDS];
+    int *row_nnz;                 /* (I) training ratings per row, every column */
+    float *baseline;              /* (1 + I + U) mu, b_row, b_col; NULL without centering */
+    ar_reducer *red;
+};
+
+/* ---- the hooks of the training step ----------------------------------------------------------- */
+
+ar_status ar_shard_sum(ar_model *m, cl_mem buf, size_t n) {
+    if (!m->shard) return AR_OK;
+    ar_status st = AR_OK;
+    AR_TRY(ar_read(m->ctx, buf, 0, n * sizeof(float), m->shard_host));
+    AR_TRY(ar_reduce_sum(m->shard->red, m->shard->index, m->shard_host, n, 0));
+    AR_TRY(ar_write(m->ctx, buf, 0, n * sizeof(float), m->shard_host));
+cleanup:
+    return st;
+}
+
+ar_status ar_shard_sum_host(ar_model *m, double *v, size_t n) {
+    return m->shard ? ar_reduce_sum(m->shard->red, m->shard->index, v, n, 1) : AR_OK;
+}
+
+size_t ar_model_train_all(const ar_model *m) {
+    return m->shard ? m->shard->n_train_all : (size_t)m->ds->train.row_ptr[m->ds->n_rows];
+}
+
+int ar_model_batch_ratings(const ar_model *m, const int *rows, int B) {
+    const int *ptr = m->ds->train.row_ptr;
+    int n = 0;
+    for (int i = 0; i < B; i++)
+        n += m->shard ? m->shard->row_nnz_all[rows[i]] : ptr[rows[i] + 1] - ptr[rows[i]];
+    return n;
+}
+
+/* ---- where the columns go ------------------------------------------------------------------- */
+
+/* Contiguous column ranges whose training ratings are in proportion to the weights (each at
+ * least one column): the ratings are what the sparse products' time follows. */
+static void split_columns(const ar_dataset *ds, int n, const double *w, int *col) {
+    const int U = ds->n_cols;
+    size_t *per = calloc((size_t)U, sizeof *per);
+    const ar_csr *t = &ds->train;
+    const size_t nnz = (size_t)t->row_ptr[t->rows];
+    if (per)
+        for (size_t k = 0; k < nnz; k++) per[t->col_idx[k]]++;
+    double W = 0, share = 0;
+    for (int s = 0; s < n; s++) W += w ? w[s] : 1.0;
+    col[0] = 0;
+    int c = 0;
+    double cum = 0;
+    for (int s = 1; s < n; s++) {
+        share += w ? w[s - 1] : 1.0;
+        const double target = (double)nnz * share / W;
+        while (c < U - (n - s) && (c < col[s - 1] + 1 || cum + 0.5 * (per ? per[c] : 1) < target))
+            cum += per ? (double)per[c] : 1.0, c++;
+        col[s] = c;
+    }
+    col[n] = U;
+    free(per);
+}
+
+/* ---- slices of the parameters -------------------------------------------------------------- */
+
+/* Calls fn for every contiguous piece of a shard's parameter buffer (layout S, its first column
+ * c0) with the matching offset in the whole model's (W); replicated: the piece is the whole
+ * model's own (hidden layers, the first layer's bias) rather than a column slice of it. */
+typedef void (*piece_fn)(size_t whole, size_t part, size_t n, int replicated, void *arg);
+static void each_piece(const ar_layout *W, const ar_layout *S, int c0, piece_fn fn, void *arg) {
+    const int nh = W->n_hidden, H1 = W->dim[1], HL = W->dim[nh];
+    fn(W->off_w[0] + (size_t)c0 * H1, S->off_w[0], (size_t)S->U * H1, 0, arg); /* V^T (U, H1) */
+    for (int k = 1; k < nh; k++)
+        fn(W->off_w[k], S->off_w[k], (size_t)W->dim[k + 1] * W->dim[k], 1, arg);
+    fn(W->off_w[nh] + (size_t)c0 * HL, S->off_w[nh], (size_t)S->U * HL, 0, arg); /* W (U, HL) */
+    for (int k = 0; k < nh; k++) fn(W->off_bias[k], S->off_bias[k], (size_t)W->dim[k + 1], 1, arg);
+    fn(W->off_bias[nh] + (size_t)c0, S->off_bias[nh], (size_t)S->U, 0, arg); /* b (U) */
+}
+
+typedef struct {
+    float *whole[3], *part[3];    /* params, Adam m, Adam v */
+    int to_whole, take_replicated;
+} copy_job;
+
+static void copy_piece(size_t whole, size_t part, size_t n, int replicated, void *arg) {
+    copy_job *j = arg;
+    if (j->to_whole && replicated && !j->take_replicated) return;
+    for (int b = 0; b < 3; b++) {
+        if (!j->whole[b] || !j->part[b]) continue;
+        if (j->to_whole) memcpy(j->whole[b] + whole, j->part[b] + part, n * sizeof(float));
+        else memcpy(j->part[b] + part, j->whole[b] + whole, n * sizeof(float));
+    }
+}
+
+/* Three host buffers of n floats (zeroed). */
+static ar_status alloc3(float **b, size_t n) {
+    for (int k = 0; k < 3; k++) b[k] = calloc(n ? n : 1, sizeof(float));
+    if (b[0] && b[1] && b[2]) return AR_OK;
+    return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory (3 x %zu bytes) for a sharded "
+                   "model's state", n * sizeof(float));
+}
+
+static void free3(float **b) {
+    for (int k = 0; k < 3; k++) free(b[k]), b[k] = NULL;
+}
+
+/* The whole model's state (params, m, v: whole) into shard s's model, with the counters. */
+static ar_status scatter(ar_sharded *g, int s, float **whole, int epoch, uint32_t step) {
+    ar_model *m = g->m[s];
+    copy_job j = {.whole = {whole[0], whole[1], whole[2]}, .to_whole = 0};
+    ar_status st = alloc3(j.part, m->L.n_params);
+    if (st == AR_OK) {
+        each_piece(&g->L, &m->L, g->col[s], copy_piece, &j);
+        st = ar_model_state(m, j.part[0], j.part[1], j.part[2], epoch, step, 1);
+    }
+    free3(j.part);
+    return st;
+}
+
+/* ---- creation ------------------------------------------------------------------------------- */
+
+static ar_status check_args(int n, const double *weights, const ar_dataset *ds,
+                            const ar_train_config *cfg) {
+    if (n < 1 || n > AR_MAX_SHARDS)
+        return ar_fail(AR_ERR_INVALID_ARG, "a sharded model has 1..%d shards, not %d",
+                       AR_MAX_SHARDS, n);
+    for (int s = 0; weights && s < n; s++)
+        if (!(isfinite(weights[s]) && weights[s] > 0))
+            return ar_fail(AR_ERR_INVALID_ARG, "shard %d's weight must be a number > 0, got %g",
+                           s, weights[s]);
+    if (ds->n_cols < n)
+        return ar_fail(AR_ERR_INVALID_ARG, "%d shards for %d columns: each needs one", n,
+                       ds->n_cols);
+    if (cfg->kernels == AR_KERNELS_DENSE)
+        return ar_fail(AR_ERR_INVALID_ARG, "ar_train_config.kernels: a sharded model runs the "
+                       "sparse kernels (auto or sparse), not dense");
+    return ar_train_config_validate(cfg);
+}
+
+/* The whole dataset's bias baseline as a model file stores it (mu, b_row, b_col). */
+static ar_status fit_baseline(ar_sharded *g) {
+    const ar_dataset *ds = g->ds;
+    if (g->cfg.center == AR_CENTER_NONE) return AR_OK;
+    ar_baseline_config bc;
+    ar_baseline_config_default(&bc);
+    double *b_row = NULL, *b_col = NULL;
+    ar_status st = ar_bias_fit(ds, &bc, &b_row, &b_col);
+    if (st != AR_OK) return st;
+    g->baseline = malloc((1 + (size_t)ds->n_rows + (size_t)ds->n_cols) * sizeof *g->baseline);
+    if (g->baseline) {
+        g->baseline[0] = (float)ds->train_mean;
+        for (int r = 0; r < ds->n_rows; r++) g->baseline[1 + r] = (float)b_row[r];
+        for (int c = 0; c < ds->n_cols; c++) g->baseline[1 + ds->n_rows + c] = (float)b_col[c];
+    } else {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the bias baseline");
+    }
+    free(b_row);
+    free(b_col);
+    return st;
+}
+
+/* Shard s: its slice, its model on its context, its share of the whole baseline. */
+static ar_status create_shard(ar_sharded *g, int s) {
+    const ar_dataset *ds = g->ds;
+    const int c0 = g->col[s], c1 = g->col[s + 1], I = ds->n_rows;
+    ar_status st = ar_dataset_slice(ds, c0, c1, s == 0, &g->slice[s]);
+    float *base = NULL;
+    if (st == AR_OK && g->baseline) {
+        base = malloc((1 + (size_t)I + (size_t)(c1 - c0)) * sizeof *base);
+        if (!base) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a baseline");
+        memcpy(base, g->baseline, (1 + (size_t)I) * sizeof *base);
+        memcpy(base + 1 + I, g->baseline + 1 + I + c0, (size_t)(c1 - c0) * sizeof *base);
+    }
+    if (st == AR_OK) st = ar_model_create_with(g->ctx[s], g->slice[s], &g->cfg, base, &g->m[s]);
+    free(base);
+    if (st != AR_OK)
+        return ar_fail(st, "shard %d on %s (columns %d..%d): %s", s, g->ctx[s]->info.name, c0,
+                       c1 - 1, ar_last_error());
+    ar_model *m = g->m[s];
+    g->info[s] = (ar_shard_info){.red = g->red, .index = s, .n_shards = g->n, .col_base = c0,
+                                 .cols_all = ds->n_cols,
+                                 .n_train_all = (size_t)ds->train.row_ptr[I],
+                                 .row_nnz_all = g->row_nnz};
+    m->shard = &g->info[s];
+    int H = 0;
+    for (int k = 1; k <= m->L.n_hidden; k++) H = m->L.dim[k] > H ? m->L.dim[k] : H;
+    m->shard_host = malloc((size_t)m->B * (size_t)H * sizeof *m->shard_host);
+    if (!m->shard_host) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a shard");
+    return AR_OK;
+}
+
+ar_status ar_sharded_create(ar_ctx *const *ctxs, int n, const double *weights,
+                            const ar_dataset *ds, const ar_train_config *cfg, ar_sharded **out) {
+    *out = NULL;
+    ar_status st = check_args(n, weights, ds, cfg);
+    if (st != AR_OK) return st;
+    ar_sharded *g = calloc(1, sizeof *g);
+    if (!g) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a sharded model");
+    g->n = n, g->ds = ds, g->cfg = *cfg;
+    g->cfg.kernels = AR_KERNELS_SPARSE;
+    for (int s = 0; s < n; s++) g->ctx[s] = ctxs[s];
+    split_columns(ds, n, weights, g->col);
+    int widths[AR_MAX_HIDDEN_LAYERS];
+    ar_layout_init(&g->L, ds->n_cols, widths, ar_config_hidden(&g->cfg, widths));
+    float *whole[3] = {NULL, NULL, NULL};
+    g->row_nnz = malloc((size_t)ds->n_rows * sizeof *g->row_nnz);
+    if (!g->row_nnz) {
+        st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a sharded model");
+        goto cleanup;
+    }
+    for (int r = 0; r < ds->n_rows; r++)
+        g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
+    AR_TRY(ar_reducer_local(n, &g->red));
+    AR_TRY(fit_baseline(g));
+    AR_TRY(alloc3(whole, g->L.n_params)); /* the whole model's start: moments zero */
+    ar_init_params(whole[0], &g->L, g->cfg.seed);
+    for (int s = 0; s < n; s++) {
+        AR_TRY(create_shard(g, s));
+        AR_TRY(scatter(g, s, whole, 0, 0));
+    }
+cleanup:
+    free3(whole);
+    if (st != AR_OK) ar_sharded_free(g);
+    else *out = g;
+    return st;
+}
+
+/* ---- training: a thread per shard ---------------------------------------------------------- */
+
+typedef struct {
+    ar_sharded *g;
+    int s;
+    ar_epoch_callback cb;
+    void *user;
+    ar_train_result res;
+    ar_status st;
+    char msg[1024];
+} shard_job;
+
+static void *train_shard(void *arg) {
+    shard_job *j = arg;
+    j->st = ar_model_train(j->g->m[j->s], j->cb, j->user, &j->res);
+    if (j->st != AR_OK) {
+        snprintf(j->msg, sizeof j->msg, "%s", ar_last_error());
+        ar_reduce_abort(j->g->red, j->s); /* the others stop at their next sum */
+    }
+    return NULL;
+}
+
+ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
+                           ar_train_result *out) {
+    shard_job jobs[AR_MAX_SHARDS];
+    pthread_t threads[AR_MAX_SHARDS];
+    int started[AR_MAX_SHARDS] = {0};
+    for (int s = 0; s < g->n; s++)
+        jobs[s] = (shard_job){.g = g, .s = s, .cb = s == 0 ? cb : NULL, .user = user};
+    for (int s = 1; s < g->n; s++) {
+        started[s] = pthread_create(&threads[s], NULL, train_shard, &jobs[s]) == 0;
+        if (!started[s]) {
+            jobs[s].st = AR_ERR_OUT_OF_MEMORY;
+            snprintf(jobs[s].msg, sizeof jobs[s].msg, "could not start a thread for shard %d", s);
+            ar_reduce_abort(g->red, s);
+        }
+    }
+    train_shard(&jobs[0]); /* shard 0 here: the callback runs on the caller's thread */
+    for (int s = 1; s < g->n; s++)
+        if (started[s]) pthread_join(threads[s], NULL);
+    int bad = -1; /* the first shard that failed on its own, else the first that failed */
+    for (int s = 0; s < g->n; s++)
+        if (jobs[s].st != AR_OK && (bad < 0 || (jobs[bad].st == AR_ERR_PEER &&
+                                                jobs[s].st != AR_ERR_PEER)))
+            bad = s;
+    if (bad >= 0) {
+        if (g->n == 1) return ar_fail(jobs[0].st, "%s", jobs[0].msg);
+        return ar_fail(jobs[bad].st, "shard %d of %d (%s): %s", bad, g->n,
+                       g->ctx[bad]->info.name, jobs[bad].msg);
+    }
+    if (out) *out = jobs[0].res;
+    return AR_OK;
+}
+
+/* ---- the whole model ------------------------------------------------------------------------ */
+
+ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out) {
+    *out = NULL;
+    ar_model *m = NULL;
+    float *whole[3] = {NULL, NULL, NULL};
+    copy_job j = {.to_whole = 1};
+    ar_status st = ar_model_create_with(ctx, g->ds, &g->cfg, g->baseline, &m);
+    if (st != AR_OK) return st;
+    AR_TRY(alloc3(whole, g->L.n_params));
+    for (int s = 0; s < g->n; s++) {
+        free3(j.part);
+        AR_TRY(alloc3(j.part, g->m[s]->L.n_params));
+        AR_TRY(ar_model_state(g->m[s], j.part[0], j.part[1], j.part[2], 0, 0, 0));
+        for (int b = 0; b < 3; b++) j.whole[b] = whole[b];
+        j.take_replicated = s == 0;
+        each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
+    }
+    int epoch;
+    uint32_t step;
+    ar_model_counters(g->m[0], &epoch, &step);
+    AR_TRY(ar_model_state(m, whole[0], whole[1], whole[2], epoch, step, 1));
+cleanup:
+    free3(j.part);
+    free3(whole);
+    if (st != AR_OK) ar_model_free(m);
+    else *out = m;
+    return st;
+}
+
+int ar_sharded_count(const ar_sharded *g) { return g->n; }
+
+void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
+    const ar_reduce_stats *r = &g->red->stats[s];
+    *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s],
+                          .n_train = (size_t)g->slice[s]->train.row_ptr[g->ds->n_rows],
+                          .device_bytes = ar_model_device_bytes(g->m[s]),
+                          .reduce_seconds = r->seconds, .reduce_bytes = r->bytes,
+                          .reduce_calls = r->calls};
+}
+
+void ar_sharded_free(ar_sharded *g) {
+    if (!g) return;
+    for (int s = 0; s < g->n; s++) {
+        ar_model_free(g->m[s]);
+        ar_dataset_free(g->slice[s]);
+    }
+    ar_reducer_free(g->red);
+    free(g->row_nnz);
+    free(g->baseline);
+    free(g);
+}

@@ -1,0 +1,215 @@
+/* test_shard.c - a model sharded across contexts by columns (ar_sharded, host/model/shard.c)
+ * trains the same model as one device: with the same seed, 1, 2 and 3 shards (contexts on the
+ * same device, unequal weights too), and 2 shards on two different OpenCL platforms when the
+ * machine has them, give the per-epoch loss and training / validation / test RMSEs of the
+ * unsharded run to within TOL (the shards' sums are reordered; one shard: exactly), for one
+ * and for three hidden layers, with dropout, input dropout and centering. The gathered model
+ * is an ordinary model that evaluates as the shards did and predicts as the unsharded model.
+ * Bad arguments are refused with a message; a shard that fails stops the others. */
+#include <math.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* float sums of a few hundred terms reordered, compounded over a few epochs of Adam */
+#define TOL 2e-4
+
+#define MAX_EPOCHS 8
+typedef struct {
+    int n;
+    ar_epoch_stats s[MAX_EPOCHS];
+} seen;
+
+static ar_status record(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
+    (void)r;
+    seen *v = user;
+    if (v->n < MAX_EPOCHS) v->s[v->n++] = *s;
+    return AR_OK;
+}
+
+typedef struct {
+    ar_ratings *base, *tr, *va, *te;
+    ar_dataset *ds;
+} data;
+
+static void data_init(data *d, uint64_t seed) {
+    tu_synth(70, 50, 3, 0.3, 0.15, seed, &d->base, &d->te);
+    cr_assert(ar_ratings_split(d->base, 0.15, seed + 1, &d->tr, &d->va) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(ar_dataset_create_ex(d->tr, d->va, d->te, AR_ROWS_ITEMS, &d->ds) == AR_OK, "%s",
+              ar_last_error());
+}
+
+static void data_free(data *d) {
+    ar_dataset_free(d->ds);
+    ar_ratings_free(d->base);
+    ar_ratings_free(d->tr);
+    ar_ratings_free(d->va);
+    ar_ratings_free(d->te);
+}
+
+static ar_train_config config(uint64_t seed, int deep) {
+    ar_train_config c;
+    ar_train_config_default(&c);
+    c.hidden = 24;
+    if (deep) c.n_layers = 3, c.layers[0] = 20, c.layers[1] = 12, c.layers[2] = 20;
+    c.batch = 16;
+    c.epochs = 5;
+    c.patience = 0;
+    c.dropout = 0.3f;
+    c.input_dropout = 0.2f;
+    c.seed = seed;
+    c.kernels = AR_KERNELS_SPARSE;
+    c.baseline_fallback = 0; /* an epoch is kept: the gathered model's counters are checked */
+    return c;
+}
+
+static void compare(const seen *a, const seen *b, double tol, const char *what) {
+    cr_assert_eq(a->n, b->n, "%s: %d epochs against %d", what, b->n, a->n);
+    for (int e = 0; e < a->n; e++) {
+        const ar_epoch_stats *x = &a->s[e], *y = &b->s[e];
+        double d[4] = {x->loss - y->loss, x->train_rmse - y->train_rmse,
+                       x->valid_rmse - y->valid_rmse, x->test_rmse - y->test_rmse};
+        for (int k = 0; k < 4; k++)
+            cr_assert(fabs(d[k]) <= tol, "%s, epoch %d: loss %.7f/%.7f train %.7f/%.7f valid "
+                      "%.7f/%.7f test %.7f/%.7f (tolerance %g)", what, e + 1, x->loss, y->loss,
+                      x->train_rmse, y->train_rmse, x->valid_rmse, y->valid_rmse, x->test_rmse,
+                      y->test_rmse, tol);
+    }
+}
+
+/* Trains on n shards over ctxs with weights w and checks against the unsharded run ref; the
+ * gathered model evaluates as the last epoch did. */
+static void sharded_run(const data *d, const ar_train_config *cfg, ar_ctx **ctxs, int n,
+                        const double *w, const seen *ref, double tol, const char *what) {
+    ar_sharded *g = NULL;
+    cr_assert(ar_sharded_create(ctxs, n, w, d->ds, cfg, &g) == AR_OK, "%s: %s", what,
+              ar_last_error());
+    cr_assert_eq(ar_sharded_count(g), n);
+    int cols = 0;
+    for (int s = 0; s < n; s++) {
+        ar_shard_stats st;
+        ar_sharded_shard_stats(g, s, &st);
+        cr_assert(st.first_col == cols && st.n_cols >= 1 && st.device_bytes > 0, "%s", what);
+        cols += st.n_cols;
+    }
+    cr_assert_eq(cols, d->ds->n_cols);
+    seen got = {0};
+    ar_train_result r;
+    cr_assert(ar_sharded_train(g, record, &got, &r) == AR_OK, "%s: %s", what, ar_last_error());
+    compare(ref, &got, tol, what);
+    for (int s = 0; n > 1 && s < n; s++) { /* two sums per batch went through every shard */
+        ar_shard_stats st;
+        ar_sharded_shard_stats(g, s, &st);
+        cr_assert(st.reduce_calls > 2 * cfg->epochs && st.reduce_bytes > 0, "%s", what);
+    }
+    ar_model *m = NULL;
+    cr_assert(ar_sharded_gather(g, ctxs[0], &m) == AR_OK, "%s: %s", what, ar_last_error());
+    ar_metrics e;
+    cr_assert(ar_model_evaluate_metrics(m, &e) == AR_OK, "%s", ar_last_error());
+    const ar_epoch_stats *last = &r.selected; /* the best-validation epoch, put back */
+    cr_assert(fabs(e.train.rmse - last->train_rmse) <= 1e-5 &&
+              fabs(e.valid.rmse - last->valid_rmse) <= 1e-5 &&
+              fabs(e.test.rmse - last->test_rmse) <= 1e-5,
+              "%s: the gathered model evaluates to %.7f %.7f %.7f, the shards' selected epoch "
+              "to %.7f %.7f %.7f",
+              what, e.train.rmse, e.valid.rmse, e.test.rmse, last->train_rmse, last->valid_rmse,
+              last->test_rmse);
+    cr_assert_eq(ar_model_epochs_done(m), r.selected_epoch);
+    ar_model_free(m);
+    ar_sharded_free(g);
+}
+
+static void same_model_any_sharding(int deep) {
+    data d;
+    uint64_t seed = tu_seed();
+    data_init(&d, seed);
+    ar_train_config cfg = config(seed, deep);
+    ar_ctx *ctxs[3] = {tu_ctx(), tu_ctx(), tu_ctx()};
+    ar_model *m = NULL;
+    seen ref = {0};
+    cr_assert(ar_model_create(ctxs[0], d.ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_train(m, record, &ref, NULL) == AR_OK, "%s", ar_last_error());
+    ar_model_free(m);
+    sharded_run(&d, &cfg, ctxs, 1, NULL, &ref, 0, "1 shard");
+    sharded_run(&d, &cfg, ctxs, 2, NULL, &ref, TOL, "2 shards, one device");
+    const double w[3] = {1, 2.5, 1};
+    sharded_run(&d, &cfg, ctxs, 3, w, &ref, TOL, "3 shards, weights 1,2.5,1");
+    for (int k = 0; k < 3; k++) ar_ctx_free(ctxs[k]);
+    data_free(&d);
+}
+
+Test(shard, one_hidden_layer_same_model_any_sharding, .timeout = 600) {
+    same_model_any_sharding(0);
+}
+
+Test(shard, three_hidden_layers_same_model_any_sharding, .timeout = 600) {
+    same_model_any_sharding(1);
+}
+
+/* A device of another platform than the default context's, if the machine has one. */
+static ar_ctx *other_platform(const ar_ctx *c) {
+    ar_platform_info *plats = NULL;
+    ar_device_info *devs = NULL;
+    int np = 0, n = 0;
+    if (ar_devices_list(&plats, &np, &devs, &n) != AR_OK) return NULL;
+    ar_ctx *o = NULL;
+    for (int k = 0; k < n && !o; k++)
+        if (devs[k].platform != ar_ctx_device(c)->platform) {
+            char spec[32];
+            snprintf(spec, sizeof spec, "%d:%d", devs[k].platform, devs[k].device);
+            if (ar_ctx_create(spec, &o) != AR_OK) o = NULL;
+        }
+    free(plats);
+    free(devs);
+    return o;
+}
+
+Test(shard, two_platforms_same_model, .timeout = 600) {
+    ar_ctx *a = tu_ctx(), *b = other_platform(a);
+    if (!b) {
+        ar_ctx_free(a);
+        cr_skip_test("one OpenCL platform here: 2 shards on two platforms need two");
+    }
+    data d;
+    uint64_t seed = tu_seed();
+    data_init(&d, seed);
+    ar_train_config cfg = config(seed, 0);
+    ar_model *m = NULL;
+    seen ref = {0};
+    cr_assert(ar_model_create(a, d.ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_train(m, record, &ref, NULL) == AR_OK, "%s", ar_last_error());
+    ar_model_free(m);
+    ar_ctx *ctxs[2] = {a, b};
+    fprintf(stderr, "  shards on %s and %s\n", ar_ctx_device(a)->name, ar_ctx_device(b)->name);
+    sharded_run(&d, &cfg, ctxs, 2, NULL, &ref, TOL, "2 shards, two platforms");
+    ar_ctx_free(a);
+    ar_ctx_free(b);
+    data_free(&d);
+}
+
+Test(shard, bad_arguments_are_refused) {
+    data d;
+    data_init(&d, 5);
+    ar_ctx *c = tu_ctx();
+    ar_ctx *ctxs[17];
+    for (int k = 0; k < 17; k++) ctxs[k] = c;
+    ar_train_config cfg = config(5, 0);
+    ar_sharded *g = NULL;
+    cr_assert_eq(ar_sharded_create(ctxs, 0, NULL, d.ds, &cfg, &g), AR_ERR_INVALID_ARG);
+    cr_assert_eq(ar_sharded_create(ctxs, 17, NULL, d.ds, &cfg, &g),
+                 AR_ERR_INVALID_ARG);
+    const double w[2] = {1, 0};
+    cr_assert_eq(ar_sharded_create(ctxs, 2, w, d.ds, &cfg, &g), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "shard 1's weight"), "%s", ar_last_error());
+    cfg.kernels = AR_KERNELS_DENSE;
+    cr_assert_eq(ar_sharded_create(ctxs, 2, NULL, d.ds, &cfg, &g), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_train_config.kernels"), "%s", ar_last_error());
+    cfg = config(5, 0);
+    cfg.lr = -1;
+    cr_assert_eq(ar_sharded_create(ctxs, 2, NULL, d.ds, &cfg, &g), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_train_config.lr"), "%s", ar_last_error());
+    cr_assert(g == NULL);
+    ar_ctx_free(c);
+    data_free(&d);
+}
