@@ -638,12 +638,22 @@ AR_API ar_status ar_model_keep_baseline(ar_model *m);
  * With the same seed it trains the same model as ar_model_train on one device, to float
  * rounding (the sums are reordered). */
 typedef struct ar_sharded ar_sharded;
+struct ar_checkpoint;             /* a model file read (below) */
+#define AR_MAX_SHARDS 16          /* shards of one sharded model, at most */
 /* n_shards contexts (1..16, borrowed: they outlive the model); weights (n_shards, > 0; NULL:
  * equal) the shares of the training ratings each shard's columns should hold; cfg as for
  * ar_model_create (kernels auto or sparse). */
 AR_API ar_status ar_sharded_create(ar_ctx *const *ctxs, int n_shards, const double *weights,
                                    const ar_dataset *ds, const ar_train_config *cfg,
                                    ar_sharded **out);
+/* The same from a model file (ar_checkpoint_read; the checks of ar_model_create_from): its
+ * weights, Adam moments, counters and baseline scattered onto the shards, so that training
+ * continues as it would on one device. */
+AR_API ar_status ar_sharded_create_from(ar_ctx *const *ctxs, int n_shards,
+                                        const double *weights, const ar_dataset *ds,
+                                        const struct ar_checkpoint *ck,
+                                        const ar_train_config *cfg,
+                                        ar_sharded **out);
 /* ar_model_train on every shard at once (cb, if any, is called from shard 0's thread). A shard's
  * failure stops the others (AR_ERR_PEER there); the error returned is the first shard's own. */
 AR_API ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
@@ -660,6 +670,8 @@ typedef struct ar_shard_stats {
     long reduce_calls;
 } ar_shard_stats;
 AR_API int ar_sharded_count(const ar_sharded *g);
+/* Shard s's own model (its columns only; owned by g): its settings, rating scale, kernels. */
+AR_API ar_model *ar_sharded_model(ar_sharded *g, int shard);
 AR_API void ar_sharded_shard_stats(const ar_sharded *g, int shard, ar_shard_stats *out);
 AR_API void ar_sharded_free(ar_sharded *g);
 

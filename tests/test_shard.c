@@ -213,3 +213,85 @@ Test(shard, bad_arguments_are_refused) {
     ar_ctx_free(c);
     data_free(&d);
 }
+
+/* ---- the CLI: train --device A,B ------------------------------------------------------------ */
+
+TestSuite(shard_cli, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
+
+static char out[65536], err[65536];
+#define run(...) tu_run_cli(tu_tmpdir(), NULL, out, err, sizeof out, __VA_ARGS__)
+
+/* The per-epoch figures of a metrics CSV (loss, train, valid, test RMSE). */
+static int read_metrics(const char *path, double (*rows)[4], int cap) {
+    char *csv = tu_slurp(path, NULL);
+    cr_assert(csv, "no %s", path);
+    int n = 0;
+    for (char *line = strtok(strchr(csv, '\n') + 1, "\n"); line && n < cap;
+         line = strtok(NULL, "\n"), n++) {
+        int e;
+        cr_assert_eq(sscanf(line, "%d,%lf,%lf,%lf,%lf", &e, &rows[n][0], &rows[n][1],
+                            &rows[n][2], &rows[n][3]), 5, "%s", line);
+    }
+    free(csv);
+    return n;
+}
+
+static void same_metrics(const char *a, const char *b) {
+    double x[16][4], y[16][4];
+    int n = read_metrics(a, x, 16), m = read_metrics(b, y, 16);
+    cr_assert(n == m && n > 0, "%d rows against %d", m, n);
+    for (int e = 0; e < n; e++)
+        for (int k = 0; k < 4; k++)
+            cr_assert(fabs(x[e][k] - y[e][k]) <= TOL, "epoch %d, column %d: %.6f against %.6f",
+                      e + 1, k + 1, y[e][k], x[e][k]);
+}
+
+/* Two contexts on the test's device train the one-device model, epoch by epoch; the model file
+ * is the whole model (eval agrees); --resume scatters it onto two shards and goes on as one
+ * device does; bad weights and the dense kernels exit 2 naming the option. */
+Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeout = 600) {
+    const char *dev = getenv("AUTOREC_DEVICE") && *getenv("AUTOREC_DEVICE")
+                          ? getenv("AUTOREC_DEVICE") : "0";
+    char two[64];
+    snprintf(two, sizeof two, "%s,%s", dev, dev);
+    ar_ratings *a = NULL, *b = NULL;
+    tu_synth(120, 90, 3, 0.3, 0.2, 4, &a, &b);
+    tu_write_ratings(tu_path("tr.data"), a);
+    tu_write_ratings(tu_path("te.data"), b);
+    ar_ratings_free(a);
+    ar_ratings_free(b);
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "--test %s --hidden 16 --batch 32 --epochs 4 --patience 0 "
+             "--fallback none --quiet", tu_path("te.data"));
+    cr_assert_eq(run("train --train %s %s --device %s --metrics %s --save %s",
+                     tu_path("tr.data"), cfg, dev, tu_path("one.csv"), tu_path("one.model")),
+                 0, "%s", err);
+    cr_assert_eq(run("train --train %s %s --device %s --shard-weights 1,2 --metrics "
+                     "%s --save %s --json", tu_path("tr.data"), cfg, two, tu_path("two.csv"),
+                     tu_path("two.model")), 0, "%s", err);
+    same_metrics(tu_path("one.csv"), tu_path("two.csv"));
+    cr_assert(strstr(out, "\"devices\":2") && strstr(out, "\"shards\":[{") &&
+              strstr(out, "\"reduce_bytes\":"), "%s", out);
+    const double test = tu_json_number(strstr(out, "{\"device"), "test_rmse");
+    cr_assert_eq(run("eval --model %s --test %s --json", tu_path("two.model"),
+                     tu_path("te.data")), 0, "%s", err);
+    cr_assert(fabs(tu_json_number(out, "test_rmse") - test) < 1e-5, "%s vs %.6f", out, test);
+    /* resumed: 2 more epochs on one device and on two shards */
+    cr_assert_eq(run("train --train %s %s --device %s --resume %s --epochs 6 "
+                     "--metrics %s", tu_path("tr.data"), cfg, dev, tu_path("two.model"),
+                     tu_path("r1.csv")), 0, "%s", err);
+    cr_assert_eq(run("train --train %s %s --device %s --resume %s --epochs 6 "
+                     "--metrics %s", tu_path("tr.data"), cfg, two, tu_path("two.model"),
+                     tu_path("r2.csv")), 0, "%s", err);
+    same_metrics(tu_path("r1.csv"), tu_path("r2.csv"));
+    /* bad input */
+    cr_assert_eq(run("train --train %s %s --device %s --shard-weights 1", tu_path("tr.data"), cfg,
+                     two), 2);
+    cr_assert(strstr(err, "--shard-weights gives 1 weights for the 2 devices"), "%s", err);
+    cr_assert_eq(run("train --train %s %s --device %s --shard-weights 1,-2", tu_path("tr.data"),
+                     cfg, two), 2);
+    cr_assert(strstr(err, "--shard-weights expects"), "%s", err);
+    cr_assert_eq(run("train --train %s %s --device %s --kernels dense", tu_path("tr.data"), cfg,
+                     two), 2);
+    cr_assert(strstr(err, "--kernels") && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+}

@@ -89,7 +89,7 @@ static ar_status start(train_run *r) {
     if (st == AR_OK)
         st = ar_dataset_create_ex(r->data.train, r->data.valid, r->data.test, o->t.data.rows,
                                   &r->ds);
-    if (st == AR_OK) st = ar_ctx_create(o->t.device, &r->ctx);
+    if (st == AR_OK) st = cli_train_devices(r);
     if (st != AR_OK) return st;
     ar_dataset_get_stats(r->ds, &r->ss);
     r->has_valid = r->ss.n_valid > 0;
@@ -104,11 +104,15 @@ static ar_status start(train_run *r) {
         r->cfg.patience = o->t.cfg.patience;
         r->cfg.min_improvement = o->t.cfg.min_improvement;
         r->cfg.seed = o->t.cfg.seed;
-        st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
-    } else {
-        st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
+        r->cfg.baseline_fallback = o->t.cfg.baseline_fallback;
     }
-    return st == AR_OK ? cli_baselines(r->m, r->ds, &r->base) : st;
+    if (r->n_ctx > 1)
+        st = cli_train_shards_create(r, r->ds, r->ck);
+    else if (r->ck)
+        st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
+    else
+        st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
+    return st == AR_OK ? cli_baselines(cli_train_view(r), r->ds, &r->base) : st;
 }
 
 /* Each epoch of the selection run: the metrics row, the progress line. */
@@ -144,7 +148,8 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
 static ar_status train_epochs(train_run *r) {
     r->best = INFINITY;
-    ar_status st = ar_model_train(r->m, on_epoch, r, &r->res);
+    ar_status st = r->g ? cli_train_shards_run(r, on_epoch, &r->res)
+                        : ar_model_train(r->m, on_epoch, r, &r->res);
     if (r->tty) fputc('\n', stderr);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
@@ -197,13 +202,16 @@ static ar_status refit(train_run *r) {
                 r->cfg.epochs);
     ar_status st = ar_dataset_create_ex(r->data.train_all, NULL, r->data.test,
                                         r->o->t.data.rows, &r->ds_refit);
-    if (st == AR_OK) st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
+    const int sharded = r->g && !r->res.baseline_kept;
+    if (st == AR_OK && sharded) st = cli_train_shards_create(r, r->ds_refit, NULL);
+    else if (st == AR_OK) st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
     if (st != AR_OK) return st;
     ar_dataset_stats ss;
     ar_dataset_get_stats(r->ds_refit, &ss);
     r->refit_n_train = ss.n_train;
     if (r->res.baseline_kept) return refit_baseline(r);
-    st = ar_model_train(r->m, on_refit_epoch, r, &r->refit);
+    st = sharded ? cli_train_shards_run(r, on_refit_epoch, &r->refit)
+                 : ar_model_train(r->m, on_refit_epoch, r, &r->refit);
     if (r->tty) fputc('\n', stderr);
     if (st != AR_OK) return st;
     const ar_epoch_stats *s = &r->refit.last;
@@ -269,6 +277,7 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
     ar_checkpoint_free(r.ck);
     cli_curves_free(&r.curves);
     ar_model_free(r.m);
+    cli_train_shards_free(&r);
     ar_ctx_free(r.ctx);
     ar_dataset_free(r.ds);
     ar_dataset_free(r.ds_refit);
@@ -305,6 +314,22 @@ static const cli_option output_options[] = {
              "another --save file: an input is never overwritten). The model's state as saved "
              "is a candidate too: if no later epoch has a lower validation RMSE, it is kept"},
 };
+static const cli_option shard_options[] = {
+    {.name = "--shard-weights", .meta = "auto|W1,W2,...", .kind = CLI_STRING,
+     .at = offsetof(train_opts, shard_weights),
+     .help = "with several devices: the share of the training ratings each device's columns "
+             "hold, one positive weight per device of --device (2,1: the first twice the "
+             "second's); auto (the default) measures each device's speed on a sample first"},
+};
+static const cli_group shard_group = CLI_GROUP(
+    "several devices", shard_options,
+    "--device A,B,... (e.g. --device 0:0,1:0; a device listed twice gets two contexts) shards "
+    "the model across the devices: each holds the first and last layers' weights of a "
+    "contiguous range of the columns (users for I-AutoRec) and their ratings, the hidden "
+    "layers are replicated, and each step sums two (batch, hidden) arrays across the devices. "
+    "Same seed, same model as on one device, to float rounding (docs/scaling.md). The sparse "
+    "kernels only; the model is gathered on the first device to be reported and saved.");
+
 static const cli_group output_group = CLI_GROUP(
     "output files", output_options,
     "Output files are checked before any data is loaded, and again against the files loading "
@@ -318,6 +343,7 @@ static const cli_use train_groups[] = {
     {&cli_train_preset, offsetof(train_opts, t)},
     {&cli_training, offsetof(train_opts, t)},
     {&cli_run, offsetof(train_opts, t)},
+    {&shard_group, 0},
     {&output_group, 0},
     CLI_DATA_GROUPS(offsetof(train_opts, t.data)),
 };

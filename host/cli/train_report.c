@@ -9,16 +9,20 @@ void cli_train_print_setup(const train_run *r) {
     const ar_dataset_stats *ss = &r->ss;
     const ar_train_config *c = &r->cfg;
     float lo, hi, def;
-    ar_model_rating_scale(r->m, &lo, &hi, &def);
+    const ar_model *view = cli_train_view(r);
+    ar_model_rating_scale(view, &lo, &hi, &def);
     if (r->ck)
-        fprintf(stderr, "resumed: %s after %d epochs\n", r->o->resume, ar_model_epochs_done(r->m));
+        fprintf(stderr, "resumed: %s after %d epochs\n", r->o->resume, ar_model_epochs_done(view));
     fprintf(stderr, "data: %s\n", r->data.desc);
     fprintf(stderr, "      %d items x %d users, %zu training, %zu validation, %zu test ratings; "
             "scale %g..%g (%zu test ratings with an unseen user or item, predicted %g)\n",
             ss->n_items, ss->n_users, ss->n_train, ss->n_valid, ss->n_test, (double)lo,
             (double)hi, ss->n_test_cold, (double)def);
-    fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
-            dev->platform_name);
+    if (r->g)
+        cli_train_shards_setup(r);
+    else
+        fprintf(stderr, "device: %d:%d %s (%s)\n", dev->platform, dev->device, dev->name,
+                dev->platform_name);
     char widths[128];
     cli_format_layers(c, widths, sizeof widths);
     if (r->o->t.preset)
@@ -30,7 +34,7 @@ void cli_train_print_setup(const train_run *r) {
             (double)c->lr_decay, (double)c->l2, (double)c->dropout, (double)c->input_dropout,
             ar_input_noise_name(c->input_noise), ar_center_name(c->center),
             (unsigned long long)c->seed,
-            ar_kernel_path_name(ar_model_kernels(r->m)));
+            ar_kernel_path_name(ar_model_kernels(view)));
     const char *then = r->o->refit ? ", then refit on training + validation" : "";
     if (r->has_valid && c->patience > 0)
         fprintf(stderr, "training: up to %d epochs, stopping after %d without a validation RMSE "
@@ -118,7 +122,10 @@ void cli_train_print_json(const train_run *r) {
     }
     cli_json_number(stdout, "rating_min", lo);
     cli_json_number(stdout, "rating_max", hi);
-    printf(",\"device_memory_bytes\":%zu}\n", ar_model_device_bytes(r->m));
+    printf(",\"device_memory_bytes\":%zu,\"devices\":%d", ar_model_device_bytes(r->m),
+           r->g ? ar_sharded_count(r->g) : 1);
+    cli_train_shards_json(r);
+    printf("}\n");
 }
 
 void cli_train_print_result(const train_run *r) {

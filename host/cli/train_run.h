@@ -9,6 +9,7 @@ typedef struct {
     cli_train_opts t;
     const char *metrics, *plot, *save, *resume; /* output files, and the model to continue */
     int refit;               /* --refit */
+    const char *shard_weights; /* --shard-weights: "auto" or W1,W2,... */
 } train_opts;
 
 /* The model a run reports and saves, the selected epoch's or the refit: its RMSEs and MAEs, and
@@ -28,8 +29,12 @@ typedef struct {
     cli_curves curves;
     cli_data data;
     ar_dataset *ds;
-    ar_ctx *ctx;
+    ar_ctx *ctx;             /* the device, or the first of several (ctxs[0]) */
     ar_model *m;             /* the model reported and saved: the selection run's, or the refit */
+    /* --device A,B,...: the model sharded across them (train_shards.c) */
+    ar_ctx *ctxs[AR_MAX_SHARDS];
+    int n_ctx;               /* contexts created: 1 unless sharded */
+    ar_sharded *g;           /* the sharded model (NULL on one device) */
     ar_dataset_stats ss;
     int has_valid;           /* the data has a validation set */
     int tty;                 /* progress rewritten in place */
@@ -46,6 +51,19 @@ typedef struct {
     size_t refit_n_train;
 } train_run;
 
+
+/* Several devices (train_shards.c): the contexts --device lists (r->ctxs, r->ctx the first);
+ * the sharded model on ds (from ck with --resume), its weights from --shard-weights or
+ * measured; training it, then the whole model gathered on the first device into r->m; the
+ * shards on stderr and in the JSON line; the release. cli_train_view: the model to read
+ * settings from before training (r->m, else the first shard's). */
+ar_status cli_train_devices(train_run *r);
+ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck);
+ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res);
+void cli_train_shards_setup(const train_run *r);
+void cli_train_shards_json(const train_run *r);
+void cli_train_shards_free(train_run *r);
+ar_model *cli_train_view(const train_run *r);
 
 /* The run's set-up on stderr: data, device, model, how it trains. */
 void cli_train_print_setup(const train_run *r);

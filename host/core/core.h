@@ -288,7 +288,6 @@ ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const 
 
 
 /* ---- sums across the shards of a sharded model (reduce.c; reduce_mpi.c with MPI) ----------- */
-#define AR_MAX_SHARDS 16
 typedef struct ar_reducer ar_reducer;
 typedef struct ar_reducer_ops {
     const char *name;         /* "threads" (in process) or "mpi" */

@@ -199,9 +199,8 @@ static int same_training(const ar_dataset *a, const ar_dataset *b) {
            !memcmp(a->train.vals, b->train.vals, nnz * sizeof(float));
 }
 
-ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
-                               const ar_train_config *cfg, ar_model **out) {
-    *out = NULL;
+ar_status ar_checkpoint_check(const ar_dataset *ds, const ar_checkpoint *c,
+                              const ar_train_config *cfg, ar_train_config *out) {
     ar_train_config eff = c->cfg;
     if (cfg) {
         /* only the run's length and stop rule may differ: the rest defines the model and its
@@ -232,6 +231,7 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         eff.patience = cfg->patience; /* the run's stop rule, not the model's */
         eff.min_improvement = cfg->min_improvement;
         eff.kernels = cfg->kernels; /* how it runs, not what it is: the caller's choice */
+        eff.baseline_fallback = cfg->baseline_fallback;
     }
     if (ds->rows_are != c->rows)
         return ar_fail(AR_ERR_INVALID_ARG, "the model is %s-based, the dataset %s-based",
@@ -242,8 +242,18 @@ ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_check
         return ar_fail(AR_ERR_INVALID_ARG, "the training ratings differ from the ones the model "
                        "was trained on (%zu ratings%s%s): give the same data and split options",
                        c->train->n, c->source[0] ? " from " : "", c->source);
+    *out = eff;
+    return AR_OK;
+}
+
+ar_status ar_model_create_from(ar_ctx *ctx, const ar_dataset *ds, const ar_checkpoint *c,
+                               const ar_train_config *cfg, ar_model **out) {
+    *out = NULL;
+    ar_train_config eff;
+    ar_status st = ar_checkpoint_check(ds, c, cfg, &eff);
+    if (st != AR_OK) return st;
     ar_model *m = NULL;
-    ar_status st = ar_model_create_with(ctx, ds, &eff, c->baseline, &m);
+    st = ar_model_create_with(ctx, ds, &eff, c->baseline, &m);
     /* ar_model_state copies the model's n_params: the stored arrays must be that long (the
      * reader and the comparison above ensure it; checked again here, where it would matter) */
     if (st == AR_OK && ar_model_layout(m)->n_params != c->n_params)

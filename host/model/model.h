@@ -243,6 +243,11 @@ struct ar_checkpoint {
     float *baseline;          /* (1 + n_rows + n_cols) mu, b_row, b_col, finite (version 4 on,
                                  all zero when cfg.center is none); NULL before version 4 */
 };
+/* The configuration a model file trains with on ds (ar_model_create_from's checks: the same
+ * training ratings and rows; cfg, when given, may change only the run's length, stop rule,
+ * kernels and fallback) into *out. */
+ar_status ar_checkpoint_check(const ar_dataset *ds, const ar_checkpoint *c,
+                              const ar_train_config *cfg, ar_train_config *out);
 /* Parses and validates a model file's bytes buf[0..len) (need not be NUL-terminated); name is
  * the file's name in messages. What ar_checkpoint_read does after reading the file; the fuzz
  * harness calls it directly. */

@@ -212,8 +212,35 @@ static ar_status create_shard(ar_sharded *g, int s) {
     return AR_OK;
 }
 
+/* The whole model's starting state, when it is not drawn from the seed: a model file's. */
+typedef struct {
+    const float *params, *m, *v;  /* (n_params) each */
+    const float *baseline;        /* (1 + I + U), NULL: fitted */
+    int epoch;
+    uint32_t step;
+} start_state;
+
+static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const ar_dataset *ds,
+                        const ar_train_config *cfg, const start_state *from, ar_sharded **out);
+
 ar_status ar_sharded_create(ar_ctx *const *ctxs, int n, const double *weights,
                             const ar_dataset *ds, const ar_train_config *cfg, ar_sharded **out) {
+    return create(ctxs, n, weights, ds, cfg, NULL, out);
+}
+
+ar_status ar_sharded_create_from(ar_ctx *const *ctxs, int n, const double *weights,
+                                 const ar_dataset *ds, const ar_checkpoint *ck,
+                                 const ar_train_config *cfg, ar_sharded **out) {
+    *out = NULL;
+    ar_train_config eff;
+    ar_status st = ar_checkpoint_check(ds, ck, cfg, &eff);
+    if (st != AR_OK) return st;
+    start_state from = {ck->params, ck->m, ck->v, ck->baseline, ck->epoch, ck->step};
+    return create(ctxs, n, weights, ds, &eff, &from, out);
+}
+
+static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const ar_dataset *ds,
+                        const ar_train_config *cfg, const start_state *from, ar_sharded **out) {
     *out = NULL;
     ar_status st = check_args(n, weights, ds, cfg);
     if (st != AR_OK) return st;
@@ -234,12 +261,27 @@ ar_status ar_sharded_create(ar_ctx *const *ctxs, int n, const double *weights,
     for (int r = 0; r < ds->n_rows; r++)
         g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
     AR_TRY(ar_reducer_local(n, &g->red));
-    AR_TRY(fit_baseline(g));
-    AR_TRY(alloc3(whole, g->L.n_params)); /* the whole model's start: moments zero */
-    ar_init_params(whole[0], &g->L, g->cfg.seed);
+    AR_TRY(alloc3(whole, g->L.n_params));
+    if (from && from->baseline && g->cfg.center != AR_CENTER_NONE) {
+        const size_t nb = 1 + (size_t)ds->n_rows + (size_t)ds->n_cols;
+        if (!(g->baseline = malloc(nb * sizeof *g->baseline))) {
+            st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the bias baseline");
+            goto cleanup;
+        }
+        memcpy(g->baseline, from->baseline, nb * sizeof *g->baseline);
+    } else {
+        AR_TRY(fit_baseline(g));
+    }
+    if (from) { /* the file's state */
+        memcpy(whole[0], from->params, g->L.n_params * sizeof(float));
+        memcpy(whole[1], from->m, g->L.n_params * sizeof(float));
+        memcpy(whole[2], from->v, g->L.n_params * sizeof(float));
+    } else { /* the whole model's start, moments zero */
+        ar_init_params(whole[0], &g->L, g->cfg.seed);
+    }
     for (int s = 0; s < n; s++) {
         AR_TRY(create_shard(g, s));
-        AR_TRY(scatter(g, s, whole, 0, 0));
+        AR_TRY(scatter(g, s, whole, from ? from->epoch : 0, from ? from->step : 0));
     }
 cleanup:
     free3(whole);
@@ -333,6 +375,10 @@ cleanup:
 }
 
 int ar_sharded_count(const ar_sharded *g) { return g->n; }
+
+ar_model *ar_sharded_model(ar_sharded *g, int shard) {
+    return shard >= 0 && shard < g->n ? g->m[shard] : NULL;
+}
 
 void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
     const ar_reduce_stats *r = &g->red->stats[s];

@@ -1,0 +1,150 @@
+/* train_shards.c - `autorec train --device A,B,...`: the model sharded across several devices
+ * (ar_sharded): the contexts, the shares of the columns (--shard-weights, by default measured),
+ * the sharded model (new or from --resume), training, and the whole model gathered on the first
+ * device at the end, to report and save as a one-device run would. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train_run.h"
+
+/* The devices --device lists: one context each (a device listed twice gets two). */
+ar_status cli_train_devices(train_run *r) {
+    cli_devices d;
+    ar_status st = cli_device_specs(&cli_cmd_train, r->o->t.device, &d);
+    if (st == AR_OK && d.n > AR_MAX_SHARDS)
+        st = cli_usage("train", "--device lists %d devices: a model is sharded across at most %d",
+                       d.n, AR_MAX_SHARDS);
+    for (int k = 0; st == AR_OK && k < d.n; k++) {
+        st = ar_ctx_create(d.spec[k], &r->ctxs[k]);
+        if (st == AR_OK) r->n_ctx = k + 1;
+    }
+    cli_devices_free(&d);
+    if (st == AR_OK) r->ctx = r->ctxs[0];
+    return st;
+}
+
+/* --shard-weights W1,W2,...: one positive number per device. */
+static ar_status parse_weights(const char *s, int n, double *w) {
+    int k = 0;
+    for (const char *p = s; k <= n && *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(isfinite(v) && v > 0) || (*end && *end != ','))
+            return cli_usage("train", "--shard-weights expects auto or %d numbers > 0 separated "
+                             "by ',', got '%s'", n, s);
+        if (k < n) w[k] = v;
+        k++;
+        p = *end ? end + 1 : end;
+    }
+    if (k != n)
+        return cli_usage("train", "--shard-weights gives %d weights for the %d devices of "
+                         "--device", k, n);
+    return AR_OK;
+}
+
+/* --shard-weights auto: each device's speed, measured: epochs of the run's model on a sample
+ * of the training ratings (up to 20000), on each device in turn, a warm-up epoch and then the
+ * fastest of three (a shared machine's noise only ever slows an epoch down); the weight is the
+ * inverse of that time. */
+static ar_status measure_weights(train_run *r, double *w) {
+    ar_ratings *sample = NULL, *rest = NULL;
+    const size_t n = ar_ratings_count(r->data.train);
+    const double keep = n > 20000 ? 20000.0 / (double)n : 1.0;
+    ar_status st = keep < 1.0 ? ar_ratings_split(r->data.train, 1.0 - keep, r->cfg.seed, &sample,
+                                                 &rest)
+                              : AR_OK;
+    ar_dataset *ds = NULL;
+    if (st == AR_OK)
+        st = ar_dataset_create_ex(sample ? sample : r->data.train, NULL, NULL, r->o->t.data.rows,
+                                  &ds);
+    ar_train_config cfg = r->cfg;
+    cfg.kernels = AR_KERNELS_SPARSE;
+    for (int k = 0; st == AR_OK && k < r->n_ctx; k++) {
+        ar_model *m = NULL;
+        st = ar_model_create(r->ctxs[k], ds, &cfg, &m);
+        if (st == AR_OK) st = ar_model_train_epoch(m, NULL);
+        double best = INFINITY;
+        for (int rep = 0; st == AR_OK && rep < 3; rep++) {
+            double t0 = ar_time_seconds();
+            st = ar_model_train_epoch(m, NULL);
+            best = fmin(best, ar_time_seconds() - t0);
+        }
+        w[k] = 1.0 / fmax(best, 1e-6);
+        ar_model_free(m);
+    }
+    ar_dataset_free(ds);
+    ar_ratings_free(sample);
+    ar_ratings_free(rest);
+    return st;
+}
+
+static ar_status shard_weights(train_run *r, double *w) {
+    const char *s = r->o->shard_weights;
+    if (s && strcmp(s, "auto")) return parse_weights(s, r->n_ctx, w);
+    ar_status st = measure_weights(r, w);
+    if (st == AR_OK && !r->o->t.quiet) {
+        fprintf(stderr, "shard weights (auto: each device's measured speed):");
+        for (int k = 0; k < r->n_ctx; k++) fprintf(stderr, " %.3g", w[k] / w[0]);
+        fputc('\n', stderr);
+    }
+    return st;
+}
+
+ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck) {
+    double w[AR_MAX_SHARDS];
+    ar_status st = shard_weights(r, w);
+    if (st != AR_OK) return st;
+    ar_sharded_free(r->g);
+    r->g = NULL;
+    return ck ? ar_sharded_create_from(r->ctxs, r->n_ctx, w, ds, ck, &r->cfg, &r->g)
+              : ar_sharded_create(r->ctxs, r->n_ctx, w, ds, &r->cfg, &r->g);
+}
+
+ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res) {
+    ar_status st = ar_sharded_train(r->g, cb, r, res);
+    if (st == AR_OK) {
+        ar_model_free(r->m);
+        r->m = NULL;
+        st = ar_sharded_gather(r->g, r->ctx, &r->m);
+    }
+    return st;
+}
+
+void cli_train_shards_setup(const train_run *r) {
+    for (int s = 0; s < ar_sharded_count(r->g); s++) {
+        ar_shard_stats st;
+        ar_sharded_shard_stats(r->g, s, &st);
+        const ar_device_info *dev = ar_ctx_device(r->ctxs[s]);
+        fprintf(stderr, "shard %d: %d:%d %s, columns %d..%d (%d), %zu training ratings, %.1f MB "
+                "of device memory\n", s, dev->platform, dev->device, dev->name, st.first_col,
+                st.first_col + st.n_cols - 1, st.n_cols, st.n_train,
+                (double)st.device_bytes / 1e6);
+    }
+}
+
+void cli_train_shards_json(const train_run *r) {
+    if (!r->g) return;
+    printf(",\"shards\":[");
+    for (int s = 0; s < ar_sharded_count(r->g); s++) {
+        ar_shard_stats st;
+        ar_sharded_shard_stats(r->g, s, &st);
+        printf("%s{\"device\":", s ? "," : "");
+        cli_json_string(stdout, ar_ctx_device(r->ctxs[s])->name);
+        printf(",\"first_col\":%d,\"n_cols\":%d,\"n_train\":%zu,\"device_memory_bytes\":%zu",
+               st.first_col, st.n_cols, st.n_train, st.device_bytes);
+        cli_json_number(stdout, "reduce_seconds", st.reduce_seconds);
+        printf(",\"reduce_bytes\":%zu,\"reduce_calls\":%ld}", st.reduce_bytes, st.reduce_calls);
+    }
+    printf("]");
+}
+
+void cli_train_shards_free(train_run *r) {
+    ar_sharded_free(r->g);
+    r->g = NULL;
+    for (int k = 1; k < r->n_ctx; k++) ar_ctx_free(r->ctxs[k]); /* ctxs[0] is r->ctx */
+}
+
+ar_model *cli_train_view(const train_run *r) {
+    return r->m ? r->m : ar_sharded_model(r->g, 0);
+}
