@@ -661,7 +661,7 @@ AR_API ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *use
 /* The whole model on ctx, in the sharded model's state (weights, Adam moments, counters,
  * baseline): an ordinary model, to save, evaluate or predict with. */
 AR_API ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out);
-typedef struct ar_shard_stats {
+typedef struct ar_shard_stats { /* of a shard of another process (MPI): the columns only */
     int first_col, n_cols;    /* the columns it owns: first_col .. first_col + n_cols - 1 */
     size_t n_train;           /* training ratings in them */
     size_t device_bytes;      /* device memory its buffers hold */
@@ -670,10 +670,38 @@ typedef struct ar_shard_stats {
     long reduce_calls;
 } ar_shard_stats;
 AR_API int ar_sharded_count(const ar_sharded *g);
-/* Shard s's own model (its columns only; owned by g): its settings, rating scale, kernels. */
+/* Shard s's own model (its columns only; owned by g): its settings, rating scale, kernels;
+ * NULL for a shard of another process (MPI). */
 AR_API ar_model *ar_sharded_model(ar_sharded *g, int shard);
+/* The first shard of this process (0 in process; the rank with MPI), and how many it runs. */
+AR_API int ar_sharded_first_local(const ar_sharded *g, int *n_local);
 AR_API void ar_sharded_shard_stats(const ar_sharded *g, int shard, ar_shard_stats *out);
 AR_API void ar_sharded_free(ar_sharded *g);
+
+/* ---- a model sharded across processes: MPI ---------------------------------------------------
+ * One shard per MPI rank (mpirun -np N), the same training step, the sums by MPI_Allreduce. The
+ * library is built with MPI when CMake finds it (ar_mpi_built); without it, ar_mpi_start finds
+ * one process and ar_sharded_create_mpi fails. */
+AR_API int ar_mpi_built(void);
+/* Starts MPI when the process was launched by mpirun (MPI_Init_thread), and says where it is:
+ * rank of size, and local_rank among the ranks on this machine (to pick a device); 0 of 1
+ * otherwise. */
+AR_API ar_status ar_mpi_start(int *argc, char ***argv, int *rank, int *size, int *local_rank);
+/* MPI_Finalize, if MPI was started. */
+AR_API void ar_mpi_stop(void);
+/* MPI_Abort(code) of every rank, if MPI was started (a rank that cannot go on: the others
+ * would wait for it in a collective forever); nothing otherwise. */
+AR_API void ar_mpi_abort(int code);
+/* v[0..n) summed over the ranks, in place (nothing without MPI started). */
+AR_API ar_status ar_mpi_allsum(double *v, int n);
+/* This rank's shard of a model sharded over every rank (collective: every rank calls it with
+ * the same dataset, settings and weights (size entries or NULL), and ck or NULL alike); ctx
+ * is this rank's device. ar_sharded_train then trains this shard in step with the others;
+ * ar_sharded_gather is collective too: rank 0 gets the whole model, the others NULL. A rank
+ * that fails aborts the job (MPI_Abort) after saying why on stderr. */
+AR_API ar_status ar_sharded_create_mpi(ar_ctx *ctx, const double *weights, const ar_dataset *ds,
+                                       const ar_train_config *cfg,
+                                       const struct ar_checkpoint *ck, ar_sharded **out);
 
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);

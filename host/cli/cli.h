@@ -120,6 +120,13 @@ void cli_format_layers(const ar_train_config *cfg, char *buf, size_t cap);
 /* "I-AutoRec" or "U-AutoRec". */
 const char *cli_model_name(int rows);
 
+/* Where this process runs under mpirun (main.c: ar_mpi_start): rank of size, local_rank on
+ * its machine; 0 of 1 otherwise. */
+typedef struct cli_mpi_info {
+    int rank, size, local_rank;
+} cli_mpi_info;
+extern cli_mpi_info cli_mpi;
+
 /* --device all|SPEC[,SPEC...] (bench, tune): the device specs it lists. */
 enum { CLI_MAX_DEVICES = 256 };
 typedef struct cli_devices {

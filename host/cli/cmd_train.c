@@ -106,7 +106,7 @@ static ar_status start(train_run *r) {
         r->cfg.seed = o->t.cfg.seed;
         r->cfg.baseline_fallback = o->t.cfg.baseline_fallback;
     }
-    if (r->n_ctx > 1)
+    if (r->n_ctx > 1 || cli_mpi.size > 1)
         st = cli_train_shards_create(r, r->ds, r->ck);
     else if (r->ck)
         st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
@@ -153,7 +153,7 @@ static ar_status train_epochs(train_run *r) {
     if (r->tty) fputc('\n', stderr);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
-    return st == AR_OK ? measure(r, &r->res) : st;
+    return st == AR_OK && r->m ? measure(r, &r->res) : st; /* no model: MPI, rank > 0 */
 }
 
 static ar_status on_refit_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
@@ -213,7 +213,7 @@ static ar_status refit(train_run *r) {
     st = sharded ? cli_train_shards_run(r, on_refit_epoch, &r->refit)
                  : ar_model_train(r->m, on_refit_epoch, r, &r->refit);
     if (r->tty) fputc('\n', stderr);
-    if (st != AR_OK) return st;
+    if (st != AR_OK || !r->m) return st; /* no model: MPI, rank > 0 */
     const ar_epoch_stats *s = &r->refit.last;
     r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
                               .train_mae = s->train_mae, .test_mae = s->test_mae};
@@ -265,6 +265,8 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
                        "needs a validation set (leave --valid-ratio at its default or give one "
                        "above 0)");
     o->t.data.keep_unsplit = o->refit;
+    if (cli_mpi.rank > 0) /* under mpirun rank 0 alone reports and writes */
+        o->save = o->metrics = o->plot = NULL, o->t.quiet = 1;
     if (st == AR_OK && o->resume) st = open_resume(self, p, o, &r);
     if (st == AR_OK) st = start(&r);
     if (st == AR_OK) {
@@ -273,7 +275,7 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
         st = train_epochs(&r);
     }
     if (st == AR_OK && o->refit) st = refit(&r);
-    if (st == AR_OK) st = finish(&r);
+    if (st == AR_OK && cli_mpi.rank == 0) st = finish(&r);
     ar_checkpoint_free(r.ck);
     cli_curves_free(&r.curves);
     ar_model_free(r.m);

@@ -139,12 +139,37 @@ static ar_status dispatch(int argc, char **argv, const cli_command **cmd) {
     return run_command(*cmd, argc - 2, argv + 2);
 }
 
+
+
+/* Under mpirun: MPI started; only train runs there, and only rank 0 writes to stdout. */
+static ar_status start_mpi(int *argc, char ***argv) {
+    ar_status st = ar_mpi_start(argc, argv, &cli_mpi.rank, &cli_mpi.size, &cli_mpi.local_rank);
+    if (st != AR_OK || cli_mpi.size == 1) return st;
+    if (*argc < 2 || strcmp((*argv)[1], "train"))
+        return cli_usage(NULL, "under mpirun only 'autorec train' runs (one shard of the model "
+                         "per process)");
+    if (cli_mpi.rank != 0 && !freopen("/dev/null", "w", stdout))
+        return cli_fail(AR_ERR_IO, "cannot silence rank %d's output", cli_mpi.rank);
+    return AR_OK;
+}
+
 int main(int argc, char **argv) {
     const cli_command *cmd = NULL;
-    ar_status st = dispatch(argc, argv, &cmd);
+    ar_status st = start_mpi(&argc, &argv);
+    if (st == AR_OK) st = dispatch(argc, argv, &cmd);
     /* results go to stdout: a write that failed there is the run's failure too, an output
      * that cannot be written (exit 2, as every other) */
     if (fflush(stdout) != 0 && st == AR_OK)
         st = cli_fail(AR_ERR_IO, "cannot write the output: %s", strerror(errno));
-    return cli_exit(cmd, st);
+    int code = cli_exit(cmd, st);
+    fflush(stderr);
+    /* a rank that failed alone would leave the others waiting in a sum: end them all */
+    if (code != 0 && cli_mpi.size > 1) {
+        fprintf(stderr, "autorec: rank %d of %d failed (above): stopping every rank\n",
+                cli_mpi.rank, cli_mpi.size);
+        fflush(stderr);
+        ar_mpi_abort(code);
+    }
+    ar_mpi_stop();
+    return code;
 }

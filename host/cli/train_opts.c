@@ -251,6 +251,8 @@ ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_
 
 /* ---- device lists (bench, tune) ----------------------------------------------------------- */
 
+cli_mpi_info cli_mpi = {0, 1, 0}; /* set by main.c under mpirun */
+
 ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d) {
     memset(d, 0, sizeof *d);
     if (!device) {

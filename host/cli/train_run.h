@@ -34,7 +34,8 @@ typedef struct {
     /* --device A,B,...: the model sharded across them (train_shards.c) */
     ar_ctx *ctxs[AR_MAX_SHARDS];
     int n_ctx;               /* contexts created: 1 unless sharded */
-    ar_sharded *g;           /* the sharded model (NULL on one device) */
+    ar_sharded *g;           /* the sharded model (NULL on one device; also under mpirun) */
+    ar_shard_stats stats[AR_MAX_SHARDS]; /* every shard's, after training (all ranks') */
     ar_dataset_stats ss;
     int has_valid;           /* the data has a validation set */
     int tty;                 /* progress rewritten in place */

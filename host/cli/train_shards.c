@@ -8,8 +8,35 @@
 
 #include "train_run.h"
 
+/* Under mpirun: this rank's device, the rank-th of the --device list (cycled), else the
+ * local-rank-th GPU of this machine (cycled), else of all its devices. */
+static ar_status mpi_device(train_run *r) {
+    cli_devices d;
+    ar_status st = cli_device_specs(&cli_cmd_train, r->o->t.device, &d);
+    char idx[16];
+    const char *spec = d.n ? d.spec[cli_mpi.rank % d.n] : NULL;
+    if (st == AR_OK && !r->o->t.device && !getenv("AUTOREC_DEVICE")) {
+        ar_platform_info *pl = NULL;
+        ar_device_info *dv = NULL;
+        int np = 0, nd = 0, gpus = 0;
+        st = ar_devices_list(&pl, &np, &dv, &nd);
+        for (int k = 0; k < nd; k++) gpus += !strcmp(dv[k].type, "gpu");
+        for (int k = 0, seen = 0; st == AR_OK && k < nd; k++)
+            if (!gpus || !strcmp(dv[k].type, "gpu"))
+                if (seen++ == cli_mpi.local_rank % (gpus ? gpus : nd))
+                    snprintf(idx, sizeof idx, "%d", k), spec = idx;
+        free(pl);
+        free(dv);
+    }
+    if (st == AR_OK) st = ar_ctx_create(spec, &r->ctxs[0]);
+    cli_devices_free(&d);
+    if (st == AR_OK) r->ctx = r->ctxs[0], r->n_ctx = 1;
+    return st;
+}
+
 /* The devices --device lists: one context each (a device listed twice gets two). */
 ar_status cli_train_devices(train_run *r) {
+    if (cli_mpi.size > 1) return mpi_device(r);
     cli_devices d;
     ar_status st = cli_device_specs(&cli_cmd_train, r->o->t.device, &d);
     if (st == AR_OK && d.n > AR_MAX_SHARDS)
@@ -79,58 +106,108 @@ static ar_status measure_weights(train_run *r, double *w) {
     return st;
 }
 
-static ar_status shard_weights(train_run *r, double *w) {
+/* The shards' weights: given, or measured (with MPI each rank its own device, then summed
+ * into everyone's copy). n: the shards in all. */
+static ar_status shard_weights(train_run *r, int n, double *w) {
     const char *s = r->o->shard_weights;
-    if (s && strcmp(s, "auto")) return parse_weights(s, r->n_ctx, w);
-    ar_status st = measure_weights(r, w);
+    if (s && strcmp(s, "auto")) return parse_weights(s, n, w);
+    ar_status st = AR_OK;
+    if (cli_mpi.size > 1) {
+        double own;
+        for (int k = 0; k < n; k++) w[k] = 0;
+        st = measure_weights(r, &own);
+        w[cli_mpi.rank] = own;
+        if (st == AR_OK) st = ar_mpi_allsum(w, n);
+    } else {
+        st = measure_weights(r, w);
+    }
     if (st == AR_OK && !r->o->t.quiet) {
         fprintf(stderr, "shard weights (auto: each device's measured speed):");
-        for (int k = 0; k < r->n_ctx; k++) fprintf(stderr, " %.3g", w[k] / w[0]);
+        for (int k = 0; k < n; k++) fprintf(stderr, " %.3g", w[k] / w[0]);
         fputc('\n', stderr);
     }
     return st;
 }
 
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck) {
+    const int n = cli_mpi.size > 1 ? cli_mpi.size : r->n_ctx;
+    if (n > AR_MAX_SHARDS)
+        return cli_usage("train", "%d processes: a model is sharded across at most %d", n,
+                         AR_MAX_SHARDS);
     double w[AR_MAX_SHARDS];
-    ar_status st = shard_weights(r, w);
+    ar_status st = shard_weights(r, n, w);
     if (st != AR_OK) return st;
     ar_sharded_free(r->g);
     r->g = NULL;
+    if (cli_mpi.size > 1) return ar_sharded_create_mpi(r->ctx, w, ds, &r->cfg, ck, &r->g);
     return ck ? ar_sharded_create_from(r->ctxs, r->n_ctx, w, ds, ck, &r->cfg, &r->g)
               : ar_sharded_create(r->ctxs, r->n_ctx, w, ds, &r->cfg, &r->g);
+}
+
+/* Every shard's statistics where rank 0 prints them: each rank's own, summed over the ranks
+ * (the others' are zero there); in process, read directly. */
+static ar_status collect_stats(train_run *r) {
+    const int n = ar_sharded_count(r->g);
+    double v[AR_MAX_SHARDS][5];
+    for (int s = 0; s < n; s++) {
+        ar_shard_stats st;
+        ar_sharded_shard_stats(r->g, s, &st);
+        const int own = ar_sharded_model(r->g, s) != NULL;
+        r->stats[s] = st;
+        v[s][0] = own ? (double)st.device_bytes : 0, v[s][1] = own ? st.reduce_seconds : 0;
+        v[s][2] = own ? (double)st.reduce_bytes : 0, v[s][3] = own ? (double)st.reduce_calls : 0;
+        v[s][4] = own ? (double)s : 0;
+    }
+    if (cli_mpi.size == 1) return AR_OK;
+    ar_status st = ar_mpi_allsum(&v[0][0], 5 * n);
+    for (int s = 0; st == AR_OK && s < n; s++) {
+        r->stats[s].device_bytes = (size_t)v[s][0], r->stats[s].reduce_seconds = v[s][1];
+        r->stats[s].reduce_bytes = (size_t)v[s][2], r->stats[s].reduce_calls = (long)v[s][3];
+    }
+    return st;
 }
 
 ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res) {
     ar_status st = ar_sharded_train(r->g, cb, r, res);
     if (st == AR_OK) {
         ar_model_free(r->m);
-        r->m = NULL;
+        r->m = NULL; /* stays NULL on MPI ranks other than 0 */
         st = ar_sharded_gather(r->g, r->ctx, &r->m);
     }
-    return st;
+    return st == AR_OK ? collect_stats(r) : st;
 }
 
 void cli_train_shards_setup(const train_run *r) {
+    int n_local, first = ar_sharded_first_local(r->g, &n_local);
     for (int s = 0; s < ar_sharded_count(r->g); s++) {
         ar_shard_stats st;
         ar_sharded_shard_stats(r->g, s, &st);
-        const ar_device_info *dev = ar_ctx_device(r->ctxs[s]);
-        fprintf(stderr, "shard %d: %d:%d %s, columns %d..%d (%d), %zu training ratings, %.1f MB "
-                "of device memory\n", s, dev->platform, dev->device, dev->name, st.first_col,
-                st.first_col + st.n_cols - 1, st.n_cols, st.n_train,
-                (double)st.device_bytes / 1e6);
+        char where[320];
+        if (s >= first && s < first + n_local) {
+            const ar_device_info *dev = ar_ctx_device(r->ctxs[s - first]);
+            snprintf(where, sizeof where, "%s%d:%d %s, %.1f MB of device memory",
+                     cli_mpi.size > 1 ? "rank 0, " : "", dev->platform, dev->device, dev->name,
+                     (double)st.device_bytes / 1e6);
+        } else {
+            snprintf(where, sizeof where, "rank %d", s);
+        }
+        fprintf(stderr, "shard %d: %s; columns %d..%d (%d), %zu training ratings\n", s, where,
+                st.first_col, st.first_col + st.n_cols - 1, st.n_cols, st.n_train);
     }
 }
 
 void cli_train_shards_json(const train_run *r) {
     if (!r->g) return;
     printf(",\"shards\":[");
+    int n_local, first = ar_sharded_first_local(r->g, &n_local);
     for (int s = 0; s < ar_sharded_count(r->g); s++) {
-        ar_shard_stats st;
-        ar_sharded_shard_stats(r->g, s, &st);
+        const ar_shard_stats st = r->stats[s];
         printf("%s{\"device\":", s ? "," : "");
-        cli_json_string(stdout, ar_ctx_device(r->ctxs[s])->name);
+        if (s >= first && s < first + n_local)
+            cli_json_string(stdout, ar_ctx_device(r->ctxs[s - first])->name);
+        else
+            printf("null"); /* another rank's */
+        if (cli_mpi.size > 1) printf(",\"rank\":%d", s);
         printf(",\"first_col\":%d,\"n_cols\":%d,\"n_train\":%zu,\"device_memory_bytes\":%zu",
                st.first_col, st.n_cols, st.n_train, st.device_bytes);
         cli_json_number(stdout, "reduce_seconds", st.reduce_seconds);
@@ -146,5 +223,5 @@ void cli_train_shards_free(train_run *r) {
 }
 
 ar_model *cli_train_view(const train_run *r) {
-    return r->m ? r->m : ar_sharded_model(r->g, 0);
+    return r->m ? r->m : ar_sharded_model(r->g, ar_sharded_first_local(r->g, NULL));
 }

@@ -297,6 +297,8 @@ typedef struct ar_reducer_ops {
     /* This shard failed: the others' sums return AR_ERR_PEER instead of waiting for it. */
     void (*abort)(ar_reducer *r, int shard);
     void (*free)(ar_reducer *r);
+    /* Across processes only (NULL in process): n floats sent to, or received from, rank peer. */
+    ar_status (*move)(ar_reducer *r, int peer, float *buf, size_t n, int send);
 } ar_reducer_ops;
 typedef struct ar_reduce_stats {
     double seconds;           /* in sums, waiting for the other shards included */
@@ -311,6 +313,8 @@ struct ar_reducer {
 };
 /* The in-process reducer: n_shards threads of this process, summing in shard order. */
 ar_status ar_reducer_local(int n_shards, ar_reducer **out);
+/* The MPI reducer (reduce_mpi.c): one shard per rank of MPI_COMM_WORLD; MPI started. */
+ar_status ar_reducer_mpi(ar_reducer **out);
 /* r->ops->sum with the shard's statistics counted. */
 ar_status ar_reduce_sum(ar_reducer *r, int shard, void *buf, size_t n, int is_double);
 void ar_reduce_abort(ar_reducer *r, int shard);

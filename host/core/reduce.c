@@ -100,7 +100,7 @@ static void local_free(ar_reducer *base) {
     free(r);
 }
 
-static const ar_reducer_ops local_ops = {"threads", local_sum, local_abort, local_free};
+static const ar_reducer_ops local_ops = {"threads", local_sum, local_abort, local_free, NULL};
 
 ar_status ar_reducer_local(int n_shards, ar_reducer **out) {
     *out = NULL;
@@ -124,7 +124,7 @@ ar_status ar_reduce_sum(ar_reducer *r, int shard, void *buf, size_t n, int is_do
     double t0 = ar_time_seconds();
     ar_status st = r->ops->sum(r, shard, buf, n, is_double);
     /* per shard, so threads never write the same counter */
-    if (shard >= 0 && shard < AR_MAX_SHARDS) {
+    if (shard >= 0 && shard < AR_MAX_SHARDS) { /* (MPI: every rank counts its own shard) */
         r->stats[shard].seconds += ar_time_seconds() - t0;
         r->stats[shard].bytes += n * (is_double ? sizeof(double) : sizeof(float));
         r->stats[shard].calls++;

@@ -15,19 +15,27 @@
 #include "internal.h"
 
 struct ar_sharded {
-    int n;
+    int n;                        /* shards in all */
+    int first, n_local;           /* this process's: first .. first + n_local - 1 (in process:
+                                     all of them; MPI: its rank's) */
     const ar_dataset *ds;         /* the whole dataset (borrowed) */
     ar_train_config cfg;
     ar_layout L;                  /* the whole model's layout */
     int col[AR_MAX_SHARDS + 1];   /* shard s owns columns col[s] .. col[s+1]-1 */
-    ar_ctx *ctx[AR_MAX_SHARDS];   /* borrowed */
-    ar_dataset *slice[AR_MAX_SHARDS];
-    ar_model *m[AR_MAX_SHARDS];
+    ar_ctx *ctx[AR_MAX_SHARDS];   /* borrowed; the local shards' */
+    ar_dataset *slice[AR_MAX_SHARDS];  /* the local shards' */
+    ar_model *m[AR_MAX_SHARDS];        /* the local shards' */
     ar_shard_info info[AR_MAX_SHARDS];
     int *row_nnz;                 /* (I) training ratings per row, every column */
     float *baseline;              /* (1 + I + U) mu, b_row, b_col; NULL without centering */
     ar_reducer *red;
+    int widths[AR_MAX_HIDDEN_LAYERS], n_hidden;
 };
+
+/* Shard s's layout (its columns' first and last layers). */
+static void shard_layout(const ar_sharded *g, int s, ar_layout *L) {
+    ar_layout_init(L, g->col[s + 1] - g->col[s], g->widths, g->n_hidden);
+}
 
 /* ---- the hooks of the training step ----------------------------------------------------------- */
 
@@ -220,12 +228,31 @@ typedef struct {
     uint32_t step;
 } start_state;
 
-static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const ar_dataset *ds,
+/* Where the shards run: n in all, this process's first .. first + n_local - 1 on ctxs (one
+ * each), summing through red (owned from here on, freed on failure too). */
+typedef struct {
+    ar_ctx *const *ctxs;
+    int n, first, n_local;
+    ar_reducer *red;
+} placement;
+
+static ar_status create(const placement *pl, const double *weights, const ar_dataset *ds,
                         const ar_train_config *cfg, const start_state *from, ar_sharded **out);
+
+/* The configuration a model file trains with, and its state, for create. */
+static ar_status from_file(const ar_dataset *ds, const ar_checkpoint *ck,
+                           const ar_train_config *cfg, ar_train_config *eff, start_state *from) {
+    ar_status st = ar_checkpoint_check(ds, ck, cfg, eff);
+    *from = (start_state){ck->params, ck->m, ck->v, ck->baseline, ck->epoch, ck->step};
+    return st;
+}
 
 ar_status ar_sharded_create(ar_ctx *const *ctxs, int n, const double *weights,
                             const ar_dataset *ds, const ar_train_config *cfg, ar_sharded **out) {
-    return create(ctxs, n, weights, ds, cfg, NULL, out);
+    *out = NULL;
+    placement pl = {ctxs, n, 0, n, NULL};
+    ar_status st = n >= 1 && n <= AR_MAX_SHARDS ? ar_reducer_local(n, &pl.red) : AR_OK;
+    return st == AR_OK ? create(&pl, weights, ds, cfg, NULL, out) : st;
 }
 
 ar_status ar_sharded_create_from(ar_ctx *const *ctxs, int n, const double *weights,
@@ -233,25 +260,44 @@ ar_status ar_sharded_create_from(ar_ctx *const *ctxs, int n, const double *weigh
                                  const ar_train_config *cfg, ar_sharded **out) {
     *out = NULL;
     ar_train_config eff;
-    ar_status st = ar_checkpoint_check(ds, ck, cfg, &eff);
-    if (st != AR_OK) return st;
-    start_state from = {ck->params, ck->m, ck->v, ck->baseline, ck->epoch, ck->step};
-    return create(ctxs, n, weights, ds, &eff, &from, out);
+    start_state from;
+    ar_status st = from_file(ds, ck, cfg, &eff, &from);
+    placement pl = {ctxs, n, 0, n, NULL};
+    if (st == AR_OK && n >= 1 && n <= AR_MAX_SHARDS) st = ar_reducer_local(n, &pl.red);
+    return st == AR_OK ? create(&pl, weights, ds, &eff, &from, out) : st;
 }
 
-static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const ar_dataset *ds,
+ar_status ar_sharded_create_mpi(ar_ctx *ctx, const double *weights, const ar_dataset *ds,
+                                const ar_train_config *cfg, const ar_checkpoint *ck,
+                                ar_sharded **out) {
+    *out = NULL;
+    ar_train_config eff = *cfg;
+    start_state from;
+    ar_status st = ck ? from_file(ds, ck, cfg, &eff, &from) : AR_OK;
+    placement pl = {&ctx, 0, 0, 1, NULL};
+    if (st == AR_OK) st = ar_reducer_mpi(&pl.red);
+    if (st != AR_OK) return st;
+    pl.n = pl.red->n_ranks, pl.first = pl.red->rank;
+    return create(&pl, weights, ds, &eff, ck ? &from : NULL, out);
+}
+
+static ar_status create(const placement *pl, const double *weights, const ar_dataset *ds,
                         const ar_train_config *cfg, const start_state *from, ar_sharded **out) {
     *out = NULL;
+    const int n = pl->n;
     ar_status st = check_args(n, weights, ds, cfg);
-    if (st != AR_OK) return st;
-    ar_sharded *g = calloc(1, sizeof *g);
-    if (!g) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a sharded model");
-    g->n = n, g->ds = ds, g->cfg = *cfg;
+    ar_sharded *g = st == AR_OK ? calloc(1, sizeof *g) : NULL;
+    if (!g) {
+        ar_reducer_free(pl->red);
+        return st != AR_OK ? st : ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
+    }
+    g->n = n, g->first = pl->first, g->n_local = pl->n_local, g->red = pl->red;
+    g->ds = ds, g->cfg = *cfg;
     g->cfg.kernels = AR_KERNELS_SPARSE;
-    for (int s = 0; s < n; s++) g->ctx[s] = ctxs[s];
+    for (int k = 0; k < g->n_local; k++) g->ctx[g->first + k] = pl->ctxs[k];
     split_columns(ds, n, weights, g->col);
-    int widths[AR_MAX_HIDDEN_LAYERS];
-    ar_layout_init(&g->L, ds->n_cols, widths, ar_config_hidden(&g->cfg, widths));
+    g->n_hidden = ar_config_hidden(&g->cfg, g->widths);
+    ar_layout_init(&g->L, ds->n_cols, g->widths, g->n_hidden);
     float *whole[3] = {NULL, NULL, NULL};
     g->row_nnz = malloc((size_t)ds->n_rows * sizeof *g->row_nnz);
     if (!g->row_nnz) {
@@ -260,7 +306,6 @@ static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const
     }
     for (int r = 0; r < ds->n_rows; r++)
         g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
-    AR_TRY(ar_reducer_local(n, &g->red));
     AR_TRY(alloc3(whole, g->L.n_params));
     if (from && from->baseline && g->cfg.center != AR_CENTER_NONE) {
         const size_t nb = 1 + (size_t)ds->n_rows + (size_t)ds->n_cols;
@@ -279,7 +324,7 @@ static ar_status create(ar_ctx *const *ctxs, int n, const double *weights, const
     } else { /* the whole model's start, moments zero */
         ar_init_params(whole[0], &g->L, g->cfg.seed);
     }
-    for (int s = 0; s < n; s++) {
+    for (int s = g->first; s < g->first + g->n_local; s++) {
         AR_TRY(create_shard(g, s));
         AR_TRY(scatter(g, s, whole, from ? from->epoch : 0, from ? from->step : 0));
     }
@@ -317,9 +362,10 @@ ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
     shard_job jobs[AR_MAX_SHARDS];
     pthread_t threads[AR_MAX_SHARDS];
     int started[AR_MAX_SHARDS] = {0};
-    for (int s = 0; s < g->n; s++)
-        jobs[s] = (shard_job){.g = g, .s = s, .cb = s == 0 ? cb : NULL, .user = user};
-    for (int s = 1; s < g->n; s++) {
+    const int f = g->first, e = g->first + g->n_local; /* this process's shards */
+    for (int s = f; s < e; s++)
+        jobs[s] = (shard_job){.g = g, .s = s, .cb = s == f ? cb : NULL, .user = user};
+    for (int s = f + 1; s < e; s++) {
         started[s] = pthread_create(&threads[s], NULL, train_shard, &jobs[s]) == 0;
         if (!started[s]) {
             jobs[s].st = AR_ERR_OUT_OF_MEMORY;
@@ -327,44 +373,66 @@ ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
             ar_reduce_abort(g->red, s);
         }
     }
-    train_shard(&jobs[0]); /* shard 0 here: the callback runs on the caller's thread */
-    for (int s = 1; s < g->n; s++)
+    train_shard(&jobs[f]); /* the first here: the callback (and MPI) on the caller's thread */
+    for (int s = f + 1; s < e; s++)
         if (started[s]) pthread_join(threads[s], NULL);
     int bad = -1; /* the first shard that failed on its own, else the first that failed */
-    for (int s = 0; s < g->n; s++)
+    for (int s = f; s < e; s++)
         if (jobs[s].st != AR_OK && (bad < 0 || (jobs[bad].st == AR_ERR_PEER &&
                                                 jobs[s].st != AR_ERR_PEER)))
             bad = s;
     if (bad >= 0) {
-        if (g->n == 1) return ar_fail(jobs[0].st, "%s", jobs[0].msg);
+        if (g->n == 1) return ar_fail(jobs[bad].st, "%s", jobs[bad].msg);
         return ar_fail(jobs[bad].st, "shard %d of %d (%s): %s", bad, g->n,
                        g->ctx[bad]->info.name, jobs[bad].msg);
     }
-    if (out) *out = jobs[0].res;
+    if (out) *out = jobs[f].res;
     return AR_OK;
 }
 
 /* ---- the whole model ------------------------------------------------------------------------ */
+
+/* Shard s's state into part (3 buffers of its n_params): read from its model when it is this
+ * process's, else received from its rank (MPI); a rank other than 0 sends its own instead. */
+static ar_status shard_state(ar_sharded *g, int s, float **part, size_t n) {
+    const int local = s >= g->first && s < g->first + g->n_local;
+    if (local && g->red->rank == 0) return ar_model_state(g->m[s], part[0], part[1], part[2], 0, 0, 0);
+    ar_status st = AR_OK;
+    if (local) AR_TRY(ar_model_state(g->m[s], part[0], part[1], part[2], 0, 0, 0));
+    for (int b = 0; b < 3; b++) AR_TRY(g->red->ops->move(g->red, local ? 0 : s, part[b], n, local));
+cleanup:
+    return st;
+}
 
 ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out) {
     *out = NULL;
     ar_model *m = NULL;
     float *whole[3] = {NULL, NULL, NULL};
     copy_job j = {.to_whole = 1};
-    ar_status st = ar_model_create_with(ctx, g->ds, &g->cfg, g->baseline, &m);
-    if (st != AR_OK) return st;
+    const int root = g->red->rank == 0;
+    ar_status st = AR_OK;
+    if (!root) { /* MPI, another rank: its shard goes to rank 0 */
+        ar_layout L;
+        shard_layout(g, g->first, &L);
+        AR_TRY(alloc3(j.part, L.n_params));
+        AR_TRY(shard_state(g, g->first, j.part, L.n_params));
+        goto cleanup;
+    }
+    AR_TRY(ar_model_create_with(ctx, g->ds, &g->cfg, g->baseline, &m));
     AR_TRY(alloc3(whole, g->L.n_params));
     for (int s = 0; s < g->n; s++) {
+        ar_layout L;
+        shard_layout(g, s, &L);
         free3(j.part);
-        AR_TRY(alloc3(j.part, g->m[s]->L.n_params));
-        AR_TRY(ar_model_state(g->m[s], j.part[0], j.part[1], j.part[2], 0, 0, 0));
+        AR_TRY(alloc3(j.part, L.n_params));
+        AR_TRY(shard_state(g, s, j.part, L.n_params));
         for (int b = 0; b < 3; b++) j.whole[b] = whole[b];
         j.take_replicated = s == 0;
-        each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
+        each_piece(&g->L, &L, g->col[s], copy_piece, &j);
     }
     int epoch;
     uint32_t step;
-    ar_model_counters(g->m[0], &epoch, &step);
+    ar_model_counters(g->m[g->first], &epoch, &step);
     AR_TRY(ar_model_state(m, whole[0], whole[1], whole[2], epoch, step, 1));
 cleanup:
     free3(j.part);
@@ -377,21 +445,31 @@ cleanup:
 int ar_sharded_count(const ar_sharded *g) { return g->n; }
 
 ar_model *ar_sharded_model(ar_sharded *g, int shard) {
-    return shard >= 0 && shard < g->n ? g->m[shard] : NULL;
+    return shard >= g->first && shard < g->first + g->n_local ? g->m[shard] : NULL;
+}
+
+int ar_sharded_first_local(const ar_sharded *g, int *n_local) {
+    if (n_local) *n_local = g->n_local;
+    return g->first;
 }
 
 void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
+    *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s]};
+    if (!g->m[s]) { /* another process's: its columns and their ratings */
+        const ar_csr *t = &g->ds->train;
+        for (size_t k = 0; k < (size_t)t->row_ptr[t->rows]; k++)
+            o->n_train += t->col_idx[k] >= g->col[s] && t->col_idx[k] < g->col[s + 1];
+        return;
+    }
     const ar_reduce_stats *r = &g->red->stats[s];
-    *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s],
-                          .n_train = (size_t)g->slice[s]->train.row_ptr[g->ds->n_rows],
-                          .device_bytes = ar_model_device_bytes(g->m[s]),
-                          .reduce_seconds = r->seconds, .reduce_bytes = r->bytes,
-                          .reduce_calls = r->calls};
+    o->n_train = (size_t)g->slice[s]->train.row_ptr[g->ds->n_rows];
+    o->device_bytes = ar_model_device_bytes(g->m[s]);
+    o->reduce_seconds = r->seconds, o->reduce_bytes = r->bytes, o->reduce_calls = r->calls;
 }
 
 void ar_sharded_free(ar_sharded *g) {
     if (!g) return;
-    for (int s = 0; s < g->n; s++) {
+    for (int s = g->first; s < g->first + g->n_local; s++) {
         ar_model_free(g->m[s]);
         ar_dataset_free(g->slice[s]);
     }
