@@ -16,5 +16,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     libcurl4-openssl-dev libarchive-dev libssl-dev \
     libopenblas-dev \
     python3 python3-numpy \
+    python3-scipy python3-pandas python3-pytest python3-venv python3-pip ninja-build \
     clang >/dev/null
 echo "ci/setup.sh: dependencies installed"

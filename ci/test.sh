@@ -4,6 +4,7 @@
 #      default device;
 #   2. every device test (label "device") once per OpenCL device found, with AUTOREC_DEVICE set
 #      to its id. Mesa's Rusticl exposes the CPU only with RUSTICL_ENABLE=llvmpipe, set here;
+#   then ci/python.sh: the Python package built by pip from a clean clone, its tests;
 #   3. ci/sanitize.sh and 4. ci/fuzz.sh (see below).
 # The MovieLens tests read $AUTOREC_DATA (the ml-100k directory); without it they skip, saying so.
 set -euo pipefail
@@ -32,6 +33,12 @@ for id in $ids; do
     echo "ci/test.sh: device tests on $id"
     AUTOREC_DEVICE=$id ctest --output-on-failure -L device || failed="$failed $id"
 done
+# The Python package built by pip from a clean clone, its tests on the installed copy
+# (ci/python.sh; the same tests ran on the build tree as ctest's `python`). CI_PYTHON=0: not.
+if [ "${CI_PYTHON:-1}" != 0 ]; then
+    echo "ci/test.sh: the Python package, pip-installed from a clean clone"
+    "$ROOT/ci/python.sh" "$BUILD_DIR" || failed="$failed python"
+fi
 # 3. the whole suite once more, built with ASan + UBSan (ci/sanitize.sh, its own build dir);
 # 4. the libFuzzer harnesses: seed corpora, then a short fuzz session each (ci/fuzz.sh, clang).
 # CI_SANITIZE=0 / CI_FUZZ=0 leave them out.

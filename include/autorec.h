@@ -55,7 +55,8 @@ typedef enum ar_status {
     AR_ERR_OUT_OF_MEMORY = -9,/* host or device memory ran out */
     AR_ERR_DIVERGED = -10,    /* training produced a non-finite loss, or a model a non-finite
                                  output where it is scored or predicted */
-    AR_ERR_PEER = -11,        /* another shard of a sharded model failed, or its process was
+    AR_ERR_INTERRUPTED = -11, /* training was stopped by ar_model_interrupt */
+    AR_ERR_PEER = -12,        /* another shard of a sharded model failed, or its process was
                                  lost: this one stopped (the message names the shard) */
 } ar_status;
 
@@ -64,6 +65,10 @@ AR_API const char *ar_status_string(ar_status s);
 
 /* The message of the last error raised on this thread ("" if none). One line, no newline. */
 AR_API const char *ar_last_error(void);
+
+/* The library's version, AR_VERSION_STRING of the build ("0.1.0"): what a program that loads
+ * the shared library at run time (the Python package) checks against its own. */
+AR_API const char *ar_version(void);
 
 /* Seconds on a monotonic clock, for timing (differences only). */
 AR_API double ar_time_seconds(void);
@@ -199,6 +204,11 @@ typedef struct ar_load_options {
 
 /* Fills o with the defaults above. */
 AR_API void ar_load_options_default(ar_load_options *o);
+/* The role a CSV header name gives its column, as the parser reads a header line: "user",
+ * "item", "rating" or "timestamp" (case-insensitive names such as userId, movie_id, stars,
+ * ts), NULL for a column it reads past. For programs that hold tables themselves (the Python
+ * package's DataFrames), so that their columns are recognised as a file's are. */
+AR_API const char *ar_column_role(const char *name);
 
 /* Reads a ratings file (see ar_format): a regular file only, as ar_read_file (a FIFO, device
  * or directory is AR_ERR_IO, refused before reading). Ids are integers in 0..2^31-1; ratings
@@ -623,6 +633,13 @@ typedef ar_status (*ar_epoch_callback)(void *user, const ar_epoch_stats *s,
  * an error (an epoch's, or cb's) the model is left as the last epoch left it. */
 AR_API ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user,
                                 ar_train_result *out);
+/* Asks a training run of m to stop before its next mini-batch; safe to call from another thread
+ * (or a signal handler) while ar_model_train or ar_model_train_epoch runs. The epoch then ends
+ * with AR_ERR_INTERRUPTED, and ar_model_train puts the model back in its selected epoch's
+ * state as at a normal end (with a validation set and an epoch done); otherwise the model keeps
+ * the interrupted epoch's updates, which ar_model_epochs_done does not count. One request stops
+ * one epoch; ar_model_train drops a request made before it starts. */
+AR_API void ar_model_interrupt(ar_model *m);
 /* Makes a centered model predict the bias baseline alone: its last layer's weights and biases,
  * and their Adam moments, are set to zero, so the network adds nothing to b(u, i). What
  * ar_model_train does when no epoch beats the baseline on validation (baseline_fallback);

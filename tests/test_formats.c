@@ -62,6 +62,22 @@ Test(formats, generic_csv_tsv_with_header_or_columns) {
     expect("1 10 4\n2 20 2.5\n", &o, AR_FORMAT_CSV, 2, ids2, r1);
 }
 
+/* ar_column_role: the roles a header line's names give, for tables held in memory (the Python
+ * package's DataFrames); the library's version string. */
+Test(formats, column_roles_and_version) {
+    cr_assert_str_eq(ar_column_role("userId"), "user");
+    cr_assert_str_eq(ar_column_role("USER_ID"), "user");
+    cr_assert_str_eq(ar_column_role("movie_id"), "item");
+    cr_assert_str_eq(ar_column_role("isbn"), "item");
+    cr_assert_str_eq(ar_column_role("Stars"), "rating");
+    cr_assert_str_eq(ar_column_role("ts"), "timestamp");
+    cr_assert_null(ar_column_role("genre"));
+    cr_assert_null(ar_column_role("user_"));
+    cr_assert_null(ar_column_role(""));
+    cr_assert_null(ar_column_role(NULL));
+    cr_assert_str_eq(ar_version(), AR_VERSION_STRING);
+}
+
 /* What the bad-input decisions of docs/data.md accept. */
 Test(formats, decimal_ratings_blanks_and_quotes) {
     static const struct { const char *text, *columns; ar_format fmt; float r[2]; } cases[] = {

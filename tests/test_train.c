@@ -341,3 +341,63 @@ Test(train, stop_rules_and_callback_errors, .timeout = 600) {
     ar_ratings_free(te);
     ar_ctx_free(ctx);
 }
+
+/* The run ar_model_interrupt stops, and the one it asks to stop (what the Python package's
+ * Ctrl-C calls), and the lowest validation RMSE among the epochs it saw. */
+typedef struct {
+    ar_model *m;
+    int stop_at;
+    double best_valid;
+} interrupting;
+
+static ar_status interrupt_at(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
+    interrupting *x = user;
+    (void)r;
+    if (s->valid_rmse < x->best_valid) x->best_valid = s->valid_rmse;
+    if (s->epoch == x->stop_at) ar_model_interrupt(x->m); /* as from another thread */
+    return AR_OK;
+}
+
+/* ar_model_interrupt stops before the next batch: an epoch asked before it starts runs no batch
+ * and is not counted, the request is used up; in ar_model_train the run ends with
+ * AR_ERR_INTERRUPTED in its selected epoch's state; a request made before a run is dropped. */
+Test(train, interrupt_between_batches, .timeout = 600) {
+    ar_ctx *ctx = tu_ctx();
+    uint64_t seed = tu_seed();
+    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
+    tu_synth(120, 90, 2, 0.3, 0.1, seed, &base, &te);
+    cr_assert(ar_ratings_split(base, 0.2, seed + 7, &tr, &va) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
+              ar_last_error());
+    ar_train_config cfg = overfitting(seed);
+    cfg.epochs = 8;
+    cfg.patience = 0;
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    ar_epoch_stats s;
+    ar_model_interrupt(m);
+    cr_assert_eq(ar_model_train_epoch(m, &s), AR_ERR_INTERRUPTED);
+    cr_assert(strstr(ar_last_error(), "interrupted") && strstr(ar_last_error(), "after 0 of"),
+              "%s", ar_last_error());
+    cr_assert_str_eq(ar_status_string(AR_ERR_INTERRUPTED), "interrupted");
+    cr_assert_eq(ar_model_epochs_done(m), 0);
+    cr_assert_eq(ar_model_train_epoch(m, &s), AR_OK, "%s", ar_last_error());
+    cr_assert_eq(ar_model_epochs_done(m), 1);
+    interrupting x = {m, 3, s.valid_rmse};
+    cr_assert_eq(ar_model_train(m, interrupt_at, &x, NULL), AR_ERR_INTERRUPTED);
+    double valid = NAN;
+    cr_assert(ar_model_evaluate_ex(m, NULL, &valid, NULL) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_model_epochs_done(m) <= 3 && valid == x.best_valid,
+              "kept epoch %d, valid RMSE %g, best seen %g", ar_model_epochs_done(m), valid,
+              x.best_valid);
+    ar_model_interrupt(m);
+    cr_assert_eq(ar_model_train(m, NULL, NULL, NULL), AR_OK, "%s", ar_last_error());
+    ar_model_free(m);
+    ar_dataset_free(ds);
+    ar_ratings_free(base);
+    ar_ratings_free(tr);
+    ar_ratings_free(va);
+    ar_ratings_free(te);
+    ar_ctx_free(ctx);
+}

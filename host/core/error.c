@@ -23,6 +23,8 @@ ar_status ar_fail(ar_status s, const char *fmt, ...) {
 
 const char *ar_last_error(void) { return last_error; }
 
+const char *ar_version(void) { return AR_VERSION_STRING; }
+
 const char *ar_status_string(ar_status s) {
     switch (s) {
     case AR_OK: return "ok";
@@ -36,6 +38,7 @@ const char *ar_status_string(ar_status s) {
     case AR_ERR_BUILD: return "kernel build failed";
     case AR_ERR_OUT_OF_MEMORY: return "out of memory";
     case AR_ERR_DIVERGED: return "training diverged";
+    case AR_ERR_INTERRUPTED: return "interrupted";
     case AR_ERR_PEER: return "another shard failed";
     }
     return "unknown status";

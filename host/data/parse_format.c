@@ -96,6 +96,14 @@ static int header_role(field f) {
     return ROLE_SKIP;
 }
 
+const char *ar_column_role(const char *name) {
+    static const char *const names[] = {[ROLE_USER] = "user", [ROLE_ITEM] = "item",
+                                        [ROLE_RATING] = "rating", [ROLE_TIME] = "timestamp"};
+    if (!name) return NULL;
+    int role = header_role((field){name, strlen(name)});
+    return role == ROLE_SKIP ? NULL : names[role];
+}
+
 /* Sets the CSV roles from ar_load_options.columns. */
 static ar_status roles_from_spec(parser *ps, const char *spec) {
     int n = 0;

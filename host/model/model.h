@@ -15,6 +15,8 @@
 #ifndef AR_MODEL_H
 #define AR_MODEL_H
 
+#include <stdatomic.h>
+
 #include "core/core.h"
 #include "data/data.h"
 
@@ -58,6 +60,7 @@ struct ar_model {
     float lo, hi, def;         /* rating scale and cold-start prediction used in scoring */
     int epoch;                 /* epochs trained */
     uint32_t step;             /* Adam steps taken (t); keys dropout */
+    atomic_int interrupt;      /* ar_model_interrupt's request, taken before a batch */
     size_t device_bytes;       /* what the buffers below hold */
     /* parameters and optimiser state: one flat buffer each (layout: ar_layout) */
     cl_mem params, grads;      /* (n_params) each; grads: the last batch's, overwritten */

@@ -86,6 +86,10 @@ static ar_status run_epoch(ar_model *m, double *sse) {
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
     if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, m->perm_host, I, m->n_batches));
     for (int off = 0; off < I; off += m->B) {
+        if (atomic_exchange(&m->interrupt, 0)) /* ar_model_interrupt, from another thread */
+            return ar_fail(AR_ERR_INTERRUPTED, "training interrupted (ar_model_interrupt) in "
+                           "epoch %d after %d of %d batches", m->epoch + 1, off / m->B,
+                           m->n_batches);
         ar_batch b = make_batch(m, m->perm_host + off, off, I - off < m->B ? I - off : m->B,
                                 off / m->B);
         m->step++; /* keys this step's dropout masks, and is Adam's t */

@@ -100,6 +100,16 @@ static ar_status consider_baseline(ar_model *m, const snapshot *snap, ar_train_r
     return AR_OK;
 }
 
+void ar_model_interrupt(ar_model *m) { atomic_store(&m->interrupt, 1); }
+
+/* An interrupted run (ar_model_interrupt) ends as a finished one would: in the selected
+ * epoch's state, when there is one. */
+static ar_status end_interrupted(ar_model *m, const snapshot *snap) {
+    if (!snap->params) return AR_ERR_INTERRUPTED;
+    ar_status st = snapshot_restore(m, snap);
+    return st == AR_OK ? AR_ERR_INTERRUPTED : st;
+}
+
 ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
     const int has_valid = m->ds->n_valid_all > 0;
     const int patience = m->cfg.patience;
@@ -107,6 +117,7 @@ ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train
     progress p = {m->epoch, INFINITY};
     snapshot snap = {0};
     ar_status st = AR_OK;
+    atomic_store(&m->interrupt, 0); /* a request made before the run */
     if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, &snap, &p, &r));
     while (m->epoch < m->cfg.epochs) {
         AR_TRY(ar_model_train_epoch(m, &r.last));
@@ -127,6 +138,7 @@ ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train
     if (has_valid) AR_TRY(consider_baseline(m, &snap, &r));
     if (out) *out = r;
 cleanup:
+    if (st == AR_ERR_INTERRUPTED) st = end_interrupted(m, &snap);
     snapshot_free(&snap);
     return st;
 }
