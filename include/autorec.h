@@ -678,6 +678,10 @@ AR_API ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *use
 /* The whole model on ctx, in the sharded model's state (weights, Adam moments, counters,
  * baseline): an ordinary model, to save, evaluate or predict with. */
 AR_API ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out);
+/* Writes the whole model's file (ar_model_save's format: it loads on one device) piece by piece
+ * from the shards, so that the whole model is never held in one place. With MPI collective:
+ * rank 0 writes path, the others send it their pieces (their path is not used). */
+AR_API ar_status ar_sharded_save(ar_sharded *g, const char *path);
 typedef struct ar_shard_stats { /* of a shard of another process (MPI): the columns only */
     int first_col, n_cols;    /* the columns it owns: first_col .. first_col + n_cols - 1 */
     size_t n_train;           /* training ratings in them */

@@ -116,6 +116,16 @@ static void sharded_run(const data *d, const ar_train_config *cfg, ar_ctx **ctxs
               what, e.train.rmse, e.valid.rmse, e.test.rmse, last->train_rmse, last->valid_rmse,
               last->test_rmse);
     cr_assert_eq(ar_model_epochs_done(m), r.selected_epoch);
+    /* the file written from the shards, piece by piece, is the gathered model's, byte for byte */
+    cr_assert(ar_model_save(m, tu_path("gathered.model")) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_sharded_save(g, tu_path("sharded.model")) == AR_OK, "%s", ar_last_error());
+    size_t na = 0, nb = 0;
+    char *fa = tu_slurp(tu_path("gathered.model"), &na), *fb = tu_slurp(tu_path("sharded.model"),
+                                                                      &nb);
+    cr_assert(fa && fb && na == nb && !memcmp(fa, fb, na), "%s: the files differ (%zu, %zu "
+              "bytes)", what, na, nb);
+    free(fa);
+    free(fb);
     ar_model_free(m);
     ar_sharded_free(g);
 }
@@ -138,6 +148,8 @@ static void same_model_any_sharding(int deep) {
     for (int k = 0; k < 3; k++) ar_ctx_free(ctxs[k]);
     data_free(&d);
 }
+
+TestSuite(shard, .init = tu_tmpdir_setup, .fini = tu_tmpdir_teardown);
 
 Test(shard, one_hidden_layer_same_model_any_sharding, .timeout = 600) {
     same_model_any_sharding(0);

@@ -153,7 +153,14 @@ static ar_status train_epochs(train_run *r) {
     if (r->tty) fputc('\n', stderr);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
-    return st == AR_OK && r->m ? measure(r, &r->res) : st; /* no model: MPI, rank > 0 */
+    if (st != AR_OK) return st;
+    if (r->g) { /* sharded: the kept epoch's figures as training measured them */
+        const ar_epoch_stats *s = &r->res.selected;
+        r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
+                                  .train_mae = s->train_mae, .test_mae = s->test_mae};
+        return AR_OK;
+    }
+    return measure(r, &r->res);
 }
 
 static ar_status on_refit_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
@@ -168,7 +175,7 @@ static ar_status on_refit_epoch(void *user, const ar_epoch_stats *s, const ar_tr
  * (training and validation); the validation figures stay the selection run's. */
 static ar_status refit_baselines(train_run *r) {
     ar_baselines b;
-    ar_status st = cli_baselines(r->m, r->ds_refit, &b);
+    ar_status st = cli_baselines(cli_train_view(r), r->ds_refit, &b);
     if (st != AR_OK) return st;
     r->base.mean.train = b.mean.train, r->base.mean.test = b.mean.test;
     r->base.bias.train = b.bias.train, r->base.bias.test = b.bias.test;
@@ -204,7 +211,10 @@ static ar_status refit(train_run *r) {
                                         r->o->t.data.rows, &r->ds_refit);
     const int sharded = r->g && !r->res.baseline_kept;
     if (st == AR_OK && sharded) st = cli_train_shards_create(r, r->ds_refit, NULL);
-    else if (st == AR_OK) st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
+    else if (st == AR_OK) {
+        cli_train_shards_free_model(r); /* the baseline refitted: one device's model */
+        st = ar_model_create(r->ctx, r->ds_refit, &r->cfg, &r->m);
+    }
     if (st != AR_OK) return st;
     ar_dataset_stats ss;
     ar_dataset_get_stats(r->ds_refit, &ss);
@@ -213,7 +223,7 @@ static ar_status refit(train_run *r) {
     st = sharded ? cli_train_shards_run(r, on_refit_epoch, &r->refit)
                  : ar_model_train(r->m, on_refit_epoch, r, &r->refit);
     if (r->tty) fputc('\n', stderr);
-    if (st != AR_OK || !r->m) return st; /* no model: MPI, rank > 0 */
+    if (st != AR_OK) return st;
     const ar_epoch_stats *s = &r->refit.last;
     r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
                               .train_mae = s->train_mae, .test_mae = s->test_mae};
@@ -235,7 +245,7 @@ static ar_status finish(train_run *r) {
     if (st != AR_OK) return st;
     cli_train_print_result(r);
     if (o->t.json) cli_train_print_json(r);
-    if (o->save && (st = ar_model_save(r->m, o->save)) != AR_OK)
+    if (o->save && (st = cli_train_save(r, o->save)) != AR_OK)
         return cli_for_option("--save", st);
     if ((st = cli_curves_publish(&r->curves)) != AR_OK) return st;
     if (o->save && !o->t.quiet) {
@@ -265,8 +275,9 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
                        "needs a validation set (leave --valid-ratio at its default or give one "
                        "above 0)");
     o->t.data.keep_unsplit = o->refit;
-    if (cli_mpi.rank > 0) /* under mpirun rank 0 alone reports and writes */
-        o->save = o->metrics = o->plot = NULL, o->t.quiet = 1;
+    if (cli_mpi.rank > 0) /* under mpirun rank 0 alone reports and writes (the others send it
+                             their parts of the model file) */
+        o->metrics = o->plot = NULL, o->t.quiet = 1;
     if (st == AR_OK && o->resume) st = open_resume(self, p, o, &r);
     if (st == AR_OK) st = start(&r);
     if (st == AR_OK) {
@@ -276,6 +287,8 @@ static ar_status run_train(const cli_command *self, void *opts, const cli_parsed
     }
     if (st == AR_OK && o->refit) st = refit(&r);
     if (st == AR_OK && cli_mpi.rank == 0) st = finish(&r);
+    else if (st == AR_OK && o->save && r.g) /* MPI: the other ranks' parts to rank 0 */
+        st = cli_train_save(&r, o->save);
     ar_checkpoint_free(r.ck);
     cli_curves_free(&r.curves);
     ar_model_free(r.m);

@@ -58,7 +58,7 @@ void cli_train_print_json(const train_run *r) {
     char widths[128];
     cli_format_layers(c, widths, sizeof widths);
     float lo, hi, def;
-    ar_model_rating_scale(r->m, &lo, &hi, &def);
+    ar_model_rating_scale(cli_train_view(r), &lo, &hi, &def);
     printf("{\"device\":");
     cli_json_string(stdout, dev->name);
     printf(",\"platform\":");
@@ -86,7 +86,7 @@ void cli_train_print_json(const train_run *r) {
     printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
            ar_activation_name(c->activation), ar_activation_name(c->out_activation),
            (unsigned long long)c->seed);
-    printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(r->m)));
+    printf(",\"kernels\":\"%s\"", ar_kernel_path_name(ar_model_kernels(cli_train_view(r))));
     printf(",\"n_users\":%d,\"n_items\":%d,\"n_train\":%zu,\"n_test\":%zu", ss->n_users,
            ss->n_items, ss->n_train, ss->n_test);
     printf(",\"n_valid\":%zu,\"model\":\"%s\",\"preset\":", ss->n_valid,
@@ -122,7 +122,7 @@ void cli_train_print_json(const train_run *r) {
     }
     cli_json_number(stdout, "rating_min", lo);
     cli_json_number(stdout, "rating_max", hi);
-    printf(",\"device_memory_bytes\":%zu,\"devices\":%d", ar_model_device_bytes(r->m),
+    printf(",\"device_memory_bytes\":%zu,\"devices\":%d", cli_train_device_bytes(r),
            r->g ? ar_sharded_count(r->g) : 1);
     cli_train_shards_json(r);
     printf("}\n");

@@ -30,7 +30,8 @@ typedef struct {
     cli_data data;
     ar_dataset *ds;
     ar_ctx *ctx;             /* the device, or the first of several (ctxs[0]) */
-    ar_model *m;             /* the model reported and saved: the selection run's, or the refit */
+    ar_model *m;             /* the model reported and saved: the selection run's, or the refit
+                                (NULL when sharded: g is) */
     /* --device A,B,...: the model sharded across them (train_shards.c) */
     ar_ctx *ctxs[AR_MAX_SHARDS];
     int n_ctx;               /* contexts created: 1 unless sharded */
@@ -55,16 +56,21 @@ typedef struct {
 
 /* Several devices (train_shards.c): the contexts --device lists (r->ctxs, r->ctx the first);
  * the sharded model on ds (from ck with --resume), its weights from --shard-weights or
- * measured; training it, then the whole model gathered on the first device into r->m; the
- * shards on stderr and in the JSON line; the release. cli_train_view: the model to read
+ * measured; training it (r->stats then every shard's statistics); the shards on stderr and in
+ * the JSON line; the release. cli_train_view: the model to read
  * settings from before training (r->m, else the first shard's). */
 ar_status cli_train_devices(train_run *r);
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck);
 ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res);
 void cli_train_shards_setup(const train_run *r);
 void cli_train_shards_json(const train_run *r);
+void cli_train_shards_free_model(train_run *r); /* the sharded model alone */
 void cli_train_shards_free(train_run *r);
 ar_model *cli_train_view(const train_run *r);
+/* The model's file (sharded: written from the shards; with MPI every rank calls it), and the
+ * device memory it holds (sharded: every shard's). */
+ar_status cli_train_save(train_run *r, const char *path);
+size_t cli_train_device_bytes(const train_run *r);
 
 /* The run's set-up on stderr: data, device, model, how it trains. */
 void cli_train_print_setup(const train_run *r);

@@ -169,12 +169,18 @@ static ar_status collect_stats(train_run *r) {
 
 ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res) {
     ar_status st = ar_sharded_train(r->g, cb, r, res);
-    if (st == AR_OK) {
-        ar_model_free(r->m);
-        r->m = NULL; /* stays NULL on MPI ranks other than 0 */
-        st = ar_sharded_gather(r->g, r->ctx, &r->m);
-    }
     return st == AR_OK ? collect_stats(r) : st;
+}
+
+ar_status cli_train_save(train_run *r, const char *path) {
+    return r->g ? ar_sharded_save(r->g, path) : ar_model_save(r->m, path);
+}
+
+size_t cli_train_device_bytes(const train_run *r) {
+    if (!r->g) return ar_model_device_bytes(r->m);
+    size_t sum = 0;
+    for (int s = 0; s < ar_sharded_count(r->g); s++) sum += r->stats[s].device_bytes;
+    return sum;
 }
 
 void cli_train_shards_setup(const train_run *r) {
@@ -216,9 +222,13 @@ void cli_train_shards_json(const train_run *r) {
     printf("]");
 }
 
-void cli_train_shards_free(train_run *r) {
+void cli_train_shards_free_model(train_run *r) {
     ar_sharded_free(r->g);
     r->g = NULL;
+}
+
+void cli_train_shards_free(train_run *r) {
+    cli_train_shards_free_model(r);
     for (int k = 1; k < r->n_ctx; k++) ar_ctx_free(r->ctxs[k]); /* ctxs[0] is r->ctx */
 }
 

@@ -47,11 +47,34 @@ static void put(writer *w, const void *p, size_t n) {
 }
 #define PUT(w, x) put(w, &(x), sizeof(x))
 
-static void put_payload(writer *w, ar_model *m, const float *params, const float *m1,
-                        const float *v, const int32_t *users, const int32_t *items,
-                        const float *ratings, uint64_t n_train) {
-    const ar_train_config *c = ar_model_config(m);
-    const ar_dataset *ds = ar_model_dataset(m);
+/* put() for a state callback: hashes and writes; the first error sticks. */
+static ar_status put_cb(void *w, const void *p, size_t n) {
+    put(w, p, n);
+    return ((writer *)w)->st;
+}
+
+/* The training ratings by raw id (users, items, ratings: n each), from the CSR. */
+static void put_ratings(writer *w, const ar_dataset *ds) {
+    const size_t n = (size_t)ds->train.row_ptr[ds->n_rows], CH = 1 << 16;
+    const int by_user = ds->rows_are == AR_ROWS_USERS;
+    int32_t buf[1 << 16];
+    for (int part = 0; part < 3; part++) { /* users, items, ratings: each in CSR order */
+        size_t k = 0, fill = 0;
+        for (int r = 0; r < ds->n_rows && w->st == AR_OK; r++)
+            for (int e = ds->train.row_ptr[r]; e < ds->train.row_ptr[r + 1]; e++, k++) {
+                int64_t row = ds->row_ids[r], col = ds->col_ids[ds->train.col_idx[e]];
+                if (part == 2) memcpy(&buf[fill++], &ds->train.vals[e], 4);
+                else buf[fill++] = (int32_t)((part == 0) == by_user ? row : col);
+                if (fill == CH) put(w, buf, fill * 4), fill = 0;
+            }
+        put(w, buf, fill * 4);
+        (void)n;
+    }
+}
+
+static void put_payload(writer *w, const ar_ckpt_source *src) {
+    const ar_train_config *c = src->cfg;
+    const ar_dataset *ds = src->ds;
     int32_t i32[4] = {(int32_t)ds->rows_are, c->hidden, c->epochs, c->batch};
     put(w, i32, sizeof i32);
     float f5[5] = {c->lr, c->lr_decay, c->l2, c->dropout, c->input_dropout};
@@ -67,91 +90,51 @@ static void put_payload(writer *w, ar_model *m, const float *params, const float
     PUT(w, c->seed);
     float adam[3] = {c->beta1, c->beta2, c->eps};
     put(w, adam, sizeof adam);
-    float scale[3];
-    ar_model_rating_scale(m, &scale[0], &scale[1], &scale[2]);
+    float scale[3] = {src->lo, src->hi, src->def};
     put(w, scale, sizeof scale);
-    int epoch;
-    uint32_t step;
-    ar_model_counters(m, &epoch, &step);
-    int32_t e32 = epoch, dims[2] = {ds->n_rows, ds->n_cols};
+    int32_t e32 = src->epoch, dims[2] = {ds->n_rows, ds->n_cols};
     PUT(w, e32);
-    PUT(w, step);
+    PUT(w, src->step);
     put(w, dims, sizeof dims);
-    uint64_t P = ar_model_layout(m)->n_params;
+    uint64_t P = src->n_params, n_train = (uint64_t)ds->train.row_ptr[ds->n_rows];
     PUT(w, P);
-    const char *src = ds->train_path ? ds->train_path : "";
-    uint32_t len = (uint32_t)strlen(src);
+    const char *path = ds->train_path ? ds->train_path : "";
+    uint32_t len = (uint32_t)strlen(path);
     PUT(w, len);
-    put(w, src, len);
+    put(w, path, len);
     PUT(w, n_train);
-    put(w, users, n_train * sizeof *users);
-    put(w, items, n_train * sizeof *items);
-    put(w, ratings, n_train * sizeof *ratings);
-    put(w, params, P * sizeof *params);
-    put(w, m1, P * sizeof *m1);
-    put(w, v, P * sizeof *v);
-    PUT(w, m->mu);
-    put(w, m->b_row, (size_t)ds->n_rows * sizeof *m->b_row);
-    put(w, m->b_col, (size_t)ds->n_cols * sizeof *m->b_col);
+    put_ratings(w, ds);
+    for (int which = 0; which < 3 && w->st == AR_OK; which++) {
+        ar_status st = src->state(src->arg, which, put_cb, w);
+        if (w->st == AR_OK) w->st = st;
+    }
+    PUT(w, src->mu);
+    put(w, src->b_row, (size_t)ds->n_rows * sizeof *src->b_row);
+    put(w, src->b_col, (size_t)ds->n_cols * sizeof *src->b_col);
 }
 
 /* The payload's length, written in the header before the payload itself. */
-static uint64_t payload_bytes(const ar_model *m, uint64_t n_train) {
-    const ar_dataset *ds = ar_model_dataset(m);
-    const char *src = ds->train_path ? ds->train_path : "";
+static uint64_t payload_bytes(const ar_ckpt_source *src) {
+    const ar_dataset *ds = src->ds;
+    const char *path = ds->train_path ? ds->train_path : "";
+    const uint64_t n_train = (uint64_t)ds->train.row_ptr[ds->n_rows];
     return 4 * 4 + 5 * 4 + 2 * 4 + 4 + 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 +
-           4 + 4 + 2 * 4 + 8 + 4 + strlen(src) + 8 + n_train * 12 +
-           3 * ar_model_layout(m)->n_params * 4 + 4 * (1 + (uint64_t)ds->n_rows + ds->n_cols);
-}
-
-/* What a model file holds besides the configuration: the parameters and Adam's moments read
- * back from the device, and the training ratings by raw id (from the CSR). */
-typedef struct {
-    float *params, *m1, *v;   /* (P) each */
-    int32_t *users, *items;   /* (n) each */
-    float *ratings;           /* (n) */
-    uint64_t n;
-} model_state;
-
-static void state_free(model_state *s) {
-    free(s->params); free(s->m1); free(s->v);
-    free(s->users); free(s->items); free(s->ratings);
-}
-
-static ar_status state_read(ar_model *m, model_state *s, const char *path) {
-    const ar_dataset *ds = ar_model_dataset(m);
-    const size_t P = ar_model_layout(m)->n_params, n = (size_t)ds->train.row_ptr[ds->n_rows];
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->params = malloc(P * sizeof *s->params), s->m1 = malloc(P * sizeof *s->m1);
-    s->v = malloc(P * sizeof *s->v), s->ratings = malloc((n ? n : 1) * sizeof *s->ratings);
-    s->users = malloc((n ? n : 1) * sizeof *s->users);
-    s->items = malloc((n ? n : 1) * sizeof *s->items);
-    if (!s->params || !s->m1 || !s->v || !s->ratings || !s->users || !s->items)
-        return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
-    const int by_user = ds->rows_are == AR_ROWS_USERS;
-    for (int r = 0; r < ds->n_rows; r++)
-        for (int k = ds->train.row_ptr[r]; k < ds->train.row_ptr[r + 1]; k++) {
-            int64_t row = ds->row_ids[r], col = ds->col_ids[ds->train.col_idx[k]];
-            s->users[k] = (int32_t)(by_user ? row : col);
-            s->items[k] = (int32_t)(by_user ? col : row);
-            s->ratings[k] = ds->train.vals[k];
-        }
-    return ar_model_state(m, s->params, s->m1, s->v, 0, 0, 0);
+           4 + 4 + 2 * 4 + 8 + 4 + strlen(path) + 8 + n_train * 12 + 3 * src->n_params * 4 +
+           4 * (1 + (uint64_t)ds->n_rows + ds->n_cols);
 }
 
 /* Header, payload and checksum to o. */
-static ar_status write_model(ar_output *o, ar_model *m, const model_state *s, const char *path) {
+static ar_status write_model(ar_output *o, const ar_ckpt_source *src, const char *path) {
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
     if (!sha) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
     uint32_t hdr[2] = {AR_CKPT_VERSION, AR_CKPT_BOM};
-    uint64_t len = payload_bytes(m, s->n);
+    uint64_t len = payload_bytes(src);
     writer w = {o, sha, 0, AR_OK};
     put_raw(&w, AR_CKPT_MAGIC, 8); /* the header is not hashed: the payload is */
     put_raw(&w, hdr, sizeof hdr);
     put_raw(&w, &len, sizeof len);
     EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
-    put_payload(&w, m, s->params, s->m1, s->v, s->users, s->items, s->ratings, s->n);
+    put_payload(&w, src);
     unsigned char sum[AR_CKPT_SUM_BYTES];
     unsigned int sum_len = 0;
     EVP_DigestFinal_ex(sha, sum, &sum_len);
@@ -163,15 +146,36 @@ static ar_status write_model(ar_output *o, ar_model *m, const model_state *s, co
     return w.st;
 }
 
-ar_status ar_model_save(ar_model *m, const char *path) {
-    model_state s;
+ar_status ar_checkpoint_write(const char *path, const ar_ckpt_source *src) {
     ar_output *o = NULL;
-    ar_status st = state_read(m, &s, path);
-    if (st == AR_OK) st = ar_output_open(path, &o);
-    if (st == AR_OK) st = write_model(o, m, &s, path);
+    ar_status st = ar_output_open(path, &o);
+    if (st == AR_OK) st = write_model(o, src, path);
     if (st == AR_OK) st = ar_output_commit(o);
     else ar_output_abort(o);
-    state_free(&s);
+    return st;
+}
+
+/* A one-device model's state, read back whole. */
+static ar_status model_state_put(void *arg, int which,
+                                 ar_status (*put_fn)(void *, const void *, size_t), void *w) {
+    float **arrays = arg;
+    return put_fn(w, arrays[which], ((size_t *)arrays[3])[0] * sizeof(float));
+}
+
+ar_status ar_model_save(ar_model *m, const char *path) {
+    const size_t P = ar_model_layout(m)->n_params;
+    size_t n_params = P;
+    float *arrays[4] = {malloc(P * 4), malloc(P * 4), malloc(P * 4), (float *)&n_params};
+    ar_status st = arrays[0] && arrays[1] && arrays[2]
+                       ? ar_model_state(m, arrays[0], arrays[1], arrays[2], 0, 0, 0)
+                       : ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
+    ar_ckpt_source src = {.cfg = ar_model_config(m), .ds = ar_model_dataset(m), .n_params = P,
+                          .mu = m->mu, .b_row = m->b_row, .b_col = m->b_col,
+                          .state = model_state_put, .arg = arrays};
+    ar_model_rating_scale(m, &src.lo, &src.hi, &src.def);
+    ar_model_counters(m, &src.epoch, &src.step);
+    if (st == AR_OK) st = ar_checkpoint_write(path, &src);
+    for (int k = 0; k < 3; k++) free(arrays[k]);
     return st;
 }
 

@@ -246,6 +246,26 @@ struct ar_checkpoint {
     float *baseline;          /* (1 + n_rows + n_cols) mu, b_row, b_col, finite (version 4 on,
                                  all zero when cfg.center is none); NULL before version 4 */
 };
+/* What a model file is written from (ar_checkpoint_write): the whole model's description, and
+ * its three state arrays (0: parameters, 1 and 2: Adam's moments), n_params floats each in
+ * layout order, which state() hands to put(w, bytes, n) in as many pieces as it likes. A
+ * one-device model writes them from host copies (ar_model_save); a sharded one piece by piece
+ * from its shards (shard.c), so that the whole model is never in one place. */
+typedef struct ar_ckpt_source {
+    const ar_train_config *cfg;
+    const ar_dataset *ds;     /* the whole model's: ids, training ratings */
+    float lo, hi, def;        /* the rating scale */
+    int epoch;
+    uint32_t step;
+    size_t n_params;
+    float mu;
+    const float *b_row, *b_col; /* (rows), (cols): the baseline (zero for center none) */
+    ar_status (*state)(void *arg, int which, ar_status (*put)(void *w, const void *p, size_t n),
+                       void *w);
+    void *arg;
+} ar_ckpt_source;
+/* Writes a model file at path (the output rules: temporary, sync, rename). */
+ar_status ar_checkpoint_write(const char *path, const ar_ckpt_source *src);
 /* The configuration a model file trains with on ds (ar_model_create_from's checks: the same
  * training ratings and rows; cfg, when given, may change only the run's length, stop rule,
  * kernels and fallback) into *out. */

@@ -135,16 +135,97 @@ static void free3(float **b) {
     for (int k = 0; k < 3; k++) free(b[k]), b[k] = NULL;
 }
 
-/* The whole model's state (params, m, v: whole) into shard s's model, with the counters. */
-static ar_status scatter(ar_sharded *g, int s, float **whole, int epoch, uint32_t step) {
-    ar_model *m = g->m[s];
-    copy_job j = {.whole = {whole[0], whole[1], whole[2]}, .to_whole = 0};
-    ar_status st = alloc3(j.part, m->L.n_params);
-    if (st == AR_OK) {
-        each_piece(&g->L, &m->L, g->col[s], copy_piece, &j);
-        st = ar_model_state(m, j.part[0], j.part[1], j.part[2], epoch, step, 1);
+/* The whole model's starting state, when it is not drawn from the seed: a model file's. */
+typedef struct {
+    const float *params, *m, *v;  /* (n_params) each */
+    const float *baseline;        /* (1 + I + U), NULL: fitted */
+    int epoch;
+    uint32_t step;
+} start_state;
+
+/* The whole model's initial parameters drawn in layout order (ar_init_params' sequence), a
+ * chunk at a time: the shards' slices are copied out of each chunk, so that no process ever
+ * holds the whole model. */
+typedef struct {
+    const ar_layout *L;
+    ar_rng rng;
+    int k;                        /* the tensor being drawn: weights 0..nh, then biases */
+    size_t left;                  /* its values still to draw */
+} init_stream;
+
+static void init_begin(init_stream *z, const ar_layout *L, uint64_t seed) {
+    *z = (init_stream){.L = L, .rng = {seed * 0x9E3779B97F4A7C15ull + 1}, .k = 0,
+                       .left = (size_t)L->dim[1] * L->dim[0]};
+}
+
+/* The next n values into out. */
+static void init_next(init_stream *z, float *out, size_t n) {
+    const ar_layout *L = z->L;
+    const int nh = L->n_hidden;
+    for (size_t i = 0; i < n; i++) {
+        while (z->left == 0) { /* the next tensor: weights, then biases, as ar_init_params */
+            z->k++;
+            const int l = z->k <= nh ? z->k : z->k - nh - 1;
+            z->left = z->k <= nh ? (size_t)L->dim[l + 1] * L->dim[l] : (size_t)L->dim[l + 1];
+        }
+        const int l = z->k <= nh ? z->k : z->k - nh - 1;
+        out[i] = (1.0f / sqrtf((float)L->dim[l])) * (float)(2 * ar_rng_uniform(&z->rng) - 1);
+        z->left--;
     }
-    free3(j.part);
+}
+
+/* Copies the part of every piece of shard s that lies in whole[a, a + n) (chunk: those values)
+ * into its buffer part. */
+typedef struct {
+    const float *chunk;
+    size_t a, n;
+    float *part;
+} chunk_job;
+
+static void chunk_piece(size_t whole, size_t part, size_t n, int replicated, void *arg) {
+    (void)replicated;
+    chunk_job *j = arg;
+    size_t lo = whole > j->a ? whole : j->a, hi = whole + n < j->a + j->n ? whole + n : j->a + j->n;
+    if (lo < hi) memcpy(j->part + part + (lo - whole), j->chunk + (lo - j->a), (hi - lo) * 4);
+}
+
+/* Every local shard's start: its slice of the file's state (from), or of the initial
+ * parameters drawn from the seed (moments zero), with the counters. */
+static ar_status start_shards(ar_sharded *g, const start_state *from) {
+    const int f = g->first, e = g->first + g->n_local;
+    float *parts[AR_MAX_SHARDS][3] = {{NULL}};
+    float *chunk = NULL;
+    const size_t CH = (size_t)1 << 20;
+    ar_status st = AR_OK;
+    for (int s = f; s < e; s++) AR_TRY(alloc3(parts[s], g->m[s]->L.n_params));
+    if (from) {
+        for (int s = f; s < e; s++) {
+            copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
+                          .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
+            each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
+        }
+    } else {
+        if (!(chunk = malloc(CH * sizeof *chunk))) {
+            st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the initial weights");
+            goto cleanup;
+        }
+        init_stream z;
+        init_begin(&z, &g->L, g->cfg.seed);
+        for (size_t a = 0; a < g->L.n_params; a += CH) {
+            const size_t n = g->L.n_params - a < CH ? g->L.n_params - a : CH;
+            init_next(&z, chunk, n);
+            for (int s = f; s < e; s++) {
+                chunk_job j = {chunk, a, n, parts[s][0]};
+                each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
+            }
+        }
+    }
+    for (int s = f; s < e; s++)
+        AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2],
+                              from ? from->epoch : 0, from ? from->step : 0, 1));
+cleanup:
+    for (int s = f; s < e; s++) free3(parts[s]);
+    free(chunk);
     return st;
 }
 
@@ -220,13 +301,6 @@ static ar_status create_shard(ar_sharded *g, int s) {
     return AR_OK;
 }
 
-/* The whole model's starting state, when it is not drawn from the seed: a model file's. */
-typedef struct {
-    const float *params, *m, *v;  /* (n_params) each */
-    const float *baseline;        /* (1 + I + U), NULL: fitted */
-    int epoch;
-    uint32_t step;
-} start_state;
 
 /* Where the shards run: n in all, this process's first .. first + n_local - 1 on ctxs (one
  * each), summing through red (owned from here on, freed on failure too). */
@@ -298,7 +372,6 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
     split_columns(ds, n, weights, g->col);
     g->n_hidden = ar_config_hidden(&g->cfg, g->widths);
     ar_layout_init(&g->L, ds->n_cols, g->widths, g->n_hidden);
-    float *whole[3] = {NULL, NULL, NULL};
     g->row_nnz = malloc((size_t)ds->n_rows * sizeof *g->row_nnz);
     if (!g->row_nnz) {
         st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a sharded model");
@@ -306,7 +379,6 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
     }
     for (int r = 0; r < ds->n_rows; r++)
         g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
-    AR_TRY(alloc3(whole, g->L.n_params));
     if (from && from->baseline && g->cfg.center != AR_CENTER_NONE) {
         const size_t nb = 1 + (size_t)ds->n_rows + (size_t)ds->n_cols;
         if (!(g->baseline = malloc(nb * sizeof *g->baseline))) {
@@ -317,19 +389,9 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
     } else {
         AR_TRY(fit_baseline(g));
     }
-    if (from) { /* the file's state */
-        memcpy(whole[0], from->params, g->L.n_params * sizeof(float));
-        memcpy(whole[1], from->m, g->L.n_params * sizeof(float));
-        memcpy(whole[2], from->v, g->L.n_params * sizeof(float));
-    } else { /* the whole model's start, moments zero */
-        ar_init_params(whole[0], &g->L, g->cfg.seed);
-    }
-    for (int s = g->first; s < g->first + g->n_local; s++) {
-        AR_TRY(create_shard(g, s));
-        AR_TRY(scatter(g, s, whole, from ? from->epoch : 0, from ? from->step : 0));
-    }
+    for (int s = g->first; s < g->first + g->n_local; s++) AR_TRY(create_shard(g, s));
+    AR_TRY(start_shards(g, from));
 cleanup:
-    free3(whole);
     if (st != AR_OK) ar_sharded_free(g);
     else *out = g;
     return st;
@@ -477,4 +539,96 @@ void ar_sharded_free(ar_sharded *g) {
     free(g->row_nnz);
     free(g->baseline);
     free(g);
+}
+
+/* ---- saving: the model file written piece by piece -------------------------------------------- */
+
+/* The whole layout's tensors in order (weights 0..nh, then biases 0..nh), each as the pieces the
+ * shards hold: a column-split tensor (the first and last layers' weights, the last bias) one
+ * piece per shard in shard order, a replicated one shard 0's copy. fn(shard, offset in the
+ * shard's buffer, count). */
+typedef ar_status (*segment_fn)(ar_sharded *g, int s, size_t off, size_t n, void *arg);
+static ar_status each_segment(ar_sharded *g, segment_fn fn, void *arg) {
+    const int nh = g->L.n_hidden;
+    ar_status st = AR_OK;
+    for (int t = 0; t < 2 * (nh + 1) && st == AR_OK; t++) {
+        const int bias = t > nh, k = bias ? t - nh - 1 : t;
+        const int split = bias ? k == nh : (k == 0 || k == nh);
+        for (int s = 0; s < (split ? g->n : 1) && st == AR_OK; s++) {
+            ar_layout L;
+            shard_layout(g, s, &L);
+            const size_t n = bias ? (size_t)L.dim[k + 1] : (size_t)L.dim[k + 1] * L.dim[k];
+            st = fn(g, s, bias ? L.off_bias[k] : L.off_w[k], n, arg);
+        }
+    }
+    return st;
+}
+
+enum { SAVE_CHUNK = 1 << 22 }; /* floats per transfer: 16 MB */
+
+typedef struct {
+    ar_sharded *g;
+    int which;                    /* 0: parameters, 1, 2: Adam's moments */
+    float *buf;                   /* (SAVE_CHUNK) */
+    ar_status (*put)(void *w, const void *p, size_t n);
+    void *w;                      /* rank 0: the writer; other ranks: NULL (they send) */
+} save_job;
+
+static cl_mem state_buffer(const ar_model *m, int which) {
+    return which == 0 ? m->params : which == 1 ? m->m : m->v;
+}
+
+/* One piece, chunk by chunk: rank 0 writes it (read from its device, or received from the rank
+ * that holds it); the rank that holds it, if not 0, reads and sends it. */
+static ar_status save_segment(ar_sharded *g, int s, size_t off, size_t n, void *arg) {
+    save_job *j = arg;
+    const int local = s >= g->first && s < g->first + g->n_local, root = g->red->rank == 0;
+    if (!root && !local) return AR_OK;
+    ar_status st = AR_OK;
+    for (size_t a = 0; a < n && st == AR_OK; a += SAVE_CHUNK) {
+        const size_t c = n - a < SAVE_CHUNK ? n - a : SAVE_CHUNK;
+        if (local)
+            st = ar_read(g->m[s]->ctx, state_buffer(g->m[s], j->which), (off + a) * sizeof(float),
+                         c * sizeof(float), j->buf);
+        if (st == AR_OK && local != root) /* MPI: to rank 0, or from shard s's rank */
+            st = g->red->ops->move(g->red, root ? s : 0, j->buf, c, !root);
+        if (st == AR_OK && root) st = j->put(j->w, j->buf, c * sizeof(float));
+    }
+    return st;
+}
+
+static ar_status save_state(void *arg, int which, ar_status (*put)(void *, const void *, size_t),
+                            void *w) {
+    save_job *j = arg;
+    j->which = which, j->put = put, j->w = w;
+    return each_segment(j->g, save_segment, j);
+}
+
+ar_status ar_sharded_save(ar_sharded *g, const char *path) {
+    save_job j = {.g = g, .buf = malloc(SAVE_CHUNK * sizeof(float))};
+    if (!j.buf) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
+    ar_status st = AR_OK;
+    if (g->red->rank != 0) { /* MPI: this rank's pieces to rank 0, in the file's order */
+        for (int which = 0; which < 3 && st == AR_OK; which++) {
+            j.which = which;
+            st = each_segment(g, save_segment, &j);
+        }
+        free(j.buf);
+        return st;
+    }
+    const ar_model *m0 = g->m[g->first];
+    const ar_dataset *ds = g->ds;
+    float *zeros = g->baseline ? NULL : calloc((size_t)ds->n_rows + ds->n_cols + 1, sizeof *zeros);
+    const float *base = g->baseline ? g->baseline : zeros;
+    ar_ckpt_source src = {.cfg = &g->cfg, .ds = ds, .lo = m0->lo, .hi = m0->hi, .def = m0->def,
+                          .n_params = g->L.n_params, .mu = base ? base[0] : 0,
+                          .b_row = base ? base + 1 : NULL,
+                          .b_col = base ? base + 1 + ds->n_rows : NULL, .state = save_state,
+                          .arg = &j};
+    ar_model_counters(m0, &src.epoch, &src.step);
+    st = base ? ar_checkpoint_write(path, &src)
+              : ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
+    free(zeros);
+    free(j.buf);
+    return st;
 }
