@@ -92,7 +92,27 @@ struct ar_model {
     cl_mem csc_b, csc_k;       /* (nnz) int each: its entries: batch row, CSR index */
     int *csc_ptr_host, *csc_b_host, *csc_k_host; /* the same on the host, built per epoch */
     int n_batches;             /* ceil(I / B) */
+    /* progress within an epoch (progress.c): NULL unless ar_model_set_progress set one */
+    ar_train_progress_fn progress;
+    void *progress_user;
 };
+
+/* ---- progress within an epoch (progress.c) -------------------------------------------------- */
+/* Where an epoch stands for its progress callback: the last marker enqueued and not yet waited
+ * for, after batch `at`. Unused (no marker, no wait) when the model has no callback. */
+typedef struct ar_epoch_watch {
+    cl_event pending;          /* the marker after batch `at`, or NULL */
+    int at;                    /* batches before that marker */
+    uint64_t ratings_at;       /* training ratings in them */
+    uint64_t ratings;          /* training ratings in the batches enqueued so far */
+    double t0;                 /* the epoch's start */
+} ar_epoch_watch;
+void ar_watch_begin(const ar_model *m, ar_epoch_watch *w);
+/* After the epoch's `done`-th batch is enqueued: every AR_PROGRESS_BATCHES batches a marker,
+ * a wait for the previous one and a call; after the last batch, a wait for it and the final
+ * call. A status other than AR_OK: the callback's (or the wait's). */
+ar_status ar_watch_batch(ar_model *m, ar_epoch_watch *w, int done);
+void ar_watch_end(ar_epoch_watch *w);
 
 /* Allocates a device buffer for the model, counted in device_bytes (model.c). */
 ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,
