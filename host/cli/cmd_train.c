@@ -144,8 +144,7 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
 static ar_status train_epochs(train_run *r) {
     r->best = INFINITY;
-    ar_status st = ar_model_train(r->m, on_epoch, r, &r->res);
-    if (r->tty) fputc('\n', stderr);
+    ar_status st = cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
     return st == AR_OK ? measure(r, &r->res) : st;
@@ -203,8 +202,7 @@ static ar_status refit(train_run *r) {
     ar_dataset_get_stats(r->ds_refit, &ss);
     r->refit_n_train = ss.n_train;
     if (r->res.baseline_kept) return refit_baseline(r);
-    st = ar_model_train(r->m, on_refit_epoch, r, &r->refit);
-    if (r->tty) fputc('\n', stderr);
+    st = cli_train_watched(r->m, r->tty, "refit: ", on_refit_epoch, r, &r->refit);
     if (st != AR_OK) return st;
     const ar_epoch_stats *s = &r->refit.last;
     r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,
