@@ -152,6 +152,9 @@ void cli_watch_load(ar_load_options *o, cli_watch *w);
 /* ar_model_train with the progress drawn when tty; the line ended after it. */
 ar_status cli_train_watched(ar_model *m, int tty, const char *prefix, ar_epoch_callback cb,
                             void *user, ar_train_result *out);
+/* A progress line that says what is under way, where the library reports no counts (a model
+ * file being read); the caller draws it only when cli_progress_on. */
+void cli_progress_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Ends the terminal's open line before other output: a progress line erased, an epoch line
  * rewritten in place kept (a newline). Nothing when none is open. */
 void cli_progress_end(void);

@@ -5,6 +5,7 @@
  * gets the one line per epoch it always had. Never stdout. Tune's workers draw from their own
  * threads: one mutex keeps the line whole. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -50,6 +51,15 @@ static void draw(const char *text) {
     S.line = LINE_PROGRESS;
     S.drawn = 1;
     pthread_mutex_unlock(&S.mu);
+}
+
+void cli_progress_note(const char *fmt, ...) {
+    char text[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    draw(text);
 }
 
 void cli_progress_end(void) {
