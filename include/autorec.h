@@ -182,6 +182,23 @@ AR_API const char *ar_duplicates_name(ar_duplicates d);
 /* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_duplicates_parse(const char *name, ar_duplicates *out);
 
+/* How far a ratings file's load has got, for a display (the library prints nothing). */
+typedef struct ar_load_progress {
+    const char *name;         /* the file's path (ar_ratings_parse: its name) */
+    int pass;                 /* 0: counting the lines (the pass that reads a file from disk),
+                                 1: parsing them */
+    uint64_t bytes_done;      /* bytes of the file this pass has gone through */
+    uint64_t bytes_total;     /* the file's size */
+    uint64_t lines_done;      /* lines this pass has gone through */
+    double seconds;           /* wall time since the load began */
+} ar_load_progress;
+
+/* Called on the loading thread about every 0.1 s while a file is read (the parser's threads do
+ * the work), and once more when every line is parsed without an error (pass 1, bytes_done ==
+ * bytes_total, lines_done the file's lines). Within a pass the counts only grow. A status other
+ * than AR_OK stops the load within a few thousand lines: the load returns that status. */
+typedef ar_status (*ar_load_progress_fn)(void *user, const ar_load_progress *p);
+
 typedef struct ar_load_options {
     ar_format format;     /* AR_FORMAT_AUTO (default) detects it from the content */
     const char *columns;  /* CSV only: each column's role, in order, comma-separated: "user",
@@ -200,6 +217,8 @@ typedef struct ar_load_options {
                              to ar_dataset_create, which refuses it naming both lines; FIRST,
                              LAST and MEAN merge the file's repeats as the file is loaded, before
                              any split (see ar_ratings_merge_duplicates, ar_ratings_merged) */
+    ar_load_progress_fn progress; /* NULL (default): none; else called as the file is read */
+    void *progress_user;      /* progress's first argument */
 } ar_load_options;
 
 /* Fills o with the defaults above. */
@@ -744,6 +763,30 @@ AR_API const ar_train_config *ar_model_config(const ar_model *m);
 AR_API const ar_dataset *ar_model_dataset(const ar_model *m);
 /* Epochs trained so far (including those of a checkpoint it was resumed from). */
 AR_API int ar_model_epochs_done(const ar_model *m);
+
+/* How far the epoch under way has got, for a display (the library prints nothing). */
+typedef struct ar_train_progress {
+    int epoch;                /* 1-based epoch under way */
+    int epochs;               /* ar_train_config.epochs: the budget (a run may stop sooner) */
+    int batches_done;         /* mini-batches of this epoch the device has finished */
+    int batches_total;        /* mini-batches in the epoch */
+    uint64_t ratings_done;    /* training ratings in those batches */
+    uint64_t ratings_total;   /* training ratings in the epoch: every one, once */
+    double seconds;           /* wall time since the epoch began */
+} ar_train_progress;
+
+/* Called on the training thread from within each epoch (ar_model_train_epoch, and so
+ * ar_model_train) every AR_PROGRESS_BATCHES batches the device has finished, and once when the
+ * last one has (batches_done == batches_total), before the epoch is evaluated. Within an epoch
+ * the counts only grow. A status other than AR_OK stops the epoch there: ar_model_train_epoch
+ * (and ar_model_train) returns it, the batches done stay applied and the epoch is not counted. */
+typedef ar_status (*ar_train_progress_fn)(void *user, const ar_train_progress *p);
+#define AR_PROGRESS_BATCHES 8
+
+/* Sets the model's progress callback (fn NULL: none, the default). With one, the training loop
+ * waits for the device every AR_PROGRESS_BATCHES batches, keeping that many queued, to learn
+ * how far it has got; without, an epoch does exactly what it did before. */
+AR_API void ar_model_set_progress(ar_model *m, ar_train_progress_fn fn, void *user);
 
 /* Predictions for n (user, item) pairs of raw ids, clamped to the rating scale; a pair whose
  * user or item has no training rating gets the default prediction (see ar_model_rating_scale).

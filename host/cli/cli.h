@@ -139,6 +139,36 @@ typedef struct cli_devices {
 ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d);
 void cli_devices_free(cli_devices *d);
 
+/* ---- progress on a terminal (progress.c) ----------------------------------------------------
+ * Within an epoch and while a file is read, one line on stderr redrawn in place, only when
+ * stderr is a terminal and not --quiet; erased when the work ends. */
+/* Whether to draw: stderr is a terminal and not quiet. */
+int cli_progress_on(int quiet);
+/* What a callback needs between its calls; owned by the caller while the work runs. */
+typedef struct cli_watch {
+    char prefix[64];          /* before "epoch": "refit: ", a sweep's value, a tune trial */
+    int epoch;                /* the epoch last reported */
+    int shown;                /* drawn once in this epoch or load */
+    double last;              /* seconds into the work of the last draw */
+} cli_watch;
+/* Sets (on) or removes m's progress callback, drawing "PREFIXepoch 3/500  batch 120/392  1.2M
+ * ratings/s  ETA 0:41". */
+void cli_watch_model(ar_model *m, cli_watch *w, int on, const char *prefix);
+/* Sets o's load progress callback: "reading FILE: 45% (2.1M lines, 38 MB/s, ETA 0:03)". */
+void cli_watch_load(ar_load_options *o, cli_watch *w);
+/* ar_model_train with the progress drawn when tty; the line ended after it. */
+ar_status cli_train_watched(ar_model *m, int tty, const char *prefix, ar_epoch_callback cb,
+                            void *user, ar_train_result *out);
+/* A progress line that says what is under way, where the library reports no counts (a model
+ * file being read); the caller draws it only when cli_progress_on. */
+void cli_progress_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Ends the terminal's open line before other output: a progress line erased, an epoch line
+ * rewritten in place kept (a newline). Nothing when none is open. */
+void cli_progress_end(void);
+/* How a tty's epoch line ends (cli_progress): kept with a newline when progress was drawn
+ * within the epoch (a slow one), else left open to be rewritten by the next. */
+const char *cli_progress_epoch_end(void);
+
 /* The per-epoch progress line on stderr ("PREFIXepoch  3/500  train RMSE ..."), rewritten in
  * place on a terminal (tty). */
 void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epochs,

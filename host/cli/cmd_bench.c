@@ -181,8 +181,12 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     if (st == AR_OK) st = ar_model_create(ctx, ds, &o->t.cfg, &m);
     double setup = ar_time_seconds() - t0;
     if (st == AR_OK) row.dev = ar_ctx_device(ctx);
+    cli_watch w; /* progress within an epoch, on a terminal */
+    if (st == AR_OK) cli_watch_model(m, &w, cli_progress_on(o->t.quiet), "");
     for (int e = 0; st == AR_OK && e < epochs; e++) {
-        if ((st = ar_model_train_epoch(m, &es[e])) != AR_OK) break;
+        st = ar_model_train_epoch(m, &es[e]);
+        cli_progress_end();
+        if (st != AR_OK) break;
         if (!o->t.quiet)
             fprintf(stderr, "%s: epoch %d/%d %.3fs test RMSE %.4f MAE %.4f\n", row.dev->name,
                     e + 1, epochs, es[e].epoch_seconds, es[e].test_rmse, es[e].test_mae);

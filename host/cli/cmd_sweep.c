@@ -136,8 +136,7 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
     sweep_progress p = {.o = o, .prefix = prefix, .tty = isatty(fileno(stderr)) && !o->quiet,
                         .epochs = v->cfg.epochs, .has_valid = has_valid};
     ar_status st = ar_model_create(ctx, ds, &v->cfg, &m);
-    if (st == AR_OK) st = ar_model_train(m, on_epoch, &p, &res);
-    if (p.tty) fputc('\n', stderr);
+    if (st == AR_OK) st = cli_train_watched(m, p.tty, prefix, on_epoch, &p, &res);
     ar_model_free(m);
     if (st != AR_OK) return st;
     if (has_valid && !o->quiet) cli_progress_stop(prefix, &res, v->cfg.patience, v->cfg.epochs);

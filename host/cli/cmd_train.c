@@ -148,9 +148,8 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
 static ar_status train_epochs(train_run *r) {
     r->best = INFINITY;
-    ar_status st = r->g ? cli_train_shards_run(r, on_epoch, &r->res)
-                        : ar_model_train(r->m, on_epoch, r, &r->res);
-    if (r->tty) fputc('\n', stderr);
+    ar_status st = r->g ? cli_train_shards_run(r, "", on_epoch, &r->res)
+                        : cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
     if (st != AR_OK) return st;
@@ -220,9 +219,8 @@ static ar_status refit(train_run *r) {
     ar_dataset_get_stats(r->ds_refit, &ss);
     r->refit_n_train = ss.n_train;
     if (r->res.baseline_kept) return refit_baseline(r);
-    st = sharded ? cli_train_shards_run(r, on_refit_epoch, &r->refit)
-                 : ar_model_train(r->m, on_refit_epoch, r, &r->refit);
-    if (r->tty) fputc('\n', stderr);
+    st = sharded ? cli_train_shards_run(r, "refit: ", on_refit_epoch, &r->refit)
+                 : cli_train_watched(r->m, r->tty, "refit: ", on_refit_epoch, r, &r->refit);
     if (st != AR_OK) return st;
     const ar_epoch_stats *s = &r->refit.last;
     r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,

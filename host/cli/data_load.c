@@ -19,7 +19,11 @@ static int is_file(const char *p) {
 
 ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet,
                            ar_ratings **r) {
-    ar_status st = ar_ratings_load_ex(path, o, r);
+    ar_load_options lo = *o;
+    cli_watch w; /* the file's progress, on a terminal */
+    if (cli_progress_on(quiet)) cli_watch_load(&lo, &w);
+    ar_status st = ar_ratings_load_ex(path, &lo, r);
+    cli_progress_end();
     if (st != AR_OK || quiet) return st;
     const char *first = NULL;
     size_t n = ar_ratings_skipped(*r, &first);

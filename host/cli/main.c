@@ -57,7 +57,9 @@ static const char environment[] =
     "                   first place --dataset looks\n"
     "  AUTOREC_MIRROR   base URL for --dataset downloads (default GroupLens)\n"
     "  XDG_CACHE_HOME   downloads are cached in $XDG_CACHE_HOME/autorec (else ~/.cache/autorec)\n"
-    "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n";
+    "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n"
+    "  AUTOREC_PROGRESS_INTERVAL  seconds between redraws of the progress line on a\n"
+    "                   terminal (default 0.2)\n";
 
 static void print_main_help(FILE *f) {
     fputs("autorec - train AutoRec recommenders on any OpenCL device\n\n"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
+#include "cli.h"
 
 /* The failure being reported. The CLI's own message takes precedence over the library's. */
 static struct {
@@ -125,6 +125,7 @@ ar_status cli_reported(ar_status s) {
 }
 
 int cli_exit(const cli_command *cmd, ar_status s) {
+    if (s != AR_OK) cli_progress_end(); /* a progress line open: the message on its own */
     if (s != AR_OK && !msg.printed) print_failure(cmd, s);
     msg.pending = msg.printed = 0;
     return s == AR_OK ? 0 : ar_status_is_usage_error(s) ? 2 : 1;

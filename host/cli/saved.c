@@ -4,6 +4,7 @@
  * device. */
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -23,10 +24,15 @@ ar_status cli_saved_load(const cli_saved_opts *o, const ar_ratings *test, cli_lo
     /* the files first: a bad one fails before a device is set up */
     for (int k = 0; k < o->models.n && st == AR_OK; k++) {
         l->n = k + 1;
+        struct stat sb; /* a large model file takes a while: say so on a terminal */
+        if (cli_progress_on(0) && stat(o->models.v[k], &sb) == 0)
+            cli_progress_note("reading model %s (%.1f MB)", o->models.v[k],
+                              (double)sb.st_size / 1e6);
         st = ar_checkpoint_read(o->models.v[k], &l->cks[k]);
         if (st == AR_OK)
             st = ar_dataset_create_ex(ar_checkpoint_train(l->cks[k]), NULL, test,
                                       ar_checkpoint_rows(l->cks[k]), &l->dss[k]);
+        cli_progress_end();
         if (st != AR_OK && l->cks[k]) /* the test file against the model's training ratings */
             st = cli_fail(st, "%s: %s", o->models.v[k], cli_message());
     }

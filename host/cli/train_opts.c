@@ -294,7 +294,7 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
     fprintf(stderr, "%s%sepoch %3d/%d%s  train RMSE %.4f MAE %.4f%s  test RMSE %.4f MAE %.4f  "
             "%.2fs%s", tty ? "\r" : "", prefix, s->epoch, epochs, loss, s->train_rmse,
             s->train_mae, valid, s->test_rmse, s->test_mae, s->epoch_seconds,
-            tty ? "\033[K" : "\n");
+            tty ? cli_progress_epoch_end() : "\n");
 }
 
 void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs) {

@@ -167,8 +167,14 @@ static ar_status collect_stats(train_run *r) {
     return st;
 }
 
-ar_status cli_train_shards_run(train_run *r, ar_epoch_callback cb, ar_train_result *res) {
+ar_status cli_train_shards_run(train_run *r, const char *prefix, ar_epoch_callback cb,
+                               ar_train_result *res) {
+    ar_model *first = cli_train_view(r); /* its progress stands for every shard's */
+    cli_watch w;
+    cli_watch_model(first, &w, r->tty, prefix);
     ar_status st = ar_sharded_train(r->g, cb, r, res);
+    ar_model_set_progress(first, NULL, NULL); /* w goes out of scope */
+    if (r->tty) cli_progress_end();
     return st == AR_OK ? collect_stats(r) : st;
 }
 

@@ -56,6 +56,7 @@ typedef struct {
     long clock;
     pthread_t thread;
     int started;
+    cli_watch watch;         /* the progress of the trial it trains, on a terminal */
 } worker;
 
 struct search {
@@ -217,6 +218,9 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
         st = ar_model_create(w->ctx, s->ds, &t->cfg, &m);
     }
     t->worker = w->index;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "trial %d: ", t->id);
+    if (m) cli_watch_model(m, &w->watch, cli_progress_on(p->quiet), prefix);
     while (st == AR_OK && t->epochs < p->rungs[r]) {
         if (s->stop) break;
         if (time_over(s)) {
@@ -247,6 +251,7 @@ static ar_status train_job(worker *w, tune_trial *t, int r, int *trained) {
     }
     const int more = st == AR_OK && !t->failed && !t->cut && !t->stopped && !s->stop &&
                      r + 1 < p->n_rungs;
+    if (m) ar_model_set_progress(m, NULL, NULL);
     if (m && more) cache_put(w, t->id - 1, m);
     else ar_model_free(m);
     return st;
@@ -266,6 +271,7 @@ static void progress(search *s, const tune_trial *t, int r, double secs) {
     else
         snprintf(score, sizeof score, "valid RMSE %.4f MAE %.4f (epoch %d)%s", t->best_valid,
                  t->best_valid_mae, t->best_epoch, t->stopped ? ", stopped by --patience" : "");
+    cli_progress_end(); /* a worker's progress line: erased, drawn again by its next report */
     fprintf(stderr, "[%6.1fs] trial %3d  rung %d/%d (%3d epochs)  %s  | %s | %.1fs on device "
             "%d", ar_time_seconds() - s->t0, t->id, r + 1, p->n_rungs, p->rungs[r], score, what,
             secs, t->worker);
@@ -355,6 +361,7 @@ ar_status tune_run(const tune_plan *plan, ar_ctx *const *ctxs, int n_ctx, const 
     }
     for (int k = 0; k < n_ctx; k++)
         if (w[k].started) pthread_join(w[k].thread, NULL);
+    cli_progress_end();
     free(w);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);

@@ -156,3 +156,18 @@ ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *h
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host) {
     return transfer(c, buf, off_bytes, bytes, (void *)host, 1);
 }
+
+ar_status ar_marker(ar_ctx *c, cl_event *ev) {
+    ar_status st = AR_OK;
+    *ev = NULL;
+    AR_CL_TRY(clEnqueueMarkerWithWaitList(c->queue, 0, NULL, ev));
+cleanup:
+    return st;
+}
+
+ar_status ar_wait_event(cl_event ev) {
+    ar_status st = AR_OK;
+    AR_CL_TRY(clWaitForEvents(1, &ev));
+cleanup:
+    return st;
+}

@@ -4,14 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "parse.h"
-
-#define AR_PARSE_THREADS 8 /* at most this many threads parse a large file */
 
 void ar_load_options_default(ar_load_options *o) {
     memset(o, 0, sizeof *o);
@@ -25,28 +22,18 @@ void ar_load_options_default(ar_load_options *o) {
 static void *chunk_count(void *arg) {
     chunk *c = arg;
     size_t n = 0;
-    for (const char *p = c->begin; (p = memchr(p, '\n', (size_t)(c->end - p))); p++) n++;
+    for (const char *p = c->begin; (p = memchr(p, '\n', (size_t)(c->end - p))); p++)
+        if (++n % AR_TICK_LINES == 0 && ar_chunk_tick(c, p, n)) break;
     c->newlines = n;
     return NULL;
 }
 
-/* Threads for a large file: $AUTOREC_PARSE_THREADS, else the online CPUs, at most 8. */
+/* Threads for a large file: $AUTOREC_PARSE_THREADS, else the online CPUs, at most
+ * AR_PARSE_THREADS. */
 static int parse_threads(void) {
     const char *env = getenv("AUTOREC_PARSE_THREADS");
     long n = env && *env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > AR_PARSE_THREADS ? AR_PARSE_THREADS : (int)n;
-}
-
-/* Runs f on every chunk, on its own thread when there are several. */
-static void run_chunks(chunk *c, int n, void *(*f)(void *)) {
-    pthread_t th[AR_PARSE_THREADS];
-    int started[AR_PARSE_THREADS] = {0};
-    for (int k = 1; k < n; k++) started[k] = pthread_create(&th[k], NULL, f, &c[k]) == 0;
-    f(&c[0]);
-    for (int k = 1; k < n; k++) {
-        if (started[k]) pthread_join(th[k], NULL);
-        else f(&c[k]); /* no thread: do it here */
-    }
 }
 
 /* Cuts [p, end) into nc chunks of whole lines: each boundary moves to just after a newline. */
@@ -114,6 +101,7 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
                        (double)o->rating_min, (double)o->rating_max);
     if (ar_duplicates_check(o->duplicates) != AR_OK) return AR_ERR_INVALID_ARG;
     ar_status st = AR_OK;
+    parse_watch w = {.o = o, .name = name, .size = len, .t0 = ar_time_seconds()};
     parser ps = {.name = name, .fmt = o->format, .delim = o->delimiter, .skip_bad = o->skip_bad};
     ar_ratings *r = ar_ratings_new_internal(name);
     if (!r) return AR_ERR_OUT_OF_MEMORY;
@@ -124,7 +112,8 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
     chunk c[AR_PARSE_THREADS];
     memset(c, 0, sizeof c);
     cut_chunks(c, nc, p, end);
-    run_chunks(c, nc, chunk_count);
+    w.offset = (size_t)(p - buf), w.lines0 = (size_t)ps.line;
+    AR_TRY(ar_parse_run(c, nc, chunk_count, &w, 0));
     /* Every line holds at most one rating: allocate once, each chunk writes from its offset. */
     size_t cap = 0, lines = (size_t)ps.line;
     for (int k = 0; k < nc; k++) cap += c[k].newlines + 1, lines += c[k].newlines + 1;
@@ -139,8 +128,9 @@ ar_status ar_ratings_parse(const char *buf, size_t len, const char *name,
         c[0].skip_line = ps.pre_skip_line;
         snprintf(c[0].skip_msg, sizeof c[0].skip_msg, "%s", AR_NUL_MESSAGE);
     }
-    run_chunks(c, nc, ar_parse_chunk);
+    AR_TRY(ar_parse_run(c, nc, ar_parse_chunk, &w, 1));
     AR_TRY(merge_chunks(c, nc, name, r));
+    AR_TRY(ar_parse_finished(&w, (size_t)c[nc - 1].ps.line)); /* the last line's number */
     r->format = ps.fmt;
     if (r->n == 0) {
         if (r->skipped)

@@ -4,7 +4,8 @@
  *   parse_format.c  what a file is: format names and detection, the rating scale, the CSV
  *                   columns and header (everything up to the first data line)
  *   parse_line.c    the hot loop: fields, numbers, one line to one rating, a chunk's lines
- *   parse.c         ar_ratings_parse / ar_ratings_load: chunks on threads, file mapping
+ *   parse.c         ar_ratings_parse / ar_ratings_load: chunks of lines, file mapping
+ *   parse_run.c     the chunks on threads, and the load's progress callback
  *
  * The whole file is parsed in memory in one pass: a 10M-rating ratings.dat (~250 MB) must load
  * in well under three seconds on two cores, so fields are split by hand and numbers are parsed
@@ -13,9 +14,12 @@
 #ifndef AR_PARSE_H
 #define AR_PARSE_H
 
+#include <stdatomic.h>
+
 #include "internal.h"
 
 #define MAX_FIELDS 64
+#define AR_PARSE_THREADS 8 /* at most this many threads parse a large file */
 #define ABS_RATING_MAX 1e9f /* generic files: larger magnitudes are taken as corrupt data */
 #define ABS_RATING_MAX_TEXT "1e9" /* the same, in messages */
 
@@ -55,7 +59,38 @@ typedef struct chunk {
     int error_line;           /* 0: none; else ps.msg says what is wrong */
     int skip_line;            /* first skipped line */
     char skip_msg[512];
+    /* progress, read by the loading thread while the chunk's thread works (parse_run.c) */
+    _Atomic size_t done;      /* bytes of [begin, end) gone through, stored every few thousand
+                                 lines */
+    _Atomic size_t lines;     /* lines gone through */
+    _Atomic int *stop;        /* NULL, or set when the load's callback stops it */
 } chunk;
+
+/* Every AR_TICK_LINES lines a chunk's pass stores how far it has got (p: where it is) and
+ * learns whether to stop (returns 1). */
+#define AR_TICK_LINES 4096
+static inline int ar_chunk_tick(chunk *c, const char *p, size_t lines) {
+    atomic_store_explicit(&c->done, (size_t)(p - c->begin), memory_order_relaxed);
+    atomic_store_explicit(&c->lines, lines, memory_order_relaxed);
+    return c->stop && atomic_load_explicit(c->stop, memory_order_relaxed);
+}
+
+/* ---- parse_run.c ---------------------------------------------------------------------------- */
+/* A load as its progress callback sees it. */
+typedef struct parse_watch {
+    const ar_load_options *o; /* its progress and progress_user */
+    const char *name;
+    size_t offset, size;      /* the first data line's offset; the file's size */
+    size_t lines0;            /* lines before the first data line */
+    double t0;                /* the load's start */
+} parse_watch;
+/* Runs f on every chunk (nc of them), on its own thread when there are several; with a
+ * progress callback every chunk gets a thread and the calling thread calls it about every
+ * 0.1 s for `pass` (0: counting lines, 1: parsing). A status other than AR_OK: the callback's,
+ * the chunks stopped. */
+ar_status ar_parse_run(chunk *c, int nc, void *(*f)(void *), const parse_watch *w, int pass);
+/* The callback's last call: every line (`lines`) parsed. */
+ar_status ar_parse_finished(const parse_watch *w, size_t lines);
 
 /* ---- parse_line.c --------------------------------------------------------------------------- */
 /* Trims blanks and one pair of surrounding double quotes. */

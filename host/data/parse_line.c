@@ -318,7 +318,9 @@ void *ar_parse_chunk(void *arg) {
     parser *ps = &c->ps;
     ps->r = &c->view;
     const char *p = c->begin, *end = c->end;
+    size_t k = 0;
     while (p < end) {
+        if (++k % AR_TICK_LINES == 0 && ar_chunk_tick(c, p, k - 1)) return NULL;
         size_t n;
         const char *s = ar_next_line(&p, end, &n);
         ps->line++;

@@ -99,6 +99,9 @@ struct ar_model {
      * split by columns, and the step sums its partials with the others' (ar_shard_sum) */
     const struct ar_shard_info *shard;
     float *shard_host;         /* (B, H) host copy of a partial being summed */
+    /* progress within an epoch (progress.c): NULL unless ar_model_set_progress set one */
+    ar_train_progress_fn progress;
+    void *progress_user;
 };
 
 /* ---- sharding (shard.c) ---------------------------------------------------------------------
@@ -128,6 +131,23 @@ int ar_model_batch_ratings(const ar_model *m, const int *rows, int B);
 /* PyTorch-style initial parameters of layout L from seed (model.c): what every model starts
  * from; a sharded model draws the whole model's and gives each shard its slice. */
 void ar_init_params(float *p, const ar_layout *L, uint64_t seed);
+
+/* ---- progress within an epoch (progress.c) -------------------------------------------------- */
+/* Where an epoch stands for its progress callback: the last marker enqueued and not yet waited
+ * for, after batch `at`. Unused (no marker, no wait) when the model has no callback. */
+typedef struct ar_epoch_watch {
+    cl_event pending;          /* the marker after batch `at`, or NULL */
+    int at;                    /* batches before that marker */
+    uint64_t ratings_at;       /* training ratings in them */
+    uint64_t ratings;          /* training ratings in the batches enqueued so far */
+    double t0;                 /* the epoch's start */
+} ar_epoch_watch;
+void ar_watch_begin(const ar_model *m, ar_epoch_watch *w);
+/* After the epoch's `done`-th batch is enqueued: every AR_PROGRESS_BATCHES batches a marker,
+ * a wait for the previous one and a call; after the last batch, a wait for it and the final
+ * call. A status other than AR_OK: the callback's (or the wait's). */
+ar_status ar_watch_batch(ar_model *m, ar_epoch_watch *w, int done);
+void ar_watch_end(ar_epoch_watch *w);
 
 /* Allocates a device buffer for the model, counted in device_bytes (model.c). */
 ar_status ar_model_alloc(ar_model *m, cl_mem *buf, size_t bytes, const void *host,

@@ -82,6 +82,8 @@ static void shuffle_rows(ar_model *m) {
 static ar_status run_epoch(ar_model *m, double *sse) {
     const int I = m->ds->n_rows;
     ar_status st = AR_OK;
+    ar_epoch_watch w; /* the progress callback's, when the model has one (progress.c) */
+    ar_watch_begin(m, &w);
     shuffle_rows(m);
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
     if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, m->perm_host, I, m->n_batches));
@@ -96,10 +98,12 @@ static ar_status run_epoch(ar_model *m, double *sse) {
         AR_TRY(forward(m, &b));
         AR_TRY(backward(m, &b));
         AR_TRY(update(m));
+        AR_TRY(ar_watch_batch(m, &w, off / m->B + 1));
     }
     AR_TRY(ar_model_read_sum(m, m->row_loss, sse));
     AR_TRY(ar_shard_sum_host(m, sse, 1));
 cleanup:
+    ar_watch_end(&w);
     return st;
 }
 

@@ -88,7 +88,7 @@ class PlatformInfo(Structure):
 class LoadOptions(Structure):
     _fields_ = [("format", c_int), ("columns", c_char_p), ("delimiter", c_char),
                 ("skip_bad", c_int), ("rating_min", c_float), ("rating_max", c_float),
-                ("duplicates", c_int)]
+                ("duplicates", c_int), ("progress", c_void_p), ("progress_user", c_void_p)]
 
 
 class TrainConfig(Structure):
