@@ -15,6 +15,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     librandom123-dev \
     libcurl4-openssl-dev libarchive-dev libssl-dev \
     libopenblas-dev \
+    libopenmpi-dev openmpi-bin \
     python3 python3-numpy \
     python3-scipy python3-pandas python3-pytest python3-venv python3-pip ninja-build \
     clang >/dev/null

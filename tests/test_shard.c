@@ -296,6 +296,16 @@ Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeou
                      "--metrics %s", tu_path("tr.data"), cfg, two, tu_path("two.model"),
                      tu_path("r2.csv")), 0, "%s", err);
     same_metrics(tu_path("r1.csv"), tu_path("r2.csv"));
+    /* bench --sharded: one JSON line, two shards that own every column, their sums counted */
+    cr_assert_eq(run("bench --train %s --test %s --hidden 16 --epochs 2 --device %s --sharded "
+                     "--json --quiet", tu_path("tr.data"), tu_path("te.data"), two), 0, "%s", err);
+    cr_assert(strstr(out, "\"sharded\":true") && strstr(out, "\"devices\":2") &&
+              strstr(out, "\"first_col\":0") && tu_json_number(out, "sums_per_epoch") > 0 &&
+              tu_json_number(out, "sum_bytes_per_epoch") > 0 &&
+              tu_json_number(out, "epoch_seconds") > 0, "%s", out);
+    cr_assert_eq(run("bench --train %s --test %s --epochs 2 --device %s --sharded",
+                     tu_path("tr.data"), tu_path("te.data"), dev), 2);
+    cr_assert(strstr(err, "--sharded needs 2 to 16 devices"), "%s", err);
     /* bad input */
     cr_assert_eq(run("train --train %s %s --device %s --shard-weights 1", tu_path("tr.data"), cfg,
                      two), 2);

@@ -138,6 +138,9 @@ typedef struct cli_devices {
 /* device NULL: the default device; "all": every device by flat index; else a comma list. */
 ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d);
 void cli_devices_free(cli_devices *d);
+/* bench --sharded (bench_shards.c): one model sharded across the devices d lists (equal shares
+ * of the ratings), timed over t's epochs; the table (or a JSON line) of its shards. */
+ar_status cli_bench_sharded(const cli_train_opts *t, const ar_dataset *ds, const cli_devices *d);
 
 /* ---- progress on a terminal (progress.c) ----------------------------------------------------
  * Within an epoch and while a file is read, one line on stderr redrawn in place, only when

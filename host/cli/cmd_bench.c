@@ -19,6 +19,7 @@ typedef struct {
     cli_train_opts t;
     kernel_list kernels;     /* --kernels: one row per device and path */
     int no_profile;          /* --no-profile */
+    int sharded;             /* --sharded: one model across the --device list */
 } bench_opts;
 
 /* One row: a device and kernel path's measurements. */
@@ -229,6 +230,13 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
     if (st == AR_OK && !(phase_rows = calloc((size_t)n_rows, sizeof *phase_rows)))
         st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     if (st == AR_OK && !o->t.quiet) fprintf(stderr, "data: %s\n", data.desc);
+    if (st == AR_OK && o->sharded) { /* one sharded model instead of one row per device */
+        st = cli_bench_sharded(&o->t, ds, &devs);
+        cli_devices_free(&devs);
+        ar_dataset_free(ds);
+        cli_data_free(&data);
+        return st;
+    }
     if (st == AR_OK && !o->t.json)
         printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s %8s\n", "id", "path", "device",
                "epoch_s", "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s",
@@ -288,6 +296,15 @@ static const cli_option bench_options[] = {
     {.name = "--epochs", .meta = "N", .kind = CLI_INT, .at = offsetof(bench_opts, t.cfg.epochs),
      .min = 2, .max = 1000000, .setting = "ar_train_config.epochs",
      .help = "epochs per device, the first an untimed warm-up"},
+    {.name = "--sharded", .kind = CLI_FLAG, .at = offsetof(bench_opts, sharded),
+     .help = "one model sharded across the --device list (2 to 16 devices; as train --device "
+             "A,B with equal shares) instead of one run per device: per shard, the device, "
+             "the columns and ratings it owns, its device memory, and per epoch (the mean, its "
+             "evaluation included) its compute time and its sums with the other shards "
+             "(count, bytes, seconds); JSON keys sharded, devices, epochs, epoch_seconds, "
+             "test_rmse, test_mae, mean_epoch_with_eval_seconds, shards (device, "
+             "first_col, n_cols, n_train, device_memory_bytes, compute_seconds_per_epoch, "
+             "sums_per_epoch, sum_bytes_per_epoch, sum_seconds_per_epoch)"},
     {.name = "--no-profile", .kind = CLI_FLAG, .at = offsetof(bench_opts, no_profile),
      .help = "no profiling events (phases are not measured; use it to check that profiling "
              "does not change the epoch time)"},
