@@ -85,6 +85,8 @@ typedef struct cli_data {
  * default validation set too small to carve) to stderr unless quiet. */
 ar_status cli_data_load(const cli_data_opts *d, uint64_t seed, int quiet, cli_data *out);
 void cli_data_free(cli_data *x);
+/* The rating lists alone (the dataset built from them has them all), the rest kept. */
+void cli_data_drop_ratings(cli_data *x);
 /* One ratings file, with the warnings for its skipped lines and merged pairs unless quiet. */
 ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet,
                            ar_ratings **r);

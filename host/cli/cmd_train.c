@@ -112,7 +112,9 @@ static ar_status start(train_run *r) {
         st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
     else
         st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
-    return st == AR_OK ? cli_baselines(cli_train_view(r), r->ds, &r->base) : st;
+    if (st == AR_OK) st = cli_baselines(cli_train_view(r), r->ds, &r->base);
+    if (st == AR_OK) cli_train_shards_release(r);
+    return st;
 }
 
 /* Each epoch of the selection run: the metrics row, the progress line. */

@@ -37,6 +37,14 @@ ar_status cli_load_ratings(const char *path, const ar_load_options *o, int quiet
     return st;
 }
 
+void cli_data_drop_ratings(cli_data *x) {
+    ar_ratings_free(x->train);
+    ar_ratings_free(x->valid);
+    ar_ratings_free(x->test);
+    ar_ratings_free(x->train_all);
+    x->train = x->valid = x->test = x->train_all = NULL;
+}
+
 void cli_data_free(cli_data *x) {
     ar_ratings_free(x->train);
     ar_ratings_free(x->valid);

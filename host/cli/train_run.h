@@ -61,6 +61,8 @@ typedef struct {
  * settings from before training (r->m, else the first shard's). */
 ar_status cli_train_devices(train_run *r);
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck);
+/* Under mpirun, after the set-up: what this rank no longer needs of the data released. */
+void cli_train_shards_release(train_run *r);
 ar_status cli_train_shards_run(train_run *r, const char *prefix, ar_epoch_callback cb,
                                ar_train_result *res);
 void cli_train_shards_setup(const train_run *r);

@@ -129,6 +129,19 @@ static ar_status shard_weights(train_run *r, int n, double *w) {
     return st;
 }
 
+/* Under mpirun, once the shard has its slice: the rating lists go (the dataset holds them
+ * all), and on ranks other than 0 the whole dataset too (rank 0 writes it into the model file):
+ * a rank keeps its columns' ratings. --refit, which builds a dataset again from the lists,
+ * keeps everything. */
+void cli_train_shards_release(train_run *r) {
+    if (cli_mpi.size == 1 || !r->g || r->o->refit) return;
+    cli_data_drop_ratings(&r->data);
+    if (cli_mpi.rank == 0) return;
+    ar_sharded_release_data(r->g);
+    ar_dataset_free(r->ds);
+    r->ds = NULL;
+}
+
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck) {
     const int n = cli_mpi.size > 1 ? cli_mpi.size : r->n_ctx;
     if (n > AR_MAX_SHARDS)
@@ -139,7 +152,9 @@ ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_c
     if (st != AR_OK) return st;
     ar_sharded_free(r->g);
     r->g = NULL;
-    if (cli_mpi.size > 1) return ar_sharded_create_mpi(r->ctx, w, ds, &r->cfg, ck, &r->g);
+    if (cli_mpi.size > 1) {
+        return ar_sharded_create_mpi(r->ctx, w, ds, &r->cfg, ck, &r->g);
+    }
     return ck ? ar_sharded_create_from(r->ctxs, r->n_ctx, w, ds, ck, &r->cfg, &r->g)
               : ar_sharded_create(r->ctxs, r->n_ctx, w, ds, &r->cfg, &r->g);
 }

@@ -27,6 +27,7 @@ struct ar_sharded {
     ar_model *m[AR_MAX_SHARDS];        /* the local shards' */
     ar_shard_info info[AR_MAX_SHARDS];
     int *row_nnz;                 /* (I) training ratings per row, every column */
+    size_t n_train[AR_MAX_SHARDS];/* training ratings of each shard's columns */
     float *baseline;              /* (1 + I + U) mu, b_row, b_col; NULL without centering */
     ar_reducer *red;
     int widths[AR_MAX_HIDDEN_LAYERS], n_hidden;
@@ -379,6 +380,10 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
     }
     for (int r = 0; r < ds->n_rows; r++)
         g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
+    for (size_t k = 0, s = 0; k < (size_t)ds->train.row_ptr[ds->n_rows]; k++) {
+        for (s = 0; ds->train.col_idx[k] >= g->col[s + 1]; s++) {}
+        g->n_train[s]++;
+    }
     if (from && from->baseline && g->cfg.center != AR_CENTER_NONE) {
         const size_t nb = 1 + (size_t)ds->n_rows + (size_t)ds->n_cols;
         if (!(g->baseline = malloc(nb * sizeof *g->baseline))) {
@@ -466,8 +471,14 @@ cleanup:
     return st;
 }
 
+static ar_status released(const char *what) {
+    return ar_fail(AR_ERR_INVALID_ARG, "%s needs the whole dataset, which this process released "
+                   "(ar_sharded_release_data)", what);
+}
+
 ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out) {
     *out = NULL;
+    if (!g->ds && g->red->rank == 0) return released("gathering the model");
     ar_model *m = NULL;
     float *whole[3] = {NULL, NULL, NULL};
     copy_job j = {.to_whole = 1};
@@ -506,6 +517,10 @@ cleanup:
 
 int ar_sharded_count(const ar_sharded *g) { return g->n; }
 
+void ar_sharded_release_data(ar_sharded *g) {
+    g->ds = NULL; /* what still needs it checks */
+}
+
 ar_model *ar_sharded_model(ar_sharded *g, int shard) {
     return shard >= g->first && shard < g->first + g->n_local ? g->m[shard] : NULL;
 }
@@ -516,15 +531,10 @@ int ar_sharded_first_local(const ar_sharded *g, int *n_local) {
 }
 
 void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
-    *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s]};
-    if (!g->m[s]) { /* another process's: its columns and their ratings */
-        const ar_csr *t = &g->ds->train;
-        for (size_t k = 0; k < (size_t)t->row_ptr[t->rows]; k++)
-            o->n_train += t->col_idx[k] >= g->col[s] && t->col_idx[k] < g->col[s + 1];
-        return;
-    }
+    *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s],
+                          .n_train = g->n_train[s]};
+    if (!g->m[s]) return; /* another process's: its columns and their ratings */
     const ar_reduce_stats *r = &g->red->stats[s];
-    o->n_train = (size_t)g->slice[s]->train.row_ptr[g->ds->n_rows];
     o->device_bytes = ar_model_device_bytes(g->m[s]);
     o->reduce_seconds = r->seconds, o->reduce_bytes = r->bytes, o->reduce_calls = r->calls;
 }
@@ -618,6 +628,10 @@ ar_status ar_sharded_save(ar_sharded *g, const char *path) {
     }
     const ar_model *m0 = g->m[g->first];
     const ar_dataset *ds = g->ds;
+    if (!ds) {
+        free(j.buf);
+        return released("writing the model file");
+    }
     float *zeros = g->baseline ? NULL : calloc((size_t)ds->n_rows + ds->n_cols + 1, sizeof *zeros);
     const float *base = g->baseline ? g->baseline : zeros;
     ar_ckpt_source src = {.cfg = &g->cfg, .ds = ds, .lo = m0->lo, .hi = m0->hi, .def = m0->def,
