@@ -136,6 +136,12 @@ int ar_mpi_built(void) { return 0; }
 ar_status ar_mpi_start(int *argc, char ***argv, int *rank, int *size, int *local_rank) {
     (void)argc, (void)argv;
     *rank = 0, *size = 1, *local_rank = 0;
+    /* launched as several processes: each would train the whole model on its own */
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE") ? getenv("OMPI_COMM_WORLD_SIZE")
+                                                   : getenv("PMI_SIZE");
+    if (n && atoi(n) > 1)
+        return ar_fail(AR_ERR_INVALID_ARG, "launched as %d MPI processes, but this autorec was "
+                       "built without MPI (install libopenmpi-dev and configure again)", atoi(n));
     return AR_OK;
 }
 
