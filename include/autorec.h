@@ -143,6 +143,9 @@ AR_API ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, a
 AR_API void ar_ctx_free(ar_ctx *ctx);
 /* The device this context runs on. */
 AR_API const ar_device_info *ar_ctx_device(const ar_ctx *ctx);
+/* Seconds the context spent building its kernel program, and whether it came from the
+ * built-program cache (*cached 1; docs/devices.md#the-built-program-cache); cached may be NULL. */
+AR_API double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached);
 
 /* ---------------------------------------------------------------------------------------------
  * Ratings and datasets

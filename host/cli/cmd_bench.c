@@ -29,6 +29,8 @@ typedef struct {
     double epoch_s;          /* median of the timed epochs */
     double flops;            /* counted FLOPs of one training epoch */
     double compile_s;        /* set-up plus the first epoch beyond the median */
+    double build_s;          /* of which building the kernel program */
+    int cached;              /* 1: the program came from the built-program cache */
     double phase[AR_PHASE_COUNT]; /* the median epoch's phases, seconds (NaN: not measured) */
     size_t n_train, mem, rss;
     double test_rmse, test_mae;
@@ -127,6 +129,8 @@ static void print_json_row(const bench_opts *o, const bench_row *r, int profilin
     cli_json_number(stdout, "gflop_per_epoch", r->flops * 1e-9);
     printf(",\"device_memory_bytes\":%zu,\"host_peak_rss_bytes\":%zu", r->mem, r->rss);
     cli_json_number(stdout, "compile_seconds", r->compile_s);
+    cli_json_number(stdout, "program_build_seconds", r->build_s);
+    printf(",\"program_cache\":\"%s\"", r->cached ? "hit" : "miss");
     if (profiling && !isnan(r->phase[AR_PHASE_GEMM])) {
         printf(",\"phases\":{");
         for (int p = 0; p < AR_PHASE_COUNT; p++)
@@ -182,6 +186,7 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     if (st == AR_OK) st = ar_model_create(ctx, ds, &o->t.cfg, &m);
     double setup = ar_time_seconds() - t0;
     if (st == AR_OK) row.dev = ar_ctx_device(ctx);
+    if (st == AR_OK) row.build_s = ar_ctx_build_seconds(ctx, &row.cached);
     cli_watch w; /* progress within an epoch, on a terminal */
     if (st == AR_OK) cli_watch_model(m, &w, cli_progress_on(o->t.quiet), "");
     for (int e = 0; st == AR_OK && e < epochs; e++) {
@@ -311,7 +316,9 @@ static const cli_option bench_options[] = {
     {.name = "--json", .kind = CLI_FLAG, .at = offsetof(bench_opts, t.json),
      .help = "one JSON object per row, one per line, keys device, platform, id, epoch_seconds, "
              "ratings_per_second, gflops, gflop_per_epoch, device_memory_bytes, "
-             "host_peak_rss_bytes, compile_seconds, phases (seconds per phase; null with "
+             "host_peak_rss_bytes, compile_seconds, program_build_seconds, program_cache (hit: "
+             "the kernels came from the built-program cache; miss: built from source), "
+             "phases (seconds per phase; null with "
              "--no-profile or when the driver gives no profiling timestamps), test_rmse, "
              "test_mae, epochs, batch, train_ratings, hidden, kernels"},
 };
@@ -352,7 +359,8 @@ const cli_command cli_cmd_bench = {
              "  peak_RSS     the process's peak resident host memory so far, in MiB\n"
              "  compile_s    one-off cost: context, kernel build and model set-up, plus the\n"
              "               first epoch's time beyond the median (CLBlast compiles its kernels\n"
-             "               on first use)\n"
+             "               on first use); the kernels themselves come from the built-program\n"
+             "               cache after the first run on a device (JSON program_cache)\n"
              "  test_RMSE    after the last epoch\n"
              "  test_MAE     after the last epoch\n"
              "and then, per device, the median epoch split by phase from OpenCL profiling "

@@ -21,6 +21,8 @@
  * Records a message for ar_last_error() and returns s, so that `return ar_fail(...)` works.
  * The arguments may include ar_last_error() itself, to add context to a lower layer's message. */
 ar_status ar_fail(ar_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forgets the last message (a failure that was handled, such as a cache miss). */
+void ar_clear_error(void);
 /* The symbolic name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 const char *ar_cl_error_name(cl_int code);
 /* Maps an OpenCL allocation failure to AR_ERR_OUT_OF_MEMORY and the rest to AR_ERR_OPENCL. */
@@ -183,6 +185,8 @@ struct ar_ctx {
     ar_kernels k;
     size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    double build_seconds;     /* building the kernel program (from source or the cache) */
+    int program_cached;       /* 1: the program came from the built-program cache */
     ar_profile prof;
 };
 
@@ -207,6 +211,11 @@ void ar_prof_discard(ar_ctx *c);
 /* Builds the program from the embedded sources (or $AUTOREC_CL_DIR); on a compile error the
  * message holds the device's build log. */
 ar_status ar_program_build(ar_ctx *ctx);
+/* The built-program cache (program_cache.c): 1 when the entry for this source and these
+ * options (its path into path, cap bytes) gave c->program, built; 0 otherwise (path "" when
+ * there is no cache). ar_program_cache_store writes c->program's binary at path. */
+int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap);
+void ar_program_cache_store(const ar_ctx *c, const char *path);
 /* The concatenated kernel source as built (defines, Random123, cl/ files in the order of the
  * generated ar_embedded_cl table); *src is malloc'd, the caller frees it. */
 ar_status ar_program_source(char **src);

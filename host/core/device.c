@@ -287,3 +287,8 @@ void ar_ctx_free(ar_ctx *c) {
 }
 
 const ar_device_info *ar_ctx_device(const ar_ctx *c) { return &c->info; }
+
+double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached) {
+    if (cached) *cached = ctx->program_cached;
+    return ctx->build_seconds;
+}

@@ -23,6 +23,8 @@ ar_status ar_fail(ar_status s, const char *fmt, ...) {
 
 const char *ar_last_error(void) { return last_error; }
 
+void ar_clear_error(void) { last_error[0] = 0; }
+
 const char *ar_version(void) { return AR_VERSION_STRING; }
 
 const char *ar_status_string(ar_status s) {

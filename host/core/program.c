@@ -83,14 +83,21 @@ static void cl_std_option(const ar_ctx *c, char *out, size_t n) {
 ar_status ar_program_build(ar_ctx *c) {
     ar_status st = AR_OK;
     cl_int err;
-    char *src = NULL;
+    char *src = NULL, cache_path[4200] = "";
+    const double t0 = ar_time_seconds();
     if ((st = ar_program_source(&src)) != AR_OK) return st;
+    char opts[64];
+    cl_std_option(c, opts, sizeof opts);
+    if (ar_program_cache_load(c, src, opts, cache_path, sizeof cache_path)) {
+        free(src);
+        c->program_cached = 1;
+        c->build_seconds = ar_time_seconds() - t0;
+        return AR_OK;
+    }
     const char *srcs[] = {src};
     c->program = clCreateProgramWithSource(c->context, 1, srcs, NULL, &err);
     free(src);
     AR_CL_TRY_AS("clCreateProgramWithSource", err);
-    char opts[64];
-    cl_std_option(c, opts, sizeof opts);
     if ((err = (cl_int)ar_fault(AR_FAULT_CL)) == CL_SUCCESS)
         err = clBuildProgram(c->program, 1, &c->device, opts, NULL, NULL);
     if (err != CL_SUCCESS) {
@@ -105,6 +112,8 @@ ar_status ar_program_build(ar_ctx *c) {
                      has_log ? log : "(empty)");
         free(log);
     }
+    if (st == AR_OK) ar_program_cache_store(c, cache_path);
+    c->build_seconds = ar_time_seconds() - t0;
 cleanup:
     return st;
 }
