@@ -7,14 +7,16 @@
 # carries: carry "gpu-bundle" and run bench/gpu_run.sh there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=build-gpu ./ci/build.sh > /dev/null
+# without MPI: the GPU machine runs one process, and the bundle stays small
+BUILD_DIR=build-gpu CMAKE_ARGS="-DAUTOREC_MPI=OFF ${CMAKE_ARGS:-}" ./ci/build.sh > /dev/null
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/b/lib" "$stage/b/tests"
 cp build-gpu/autorec "$stage/b/"
 [ -x build-gpu/autorec_gemm_bench ] && cp build-gpu/autorec_gemm_bench "$stage/b/"
 # the device tests: AR_DEVICE_TESTS in tests/CMakeLists.txt
-for t in kernels dropout adam gradcheck step train checkpoint sparse model_output; do
+for t in kernels dropout adam gradcheck step train checkpoint sparse model_output center shard \
+         program_cache; do
     cp "build-gpu/tests/test_$t" "$stage/b/tests/"
 done
 ldd "$stage"/b/autorec "$stage"/b/tests/* 2>/dev/null | awk '/=> \// {print $3}' | sort -u |

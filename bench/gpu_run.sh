@@ -71,6 +71,19 @@ fi
 timeout "${GPU_RUN_ML10M_SECONDS:-420}" "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec" --epochs 3 \
     --kernels sparse,dense > "$out/bench-ml10m.txt" 2>&1
 log "ML-10M-sized bench (exit $?): bench-ml10m.txt"
+# The model sharded across two contexts of the GPU (docs/scaling.md): per shard, compute and
+# sums per epoch.
+timeout 300 "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec,$spec" \
+    --sharded --epochs 3 > "$out/bench-ml10m-sharded.txt" 2>&1
+log "ML-10M-sized bench, sharded over two contexts (exit $?): bench-ml10m-sharded.txt"
+# The built-program cache: the kernels' build time cold (a miss), then warm (a hit).
+for pass in cold warm; do
+    AUTOREC_PROGRAM_CACHE=$out/program-cache "$build/autorec" bench --device "$spec" \
+        --synthetic 300x200x6000 --epochs 2 --hidden 8 --json --quiet \
+        > "$out/program-cache-$pass.json" 2>&1
+done
+log "program build: $(grep -ho '"program_build_seconds":[^,]*,"program_cache":"[a-z]*"' \
+    "$out"/program-cache-*.json | tr '\n' ' ')"
 # The GEMM ceilings need OpenBLAS, which the bundle leaves out unless the machine has it.
 id=$(sed -n 's/.*"id":"\([0-9]*:[0-9]*\)".*/\1/p' "$out/probe.json" | head -n 1)
 if [ -x "$build/autorec_gemm_bench" ] && [ -n "$id" ]; then
