@@ -319,10 +319,10 @@ Test(center, format_3_files_load_as_uncentered) {
 }
 
 /* The fallback (ar_train_config.baseline_fallback, ar_model_keep_baseline): a network that
- * cannot learn in the epochs it has (every output 1.5 too high, lr 1e-7) is worse on validation than the baseline it sits
- * on, so ar_model_train keeps the baseline alone: selected epoch 0, the network's best epoch
- * and validation RMSE reported beside it, every prediction the clamped baseline, and the
- * evaluation the one it reports. With the fallback off, that epoch is kept. A model without
+ * cannot learn in the epochs it has (every output 1.5 too high, lr 1e-7) is worse on validation
+ * than the baseline it sits on, so ar_model_train keeps the baseline alone: selected epoch 0,
+ * the network's best epoch and validation RMSE reported beside it, every prediction the
+ * clamped baseline, and the evaluation the one it reports. With the fallback off, that epoch is kept. A model without
  * centering, or with a sigmoid output (0.5 at 0), cannot keep a baseline. */
 Test(center, a_network_worse_than_its_baseline_gives_way_to_it) {
     ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;

@@ -38,7 +38,7 @@ static void shard_layout(const ar_sharded *g, int s, ar_layout *L) {
     ar_layout_init(L, g->col[s + 1] - g->col[s], g->widths, g->n_hidden);
 }
 
-/* ---- the hooks of the training step ----------------------------------------------------------- */
+/* ---- the hooks of the training step ---------------------------------------------------- */
 
 ar_status ar_shard_sum(ar_model *m, cl_mem buf, size_t n) {
     if (!m->shard) return AR_OK;
@@ -463,7 +463,8 @@ ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
  * process's, else received from its rank (MPI); a rank other than 0 sends its own instead. */
 static ar_status shard_state(ar_sharded *g, int s, float **part, size_t n) {
     const int local = s >= g->first && s < g->first + g->n_local;
-    if (local && g->red->rank == 0) return ar_model_state(g->m[s], part[0], part[1], part[2], 0, 0, 0);
+    if (local && g->red->rank == 0)
+        return ar_model_state(g->m[s], part[0], part[1], part[2], 0, 0, 0);
     ar_status st = AR_OK;
     if (local) AR_TRY(ar_model_state(g->m[s], part[0], part[1], part[2], 0, 0, 0));
     for (int b = 0; b < 3; b++) AR_TRY(g->red->ops->move(g->red, local ? 0 : s, part[b], n, local));
@@ -551,7 +552,7 @@ void ar_sharded_free(ar_sharded *g) {
     free(g);
 }
 
-/* ---- saving: the model file written piece by piece -------------------------------------------- */
+/* ---- saving: the model file written piece by piece ------------------------------------- */
 
 /* The whole layout's tensors in order (weights 0..nh, then biases 0..nh), each as the pieces the
  * shards hold: a column-split tensor (the first and last layers' weights, the last bias) one
