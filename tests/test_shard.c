@@ -317,3 +317,28 @@ Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeou
                      two), 2);
     cr_assert(strstr(err, "--kernels") && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
 }
+
+/* A shard that fails (here shard 0, whose epoch callback returns an error in epoch 2) stops the
+ * others at their next sum instead of leaving them waiting: ar_sharded_train returns the failed
+ * shard's own status and message, naming it. */
+static ar_status fail_in_epoch_2(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
+    (void)user, (void)r;
+    return s->epoch == 2 ? ar_fail(AR_ERR_IO, "the callback gave up") : AR_OK;
+}
+
+Test(shard, a_failed_shard_stops_the_others, .timeout = 600) {
+    data d;
+    data_init(&d, 9);
+    ar_ctx *ctxs[3] = {tu_ctx(), tu_ctx(), tu_ctx()};
+    ar_train_config cfg = config(9, 0);
+    ar_sharded *g = NULL;
+    cr_assert(ar_sharded_create(ctxs, 3, NULL, d.ds, &cfg, &g) == AR_OK, "%s", ar_last_error());
+    const double t0 = ar_time_seconds();
+    cr_assert_eq(ar_sharded_train(g, fail_in_epoch_2, NULL, NULL), AR_ERR_IO);
+    cr_assert(strstr(ar_last_error(), "shard 0 of 3") &&
+              strstr(ar_last_error(), "the callback gave up"), "%s", ar_last_error());
+    cr_assert(ar_time_seconds() - t0 < 120, "the others took too long to stop");
+    ar_sharded_free(g);
+    for (int k = 0; k < 3; k++) ar_ctx_free(ctxs[k]);
+    data_free(&d);
+}
