@@ -237,6 +237,7 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
     if (st == AR_OK && !o->t.quiet) fprintf(stderr, "data: %s\n", data.desc);
     if (st == AR_OK && o->sharded) { /* one sharded model instead of one row per device */
         st = cli_bench_sharded(&o->t, ds, &devs);
+        free(phase_rows);
         cli_devices_free(&devs);
         ar_dataset_free(ds);
         cli_data_free(&data);
