@@ -60,6 +60,13 @@ mpi train $common --hidden 16 --resume two.model --epochs 6 --metrics r2.csv >/d
     fail "mpirun resume: $(cat err)"
 same r1.csv r2.csv
 
+# bench --sharded over the ranks: one JSON line (rank 0's), both shards' figures
+mpi bench $common --hidden 16 --sharded --json >b.json 2>err || fail "mpirun bench: $(cat err)"
+[ "$(grep -c '^{' b.json)" = 1 ] && grep -q '"devices":2' b.json && grep -q '"device":"rank 1"' b.json ||
+    fail "bench --sharded under mpirun: $(cat b.json)"
+mpi bench $common --hidden 16 >/dev/null 2>err && fail "bench without --sharded under mpirun: exit 0"
+grep -q "bench runs --sharded" err || fail "bench without --sharded: $(cat err)"
+
 # three hidden layers
 "$bin" train $common --hidden 12,8,12 --metrics d1.csv >/dev/null || fail "deep, one process"
 mpi train $common --hidden 12,8,12 --metrics d2.csv >/dev/null 2>err || fail "deep: $(cat err)"
@@ -80,7 +87,8 @@ cp two.model before.model
 job=$!
 victim=
 for _ in $(seq 1 300); do # rank 1's process, once it has started
-    for p in $(pgrep -f "$bin train" || true); do
+    for p in $(pgrep -f "$bin train" || true); do # this test's (its directory), rank 1
+        [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$tmp" ] || continue
         tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' &&
             victim=$p
     done

@@ -1,5 +1,5 @@
 /* bench_shards.c - `autorec bench --sharded`: one model sharded across the --device list (as
- * `train --device A,B`), timed; per shard, the device, the columns and ratings it owns, its
+ * `train --device A,B`), or under mpirun across the ranks (as `mpirun autorec train`), timed; per shard, the device, the columns and ratings it owns, its
  * device memory, and per epoch its compute time and the number, bytes and seconds of its sums
  * with the other shards. The sums' counters cover the whole run (training and evaluation, the
  * warm-up epoch too), so the split is of the mean epoch with its evaluation: compute = that
@@ -44,8 +44,28 @@ static double mean_wall(const bench_epochs *b) {
     return b->n ? t / b->n : NAN;
 }
 
-static void print_shards(const ar_sharded *g, ar_ctx *const *ctxs, const bench_epochs *b,
-                         int json) {
+/* Every shard's statistics: read here, and with MPI summed over the ranks (each rank fills
+ * its own shard's, zeros elsewhere). */
+static ar_status shard_stats(const ar_sharded *g, ar_shard_stats *all) {
+    const int n = ar_sharded_count(g);
+    double v[AR_MAX_SHARDS][4] = {{0}};
+    for (int s = 0; s < n; s++) {
+        ar_sharded_shard_stats(g, s, &all[s]);
+        if (!ar_sharded_model((ar_sharded *)g, s)) continue; /* another rank's */
+        v[s][0] = (double)all[s].device_bytes, v[s][1] = all[s].reduce_seconds;
+        v[s][2] = (double)all[s].reduce_bytes, v[s][3] = (double)all[s].reduce_calls;
+    }
+    if (cli_mpi.size == 1) return AR_OK;
+    ar_status st = ar_mpi_allsum(&v[0][0], 4 * n);
+    for (int s = 0; s < n; s++) {
+        all[s].device_bytes = (size_t)v[s][0], all[s].reduce_seconds = v[s][1];
+        all[s].reduce_bytes = (size_t)v[s][2], all[s].reduce_calls = (long)v[s][3];
+    }
+    return st;
+}
+
+static void print_shards(const ar_sharded *g, ar_ctx *const *ctxs, const ar_shard_stats *all,
+                         const bench_epochs *b, int json) {
     const int epochs = b->n;
     const double epoch_s = median_epoch(b), wall = mean_wall(b);
     const ar_epoch_stats *last = &b->s[b->n - 1];
@@ -63,12 +83,15 @@ static void print_shards(const ar_sharded *g, ar_ctx *const *ctxs, const bench_e
         printf("%-5s %-30s %16s %10s %10s %10s %11s %11s %10s\n", "shard", "device", "columns",
                "ratings", "memory_MiB", "compute_s", "sums/epoch", "sum_MB/ep", "sum_s/ep");
     }
+    int n_local, first = ar_sharded_first_local((ar_sharded *)g, &n_local);
     for (int s = 0; s < n; s++) {
-        ar_shard_stats st;
-        ar_sharded_shard_stats(g, s, &st);
+        const ar_shard_stats st = all[s];
         const double sums = (double)st.reduce_calls / epochs, mb = st.reduce_bytes / 1e6 / epochs;
-        const double sum_s = st.reduce_seconds / epochs, compute = wall - sum_s;
-        const char *name = ar_ctx_device(ctxs[s])->name;
+        const double sum_s = st.reduce_seconds / epochs, compute = fmax(0.0, wall - sum_s);
+        char rank[32];
+        snprintf(rank, sizeof rank, "rank %d", s);
+        const char *name = s >= first && s < first + n_local
+                               ? ar_ctx_device(ctxs[s - first])->name : rank;
         if (json) {
             printf("%s{\"device\":", s ? "," : "");
             cli_json_string(stdout, name);
@@ -97,19 +120,29 @@ ar_status cli_bench_sharded(const cli_train_opts *t, const ar_dataset *ds,
     ar_train_config cfg = t->cfg;
     cfg.kernels = AR_KERNELS_SPARSE;
     cfg.patience = 0; /* every epoch, timed */
+    ar_shard_stats all[AR_MAX_SHARDS];
     ar_status st = b ? AR_OK : cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
-    if (st == AR_OK && (devs->n < 2 || devs->n > AR_MAX_SHARDS))
+    const int mpi = cli_mpi.size > 1;
+    if (st == AR_OK && mpi && cli_mpi.size > AR_MAX_SHARDS)
+        st = cli_usage("bench", "%d processes: a model is sharded across at most %d",
+                       cli_mpi.size, AR_MAX_SHARDS);
+    if (st == AR_OK && !mpi && (devs->n < 2 || devs->n > AR_MAX_SHARDS))
         st = cli_usage("bench", "--sharded needs 2 to %d devices in --device (a device listed "
                        "twice gets two contexts), got %d", AR_MAX_SHARDS, devs->n);
     if (st == AR_OK && cfg.epochs > 64)
         st = cli_usage("bench", "--sharded times at most 64 epochs, not %d", cfg.epochs);
-    for (int k = 0; st == AR_OK && k < devs->n; k++) st = ar_ctx_create(devs->spec[k], &ctxs[k]);
-    if (st == AR_OK) st = ar_sharded_create(ctxs, devs->n, NULL, ds, &cfg, &g);
-    if (st == AR_OK) st = ar_sharded_train(g, record, b, NULL);
+    const int n_ctx = mpi ? 1 : devs->n; /* MPI: this rank's device alone */
+    if (st == AR_OK && mpi) st = cli_mpi_context(&cli_cmd_bench, t->device, &ctxs[0]);
+    for (int k = 0; st == AR_OK && !mpi && k < n_ctx; k++)
+        st = ar_ctx_create(devs->spec[k], &ctxs[k]);
     if (st == AR_OK)
-        print_shards(g, ctxs, b, t->json);
+        st = mpi ? ar_sharded_create_mpi(ctxs[0], NULL, ds, &cfg, NULL, &g)
+                 : ar_sharded_create(ctxs, n_ctx, NULL, ds, &cfg, &g);
+    if (st == AR_OK) st = ar_sharded_train(g, record, b, NULL);
+    if (st == AR_OK) st = shard_stats(g, all);
+    if (st == AR_OK && cli_mpi.rank == 0) print_shards(g, ctxs, all, b, t->json);
     ar_sharded_free(g);
-    for (int k = 0; k < devs->n; k++) ar_ctx_free(ctxs[k]);
+    for (int k = 0; k < n_ctx; k++) ar_ctx_free(ctxs[k]);
     free(b);
     return st;
 }

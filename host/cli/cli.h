@@ -128,6 +128,10 @@ typedef struct cli_mpi_info {
     int rank, size, local_rank;
 } cli_mpi_info;
 extern cli_mpi_info cli_mpi;
+/* Under mpirun, this rank's context: the rank-th spec of device (a --device list, cycled),
+ * else the local-rank-th GPU of this machine (cycled), else of all its devices ($AUTOREC_DEVICE
+ * when set and no --device is given). */
+ar_status cli_mpi_context(const struct cli_command *cmd, const char *device, ar_ctx **out);
 
 /* --device all|SPEC[,SPEC...] (bench, tune): the device specs it lists. */
 enum { CLI_MAX_DEVICES = 256 };

@@ -226,6 +226,10 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
     cli_devices devs = {0};
     cli_data data = {0};
     ar_dataset *ds = NULL;
+    if (cli_mpi.size > 1 && !o->sharded)
+        return cli_usage(self->name, "under mpirun, bench runs --sharded (one shard per "
+                         "process)");
+    if (cli_mpi.rank > 0) o->t.quiet = 1; /* rank 0 alone reports */
     st = cli_device_specs(self, o->t.device, &devs);
     const int n_specs = devs.n;
     if (st == AR_OK) st = cli_data_load(&o->t.data, o->t.cfg.seed, o->t.quiet, &data);
@@ -304,7 +308,8 @@ static const cli_option bench_options[] = {
      .help = "epochs per device, the first an untimed warm-up"},
     {.name = "--sharded", .kind = CLI_FLAG, .at = offsetof(bench_opts, sharded),
      .help = "one model sharded across the --device list (2 to 16 devices; as train --device "
-             "A,B with equal shares) instead of one run per device: per shard, the device, "
+             "A,B with equal shares), or under mpirun across the ranks (one shard each), "
+             "instead of one run per device: per shard, the device (another rank's: rank K), "
              "the columns and ratings it owns, its device memory, and per epoch (the mean, its "
              "evaluation included) its compute time and its sums with the other shards "
              "(count, bytes, seconds); JSON keys sharded, devices, epochs, epoch_seconds, "

@@ -147,9 +147,9 @@ static ar_status dispatch(int argc, char **argv, const cli_command **cmd) {
 static ar_status start_mpi(int *argc, char ***argv) {
     ar_status st = ar_mpi_start(argc, argv, &cli_mpi.rank, &cli_mpi.size, &cli_mpi.local_rank);
     if (st != AR_OK || cli_mpi.size == 1) return st;
-    if (*argc < 2 || strcmp((*argv)[1], "train"))
-        return cli_usage(NULL, "under mpirun only 'autorec train' runs (one shard of the model "
-                         "per process)");
+    if (*argc < 2 || (strcmp((*argv)[1], "train") && strcmp((*argv)[1], "bench")))
+        return cli_usage(NULL, "under mpirun only 'autorec train' and 'autorec bench --sharded' "
+                         "run (one shard of the model per process)");
     if (cli_mpi.rank != 0 && !freopen("/dev/null", "w", stdout))
         return cli_fail(AR_ERR_IO, "cannot silence rank %d's output", cli_mpi.rank);
     return AR_OK;

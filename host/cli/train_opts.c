@@ -253,6 +253,29 @@ ar_status cli_train_opts_check(const cli_command *cmd, const cli_parsed *p, cli_
 
 cli_mpi_info cli_mpi = {0, 1, 0}; /* set by main.c under mpirun */
 
+ar_status cli_mpi_context(const cli_command *cmd, const char *device, ar_ctx **out) {
+    cli_devices d;
+    ar_status st = cli_device_specs(cmd, device, &d);
+    char idx[16];
+    const char *spec = d.n ? d.spec[cli_mpi.rank % d.n] : NULL;
+    if (st == AR_OK && !device && !getenv("AUTOREC_DEVICE")) {
+        ar_platform_info *pl = NULL;
+        ar_device_info *dv = NULL;
+        int np = 0, nd = 0, gpus = 0;
+        st = ar_devices_list(&pl, &np, &dv, &nd);
+        for (int k = 0; k < nd; k++) gpus += !strcmp(dv[k].type, "gpu");
+        for (int k = 0, seen = 0; st == AR_OK && k < nd; k++)
+            if (!gpus || !strcmp(dv[k].type, "gpu"))
+                if (seen++ == cli_mpi.local_rank % (gpus ? gpus : nd))
+                    snprintf(idx, sizeof idx, "%d", k), spec = idx;
+        free(pl);
+        free(dv);
+    }
+    if (st == AR_OK) st = ar_ctx_create(spec, out);
+    cli_devices_free(&d);
+    return st;
+}
+
 ar_status cli_device_specs(const cli_command *cmd, const char *device, cli_devices *d) {
     memset(d, 0, sizeof *d);
     if (!device) {

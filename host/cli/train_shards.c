@@ -1,35 +1,16 @@
 /* train_shards.c - `autorec train --device A,B,...`: the model sharded across several devices
  * (ar_sharded): the contexts, the shares of the columns (--shard-weights, by default measured),
- * the sharded model (new or from --resume), training, and the whole model gathered on the first
- * device at the end, to report and save as a one-device run would. */
+ * the sharded model (new or from --resume), training, the per-shard figures; the model file is
+ * written from the shards (ar_sharded_save). Under mpirun, the same with one shard per rank. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train_run.h"
 
-/* Under mpirun: this rank's device, the rank-th of the --device list (cycled), else the
- * local-rank-th GPU of this machine (cycled), else of all its devices. */
+/* Under mpirun: this rank's device (cli_mpi_context). */
 static ar_status mpi_device(train_run *r) {
-    cli_devices d;
-    ar_status st = cli_device_specs(&cli_cmd_train, r->o->t.device, &d);
-    char idx[16];
-    const char *spec = d.n ? d.spec[cli_mpi.rank % d.n] : NULL;
-    if (st == AR_OK && !r->o->t.device && !getenv("AUTOREC_DEVICE")) {
-        ar_platform_info *pl = NULL;
-        ar_device_info *dv = NULL;
-        int np = 0, nd = 0, gpus = 0;
-        st = ar_devices_list(&pl, &np, &dv, &nd);
-        for (int k = 0; k < nd; k++) gpus += !strcmp(dv[k].type, "gpu");
-        for (int k = 0, seen = 0; st == AR_OK && k < nd; k++)
-            if (!gpus || !strcmp(dv[k].type, "gpu"))
-                if (seen++ == cli_mpi.local_rank % (gpus ? gpus : nd))
-                    snprintf(idx, sizeof idx, "%d", k), spec = idx;
-        free(pl);
-        free(dv);
-    }
-    if (st == AR_OK) st = ar_ctx_create(spec, &r->ctxs[0]);
-    cli_devices_free(&d);
+    ar_status st = cli_mpi_context(&cli_cmd_train, r->o->t.device, &r->ctxs[0]);
     if (st == AR_OK) r->ctx = r->ctxs[0], r->n_ctx = 1;
     return st;
 }
