@@ -133,6 +133,9 @@ ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_c
     if (st != AR_OK) return st;
     ar_sharded_free(r->g);
     r->g = NULL;
+    /* under mpirun the rating lists go before the shard's buffers are allocated, so that the
+     * two are never in memory together (the dataset holds the ratings; --refit needs them) */
+    if (cli_mpi.size > 1 && !r->o->refit && ds == r->ds) cli_data_drop_ratings(&r->data);
     if (cli_mpi.size > 1) {
         return ar_sharded_create_mpi(r->ctx, w, ds, &r->cfg, ck, &r->g);
     }
