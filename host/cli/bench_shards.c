@@ -44,9 +44,7 @@ static double mean_wall(const bench_epochs *b) {
     return b->n ? t / b->n : NAN;
 }
 
-/* Every shard's statistics: read here, and with MPI summed over the ranks (each rank fills
- * its own shard's, zeros elsewhere). */
-static ar_status shard_stats(const ar_sharded *g, ar_shard_stats *all) {
+ar_status cli_shard_stats_all(const ar_sharded *g, ar_shard_stats *all) {
     const int n = ar_sharded_count(g);
     double v[AR_MAX_SHARDS][4] = {{0}};
     for (int s = 0; s < n; s++) {
@@ -139,7 +137,7 @@ ar_status cli_bench_sharded(const cli_train_opts *t, const ar_dataset *ds,
         st = mpi ? ar_sharded_create_mpi(ctxs[0], NULL, ds, &cfg, NULL, &g)
                  : ar_sharded_create(ctxs, n_ctx, NULL, ds, &cfg, &g);
     if (st == AR_OK) st = ar_sharded_train(g, record, b, NULL);
-    if (st == AR_OK) st = shard_stats(g, all);
+    if (st == AR_OK) st = cli_shard_stats_all(g, all);
     if (st == AR_OK && cli_mpi.rank == 0) print_shards(g, ctxs, all, b, t->json);
     ar_sharded_free(g);
     for (int k = 0; k < n_ctx; k++) ar_ctx_free(ctxs[k]);

@@ -147,6 +147,9 @@ void cli_devices_free(cli_devices *d);
 /* bench --sharded (bench_shards.c): one model sharded across the devices d lists (equal shares
  * of the ratings), timed over t's epochs; the table (or a JSON line) of its shards. */
 ar_status cli_bench_sharded(const cli_train_opts *t, const ar_dataset *ds, const cli_devices *d);
+/* Every shard's statistics into all (n shards): read here, and under mpirun the device memory
+ * and sums of the other ranks' shards summed in from them (collective: every rank calls it). */
+ar_status cli_shard_stats_all(const ar_sharded *g, ar_shard_stats *all);
 
 /* ---- progress on a terminal (progress.c) ----------------------------------------------------
  * Within an epoch and while a file is read, one line on stderr redrawn in place, only when

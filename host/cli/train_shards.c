@@ -143,29 +143,6 @@ ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_c
               : ar_sharded_create(r->ctxs, r->n_ctx, w, ds, &r->cfg, &r->g);
 }
 
-/* Every shard's statistics where rank 0 prints them: each rank's own, summed over the ranks
- * (the others' are zero there); in process, read directly. */
-static ar_status collect_stats(train_run *r) {
-    const int n = ar_sharded_count(r->g);
-    double v[AR_MAX_SHARDS][5];
-    for (int s = 0; s < n; s++) {
-        ar_shard_stats st;
-        ar_sharded_shard_stats(r->g, s, &st);
-        const int own = ar_sharded_model(r->g, s) != NULL;
-        r->stats[s] = st;
-        v[s][0] = own ? (double)st.device_bytes : 0, v[s][1] = own ? st.reduce_seconds : 0;
-        v[s][2] = own ? (double)st.reduce_bytes : 0, v[s][3] = own ? (double)st.reduce_calls : 0;
-        v[s][4] = own ? (double)s : 0;
-    }
-    if (cli_mpi.size == 1) return AR_OK;
-    ar_status st = ar_mpi_allsum(&v[0][0], 5 * n);
-    for (int s = 0; st == AR_OK && s < n; s++) {
-        r->stats[s].device_bytes = (size_t)v[s][0], r->stats[s].reduce_seconds = v[s][1];
-        r->stats[s].reduce_bytes = (size_t)v[s][2], r->stats[s].reduce_calls = (long)v[s][3];
-    }
-    return st;
-}
-
 ar_status cli_train_shards_run(train_run *r, const char *prefix, ar_epoch_callback cb,
                                ar_train_result *res) {
     ar_model *first = cli_train_view(r); /* its progress stands for every shard's */
@@ -174,7 +151,7 @@ ar_status cli_train_shards_run(train_run *r, const char *prefix, ar_epoch_callba
     ar_status st = ar_sharded_train(r->g, cb, r, res);
     ar_model_set_progress(first, NULL, NULL); /* w goes out of scope */
     if (r->tty) cli_progress_end();
-    return st == AR_OK ? collect_stats(r) : st;
+    return st == AR_OK ? cli_shard_stats_all(r->g, r->stats) : st;
 }
 
 ar_status cli_train_save(train_run *r, const char *path) {

@@ -55,20 +55,19 @@ static ar_status put_cb(void *w, const void *p, size_t n) {
 
 /* The training ratings by raw id (users, items, ratings: n each), from the CSR. */
 static void put_ratings(writer *w, const ar_dataset *ds) {
-    const size_t n = (size_t)ds->train.row_ptr[ds->n_rows], CH = 1 << 16;
+    enum { CH = 1 << 16 };
     const int by_user = ds->rows_are == AR_ROWS_USERS;
-    int32_t buf[1 << 16];
+    int32_t buf[CH];
     for (int part = 0; part < 3; part++) { /* users, items, ratings: each in CSR order */
-        size_t k = 0, fill = 0;
+        size_t fill = 0;
         for (int r = 0; r < ds->n_rows && w->st == AR_OK; r++)
-            for (int e = ds->train.row_ptr[r]; e < ds->train.row_ptr[r + 1]; e++, k++) {
+            for (int e = ds->train.row_ptr[r]; e < ds->train.row_ptr[r + 1]; e++) {
                 int64_t row = ds->row_ids[r], col = ds->col_ids[ds->train.col_idx[e]];
                 if (part == 2) memcpy(&buf[fill++], &ds->train.vals[e], 4);
                 else buf[fill++] = (int32_t)((part == 0) == by_user ? row : col);
                 if (fill == CH) put(w, buf, fill * 4), fill = 0;
             }
         put(w, buf, fill * 4);
-        (void)n;
     }
 }
 
@@ -155,27 +154,31 @@ ar_status ar_checkpoint_write(const char *path, const ar_ckpt_source *src) {
     return st;
 }
 
-/* A one-device model's state, read back whole. */
-static ar_status model_state_put(void *arg, int which,
+/* A one-device model's state, read back whole: parameters and both moments (n floats each). */
+typedef struct {
+    float *a[3];
+    size_t n;
+} whole_state;
+
+static ar_status whole_state_put(void *arg, int which,
                                  ar_status (*put_fn)(void *, const void *, size_t), void *w) {
-    float **arrays = arg;
-    return put_fn(w, arrays[which], ((size_t *)arrays[3])[0] * sizeof(float));
+    const whole_state *s = arg;
+    return put_fn(w, s->a[which], s->n * sizeof(float));
 }
 
 ar_status ar_model_save(ar_model *m, const char *path) {
     const size_t P = ar_model_layout(m)->n_params;
-    size_t n_params = P;
-    float *arrays[4] = {malloc(P * 4), malloc(P * 4), malloc(P * 4), (float *)&n_params};
-    ar_status st = arrays[0] && arrays[1] && arrays[2]
-                       ? ar_model_state(m, arrays[0], arrays[1], arrays[2], 0, 0, 0)
+    whole_state s = {{malloc(P * 4), malloc(P * 4), malloc(P * 4)}, P};
+    ar_status st = s.a[0] && s.a[1] && s.a[2]
+                       ? ar_model_state(m, s.a[0], s.a[1], s.a[2], 0, 0, 0)
                        : ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
     ar_ckpt_source src = {.cfg = ar_model_config(m), .ds = ar_model_dataset(m), .n_params = P,
                           .mu = m->mu, .b_row = m->b_row, .b_col = m->b_col,
-                          .state = model_state_put, .arg = arrays};
+                          .state = whole_state_put, .arg = &s};
     ar_model_rating_scale(m, &src.lo, &src.hi, &src.def);
     ar_model_counters(m, &src.epoch, &src.step);
     if (st == AR_OK) st = ar_checkpoint_write(path, &src);
-    for (int k = 0; k < 3; k++) free(arrays[k]);
+    for (int k = 0; k < 3; k++) free(s.a[k]);
     return st;
 }
 
