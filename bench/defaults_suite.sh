@@ -11,6 +11,8 @@
 #   sparse          synth 8,000 x 5,000 x 200K (0.5%)
 #   dense           synth 1,000 x 1,500 x 90K, skew 0.5 (6%)
 #   ml-1m           synth 6,040 x 3,706 x 1M (4.5%; 'report' only, or CANDIDATES_ML1M=1)
+#   *-mnar          the five synthetic shapes again, missing not at random with MovieLens-like
+#                   noise (`synth --mnar 2 --noise 0.7`; bench/suite_data.sh says why)
 #
 #   candidates  trains every candidate setting (CANDIDATES, one per line; default: the file
 #               bench/defaults_candidates.txt) on every dataset with train's validation split
@@ -41,7 +43,7 @@ mkdir -p "$out/logs"
 # ---- the datasets (shared with center_suite.sh) ------------------------------------------------
 . "$here/bench/suite_data.sh"
 suite_make_data ml-1m
-sets=${ONLY:-$suite_sets ml-1m}
+sets=${ONLY:-$suite_sets ml-1m ml-1m-mnar}
 
 json_field() { # FIELD: from the JSON line on stdin
     sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" | tr -d '"'
@@ -54,7 +56,7 @@ run_candidates() {
     while IFS= read -r cfg; do
         case $cfg in ''|'#'*) continue ;; esac
         for d in $sets; do
-            [ "$d" != ml-1m ] || [ "${CANDIDATES_ML1M:-0}" = 1 ] || continue
+            case $d in ml-1m*) [ "${CANDIDATES_ML1M:-0}" = 1 ] || continue ;; esac
             args=$(data_args "$d") || true
             [ -n "$args" ] || continue
             # shellcheck disable=SC2086 # word splitting of the settings is the point

@@ -330,6 +330,10 @@ typedef struct ar_synth_config {
     float rating_min;         /* the rating scale, rating_min..rating_max by rating_step (default */
     float rating_max;         /*   1..5 by 1; 0.5..5 by 0.5 gives half stars): the model's 1..5 */
     float rating_step;        /*   is mapped linearly onto it; at most 100 steps */
+    float mnar;               /* missing not at random: a drawn pair is kept with probability
+                                 sigmoid(mnar x (expected rating - 3.5)) on the 1..5 model
+                                 scale, 0..10 (default 0: which pairs are rated is independent
+                                 of their ratings) */
 } ar_synth_config;
 AR_API void ar_synth_config_default(ar_synth_config *c);
 /* Writes a u.data-style file ("user\titem\trating\ttimestamp", ratings on c's scale) drawn

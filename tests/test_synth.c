@@ -248,6 +248,41 @@ Test(synth, popularity_skew_is_measurable) {
     free(n0);
 }
 
+/* Missing not at random (ar_synth_config.mnar): users keep the items they expect to like, so
+ * the observed ratings are higher than the same model's at random, each user still rates
+ * exactly as many items, and the file keeps its shape. */
+static void user_counts_and_mean(const ar_ratings *r, int64_t users, int64_t *n, double *mean) {
+    double sum = 0;
+    memset(n, 0, (size_t)users * sizeof *n);
+    for (size_t k = 0; k < ar_ratings_count(r); k++) {
+        int64_t u, i;
+        float v;
+        ar_ratings_get(r, k, &u, &i, &v);
+        n[u - 1]++;
+        sum += v;
+    }
+    *mean = sum / (double)ar_ratings_count(r);
+}
+
+Test(synth, mnar_users_rate_what_they_expect_to_like) {
+    ar_synth_config c = shape(400, 300, 20000);
+    ar_ratings *mcar = NULL, *mnar = NULL;
+    cr_assert_eq(ar_synth_ratings(&c, &mcar), AR_OK, "%s", ar_last_error());
+    c.mnar = 3;
+    cr_assert_eq(ar_synth_ratings(&c, &mnar), AR_OK, "%s", ar_last_error());
+    int64_t n0[400], n3[400];
+    double m0, m3;
+    user_counts_and_mean(mcar, c.users, n0, &m0);
+    user_counts_and_mean(mnar, c.users, n3, &m3);
+    cr_log_info("mean rating: %.3f at random, %.3f with mnar 3", m0, m3);
+    cr_assert(m3 > m0 + 0.2, "mnar 3 mean %.3f, at random %.3f: not selected by rating", m3, m0);
+    for (int u = 0; u < 400; u++) cr_assert_eq(n3[u], n0[u], "user %d's degree changed", u + 1);
+    write_ok(&c, tu_path("mnar.data"));
+    free(check_file(&c, tu_path("mnar.data"))); /* distinct pairs, ranges, exact count */
+    ar_ratings_free(mcar);
+    ar_ratings_free(mnar);
+}
+
 /* A user + item bias model (a few alternating regularised averaging sweeps on 90%) beats the
  * global mean on the other 10% clearly: the file carries a learnable signal. */
 Test(synth, learnable_by_a_bias_model) {
@@ -314,8 +349,8 @@ Test(synth, learnable_by_a_bias_model) {
 }
 
 Test(synth, invalid_configs_name_the_setting_and_write_nothing) {
-    struct { ar_synth_config c; const char *opt; } bad[9];
-    for (int k = 0; k < 9; k++) bad[k].c = shape(10, 10, 20);
+    struct { ar_synth_config c; const char *opt; } bad[10];
+    for (int k = 0; k < 10; k++) bad[k].c = shape(10, 10, 20);
     bad[0].c.ratings = 51; bad[0].opt = "ar_synth_config.ratings";
     bad[1].c.ratings = 0; bad[1].opt = "ar_synth_config.ratings";
     bad[2].c.users = 0; bad[2].opt = "ar_synth_config.users";
@@ -325,7 +360,8 @@ Test(synth, invalid_configs_name_the_setting_and_write_nothing) {
     bad[6].c.rating_step = 0.3f; bad[6].opt = "ar_synth_config.rating_step"; /* 1..5 by 0.3 */
     bad[7].c.rating_max = 1; bad[7].opt = "ar_synth_config.rating_min";     /* empty scale */
     bad[8].c.rating_step = 0.01f; bad[8].opt = "ar_synth_config.rating_step"; /* 400 steps */
-    for (int k = 0; k < 9; k++) {
+    bad[9].c.mnar = -1; bad[9].opt = "ar_synth_config.mnar";
+    for (int k = 0; k < 10; k++) {
         cr_assert_eq(ar_synth_write(&bad[k].c, tu_path("bad")), AR_ERR_INVALID_ARG, "case %d", k);
         cr_assert(strstr(ar_last_error(), bad[k].opt), "case %d: '%s' does not name %s", k,
                   ar_last_error(), bad[k].opt);
@@ -389,7 +425,7 @@ Test(synth, cli_writes_the_file_and_a_summary) {
 Test(synth, cli_help_and_usage_errors) {
     cr_assert_eq(run("--help"), 0);
     const char *flags[] = {"--users", "--items", "--ratings", "--seed", "--out", "--rank",
-                           "--noise", "--skew", "--preset", "ml-10m", "netflix"};
+                           "--noise", "--skew", "--mnar", "--preset", "ml-10m", "netflix"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
         cr_assert(strstr(out, flags[i]), "synth --help does not describe %s", flags[i]);
     char args[512];
@@ -400,6 +436,7 @@ Test(synth, cli_help_and_usage_errors) {
         {"--items -3", "--items"},
         {"--rank 0", "--rank"},
         {"--noise -1", "--noise"},
+        {"--mnar 11", "--mnar"},
         {"--skew 9", "--skew"},
         {"--preset ml-20x", "--preset"},
         {"--bogus 1", "--bogus"},

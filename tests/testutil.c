@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -207,10 +209,19 @@ double tu_json_number(const char *json, const char *key) {
 /* ---- the test's temporary directory --------------------------------------------------------- */
 
 static char tmpdir[64];
+static pid_t tmpdir_owner; /* the process that made it: a forked child's exit leaves it alone */
+
+static void tmpdir_at_exit(void) {
+    if (getpid() == tmpdir_owner) tu_tmpdir_teardown();
+}
 
 void tu_tmpdir_setup(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/autorec-test-XXXXXX");
     cr_assert(mkdtemp(tmpdir), "mkdtemp failed: %s", strerror(errno));
+    /* a test that ends by exit() (death tests, fatal asserts in helpers) skips .fini: without
+     * this its directory stayed behind in /tmp, one per such test and run */
+    if (!tmpdir_owner) atexit(tmpdir_at_exit);
+    tmpdir_owner = getpid();
 }
 
 /* nftw callback: removes each entry, the directory's contents before the directory itself. */

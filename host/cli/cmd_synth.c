@@ -110,6 +110,12 @@ static const cli_option synth_options[] = {
     {.name = "--skew", .meta = "X", .kind = CLI_FLOAT, .at = SYNTH(c.popularity_skew), .lo = 0,
      .hi = 4, .bounds = CLI_MIN | CLI_MAX, .setting = "ar_synth_config.popularity_skew",
      .help = "Zipf exponent of item popularity and user activity; 0 is uniform"},
+    {.name = "--mnar", .meta = "X", .kind = CLI_FLOAT, .at = SYNTH(c.mnar), .lo = 0, .hi = 10,
+     .bounds = CLI_MIN | CLI_MAX, .setting = "ar_synth_config.mnar",
+     .help = "missing not at random: a user keeps a drawn item with probability sigmoid(X x "
+             "(expected rating - 3.5)) on the 1..5 model scale, so users rate what they expect "
+             "to like, as on real rating sites; 0 draws the rated pairs independently of their "
+             "ratings"},
     {.name = "--scale", .meta = "MIN:MAX:STEP", .kind = CLI_CUSTOM, .at = SYNTH(c),
      .parse = parse_scale, .show = show_scale,
      .setting = "ar_synth_config.rating_min ar_synth_config.rating_max "

@@ -9,7 +9,9 @@
  * level, clamped to the scale. On the default scale that is clamp(round(x), 1, 5).
  * Which pairs are observed follows a Zipf-like law on both sides: the user at activity rank r
  * rates about r^-skew of the ratings, the item at popularity rank r is picked with weight
- * r^-skew, and the ranks are shuffled over the ids (id order is not popularity order).
+ * r^-skew, and the ranks are shuffled over the ids (id order is not popularity order). By
+ * default that choice ignores the ratings (missing completely at random); ar_synth_config.mnar
+ * makes users pick what they expect to like, as real users do (see keep_prob()).
  *
  * Memory stays bounded at Netflix scale (480k users, 100M ratings): the pairs are never held.
  * Each user's degree is fixed first (summing exactly to the requested count), then the users
@@ -39,6 +41,7 @@ void ar_synth_config_default(ar_synth_config *c) {
     c->rating_min = 1.0f;
     c->rating_max = 5.0f;
     c->rating_step = 1.0f;
+    c->mnar = 0.0f;
 }
 
 enum {
@@ -117,6 +120,8 @@ static ar_status validate(const ar_synth_config *c) {
           c->rank);
     CHECK(isfinite(c->noise) && c->noise >= 0,
           "ar_synth_config.noise must be a finite number >= 0, got %g", (double)c->noise);
+    CHECK(isfinite(c->mnar) && c->mnar >= 0 && c->mnar <= 10,
+          "ar_synth_config.mnar must be in 0..10, got %g", (double)c->mnar);
     CHECK(isfinite(c->popularity_skew) && c->popularity_skew >= 0 && c->popularity_skew <= 4,
           "ar_synth_config.popularity_skew must be in 0..4, got %g", (double)c->popularity_skew);
     CHECK(isfinite(c->rating_min) && isfinite(c->rating_max) && c->rating_min < c->rating_max &&
@@ -252,6 +257,28 @@ static inline char *put_u64(char *p, uint64_t v) {
 
 /* ---- sampling a user's items ---------------------------------------------------------------- */
 
+/* Missing not at random (ar_synth_config.mnar): whether a user rates an item depends on how
+ * much they are expected to like it, as on real rating sites (people watch and rate what they
+ * expect to enjoy; Marlin and Zemel, RecSys 2009, measured it on Yahoo! ratings). A drawn item
+ * is kept with probability sigmoid(mnar x (a - SYNTH_MU)), a = mu + b_u + b_i + p_u . q_i the
+ * user's expected rating of it on the 1..5 model scale, noise left out. */
+typedef struct {
+    const float *p;           /* (rank) the user's factors */
+    const float *q;           /* (items, rank) the items' factors */
+    const float *bi;          /* (items) the items' biases */
+    double bu;                /* the user's bias */
+    double mnar;              /* the selection's slope per rating point; 0: at random */
+    int rank;
+} selection;
+
+static double keep_prob(const selection *s, int32_t i) {
+    const float *qi = s->q + (size_t)i * (size_t)s->rank;
+    double a = s->bu + s->bi[i];
+    for (int f = 0; f < s->rank; f++) a += (double)s->p[f] * qi[f];
+    return 1.0 / (1.0 + exp(-s->mnar * a));
+}
+
+
 typedef struct { double key; int32_t item; } keyed;
 
 static int keyed_cmp(const void *a, const void *b) {
@@ -264,14 +291,19 @@ static int keyed_cmp(const void *a, const void *b) {
  * a repeat rejected through mark[] (mark[i] == u when the user has item i, so it needs no
  * reset). When repeats pile up (a heavy user under a steep skew, whose remaining items carry
  * little weight) the rest is drawn by Efraimidis-Spirakis keys over the items not yet taken,
- * which is the same successive-sampling law without the rejections. */
+ * which is the same successive-sampling law without the rejections. With ar_synth_config.mnar
+ * the law's weights are popularity x keep_prob(): users pick what they expect to like. */
 static void draw_items(uint32_t u, int32_t deg, const alias_table *t, const int32_t *item_rank,
-                       double skew, uint32_t *mark, keyed *scratch, int32_t *pick, ar_rng *r) {
+                       double skew, const selection *sel, uint32_t *mark, keyed *scratch,
+                       int32_t *pick, ar_rng *r) {
     int32_t got = 0;
     int64_t budget = 8 * (int64_t)deg + 256;
     while (got < deg && budget-- > 0) {
         int32_t i = alias_draw(t, r);
         if (mark[i] == u) continue;
+        /* rejection: the kept draws follow popularity x keep_prob (no draw when mnar is 0, so
+         * the missing-at-random files stay byte for byte what they were) */
+        if (sel->mnar != 0 && ar_rng_uniform(r) >= keep_prob(sel, i)) continue;
         mark[i] = u;
         pick[got++] = i;
     }
@@ -282,6 +314,7 @@ static void draw_items(uint32_t u, int32_t deg, const alias_table *t, const int3
         double e = -log(((double)(ar_rng_next(r) >> 11) + 0.5) * 0x1.0p-53); /* Exp(1) */
         /* log(E / w) with w = (rank + 1)^-skew: smallest first is the successive-sampling order */
         scratch[m].key = log(e) + skew * log((double)(item_rank[i] + 1));
+        if (sel->mnar != 0) scratch[m].key -= log(keep_prob(sel, i)); /* weight w x keep_prob */
         scratch[m].item = (int32_t)i;
         m++;
     }
@@ -444,8 +477,9 @@ static ar_status generate(const ar_synth_config *c, out_buf *o, ar_ratings *r) {
         gauss g = {stream(c->seed, TAG_USER, (uint64_t)u), 0, 0};
         double bu = SYNTH_SD_USER_BIAS * gauss_next(&g);
         for (int f = 0; f < k; f++) m.p[f] = (float)(m.sd_f * gauss_next(&g));
-        draw_items((uint32_t)(u + 1), d, &m.t, m.item_rank, skew, m.mark, m.scratch, m.pick,
-                   &g.r);
+        selection sel = {m.p, m.q, m.bi, bu, c->mnar, k};
+        draw_items((uint32_t)(u + 1), d, &m.t, m.item_rank, skew, &sel, m.mark, m.scratch,
+                   m.pick, &g.r);
         for (int32_t j = 0; j < d; j++) {
             int32_t i = m.pick[j];
             const float *qi = m.q + (size_t)i * k;
