@@ -486,12 +486,19 @@ typedef enum ar_center {
     AR_CENTER_NONE = 0,       /* the paper's model: input and target are the ratings */
     AR_CENTER_BIAS = 1,       /* input: the ratings (who rated is kept); prediction b(u, i) +
                                  output, so the network learns the residual r - b(u, i)
-                                 (default: better than NONE on validation on every shape of
+                                 (better than NONE on validation on every shape of
                                  docs/experiments.md#centering-on-the-bias-baseline) */
-    AR_CENTER_INPUT = 2       /* input and target are both the residuals r - b(u, i) (0 where
+    AR_CENTER_INPUT = 2,      /* input and target are both the residuals r - b(u, i) (0 where
                                  unobserved); prediction b(u, i) + output */
+    AR_CENTER_AUTO = 3        /* (default) ar_model_train trains BIAS, then INPUT from the same
+                                 initial state, and keeps the one of lower validation RMSE (twice
+                                 the epochs; BIAS alone without a validation set): BIAS wins on
+                                 MovieLens, where who rated carries information, INPUT where
+                                 it does not (docs/experiments.md#defaults-across-dataset-shapes).
+                                 A model created with it is BIAS until trained; a model file
+                                 holds the mode kept */
 } ar_center;
-/* "none", "bias", "input". */
+/* "none", "bias", "input", "auto". */
 AR_API const char *ar_center_name(ar_center c);
 /* Parses a name (case-insensitive); AR_ERR_INVALID_ARG if unknown. */
 AR_API ar_status ar_center_parse(const char *name, ar_center *out);
@@ -639,6 +646,13 @@ typedef struct ar_train_result {
     int network_epoch;        /* the epoch of the lowest validation RMSE among those trained
                                  (== selected_epoch unless baseline_kept) */
     double network_valid_rmse;/* its validation RMSE (NaN without a validation set) */
+    ar_center center;         /* the centering trained (in an epoch callback: being trained);
+                                 with AR_CENTER_AUTO the one kept, BIAS or INPUT */
+    double auto_valid_rmse[2];/* AR_CENTER_AUTO: the lowest validation RMSE of the BIAS run and
+                                 of the INPUT run (NaN: not trained) */
+    int auto_epoch[2];        /*   and the epochs that reached them; auto_epochs_run[k] the
+                                 epochs each ran (epochs_run is their sum) */
+    int auto_epochs_run[2];
 } ar_train_result;
 
 /* Called after every epoch of ar_model_train with its statistics and the run so far (r->last is

@@ -124,7 +124,7 @@ static void host_outputs(ar_model *m, float *y) {
 Test(center, prediction_is_baseline_plus_network_output) {
     fixture f;
     fixture_init(&f, tu_seed());
-    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_INPUT; c++) {
+    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_AUTO; c++) {
         ar_train_config cfg;
         config(&cfg, c);
         ar_model *m = trained(&f, &cfg, 3);
@@ -413,9 +413,118 @@ Test(center, a_network_worse_than_its_baseline_gives_way_to_it) {
     ar_ratings_free(te);
 }
 
+/* A run's epochs as the callback saw them: validation RMSE and the centering trained. */
+typedef struct {
+    int n;
+    double valid[64];
+    ar_center center[64];
+} epochs_seen;
+
+static ar_status see(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
+    epochs_seen *e = user;
+    cr_assert(e->n < 64 && r->last.epoch == s->epoch);
+    e->valid[e->n] = s->valid_rmse;
+    e->center[e->n++] = r->center;
+    return AR_OK;
+}
+
+/* Trains cfg on ds from scratch; returns the model, *r and what the callback saw. */
+static ar_model *train_run(ar_ctx *ctx, ar_dataset *ds, const ar_train_config *cfg,
+                           ar_train_result *r, epochs_seen *e) {
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, cfg, &m) == AR_OK, "%s", ar_last_error());
+    memset(e, 0, sizeof *e);
+    cr_assert(ar_model_train(m, see, e, r) == AR_OK, "%s", ar_last_error());
+    return m;
+}
+
+/* AR_CENTER_AUTO: a bias run, then an input run from the same start, each epoch for epoch the
+ * run that --center bias or input alone trains (bit for bit: same weights, orders, masks), and
+ * the model ends as the one of lower validation RMSE, its mode resolved (in the model, the
+ * result and the file), the other's figures in the result. Without a validation set: bias. */
+Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300) {
+    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
+    uint64_t seed = tu_seed();
+    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
+    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = NULL, *plain = NULL;
+    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
+              ar_last_error());
+    ar_ctx *ctx = tu_ctx();
+    ar_train_config cfg;
+    config(&cfg, AR_CENTER_BIAS);
+    cfg.epochs = 12;
+    cfg.patience = 4;
+    cfg.lr = 0.02f; /* a net that moves within a few epochs, and overfits soon after */
+    cfg.l2 = 0;
+    cfg.dropout = 0;
+    cfg.baseline_fallback = 0; /* the network runs compared, not the baseline */
+    ar_train_result rb, ri, ra;
+    epochs_seen eb, ei, ea;
+    ar_model *mb = train_run(ctx, ds, &cfg, &rb, &eb);
+    cfg.center = AR_CENTER_INPUT;
+    ar_model *mi = train_run(ctx, ds, &cfg, &ri, &ei);
+    cfg.center = AR_CENTER_AUTO;
+    ar_model *ma = train_run(ctx, ds, &cfg, &ra, &ea);
+    cr_assert_eq(ea.n, eb.n + ei.n, "auto ran %d epochs, bias %d and input %d", ea.n, eb.n, ei.n);
+    for (int k = 0; k < ea.n; k++) {
+        const int bias = k < eb.n;
+        cr_assert_eq(ea.center[k], bias ? AR_CENTER_BIAS : AR_CENTER_INPUT, "epoch row %d", k);
+        cr_assert(ea.valid[k] == (bias ? eb.valid[k] : ei.valid[k - eb.n]),
+                  "row %d: auto %.9g, alone %.9g", k, ea.valid[k],
+                  bias ? eb.valid[k] : ei.valid[k - eb.n]);
+    }
+    cr_assert(rb.selected.valid_rmse != ri.selected.valid_rmse, "the two runs must differ");
+    const int input_wins = ri.selected.valid_rmse < rb.selected.valid_rmse;
+    const ar_train_result *w = input_wins ? &ri : &rb;
+    fprintf(stderr, "  auto: bias %.6f, input %.6f, kept %s\n", rb.selected.valid_rmse,
+            ri.selected.valid_rmse, ar_center_name(ra.center));
+    cr_assert(ra.center == (input_wins ? AR_CENTER_INPUT : AR_CENTER_BIAS) &&
+              ar_model_config(ma)->center == ra.center, "kept %s", ar_center_name(ra.center));
+    cr_assert(ra.selected_epoch == w->selected_epoch &&
+              ra.selected.valid_rmse == w->selected.valid_rmse &&
+              ra.selected.test_rmse == w->selected.test_rmse && ra.epochs_run == eb.n + ei.n &&
+              ra.auto_valid_rmse[0] == rb.network_valid_rmse &&
+              ra.auto_valid_rmse[1] == ri.network_valid_rmse &&
+              ra.auto_epoch[0] == rb.network_epoch && ra.auto_epoch[1] == ri.network_epoch &&
+              ra.auto_epochs_run[0] == eb.n && ra.auto_epochs_run[1] == ei.n,
+              "auto's result is not the kept run's");
+    double tr_rmse, va_rmse, te_rmse; /* the model holds the kept run's selected state */
+    cr_assert(ar_model_evaluate_ex(ma, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
+              "evaluated %.9g %.9g, the kept run's %.9g %.9g", va_rmse, te_rmse,
+              w->selected.valid_rmse, w->selected.test_rmse);
+    cr_assert(ar_model_save(ma, tu_path("auto.bin")) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint *ck = NULL;
+    cr_assert(ar_checkpoint_read(tu_path("auto.bin"), &ck) == AR_OK, "%s", ar_last_error());
+    ar_train_config saved;
+    ar_checkpoint_config(ck, &saved);
+    cr_assert_eq(saved.center, ra.center, "the file says %s", ar_center_name(saved.center));
+    ar_checkpoint_free(ck);
+    ar_model_free(mb);
+    ar_model_free(mi);
+    ar_model_free(ma);
+    /* no validation set: nothing to choose with, the bias run alone */
+    cr_assert(ar_dataset_create(tr, te, &plain) == AR_OK, "%s", ar_last_error());
+    cfg.epochs = 2;
+    ma = train_run(ctx, plain, &cfg, &ra, &ea);
+    cr_assert(ea.n == 2 && ra.center == AR_CENTER_BIAS &&
+              ar_model_config(ma)->center == AR_CENTER_BIAS, "%d epochs, %s", ea.n,
+              ar_center_name(ra.center));
+    ar_model_free(ma);
+    ar_ctx_free(ctx);
+    ar_dataset_free(ds);
+    ar_dataset_free(plain);
+    ar_ratings_free(base);
+    ar_ratings_free(tr);
+    ar_ratings_free(va);
+    ar_ratings_free(te);
+}
+
 /* The names parse both ways; a bad value is a usage error naming the flag (exit 2). */
 Test(center, names_and_a_bad_value) {
-    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_INPUT; c++) {
+    for (ar_center c = AR_CENTER_NONE; c <= AR_CENTER_AUTO; c++) {
         ar_center back = AR_CENTER_NONE;
         cr_assert(ar_center_parse(ar_center_name(c), &back) == AR_OK && back == c);
     }
@@ -423,8 +532,8 @@ Test(center, names_and_a_bad_value) {
     cr_assert_eq(ar_center_parse("residual", &x), AR_ERR_INVALID_ARG);
     ar_train_config cfg;
     ar_train_config_default(&cfg);
-    cr_assert_eq(cfg.center, AR_CENTER_BIAS);
-    cfg.center = (ar_center)3;
+    cr_assert_eq(cfg.center, AR_CENTER_AUTO);
+    cfg.center = (ar_center)4;
     cr_assert_eq(ar_train_config_validate(&cfg), AR_ERR_INVALID_ARG);
     cr_assert(strstr(ar_last_error(), "ar_train_config.center"), "%s", ar_last_error());
     static char out[8192], err[8192];

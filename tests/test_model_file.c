@@ -330,7 +330,10 @@ Test(model_file, centering_mode_and_baseline) {
     load(&f, "center_bias");
     cr_assert_eq(f.version, 4u);
     put_i32(&f, center_at(&f), 3);
-    refused(&f, "center 3", "ar_train_config.center: unknown mode 3");
+    refused(&f, "center 3", "its centering is auto, which a trained model never has");
+    load(&f, "center_bias");
+    put_i32(&f, center_at(&f), 4);
+    refused(&f, "center 4", "ar_train_config.center: unknown mode 4");
     load(&f, "center_bias");
     put_i32(&f, center_at(&f), -1);
     refused(&f, "center -1", "ar_train_config.center: unknown mode -1");

@@ -74,7 +74,7 @@ static void metrics(const char *path, int epoch, char *test, size_t cap, int *ar
 /* A small model that overfits this data within a few dozen epochs (settings pinned, so that
  * the test does not depend on the default hyperparameters; the validation set, the patience
  * and the epoch budget are the defaults). */
-#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0"
+#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0 --center bias"
 
 Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
     data();
@@ -118,6 +118,40 @@ Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
     field(j, "test_rmse", eval_test, sizeof eval_test);
     cr_assert(tu_json_number(j, "selected_epoch") == sel && tu_json_number(j, "epochs") ==
               epochs && !strcmp(eval_test, test), "resumed: %s", j);
+}
+
+/* --center auto, train's default: both runs reported, "center" the one of lower validation
+ * RMSE, a line on stderr says so; --refit and the saved model use the mode kept. */
+Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
+    data();
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 6 --fallback none "
+                     "--refit --json --save %s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("a.bin")), 0, "%s", err);
+    char j[8192], kept[16];
+    json(j, sizeof j);
+    double vb = tu_json_number(j, "auto_bias_valid_rmse"), vi = tu_json_number(j,
+                                                                               "auto_input_valid_rmse");
+    const char *want = vi < vb ? "input" : "bias";
+    field(j, "center", kept, sizeof kept);
+    cr_assert(strstr(j, "\"center_auto\":true") && vb > 0 && vi > 0 &&
+              !strcmp(kept, vi < vb ? "\"input\"" : "\"bias\"") &&
+              tu_json_number(j, "auto_bias_epochs_run") == 6 &&
+              tu_json_number(j, "auto_input_epochs_run") == 6 &&
+              tu_json_number(j, "best_valid_rmse") == (vi < vb ? vi : vb), "%s", j);
+    char line[64];
+    snprintf(line, sizeof line, "center auto: keeping the %s run", want);
+    cr_assert(strstr(err, line) && strstr(err, "now the input run"), "%s", err);
+    cr_assert_eq(run("eval --model %s --test %s --json", tu_path("a.bin"), tu_path("te.data")), 0,
+                 "%s", err);
+    cr_assert(strstr(out, vi < vb ? "\"center\":\"input\"" : "\"center\":\"bias\"") ||
+              !strstr(out, "\"center\""), "%s", out);
+    cr_assert(tu_json_number(out, "test_rmse") == tu_json_number(j, "test_rmse"), "%s", out);
+    /* an explicit mode trains one run and reports no auto figures */
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --epochs 3 --center input --json "
+                     "--quiet", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"center_auto\":false") && strstr(j, "\"auto_bias_valid_rmse\":null"),
+              "%s", j);
 }
 
 Test(valid, refit_trains_the_selected_epochs_on_training_and_validation, .timeout = 600) {

@@ -120,10 +120,17 @@ static ar_status start(train_run *r) {
 /* Each epoch of the selection run: the metrics row, the progress line. */
 static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
     train_run *r = user;
-    (void)res;
+    if (r->center_auto && res->center != r->arm) { /* --center auto: the input run begins */
+        r->arm_bias_best = r->best, r->arm_bias_best_epoch = r->best_epoch;
+        r->best = INFINITY, r->best_epoch = 0;
+        r->arm = res->center;
+        if (!r->o->t.quiet)
+            cli_center_switch(r->tty, &r->arm_bias);
+    }
+    if (r->center_auto && res->center == AR_CENTER_BIAS) r->arm_bias = *res;
     r->seconds += s->epoch_seconds;
     if (s->test_rmse < r->best) r->best = s->test_rmse, r->best_epoch = s->epoch;
-    ar_status st = cli_curves_add(&r->curves, s);
+    ar_status st = cli_curves_add(&r->curves, s, ar_center_name(res->center));
     if (st == AR_OK && !r->o->t.quiet)
         cli_progress(r->tty, "", s, r->cfg.epochs, r->has_valid, 1);
     return st;
@@ -150,11 +157,19 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
 static ar_status train_epochs(train_run *r) {
     r->best = INFINITY;
+    r->center_auto = r->cfg.center == AR_CENTER_AUTO && r->has_valid;
+    r->arm = AR_CENTER_BIAS;
     ar_status st = r->g ? cli_train_shards_run(r, "", on_epoch, &r->res)
                         : cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
+    if (st == AR_OK && r->center_auto && !r->o->t.quiet) cli_center_kept(&r->res);
     if (st != AR_OK) return st;
+    /* auto resolved: what the refit trains, the report prints and the plot draws */
+    if (r->cfg.center == AR_CENTER_AUTO) r->cfg.center = r->res.center;
+    if (r->center_auto && r->res.center == AR_CENTER_BIAS)
+        r->best = r->arm_bias_best, r->best_epoch = r->arm_bias_best_epoch;
+    r->curves.keep = ar_center_name(r->res.center);
     if (r->g) { /* sharded: the kept epoch's figures as training measured them */
         const ar_epoch_stats *s = &r->res.selected;
         r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,

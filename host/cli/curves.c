@@ -47,7 +47,7 @@ ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot) 
     ar_status st = cli_out_open(&c->csv, "--metrics", metrics);
     if (st != AR_OK) return st;
     fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,"
-          "valid_mae,test_mae\n", c->csv.f);
+          "valid_mae,test_mae,center\n", c->csv.f);
     return cli_out_flush(&c->csv);
 }
 
@@ -61,11 +61,14 @@ static int curves_grow(cli_curves *c) {
         if (!p) return -1;
         *arrs[k] = p;
     }
+    const char **run = realloc(c->run, (size_t)cap * sizeof *run);
+    if (!run) return -1;
+    c->run = run;
     c->cap = cap;
     return 0;
 }
 
-ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, const char *run) {
     FILE *f = c->csv.f;
     if (f) {
         fprintf(f, "%d", s->epoch);
@@ -78,7 +81,7 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
         cli_csv_number(f, s->train_mae);
         cli_csv_number(f, s->valid_mae);
         cli_csv_number(f, s->test_mae);
-        fputc('\n', f);
+        fprintf(f, ",%s\n", run);
         ar_status st = cli_out_flush(&c->csv);
         if (st != AR_OK) return st;
     }
@@ -89,6 +92,7 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s) {
     c->train[c->n] = s->train_rmse;
     c->valid[c->n] = s->valid_rmse;
     c->test[c->n] = s->test_rmse;
+    c->run[c->n] = run; /* a static name (ar_center_name) */
     c->n++;
     return AR_OK;
 }
@@ -104,9 +108,23 @@ static void finite_range(const double *const *v, int k, int n, double *lo, doubl
         }
 }
 
+/* Only the points of the run c->keep (--center auto: the one kept), moved to the front. */
+static void keep_run(cli_curves *c) {
+    if (!c->keep) return;
+    int n = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (strcmp(c->run[i], c->keep) != 0) continue;
+        c->epoch[n] = c->epoch[i], c->loss[n] = c->loss[i], c->train[n] = c->train[i];
+        c->valid[n] = c->valid[i], c->test[n] = c->test[i], c->run[n] = c->run[i];
+        n++;
+    }
+    c->n = n;
+}
+
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle) {
     cli_out *outs[2] = {&c->csv, &c->plot};
     if (!c->plot_path) return cli_outs_sync(outs, 1);
+    keep_run(c);
     /* the validation curve only when there is a validation set: no empty legend entry */
     cli_plot_series s[4];
     int n = 0;
@@ -140,6 +158,7 @@ void cli_curves_free(cli_curves *c) {
     cli_out_abort(&c->plot);
     free(c->epoch);
     free(c->loss);
+    free(c->run);
     free(c->train);
     free(c->valid);
     free(c->test);

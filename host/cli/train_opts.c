@@ -111,6 +111,10 @@ static const cli_choice center_modes[] = {
                              "the residual from the bias baseline b = mu + b_u + b_i"},
     {"input", AR_CENTER_INPUT, "input and target both the residuals r - b(u,i); predict "
                                "b(u,i) + output"},
+    {"auto", AR_CENTER_AUTO, "bias, then input from the same start, and keep the one with the "
+                             "lower validation RMSE (twice the epochs; bias without a "
+                             "validation set). bias wins on MovieLens, input where who rated "
+                             "says little (docs/experiments.md)"},
     {NULL, 0, NULL}};
 
 static const cli_choice kernel_paths[] = {
@@ -341,4 +345,17 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
     fprintf(stderr, "; keeping epoch %d (valid RMSE %.4f MAE %.4f, test RMSE %.4f MAE %.4f)\n",
             r->selected_epoch, r->selected.valid_rmse, r->selected.valid_mae,
             r->selected.test_rmse, r->selected.test_mae);
+}
+
+void cli_center_switch(int tty, const ar_train_result *bias) {
+    fprintf(stderr, "%scenter auto: the bias run's lowest validation RMSE is %.4f, at epoch %d "
+            "of %d; now the input run, from the same initial weights\n", tty ? "\n" : "",
+            bias->selected.valid_rmse, bias->selected_epoch, bias->last_epoch);
+}
+
+void cli_center_kept(const ar_train_result *r) {
+    const int k = r->center == AR_CENTER_INPUT, o = !k;
+    fprintf(stderr, "center auto: keeping the %s run (validation RMSE %.4f at epoch %d) over the "
+            "%s run (%.4f at epoch %d)\n", ar_center_name(r->center), r->auto_valid_rmse[k],
+            r->auto_epoch[k], k ? "bias" : "input", r->auto_valid_rmse[o], r->auto_epoch[o]);
 }

@@ -50,6 +50,23 @@ void cli_train_print_setup(const train_run *r) {
                 cli_out_temp(&r->curves.csv), r->o->metrics);
 }
 
+/* --center auto: both runs, "center" being the one kept (flat keys, no nested object: readers
+ * take a run's JSON line from its last '{'); false and nulls otherwise. */
+static void print_center_auto(const train_run *r) {
+    const ar_train_result *res = &r->res;
+    printf(",\"center_auto\":%s", r->center_auto ? "true" : "false");
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? "input" : "bias";
+        char key[40];
+        snprintf(key, sizeof key, "auto_%s_epoch", name);
+        cli_json_number(stdout, key, r->center_auto ? res->auto_epoch[k] : NAN);
+        snprintf(key, sizeof key, "auto_%s_epochs_run", name);
+        cli_json_number(stdout, key, r->center_auto ? res->auto_epochs_run[k] : NAN);
+        snprintf(key, sizeof key, "auto_%s_valid_rmse", name);
+        cli_json_number(stdout, key, r->center_auto ? res->auto_valid_rmse[k] : NAN);
+    }
+}
+
 void cli_train_print_json(const train_run *r) {
     const ar_device_info *dev = ar_ctx_device(r->ctx);
     const ar_train_result *res = &r->res;
@@ -83,6 +100,7 @@ void cli_train_print_json(const train_run *r) {
     cli_json_number(stdout, "input_dropout", c->input_dropout);
     printf(",\"input_noise\":\"%s\"", ar_input_noise_name(c->input_noise));
     printf(",\"center\":\"%s\"", ar_center_name(c->center));
+    print_center_auto(r);
     printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
            ar_activation_name(c->activation), ar_activation_name(c->out_activation),
            (unsigned long long)c->seed);

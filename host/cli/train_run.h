@@ -46,6 +46,13 @@ typedef struct {
                                 fitted on the refit's ratings */
     double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
     int best_epoch;
+    /* --center auto (ar_model_train runs bias, then input): the run being trained, and the
+     * bias run's result and best test RMSE, kept while the input run trains */
+    int center_auto;         /* the run was asked for auto: cfg.center is the kept mode after */
+    ar_center arm;
+    ar_train_result arm_bias;
+    double arm_bias_best;
+    int arm_bias_best_epoch;
     /* --refit */
     ar_dataset *ds_refit;
     ar_train_result refit;

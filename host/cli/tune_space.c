@@ -124,9 +124,11 @@ static int parse_act(const char *s, int *out) {
     return ar_activation_parse(s, &a) == AR_OK ? (*out = (int)a, 1) : 0;
 }
 static const char *act_name(int a) { return ar_activation_name((ar_activation)a); }
+/* auto is not a point of the space: it is two of them (bias and input), which tune compares
+ * as trials */
 static int parse_center(const char *s, int *out) {
     ar_center c;
-    return ar_center_parse(s, &c) == AR_OK ? (*out = (int)c, 1) : 0;
+    return ar_center_parse(s, &c) == AR_OK && c != AR_CENTER_AUTO ? (*out = (int)c, 1) : 0;
 }
 static const char *center_name(int c) { return ar_center_name((ar_center)c); }
 
@@ -186,7 +188,8 @@ static const cli_option space_options[] = {
     {.name = "--center", .meta = "MODE,...", .kind = CLI_CUSTOM, .at = SPACE(center),
      .parse = read_centers, .show = show_centers, .setting = "ar_train_config.center",
      .help = "centering on the bias baseline (train's --center), one of the list; "
-             "none,bias,input searches all three"},
+             "none,bias,input searches all three (auto, train's default, is bias and input: "
+             "list both)"},
 };
 const cli_group tune_space_group = CLI_GROUP(
     "search space", space_options,

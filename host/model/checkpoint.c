@@ -229,7 +229,9 @@ ar_status ar_checkpoint_check(const ar_dataset *ds, const ar_checkpoint *c,
                 return ar_fail(AR_ERR_INVALID_ARG, "the model's hidden layer %d has %d units, "
                                "not %d", k + 1, c->cfg.layers[k], cfg->layers[k]);
         SAME(activation) SAME(out_activation) SAME(seed)
-        if (cfg->center != c->cfg.center)
+        /* auto asks training to choose: a file holds the mode it chose, bias or input */
+        if (cfg->center != c->cfg.center &&
+            !(cfg->center == AR_CENTER_AUTO && c->cfg.center != AR_CENTER_NONE))
             return ar_fail(AR_ERR_INVALID_ARG, "the model was trained with "
                            "ar_train_config.center %s, not %s", ar_center_name(c->cfg.center),
                            ar_center_name(cfg->center));

@@ -148,6 +148,8 @@ static ar_status parse_config(ar_checkpoint *k, cursor *c, const char *name, uin
     cf->n_layers = layers[0]; /* validated below; the unused slots of layers[] are ignored */
     for (int l = 0; l < AR_MAX_HIDDEN_LAYERS && l < layers[0]; l++) cf->layers[l] = layers[1 + l];
     cf->beta1 = adam[0], cf->beta2 = adam[1], cf->eps = adam[2];
+    if (center == AR_CENTER_AUTO) /* training resolves it: a file holds bias or input */
+        return bad(name, "its centering is auto, which a trained model never has");
     if (i32[0] != AR_ROWS_ITEMS && i32[0] != AR_ROWS_USERS)
         return bad(name, "rows_are is %d (%d: items, %d: users)", i32[0], AR_ROWS_ITEMS,
                    AR_ROWS_USERS);

@@ -10,7 +10,7 @@
 static const char *const path_names[] = {"auto", "dense", "sparse"};
 static const char *const noise_names[] = {"mask", "inverted"};
 static const char *const act_names[] = {"identity", "sigmoid", "relu", "tanh", "elu", "selu"};
-static const char *const center_names[] = {"none", "bias", "input"};
+static const char *const center_names[] = {"none", "bias", "input", "auto"};
 
 const char *ar_center_name(ar_center c) {
     return ar_choice_name(center_names, COUNT(center_names), (int)c);
@@ -70,7 +70,7 @@ void ar_train_config_default(ar_train_config *c) {
     c->l2 = 1e-3f;
     c->dropout = 0.6f;
     c->input_dropout = 0.2f;
-    c->center = AR_CENTER_BIAS; /* the network on top of the bias baseline: see ar_center */
+    c->center = AR_CENTER_AUTO; /* bias or input, whichever validates better: see ar_center */
     c->baseline_fallback = 1;   /* never worse than that baseline on validation */
     c->activation = AR_ACT_SIGMOID;
     c->out_activation = AR_ACT_IDENTITY;
@@ -120,7 +120,7 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           (int)c->out_activation);
     CHECK((unsigned)c->kernels <= AR_KERNELS_SPARSE, F "kernels: unknown path %d",
           (int)c->kernels);
-    CHECK((unsigned)c->center <= AR_CENTER_INPUT, F "center: unknown mode %d", (int)c->center);
+    CHECK((unsigned)c->center <= AR_CENTER_AUTO, F "center: unknown mode %d", (int)c->center);
     CHECK(c->baseline_fallback == 0 || c->baseline_fallback == 1,
           F "baseline_fallback must be 0 or 1, got %d", c->baseline_fallback);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,

@@ -80,6 +80,8 @@ struct ar_model {
     float mu, *b_row, *b_col;  /* (I) and (U) on the host */
     cl_mem tr_res;             /* (nnz) r - b at the training entries: the target, and with
                                   AR_CENTER_INPUT the input too */
+    int center_auto;           /* created with AR_CENTER_AUTO: cfg.center is BIAS (then INPUT
+                                  while ar_model_train tries it) until training picks one */
     cl_mem tr_off, te_off, va_off; /* (nnz of each set) b at its entries: added when scoring */
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */

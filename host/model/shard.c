@@ -453,6 +453,8 @@ ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
         return ar_fail(jobs[bad].st, "shard %d of %d (%s): %s", bad, g->n,
                        g->ctx[bad]->info.name, jobs[bad].msg);
     }
+    /* AR_CENTER_AUTO resolved: every shard chose alike (the same summed validation errors) */
+    g->cfg.center = g->m[f]->cfg.center;
     if (out) *out = jobs[f].res;
     return AR_OK;
 }

@@ -110,34 +110,98 @@ static ar_status end_interrupted(ar_model *m, const snapshot *snap) {
     return st == AR_OK ? AR_ERR_INTERRUPTED : st;
 }
 
-ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
+/* One selection run from the model's state as it is: epochs up to the budget, each considered
+ * (snap gets the selected epoch's state), the patience rule, and the selected state put back.
+ * On an error r holds the run so far. */
+static ar_status run(ar_model *m, ar_epoch_callback cb, void *user, snapshot *snap,
+                     ar_train_result *r) {
     const int has_valid = m->ds->n_valid_all > 0;
     const int patience = m->cfg.patience;
-    ar_train_result r = {.stop = AR_STOP_EPOCHS, .selected = {.valid_rmse = INFINITY}};
+    *r = (ar_train_result){.stop = AR_STOP_EPOCHS, .selected = {.valid_rmse = INFINITY},
+                           .center = m->cfg.center,
+                           .auto_valid_rmse = {NAN, NAN}};
     progress p = {m->epoch, INFINITY};
-    snapshot snap = {0};
     ar_status st = AR_OK;
-    atomic_store(&m->interrupt, 0); /* a request made before the run */
-    if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, &snap, &p, &r));
+    if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, snap, &p, r));
     while (m->epoch < m->cfg.epochs) {
-        AR_TRY(ar_model_train_epoch(m, &r.last));
-        r.epochs_run++;
-        r.last_epoch = r.last.epoch;
-        AR_TRY(consider(m, &r.last, has_valid, &snap, &p, &r));
-        if (cb) AR_TRY(cb(user, &r.last, &r));
-        if (has_valid && patience > 0 && r.last.epoch - p.epoch >= patience) {
+        AR_TRY(ar_model_train_epoch(m, &r->last));
+        r->epochs_run++;
+        r->last_epoch = r->last.epoch;
+        AR_TRY(consider(m, &r->last, has_valid, snap, &p, r));
+        if (cb) AR_TRY(cb(user, &r->last, r));
+        if (has_valid && patience > 0 && r->last.epoch - p.epoch >= patience) {
             /* lower since the mark, by too little: converged; not at all: patience */
-            r.stop = r.selected_epoch > p.epoch ? AR_STOP_CONVERGED : AR_STOP_PATIENCE;
+            r->stop = r->selected_epoch > p.epoch ? AR_STOP_CONVERGED : AR_STOP_PATIENCE;
             break;
         }
     }
-    if (r.epochs_run == 0) r.last_epoch = m->epoch;
-    if (snap.params && r.selected_epoch != m->epoch) AR_TRY(snapshot_restore(m, &snap));
-    r.network_epoch = r.selected_epoch;
-    r.network_valid_rmse = has_valid ? r.selected.valid_rmse : NAN;
-    if (has_valid) AR_TRY(consider_baseline(m, &snap, &r));
-    if (out) *out = r;
+    if (r->epochs_run == 0) r->last_epoch = m->epoch;
+    if (snap->params && r->selected_epoch != m->epoch) AR_TRY(snapshot_restore(m, snap));
+    r->network_epoch = r->selected_epoch;
+    r->network_valid_rmse = has_valid ? r->selected.valid_rmse : NAN;
 cleanup:
+    return st;
+}
+
+/* AR_CENTER_AUTO: a run with BIAS, then one with INPUT from the same starting state (the same
+ * initial weights, row orders and dropout masks: what `--center input` alone would train), and
+ * the one of lower validation RMSE kept (BIAS on a tie), in its selected state. Interrupted,
+ * the better of what was trained is kept, as a plain run keeps its selected epoch. */
+static ar_status train_auto(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
+    static const ar_center mode[2] = {AR_CENTER_BIAS, AR_CENTER_INPUT};
+    snapshot start = {0}, snap[2] = {{0}, {0}};
+    ar_train_result r[2];
+    int ran = 0;
+    ar_status st = snapshot_take(m, &start);
+    for (int k = 0; k < 2 && st == AR_OK; k++) {
+        if (k > 0) st = snapshot_restore(m, &start);
+        m->cfg.center = mode[k];
+        if (st == AR_OK) st = run(m, cb, user, &snap[k], &r[k]);
+        ran = k + 1;
+    }
+    int w = ran == 2 && snap[1].params &&
+            (!snap[0].params || r[1].selected.valid_rmse < r[0].selected.valid_rmse);
+    if (st != AR_OK && st != AR_ERR_INTERRUPTED) goto cleanup; /* left as the error left it */
+    m->cfg.center = mode[w];
+    m->center_auto = 0;
+    if (!snap[w].params) { /* interrupted before the first epoch ended: nothing to keep */
+        st = AR_ERR_INTERRUPTED;
+        goto cleanup;
+    }
+    if (ran - 1 != w || st != AR_OK) { /* interrupted: its run had not restored yet */
+        ar_status rs = snapshot_restore(m, &snap[w]);
+        if (rs != AR_OK) {
+            st = rs;
+            goto cleanup;
+        }
+    }
+    if (st != AR_OK) goto cleanup; /* interrupted: the better run's selected state is kept */
+    ar_train_result res = r[w];
+    for (int k = 0; k < 2; k++) {
+        res.auto_valid_rmse[k] = k < ran ? r[k].network_valid_rmse : NAN;
+        res.auto_epoch[k] = k < ran ? r[k].network_epoch : 0;
+        res.auto_epochs_run[k] = k < ran ? r[k].epochs_run : 0;
+    }
+    res.epochs_run = res.auto_epochs_run[0] + res.auto_epochs_run[1];
+    AR_TRY(consider_baseline(m, &snap[w], &res));
+    if (out) *out = res;
+cleanup:
+    snapshot_free(&start);
+    snapshot_free(&snap[0]);
+    snapshot_free(&snap[1]);
+    return st;
+}
+
+ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
+    const int has_valid = m->ds->n_valid_all > 0;
+    atomic_store(&m->interrupt, 0); /* a request made before the run */
+    if (m->center_auto && has_valid && m->epoch == 0) return train_auto(m, cb, user, out);
+    m->center_auto = 0; /* nothing to choose with: BIAS, as created */
+    snapshot snap = {0};
+    ar_train_result r;
+    ar_status st = run(m, cb, user, &snap, &r);
+    if (st == AR_OK && has_valid) st = consider_baseline(m, &snap, &r);
+    if (st == AR_OK && out) *out = r;
     if (st == AR_ERR_INTERRUPTED) st = end_interrupted(m, &snap);
     snapshot_free(&snap);
     return st;

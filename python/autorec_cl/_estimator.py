@@ -242,6 +242,7 @@ class AutoRec:
 
     def _epoch(self, s, res, bar):
         row = {k: getattr(s, k) for k in self._STATS}
+        row["center"] = lib.ar_center_name(res.center).decode()  # center="auto" trains two runs
         self._history_rows().append(row)
         if bar is not None:
             bar.update(1)
@@ -257,12 +258,13 @@ class AutoRec:
         rows = self._history_rows()
         try:
             import pandas as pd
-            self.history_ = pd.DataFrame(rows, columns=list(self._STATS))
+            self.history_ = pd.DataFrame(rows, columns=list(self._STATS) + ["center"])
         except ImportError:
             self.history_ = rows
         self.best_epoch_ = result.selected_epoch
         self.stop_reason_ = lib.ar_stop_reason_name(result.stop).decode()
         self.baseline_kept_ = bool(result.baseline_kept)
+        self.center_ = lib.ar_center_name(result.center).decode()  # auto: the run kept
         self._fitted()
 
     def _fitted(self):
@@ -403,6 +405,7 @@ class AutoRec:
         self.best_epoch_ = lib.ar_checkpoint_epochs_done(self._engine.checkpoint)
         self.stop_reason_ = None
         self.baseline_kept_ = None
+        self.center_ = self.center  # a model file holds the centering trained, never auto
         self._fitted()
 
     def _set_from_config(self, cfg, rows):

@@ -113,7 +113,9 @@ class TrainResult(Structure):
     _fields_ = [("stop", c_int), ("epochs_run", c_int), ("last_epoch", c_int),
                 ("selected_epoch", c_int), ("selected", EpochStats), ("last", EpochStats),
                 ("baseline_kept", c_int), ("network_epoch", c_int),
-                ("network_valid_rmse", c_double)]
+                ("network_valid_rmse", c_double), ("center", c_int),
+                ("auto_valid_rmse", c_double * 2), ("auto_epoch", c_int * 2),
+                ("auto_epochs_run", c_int * 2)]
 
 
 class Errors(Structure):

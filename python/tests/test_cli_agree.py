@@ -45,9 +45,12 @@ def test_same_epochs_as_autorec_train(cli, data, tmp_path, settings):
     with open(metrics) as f:
         rows = list(csv.DictReader(f))
     m = AutoRec(device=device, verbose=False, **settings).fit(train, test=test)
-    assert len(rows) == len(m.history_) == settings["epochs"]
+    # center "auto" (the default) with a validation set trains a bias run, then an input run
+    runs = 2 if settings.get("center", "auto") == "auto" and settings.get("valid_ratio", 1) else 1
+    assert len(rows) == len(m.history_) == runs * settings["epochs"]
     for row, (_, py) in zip(rows, m.history_.iterrows()):
         assert int(row["epoch"]) == py.epoch
+        assert row["center"] == py.center
         for c in COLUMNS:
             if row[c] == "":  # NaN: no validation set
                 assert py[c] != py[c], c
