@@ -718,7 +718,9 @@ AR_API int ar_sharded_count(const ar_sharded *g);
 /* Forgets the whole dataset given to ar_sharded_create*, which the caller may then free: each
  * shard keeps its own column slice, so a process keeps only its columns' ratings. Only the
  * process that writes the model file (ar_sharded_save: rank 0) and gathers it needs the whole
- * dataset; there they fail with AR_ERR_INVALID_ARG after this. */
+ * dataset; there they fail with AR_ERR_INVALID_ARG after this. A share (ar_dataset_create_share)
+ * is released on every rank alike: the model keeps its ids and counts, and ar_sharded_save
+ * still writes the file (the ratings gathered from the slices); the baselines need it. */
 AR_API void ar_sharded_release_data(ar_sharded *g);
 /* Shard s's own model (its columns only; owned by g): its settings, rating scale, kernels;
  * NULL for a shard of another process (MPI). */

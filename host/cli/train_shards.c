@@ -111,13 +111,14 @@ static ar_status shard_weights(train_run *r, int n, double *w) {
 }
 
 /* Under mpirun, once the shard has its slice: the rating lists go (the dataset holds them
- * all), and on ranks other than 0 the whole dataset too (rank 0 writes it into the model file):
- * a rank keeps its columns' ratings. --refit, which builds a dataset again from the lists,
- * keeps everything. */
+ * all), and the dataset too on ranks other than 0 (rank 0 writes the whole one into the model
+ * file) or, built as a share, on every rank (the shard's slice holds the same ratings; the model
+ * keeps the ids and counts the file needs): a rank keeps its columns' ratings once. --refit,
+ * which builds a dataset again from the lists, keeps everything. */
 void cli_train_shards_release(train_run *r) {
-    if (cli_mpi.size == 1 || !r->g || r->o->refit || cli_train_by_share(r)) return;
+    if (cli_mpi.size == 1 || !r->g || r->o->refit) return;
     cli_data_drop_ratings(&r->data);
-    if (cli_mpi.rank == 0) return;
+    if (cli_mpi.rank == 0 && !cli_train_by_share(r)) return; /* a share: its slice holds it */
     ar_sharded_release_data(r->g);
     ar_dataset_free(r->ds);
     r->ds = NULL;

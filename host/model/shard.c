@@ -145,58 +145,65 @@ static void init_next(init_stream *z, float *out, size_t n) {
     }
 }
 
-/* Copies the part of every piece of shard s that lies in whole[a, a + n) (chunk: those values)
- * into its buffer part. */
+/* Writes the part of every piece of a shard that lies in whole[a, a + n) (chunk: those values)
+ * into its parameters on its device. */
 typedef struct {
     const float *chunk;
     size_t a, n;
-    float *part;
+    ar_model *m;
+    ar_status st;
 } chunk_job;
 
 static void chunk_piece(size_t whole, size_t part, size_t n, int replicated, void *arg) {
     (void)replicated;
     chunk_job *j = arg;
     size_t lo = whole > j->a ? whole : j->a, hi = whole + n < j->a + j->n ? whole + n : j->a + j->n;
-    if (lo < hi) memcpy(j->part + part + (lo - whole), j->chunk + (lo - j->a), (hi - lo) * 4);
+    if (lo < hi && j->st == AR_OK)
+        j->st = ar_write(j->m->ctx, j->m->params, (part + (lo - whole)) * sizeof(float),
+                         (hi - lo) * sizeof(float), j->chunk + (lo - j->a));
+}
+
+/* Every local shard's start from the seed: the whole model's initial parameters drawn a chunk
+ * at a time, each shard's pieces written to its device as they come (no shard's parameters are
+ * ever whole on the host); the moments and counters are a new model's, zero. */
+static ar_status start_drawn(ar_sharded *g) {
+    const size_t CH = (size_t)1 << 20;
+    float *chunk = malloc(CH * sizeof *chunk);
+    if (!chunk) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the initial weights");
+    init_stream z;
+    init_begin(&z, &g->L, g->cfg.seed);
+    ar_status st = AR_OK;
+    for (size_t a = 0; a < g->L.n_params && st == AR_OK; a += CH) {
+        const size_t n = g->L.n_params - a < CH ? g->L.n_params - a : CH;
+        init_next(&z, chunk, n);
+        for (int s = g->first; s < g->first + g->n_local && st == AR_OK; s++) {
+            chunk_job j = {chunk, a, n, g->m[s], AR_OK};
+            each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
+            st = j.st;
+        }
+    }
+    free(chunk);
+    return st;
 }
 
 /* Every local shard's start: its slice of the file's state (from), or of the initial
- * parameters drawn from the seed (moments zero), with the counters. */
+ * parameters drawn from the seed (start_drawn), with the counters. */
 static ar_status start_shards(ar_sharded *g, const start_state *from) {
+    if (!from) return start_drawn(g);
     const int f = g->first, e = g->first + g->n_local;
     float *parts[AR_MAX_SHARDS][3] = {{NULL}};
-    float *chunk = NULL;
-    const size_t CH = (size_t)1 << 20;
     ar_status st = AR_OK;
     for (int s = f; s < e; s++) AR_TRY(alloc3(parts[s], g->m[s]->L.n_params));
-    if (from) {
-        for (int s = f; s < e; s++) {
-            copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
-                          .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
-            each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
-        }
-    } else {
-        if (!(chunk = malloc(CH * sizeof *chunk))) {
-            st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the initial weights");
-            goto cleanup;
-        }
-        init_stream z;
-        init_begin(&z, &g->L, g->cfg.seed);
-        for (size_t a = 0; a < g->L.n_params; a += CH) {
-            const size_t n = g->L.n_params - a < CH ? g->L.n_params - a : CH;
-            init_next(&z, chunk, n);
-            for (int s = f; s < e; s++) {
-                chunk_job j = {chunk, a, n, parts[s][0]};
-                each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
-            }
-        }
+    for (int s = f; s < e; s++) {
+        copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
+                      .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
+        each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
     }
     for (int s = f; s < e; s++)
-        AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2],
-                              from ? from->epoch : 0, from ? from->step : 0, 1));
+        AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2], from->epoch,
+                              from->step, 1));
 cleanup:
     for (int s = f; s < e; s++) free3(parts[s]);
-    free(chunk);
     return st;
 }
 
@@ -508,7 +515,10 @@ cleanup:
 int ar_sharded_count(const ar_sharded *g) { return g->n; }
 
 void ar_sharded_release_data(ar_sharded *g) {
-    g->ds = NULL; /* what still needs it checks */
+    /* a share's ratings are its slice's too: only its ids and counts are kept, for the model
+     * file (without them, what still needs the dataset checks and fails) */
+    if (g->ds && g->ds->share && !g->head) g->head = ar_share_head(g->ds);
+    g->ds = g->head;
 }
 
 ar_model *ar_sharded_model(ar_sharded *g, int shard) {
@@ -524,9 +534,9 @@ void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
     *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s],
                           .n_train = g->n_train[s]};
     if (!g->m[s]) return; /* another process's: its columns and their ratings */
-    /* the training ratings its process holds: the dataset's (whole, or a share), else, once
-     * released, its slice's */
-    const ar_dataset *held = g->ds ? g->ds : g->slice[s];
+    /* the training ratings its process holds: the whole dataset's, else (a share, or once
+     * released) its slice's */
+    const ar_dataset *held = g->ds && !g->ds->share ? g->ds : g->slice[s];
     o->ratings_loaded = (size_t)held->train.row_ptr[held->n_rows];
     const ar_reduce_stats *r = &g->red->stats[s];
     o->device_bytes = ar_model_device_bytes(g->m[s]);
@@ -540,6 +550,7 @@ void ar_sharded_free(ar_sharded *g) {
         ar_dataset_free(g->slice[s]);
     }
     ar_reducer_free(g->red);
+    ar_dataset_free(g->head);
     free(g->row_nnz);
     free(g->baseline);
     free(g);

@@ -24,6 +24,8 @@ struct ar_sharded {
     float *baseline;              /* (1 + I + U) mu, b_row, b_col; NULL without centering */
     ar_reducer *red;
     int widths[AR_MAX_HIDDEN_LAYERS], n_hidden;
+    ar_dataset *head;             /* a share once released: its ids and counts, no ratings (the
+                                     slice holds them), what the model file needs; owned */
 };
 
 /* An ar_share_sum across the shards (arg: the ar_sharded), not counted in the training's
@@ -35,5 +37,8 @@ ar_status ar_sharded_share_sum(void *arg, double *v, size_t n);
 ar_status ar_sharded_put_ratings(ar_sharded *g, ar_status (*put)(void *w, const void *p, size_t n),
                                  void *w);
 ar_status ar_sharded_send_ratings(ar_sharded *g);
+/* A share's ids and counts, copied for g->head (ar_sharded_release_data); NULL when out of
+ * memory. */
+ar_dataset *ar_share_head(const ar_dataset *ds);
 
 #endif

@@ -14,7 +14,7 @@ ar_status ar_sharded_share_sum(void *arg, double *v, size_t n) {
 
 ar_status ar_sharded_baselines(ar_sharded *g, const ar_baseline_config *cfg,
                                ar_baselines *out) {
-    if (!g->ds)
+    if (!g->ds || g->ds == g->head)
         return ar_fail(AR_ERR_INVALID_ARG, "the baselines need the dataset, which this process "
                        "released (ar_sharded_release_data)");
     return ar_dataset_baselines_sum(g->ds, cfg, ar_sharded_share_sum, g, out);
@@ -39,18 +39,22 @@ static block next_block(const ar_sharded *g, int r0) {
     return b;
 }
 
-/* This process's ratings in the block's rows: counts per row into cnt, and into data the
- * ratings' values (part 2) or columns (parts 0 and 1, the ids looked up by rank 0), as the
- * floats' bits the transfers carry. Returns how many. */
-static size_t own_part(const ar_dataset *ds, const block *b, int part, float *cnt, float *data) {
-    const ar_csr *t = &ds->train;
+/* This process's ratings in the block's rows (its shard's slice: its columns from c0): counts
+ * per row into cnt, and into data the ratings' values (part 2) or the whole dataset's columns
+ * (parts 0 and 1, the ids looked up by rank 0), as the floats' bits the transfers carry.
+ * Returns how many. */
+static size_t own_part(const ar_sharded *g, const block *b, int part, float *cnt, float *data) {
+    const ar_csr *t = &g->slice[g->first]->train;
+    const int32_t c0 = g->col[g->first];
     size_t n = 0;
     for (int r = b->r0; r < b->r1; r++) {
         const int32_t c = t->row_ptr[r + 1] - t->row_ptr[r];
         memcpy(&cnt[r - b->r0], &c, sizeof c);
-        for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++, n++)
+        for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++, n++) {
+            const int32_t col = c0 + t->col_idx[k];
             if (part == 2) data[n] = t->vals[k];
-            else memcpy(&data[n], &t->col_idx[k], sizeof(int32_t));
+            else memcpy(&data[n], &col, sizeof col);
+        }
     }
     return n;
 }
@@ -93,7 +97,7 @@ static void bufs_free(gather_bufs *x) {
 static ar_status write_block(ar_sharded *g, const block *b, int part, gather_bufs *x,
                              ar_status (*put)(void *, const void *, size_t), void *w) {
     const int rows = b->r1 - b->r0, by_user = g->ds->rows_are == AR_ROWS_USERS;
-    size_t at[AR_MAX_SHARDS], n = own_part(g->ds, b, part, x->cnt, x->data);
+    size_t at[AR_MAX_SHARDS], n = own_part(g, b, part, x->cnt, x->data);
     ar_status st = AR_OK;
     at[0] = 0;
     for (int s = 1; s < g->n && st == AR_OK; s++) { /* shard s's counts, then its ratings */
@@ -134,7 +138,7 @@ static ar_status each_block(ar_sharded *g, ar_status (*put)(void *, const void *
             if (root) {
                 st = write_block(g, &b, part, &x, put, w);
             } else {
-                size_t n = own_part(g->ds, &b, part, x.cnt, x.data);
+                size_t n = own_part(g, &b, part, x.cnt, x.data);
                 st = g->red->ops->move(g->red, 0, x.cnt, (size_t)(b.r1 - b.r0), 1);
                 if (st == AR_OK) st = g->red->ops->move(g->red, 0, x.data, n, 1);
             }
@@ -150,3 +154,28 @@ ar_status ar_sharded_put_ratings(ar_sharded *g, ar_status (*put)(void *w, const 
 }
 
 ar_status ar_sharded_send_ratings(ar_sharded *g) { return each_block(g, NULL, NULL); }
+
+ar_dataset *ar_share_head(const ar_dataset *ds) {
+    ar_dataset *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    *h = *ds; /* counts, scale, mean; the pointers copied or cleared below */
+    memset(&h->train, 0, sizeof h->train);
+    memset(&h->test, 0, sizeof h->test);
+    memset(&h->valid, 0, sizeof h->valid);
+    h->cold = h->valid_cold = NULL, h->n_cold = h->n_valid_cold = 0;
+    h->row_ids = malloc((size_t)ds->n_rows * sizeof *h->row_ids);
+    h->col_ids = malloc((size_t)ds->n_cols * sizeof *h->col_ids);
+    h->train_path = ds->train_path ? strdup(ds->train_path) : NULL;
+    h->share = malloc(sizeof *h->share);
+    if (!h->row_ids || !h->col_ids || !h->share || (ds->train_path && !h->train_path)) {
+        free(h->share);
+        h->share = NULL;
+        ar_dataset_free(h);
+        return NULL;
+    }
+    memcpy(h->row_ids, ds->row_ids, (size_t)ds->n_rows * sizeof *h->row_ids);
+    memcpy(h->col_ids, ds->col_ids, (size_t)ds->n_cols * sizeof *h->col_ids);
+    *h->share = *ds->share;
+    h->share->row_nnz = NULL; /* the model's own copy (row_nnz) serves */
+    return h;
+}
