@@ -764,7 +764,8 @@ AR_API ar_status ar_sharded_create_mpi(ar_ctx *ctx, const double *weights, const
  * ar_sharded_create_* splits them) and, on shard 0, the cold pairs. Given to
  * ar_sharded_create_mpi (ck NULL) with the same weights, each rank holds only its columns'
  * ratings; ar_sharded_save gathers the training ratings into the model file from the ranks.
- * Statistics and the baselines (ar_sharded_baselines) are the whole dataset's. */
+ * Its statistics (ar_dataset_get_stats) and the baselines (ar_sharded_baselines) are the
+ * whole dataset's; ar_dataset_baselines refuses a share, ar_dataset_mean_baseline_rmse is NaN. */
 AR_API ar_status ar_dataset_create_share(const ar_ratings *train, const ar_ratings *valid,
                                          const ar_ratings *test, ar_rows rows, int n,
                                          const double *weights, int shard, ar_dataset **out);

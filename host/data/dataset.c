@@ -280,6 +280,7 @@ void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
 }
 
 double ar_dataset_mean_baseline_rmse(const ar_dataset *ds) {
+    if (ds->share) return NAN; /* a share's test ratings are a part: ar_sharded_baselines */
     double sse = 0;
     size_t n = 0;
     for (int k = 0; k < ds->test.row_ptr[ds->n_rows]; k++, n++)
