@@ -729,12 +729,16 @@ typedef struct ar_shard_stats { /* of a shard of another process (MPI): the colu
     double reduce_seconds;    /* in sums with the other shards, waiting included, so far */
     size_t reduce_bytes;      /* bytes of its partials summed so far */
     long reduce_calls;
+    size_t ratings_loaded;    /* training ratings its process holds: all of them, or (MPI, a
+                                 dataset's share) its own columns' */
 } ar_shard_stats;
 AR_API int ar_sharded_count(const ar_sharded *g);
 /* Forgets the whole dataset given to ar_sharded_create*, which the caller may then free: each
  * shard keeps its own column slice, so a process keeps only its columns' ratings. Only the
  * process that writes the model file (ar_sharded_save: rank 0) and gathers it needs the whole
- * dataset; there they fail with AR_ERR_INVALID_ARG after this. */
+ * dataset; there they fail with AR_ERR_INVALID_ARG after this. A share (ar_dataset_create_share)
+ * is released on every rank alike: the model keeps its ids and counts, and ar_sharded_save
+ * still writes the file (the ratings gathered from the slices); the baselines need it. */
 AR_API void ar_sharded_release_data(ar_sharded *g);
 /* Shard s's own model (its columns only; owned by g): its settings, rating scale, kernels;
  * NULL for a shard of another process (MPI). */
@@ -742,6 +746,10 @@ AR_API ar_model *ar_sharded_model(ar_sharded *g, int shard);
 /* The first shard of this process (0 in process; the rank with MPI), and how many it runs. */
 AR_API int ar_sharded_first_local(const ar_sharded *g, int *n_local);
 AR_API void ar_sharded_shard_stats(const ar_sharded *g, int shard, ar_shard_stats *out);
+/* ar_dataset_baselines of the dataset the model was created on; when that is this process's
+ * share (MPI), every rank calls it and the errors are summed across them: the same figures. */
+AR_API ar_status ar_sharded_baselines(ar_sharded *g, const ar_baseline_config *cfg,
+                                      ar_baselines *out);
 AR_API void ar_sharded_free(ar_sharded *g);
 
 /* ---- a model sharded across processes: MPI ---------------------------------------------------
@@ -768,6 +776,17 @@ AR_API ar_status ar_mpi_allsum(double *v, int n);
 AR_API ar_status ar_sharded_create_mpi(ar_ctx *ctx, const double *weights, const ar_dataset *ds,
                                        const ar_train_config *cfg,
                                        const struct ar_checkpoint *ck, ar_sharded **out);
+/* This rank's share of the dataset ar_dataset_create_ex(train, valid, test, rows) would build,
+ * for shard `shard` of n (weights: n numbers > 0, NULL: equal): every row and column and the
+ * whole dataset's counts, scale and mean, but only the ratings of the shard's columns (split as
+ * ar_sharded_create_* splits them) and, on shard 0, the cold pairs. Given to
+ * ar_sharded_create_mpi (ck NULL) with the same weights, each rank holds only its columns'
+ * ratings; ar_sharded_save gathers the training ratings into the model file from the ranks.
+ * Its statistics (ar_dataset_get_stats) and the baselines (ar_sharded_baselines) are the
+ * whole dataset's; ar_dataset_baselines refuses a share, ar_dataset_mean_baseline_rmse is NaN. */
+AR_API ar_status ar_dataset_create_share(const ar_ratings *train, const ar_ratings *valid,
+                                         const ar_ratings *test, ar_rows rows, int n,
+                                         const double *weights, int shard, ar_dataset **out);
 
 /* The path the model runs: AR_KERNELS_DENSE or AR_KERNELS_SPARSE (auto resolved). */
 AR_API ar_kernel_path ar_model_kernels(const ar_model *m);

@@ -3,9 +3,10 @@
 # `mpirun -np 2 autorec train` trains the one-process model (per-epoch loss and RMSEs within
 # TOL: the sums are reordered), for one and three hidden layers with dropout and input dropout;
 # rank 0 alone writes (metrics, the model file: the whole model, which eval scores as train
-# did); --resume scatters a model file onto the ranks and continues as one process does; a rank
-# that fails, or is killed, ends the job non-zero within a bounded time, naming it, and the
-# model file saved before is intact and resumes.
+# did); each rank loads only its columns' ratings, and the whole dataset's figures (counts,
+# baselines) are one process's; --resume scatters a model file onto the ranks and continues as
+# one process does; a rank that fails, or is killed, ends the job non-zero within a bounded
+# time, naming it, and the model file saved before is intact and resumes.
 set -uo pipefail
 bin=$1 mpiexec=$2
 tmp=$(mktemp -d /tmp/autorec-test-mpi-XXXXXX)
@@ -40,7 +41,7 @@ json() { python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().
 common="--data a.data --test-ratio 0.2 --batch 32 --epochs 4 --patience 0 --fallback none --quiet"
 
 # one hidden layer: one process, then two
-"$bin" train $common --hidden 16 --metrics one.csv --save one.model >/dev/null ||
+"$bin" train $common --hidden 16 --metrics one.csv --save one.model --json >one.json ||
     fail "train, one process"
 mpi train $common --hidden 16 --metrics two.csv --save two.model --json >two.json 2>err ||
     fail "mpirun train: $(cat err)"
@@ -48,6 +49,18 @@ same one.csv two.csv
 [ "$(json two.json devices)" = 2 ] || fail "devices: $(cat two.json)"
 grep -q '"rank":1' two.json || fail "no rank 1 in $(cat two.json)"
 [ "$(grep -c '^{' two.json)" = 1 ] || fail "more than rank 0 wrote the JSON: $(cat two.json)"
+# each rank loaded only its columns' training ratings (its share of the dataset); the figures
+# of the whole dataset (counts, baselines: summed across the ranks) are one process's
+python3 - one.json two.json <<'PY' || fail "ranks' shares: $(cat two.json)"
+import json, sys
+one, two = (json.loads(open(f).read().splitlines()[-1]) for f in sys.argv[1:3])
+sh = two["shards"]
+assert all(s["ratings_loaded"] == s["n_train"] for s in sh), sh
+assert sum(s["n_train"] for s in sh) == one["n_train"] == two["n_train"], (sh, one["n_train"])
+for k in one:
+    if k.startswith("baseline") or k.startswith("n_"):
+        assert one[k] == two[k], (k, one[k], two[k])
+PY
 ls ./*.tmp-* 2>/dev/null && fail "a temporary was left"
 "$bin" eval --model two.model --test a.data --json >/dev/null 2>&1 # the file loads
 # the whole model: scored alone, it gives the run's test RMSE on the same split

@@ -7,6 +7,7 @@
  * is an ordinary model that evaluates as the shards did and predicts as the unsharded model.
  * Bad arguments are refused with a message; a shard that fails stops the others. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -223,6 +224,120 @@ Test(shard, bad_arguments_are_refused) {
     cr_assert(strstr(ar_last_error(), "ar_train_config.lr"), "%s", ar_last_error());
     cr_assert(g == NULL);
     ar_ctx_free(c);
+    data_free(&d);
+}
+
+/* ---- a dataset's shares (ar_dataset_create_share: what each MPI rank holds) -------------- */
+
+/* Every entry of a (whole) in the columns c0..c1-1 is in b (a share, the same numbering), and b
+ * holds nothing else. */
+static void same_entries(const ar_csr *a, const ar_csr *b, int c0, int c1, const char *what) {
+    cr_assert_eq(a->rows, b->rows, "%s", what);
+    for (int r = 0; r < a->rows; r++) {
+        int k = b->row_ptr[r];
+        for (int e = a->row_ptr[r]; e < a->row_ptr[r + 1]; e++) {
+            if (a->col_idx[e] < c0 || a->col_idx[e] >= c1) continue;
+            cr_assert(k < b->row_ptr[r + 1] && b->col_idx[k] == a->col_idx[e] &&
+                      b->vals[k] == a->vals[e], "%s: row %d", what, r);
+            k++;
+        }
+        cr_assert_eq(k, b->row_ptr[r + 1], "%s: row %d has more in the share", what, r);
+    }
+}
+
+typedef struct {
+    ar_reducer *red;
+    int s;
+    const ar_dataset *share;
+    ar_baselines b;
+    ar_status st;
+} share_job;
+
+static ar_status share_sum(void *arg, double *v, size_t n) {
+    share_job *j = arg;
+    return ar_reduce_sum(j->red, j->s, v, n, 1);
+}
+
+static void *share_baselines(void *arg) {
+    share_job *j = arg;
+    j->st = ar_dataset_baselines_sum(j->share, NULL, share_sum, j, &j->b);
+    return NULL;
+}
+
+static void close_errors(const ar_errors *a, const ar_errors *b, const char *what) {
+    cr_assert_eq(a->n, b->n, "%s", what);
+    cr_assert(fabs(a->rmse - b->rmse) < 1e-12 && fabs(a->mae - b->mae) < 1e-12,
+              "%s: %.15g %.15g", what, a->rmse, b->rmse);
+}
+
+/* Three shares (unequal weights) of a dataset with cold test pairs: each holds its columns'
+ * training, validation and test ratings exactly, the cold pairs on shard 0 alone, the whole
+ * dataset's statistics; their baselines, summed across them, are the whole dataset's. */
+Test(shard, shares_partition_the_dataset, .timeout = 120) {
+    data d;
+    data_init(&d, 8);
+    /* a cold test pair: a user the training ratings never saw */
+    int64_t *u = malloc((d.te->n + 1) * sizeof *u), *it = malloc((d.te->n + 1) * sizeof *it);
+    float *v = malloc((d.te->n + 1) * sizeof *v);
+    for (size_t k = 0; k < d.te->n; k++)
+        u[k] = d.te->user[k], it[k] = d.te->item[k], v[k] = d.te->rating[k];
+    u[d.te->n] = 1000000, it[d.te->n] = d.te->item[0], v[d.te->n] = 2;
+    ar_ratings *te = NULL;
+    cr_assert(ar_ratings_from_arrays(u, it, v, d.te->n + 1, &te) == AR_OK);
+    ar_dataset *whole = NULL, *sh[3] = {NULL};
+    cr_assert(ar_dataset_create_ex(d.tr, d.va, te, AR_ROWS_ITEMS, &whole) == AR_OK);
+    cr_assert(whole->n_cold >= 1);
+    const double w[3] = {1, 2, 1};
+    ar_dataset_stats ws, ss;
+    ar_dataset_get_stats(whole, &ws);
+    size_t loaded = 0;
+    for (int s = 0; s < 3; s++) {
+        cr_assert(ar_dataset_create_share(d.tr, d.va, te, AR_ROWS_ITEMS, 3, w, s, &sh[s]) ==
+                  AR_OK, "%s", ar_last_error());
+        const ar_share *p = sh[s]->share;
+        const int c0 = p->col[s], c1 = p->col[s + 1];
+        same_entries(&whole->train, &sh[s]->train, c0, c1, "train");
+        same_entries(&whole->valid, &sh[s]->valid, c0, c1, "validation");
+        same_entries(&whole->test, &sh[s]->test, c0, c1, "test");
+        cr_assert_eq((size_t)sh[s]->train.row_ptr[sh[s]->n_rows], p->n_train[s]);
+        loaded += p->n_train[s];
+        cr_assert_eq(sh[s]->n_cold, s == 0 ? whole->n_cold : 0);
+        ar_dataset_get_stats(sh[s], &ss);
+        cr_assert(ss.n_train == ws.n_train && ss.n_test == ws.n_test &&
+                  ss.n_valid == ws.n_valid && ss.n_users == ws.n_users &&
+                  ss.n_items == ws.n_items && ss.train_mean == ws.train_mean &&
+                  ss.rating_min == ws.rating_min && ss.rating_max == ws.rating_max);
+    }
+    cr_assert_eq(loaded, ws.n_train);
+    /* the split is the one a sharded model makes on the whole dataset */
+    cr_assert(sh[1]->share->col[1] > 0 && sh[1]->share->col[2] > sh[1]->share->col[1]);
+    ar_baselines b;
+    cr_assert(ar_dataset_baselines(whole, NULL, &b) == AR_OK);
+    ar_reducer *red = NULL;
+    cr_assert(ar_reducer_local(3, &red) == AR_OK);
+    share_job jobs[3];
+    pthread_t th[3];
+    for (int s = 0; s < 3; s++) {
+        jobs[s] = (share_job){.red = red, .s = s, .share = sh[s]};
+        cr_assert(pthread_create(&th[s], NULL, share_baselines, &jobs[s]) == 0);
+    }
+    for (int s = 0; s < 3; s++) pthread_join(th[s], NULL);
+    for (int s = 0; s < 3; s++) {
+        cr_assert(jobs[s].st == AR_OK, "%s", ar_last_error());
+        close_errors(&jobs[s].b.bias.test, &b.bias.test, "bias, test");
+        close_errors(&jobs[s].b.bias.valid, &b.bias.valid, "bias, validation");
+        close_errors(&jobs[s].b.bias.train, &b.bias.train, "bias, training");
+        close_errors(&jobs[s].b.mean.test, &b.mean.test, "mean, test");
+    }
+    /* a share alone cannot score: it needs the others' sums */
+    cr_assert_eq(ar_dataset_baselines(sh[1], NULL, &b), AR_ERR_INVALID_ARG);
+    ar_reducer_free(red);
+    for (int s = 0; s < 3; s++) ar_dataset_free(sh[s]);
+    ar_dataset_free(whole);
+    ar_ratings_free(te);
+    free(u);
+    free(it);
+    free(v);
     data_free(&d);
 }
 

@@ -17,6 +17,12 @@ ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *o
     return ar_dataset_baselines(ds, &c, out);
 }
 
+ar_status cli_baselines_sharded(const ar_model *m, ar_sharded *g, ar_baselines *out) {
+    ar_baseline_config c;
+    model_config(m, &c);
+    return ar_sharded_baselines(g, &c, out);
+}
+
 ar_status cli_baseline_topn(const ar_model *m, const ar_dataset *ds, const ar_topn_config *cfg,
                             ar_topn *out) {
     ar_baseline_config c;

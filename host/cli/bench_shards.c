@@ -46,18 +46,20 @@ static double mean_wall(const bench_epochs *b) {
 
 ar_status cli_shard_stats_all(const ar_sharded *g, ar_shard_stats *all) {
     const int n = ar_sharded_count(g);
-    double v[AR_MAX_SHARDS][4] = {{0}};
+    double v[AR_MAX_SHARDS][5] = {{0}};
     for (int s = 0; s < n; s++) {
         ar_sharded_shard_stats(g, s, &all[s]);
         if (!ar_sharded_model((ar_sharded *)g, s)) continue; /* another rank's */
         v[s][0] = (double)all[s].device_bytes, v[s][1] = all[s].reduce_seconds;
         v[s][2] = (double)all[s].reduce_bytes, v[s][3] = (double)all[s].reduce_calls;
+        v[s][4] = (double)all[s].ratings_loaded;
     }
     if (cli_mpi.size == 1) return AR_OK;
-    ar_status st = ar_mpi_allsum(&v[0][0], 4 * n);
+    ar_status st = ar_mpi_allsum(&v[0][0], 5 * n);
     for (int s = 0; s < n; s++) {
         all[s].device_bytes = (size_t)v[s][0], all[s].reduce_seconds = v[s][1];
         all[s].reduce_bytes = (size_t)v[s][2], all[s].reduce_calls = (long)v[s][3];
+        all[s].ratings_loaded = (size_t)v[s][4];
     }
     return st;
 }

@@ -231,6 +231,9 @@ void cli_csv_text(FILE *f, const char *s);
 /* The default baselines of ds (ar_dataset_baselines) scored on m's rating scale, so that they
  * and the model are scored alike. */
 ar_status cli_baselines(const ar_model *m, const ar_dataset *ds, ar_baselines *out);
+/* The same for a sharded model's dataset (ar_sharded_baselines: under mpirun collective, the
+ * whole dataset's figures from the ranks' shares). */
+ar_status cli_baselines_sharded(const ar_model *m, ar_sharded *g, ar_baselines *out);
 /* "baselines: test RMSE .. MAE .. for user + item biases (validation ..), ... for the training
  * mean" (the validation figures only with a validation set). */
 void cli_baselines_text(FILE *f, const ar_baselines *b);

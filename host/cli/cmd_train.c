@@ -86,17 +86,12 @@ static ar_status start(train_run *r) {
     if (st == AR_OK) st = cli_curves_open(&r->curves, o->metrics, o->plot);
     if (st == AR_OK) st = cli_data_load(&o->t.data, o->t.cfg.seed, o->t.quiet, &r->data);
     if (st == AR_OK) st = check_outputs(r, &r->data);
-    if (st == AR_OK)
+    const int share = cli_train_by_share(r); /* mpirun: each rank its share of the dataset */
+    if (st == AR_OK && !share)
         st = ar_dataset_create_ex(r->data.train, r->data.valid, r->data.test, o->t.data.rows,
                                   &r->ds);
     if (st == AR_OK) st = cli_train_devices(r);
     if (st != AR_OK) return st;
-    ar_dataset_get_stats(r->ds, &r->ss);
-    r->has_valid = r->ss.n_valid > 0;
-    if (o->refit && !r->has_valid)
-        return cli_usage("train", "--refit trains again for the epochs validation selects, but "
-                         "the %zu training ratings are too few to carve a validation set of %g",
-                         r->ss.n_train, o->t.data.valid_ratio);
     r->cfg = o->t.cfg;
     if (r->ck) {
         ar_checkpoint_config(r->ck, &r->cfg);
@@ -106,13 +101,24 @@ static ar_status start(train_run *r) {
         r->cfg.seed = o->t.cfg.seed;
         r->cfg.baseline_fallback = o->t.cfg.baseline_fallback;
     }
-    if (r->n_ctx > 1 || cli_mpi.size > 1)
+    if (share && (st = cli_train_shards_share(r)) != AR_OK) return st;
+    ar_dataset_get_stats(r->ds, &r->ss);
+    r->has_valid = r->ss.n_valid > 0;
+    if (o->refit && !r->has_valid)
+        return cli_usage("train", "--refit trains again for the epochs validation selects, but "
+                         "the %zu training ratings are too few to carve a validation set of %g",
+                         r->ss.n_train, o->t.data.valid_ratio);
+    if (share)
+        st = AR_OK; /* created above */
+    else if (r->n_ctx > 1 || cli_mpi.size > 1)
         st = cli_train_shards_create(r, r->ds, r->ck);
     else if (r->ck)
         st = ar_model_create_from(r->ctx, r->ds, r->ck, &r->cfg, &r->m);
     else
         st = ar_model_create(r->ctx, r->ds, &r->cfg, &r->m);
-    if (st == AR_OK) st = cli_baselines(cli_train_view(r), r->ds, &r->base);
+    if (st == AR_OK)
+        st = r->g ? cli_baselines_sharded(cli_train_view(r), r->g, &r->base)
+                  : cli_baselines(r->m, r->ds, &r->base);
     if (st == AR_OK) cli_train_shards_release(r);
     return st;
 }

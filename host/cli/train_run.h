@@ -68,6 +68,12 @@ typedef struct {
  * settings from before training (r->m, else the first shard's). */
 ar_status cli_train_devices(train_run *r);
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck);
+/* Under mpirun, unless --refit or --resume (which need the whole dataset: the refit's is built
+ * from the rating lists again, the model file's ratings are compared with it): 1, each rank
+ * builds only its share of the dataset (ar_dataset_create_share, r->ds) and its shard on it
+ * (r->g), the rating lists dropped in between. */
+int cli_train_by_share(const train_run *r);
+ar_status cli_train_shards_share(train_run *r);
 /* Under mpirun, after the set-up: what this rank no longer needs of the data released. */
 void cli_train_shards_release(train_run *r);
 ar_status cli_train_shards_run(train_run *r, const char *prefix, ar_epoch_callback cb,

@@ -111,16 +111,35 @@ static ar_status shard_weights(train_run *r, int n, double *w) {
 }
 
 /* Under mpirun, once the shard has its slice: the rating lists go (the dataset holds them
- * all), and on ranks other than 0 the whole dataset too (rank 0 writes it into the model file):
- * a rank keeps its columns' ratings. --refit, which builds a dataset again from the lists,
- * keeps everything. */
+ * all), and the dataset too on ranks other than 0 (rank 0 writes the whole one into the model
+ * file) or, built as a share, on every rank (the shard's slice holds the same ratings; the model
+ * keeps the ids and counts the file needs): a rank keeps its columns' ratings once. --refit,
+ * which builds a dataset again from the lists, keeps everything. */
 void cli_train_shards_release(train_run *r) {
     if (cli_mpi.size == 1 || !r->g || r->o->refit) return;
     cli_data_drop_ratings(&r->data);
-    if (cli_mpi.rank == 0) return;
+    if (cli_mpi.rank == 0 && !cli_train_by_share(r)) return; /* a share: its slice holds it */
     ar_sharded_release_data(r->g);
     ar_dataset_free(r->ds);
     r->ds = NULL;
+}
+
+int cli_train_by_share(const train_run *r) {
+    return cli_mpi.size > 1 && !r->o->refit && !r->ck;
+}
+
+ar_status cli_train_shards_share(train_run *r) {
+    const int n = cli_mpi.size;
+    if (n > AR_MAX_SHARDS)
+        return cli_usage("train", "%d processes: a model is sharded across at most %d", n,
+                         AR_MAX_SHARDS);
+    double w[AR_MAX_SHARDS];
+    ar_status st = shard_weights(r, n, w);
+    if (st == AR_OK)
+        st = ar_dataset_create_share(r->data.train, r->data.valid, r->data.test,
+                                     r->o->t.data.rows, n, w, cli_mpi.rank, &r->ds);
+    cli_data_drop_ratings(&r->data); /* the share holds this rank's; nothing reads them again */
+    return st == AR_OK ? ar_sharded_create_mpi(r->ctx, w, r->ds, &r->cfg, NULL, &r->g) : st;
 }
 
 ar_status cli_train_shards_create(train_run *r, const ar_dataset *ds, const ar_checkpoint *ck) {
@@ -199,7 +218,8 @@ void cli_train_shards_json(const train_run *r) {
         printf(",\"first_col\":%d,\"n_cols\":%d,\"n_train\":%zu,\"device_memory_bytes\":%zu",
                st.first_col, st.n_cols, st.n_train, st.device_bytes);
         cli_json_number(stdout, "reduce_seconds", st.reduce_seconds);
-        printf(",\"reduce_bytes\":%zu,\"reduce_calls\":%ld}", st.reduce_bytes, st.reduce_calls);
+        printf(",\"reduce_bytes\":%zu,\"reduce_calls\":%ld,\"ratings_loaded\":%zu}",
+               st.reduce_bytes, st.reduce_calls, st.ratings_loaded);
     }
     printf("]");
 }

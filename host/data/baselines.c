@@ -49,15 +49,31 @@ static ar_status baseline_validate(const ar_baseline_config *c) {
                              c->default_rating);
 }
 
-/* b_row[r] = sum over row r's ratings of (v - mu - b_col[c]) / (reg + its count). */
-static void fit_rows(const ar_csr *t, double mu, const double *b_col, double reg,
-                     double *b_row) {
+/* The sums across a share's shards (ar_share_sum), or none on a whole dataset. */
+typedef struct {
+    const ar_share *share;
+    ar_share_sum fn;
+    void *arg;
+} summer;
+
+static ar_status sum_up(const summer *u, double *v, size_t n) {
+    return u->share ? u->fn(u->arg, v, n) : AR_OK;
+}
+
+/* b_row[r] = sum over row r's ratings of (v - mu - b_col[c]) / (reg + its count); over a
+ * share, each shard's part of the sums added up first. */
+static ar_status fit_rows(const ar_csr *t, double mu, const double *b_col, double reg,
+                          const summer *u, double *b_row) {
     for (int r = 0; r < t->rows; r++) {
         double s = 0;
         for (int k = t->row_ptr[r]; k < t->row_ptr[r + 1]; k++)
             s += t->vals[k] - mu - b_col[t->col_idx[k]];
-        b_row[r] = s / (reg + (t->row_ptr[r + 1] - t->row_ptr[r]));
+        b_row[r] = s;
     }
+    ar_status st = sum_up(u, b_row, (size_t)t->rows);
+    for (int r = 0; r < t->rows; r++)
+        b_row[r] /= reg + (u->share ? u->share->row_nnz[r] : t->row_ptr[r + 1] - t->row_ptr[r]);
+    return st;
 }
 
 /* The same for the columns; n (cols) counts each column's ratings. */
@@ -79,10 +95,10 @@ typedef struct {
     float lo, hi, def;
 } predictor;
 
-/* The errors on a held-out (or the training) set: its scoreable pairs by CSR, the cold ones
- * predicted as the default. */
-static ar_errors score(const predictor *p, const ar_csr *set, const float *cold, size_t n_cold,
-                       size_t n_all) {
+/* The sums of squared and absolute errors on a held-out (or the training) set: its scoreable
+ * pairs by CSR, the cold ones predicted as the default. */
+static void score_sums(const predictor *p, const ar_csr *set, const float *cold, size_t n_cold,
+                       double *sse_out, double *sae_out) {
     double sse = 0, sae = 0;
     for (int r = 0; r < set->rows; r++)
         for (int k = set->row_ptr[r]; k < set->row_ptr[r + 1]; k++) {
@@ -96,18 +112,38 @@ static ar_errors score(const predictor *p, const ar_csr *set, const float *cold,
         sse += d * d;
         sae += fabs(d);
     }
+    *sse_out = sse, *sae_out = sae;
+}
+
+static ar_errors errors_of(double sse, double sae, size_t n_all) {
     const double n = n_all ? (double)n_all : NAN;
     return (ar_errors){.rmse = sqrt(sse / n), .mae = sae / n, .n = n_all};
 }
 
-static void score_all(const ar_dataset *ds, const predictor *p, ar_metrics *out) {
-    out->train = score(p, &ds->train, NULL, 0, (size_t)ds->train.row_ptr[ds->n_rows]);
-    out->valid = score(p, &ds->valid, ds->valid_cold, ds->n_valid_cold, ds->n_valid_all);
-    out->test = score(p, &ds->test, ds->cold, ds->n_cold, ds->n_test_all);
+/* The errors on the training, validation and test sets; over a share, each shard's sums
+ * added up. */
+static ar_status score_all(const ar_dataset *ds, const predictor *p, const summer *u,
+                           ar_metrics *out) {
+    double v[6];
+    score_sums(p, &ds->train, NULL, 0, &v[0], &v[1]);
+    score_sums(p, &ds->valid, ds->valid_cold, ds->n_valid_cold, &v[2], &v[3]);
+    score_sums(p, &ds->test, ds->cold, ds->n_cold, &v[4], &v[5]);
+    ar_status st = sum_up(u, v, 6);
+    out->train = errors_of(v[0], v[1], ar_dataset_n_train(ds));
+    out->valid = errors_of(v[2], v[3], ds->n_valid_all);
+    out->test = errors_of(v[4], v[5], ds->n_test_all);
+    return st;
 }
 
 ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, double **b_row_out,
                       double **b_col_out) {
+    return ar_bias_fit_sum(ds, cfg, NULL, NULL, b_row_out, b_col_out);
+}
+
+ar_status ar_bias_fit_sum(const ar_dataset *ds, const ar_baseline_config *cfg, ar_share_sum sum,
+                          void *arg, double **b_row_out, double **b_col_out) {
+    *b_row_out = *b_col_out = NULL;
+    const summer u = {ds->share, sum, arg};
     ar_status st = baseline_validate(cfg);
     if (st != AR_OK) return st;
     const int I = ds->n_rows, U = ds->n_cols;
@@ -125,12 +161,20 @@ ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, doubl
     const double reg_row = rows_are_items ? cfg->reg_item : cfg->reg_user;
     const double reg_col = rows_are_items ? cfg->reg_user : cfg->reg_item;
     const double mu = ds->train_mean;
-    for (int s = 0; s < cfg->sweeps; s++) {
-        if (rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
+    /* a share's columns are whole (fit_cols is exact on each shard's own); its rows are not */
+    for (int s = 0; s < cfg->sweeps && st == AR_OK; s++) {
+        if (rows_are_items) st = fit_rows(&ds->train, mu, b_col, reg_row, &u, b_row);
         fit_cols(&ds->train, mu, b_row, reg_col, b_col, n);
-        if (!rows_are_items) fit_rows(&ds->train, mu, b_col, reg_row, b_row);
+        if (!rows_are_items && st == AR_OK)
+            st = fit_rows(&ds->train, mu, b_col, reg_row, &u, b_row);
     }
+    if (st == AR_OK) st = sum_up(&u, b_col, (size_t)U); /* the other shards' columns */
     free(n);
+    if (st != AR_OK) {
+        free(b_row);
+        free(b_col);
+        return st;
+    }
     *b_row_out = b_row;
     *b_col_out = b_col;
     return AR_OK;
@@ -138,19 +182,28 @@ ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, doubl
 
 ar_status ar_dataset_baselines(const ar_dataset *ds, const ar_baseline_config *cfg,
                                ar_baselines *out) {
+    return ar_dataset_baselines_sum(ds, cfg, NULL, NULL, out);
+}
+
+ar_status ar_dataset_baselines_sum(const ar_dataset *ds, const ar_baseline_config *cfg,
+                                   ar_share_sum sum, void *arg, ar_baselines *out) {
+    if (ds->share && !sum)
+        return ar_fail(AR_ERR_INVALID_ARG, "the baselines of a dataset's share need the sums "
+                       "across its shards");
+    const summer u = {ds->share, sum, arg};
     ar_baseline_config c;
     if (cfg) c = *cfg;
     else ar_baseline_config_default(&c);
     double *b_row = NULL, *b_col = NULL;
-    ar_status st = ar_bias_fit(ds, &c, &b_row, &b_col);
+    ar_status st = ar_bias_fit_sum(ds, &c, sum, arg, &b_row, &b_col);
     if (st != AR_OK) return st;
     predictor p = {.mu = ds->train_mean};
     ar_dataset_scale(ds, c.rating_min, c.rating_max, c.default_rating, &p.lo, &p.hi, &p.def);
-    score_all(ds, &p, &out->mean);
+    st = score_all(ds, &p, &u, &out->mean);
     p.b_row = b_row;
     p.b_col = b_col;
-    score_all(ds, &p, &out->bias);
+    if (st == AR_OK) st = score_all(ds, &p, &u, &out->bias);
     free(b_row);
     free(b_col);
-    return AR_OK;
+    return st;
 }

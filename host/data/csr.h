@@ -78,4 +78,11 @@ ar_status ar_csr_sort(ar_csr *m, int32_t **lines, int rows, int cols, const ar_t
 ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_triples *t,
                        const char *path, const ar_dataset *ds);
 
+/* ---- a shard's share (share.c) ------------------------------------------------------------- */
+/* ds->share for shard `index` of n: the columns split by the whole training list's counts per
+ * column (um, im: its id maps), the counts per row and per shard. */
+ar_status ar_share_plan(ar_dataset *ds, const ar_ratings *train, const ar_idmap *um,
+                        const ar_idmap *im, int n, const double *weights, int index);
+void ar_share_free(ar_share *sh);
+
 #endif /* AR_CSR_H */

@@ -55,7 +55,27 @@ struct ar_dataset {
     float rating_min, rating_max;
     double train_mean;
     char *train_path;         /* the training ratings' file, or NULL */
+    struct ar_share *share;   /* NULL: the whole dataset; else a shard's share (share.c) */
 };
+
+/* ---- a shard's share (share.c) --------------------------------------------------------------
+ * Under MPI each rank builds only its share of the dataset (ar_dataset_create_share): every row
+ * and column, their ids, the whole dataset's scale, mean and counts (n_test_all, n_valid_all),
+ * but only the ratings of its own contiguous columns (col_idx stays the whole dataset's
+ * numbering), and the cold pairs on shard 0 alone. The split of the columns follows the whole
+ * training set's counts per column and the weights, as ar_split_columns. */
+typedef struct ar_share {
+    int n, index;                     /* shards in all; this one */
+    int col[AR_MAX_SHARDS + 1];       /* shard s owns columns col[s] .. col[s+1]-1 */
+    size_t n_train[AR_MAX_SHARDS];    /* training ratings in each shard's columns */
+    size_t n_train_all;               /* in every column */
+    int *row_nnz;                     /* (rows) training ratings per row, every column */
+} ar_share;
+/* Contiguous column ranges (col: n + 1 bounds) whose ratings (per: U counts) are in proportion
+ * to the weights (NULL: equal), each range at least one column. */
+void ar_split_columns(const size_t *per, int U, int n, const double *w, int *col);
+/* The training ratings of the whole dataset, in every column (a share's too). */
+size_t ar_dataset_n_train(const ar_dataset *ds);
 
 /* ---- column slices (slice.c) ----------------------------------------------------------------
  * The columns [c0, c1) of ds (renumbered from 0) with every row, the ratings in them, and ds's
@@ -79,5 +99,15 @@ ar_status ar_scale_validate(const char *owner, float min, float max, float def);
  * field). A prediction is train_mean + b_row[r] + b_col[c]. */
 ar_status ar_bias_fit(const ar_dataset *ds, const ar_baseline_config *cfg, double **b_row,
                       double **b_col);
+/* Sums n doubles in place over every shard's share (an all-reduce), for the fits and scores
+ * of a share (ds->share): each adds its columns' part, the sum makes the whole's. */
+typedef ar_status (*ar_share_sum)(void *arg, double *v, size_t n);
+/* ar_bias_fit and ar_dataset_baselines over a share: the row sums of each sweep and the
+ * errors are summed across the shards through sum; b_col comes back whole (every column's).
+ * On a whole dataset (ds->share NULL), sum is not called. */
+ar_status ar_bias_fit_sum(const ar_dataset *ds, const ar_baseline_config *cfg,
+                          ar_share_sum sum, void *arg, double **b_row, double **b_col);
+ar_status ar_dataset_baselines_sum(const ar_dataset *ds, const ar_baseline_config *cfg,
+                                   ar_share_sum sum, void *arg, ar_baselines *out);
 
 #endif /* AR_DATA_H */

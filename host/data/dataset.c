@@ -55,6 +55,11 @@ static ar_status heldout_build(ar_dataset *ds, const ar_idmap *um, const ar_idma
                                const ar_ratings *src, const char *what, ar_csr *out,
                                int32_t **lines_out, float **cold, size_t *n_cold,
                                size_t *n_all) {
+    int c0 = 0, c1 = ds->n_cols, keep_cold = 1; /* a share keeps its columns' pairs */
+    if (ds->share) {
+        c0 = ds->share->col[ds->share->index], c1 = ds->share->col[ds->share->index + 1];
+        keep_cold = ds->share->index == 0;
+    }
     ar_triples t = {0};
     int32_t *lines = NULL;
     ar_status st = AR_OK;
@@ -67,9 +72,10 @@ static ar_status heldout_build(ar_dataset *ds, const ar_idmap *um, const ar_idma
     for (size_t k = 0; k < n; k++) {
         int i = ar_idmap_get(im, ROW_KEY(ds, src)[k]), u = ar_idmap_get(um, COL_KEY(ds, src)[k]);
         if (i < 0 || u < 0) {
-            (*cold)[(*n_cold)++] = src->rating[k];
+            if (keep_cold) (*cold)[(*n_cold)++] = src->rating[k];
             continue;
         }
+        if (u < c0 || u >= c1) continue;
         t.row[t.n] = i;
         t.col[t.n] = u;
         t.val[t.n] = src->rating[k];
@@ -123,7 +129,7 @@ static ar_status heldout_overlap(const ar_dataset *ds, const ar_idmap *um, const
     raw_pair *p = malloc((n_cold ? n_cold : 1) * sizeof *p);
     if (!p) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory");
     size_t n = 0;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2 && !(ds->share && ds->share->index); s++) /* cold: shard 0's */
         for (size_t k = 0; src[s] && k < src[s]->n; k++)
             if (ar_idmap_get(im, ROW_KEY(ds, src[s])[k]) < 0 ||
                 ar_idmap_get(um, COL_KEY(ds, src[s])[k]) < 0)
@@ -149,8 +155,11 @@ static ar_status heldout_overlap(const ar_dataset *ds, const ar_idmap *um, const
 
 /* ---- the dataset ---------------------------------------------------------------------------- */
 
-ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
-                               const ar_ratings *test, ar_rows rows, ar_dataset **out) {
+/* The dataset, whole (sh NULL) or a shard's share of it. */
+typedef struct { int n, index; const double *weights; } share_request;
+
+static ar_status build(const ar_ratings *train, const ar_ratings *valid, const ar_ratings *test,
+                       ar_rows rows, const share_request *sh, ar_dataset **out) {
     *out = NULL;
     if (!train || train->n == 0)
         return ar_fail(AR_ERR_INVALID_ARG, "the training set has no ratings");
@@ -176,20 +185,27 @@ ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
     ds->row_ids = im.ids;
     ds->n_cols = um.n;
     ds->n_rows = im.n;
-    AR_TRY(ar_triples_alloc(&t, train->n));
+    int c0 = 0, c1 = ds->n_cols; /* the columns kept */
+    if (sh) {
+        AR_TRY(ar_share_plan(ds, train, &um, &im, sh->n, sh->weights, sh->index));
+        c0 = ds->share->col[sh->index], c1 = ds->share->col[sh->index + 1];
+    }
+    AR_TRY(ar_triples_alloc(&t, sh ? ds->share->n_train[sh->index] : train->n));
     double sum = 0;
     ds->rating_min = ds->rating_max = train->rating[0];
     for (size_t k = 0; k < train->n; k++) {
         float v = train->rating[k];
-        t.row[k] = ar_idmap_get(&im, ROW_KEY(ds, train)[k]);
-        t.col[k] = ar_idmap_get(&um, COL_KEY(ds, train)[k]);
-        t.val[k] = v;
-        t.line[k] = train->line[k];
         sum += v;
         if (v < ds->rating_min) ds->rating_min = v;
         if (v > ds->rating_max) ds->rating_max = v;
+        const int c = ar_idmap_get(&um, COL_KEY(ds, train)[k]);
+        if (c < c0 || c >= c1) continue;
+        t.row[t.n] = ar_idmap_get(&im, ROW_KEY(ds, train)[k]);
+        t.col[t.n] = c;
+        t.val[t.n] = v;
+        t.line[t.n] = train->line[k];
+        t.n++;
     }
-    t.n = train->n;
     ds->train_mean = sum / (double)train->n;
     AR_TRY(ar_csr_build(&ds->train, &train_lines, ds->n_rows, ds->n_cols, &t, train->path, ds));
     ar_triples_free(&t);
@@ -214,6 +230,22 @@ cleanup:
     return st;
 }
 
+ar_status ar_dataset_create_ex(const ar_ratings *train, const ar_ratings *valid,
+                               const ar_ratings *test, ar_rows rows, ar_dataset **out) {
+    return build(train, valid, test, rows, NULL, out);
+}
+
+ar_status ar_dataset_create_share(const ar_ratings *train, const ar_ratings *valid,
+                                  const ar_ratings *test, ar_rows rows, int n,
+                                  const double *weights, int shard, ar_dataset **out) {
+    *out = NULL;
+    if (n < 1 || n > AR_MAX_SHARDS || shard < 0 || shard >= n)
+        return ar_fail(AR_ERR_INVALID_ARG, "shard %d of %d: a dataset is shared among 1..%d "
+                       "shards", shard, n, AR_MAX_SHARDS);
+    share_request sh = {n, shard, weights};
+    return build(train, valid, test, rows, &sh, out);
+}
+
 ar_status ar_dataset_create(const ar_ratings *train, const ar_ratings *test, ar_dataset **out) {
     return ar_dataset_create_ex(train, NULL, test, AR_ROWS_ITEMS, out);
 }
@@ -228,6 +260,7 @@ void ar_dataset_free(ar_dataset *ds) {
     ar_csr_free(&ds->valid);
     free(ds->cold);
     free(ds->valid_cold);
+    ar_share_free(ds->share);
     free(ds);
 }
 
@@ -236,7 +269,7 @@ void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
     o->rows_are = ds->rows_are;
     o->n_users = by_user ? ds->n_rows : ds->n_cols;
     o->n_items = by_user ? ds->n_cols : ds->n_rows;
-    o->n_train = (size_t)ds->train.row_ptr[ds->n_rows];
+    o->n_train = ar_dataset_n_train(ds);
     o->n_test = ds->n_test_all;
     o->n_test_cold = ds->n_cold;
     o->n_valid = ds->n_valid_all;
@@ -247,6 +280,7 @@ void ar_dataset_get_stats(const ar_dataset *ds, ar_dataset_stats *o) {
 }
 
 double ar_dataset_mean_baseline_rmse(const ar_dataset *ds) {
+    if (ds->share) return NAN; /* a share's test ratings are a part: ar_sharded_baselines */
     double sse = 0;
     size_t n = 0;
     for (int k = 0; k < ds->test.row_ptr[ds->n_rows]; k++, n++)

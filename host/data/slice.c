@@ -53,7 +53,7 @@ ar_status ar_dataset_slice(const ar_dataset *ds, int c0, int c1, int with_cold,
     if (!s) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory slicing a dataset");
     *s = *ds; /* counts, scale, mean; every pointer replaced below */
     s->row_ids = NULL, s->col_ids = NULL, s->train_path = NULL, s->cold = NULL;
-    s->valid_cold = NULL;
+    s->valid_cold = NULL, s->share = NULL;
     memset(&s->train, 0, sizeof s->train);
     memset(&s->test, 0, sizeof s->test);
     memset(&s->valid, 0, sizeof s->valid);

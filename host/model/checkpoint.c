@@ -95,14 +95,19 @@ static void put_payload(writer *w, const ar_ckpt_source *src) {
     PUT(w, e32);
     PUT(w, src->step);
     put(w, dims, sizeof dims);
-    uint64_t P = src->n_params, n_train = (uint64_t)ds->train.row_ptr[ds->n_rows];
+    uint64_t P = src->n_params, n_train = (uint64_t)ar_dataset_n_train(ds);
     PUT(w, P);
     const char *path = ds->train_path ? ds->train_path : "";
     uint32_t len = (uint32_t)strlen(path);
     PUT(w, len);
     put(w, path, len);
     PUT(w, n_train);
-    put_ratings(w, ds);
+    if (src->ratings) {
+        ar_status st = src->ratings(src->arg, put_cb, w);
+        if (w->st == AR_OK) w->st = st;
+    } else {
+        put_ratings(w, ds);
+    }
     for (int which = 0; which < 3 && w->st == AR_OK; which++) {
         ar_status st = src->state(src->arg, which, put_cb, w);
         if (w->st == AR_OK) w->st = st;
@@ -116,7 +121,7 @@ static void put_payload(writer *w, const ar_ckpt_source *src) {
 static uint64_t payload_bytes(const ar_ckpt_source *src) {
     const ar_dataset *ds = src->ds;
     const char *path = ds->train_path ? ds->train_path : "";
-    const uint64_t n_train = (uint64_t)ds->train.row_ptr[ds->n_rows];
+    const uint64_t n_train = (uint64_t)ar_dataset_n_train(ds);
     return 4 * 4 + 5 * 4 + 2 * 4 + 4 + 4 + 4 * (1 + AR_MAX_HIDDEN_LAYERS) + 8 + 3 * 4 + 3 * 4 +
            4 + 4 + 2 * 4 + 8 + 4 + strlen(path) + 8 + n_train * 12 + 3 * src->n_params * 4 +
            4 * (1 + (uint64_t)ds->n_rows + ds->n_cols);

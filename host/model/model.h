@@ -284,6 +284,9 @@ typedef struct ar_ckpt_source {
     const float *b_row, *b_col; /* (rows), (cols): the baseline (zero for center none) */
     ar_status (*state)(void *arg, int which, ar_status (*put)(void *w, const void *p, size_t n),
                        void *w);
+    /* the training ratings (users, items, ratings: the whole dataset's count each, in CSR
+     * order) when ds holds only a share of them; NULL: ds's own */
+    ar_status (*ratings)(void *arg, ar_status (*put)(void *w, const void *p, size_t n), void *w);
     void *arg;
 } ar_ckpt_source;
 /* Writes a model file at path (the output rules: temporary, sync, rename). */

@@ -12,26 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "shard.h"
 
-struct ar_sharded {
-    int n;                        /* shards in all */
-    int first, n_local;           /* this process's: first .. first + n_local - 1 (in process:
-                                     all of them; MPI: its rank's) */
-    const ar_dataset *ds;         /* the whole dataset (borrowed) */
-    ar_train_config cfg;
-    ar_layout L;                  /* the whole model's layout */
-    int col[AR_MAX_SHARDS + 1];   /* shard s owns columns col[s] .. col[s+1]-1 */
-    ar_ctx *ctx[AR_MAX_SHARDS];   /* borrowed; the local shards' */
-    ar_dataset *slice[AR_MAX_SHARDS];  /* the local shards' */
-    ar_model *m[AR_MAX_SHARDS];        /* the local shards' */
-    ar_shard_info info[AR_MAX_SHARDS];
-    int *row_nnz;                 /* (I) training ratings per row, every column */
-    size_t n_train[AR_MAX_SHARDS];/* training ratings of each shard's columns */
-    float *baseline;              /* (1 + I + U) mu, b_row, b_col; NULL without centering */
-    ar_reducer *red;
-    int widths[AR_MAX_HIDDEN_LAYERS], n_hidden;
-};
 
 /* Shard s's layout (its columns' first and last layers). */
 static void shard_layout(const ar_sharded *g, int s, ar_layout *L) {
@@ -68,8 +50,8 @@ int ar_model_batch_ratings(const ar_model *m, const int *rows, int B) {
 
 /* ---- where the columns go ------------------------------------------------------------------- */
 
-/* Contiguous column ranges whose training ratings are in proportion to the weights (each at
- * least one column): the ratings are what the sparse products' time follows. */
+/* The whole dataset's columns split by their training ratings (ar_split_columns): the ratings
+ * are what the sparse products' time follows. */
 static void split_columns(const ar_dataset *ds, int n, const double *w, int *col) {
     const int U = ds->n_cols;
     size_t *per = calloc((size_t)U, sizeof *per);
@@ -77,19 +59,7 @@ static void split_columns(const ar_dataset *ds, int n, const double *w, int *col
     const size_t nnz = (size_t)t->row_ptr[t->rows];
     if (per)
         for (size_t k = 0; k < nnz; k++) per[t->col_idx[k]]++;
-    double W = 0, share = 0;
-    for (int s = 0; s < n; s++) W += w ? w[s] : 1.0;
-    col[0] = 0;
-    int c = 0;
-    double cum = 0;
-    for (int s = 1; s < n; s++) {
-        share += w ? w[s - 1] : 1.0;
-        const double target = (double)nnz * share / W;
-        while (c < U - (n - s) && (c < col[s - 1] + 1 || cum + 0.5 * (per ? per[c] : 1) < target))
-            cum += per ? (double)per[c] : 1.0, c++;
-        col[s] = c;
-    }
-    col[n] = U;
+    ar_split_columns(per, U, n, w, col);
     free(per);
 }
 
@@ -175,58 +145,65 @@ static void init_next(init_stream *z, float *out, size_t n) {
     }
 }
 
-/* Copies the part of every piece of shard s that lies in whole[a, a + n) (chunk: those values)
- * into its buffer part. */
+/* Writes the part of every piece of a shard that lies in whole[a, a + n) (chunk: those values)
+ * into its parameters on its device. */
 typedef struct {
     const float *chunk;
     size_t a, n;
-    float *part;
+    ar_model *m;
+    ar_status st;
 } chunk_job;
 
 static void chunk_piece(size_t whole, size_t part, size_t n, int replicated, void *arg) {
     (void)replicated;
     chunk_job *j = arg;
     size_t lo = whole > j->a ? whole : j->a, hi = whole + n < j->a + j->n ? whole + n : j->a + j->n;
-    if (lo < hi) memcpy(j->part + part + (lo - whole), j->chunk + (lo - j->a), (hi - lo) * 4);
+    if (lo < hi && j->st == AR_OK)
+        j->st = ar_write(j->m->ctx, j->m->params, (part + (lo - whole)) * sizeof(float),
+                         (hi - lo) * sizeof(float), j->chunk + (lo - j->a));
+}
+
+/* Every local shard's start from the seed: the whole model's initial parameters drawn a chunk
+ * at a time, each shard's pieces written to its device as they come (no shard's parameters are
+ * ever whole on the host); the moments and counters are a new model's, zero. */
+static ar_status start_drawn(ar_sharded *g) {
+    const size_t CH = (size_t)1 << 20;
+    float *chunk = malloc(CH * sizeof *chunk);
+    if (!chunk) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the initial weights");
+    init_stream z;
+    init_begin(&z, &g->L, g->cfg.seed);
+    ar_status st = AR_OK;
+    for (size_t a = 0; a < g->L.n_params && st == AR_OK; a += CH) {
+        const size_t n = g->L.n_params - a < CH ? g->L.n_params - a : CH;
+        init_next(&z, chunk, n);
+        for (int s = g->first; s < g->first + g->n_local && st == AR_OK; s++) {
+            chunk_job j = {chunk, a, n, g->m[s], AR_OK};
+            each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
+            st = j.st;
+        }
+    }
+    free(chunk);
+    return st;
 }
 
 /* Every local shard's start: its slice of the file's state (from), or of the initial
- * parameters drawn from the seed (moments zero), with the counters. */
+ * parameters drawn from the seed (start_drawn), with the counters. */
 static ar_status start_shards(ar_sharded *g, const start_state *from) {
+    if (!from) return start_drawn(g);
     const int f = g->first, e = g->first + g->n_local;
     float *parts[AR_MAX_SHARDS][3] = {{NULL}};
-    float *chunk = NULL;
-    const size_t CH = (size_t)1 << 20;
     ar_status st = AR_OK;
     for (int s = f; s < e; s++) AR_TRY(alloc3(parts[s], g->m[s]->L.n_params));
-    if (from) {
-        for (int s = f; s < e; s++) {
-            copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
-                          .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
-            each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
-        }
-    } else {
-        if (!(chunk = malloc(CH * sizeof *chunk))) {
-            st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for the initial weights");
-            goto cleanup;
-        }
-        init_stream z;
-        init_begin(&z, &g->L, g->cfg.seed);
-        for (size_t a = 0; a < g->L.n_params; a += CH) {
-            const size_t n = g->L.n_params - a < CH ? g->L.n_params - a : CH;
-            init_next(&z, chunk, n);
-            for (int s = f; s < e; s++) {
-                chunk_job j = {chunk, a, n, parts[s][0]};
-                each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
-            }
-        }
+    for (int s = f; s < e; s++) {
+        copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
+                      .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
+        each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
     }
     for (int s = f; s < e; s++)
-        AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2],
-                              from ? from->epoch : 0, from ? from->step : 0, 1));
+        AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2], from->epoch,
+                              from->step, 1));
 cleanup:
     for (int s = f; s < e; s++) free3(parts[s]);
-    free(chunk);
     return st;
 }
 
@@ -257,7 +234,7 @@ static ar_status fit_baseline(ar_sharded *g) {
     ar_baseline_config bc;
     ar_baseline_config_default(&bc);
     double *b_row = NULL, *b_col = NULL;
-    ar_status st = ar_bias_fit(ds, &bc, &b_row, &b_col);
+    ar_status st = ar_bias_fit_sum(ds, &bc, ar_sharded_share_sum, g, &b_row, &b_col);
     if (st != AR_OK) return st;
     g->baseline = malloc((1 + (size_t)ds->n_rows + (size_t)ds->n_cols) * sizeof *g->baseline);
     if (g->baseline) {
@@ -292,7 +269,7 @@ static ar_status create_shard(ar_sharded *g, int s) {
     ar_model *m = g->m[s];
     g->info[s] = (ar_shard_info){.red = g->red, .index = s, .n_shards = g->n, .col_base = c0,
                                  .cols_all = ds->n_cols,
-                                 .n_train_all = (size_t)ds->train.row_ptr[I],
+                                 .n_train_all = ar_dataset_n_train(ds),
                                  .row_nnz_all = g->row_nnz};
     m->shard = &g->info[s];
     int H = 0;
@@ -356,6 +333,30 @@ ar_status ar_sharded_create_mpi(ar_ctx *ctx, const double *weights, const ar_dat
     return create(&pl, weights, ds, &eff, ck ? &from : NULL, out);
 }
 
+/* The columns' split, the training ratings per row and per shard, from the whole dataset... */
+static void columns_of_whole(ar_sharded *g, const ar_dataset *ds, const double *weights) {
+    split_columns(ds, g->n, weights, g->col);
+    for (int r = 0; r < ds->n_rows; r++)
+        g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
+    for (size_t k = 0, s = 0; k < (size_t)ds->train.row_ptr[ds->n_rows]; k++) {
+        for (s = 0; ds->train.col_idx[k] >= g->col[s + 1]; s++) {}
+        g->n_train[s]++;
+    }
+}
+
+/* ... or as the share of this process's shard recorded them (the split made with the weights
+ * the share was built with). */
+static ar_status columns_of_share(ar_sharded *g, const ar_share *sh) {
+    if (sh->n != g->n || g->n_local != 1 || sh->index != g->first)
+        return ar_fail(AR_ERR_INVALID_ARG, "the dataset is shard %d of %d's share, the model "
+                       "here shard %d of %d's: one process, one share", sh->index, sh->n,
+                       g->first, g->n);
+    memcpy(g->col, sh->col, ((size_t)g->n + 1) * sizeof *g->col);
+    memcpy(g->n_train, sh->n_train, (size_t)g->n * sizeof *g->n_train);
+    memcpy(g->row_nnz, sh->row_nnz, (size_t)g->ds->n_rows * sizeof *g->row_nnz);
+    return AR_OK;
+}
+
 static ar_status create(const placement *pl, const double *weights, const ar_dataset *ds,
                         const ar_train_config *cfg, const start_state *from, ar_sharded **out) {
     *out = NULL;
@@ -370,7 +371,6 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
     g->ds = ds, g->cfg = *cfg;
     g->cfg.kernels = AR_KERNELS_SPARSE;
     for (int k = 0; k < g->n_local; k++) g->ctx[g->first + k] = pl->ctxs[k];
-    split_columns(ds, n, weights, g->col);
     g->n_hidden = ar_config_hidden(&g->cfg, g->widths);
     ar_layout_init(&g->L, ds->n_cols, g->widths, g->n_hidden);
     g->row_nnz = malloc((size_t)ds->n_rows * sizeof *g->row_nnz);
@@ -378,12 +378,8 @@ static ar_status create(const placement *pl, const double *weights, const ar_dat
         st = ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory for a sharded model");
         goto cleanup;
     }
-    for (int r = 0; r < ds->n_rows; r++)
-        g->row_nnz[r] = ds->train.row_ptr[r + 1] - ds->train.row_ptr[r];
-    for (size_t k = 0, s = 0; k < (size_t)ds->train.row_ptr[ds->n_rows]; k++) {
-        for (s = 0; ds->train.col_idx[k] >= g->col[s + 1]; s++) {}
-        g->n_train[s]++;
-    }
+    if (ds->share) AR_TRY(columns_of_share(g, ds->share));
+    else columns_of_whole(g, ds, weights);
     if (from && from->baseline && g->cfg.center != AR_CENTER_NONE) {
         const size_t nb = 1 + (size_t)ds->n_rows + (size_t)ds->n_cols;
         if (!(g->baseline = malloc(nb * sizeof *g->baseline))) {
@@ -476,12 +472,12 @@ cleanup:
 
 static ar_status released(const char *what) {
     return ar_fail(AR_ERR_INVALID_ARG, "%s needs the whole dataset, which this process released "
-                   "(ar_sharded_release_data)", what);
+                   "(ar_sharded_release_data) or never held (ar_dataset_create_share)", what);
 }
 
 ar_status ar_sharded_gather(ar_sharded *g, ar_ctx *ctx, ar_model **out) {
     *out = NULL;
-    if (!g->ds && g->red->rank == 0) return released("gathering the model");
+    if ((!g->ds || g->ds->share) && g->red->rank == 0) return released("gathering the model");
     ar_model *m = NULL;
     float *whole[3] = {NULL, NULL, NULL};
     copy_job j = {.to_whole = 1};
@@ -521,7 +517,10 @@ cleanup:
 int ar_sharded_count(const ar_sharded *g) { return g->n; }
 
 void ar_sharded_release_data(ar_sharded *g) {
-    g->ds = NULL; /* what still needs it checks */
+    /* a share's ratings are its slice's too: only its ids and counts are kept, for the model
+     * file (without them, what still needs the dataset checks and fails) */
+    if (g->ds && g->ds->share && !g->head) g->head = ar_share_head(g->ds);
+    g->ds = g->head;
 }
 
 ar_model *ar_sharded_model(ar_sharded *g, int shard) {
@@ -537,6 +536,10 @@ void ar_sharded_shard_stats(const ar_sharded *g, int s, ar_shard_stats *o) {
     *o = (ar_shard_stats){.first_col = g->col[s], .n_cols = g->col[s + 1] - g->col[s],
                           .n_train = g->n_train[s]};
     if (!g->m[s]) return; /* another process's: its columns and their ratings */
+    /* the training ratings its process holds: the whole dataset's, else (a share, or once
+     * released) its slice's */
+    const ar_dataset *held = g->ds && !g->ds->share ? g->ds : g->slice[s];
+    o->ratings_loaded = (size_t)held->train.row_ptr[held->n_rows];
     const ar_reduce_stats *r = &g->red->stats[s];
     o->device_bytes = ar_model_device_bytes(g->m[s]);
     o->reduce_seconds = r->seconds, o->reduce_bytes = r->bytes, o->reduce_calls = r->calls;
@@ -549,6 +552,7 @@ void ar_sharded_free(ar_sharded *g) {
         ar_dataset_free(g->slice[s]);
     }
     ar_reducer_free(g->red);
+    ar_dataset_free(g->head);
     free(g->row_nnz);
     free(g->baseline);
     free(g);
@@ -617,11 +621,18 @@ static ar_status save_state(void *arg, int which, ar_status (*put)(void *, const
     return each_segment(j->g, save_segment, j);
 }
 
+/* The model file's training ratings from the ranks' shares (ar_ckpt_source.ratings). */
+static ar_status put_share_ratings(void *arg, ar_status (*put)(void *, const void *, size_t),
+                                   void *w) {
+    return ar_sharded_put_ratings(((save_job *)arg)->g, put, w);
+}
+
 ar_status ar_sharded_save(ar_sharded *g, const char *path) {
     save_job j = {.g = g, .buf = malloc(SAVE_CHUNK * sizeof(float))};
     if (!j.buf) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
     ar_status st = AR_OK;
     if (g->red->rank != 0) { /* MPI: this rank's pieces to rank 0, in the file's order */
+        if (g->ds && g->ds->share) st = ar_sharded_send_ratings(g);
         for (int which = 0; which < 3 && st == AR_OK; which++) {
             j.which = which;
             st = each_segment(g, save_segment, &j);
@@ -641,7 +652,7 @@ ar_status ar_sharded_save(ar_sharded *g, const char *path) {
                           .n_params = g->L.n_params, .mu = base ? base[0] : 0,
                           .b_row = base ? base + 1 : NULL,
                           .b_col = base ? base + 1 + ds->n_rows : NULL, .state = save_state,
-                          .arg = &j};
+                          .ratings = ds->share ? put_share_ratings : NULL, .arg = &j};
     ar_model_counters(m0, &src.epoch, &src.step);
     st = base ? ar_checkpoint_write(path, &src)
               : ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory saving %s", path);
