@@ -20,6 +20,9 @@
 #               epoch. It ranks the settings by their mean relative validation regret (RMSE
 #               over the dataset's best, minus 1) and prints the ranking. Test figures are
 #               never looked at: the choice is made on validation only.
+#   defaults    the default run alone on every dataset (report's first column, no tune):
+#               defaults.csv with the test RMSE, the centering --center auto kept and both
+#               runs' validation RMSEs.
 #   report      for every dataset: train with the defaults (no settings at all), the bias
 #               baseline (baseline_rmse in the same JSON line), and `autorec tune` (TUNE_ARGS,
 #               default --trials 27) followed by `train --config` with what it found; writes
@@ -34,8 +37,8 @@ bin=${AUTOREC:-$here/build/autorec}
 out=${OUT:-/tmp/autorec-defaults}
 seed=${SEED:-1}
 what=${1:-all}
-case $what in candidates|report|all) ;; *)
-    echo "usage: defaults_suite.sh [candidates|report|all]" >&2; exit 2 ;;
+case $what in candidates|report|defaults|all) ;; *)
+    echo "usage: defaults_suite.sh [candidates|report|defaults|all]" >&2; exit 2 ;;
 esac
 mkdir -p "$out/logs"
 [ -x "$bin" ] || { echo "defaults_suite.sh: no binary at $bin (set AUTOREC)" >&2; exit 2; }
@@ -110,8 +113,29 @@ run_report() {
     echo "table: $md"
 }
 
+# ---- defaults: the default run alone on every dataset (report's first column, without tune) ------
+run_defaults() {
+    local csv=$out/defaults.csv
+    echo "dataset,test_rmse,center,auto_bias_valid_rmse,auto_input_valid_rmse,selected_epoch,kept,baseline_rmse,seconds" >"$csv"
+    for d in $sets; do
+        args=$(data_args "$d") || true
+        [ -n "$args" ] || { echo "defaults_suite.sh: $d skipped (no AUTOREC_DATA)" >&2; continue; }
+        # shellcheck disable=SC2086
+        def=$("$bin" train $args --seed "$seed" --json --quiet | tail -n 1)
+        echo "$def" >"$out/logs/$d.default.json"
+        line=$d
+        for k in test_rmse center auto_bias_valid_rmse auto_input_valid_rmse selected_epoch kept \
+                 baseline_rmse seconds; do
+            line="$line,$(json_field "$k" <<<"$def")"
+        done
+        echo "$line" | tee -a "$csv"
+    done
+    echo "table: $csv"
+}
+
 case $what in
 candidates) run_candidates ;;
 report) run_report ;;
+defaults) run_defaults ;;
 all) run_candidates; run_report ;;
 esac
