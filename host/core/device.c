@@ -244,6 +244,7 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
                                     c->prof.enabled ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     AR_CL_TRY_AS("clCreateCommandQueue", err);
     if (c->prof.enabled) AR_TRY(ar_prof_probe(c));
+    ar_gemm_tune(c); /* before any GEMM: CLBlast builds its kernels with what it holds then */
     AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof c->max_wg,
                               &c->max_wg, NULL));
     /* 1-D launches are also bounded by the first work-item dimension. */
