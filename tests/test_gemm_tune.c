@@ -183,3 +183,21 @@ Test(gemm_tune, off_applies_nothing) {
     cr_assert(strstr(ar_ctx_gemm_tuning(c), "CLBlast defaults"), "%s", ar_ctx_gemm_tuning(c));
     ar_ctx_free(c);
 }
+
+/* A buffer over the device's largest allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE, lowered here with
+ * AUTOREC_MAX_ALLOC as a GPU's would be) is refused in one line naming the buffer, both sizes and
+ * the device, before the driver is asked. */
+Test(gemm_tune, a_buffer_over_the_max_allocation_is_refused_by_name) {
+    static char out[8192], err[8192];
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), "AUTOREC_MAX_ALLOC=1000000", out, err, sizeof out,
+                            "train --synthetic 300x200x6000 --epochs 2 --hidden 800 --quiet"), 1,
+                 "%s", err);
+    cr_assert(strstr(err, "over the device's largest allocation (1000000 bytes, "
+                          "CL_DEVICE_MAX_MEM_ALLOC_SIZE)"), "%s", err);
+    cr_assert(strstr(err, "needs ") && strstr(err, " bytes"), "%s", err);
+    cr_assert_eq(strchr(err, '\n'), strrchr(err, '\n'), "one line: %s", err);
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), "AUTOREC_MAX_ALLOC=lots", out, err, sizeof out,
+                            "train --synthetic 300x200x6000 --epochs 2 --hidden 8 --quiet"), 2,
+                 "%s", err);
+    cr_assert(strstr(err, "AUTOREC_MAX_ALLOC"), "%s", err);
+}
