@@ -31,7 +31,7 @@ cd "$dir"
 for kernel in ${CLBLAST_TUNE_KERNELS:-xgemm_direct xgemm}; do
     tuner=clblast_tuner_$kernel
     command -v "$tuner" >/dev/null || { echo "clblast_tune: $tuner not found (apt-get install clblast-utils)" >&2; exit 2; }
-    rm -f "clblast_${kernel}_"*.json
+    rm -f "clblast_${kernel}_"[0-9]*_32.json # not xgemm_direct_* when kernel is xgemm
     stdbuf -oL "$tuner" -platform "$plat" -device "$dev" -m "$m" -n "$n" -k "$k" \
         -fraction "$fraction" -runs 2 > "$kernel.log" 2>&1 &
     pid=$!

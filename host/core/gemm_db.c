@@ -14,4 +14,9 @@ const char ar_clblast_db[] =
     "XgemmDirect | The pocl project | pthread-skylake-avx512-Intel(R) Xeon(R) Processor @ 2.60GHz | 3.1* | "
     "KWID=2 MDIMAD=16 MDIMCD=16 NDIMBD=8 NDIMCD=8 PADA=1 PADB=1 VWMD=1 VWND=4 WGD=32\n"
     "GemmRoutine | The pocl project | pthread-* | 3.1* | XGEMM_MIN_INDIRECT_SIZE=128\n"
+    /* Rusticl (Mesa 22.3) on llvmpipe. XgemmDirect: bench/clblast_tune.sh 1 0 '22.3*' with
+     * RUSTICL_ENABLE=llvmpipe (fixed set). The indirect kernel measured no faster here at the
+     * hidden-to-hidden shapes, so CLBlast's switch point is kept. */
+    "XgemmDirect | Mesa/X.org | llvmpipe* | 22.3* | "
+    "KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=1 PADB=1 VWMD=4 VWND=1 WGD=32\n"
     ;
