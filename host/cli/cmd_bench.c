@@ -330,9 +330,10 @@ static const cli_option bench_options[] = {
              "ratings_per_second, gflops, gflop_per_epoch, device_memory_bytes, "
              "host_peak_rss_bytes, compile_seconds, program_build_seconds, program_cache (hit: "
              "the kernels came from the built-program cache; miss: built from source), "
-             "phases (seconds per phase; null with "
-             "--no-profile or when the driver gives no profiling timestamps), test_rmse, "
-             "test_mae, epochs, batch, train_ratings, hidden, kernels"},
+             "clblast_tuning (the CLBlast tuning entries applied, or why none), phases "
+             "(seconds per phase; null with --no-profile or when the driver gives no "
+             "profiling timestamps), test_rmse, test_mae, epochs, batch, train_ratings, "
+             "hidden, kernels"},
 };
 static const cli_group bench_group = CLI_GROUP("bench", bench_options, NULL);
 
