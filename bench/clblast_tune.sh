@@ -28,27 +28,10 @@ m=${CLBLAST_TUNE_M:-256} n=${CLBLAST_TUNE_N:-512} k=${CLBLAST_TUNE_K:-1024}
 dir=${CLBLAST_TUNE_DIR:-$(mktemp -d)}
 mkdir -p "$dir"
 cd "$dir"
-for kernel in ${CLBLAST_TUNE_KERNELS:-xgemm_direct xgemm}; do
-    tuner=clblast_tuner_$kernel
-    command -v "$tuner" >/dev/null || { echo "clblast_tune: $tuner not found (apt-get install clblast-utils)" >&2; exit 2; }
-    rm -f "clblast_${kernel}_"[0-9]*_32.json # not xgemm_direct_* when kernel is xgemm
-    stdbuf -oL "$tuner" -platform "$plat" -device "$dev" -m "$m" -n "$n" -k "$k" \
-        -fraction "$fraction" -runs 2 > "$kernel.log" 2>&1 &
-    pid=$!
-    # The first variation's JSON is written when that variation ends: stop there unless asked.
-    while kill -0 "$pid" 2>/dev/null; do
-        if [ "${CLBLAST_TUNE_FULL:-0}" != 1 ] && ls "clblast_${kernel}_1_32.json" >/dev/null 2>&1; then
-            sleep 1
-            kill "$pid" 2>/dev/null || true
-            break
-        fi
-        sleep 2
-    done
-    wait "$pid" 2>/dev/null || true
-    echo "clblast_tune: $kernel done ($dir/$kernel.log)" >&2
-done
 # The best entry of each kernel's JSON files (the fastest across variations) as database lines.
-python3 - "$driver" clblast_*_32.json <<'EOF'
+emit() {
+    ls clblast_*_32.json >/dev/null 2>&1 || return 0
+    python3 - "$driver" clblast_*_32.json <<'EOF'
 import json, sys
 driver, files = sys.argv[1], sys.argv[2:]
 best = {}
@@ -68,3 +51,28 @@ for kernel, (t, j) in sorted(best.items()):
           f"best {t:.2f} ms ({j['best_kernel']})")
     print(f"{kernel} | {j['platform_vendor']} | {j['device']} | {driver} | {params}")
 EOF
+}
+for kernel in ${CLBLAST_TUNE_KERNELS:-xgemm_direct xgemm}; do
+    tuner=clblast_tuner_$kernel
+    command -v "$tuner" >/dev/null || { echo "clblast_tune: $tuner not found (apt-get install clblast-utils)" >&2; exit 2; }
+    rm -f "clblast_${kernel}_"[0-9]*_32.json # not xgemm_direct_* when kernel is xgemm
+    stdbuf -oL "$tuner" -platform "$plat" -device "$dev" -m "$m" -n "$n" -k "$k" \
+        -fraction "$fraction" -runs 2 > "$kernel.log" 2>&1 &
+    pid=$!
+    # A timeout around this script must not leave the tuner running on the device.
+    # What finished before a timeout is still printed.
+    trap 'kill "$pid" 2>/dev/null; emit; exit 124' TERM INT
+    # The first variation's JSON is written when that variation ends: stop there unless asked.
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "${CLBLAST_TUNE_FULL:-0}" != 1 ] && ls "clblast_${kernel}_1_32.json" >/dev/null 2>&1; then
+            sleep 1
+            kill "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 2
+    done
+    wait "$pid" 2>/dev/null || true
+    echo "clblast_tune: $kernel done ($dir/$kernel.log)" >&2
+done
+trap - TERM INT
+emit

@@ -8,7 +8,8 @@
 # usage (on the GPU machine, in the repository root):
 #   bash bench/gpu_run.sh [SPEC]     SPEC: the device to use (default: gpu, the first GPU)
 # AUTOREC_DATA (or ../shared/data/ml-100k) gives the ML-100K runs; without it they are skipped.
-# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420). GPU_BUNDLE_DIR: an unpacked
+# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420), GPU_RUN_TUNE_SECONDS CLBlast's
+# tuners (default 240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked
 # bundle to use instead (a directory with autorec, tests/ and lib/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -95,7 +96,7 @@ fi
 # the tuned entries, one after the other.
 pd=$(echo "$id" | tr ':' ' ')
 if [ -x "$build/clblast_tuner_xgemm_direct" ] && [ -n "$id" ]; then
-    PATH="$build:$PATH" CLBLAST_TUNE_DIR="$out/clblast-tune" timeout "${GPU_RUN_TUNE_SECONDS:-300}" \
+    PATH="$build:$PATH" CLBLAST_TUNE_DIR="$out/clblast-tune" timeout "${GPU_RUN_TUNE_SECONDS:-240}" \
         bash bench/clblast_tune.sh $pd '*' > "$out/clblast-gpu.txt" 2> "$out/clblast-tune.txt"
     log "CLBlast tuning (exit $?): clblast-gpu.txt"
 fi
