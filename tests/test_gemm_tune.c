@@ -72,6 +72,8 @@ Test(gemm_tune, values_breaking_clblast_rules_or_device_limits_are_refused) {
             "VWMD=2 VWND=2 WGD=16", AR_ERR_INVALID_ARG, "tiling rules");
     refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
             "VWMD=3 VWND=2 WGD=16", AR_ERR_INVALID_ARG, "VWMD");
+    refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
+            "VWMD=2 VWND=2 WGD=0", AR_ERR_INVALID_ARG, "WGD >= 1");
     ar_gemm_device small = pocl;
     small.max_wg = 32, small.local_mem = 1024;
     ar_gemm_params p;

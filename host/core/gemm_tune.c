@@ -157,9 +157,10 @@ static ar_status check_xgemm(const ar_gemm_params *p, const ar_gemm_device *d) {
     size_t mwg = P("MWG"), nwg = P("NWG"), kwg = P("KWG"), vwm = P("VWM"), vwn = P("VWN");
     if (P("GEMMK") > 1 || P("SA") > 1 || P("SB") > 1 || P("STRM") > 1 || P("STRN") > 1)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: Xgemm GEMMK, SA, SB, STRM and STRN are 0 or 1", at);
-    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb || !P("KWI") || !P("KREG"))
+    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb || !P("KWI") ||
+        !P("KREG") || !mwg || !nwg || !kwg)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: Xgemm needs VWM, VWN in 1, 2, 4, 8, 16 and "
-                       "MDIMA, NDIMB, KWI, KREG >= 1", at);
+                       "MDIMA, NDIMB, KWI, KREG, MWG, NWG, KWG >= 1", at);
     int ok = MULT(kwg, P("KWI")) && MULT(mwg, mdimc * vwm) && MULT(nwg, ndimc * vwn) &&
              MULT(mwg, mdima * vwm) && MULT(nwg, ndimb * vwn);
     if (P("GEMMK") == 0)
@@ -186,9 +187,9 @@ static ar_status check_direct(const ar_gemm_params *p, const ar_gemm_device *d) 
     size_t ndimb = P("NDIMBD"), vwm = P("VWMD"), vwn = P("VWND");
     if (P("PADA") > 1 || P("PADB") > 1)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: XgemmDirect PADA and PADB are 0 or 1", at);
-    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb)
+    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb || !wgd)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: XgemmDirect needs VWMD, VWND in 1, 2, 4, 8, 16 "
-                       "and MDIMAD, NDIMBD >= 1", at);
+                       "and MDIMAD, NDIMBD, WGD >= 1", at);
     int ok = MULT(wgd, P("KWID")) && MULT(wgd, mdimc * vwm) && MULT(wgd, ndimc * vwn) &&
              MULT(wgd, mdima * vwm) && MULT(wgd, ndimb * vwn) &&
              MULT(wgd, mdimc * ndimc / mdima) && MULT(wgd, mdimc * ndimc / ndimb);
