@@ -9,7 +9,7 @@
  * |diff| <= 1e-4 * k * max|A| max|B|), then timed: one untimed call, then repeated calls until
  * at least --seconds have passed; the figure is the best of 3 such rounds.
  *
- * usage: autorec_gemm_bench [--device P:D|N] [--shapes ml-100k|ml-10m|all] [--seconds S]
+ * usage: autorec_gemm_bench [--device P:D|N] [--shapes ml-100k|hidden|ml-10m|all] [--seconds S]
  *                           [--validate-only]
  * --validate-only checks small versions of every shape kind and exits (used as a test);
  * AUTOREC_GEMM_VERBOSE=1 also prints each timed shape's largest CLBlast - OpenBLAS difference.
@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "autorec.h"
 
 static double now(void) {
     struct timespec ts;
@@ -60,11 +62,21 @@ static int step_shapes(shape *s, const char *tag, int B, int U, int H) {
     return 5;
 }
 
+/* The three GEMMs of a hidden-to-hidden layer (--hidden H,H): forward, its weight gradient and
+ * the gradient passed down. */
+static int hidden_shapes(shape *s, int B, int H) {
+    s[0] = (shape){"hidden forward    a W^T", 0, 1, B, H, H};
+    s[1] = (shape){"hidden dW        dz^T a", 1, 0, H, H, B};
+    s[2] = (shape){"hidden grad        dz W", 0, 0, B, H, H};
+    return 3;
+}
+
 typedef struct {
     cl_context ctx;
     cl_command_queue q;
     cl_device_id dev;
     char name[256];
+    char id[32];   /* "P:D", for ar_ctx_create */
 } device;
 
 static device open_device(const char *spec) {
@@ -85,6 +97,7 @@ static device open_device(const char *spec) {
             device r;
             cl_int err;
             r.dev = devs[d];
+            snprintf(r.id, sizeof r.id, "%u:%u", p, d);
             clGetDeviceInfo(r.dev, CL_DEVICE_NAME, sizeof r.name, r.name, NULL);
             r.ctx = clCreateContext(NULL, 1, &r.dev, NULL, NULL, &err);
             CHECK_CL(err);
@@ -293,7 +306,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--validate-only")) validate_only = 1;
         else {
-            fprintf(stderr, "usage: %s [--device P:D|N] [--shapes ml-100k|ml-10m|all] "
+            fprintf(stderr, "usage: %s [--device P:D|N] [--shapes ml-100k|hidden|ml-10m|all] "
                     "[--seconds S] [--validate-only]\n", argv[0]);
             return 2;
         }
@@ -305,24 +318,35 @@ int main(int argc, char **argv) {
     int n = 0;
     if (validate_only) {
         n += step_shapes(s + n, "small", 37, 91, 23); /* odd sizes: CLBlast's padding paths */
+        n += hidden_shapes(s + n, 37, 23);
     } else {
         if (!strcmp(which, "ml-100k") || !strcmp(which, "all"))
             n += step_shapes(s + n, "ml-100k", 256, 943, 500);
+        if (!strcmp(which, "hidden") || !strcmp(which, "all")) n += hidden_shapes(s + n, 256, 500);
         if (!strcmp(which, "ml-10m") || !strcmp(which, "all"))
             n += step_shapes(s + n, "ml-10m", 256, 69878, 500);
         if (n == 0) {
-            fprintf(stderr, "autorec_gemm_bench: --shapes expects ml-100k, ml-10m or all\n");
+            fprintf(stderr, "autorec_gemm_bench: --shapes expects ml-100k, hidden, ml-10m or all\n");
             return 2;
         }
     }
-    printf("device: %s; OpenBLAS: %s, %d threads\n", d.name, openblas_get_config(),
-           openblas_get_num_threads());
+    /* An autorec context on the same device applies autorec's CLBlast tuning entries to it
+     * (CLBlast keeps them per device, for the whole process), so that these are the GEMMs the
+     * model runs; AUTOREC_CLBLAST_TUNING=off measures CLBlast's own parameters. */
+    ar_ctx *tuned = NULL;
+    if (ar_ctx_create(d.id, &tuned) != AR_OK) {
+        fprintf(stderr, "autorec_gemm_bench: %s\n", ar_last_error());
+        return 1;
+    }
+    printf("device: %s; OpenBLAS: %s, %d threads\nCLBlast tuning: %s\n", d.name,
+           openblas_get_config(), openblas_get_num_threads(), ar_ctx_gemm_tuning(tuned));
     if (!validate_only)
         printf("%-26s %-2s %6s %6s %6s %8s %10s %10s %10s %10s\n", "GEMM (B=256 rows, H=500)", "op",
                "m", "n", "k", "GFLOP", "CLB_GF/s", "CLB_s", "OBLAS_GF/s", "OBLAS_s");
     int bad = 0;
     for (int i = 0; i < n; i++) bad |= run_shape(&d, &s[i], seconds, validate_only);
     if (!validate_only) bandwidth(&d, seconds);
+    ar_ctx_free(tuned);
     clReleaseCommandQueue(d.q);
     clReleaseContext(d.ctx);
     return bad;

@@ -16,8 +16,12 @@ cp build-gpu/autorec "$stage/b/"
 [ -x build-gpu/autorec_gemm_bench ] && cp build-gpu/autorec_gemm_bench "$stage/b/"
 # the device tests: AR_DEVICE_TESTS in tests/CMakeLists.txt
 for t in kernels dropout adam gradcheck step train checkpoint sparse model_output center shard \
-         program_cache; do
+         program_cache gemm_tune; do
     cp "build-gpu/tests/test_$t" "$stage/b/tests/"
+done
+# CLBlast's tuners (clblast-utils), when installed: gpu_run.sh tunes CLBlast for the GPU with them
+for t in clblast_tuner_xgemm_direct clblast_tuner_xgemm; do
+    command -v "$t" >/dev/null && cp "$(command -v "$t")" "$stage/b/"
 done
 ldd "$stage"/b/autorec "$stage"/b/tests/* 2>/dev/null | awk '/=> \// {print $3}' | sort -u |
 while read -r so; do

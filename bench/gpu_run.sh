@@ -8,7 +8,8 @@
 # usage (on the GPU machine, in the repository root):
 #   bash bench/gpu_run.sh [SPEC]     SPEC: the device to use (default: gpu, the first GPU)
 # AUTOREC_DATA (or ../shared/data/ml-100k) gives the ML-100K runs; without it they are skipped.
-# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420). GPU_BUNDLE_DIR: an unpacked
+# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420), GPU_RUN_TUNE_SECONDS CLBlast's
+# tuners (default 240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked
 # bundle to use instead (a directory with autorec, tests/ and lib/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -90,4 +91,23 @@ if [ -x "$build/autorec_gemm_bench" ] && [ -n "$id" ]; then
     timeout 300 "$build/autorec_gemm_bench" --device "$id" --shapes all > "$out/gemm.txt" 2>&1
     log "GEMM ceilings on $id (exit $?): gemm.txt"
 fi
+# Tuned CLBlast (docs/devices.md#tuned-clblast): CLBlast's tuners for this GPU at the model's
+# shape (their fixed sets: minutes), then the dense path with CLBlast's own parameters and with
+# the tuned entries, one after the other.
+pd=$(echo "$id" | tr ':' ' ')
+if [ -x "$build/clblast_tuner_xgemm_direct" ] && [ -n "$id" ]; then
+    PATH="$build:$PATH" CLBLAST_TUNE_DIR="$out/clblast-tune" timeout "${GPU_RUN_TUNE_SECONDS:-240}" \
+        bash bench/clblast_tune.sh $pd '*' > "$out/clblast-gpu.txt" 2> "$out/clblast-tune.txt"
+    log "CLBlast tuning (exit $?): clblast-gpu.txt"
+fi
+if [ -f "$data/u1.base" ]; then dense_data=(--data "$data"); else dense_data=(--synthetic 2000x1500x100000); fi
+for t in off "$out/clblast-gpu.txt"; do
+    [ -s "$t" ] || [ "$t" = off ] || continue
+    AUTOREC_CLBLAST_TUNING=$t timeout 300 "$build/autorec" bench "${dense_data[@]}" --device "$spec" \
+        --epochs 3 --kernels dense --json --quiet >> "$out/bench-clblast.json" 2>&1
+    AUTOREC_CLBLAST_TUNING=$t timeout 300 "$build/autorec" bench "${dense_data[@]}" --device "$spec" \
+        --epochs 3 --kernels sparse --hidden 500,500 --json --quiet >> "$out/bench-clblast.json" 2>&1
+done
+log "dense path and hidden-to-hidden GEMMs, CLBlast defaults then tuned: $(grep -ho \
+    '"epoch_seconds":[^,]*' "$out/bench-clblast.json" | tr '\n' ' ')"
 log "done"

@@ -8,7 +8,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config \
     ocl-icd-opencl-dev opencl-headers clinfo \
-    libclblast-dev \
+    libclblast-dev clblast-utils \
     pocl-opencl-icd \
     mesa-opencl-icd \
     libcriterion-dev \

@@ -146,6 +146,10 @@ AR_API const ar_device_info *ar_ctx_device(const ar_ctx *ctx);
 /* Seconds the context spent building its kernel program, and whether it came from the
  * built-program cache (*cached 1; docs/devices.md#the-built-program-cache); cached may be NULL. */
 AR_API double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached);
+/* What CLBlast's GEMMs run with on this context's device: the tuning entries applied
+ * ("XgemmDirect from gemm_db.c:12; ..."), "CLBlast defaults (...)", or notes on entries that
+ * were refused (docs/devices.md#tuned-clblast). */
+AR_API const char *ar_ctx_gemm_tuning(const ar_ctx *ctx);
 
 /* ---------------------------------------------------------------------------------------------
  * Ratings and datasets

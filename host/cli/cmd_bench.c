@@ -31,6 +31,7 @@ typedef struct {
     double compile_s;        /* set-up plus the first epoch beyond the median */
     double build_s;          /* of which building the kernel program */
     int cached;              /* 1: the program came from the built-program cache */
+    const char *gemm_tuning; /* ar_ctx_gemm_tuning: what CLBlast runs with */
     double phase[AR_PHASE_COUNT]; /* the median epoch's phases, seconds (NaN: not measured) */
     size_t n_train, mem, rss;
     double test_rmse, test_mae;
@@ -131,6 +132,8 @@ static void print_json_row(const bench_opts *o, const bench_row *r, int profilin
     cli_json_number(stdout, "compile_seconds", r->compile_s);
     cli_json_number(stdout, "program_build_seconds", r->build_s);
     printf(",\"program_cache\":\"%s\"", r->cached ? "hit" : "miss");
+    printf(",\"clblast_tuning\":");
+    cli_json_string(stdout, r->gemm_tuning);
     if (profiling && !isnan(r->phase[AR_PHASE_GEMM])) {
         printf(",\"phases\":{");
         for (int p = 0; p < AR_PHASE_COUNT; p++)
@@ -187,6 +190,9 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     double setup = ar_time_seconds() - t0;
     if (st == AR_OK) row.dev = ar_ctx_device(ctx);
     if (st == AR_OK) row.build_s = ar_ctx_build_seconds(ctx, &row.cached);
+    if (st == AR_OK) row.gemm_tuning = ar_ctx_gemm_tuning(ctx);
+    if (st == AR_OK && !o->t.quiet)
+        fprintf(stderr, "%s: CLBlast: %s\n", row.dev->name, row.gemm_tuning);
     cli_watch w; /* progress within an epoch, on a terminal */
     if (st == AR_OK) cli_watch_model(m, &w, cli_progress_on(o->t.quiet), "");
     for (int e = 0; st == AR_OK && e < epochs; e++) {
@@ -324,9 +330,10 @@ static const cli_option bench_options[] = {
              "ratings_per_second, gflops, gflop_per_epoch, device_memory_bytes, "
              "host_peak_rss_bytes, compile_seconds, program_build_seconds, program_cache (hit: "
              "the kernels came from the built-program cache; miss: built from source), "
-             "phases (seconds per phase; null with "
-             "--no-profile or when the driver gives no profiling timestamps), test_rmse, "
-             "test_mae, epochs, batch, train_ratings, hidden, kernels"},
+             "clblast_tuning (the CLBlast tuning entries applied, or why none), phases "
+             "(seconds per phase; null with --no-profile or when the driver gives no "
+             "profiling timestamps), test_rmse, test_mae, epochs, batch, train_ratings, "
+             "hidden, kernels"},
 };
 static const cli_group bench_group = CLI_GROUP("bench", bench_options, NULL);
 

@@ -187,6 +187,8 @@ struct ar_ctx {
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
     double build_seconds;     /* building the kernel program (from source or the cache) */
     int program_cached;       /* 1: the program came from the built-program cache */
+    int gemm_tuned;           /* 1: a tuning entry was applied to CLBlast for this device */
+    char gemm_tuning[512];    /* what CLBlast runs with (ar_ctx_gemm_tuning): entries or notes */
     ar_profile prof;
 };
 
@@ -287,6 +289,42 @@ ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value);
 ar_status ar_gemm(ar_ctx *c, int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                   cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off, size_t ldb,
                   float beta, cl_mem cm, size_t c_off, size_t ldc);
+/* Applies the CLBlast tuning entries for c's device (AUTOREC_CLBLAST_TUNING's file first, then
+ * the shipped database), before the first GEMM. Never fails: a bad entry or a refused override
+ * leaves CLBlast's own parameters for that kernel, with a note in c->gemm_tuning and on
+ * stderr. AUTOREC_CLBLAST_TUNING=off applies nothing. */
+void ar_gemm_tune(ar_ctx *c);
+/* Puts CLBlast's generic parameters back in place of the applied entries (what ar_gemm does
+ * when a GEMM fails to build or launch with them); note says why. */
+void ar_gemm_untune(ar_ctx *c, const char *note);
+
+/* ---- CLBlast tuning database (gemm_tune.c; the shipped entries in gemm_db.c) --------------- */
+#define AR_GEMM_TUNE_MAX 16
+typedef struct {
+    char kernel[16];                        /* Xgemm, XgemmDirect or GemmRoutine */
+    int n;                                  /* parameters, all of the kernel's */
+    char name[AR_GEMM_TUNE_MAX][32];
+    size_t value[AR_GEMM_TUNE_MAX];
+    char origin[320];                       /* FILE:LINE of the entry */
+} ar_gemm_params;
+typedef struct {
+    const char *platform;                   /* CL_PLATFORM_VENDOR */
+    const char *device;                     /* CL_DEVICE_NAME */
+    const char *driver;                     /* CL_DRIVER_VERSION */
+    size_t max_wg;                          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    uint64_t local_mem;                     /* CL_DEVICE_LOCAL_MEM_SIZE */
+} ar_gemm_device;
+extern const char ar_clblast_db[];          /* the shipped entries (gemm_db.c) */
+/* The first entry of text (named origin in messages) for kernel whose patterns match dev, in
+ * *out with *found 1; *found 0 when none matches. Every line is parsed: a malformed line
+ * anywhere is AR_ERR_PARSE naming origin:line; a matching entry that breaks CLBlast's rules or
+ * the device's limits is AR_ERR_INVALID_ARG naming it (*found 0 either way). */
+ar_status ar_gemm_tuning_find(const char *text, const char *origin, const ar_gemm_device *dev,
+                              const char *kernel, ar_gemm_params *out, int *found);
+/* The value of a parameter of p (0 when absent). */
+size_t ar_gemm_param(const ar_gemm_params *p, const char *name);
+/* Checks p against CLBlast 1.5.3's tuner constraints and dev's work-group and local memory. */
+ar_status ar_gemm_params_check(const ar_gemm_params *p, const ar_gemm_device *dev);
 
 /* ---- buffers (util.c) ----------------------------------------------------------------------- */
 /* Creates a device buffer; allocation failures become AR_ERR_OUT_OF_MEMORY naming `what`. */

@@ -244,6 +244,7 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
                                     c->prof.enabled ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
     AR_CL_TRY_AS("clCreateCommandQueue", err);
     if (c->prof.enabled) AR_TRY(ar_prof_probe(c));
+    ar_gemm_tune(c); /* before any GEMM: CLBlast builds its kernels with what it holds then */
     AR_CL_TRY(clGetDeviceInfo(c->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof c->max_wg,
                               &c->max_wg, NULL));
     /* 1-D launches are also bounded by the first work-item dimension. */
@@ -262,6 +263,20 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
             goto cleanup;
         }
         if ((size_t)v < c->max_wg) c->max_wg = (size_t)v;
+    }
+    /* AUTOREC_MAX_ALLOC (bytes) lowers the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE as ar_buffer
+     * sees it: the way to test, without a GPU, that a buffer over a GPU's limit (often a quarter
+     * of its memory) is refused by name before the driver fails obscurely. */
+    const char *alloc = getenv("AUTOREC_MAX_ALLOC");
+    if (alloc && *alloc) {
+        char *end;
+        unsigned long long v = strtoull(alloc, &end, 10);
+        if (*end || v < 1 || alloc[0] == '-') {
+            st = ar_fail(AR_ERR_INVALID_ARG, "AUTOREC_MAX_ALLOC must be a positive number of "
+                         "bytes, got '%s'", alloc);
+            goto cleanup;
+        }
+        if (v < c->info.max_alloc_bytes) c->info.max_alloc_bytes = v;
     }
     AR_TRY(ar_program_build(c));
     AR_TRY(ar_kernels_create(c));
