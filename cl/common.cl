@@ -22,6 +22,26 @@ static inline float ar_activate(float x, int act) {
     }
 }
 
+/* ar_activate on 8 values at once: the same formulas as vector builtins (the sparse encoder's
+ * epilogue computed them one by one, and 16 scalar exp per work-item cost as much as its
+ * products on PoCL). select(b, a, c) is c ? a : b per lane, so NaN and the branches' edges go
+ * where the scalar form sends them. */
+static inline float8 ar_activate8(float8 x, int act) {
+    const float8 zero = (float8)(0.0f);
+    switch (act) {
+    case AR_ACT_SIGMOID: { /* the stable form of ar_sigmoid: exp of -|x| only */
+        float8 e = exp(-fabs(x));
+        return select(e / (1.0f + e), 1.0f / (1.0f + e), x >= zero);
+    }
+    case AR_ACT_RELU: return select(zero, x, x > zero);
+    case AR_ACT_TANH: return tanh(x);
+    case AR_ACT_ELU: return select(expm1(x), x, x > zero);
+    case AR_ACT_SELU:
+        return select(AR_SELU_LAMBDA * AR_SELU_ALPHA * expm1(x), AR_SELU_LAMBDA * x, x > zero);
+    default: return x;
+    }
+}
+
 /* The derivative written in terms of the activation's output y, so that the backward pass needs
  * only the stored outputs. */
 static inline float ar_act_grad_from_out(float y, int act) {

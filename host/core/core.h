@@ -154,11 +154,24 @@ typedef struct ar_kernels {
         sp_bias_grad;
 } ar_kernels;
 
-/* Tuning constants prepended to the kernels (program.c) for cl/sparse.cl: */
-#define AR_SDDMM_LANES 8 /* work-items sharing one row in ar_sp_sddmm */
-#define AR_SP_BLOCK 64   /* terms per partial sum in the sparse products (blocked summation) */
-#define AR_SP_WIDTH 16   /* columns h per work-item in ar_sp_spmm / ar_sp_weight_grad: two
-                            float8s (the kernels are written for 16 and refuse other values) */
+/* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
+#define AR_SP_BLOCK 64 /* terms per partial sum in the sparse products (blocked summation) */
+
+/* The kernels' tunable parameters (kparams.c), compiled in as -D options. */
+typedef struct ar_kparams {
+    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of ar_sp_spmm / weight_grad (8/16/32) */
+    int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
+    int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
+} ar_kparams;
+/* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
+void ar_kparams_default(ar_kparams *p, const char *device_type);
+/* Sets the fields named in text ("sp_width=32,sddmm_lanes=8", any subset); a bad list is
+ * AR_ERR_INVALID_ARG naming the format. */
+ar_status ar_kparams_parse(const char *text, ar_kparams *p);
+/* The list form ar_kparams_parse reads, every field. */
+void ar_kparams_format(const ar_kparams *p, char *out, size_t cap);
+/* The build options (" -DAR_SP_WIDTH=.. -DAR_SDDMM_LANES=..") appended to -cl-std. */
+void ar_kparams_options(const ar_kparams *p, char *out, size_t cap);
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -185,6 +198,7 @@ struct ar_ctx {
     ar_kernels k;
     size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    ar_kparams kp;            /* the kernels' tunable parameters, as built */
     double build_seconds;     /* building the kernel program (from source or the cache) */
     int program_cached;       /* 1: the program came from the built-program cache */
     ar_profile prof;

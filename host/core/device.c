@@ -263,6 +263,9 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
         }
         if ((size_t)v < c->max_wg) c->max_wg = (size_t)v;
     }
+    ar_kparams_default(&c->kp, c->info.type);
+    const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
+    if (kp && *kp) AR_TRY(ar_kparams_parse(kp, &c->kp));
     AR_TRY(ar_program_build(c));
     AR_TRY(ar_kernels_create(c));
 cleanup:

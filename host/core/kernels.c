@@ -77,6 +77,7 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     ar_status st = set_args(k, name, args, nargs);
     if (st != AR_OK) return st;
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
+    if (c->kp.sp_group > 0 && (size_t)c->kp.sp_group < local[0]) local[0] = (size_t)c->kp.sp_group;
     size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
     cl_event ev;
     cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
@@ -172,7 +173,7 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act) {
-    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)B, A(out),
+    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)B, A(out),
              A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
              A(H), A(act));
 }
@@ -180,7 +181,7 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act) {
-    LAUNCH(sp_sddmm, SDDMM, (size_t)B * AR_SDDMM_LANES, A(yk), A(a), A(w), A(w_off), A(b_off),
+    LAUNCH(sp_sddmm, SDDMM, (size_t)B * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off), A(b_off),
            A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
 }
 
@@ -203,7 +204,7 @@ ar_status ark_sp_sse(ar_ctx *c, cl_mem row_err, cl_mem yk, cl_mem pos_ptr, cl_me
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H) {
-    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH,
+    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width,
              (size_t)cols, A(dw), A(dw_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b),
              A(ent_k), A(cols), A(H));
 }
