@@ -41,6 +41,7 @@ static const cli_command help_command = {
 static const cli_command *const commands[] = {
     &cli_cmd_devices, &cli_cmd_train,  &cli_cmd_data,  &cli_cmd_eval,  &cli_cmd_predict,
     &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep, &cli_cmd_tune,
+    &cli_cmd_tune_kernels,
     &help_command,
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };

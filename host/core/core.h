@@ -162,6 +162,7 @@ typedef struct ar_kparams {
     int sp_width;    /* AR_SP_WIDTH: columns h per work-item of ar_sp_spmm / weight_grad (8/16/32) */
     int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
+    int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
 } ar_kparams;
 /* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
 void ar_kparams_default(ar_kparams *p, const char *device_type);
@@ -172,6 +173,27 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p);
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap);
 /* The build options (" -DAR_SP_WIDTH=.. -DAR_SDDMM_LANES=..") appended to -cl-std. */
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap);
+/* Rebuilds c's program and kernels with kp (from the built-program cache when it has them). */
+ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp);
+
+/* Tuned parameters (kparams_store.c), per device, driver, kernel and shape class. The kernels
+ * (record names): the sparse products (sp_width, sp_group, sp_rows) and SDDMM (sddmm_lanes). */
+#define AR_KTUNE_PRODUCTS "sp_products"
+#define AR_KTUNE_SDDMM "sp_sddmm"
+/* "h512": the hidden size rounded up to a power of two (at least 8). */
+void ar_kparams_shape_class(int hidden, char *out, size_t cap);
+/* The store's path (0: no cache directory). */
+int ar_kparams_store_path(char *path, size_t cap);
+/* 1 when the store has a record for c's device and driver, kernel and class: its fields set
+ * in *kp; 0 (kp untouched) otherwise, whatever the reason. */
+int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_class,
+                      ar_kparams *kp);
+/* Writes (replaces) the record; its path into path. */
+ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *shape_class,
+                            const char *params, char *path, size_t cap);
+/* Rebuilds c with the tuned parameters for a first hidden layer of `hidden`, when the store
+ * has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
+ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden);
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -229,6 +251,8 @@ ar_status ar_program_build(ar_ctx *ctx);
  * options (its path into path, cap bytes) gave c->program, built; 0 otherwise (path "" when
  * there is no cache). ar_program_cache_store writes c->program's binary at path. */
 int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap);
+/* The cache's directory into dir (created below an existing base); 0: no cache. */
+int ar_program_cache_dir(char *dir, size_t cap);
 void ar_program_cache_store(const ar_ctx *c, const char *path);
 /* The concatenated kernel source as built (defines, Random123, cl/ files in the order of the
  * generated ar_embedded_cl table); *src is malloc'd, the caller frees it. */

@@ -289,6 +289,18 @@ void ar_ctx_free(ar_ctx *c) {
     free(c);
 }
 
+ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp) {
+    /* commands already enqueued keep the kernels they were enqueued with (OpenCL retains
+     * them); launches from now on use the new program and c->kp's shapes together */
+    ar_kernels_release(&c->k);
+    if (c->program) clReleaseProgram(c->program);
+    c->program = NULL;
+    c->kp = *kp;
+    ar_status st = ar_program_build(c);
+    if (st == AR_OK) st = ar_kernels_create(c);
+    return st;
+}
+
 const ar_device_info *ar_ctx_device(const ar_ctx *c) { return &c->info; }
 
 double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached) {

@@ -78,7 +78,12 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     if (st != AR_OK) return st;
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
     if (c->kp.sp_group > 0 && (size_t)c->kp.sp_group < local[0]) local[0] = (size_t)c->kp.sp_group;
-    size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
+    /* rows per group: as many as asked, within the device's group size and the range */
+    size_t rows = (size_t)c->kp.sp_rows;
+    while (rows > 1 && (rows > gy || local[0] * rows > c->max_wg)) rows--;
+    local[1] = rows;
+    size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0],
+                        (gy + local[1] - 1) / local[1] * local[1]};
     cl_event ev;
     cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
     if (err == CL_SUCCESS)
