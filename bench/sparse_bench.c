@@ -24,8 +24,9 @@
 
 #include "internal.h"
 
-enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_WGRAD, N_KERNELS };
-static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sparse_wgrad"};
+enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_WGRAD, K_DROPOUT, N_KERNELS };
+static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sparse_wgrad",
+                                             "dropout"};
 
 typedef struct {
     ar_ctx *c;
@@ -131,6 +132,8 @@ static void run(side *d, const shape *s, int k) {
         else if (k == K_SDDMM)
             st = ark_sp_sddmm(d->c, d->yk, d->a, d->w, 0, UH, d->ptr, d->idx, d->rows, off, B,
                               s->H, AR_ACT_SIGMOID);
+        else if (k == K_DROPOUT) /* hidden dropout (B, H) in place, as the backward pass */
+            st = ark_dropout(d->c, d->out, d->out, B * s->H, 0.4f, 2.5f, 42, (uint32_t)j, 1);
         else
             st = ark_sp_weight_grad(d->c, d->dw, 0, d->ck, d->a, d->cp, j * (s->U + 1), d->eb,
                                     d->ek, s->U, s->H);
@@ -142,7 +145,7 @@ static void run(side *d, const shape *s, int k) {
 /* The largest |x - y| / (|y| + 1e-3) over the output of kernel k on the two sides. */
 static double compare(side *x, side *y, const shape *s, int k) {
     run(x, s, k), run(y, s, k);
-    int dense_out = k == K_SPMM || k == K_SPMM_GRAD;
+    int dense_out = k == K_SPMM || k == K_SPMM_GRAD || k == K_DROPOUT;
     cl_mem bx = dense_out ? x->out : k == K_SDDMM ? x->yk : x->dw;
     cl_mem by = dense_out ? y->out : k == K_SDDMM ? y->yk : y->dw;
     size_t n = dense_out ? (size_t)s->B * s->H : k == K_SDDMM ? (size_t)s->nnz

@@ -276,8 +276,8 @@ Test(sparse, sp_weight_grad) {
     sp_case_free(&t);
 }
 
-/* Long rows and columns (about 30 and 8 entries): the products' four-entry groups and every
- * one of SDDMM's four entries per lane are taken, not only their tails. */
+/* Long rows and columns (about 30 and 8 entries): SDDMM's four entries per lane all taken, input
+ * dropout's 8-entry draws, not only their tails. */
 Test(sparse, sp_products_long_rows) {
     sp_case t;
     sp_case_init_density(&t, 0.6);
@@ -299,6 +299,11 @@ Test(sparse, sp_products_long_rows) {
     ar_sp_weight_grad_ref(t.ref, t.ck, t.a, u.cp, u.eb, u.ek, U, H);
     tu_read(t.c, d_out, (size_t)U * H, t.got);
     tu_compare("sp_weight_grad (long rows)", t.got, t.ref, (size_t)U * H, 1e-5, 1e-4);
+    cr_assert(ark_sp_input(t.c, d_out, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0, 0.7f, 1.5f, 99,
+                           3) == AR_OK, "%s", ar_last_error()); /* 8 entries per draw */
+    ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, 1.5f, 99, 3);
+    tu_read(t.c, d_out, t.nnz, t.got);
+    compare_entries(&t, "input dropout (long rows)", t.got, t.ref, 0, 0);
     clReleaseMemObject(d_out);
     csc_upload_free(&u);
     sp_case_free(&t);

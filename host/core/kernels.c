@@ -128,7 +128,8 @@ ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float
                       uint64_t seed, uint32_t step, uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    LAUNCH(dropout, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi),
+    /* 8 elements per work-item (cl/dropout.cl) */
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi),
            A(st), A(ly));
 }
 
