@@ -63,3 +63,21 @@ static inline void ar_kahan_add(float *sum, float *comp, float y) {
     *comp = (t - *sum) - yc;
     *sum = t;
 }
+
+/* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
+ * nothing is read when n <= 0). */
+static inline float8 ar_load8(__global const float *p, int n) {
+    if (n >= 8) return vload8(0, p);
+    float t[8];
+    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : 0.0f;
+    return vload8(0, t);
+}
+static inline void ar_store8(__global float *p, float8 v, int n) {
+    if (n >= 8) {
+        vstore8(v, 0, p);
+        return;
+    }
+    float t[8];
+    vstore8(v, 0, t);
+    for (int i = 0; i < n; i++) p[i] = t[i];
+}

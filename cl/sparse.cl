@@ -46,23 +46,6 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
 #endif
 #define AR_SP_V (AR_SP_WIDTH / 8)
 
-/* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
- * nothing is read when n <= 0). */
-static inline float8 ar_load8(__global const float *p, int n) {
-    if (n >= 8) return vload8(0, p);
-    float t[8];
-    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : 0.0f;
-    return vload8(0, t);
-}
-static inline void ar_store8(__global float *p, float8 v, int n) {
-    if (n >= 8) {
-        vstore8(v, 0, p);
-        return;
-    }
-    float t[8];
-    vstore8(v, 0, t);
-    for (int i = 0; i < n; i++) p[i] = t[i];
-}
 /* act(v + bias) (bias: n valid floats). */
 static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, int act) {
     return ar_activate8(v + ar_load8(bias, n), act);

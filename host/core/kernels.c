@@ -111,7 +111,8 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
 
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act) {
-    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (size_t)cols, A(out), A(in), A(bias),
+    /* 8 columns of a row per work-item (cl/activation.cl) */
+    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (((size_t)cols + 7) / 8), A(out), A(in), A(bias),
            A(bias_off), A(rows), A(cols), A(act));
 }
 
