@@ -8,13 +8,15 @@
  * Defaults: the ML-100K u1 shapes (R 1650 items, U 943 users, density 0.0514, H 500, B 256).
  * DIR_A / DIR_B are kernel directories (as AUTOREC_CL_DIR; "-" or none: the embedded kernels);
  * --params-a / --params-b: each side's kernel parameters (as $AUTOREC_KERNEL_PARAMS,
- * host/core/kparams.c). With two sides, each repetition runs A then B, and the line per kernel gives both versions' best
- * and median GFLOP/s and B's speed-up on the medians. One repetition times one whole batch pass
- * (every batch of the epoch) of each kernel: SpMM (encoder: bias + sigmoid; gradient: neither),
- * SDDMM (decoder, sigmoid), the weight gradient from the batch CSC. Outputs of A and B are compared
- * (max relative difference printed) before timing. --cpu-time times with the process's CPU
- * time instead of wall time: on a shared machine, run PoCL with one thread
- * (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels themselves cost.
+ * host/core/kparams.c). With two sides, each repetition runs A then B, and the line per kernel
+ * gives both versions' best and median GFLOP/s and B's speed-up on the medians. One repetition
+ * times one whole batch pass (every batch of the epoch) of each kernel: SpMM (encoder: bias +
+ * sigmoid; gradient: neither), SDDMM (decoder, sigmoid), the weight gradient from the batch
+ * CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
+ * only the ratio). Outputs of A and B are compared (max relative difference printed) before
+ * timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
+ * machine, run PoCL with one thread (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels
+ * themselves cost.
  */
 #include <math.h>
 #include <stdio.h>
@@ -61,7 +63,8 @@ static void make_shape(shape *s, double density) {
     size_t k = 0;
     for (int r = 0; r < s->R; r++) {
         for (int u = 0; u < s->U && k < cap; u++)
-            if (frand(&seed) < density) m->col_idx[k] = u, m->vals[k++] = 1.0f + 4.0f * frand(&seed);
+            if (frand(&seed) < density)
+                m->col_idx[k] = u, m->vals[k++] = 1.0f + 4.0f * frand(&seed);
         m->row_ptr[r + 1] = (int)k;
     }
     s->nnz = (int)k;

@@ -73,7 +73,8 @@ static inline void ar_gather_sum(float8 *z, __global const float *src, __global 
             for (int e = b0; e < bend; e++) {
                 __global const float *r = src + (size_t)row[e] * (size_t)H;
                 float c = kmap ? ck[kmap[e]] : ck[e];
-                _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) p[i] += c * ar_load8(r + 8 * i, n0 - 8 * i);
+                _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
+                    p[i] += c * ar_load8(r + 8 * i, n0 - 8 * i);
             }
         }
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] += p[i];

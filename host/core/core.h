@@ -159,7 +159,7 @@ typedef struct ar_kernels {
 
 /* The kernels' tunable parameters (kparams.c), compiled in as -D options. */
 typedef struct ar_kparams {
-    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of ar_sp_spmm / weight_grad (8/16/32) */
+    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of SpMM / weight gradient (8/16/32) */
     int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */

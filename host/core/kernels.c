@@ -77,7 +77,8 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     ar_status st = set_args(k, name, args, nargs);
     if (st != AR_OK) return st;
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
-    if (c->kp.sp_group > 0 && (size_t)c->kp.sp_group < local[0]) local[0] = (size_t)c->kp.sp_group;
+    if (c->kp.sp_group > 0 && (size_t)c->kp.sp_group < local[0])
+        local[0] = (size_t)c->kp.sp_group;
     /* rows per group: as many as asked, within the device's group size and the range */
     size_t rows = (size_t)c->kp.sp_rows;
     while (rows > 1 && (rows > gy || local[0] * rows > c->max_wg)) rows--;
@@ -112,8 +113,8 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act) {
     /* 8 columns of a row per work-item (cl/activation.cl) */
-    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (((size_t)cols + 7) / 8), A(out), A(in), A(bias),
-           A(bias_off), A(rows), A(cols), A(act));
+    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (((size_t)cols + 7) / 8), A(out), A(in),
+           A(bias), A(bias_off), A(rows), A(cols), A(act));
 }
 
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act) {
@@ -130,8 +131,8 @@ ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
     /* 8 elements per work-item (cl/dropout.cl) */
-    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi),
-           A(st), A(ly));
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(n), A(thr), A(scale), A(lo),
+           A(hi), A(st), A(ly));
 }
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,

@@ -72,7 +72,8 @@ int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_cla
     if (!text) return 0;
     device_key(c, dev, sizeof dev, driver, sizeof driver);
     int found = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL; /* strtok_r: tune's worker threads create models concurrently */
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *f[5];
         ar_kparams t = *kp;
         if (split(line, f) && !strcmp(f[0], dev) && !strcmp(f[1], driver) &&
@@ -96,8 +97,9 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
     ar_output *o = NULL;
     ar_status st = ar_output_open(path, &o);
     /* every other record kept, in order; this one last */
-    for (char *line = old ? strtok(old, "\n") : NULL; st == AR_OK && line;
-         line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = old ? strtok_r(old, "\n", &save) : NULL; st == AR_OK && line;
+         line = strtok_r(NULL, "\n", &save)) {
         char copy[1024], *f[5];
         snprintf(copy, sizeof copy, "%s", line);
         if (split(copy, f) && !(!strcmp(f[0], dev) && !strcmp(f[1], driver) &&

@@ -148,13 +148,15 @@ static ar_status check(ar_ctx *ctx, const tune_data *t, int k, int *ok) {
     for (int b = 0; st == AR_OK && *ok && b < B; b++)
         for (int h = 0; k == K_PRODUCTS && h < H; h++) { /* SpMM as gradient: no bias */
             double z = 0;
-            for (int e = rp[b]; e < rp[b + 1]; e++) z += (double)t->ck[e] * t->w[(size_t)ci[e] * H + h];
+            for (int e = rp[b]; e < rp[b + 1]; e++)
+                z += (double)t->ck[e] * t->w[(size_t)ci[e] * H + h];
             *ok &= close_enough(got[(size_t)U * H + (size_t)b * H + h], z);
         }
     for (int b = 0; st == AR_OK && k == K_SDDMM && b < B; b++)
         for (int e = rp[b]; e < rp[b + 1]; e++) {
             double z = t->w[(size_t)U * H + ci[e]];
-            for (int h = 0; h < H; h++) z += (double)t->a[(size_t)b * H + h] * t->w[(size_t)ci[e] * H + h];
+            for (int h = 0; h < H; h++)
+                z += (double)t->a[(size_t)b * H + h] * t->w[(size_t)ci[e] * H + h];
             *ok &= close_enough(got[e], z);
         }
     for (int u = 0; st == AR_OK && k == K_PRODUCTS && u < U; u++)
