@@ -1,14 +1,19 @@
-/* activation.cl - bias + activation, forward and backward. One work-item per element; the
- * global size may exceed n (rounded up to the work-group size), hence the bounds checks. */
+/* activation.cl - bias + activation, forward and backward. The global size may exceed the
+ * work (rounded up to the work-group size), hence the bounds checks. */
 
-/* out = act(in + bias[bias_off + column]); in (rows, cols), bias (cols). out may equal in. */
+/* out = act(in + bias[bias_off + column]); in (rows, cols), bias (cols). out may equal in. Each
+ * work-item takes 8 neighbouring columns of a row (the last ones of a row fewer) through
+ * ar_activate8, the function the sparse encoder's epilogue uses: the two paths, and a model
+ * sharded into one piece, compute the same activations bit for bit. */
 __kernel void ar_bias_act_forward(__global float *out, __global const float *in,
                                   __global const float *bias, int bias_off, int rows, int cols,
                                   int act) {
-    size_t i = get_global_id(0);
-    if (i >= (size_t)rows * (size_t)cols) return;
-    int j = (int)(i % (size_t)cols);
-    out[i] = ar_activate(in[i] + bias[bias_off + j], act);
+    size_t i = get_global_id(0), per_row = ((size_t)cols + 7) / 8;
+    if (i >= (size_t)rows * per_row) return;
+    int c0 = 8 * (int)(i % per_row), n = cols - c0;
+    size_t at = (i / per_row) * (size_t)cols + (size_t)c0;
+    float8 v = ar_load8(in + at, n) + ar_load8(bias + bias_off + c0, n);
+    ar_store8(out + at, ar_activate8(v, act), n);
 }
 
 /* dinp = dout * act'(.) computed from the forward output `out`; all (n). dinp may equal dout. */

@@ -22,6 +22,26 @@ static inline float ar_activate(float x, int act) {
     }
 }
 
+/* ar_activate on 8 values at once: the same formulas as vector builtins (the sparse encoder's
+ * epilogue computed them one by one, and 16 scalar exp per work-item cost as much as its
+ * products on PoCL). select(b, a, c) is c ? a : b per lane, so NaN and the branches' edges go
+ * where the scalar form sends them. */
+static inline float8 ar_activate8(float8 x, int act) {
+    const float8 zero = (float8)(0.0f);
+    switch (act) {
+    case AR_ACT_SIGMOID: { /* the stable form of ar_sigmoid: exp of -|x| only */
+        float8 e = exp(-fabs(x));
+        return select(e / (1.0f + e), 1.0f / (1.0f + e), x >= zero);
+    }
+    case AR_ACT_RELU: return select(zero, x, x > zero);
+    case AR_ACT_TANH: return tanh(x);
+    case AR_ACT_ELU: return select(expm1(x), x, x > zero);
+    case AR_ACT_SELU:
+        return select(AR_SELU_LAMBDA * AR_SELU_ALPHA * expm1(x), AR_SELU_LAMBDA * x, x > zero);
+    default: return x;
+    }
+}
+
 /* The derivative written in terms of the activation's output y, so that the backward pass needs
  * only the stored outputs. */
 static inline float ar_act_grad_from_out(float y, int act) {
@@ -42,4 +62,22 @@ static inline void ar_kahan_add(float *sum, float *comp, float y) {
     float t = *sum + yc;
     *comp = (t - *sum) - yc;
     *sum = t;
+}
+
+/* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
+ * nothing is read when n <= 0). */
+static inline float8 ar_load8(__global const float *p, int n) {
+    if (n >= 8) return vload8(0, p);
+    float t[8];
+    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : 0.0f;
+    return vload8(0, t);
+}
+static inline void ar_store8(__global float *p, float8 v, int n) {
+    if (n >= 8) {
+        vstore8(v, 0, p);
+        return;
+    }
+    float t[8];
+    vstore8(v, 0, t);
+    for (int i = 0; i < n; i++) p[i] = t[i];
 }

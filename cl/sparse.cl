@@ -12,96 +12,113 @@
 
 /* xk[k] = the input value of each of the batch's entries after input dropout, drawn at element
  * b * cols + col_base + u as the dense path draws it over the (B, cols) batch (col_base: a
- * shard's first column in the whole model, 0 unsharded). One work-item per row. */
+ * shard's first column in the whole model, 0 unsharded). One work-item per row, its entries 8
+ * at a time (ar_philox8_first), the last few one by one. */
 __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
                           __global const int *col_idx, __global const float *vals,
                           __global const int *rows, int rows_off, int B, int cols, int col_base,
                           uint threshold, float scale, uint seed_lo, uint seed_hi, uint step) {
     int b = (int)get_global_id(0);
     if (b >= B) return;
-    int r = rows[rows_off + b];
-    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
+    int r = rows[rows_off + b], k = row_ptr[r], end = row_ptr[r + 1];
+    const uint base = (uint)((size_t)b * (size_t)cols + (size_t)col_base);
+    for (; k + 8 <= end; k += 8) {
+        uint8 e = (uint8)(base) + as_uint8(vload8(0, col_idx + k));
+        int8 keep = ar_philox8_first(e, step, 1u, seed_lo, seed_hi) < (uint8)(threshold);
+        vstore8(select((float8)(0.0f), vload8(0, vals + k) * scale, keep), 0, xk + k);
+    }
+    for (; k < end; k++) {
         uint e = (uint)((size_t)b * (size_t)cols + (size_t)col_base + (size_t)col_idx[k]);
         xk[k] = ar_dropout_keep(seed_lo, seed_hi, step, 1u, e, threshold) ? vals[k] * scale
                                                                            : 0.0f;
     }
 }
 
-/* The first and last layers' products give each work-item AR_SP_WIDTH = 16 neighbouring
- * columns h as two float8s: explicit vectors are what PoCL turns into AVX (scalar work-items
- * along h are not vectorised across the group there, and were 2-4x slower); two 256-bit
- * accumulators rather than one float16, whose arguments x86 compilers warn about without
- * AVX-512. */
-#if AR_SP_WIDTH != 16
-#error "cl/sparse.cl is written for AR_SP_WIDTH 16 (two float8 per work-item)"
+/* The first and last layers' products give each work-item AR_SP_WIDTH (8, 16 or 32; a build
+ * define) neighbouring columns h as AR_SP_WIDTH / 8 float8 accumulators: explicit vectors are
+ * what PoCL turns into AVX (scalar work-items along h are not vectorised across the group
+ * there, and were 2-4x slower); several 256-bit accumulators rather than one float16 (1.6x
+ * faster on PoCL, and no warnings about float16 arguments without AVX-512). Wider work-items
+ * share each entry's index and value loads and PoCL's per-work-item cost over more columns;
+ * narrower ones give a GPU more work-items. */
+#if AR_SP_WIDTH != 8 && AR_SP_WIDTH != 16 && AR_SP_WIDTH != 32
+#error "AR_SP_WIDTH must be 8, 16 or 32"
 #endif
+#define AR_SP_V (AR_SP_WIDTH / 8)
 
-/* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
- * nothing is read when n <= 0). */
-static inline float8 ar_load8(__global const float *p, int n) {
-    if (n >= 8) return vload8(0, p);
-    float t[8];
-    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : 0.0f;
-    return vload8(0, t);
-}
-static inline void ar_store8(__global float *p, float8 v, int n) {
-    if (n >= 8) {
-        vstore8(v, 0, p);
-        return;
-    }
-    float t[8];
-    vstore8(v, 0, t);
-    for (int i = 0; i < n; i++) p[i] = t[i];
-}
-/* act(v + bias) element by element (bias: n valid floats). */
+/* act(v + bias) (bias: n valid floats). */
 static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, int act) {
-    float t[8], bb[8];
-    vstore8(v, 0, t);
-    vstore8(ar_load8(bias, n), 0, bb);
-    for (int i = 0; i < 8; i++) t[i] = ar_activate(t[i] + bb[i], act);
-    return vload8(0, t);
+    return ar_activate8(v + ar_load8(bias, n), act);
+}
+
+/* z[0 .. AR_SP_V) += sum over the entries e in [e0, end) of c_e * src[row[e] H + (0 ..
+ * AR_SP_WIDTH)], src already at column h, c_e = ck[e], or ck[kmap[e]] when kmap is given (a
+ * CSC's entries); n0 = H - h columns exist from h on. Blocked summation: a popular item has tens
+ * of thousands of ratings, and one running float sum over them would lose digits; partial sums
+ * of AR_SP_BLOCK terms keep the error at (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings. */
+static inline void ar_gather_sum(float8 *z, __global const float *src, __global const int *row,
+                                 __global const float *ck, __global const int *kmap, int e0,
+                                 int end, int H, int n0) {
+    for (int b0 = e0; b0 < end; b0 += AR_SP_BLOCK) {
+        const int bend = min(b0 + AR_SP_BLOCK, end);
+        float8 p[AR_SP_V];
+        _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) p[i] = (float8)(0.0f);
+        if (n0 >= AR_SP_WIDTH) { /* every column there: whole vector loads */
+            for (int e = b0; e < bend; e++) {
+                __global const float *r = src + (size_t)row[e] * (size_t)H;
+                float c = kmap ? ck[kmap[e]] : ck[e];
+                _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) p[i] += c * vload8(i, r);
+            }
+        } else { /* the row's last columns */
+            for (int e = b0; e < bend; e++) {
+                __global const float *r = src + (size_t)row[e] * (size_t)H;
+                float c = kmap ? ck[kmap[e]] : ck[e];
+                _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
+                    p[i] += c * ar_load8(r + 8 * i, n0 - 8 * i);
+            }
+        }
+        _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] += p[i];
+    }
 }
 
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
  * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
  * encoder's forward pass (ck = inputs) and the gradient at the last hidden layer (ck = dyk).
- * A 2-D range: dimension 0 is h / 16, dimension 1 is b, so a work-group shares its row and
- * walks the same entries in step. */
+ * A 2-D range: dimension 0 is h / AR_SP_WIDTH, dimension 1 is b, so a work-group shares its
+ * row and walks the same entries in step. */
 __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
                          int w_off, int b_off, __global const int *row_ptr,
                          __global const int *col_idx, __global const int *rows, int rows_off,
                          int B, int H, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    int n0 = H - h, n1 = n0 - 8, r = rows[rows_off + b];
-    __global const float *wh = w + w_off + h;
-    float8 z0 = (float8)(0.0f), z1 = (float8)(0.0f);
-    /* blocked summation: a popular item has tens of thousands of ratings, and one running float
-     * sum over them would lose digits; partial sums of AR_SP_BLOCK terms keep the error at
-     * (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings instead of one per entry */
-    for (int k0 = row_ptr[r], end = row_ptr[r + 1]; k0 < end; k0 += AR_SP_BLOCK) {
-        float8 p0 = (float8)(0.0f), p1 = (float8)(0.0f);
-        for (int k = k0; k < min(k0 + AR_SP_BLOCK, end); k++) {
-            __global const float *wr = wh + (size_t)col_idx[k] * (size_t)H;
-            p0 += ck[k] * ar_load8(wr, n0);
-            p1 += ck[k] * ar_load8(wr + 8, n1);
-        }
-        z0 += p0;
-        z1 += p1;
-    }
-    if (b_off >= 0) {
-        z0 = ar_bias_act8(z0, w + b_off + h, n0, act);
-        z1 = ar_bias_act8(z1, w + b_off + h + 8, n1, act);
-    }
+    int n0 = H - h, r = rows[rows_off + b];
+    float8 z[AR_SP_V];
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
+    ar_gather_sum(z, w + w_off + h, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
     __global float *o = out + (size_t)b * (size_t)H + h;
-    ar_store8(o, z0, n0);
-    ar_store8(o + 8, z1, n1);
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+        if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
+        ar_store8(o + 8 * i, z[i], n0 - 8 * i);
+    }
+}
+
+/* The dot product a . w over H floats, w a row of W: as pairs of float8 accumulators over
+ * h % 16 < 8 and >= 8, reduced in a fixed order, then the last H % 16 one by one. */
+static inline float ar_dot_reduce(float8 acc0, float8 acc1, __global const float *ab,
+                                  __global const float *wu, int H16, int H) {
+    float8 acc = acc0 + acc1;
+    float z = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
+    for (int h = H16; h < H; h++) z += ab[h] * wu[h];
+    return z;
 }
 
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
  * the training entries while training, the test or validation entries when scoring. Each row
- * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES; the dot
- * product runs over pairs of float8s. */
+ * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES. A lane
+ * takes its entries four at a time (k, k + LANES, k + 2 LANES, k + 3 LANES): each float8 of the
+ * row of a is loaded once for four weight rows, and the four dot products are independent FMA
+ * chains (one chain was latency bound). Every entry's sum runs in the same order as alone. */
 __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global const float *w,
                           int w_off, int b_off, __global const int *pos_ptr,
                           __global const int *pos_idx, __global const int *rows, int rows_off,
@@ -109,20 +126,89 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     size_t i = get_global_id(0);
     if (i >= (size_t)B * AR_SDDMM_LANES) return;
     int b = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
-    int r = rows[rows_off + b];
-    __global const float *ab = a + (size_t)b * (size_t)H;
-    const int H16 = H - H % 16;
-    for (int k = pos_ptr[r] + lane; k < pos_ptr[r + 1]; k += AR_SDDMM_LANES) {
-        __global const float *wu = w + w_off + (size_t)pos_idx[k] * (size_t)H;
-        float8 acc0 = (float8)(0.0f), acc1 = (float8)(0.0f);
+    int r = rows[rows_off + b], end = pos_ptr[r + 1];
+    __global const float *ab = a + (size_t)b * (size_t)H, *wb = w + w_off;
+    const int H16 = H - H % 16, L = AR_SDDMM_LANES;
+    for (int k = pos_ptr[r] + lane; k < end; k += 4 * L) {
+        /* entries past the row's end compute on the first one's row and are not stored */
+        int u0 = pos_idx[k], u1 = k + L < end ? pos_idx[k + L] : u0;
+        int u2 = k + 2 * L < end ? pos_idx[k + 2 * L] : u0;
+        int u3 = k + 3 * L < end ? pos_idx[k + 3 * L] : u0;
+        __global const float *w0 = wb + (size_t)u0 * (size_t)H, *w1 = wb + (size_t)u1 * (size_t)H;
+        __global const float *w2 = wb + (size_t)u2 * (size_t)H, *w3 = wb + (size_t)u3 * (size_t)H;
+        float8 p0 = (float8)(0.0f), p1 = p0, q0 = p0, q1 = p0, s0 = p0, s1 = p0, t0 = p0,
+               t1 = p0;
         for (int h = 0; h < H16; h += 16) {
-            acc0 += vload8(0, ab + h) * vload8(0, wu + h);
-            acc1 += vload8(0, ab + h + 8) * vload8(0, wu + h + 8);
+            float8 x0 = vload8(0, ab + h), x1 = vload8(0, ab + h + 8);
+            p0 += x0 * vload8(0, w0 + h);
+            p1 += x1 * vload8(0, w0 + h + 8);
+            q0 += x0 * vload8(0, w1 + h);
+            q1 += x1 * vload8(0, w1 + h + 8);
+            s0 += x0 * vload8(0, w2 + h);
+            s1 += x1 * vload8(0, w2 + h + 8);
+            t0 += x0 * vload8(0, w3 + h);
+            t1 += x1 * vload8(0, w3 + h + 8);
         }
-        float8 acc = acc0 + acc1;
-        float z = ((acc.s0 + acc.s1) + (acc.s2 + acc.s3)) + ((acc.s4 + acc.s5) + (acc.s6 + acc.s7));
-        for (int h = H16; h < H; h++) z += ab[h] * wu[h];
-        yk[k] = ar_activate(z + w[b_off + pos_idx[k]], act);
+        yk[k] = ar_activate(ar_dot_reduce(p0, p1, ab, w0, H16, H) + w[b_off + u0], act);
+        if (k + L < end)
+            yk[k + L] = ar_activate(ar_dot_reduce(q0, q1, ab, w1, H16, H) + w[b_off + u1], act);
+        if (k + 2 * L < end)
+            yk[k + 2 * L] =
+                ar_activate(ar_dot_reduce(s0, s1, ab, w2, H16, H) + w[b_off + u2], act);
+        if (k + 3 * L < end)
+            yk[k + 3 * L] =
+                ar_activate(ar_dot_reduce(t0, t1, ab, w3, H16, H) + w[b_off + u3], act);
+    }
+}
+
+/* ar_sp_sddmm at the batch's training entries, walked by column from the batch's CSC (col_ptr
+ * from col_off, ent_b / ent_k, as ar_sp_weight_grad): yk[k] = act(bias[u] + a[b, :] . W[u, :])
+ * for each entry (b, k) of column u. AR_SDDMM_LANES work-items share a column, four entries at
+ * a time per lane, so a weight row is read once per batch (it stays in L1 across its column's
+ * entries) instead of once per entry, and the rows of a (B, H) stay in L2. Each dot product
+ * runs in ar_sp_sddmm's order: the same bits. Training only (scoring has no CSC of its
+ * positions). */
+__kernel void ar_sp_sddmm_csc(__global float *yk, __global const float *a,
+                              __global const float *w, int w_off, int b_off,
+                              __global const int *col_ptr, int col_off,
+                              __global const int *ent_b, __global const int *ent_k, int cols,
+                              int H, int act) {
+    size_t i = get_global_id(0);
+    if (i >= (size_t)cols * AR_SDDMM_LANES) return;
+    int u = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
+    int end = col_ptr[col_off + u + 1];
+    __global const float *wu = w + w_off + (size_t)u * (size_t)H;
+    const int H16 = H - H % 16, L = AR_SDDMM_LANES;
+    const float bias = w[b_off + u];
+    for (int e = col_ptr[col_off + u] + lane; e < end; e += 4 * L) {
+        /* entries past the column's end compute on the first one's row and are not stored */
+        int b0 = ent_b[e], b1 = e + L < end ? ent_b[e + L] : b0;
+        int b2 = e + 2 * L < end ? ent_b[e + 2 * L] : b0;
+        int b3 = e + 3 * L < end ? ent_b[e + 3 * L] : b0;
+        __global const float *a0 = a + (size_t)b0 * (size_t)H, *a1 = a + (size_t)b1 * (size_t)H;
+        __global const float *a2 = a + (size_t)b2 * (size_t)H, *a3 = a + (size_t)b3 * (size_t)H;
+        float8 p0 = (float8)(0.0f), p1 = p0, q0 = p0, q1 = p0, s0 = p0, s1 = p0, t0 = p0,
+               t1 = p0;
+        for (int h = 0; h < H16; h += 16) {
+            float8 x0 = vload8(0, wu + h), x1 = vload8(0, wu + h + 8);
+            p0 += vload8(0, a0 + h) * x0;
+            p1 += vload8(0, a0 + h + 8) * x1;
+            q0 += vload8(0, a1 + h) * x0;
+            q1 += vload8(0, a1 + h + 8) * x1;
+            s0 += vload8(0, a2 + h) * x0;
+            s1 += vload8(0, a2 + h + 8) * x1;
+            t0 += vload8(0, a3 + h) * x0;
+            t1 += vload8(0, a3 + h + 8) * x1;
+        }
+        yk[ent_k[e]] = ar_activate(ar_dot_reduce(p0, p1, a0, wu, H16, H) + bias, act);
+        if (e + L < end)
+            yk[ent_k[e + L]] = ar_activate(ar_dot_reduce(q0, q1, a1, wu, H16, H) + bias, act);
+        if (e + 2 * L < end)
+            yk[ent_k[e + 2 * L]] =
+                ar_activate(ar_dot_reduce(s0, s1, a2, wu, H16, H) + bias, act);
+        if (e + 3 * L < end)
+            yk[ent_k[e + 3 * L]] =
+                ar_activate(ar_dot_reduce(t0, t1, a3, wu, H16, H) + bias, act);
     }
 }
 
@@ -170,30 +256,21 @@ __kernel void ar_sp_sse(__global float *row_err, __global const float *yk,
 /* dW (cols, H) at dw_off: dW[u, h] = sum over the batch's entries (b, k) in column u of
  * ck[k] * in[b, h], from the batch's CSC: entries col_ptr[col_off + u] .. col_ptr[col_off + u
  * + 1] of ent_b / ent_k (b ascending). Columns without an entry get 0. A 2-D range as in
- * ar_sp_spmm: dimension 0 is h / 16, dimension 1 is u, so a work-group shares its column. */
+ * ar_sp_spmm: dimension 0 is h / AR_SP_WIDTH, dimension 1 is u, so a work-group shares its
+ * column. */
 __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const float *ck,
                                 __global const float *in, __global const int *col_ptr,
                                 int col_off, __global const int *ent_b,
                                 __global const int *ent_k, int cols, int H) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), u = (int)get_global_id(1);
     if (h >= H || u >= cols) return;
-    int n0 = H - h, n1 = n0 - 8;
-    float8 s0 = (float8)(0.0f), s1 = (float8)(0.0f);
-    for (int e0 = col_ptr[col_off + u], end = col_ptr[col_off + u + 1]; e0 < end;
-         e0 += AR_SP_BLOCK) { /* blocked, as in ar_sp_spmm */
-        float8 p0 = (float8)(0.0f), p1 = (float8)(0.0f);
-        for (int e = e0; e < min(e0 + AR_SP_BLOCK, end); e++) {
-            __global const float *ib = in + (size_t)ent_b[e] * (size_t)H + h;
-            float c = ck[ent_k[e]];
-            p0 += c * ar_load8(ib, n0);
-            p1 += c * ar_load8(ib + 8, n1);
-        }
-        s0 += p0;
-        s1 += p1;
-    }
+    int n0 = H - h;
+    float8 s[AR_SP_V];
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) s[i] = (float8)(0.0f);
+    ar_gather_sum(s, in + h, ent_b, ck, ent_k, col_ptr[col_off + u], col_ptr[col_off + u + 1], H,
+                  n0);
     __global float *d = dw + dw_off + (size_t)u * (size_t)H + h;
-    ar_store8(d, s0, n0);
-    ar_store8(d + 8, s1, n1);
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) ar_store8(d + 8 * i, s[i], n0 - 8 * i);
 }
 
 /* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per

@@ -151,6 +151,40 @@ AR_API double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached);
  * were refused (docs/devices.md#tuned-clblast). */
 AR_API const char *ar_ctx_gemm_tuning(const ar_ctx *ctx);
 
+/* Kernel autotuning (`autorec tune-kernels`): the sparse kernels' parameters (columns per
+ * work-item, work-group shape, SDDMM lanes) measured on ctx's device at a model's shapes on
+ * synthetic data, each variant checked against a host computation; the fastest are stored in
+ * the built-program cache's directory per (device, driver, kernel, shape class: the hidden size
+ * and the columns rounded up to powers of two), and models created later of that class load
+ * them. $AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters. */
+typedef struct ar_kernel_tune_config {
+    int rows;          /* rows of the rating matrix (items for I-AutoRec, users for U-AutoRec) */
+    int cols;          /* its columns: the model's inputs */
+    double density;    /* ratings / (rows x cols), in (0, 1] */
+    int hidden;        /* the first hidden layer's size */
+    int batch;         /* rows per mini-batch */
+    int reps;          /* timed repetitions per variant; the fastest counts */
+} ar_kernel_tune_config;
+/* MovieLens 100K u1's shapes with the default model: 1650 x 943, density 0.0514, hidden 500,
+ * batch 256; 5 repetitions. */
+AR_API void ar_kernel_tune_config_default(ar_kernel_tune_config *cfg);
+typedef struct ar_kernel_tune_result {
+    char shape_class[32];      /* e.g. "h512-c1024" */
+    char products[96];         /* the winners, as $AUTOREC_KERNEL_PARAMS text */
+    char sddmm[32];
+    double products_s;         /* seconds of one pass over every batch: SpMM twice (encoder, */
+    double default_products_s; /* gradient) and the weight gradient; the winner's and the */
+    double sddmm_s;            /* defaults'; SDDMM likewise */
+    double default_sddmm_s;
+    int variants;              /* variants measured, each checked against the host */
+    int rejected;              /* variants whose results disagreed with the host (not kept) */
+    char path[4096];           /* the file the winners were stored in */
+} ar_kernel_tune_result;
+/* Tunes ctx's device (ctx is left built with the winners). AR_ERR_INVALID_ARG names a bad
+ * ar_kernel_tune_config field; AR_ERR_IO when there is no cache directory to store in. */
+AR_API ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
+                                 ar_kernel_tune_result *res);
+
 /* ---------------------------------------------------------------------------------------------
  * Ratings and datasets
  * ------------------------------------------------------------------------------------------- */

@@ -23,7 +23,8 @@ static void random_rows(int *rows, int B, int n_rows, ar_rng *rng) {
 /* The inputs every sparse kernel test draws: a random R x U CSR matrix whose last row has no
  * entry (and is in the batch), a batch of B distinct rows in random order, weights W (U, H) and
  * a bias (U) at offsets of one flat buffer (as in the parameter buffer), values ck at the
- * entries and a hidden layer a (B, H). H % 4 == 3 and H < AR_SP_WIDTH + 8: the vector tails. */
+ * entries and a hidden layer a (B, H). H % 4 == 3 and H = 23 (16 + 7): the vector tails at
+ * every sp_width (8, 16, 32; tests run under $AUTOREC_KERNEL_PARAMS too). */
 enum { R = 41, U = 53, B = 13, H = 23, W_OFF = 5, B_OFF = W_OFF + U * H + 3 };
 typedef struct {
     ar_ctx *c;
@@ -36,10 +37,10 @@ typedef struct {
     cl_mem w, dck, da;            /* W and bias at W_OFF / B_OFF in one buffer; ck; a */
 } sp_case;
 
-static void sp_case_init(sp_case *t) {
+static void sp_case_init_density(sp_case *t, double density) {
     t->c = tu_ctx();
     t->rng.s = tu_seed();
-    tu_random_csr(&t->m, R, U, 0.15, &t->rng);
+    tu_random_csr(&t->m, R, U, density, &t->rng);
     t->m.row_ptr[R] = t->m.row_ptr[R - 1];
     t->nnz = t->m.row_ptr[R];
     random_rows(t->rows, B, R, &t->rng);
@@ -67,6 +68,8 @@ static void sp_case_init(sp_case *t) {
     t->dck = tu_buffer(t->c, t->nnz, t->ck);
     t->da = tu_buffer(t->c, (size_t)B * H, t->a);
 }
+
+static void sp_case_init(sp_case *t) { sp_case_init_density(t, 0.15); }
 
 static void sp_case_free(sp_case *t) {
     cl_mem bufs[] = {t->ptr, t->idx, t->val, t->drows, t->w, t->dck, t->da};
@@ -271,6 +274,65 @@ Test(sparse, sp_weight_grad) {
     free(all);
     csc_upload_free(&u);
     sp_case_free(&t);
+}
+
+/* Long rows and columns (about 30 and 8 entries): SDDMM's four entries per lane all taken, input
+ * dropout's 8-entry draws, not only their tails. */
+Test(sparse, sp_products_long_rows) {
+    sp_case t;
+    sp_case_init_density(&t, 0.6);
+    csc_upload u;
+    csc_upload_init(&t, &u);
+    cl_mem d_out = tu_buffer(t.c, (size_t)(t.nnz > U * H ? t.nnz : U * H), NULL);
+    cr_assert(ark_sp_spmm(t.c, d_out, t.dck, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
+                          AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+    ar_sp_spmm_ref(t.ref, t.ck, t.W, t.bias, &t.m, t.rows, B, H, AR_ACT_SIGMOID);
+    tu_read(t.c, d_out, (size_t)B * H, t.got);
+    tu_compare("sp_spmm (long rows)", t.got, t.ref, (size_t)B * H, 1e-5, 1e-4);
+    cr_assert(ark_sp_sddmm(t.c, d_out, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
+                           AR_ACT_IDENTITY) == AR_OK, "%s", ar_last_error());
+    ar_sp_sddmm_ref(t.ref, t.a, t.W, t.bias, &t.m, t.rows, B, H, AR_ACT_IDENTITY);
+    tu_read(t.c, d_out, t.nnz, t.got);
+    compare_entries(&t, "sp_sddmm (long rows)", t.got, t.ref, 1e-5f, 1e-4f);
+    cr_assert(ark_sp_weight_grad(t.c, d_out, 0, t.dck, t.da, u.d_cp, U + 1, u.d_eb, u.d_ek, U,
+                                 H) == AR_OK, "%s", ar_last_error());
+    ar_sp_weight_grad_ref(t.ref, t.ck, t.a, u.cp, u.eb, u.ek, U, H);
+    tu_read(t.c, d_out, (size_t)U * H, t.got);
+    tu_compare("sp_weight_grad (long rows)", t.got, t.ref, (size_t)U * H, 1e-5, 1e-4);
+    cr_assert(ark_sp_input(t.c, d_out, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0, 0.7f, 1.5f, 99,
+                           3) == AR_OK, "%s", ar_last_error()); /* 8 entries per draw */
+    ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, 1.5f, 99, 3);
+    tu_read(t.c, d_out, t.nnz, t.got);
+    compare_entries(&t, "input dropout (long rows)", t.got, t.ref, 0, 0);
+    clReleaseMemObject(d_out);
+    csc_upload_free(&u);
+    sp_case_free(&t);
+}
+
+/* SDDMM from the batch CSC (uploaded as batch 1 of 2): the reference, and exactly ar_sp_sddmm's
+ * numbers (the same dot product order), short columns and the long rows' long columns. */
+Test(sparse, sp_sddmm_csc) {
+    const double dens[2] = {0.15, 0.6};
+    for (int v = 0; v < 2; v++) {
+        sp_case t;
+        sp_case_init_density(&t, dens[v]);
+        csc_upload u;
+        csc_upload_init(&t, &u);
+        cl_mem d_y = tu_buffer(t.c, t.nnz, NULL), d_y2 = tu_buffer(t.c, t.nnz, NULL);
+        cr_assert(ark_sp_sddmm_csc(t.c, d_y, t.da, t.w, W_OFF, B_OFF, u.d_cp, U + 1, u.d_eb,
+                                   u.d_ek, U, H, AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+        ar_sp_sddmm_csc_ref(t.ref, t.a, t.W, t.bias, u.cp, u.eb, u.ek, U, H, AR_ACT_SIGMOID);
+        tu_read(t.c, d_y, t.nnz, t.got);
+        compare_entries(&t, "sp_sddmm_csc", t.got, t.ref, 1e-5f, 1e-4f);
+        cr_assert(ark_sp_sddmm(t.c, d_y2, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
+                               AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+        tu_read(t.c, d_y2, t.nnz, t.ref);
+        compare_entries(&t, "sp_sddmm_csc against sp_sddmm", t.got, t.ref, 0, 0);
+        clReleaseMemObject(d_y);
+        clReleaseMemObject(d_y2);
+        csc_upload_free(&u);
+        sp_case_free(&t);
+    }
 }
 
 /* db (U) from the batch CSC, written at an offset. */

@@ -14,7 +14,7 @@
 /* ---- the commands (main.c dispatches to them from its table) -------------------------------- */
 extern const cli_command cli_cmd_devices, cli_cmd_train, cli_cmd_data, cli_cmd_eval,
     cli_cmd_predict, cli_cmd_recommend, cli_cmd_bench, cli_cmd_synth, cli_cmd_sweep,
-    cli_cmd_tune;
+    cli_cmd_tune, cli_cmd_tune_kernels;
 
 /* --device's help, wherever one device is chosen. */
 #define CLI_DEVICE_HELP                                                                        \

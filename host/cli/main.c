@@ -41,6 +41,7 @@ static const cli_command help_command = {
 static const cli_command *const commands[] = {
     &cli_cmd_devices, &cli_cmd_train,  &cli_cmd_data,  &cli_cmd_eval,  &cli_cmd_predict,
     &cli_cmd_recommend, &cli_cmd_bench, &cli_cmd_synth, &cli_cmd_sweep, &cli_cmd_tune,
+    &cli_cmd_tune_kernels,
     &help_command,
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };
@@ -58,6 +59,9 @@ static const char environment[] =
     "  AUTOREC_MIRROR   base URL for --dataset downloads (default GroupLens)\n"
     "  XDG_CACHE_HOME   downloads are cached in $XDG_CACHE_HOME/autorec (else ~/.cache/autorec)\n"
     "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n"
+    "  AUTOREC_KERNEL_PARAMS  the kernels' tunable parameters, e.g.\n"
+    "                   'sp_width=32,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0'\n"
+    "                   (default: built-in values, or what tune-kernels stored)\n"
     "  AUTOREC_PROGRESS_INTERVAL  seconds between redraws of the progress line on a\n"
     "                   terminal (default 0.2)\n";
 

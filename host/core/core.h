@@ -150,15 +150,52 @@ typedef struct ar_kernels {
     cl_kernel masked_sse;
     cl_kernel colsum;
     cl_kernel adam;
-    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_loss_backward, sp_sse, sp_weight_grad,
-        sp_bias_grad;
+    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
+        sp_weight_grad, sp_bias_grad;
 } ar_kernels;
 
-/* Tuning constants prepended to the kernels (program.c) for cl/sparse.cl: */
-#define AR_SDDMM_LANES 8 /* work-items sharing one row in ar_sp_sddmm */
-#define AR_SP_BLOCK 64   /* terms per partial sum in the sparse products (blocked summation) */
-#define AR_SP_WIDTH 16   /* columns h per work-item in ar_sp_spmm / ar_sp_weight_grad: two
-                            float8s (the kernels are written for 16 and refuse other values) */
+/* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
+#define AR_SP_BLOCK 64 /* terms per partial sum in the sparse products (blocked summation) */
+
+/* The kernels' tunable parameters (kparams.c), compiled in as -D options. */
+typedef struct ar_kparams {
+    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of SpMM / weight gradient (8/16/32) */
+    int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
+    int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
+    int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
+    int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
+} ar_kparams;
+/* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
+void ar_kparams_default(ar_kparams *p, const char *device_type);
+/* Sets the fields named in text ("sp_width=32,sddmm_lanes=8", any subset); a bad list is
+ * AR_ERR_INVALID_ARG naming the format. */
+ar_status ar_kparams_parse(const char *text, ar_kparams *p);
+/* The list form ar_kparams_parse reads, every field. */
+void ar_kparams_format(const ar_kparams *p, char *out, size_t cap);
+/* The build options (" -DAR_SP_WIDTH=.. -DAR_SDDMM_LANES=..") appended to -cl-std. */
+void ar_kparams_options(const ar_kparams *p, char *out, size_t cap);
+/* Rebuilds c's program and kernels with kp (from the built-program cache when it has them). */
+ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp);
+
+/* Tuned parameters (kparams_store.c), per device, driver, kernel and shape class. The kernels
+ * (record names): the sparse products (sp_width, sp_group, sp_rows) and SDDMM (sddmm_lanes). */
+#define AR_KTUNE_PRODUCTS "sp_products"
+#define AR_KTUNE_SDDMM "sp_sddmm"
+/* "h512-c1024": the hidden size and the columns (the model's inputs) rounded up to powers of
+ * two (at least 8). */
+void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap);
+/* The store's path (0: no cache directory). */
+int ar_kparams_store_path(char *path, size_t cap);
+/* 1 when the store has a record for c's device and driver, kernel and class: its fields set
+ * in *kp; 0 (kp untouched) otherwise, whatever the reason. */
+int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_class,
+                      ar_kparams *kp);
+/* Writes (replaces) the record; its path into path. */
+ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *shape_class,
+                            const char *params, char *path, size_t cap);
+/* Rebuilds c with the tuned parameters for a first hidden layer of `hidden` and `cols` inputs,
+ * when the store has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
+ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols);
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -185,6 +222,7 @@ struct ar_ctx {
     ar_kernels k;
     size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    ar_kparams kp;            /* the kernels' tunable parameters, as built */
     double build_seconds;     /* building the kernel program (from source or the cache) */
     int program_cached;       /* 1: the program came from the built-program cache */
     int gemm_tuned;           /* 1: a tuning entry was applied to CLBlast for this device */
@@ -217,6 +255,8 @@ ar_status ar_program_build(ar_ctx *ctx);
  * options (its path into path, cap bytes) gave c->program, built; 0 otherwise (path "" when
  * there is no cache). ar_program_cache_store writes c->program's binary at path. */
 int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap);
+/* The cache's directory into dir (created below an existing base); 0: no cache. */
+int ar_program_cache_dir(char *dir, size_t cap);
 void ar_program_cache_store(const ar_ctx *c, const char *path);
 /* The concatenated kernel source as built (defines, Random123, cl/ files in the order of the
  * generated ar_embedded_cl table); *src is malloc'd, the caller frees it. */
@@ -270,6 +310,11 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act);
+/* ark_sp_sddmm at the batch's training entries, walked from its CSC (as ark_sp_weight_grad):
+ * each weight row read once per batch; the same bits. */
+ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                           cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                           int H, int act);
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act);

@@ -278,6 +278,9 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
         }
         if (v < c->info.max_alloc_bytes) c->info.max_alloc_bytes = v;
     }
+    ar_kparams_default(&c->kp, c->info.type);
+    const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
+    if (kp && *kp) AR_TRY(ar_kparams_parse(kp, &c->kp));
     AR_TRY(ar_program_build(c));
     AR_TRY(ar_kernels_create(c));
 cleanup:
@@ -299,6 +302,18 @@ void ar_ctx_free(ar_ctx *c) {
     if (c->queue) clReleaseCommandQueue(c->queue);
     if (c->context) clReleaseContext(c->context);
     free(c);
+}
+
+ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp) {
+    /* commands already enqueued keep the kernels they were enqueued with (OpenCL retains
+     * them); launches from now on use the new program and c->kp's shapes together */
+    ar_kernels_release(&c->k);
+    if (c->program) clReleaseProgram(c->program);
+    c->program = NULL;
+    c->kp = *kp;
+    ar_status st = ar_program_build(c);
+    if (st == AR_OK) st = ar_kernels_create(c);
+    return st;
 }
 
 const ar_device_info *ar_ctx_device(const ar_ctx *c) { return &c->info; }

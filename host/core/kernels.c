@@ -6,7 +6,8 @@
 
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
-    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm)  \
+    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
+    X(sp_sddmm_csc)  \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -77,7 +78,14 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     ar_status st = set_args(k, name, args, nargs);
     if (st != AR_OK) return st;
     size_t local[2] = {gx < c->wg ? gx : c->wg, 1};
-    size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0], gy};
+    if (c->kp.sp_group > 0 && (size_t)c->kp.sp_group < local[0])
+        local[0] = (size_t)c->kp.sp_group;
+    /* rows per group: as many as asked, within the device's group size and the range */
+    size_t rows = (size_t)c->kp.sp_rows;
+    while (rows > 1 && (rows > gy || local[0] * rows > c->max_wg)) rows--;
+    local[1] = rows;
+    size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0],
+                        (gy + local[1] - 1) / local[1] * local[1]};
     cl_event ev;
     cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
     if (err == CL_SUCCESS)
@@ -105,8 +113,9 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
 
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act) {
-    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (size_t)cols, A(out), A(in), A(bias),
-           A(bias_off), A(rows), A(cols), A(act));
+    /* 8 columns of a row per work-item (cl/activation.cl) */
+    LAUNCH(bias_act_forward, ACTIVATION, (size_t)rows * (((size_t)cols + 7) / 8), A(out), A(in),
+           A(bias), A(bias_off), A(rows), A(cols), A(act));
 }
 
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act) {
@@ -122,8 +131,9 @@ ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float
                       uint64_t seed, uint32_t step, uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    LAUNCH(dropout, DROPOUT, (size_t)n, A(out), A(in), A(n), A(thr), A(scale), A(lo), A(hi),
-           A(st), A(ly));
+    /* 8 elements per work-item (cl/dropout.cl) */
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(n), A(thr), A(scale), A(lo),
+           A(hi), A(st), A(ly));
 }
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
@@ -172,7 +182,7 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act) {
-    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH, (size_t)B, A(out),
+    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)B, A(out),
              A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
              A(H), A(act));
 }
@@ -180,8 +190,15 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act) {
-    LAUNCH(sp_sddmm, SDDMM, (size_t)B * AR_SDDMM_LANES, A(yk), A(a), A(w), A(w_off), A(b_off),
+    LAUNCH(sp_sddmm, SDDMM, (size_t)B * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off), A(b_off),
            A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+}
+
+ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                           cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                           int H, int act) {
+    LAUNCH(sp_sddmm_csc, SDDMM, (size_t)cols * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off),
+           A(b_off), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H), A(act));
 }
 
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
@@ -203,7 +220,7 @@ ar_status ark_sp_sse(ar_ctx *c, cl_mem row_err, cl_mem yk, cl_mem pos_ptr, cl_me
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H) {
-    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + AR_SP_WIDTH - 1) / AR_SP_WIDTH,
+    LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width,
              (size_t)cols, A(dw), A(dw_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b),
              A(ent_k), A(cols), A(H));
 }

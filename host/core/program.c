@@ -28,9 +28,9 @@ static void defines(char *out, size_t cap) {
              "/* autorec-cl defines */\n#define AR_ACT_IDENTITY %d\n#define AR_ACT_SIGMOID %d\n"
              "#define AR_ACT_RELU %d\n#define AR_ACT_TANH %d\n#define AR_ACT_ELU %d\n"
              "#define AR_ACT_SELU %d\n#define AR_SELU_LAMBDA %.9ef\n#define AR_SELU_ALPHA %.9ef\n"
-             "#define AR_SDDMM_LANES %d\n#define AR_SP_WIDTH %d\n#define AR_SP_BLOCK %d\n",
+             "#define AR_SP_BLOCK %d\n",
              AR_ACT_IDENTITY, AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_TANH, AR_ACT_ELU, AR_ACT_SELU,
-             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SDDMM_LANES, AR_SP_WIDTH, AR_SP_BLOCK);
+             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SP_BLOCK);
 }
 
 ar_status ar_program_source(char **out) {
@@ -86,8 +86,9 @@ ar_status ar_program_build(ar_ctx *c) {
     char *src = NULL, cache_path[4200] = "";
     const double t0 = ar_time_seconds();
     if ((st = ar_program_source(&src)) != AR_OK) return st;
-    char opts[64];
+    char opts[160];
     cl_std_option(c, opts, sizeof opts);
+    ar_kparams_options(&c->kp, opts + strlen(opts), sizeof opts - strlen(opts));
     if (ar_program_cache_load(c, src, opts, cache_path, sizeof cache_path)) {
         free(src);
         c->program_cached = 1;

@@ -26,7 +26,7 @@
 #define MAGIC "ARPROGB1"
 
 /* dir (cap bytes) for the cache, created below an existing base; 0: no cache. */
-static int cache_dir(char *dir, size_t cap) {
+int ar_program_cache_dir(char *dir, size_t cap) {
     const char *env = getenv("AUTOREC_PROGRAM_CACHE");
     if (getenv("AUTOREC_FAULT") && *getenv("AUTOREC_FAULT")) return 0;
     if (env && (!strcmp(env, "0") || !*env)) return 0;
@@ -151,7 +151,7 @@ done:
 int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap) {
     char dir[4096];
     path[0] = 0;
-    if (!cache_dir(dir, sizeof dir) || !entry_path(c, src, opts, dir, path, cap)) {
+    if (!ar_program_cache_dir(dir, sizeof dir) || !entry_path(c, src, opts, dir, path, cap)) {
         path[0] = 0;
         return 0;
     }

@@ -1,0 +1,136 @@
+/* kparams_store.c - the winners of `autorec tune-kernels` (kparams_tune.c), kept in the
+ * built-program cache's directory (ar_program_cache_dir) as kernel-params.tsv, one line per
+ * (device, driver, kernel, shape class: hidden size and columns rounded up to powers of two):
+ * tab-separated, the parameters last in the form
+ * ar_kparams_parse reads. A model that uses the sparse kernels looks its shape class up when it
+ * is created (ar_kparams_apply_tuned) and rebuilds its context's program with the winners.
+ * Like the program cache, the file never fails a run: unreadable, malformed or stale lines are
+ * skipped; it is rewritten whole through the output module (temporary + rename). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define STORE_NAME "kernel-params.tsv"
+
+/* The record fields of ctx's device: name and platform (tabs and newlines made spaces). */
+static void clean(char *s) {
+    for (; *s; s++)
+        if (*s == '\t' || *s == '\n' || *s == '\r') *s = ' ';
+}
+static void device_key(const ar_ctx *c, char *dev, size_t cap, char *driver, size_t dcap) {
+    snprintf(dev, cap, "%s | %s", c->info.name, c->info.platform_name);
+    driver[0] = 0;
+    if (clGetDeviceInfo(c->device, CL_DRIVER_VERSION, dcap - 1, driver, NULL) != CL_SUCCESS)
+        driver[0] = 0;
+    driver[dcap - 1] = 0;
+    clean(dev);
+    clean(driver);
+}
+
+static int pow2_at_least(int v) {
+    int p = 8;
+    while (p < v && p < (1 << 30)) p *= 2;
+    return p;
+}
+
+void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap) {
+    snprintf(out, cap, "h%d-c%d", pow2_at_least(hidden), pow2_at_least(cols));
+}
+
+int ar_kparams_store_path(char *path, size_t cap) {
+    char dir[4096];
+    if (!ar_program_cache_dir(dir, sizeof dir)) return 0;
+    return snprintf(path, cap, "%s/%s", dir, STORE_NAME) < (int)cap;
+}
+
+/* The whole file (NULL when absent or unreadable; *n its length). */
+static char *read_store(const char *path) {
+    char *text = NULL;
+    size_t n = 0;
+    if (ar_read_file(path, &text, &n) != AR_OK) {
+        ar_clear_error();
+        return NULL;
+    }
+    return text;
+}
+
+/* Splits line (modified) into its 5 fields; 0 when it has not exactly 5. */
+static int split(char *line, char *f[5]) {
+    int k = 0;
+    for (char *s = line; k < 5; k++) {
+        f[k] = s;
+        char *t = strchr(s, '\t');
+        if (!t) return k == 4;
+        *t = 0;
+        s = t + 1;
+    }
+    return 0;
+}
+
+int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_class,
+                      ar_kparams *kp) {
+    char path[4200], dev[400], driver[256];
+    if (!ar_kparams_store_path(path, sizeof path)) return 0;
+    char *text = read_store(path);
+    if (!text) return 0;
+    device_key(c, dev, sizeof dev, driver, sizeof driver);
+    int found = 0;
+    char *save = NULL; /* strtok_r: tune's worker threads create models concurrently */
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[5];
+        ar_kparams t = *kp;
+        if (split(line, f) && !strcmp(f[0], dev) && !strcmp(f[1], driver) &&
+            !strcmp(f[2], kernel) && !strcmp(f[3], shape_class) &&
+            ar_kparams_parse(f[4], &t) == AR_OK)
+            *kp = t, found = 1; /* the last matching line wins */
+        else ar_clear_error();
+    }
+    free(text);
+    return found;
+}
+
+ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *shape_class,
+                            const char *params, char *path, size_t cap) {
+    char dev[400], driver[256];
+    if (!ar_kparams_store_path(path, cap))
+        return ar_fail(AR_ERR_IO, "no cache directory for the tuned kernel parameters: set "
+                       "AUTOREC_PROGRAM_CACHE to a directory (it is 0, or no home directory)");
+    device_key(c, dev, sizeof dev, driver, sizeof driver);
+    char *old = read_store(path);
+    ar_output *o = NULL;
+    ar_status st = ar_output_open(path, &o);
+    /* every other record kept, in order; this one last */
+    char *save = NULL;
+    for (char *line = old ? strtok_r(old, "\n", &save) : NULL; st == AR_OK && line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char copy[1024], *f[5];
+        snprintf(copy, sizeof copy, "%s", line);
+        if (split(copy, f) && !(!strcmp(f[0], dev) && !strcmp(f[1], driver) &&
+                                !strcmp(f[2], kernel) && !strcmp(f[3], shape_class))) {
+            st = ar_output_write(o, line, strlen(line));
+            if (st == AR_OK) st = ar_output_write(o, "\n", 1);
+        }
+    }
+    char rec[1200];
+    int n = snprintf(rec, sizeof rec, "%s\t%s\t%s\t%s\t%s\n", dev, driver, kernel, shape_class,
+                     params);
+    if (st == AR_OK) st = ar_output_write(o, rec, (size_t)n);
+    free(old);
+    if (st == AR_OK) return ar_output_commit(o);
+    ar_output_abort(o);
+    return st;
+}
+
+ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols) {
+    const char *env = getenv("AUTOREC_KERNEL_PARAMS");
+    if (env && *env) return AR_OK; /* set by hand: it wins */
+    char cls[32];
+    ar_kparams_shape_class(hidden, cols, cls, sizeof cls);
+    ar_kparams kp = c->kp;
+    ar_kparams_lookup(c, AR_KTUNE_PRODUCTS, cls, &kp);
+    ar_kparams_lookup(c, AR_KTUNE_SDDMM, cls, &kp);
+    if (!memcmp(&kp, &c->kp, sizeof kp)) return AR_OK;
+    return ar_ctx_set_kparams(c, &kp);
+}

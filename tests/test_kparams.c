@@ -1,0 +1,153 @@
+/* test_kparams.c - the kernels' tunable parameters (host/core/kparams*.c): the parameter list,
+ * ar_kernels_tune on small shapes (every variant agrees with the host; the winners stored and
+ * loaded by a later context for a model of that hidden-size class, and only that class), the
+ * store surviving garbage, $AUTOREC_KERNEL_PARAMS winning over it, bad settings refused. Each
+ * test points AUTOREC_PROGRAM_CACHE at a fresh directory. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static void fresh_cache(char *dir, size_t cap) {
+    snprintf(dir, cap, "/tmp/autorec-kparams-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    setenv("AUTOREC_PROGRAM_CACHE", dir, 1);
+    unsetenv("AUTOREC_KERNEL_PARAMS");
+}
+
+static void remove_cache(const char *dir) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert(system(cmd) == 0);
+}
+
+Test(kparams, parse_and_format) {
+    ar_kparams p;
+    ar_kparams_default(&p, "gpu");
+    cr_assert(p.sp_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 && p.sp_rows == 1 &&
+              p.sddmm_csc == 0);
+    ar_kparams_default(&p, "cpu");
+    cr_assert(p.sp_width == 32);
+    cr_assert(ar_kparams_parse("sp_width=16,sp_rows=4", &p) == AR_OK);
+    cr_assert(p.sp_width == 16 && p.sp_rows == 4 && p.sddmm_lanes == 8);
+    char text[128];
+    ar_kparams_format(&p, text, sizeof text);
+    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4,sddmm_csc=0");
+    cr_assert(ar_kparams_parse("sddmm_csc=1", &p) == AR_OK && p.sddmm_csc == 1);
+    const char *bad[] = {"sp_width=12", "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;",
+                         "sp_width=", "sp_group=-1", "sddmm_csc=2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ar_kparams q = p;
+        cr_assert(ar_kparams_parse(bad[i], &q) == AR_ERR_INVALID_ARG, "%s accepted", bad[i]);
+        cr_assert(strstr(ar_last_error(), "sp_width"), "%s", ar_last_error());
+    }
+}
+
+Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
+    char dir[64], path[4200];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    ar_kernel_tune_config cfg = {.rows = 70, .cols = 45, .density = 0.2, .hidden = 40,
+                                 .batch = 16, .reps = 1};
+    ar_kernel_tune_result r;
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
+    cr_assert(r.variants == 17 && r.rejected == 0, "%d variants, %d rejected", r.variants,
+              r.rejected);
+    cr_assert_str_eq(r.shape_class, "h64-c64");
+    cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s);
+    snprintf(path, sizeof path, "%s/kernel-params.tsv", dir);
+    cr_assert_str_eq(r.path, path);
+    ar_kparams want;
+    ar_kparams_default(&want, ar_ctx_device(c)->type);
+    cr_assert(ar_kparams_parse(r.products, &want) == AR_OK && ar_kparams_parse(r.sddmm, &want) ==
+              AR_OK);
+    cr_assert(!memcmp(&c->kp, &want, sizeof want), "the context is left with the winners");
+    ar_ctx_free(c);
+    /* a later context: defaults until a model of that class asks */
+    ar_ctx *d = tu_ctx();
+    ar_kparams def;
+    ar_kparams_default(&def, ar_ctx_device(d)->type);
+    cr_assert(!memcmp(&d->kp, &def, sizeof def));
+    cr_assert(ar_kparams_apply_tuned(d, 500, 45) == AR_OK); /* h512-c64: nothing stored */
+    cr_assert(!memcmp(&d->kp, &def, sizeof def));
+    cr_assert(ar_kparams_apply_tuned(d, 40, 1000) == AR_OK); /* h64-c1024: nothing either */
+    cr_assert(!memcmp(&d->kp, &def, sizeof def));
+    cr_assert(ar_kparams_apply_tuned(d, 33, 64) == AR_OK); /* h64-c64 */
+    cr_assert(!memcmp(&d->kp, &want, sizeof want));
+    /* a record replaced, another class added: both read back */
+    cr_assert(ar_kparams_record(d, AR_KTUNE_PRODUCTS, "h64-c64", "sp_width=16,sp_group=4,sp_rows=2",
+                                path, sizeof path) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_kparams_record(d, AR_KTUNE_SDDMM, "h8", "sddmm_lanes=5", path, sizeof path) ==
+              AR_OK);
+    ar_kparams k = def;
+    cr_assert(ar_kparams_lookup(d, AR_KTUNE_PRODUCTS, "h64-c64", &k) && k.sp_width == 16 &&
+              k.sp_group == 4 && k.sp_rows == 2);
+    cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h8", &k) && k.sddmm_lanes == 5);
+    cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h64-c64", &k) &&
+              k.sddmm_lanes == want.sddmm_lanes && k.sddmm_csc == want.sddmm_csc);
+    ar_ctx_free(d);
+    remove_cache(dir);
+}
+
+/* Garbage lines are skipped, a good line among them still read; $AUTOREC_KERNEL_PARAMS wins. */
+Test(kparams, store_survives_garbage) {
+    char dir[64], path[4200];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    char cls[32];
+    ar_kparams_shape_class(20, 10, cls, sizeof cls);
+    cr_assert_str_eq(cls, "h32-c16");
+    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, cls, "sp_width=8,sp_group=2,sp_rows=1",
+                                path, sizeof path) == AR_OK, "%s", ar_last_error());
+    char *good = NULL;
+    size_t n = 0;
+    cr_assert(ar_read_file(path, &good, &n) == AR_OK);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "junk\n\t\t\t\t\n%.*s\tX\n", (int)(n - 1), good); /* that line: 6 fields */
+    fprintf(f, "%.*ssp_width=12\n", (int)(strrchr(good, '\t') - good + 1), good);
+    fputs(good, f);
+    fputs("\x01\x02 binary \xff\n", f);
+    fclose(f);
+    free(good);
+    ar_kparams def = c->kp;
+    cr_assert(ar_kparams_apply_tuned(c, 20, 10) == AR_OK, "%s", ar_last_error());
+    cr_assert(c->kp.sp_width == 8 && c->kp.sp_group == 2 && c->kp.sddmm_lanes == def.sddmm_lanes);
+    ar_ctx_free(c);
+    setenv("AUTOREC_KERNEL_PARAMS", "sp_width=16", 1);
+    ar_ctx *e = tu_ctx();
+    cr_assert(ar_kparams_apply_tuned(e, 20, 10) == AR_OK && e->kp.sp_width == 16 &&
+              e->kp.sp_group == 0);
+    ar_ctx_free(e);
+    unsetenv("AUTOREC_KERNEL_PARAMS");
+    remove_cache(dir);
+}
+
+Test(kparams, bad_settings) {
+    char dir[64];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    ar_kernel_tune_config cfg;
+    ar_kernel_tune_config_default(&cfg);
+    cr_assert(cfg.rows == 1650 && cfg.cols == 943 && cfg.hidden == 500 && cfg.batch == 256);
+    ar_kernel_tune_result r;
+    cfg.density = 1.5;
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_kernel_tune_config.density"), "%s", ar_last_error());
+    cfg.density = 0.1, cfg.hidden = 0;
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "ar_kernel_tune_config."), "%s", ar_last_error());
+    cfg.hidden = 16;
+    setenv("AUTOREC_PROGRAM_CACHE", "0", 1);
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_ERR_IO);
+    cr_assert(strstr(ar_last_error(), "AUTOREC_PROGRAM_CACHE"), "%s", ar_last_error());
+    ar_ctx_free(c);
+    setenv("AUTOREC_KERNEL_PARAMS", "sp_width=7", 1);
+    ar_ctx *bad = NULL;
+    cr_assert(ar_ctx_create(NULL, &bad) == AR_ERR_INVALID_ARG && !bad);
+    cr_assert(strstr(ar_last_error(), "sp_width"), "%s", ar_last_error());
+    unsetenv("AUTOREC_KERNEL_PARAMS");
+    remove_cache(dir);
+}
