@@ -69,9 +69,25 @@ if [ -f "$data/u1.base" ]; then
 else
     log "no ML-100K at $data: ML-100K bench skipped"
 fi
+# Kernel autotuning (docs/devices.md#tuning-the-kernels-for-a-device-autorec-tune-kernels):
+# the sparse kernels' parameters for this GPU at ML-100K's and ML-10M's shapes, stored in a
+# cache of this run's own, which the runs after use; the ML-100K sparse bench again, after.
+export AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned
+timeout "${GPU_RUN_KTUNE_SECONDS:-120}" "$build/autorec" tune-kernels --device "$spec" \
+    > "$out/tune-kernels.txt" 2>&1
+log "tune-kernels at ML-100K's shapes (exit $?): tune-kernels.txt"
+timeout "${GPU_RUN_KTUNE_SECONDS:-120}" "$build/autorec" tune-kernels --device "$spec" \
+    --rows 10677 --cols 69878 --density 0.0121 >> "$out/tune-kernels.txt" 2>&1
+log "tune-kernels at ML-10M's shapes (exit $?): tune-kernels.txt"
+if [ -f "$data/u1.base" ]; then
+    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels sparse \
+        --json --quiet > "$out/bench-ml100k-tuned.json" 2>&1
+    log "ML-100K sparse bench with the tuned kernels: bench-ml100k-tuned.json"
+fi
 timeout "${GPU_RUN_ML10M_SECONDS:-420}" "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec" --epochs 3 \
     --kernels sparse,dense > "$out/bench-ml10m.txt" 2>&1
-log "ML-10M-sized bench (exit $?): bench-ml10m.txt"
+log "ML-10M-sized bench, tuned kernels (exit $?): bench-ml10m.txt"
+unset AUTOREC_PROGRAM_CACHE
 # The model sharded across two contexts of the GPU (docs/scaling.md): per shard, compute and
 # sums per epoch.
 timeout 300 "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec,$spec" \
