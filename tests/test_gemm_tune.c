@@ -148,6 +148,11 @@ Test(gemm_tune, an_entry_from_the_user_file_is_applied_and_gemms_stay_right) {
     cr_assert(strstr(t, "GemmRoutine from ") && strstr(t, "tuning.txt:2"), "%s", t);
     check_gemm(c, 37, 23, 91);
     check_gemm(c, 64, 48, 33);
+    /* the fallback a GEMM that fails to build takes: CLBlast's generic parameters, still
+     * right (here, not in a test of its own: each CLBlast build costs seconds on PoCL) */
+    ar_gemm_untune(c, "test");
+    cr_assert(strstr(ar_ctx_gemm_tuning(c), "generic parameters"), "%s", ar_ctx_gemm_tuning(c));
+    check_gemm(c, 37, 23, 91);
     ar_ctx_free(c);
 }
 
@@ -166,17 +171,7 @@ Test(gemm_tune, an_unreadable_file_is_a_note_not_a_failure) {
     ar_ctx *c = tu_ctx();
     cr_assert(strstr(ar_ctx_gemm_tuning(c), "AUTOREC_CLBLAST_TUNING ignored"), "%s",
               ar_ctx_gemm_tuning(c));
-    check_gemm(c, 20, 10, 30);
-    ar_ctx_free(c);
-}
-
-Test(gemm_tune, the_fallback_to_generic_parameters_gives_right_gemms) {
-    ar_ctx *c = ctx_with("XgemmDirect | * | * | * | " DIRECT_OK "\n");
-    check_gemm(c, 37, 23, 91);
-    ar_gemm_untune(c, "test");
-    cr_assert(strstr(ar_ctx_gemm_tuning(c), "generic parameters"), "%s", ar_ctx_gemm_tuning(c));
-    check_gemm(c, 37, 23, 91);
-    ar_ctx_free(c);
+    ar_ctx_free(c); /* the shipped entries' GEMMs: gemm_bench_validates */
 }
 
 Test(gemm_tune, off_applies_nothing) {
