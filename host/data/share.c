@@ -34,15 +34,20 @@ void ar_share_free(ar_share *sh) {
     free(sh);
 }
 
-ar_status ar_share_plan(ar_dataset *ds, const ar_ratings *train, const ar_idmap *um,
-                        const ar_idmap *im, int n, const double *weights, int index) {
+ar_status ar_shard_weights_check(int n, const double *weights, int n_cols) {
     for (int s = 0; weights && s < n; s++)
         if (!(isfinite(weights[s]) && weights[s] > 0))
             return ar_fail(AR_ERR_INVALID_ARG, "shard %d's weight must be a number > 0, got %g",
                            s, weights[s]);
-    if (ds->n_cols < n)
-        return ar_fail(AR_ERR_INVALID_ARG, "%d shards for %d columns: each needs one", n,
-                       ds->n_cols);
+    if (n_cols < n)
+        return ar_fail(AR_ERR_INVALID_ARG, "%d shards for %d columns: each needs one", n, n_cols);
+    return AR_OK;
+}
+
+ar_status ar_share_plan(ar_dataset *ds, const ar_ratings *train, const ar_idmap *um,
+                        const ar_idmap *im, int n, const double *weights, int index) {
+    ar_status bad = ar_shard_weights_check(n, weights, ds->n_cols);
+    if (bad != AR_OK) return bad;
     ar_share *sh = calloc(1, sizeof *sh);
     size_t *per = calloc((size_t)ds->n_cols, sizeof *per);
     if (sh) sh->row_nnz = calloc((size_t)ds->n_rows, sizeof *sh->row_nnz);

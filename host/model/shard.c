@@ -214,13 +214,8 @@ static ar_status check_args(int n, const double *weights, const ar_dataset *ds,
     if (n < 1 || n > AR_MAX_SHARDS)
         return ar_fail(AR_ERR_INVALID_ARG, "a sharded model has 1..%d shards, not %d",
                        AR_MAX_SHARDS, n);
-    for (int s = 0; weights && s < n; s++)
-        if (!(isfinite(weights[s]) && weights[s] > 0))
-            return ar_fail(AR_ERR_INVALID_ARG, "shard %d's weight must be a number > 0, got %g",
-                           s, weights[s]);
-    if (ds->n_cols < n)
-        return ar_fail(AR_ERR_INVALID_ARG, "%d shards for %d columns: each needs one", n,
-                       ds->n_cols);
+    ar_status bad = ar_shard_weights_check(n, weights, ds->n_cols);
+    if (bad != AR_OK) return bad;
     if (cfg->kernels == AR_KERNELS_DENSE)
         return ar_fail(AR_ERR_INVALID_ARG, "ar_train_config.kernels: a sharded model runs the "
                        "sparse kernels (auto or sparse), not dense");

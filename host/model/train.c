@@ -176,11 +176,11 @@ static ar_status train_auto(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
         }
     }
     if (st != AR_OK) goto cleanup; /* interrupted: the better run's selected state is kept */
-    ar_train_result res = r[w];
+    ar_train_result res = r[w]; /* both runs ended (st is AR_OK) */
     for (int k = 0; k < 2; k++) {
-        res.auto_valid_rmse[k] = k < ran ? r[k].network_valid_rmse : NAN;
-        res.auto_epoch[k] = k < ran ? r[k].network_epoch : 0;
-        res.auto_epochs_run[k] = k < ran ? r[k].epochs_run : 0;
+        res.auto_valid_rmse[k] = r[k].network_valid_rmse;
+        res.auto_epoch[k] = r[k].network_epoch;
+        res.auto_epochs_run[k] = r[k].epochs_run;
     }
     res.epochs_run = res.auto_epochs_run[0] + res.auto_epochs_run[1];
     AR_TRY(consider_baseline(m, &snap[w], &res));
