@@ -81,9 +81,6 @@ ar_status ar_csr_build(ar_csr *m, int32_t **lines, int rows, int cols, const ar_
 /* ---- a shard's share (share.c) ------------------------------------------------------------- */
 /* ds->share for shard `index` of n: the columns split by the whole training list's counts per
  * column (um, im: its id maps), the counts per row and per shard. */
-/* The shard weights (NULL: equal; else n numbers > 0) and n <= n_cols, one column at least per
- * shard: AR_ERR_INVALID_ARG naming the bad one. Shared by shares and sharded models. */
-ar_status ar_shard_weights_check(int n, const double *weights, int n_cols);
 ar_status ar_share_plan(ar_dataset *ds, const ar_ratings *train, const ar_idmap *um,
                         const ar_idmap *im, int n, const double *weights, int index);
 void ar_share_free(ar_share *sh);

@@ -110,4 +110,8 @@ ar_status ar_bias_fit_sum(const ar_dataset *ds, const ar_baseline_config *cfg,
 ar_status ar_dataset_baselines_sum(const ar_dataset *ds, const ar_baseline_config *cfg,
                                    ar_share_sum sum, void *arg, ar_baselines *out);
 
+/* The shard weights (NULL: equal; else n numbers > 0) and n <= n_cols, one column at least per
+ * shard: AR_ERR_INVALID_ARG naming the bad one. Shared by shares and sharded models. */
+ar_status ar_shard_weights_check(int n, const double *weights, int n_cols);
+
 #endif /* AR_DATA_H */
