@@ -21,8 +21,9 @@
 #               over the dataset's best, minus 1) and prints the ranking. Test figures are
 #               never looked at: the choice is made on validation only.
 #   defaults    the default run alone on every dataset (report's first column, no tune):
-#               defaults.csv with the test RMSE, the centering --center auto kept and both
-#               runs' validation RMSEs.
+#               defaults.csv with the test RMSE, the centering --center auto kept, both
+#               centering runs' validation RMSEs, whether --lighter try kept the lighter run
+#               (and both sides' validation RMSEs, the l2 and dropout kept), and the epochs run.
 #   report      for every dataset: train with the defaults (no settings at all), the bias
 #               baseline (baseline_rmse in the same JSON line), and `autorec tune` (TUNE_ARGS,
 #               default --trials 27) followed by `train --config` with what it found; writes
@@ -63,7 +64,8 @@ run_candidates() {
             args=$(data_args "$d") || true
             [ -n "$args" ] || continue
             # shellcheck disable=SC2086 # word splitting of the settings is the point
-            line=$("$bin" train $args --seed "$seed" $cfg --json --quiet | tail -n 1)
+            # each candidate as given: train's lighter run would change the settings compared
+            line=$("$bin" train $args --seed "$seed" --lighter off $cfg --json --quiet | tail -n 1)
             printf '%s,%s,%s,%s,%s,%s\n' "$d" "$cfg" "$(json_field best_valid_rmse <<<"$line")" \
                 "$(json_field selected_epoch <<<"$line")" "$(json_field epochs <<<"$line")" \
                 "$(json_field seconds <<<"$line")" | tee -a "$csv"
@@ -116,7 +118,7 @@ run_report() {
 # ---- defaults: the default run alone on every dataset (report's first column, without tune) ------
 run_defaults() {
     local csv=$out/defaults.csv
-    echo "dataset,test_rmse,center,auto_bias_valid_rmse,auto_input_valid_rmse,selected_epoch,kept,baseline_rmse,seconds" >"$csv"
+    echo "dataset,test_rmse,center,auto_bias_valid_rmse,auto_input_valid_rmse,lighter,given_valid_rmse,lighter_valid_rmse,l2,dropout,selected_epoch,kept,baseline_rmse,epochs_run,seconds" >"$csv"
     for d in $sets; do
         args=$(data_args "$d") || true
         [ -n "$args" ] || { echo "defaults_suite.sh: $d skipped (no AUTOREC_DATA)" >&2; continue; }
@@ -124,8 +126,9 @@ run_defaults() {
         def=$("$bin" train $args --seed "$seed" --json --quiet | tail -n 1)
         echo "$def" >"$out/logs/$d.default.json"
         line=$d
-        for k in test_rmse center auto_bias_valid_rmse auto_input_valid_rmse selected_epoch kept \
-                 baseline_rmse seconds; do
+        for k in test_rmse center auto_bias_valid_rmse auto_input_valid_rmse lighter \
+                 given_valid_rmse lighter_valid_rmse l2 dropout selected_epoch kept baseline_rmse \
+                 epochs_run seconds; do
             line="$line,$(json_field "$k" <<<"$def")"
         done
         echo "$line" | tee -a "$csv"

@@ -577,7 +577,7 @@ typedef struct ar_train_config {
                                     (rating_min + rating_max) / 2, i.e. 3 on MovieLens' 1..5 */
     ar_kernel_path kernels;      /* dense, sparse or auto (default; see ar_kernel_path) */
     ar_center center;            /* the network alone or on top of the bias baseline (default
-                                    AR_CENTER_BIAS; see ar_center) */
+                                    AR_CENTER_AUTO; see ar_center) */
     int patience;                /* ar_model_train with a validation set: stop when the
                                     validation RMSE has not improved (by min_improvement) for
                                     this many epochs; 0: train all `epochs` (default 20). Not
@@ -596,6 +596,17 @@ typedef struct ar_train_config {
                                     beats it on validation, so the model is never worse there
                                     than the baseline it is built on; 0: the best epoch
                                     whatever it scores. Not stored in model files */
+    int try_lighter;             /* ar_model_train with a validation set, from epoch 0: 1
+                                    (default) trains one more run after center's (both runs
+                                    with AR_CENTER_AUTO), of the centering kept, from the same
+                                    initial state, with lighter regularisation (l2 / 10,
+                                    dropout / 2), and keeps it when its validation RMSE is
+                                    lower: the defaults suit MovieLens-like data, and overfit
+                                    less than they underfit where ratings are less noisy
+                                    (docs/experiments.md#defaults-across-dataset-shapes). The
+                                    model then holds the l2 and dropout it was trained with
+                                    (ar_model_config), as its file does. 0: l2 and dropout as
+                                    given. Not stored in model files */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -691,6 +702,15 @@ typedef struct ar_train_result {
     int auto_epoch[2];        /*   and the epochs that reached them; auto_epochs_run[k] the
                                  epochs each ran (epochs_run is their sum) */
     int auto_epochs_run[2];
+    int lighter;              /* try_lighter: 1 for the lighter run (in an epoch callback: being
+                                 trained; at the end: kept, and the model's l2 and dropout are
+                                 its) */
+    double given_valid_rmse;  /* try_lighter: the lowest validation RMSE with l2 and dropout as
+                                 given (with AR_CENTER_AUTO, of the centering kept) */
+    double lighter_valid_rmse;/*   and of the lighter run (NaN: not trained) */
+    int lighter_epoch;        /*   the epoch that reached it, and the epochs the lighter run
+                                 ran (counted in epochs_run) */
+    int lighter_epochs_run;
 } ar_train_result;
 
 /* Called after every epoch of ar_model_train with its statistics and the run so far (r->last is

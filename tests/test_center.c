@@ -418,12 +418,14 @@ typedef struct {
     int n;
     double valid[64];
     ar_center center[64];
+    int lighter[64];
 } epochs_seen;
 
 static ar_status see(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
     epochs_seen *e = user;
     cr_assert(e->n < 64 && r->last.epoch == s->epoch);
     e->valid[e->n] = s->valid_rmse;
+    e->lighter[e->n] = r->lighter;
     e->center[e->n++] = r->center;
     return AR_OK;
 }
@@ -459,6 +461,7 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
     cfg.l2 = 0;
     cfg.dropout = 0;
     cfg.baseline_fallback = 0; /* the network runs compared, not the baseline */
+    cfg.try_lighter = 0;       /* the centering alone (the lighter run: the next test) */
     ar_train_result rb, ri, ra;
     epochs_seen eb, ei, ea;
     ar_model *mb = train_run(ctx, ds, &cfg, &rb, &eb);
@@ -516,6 +519,99 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
     ar_ctx_free(ctx);
     ar_dataset_free(ds);
     ar_dataset_free(plain);
+    ar_ratings_free(base);
+    ar_ratings_free(tr);
+    ar_ratings_free(va);
+    ar_ratings_free(te);
+}
+
+/* try_lighter: after the given run, one of the same centering from the same start with l2 / 10
+ * and dropout / 2, epoch for epoch what a plain run of those settings trains; the lower on
+ * validation is kept, with its settings in the model, its file and the result. With
+ * AR_CENTER_AUTO it follows both centering runs and takes the one they kept. */
+Test(center, lighter_run_is_the_plain_run_with_lighter_settings, .timeout = 300) {
+    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
+    uint64_t seed = tu_seed();
+    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
+    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
+              ar_last_error());
+    ar_ctx *ctx = tu_ctx();
+    ar_train_config cfg;
+    config(&cfg, AR_CENTER_INPUT);
+    cfg.epochs = 8;
+    cfg.patience = 3;
+    cfg.lr = 0.02f;
+    cfg.l2 = 0.05f;     /* heavy enough that a tenth of it differs */
+    cfg.dropout = 0.4f;
+    cfg.baseline_fallback = 0;
+    cfg.try_lighter = 0;
+    ar_train_result rg, rl, rt;
+    epochs_seen eg, el, et;
+    ar_model *mg = train_run(ctx, ds, &cfg, &rg, &eg);
+    ar_train_config light = cfg;
+    light.l2 = 0.005f, light.dropout = 0.2f; /* as printed: %g of 0.05 / 10 and 0.4 / 2 */
+    ar_model *ml = train_run(ctx, ds, &light, &rl, &el);
+    cfg.try_lighter = 1;
+    ar_model *mt = train_run(ctx, ds, &cfg, &rt, &et);
+    cr_assert_eq(et.n, eg.n + el.n, "try ran %d epochs, given %d and lighter %d", et.n, eg.n,
+                 el.n);
+    for (int k = 0; k < et.n; k++) {
+        const int given = k < eg.n;
+        cr_assert(et.lighter[k] == !given && et.center[k] == AR_CENTER_INPUT, "row %d", k);
+        cr_assert(et.valid[k] == (given ? eg.valid[k] : el.valid[k - eg.n]),
+                  "row %d: %.9g, alone %.9g", k, et.valid[k],
+                  given ? eg.valid[k] : el.valid[k - eg.n]);
+    }
+    cr_assert(rg.selected.valid_rmse != rl.selected.valid_rmse, "the two runs must differ");
+    const int lighter_wins = rl.selected.valid_rmse < rg.selected.valid_rmse;
+    const ar_train_result *w = lighter_wins ? &rl : &rg;
+    const ar_train_config *kept = lighter_wins ? &light : &cfg;
+    fprintf(stderr, "  lighter: given %.6f, lighter %.6f, kept %s\n", rg.selected.valid_rmse,
+            rl.selected.valid_rmse, rt.lighter ? "lighter" : "given");
+    cr_assert(rt.lighter == lighter_wins && ar_model_config(mt)->l2 == kept->l2 &&
+              ar_model_config(mt)->dropout == kept->dropout, "kept the wrong run");
+    cr_assert(rt.selected_epoch == w->selected_epoch &&
+              rt.selected.valid_rmse == w->selected.valid_rmse &&
+              rt.selected.test_rmse == w->selected.test_rmse && rt.epochs_run == eg.n + el.n &&
+              rt.given_valid_rmse == rg.network_valid_rmse &&
+              rt.lighter_valid_rmse == rl.network_valid_rmse &&
+              rt.lighter_epoch == rl.network_epoch && rt.lighter_epochs_run == el.n,
+              "the result is not the kept run's");
+    double tr_rmse, va_rmse, te_rmse;
+    cr_assert(ar_model_evaluate_ex(mt, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
+              "evaluated %.9g, the kept run's %.9g", va_rmse, w->selected.valid_rmse);
+    cr_assert(ar_model_save(mt, tu_path("lighter.bin")) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint *ck = NULL;
+    cr_assert(ar_checkpoint_read(tu_path("lighter.bin"), &ck) == AR_OK, "%s", ar_last_error());
+    ar_train_config saved;
+    ar_checkpoint_config(ck, &saved);
+    cr_assert(saved.l2 == kept->l2 && saved.dropout == kept->dropout, "the file holds %g %g",
+              (double)saved.l2, (double)saved.dropout);
+    ar_checkpoint_free(ck);
+    ar_model_free(mg);
+    ar_model_free(ml);
+    ar_model_free(mt);
+    /* with AR_CENTER_AUTO: bias, input, then the lighter run of the one they kept */
+    cfg.center = AR_CENTER_AUTO;
+    mt = train_run(ctx, ds, &cfg, &rt, &et);
+    const int last = et.n - 1, n_light = rt.lighter_epochs_run;
+    cr_assert(n_light > 0 && et.lighter[last] && !et.lighter[last - n_light] &&
+              rt.epochs_run == rt.auto_epochs_run[0] + rt.auto_epochs_run[1] + n_light,
+              "%d epochs: bias %d, input %d, lighter %d", et.n, rt.auto_epochs_run[0],
+              rt.auto_epochs_run[1], n_light);
+    const ar_center first = rt.auto_valid_rmse[1] < rt.auto_valid_rmse[0] ? AR_CENTER_INPUT
+                                                                          : AR_CENTER_BIAS;
+    cr_assert(et.center[last] == first && rt.center == first &&
+              rt.given_valid_rmse == rt.auto_valid_rmse[first == AR_CENTER_INPUT],
+              "the lighter run is %s, auto kept %s", ar_center_name(et.center[last]),
+              ar_center_name(first));
+    ar_model_free(mt);
+    ar_ctx_free(ctx);
+    ar_dataset_free(ds);
     ar_ratings_free(base);
     ar_ratings_free(tr);
     ar_ratings_free(va);

@@ -74,7 +74,8 @@ static void metrics(const char *path, int epoch, char *test, size_t cap, int *ar
 /* A small model that overfits this data within a few dozen epochs (settings pinned, so that
  * the test does not depend on the default hyperparameters; the validation set, the patience
  * and the epoch budget are the defaults). */
-#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0 --center bias"
+/* one run: the runs --center auto and --lighter try add are the last tests' */
+#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0 --center bias --lighter off"
 
 Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
     data();
@@ -125,7 +126,7 @@ Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
 Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
     data();
     cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 6 --fallback none "
-                     "--refit --json --save %s",
+                     "--lighter off --refit --json --save %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("a.bin")), 0, "%s", err);
     char j[8192], kept[16];
     json(j, sizeof j);
@@ -139,7 +140,7 @@ Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
               tu_json_number(j, "auto_input_epochs_run") == 6 &&
               tu_json_number(j, "best_valid_rmse") == (vi < vb ? vi : vb), "%s", j);
     char line[64];
-    snprintf(line, sizeof line, "center auto: keeping the %s run", want);
+    snprintf(line, sizeof line, "center auto: the %s run (validation RMSE", want);
     cr_assert(strstr(err, line) && strstr(err, "now the input run"), "%s", err);
     cr_assert_eq(run("eval --model %s --test %s --json", tu_path("a.bin"), tu_path("te.data")), 0,
                  "%s", err);
@@ -152,6 +153,40 @@ Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
     json(j, sizeof j);
     cr_assert(strstr(j, "\"center_auto\":false") && strstr(j, "\"auto_bias_valid_rmse\":null"),
               "%s", j);
+}
+
+/* --lighter try, train's default: after the centering runs, one of the centering kept with
+ * --l2 / 10 and --dropout / 2; the JSON says which was kept and prints its l2 and dropout, a
+ * line on stderr says so, and the refit and the saved model train those settings. */
+Test(valid, lighter_run_kept_when_it_validates_better, .timeout = 600) {
+    data();
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 5 --fallback none "
+                     "--center input --l2 0.02 --dropout 0.5 --refit --json --save %s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("l.bin")), 0, "%s", err);
+    char j[8192];
+    json(j, sizeof j);
+    double vg = tu_json_number(j, "given_valid_rmse"), vl = tu_json_number(j, "lighter_valid_rmse");
+    const int light = vl < vg;
+    cr_assert(strstr(j, "\"try_lighter\":true") &&
+              strstr(j, light ? "\"lighter\":true" : "\"lighter\":false") && vg > 0 && vl > 0 &&
+              tu_json_number(j, "lighter_epochs_run") == 5 && tu_json_number(j, "epochs_run") == 10 &&
+              tu_json_number(j, "l2") == (light ? 0.002 : 0.02) &&
+              tu_json_number(j, "dropout") == (light ? 0.25 : 0.5) &&
+              tu_json_number(j, "best_valid_rmse") == (light ? vl : vg), "%s", j);
+    cr_assert(strstr(err, light ? "lighter: keeping the lighter run" :
+                                  "lighter: keeping the regularisation given") &&
+              strstr(err, "now the input, lighter run (--l2 0.002 --dropout 0.25)"), "%s", err);
+    /* the (refit) model file holds the kept settings: resuming it, on all the training
+     * ratings as it was refit, with them given again agrees */
+    cr_assert_eq(run("train --train %s --test %s --resume %s --valid-ratio 0 --epochs 30 --l2 %s "
+                     "--dropout %s --json --quiet", tu_path("tr.data"), tu_path("te.data"), tu_path("l.bin"),
+                     light ? "0.002" : "0.02", light ? "0.25" : "0.5"), 0, "%s", err);
+    /* --lighter off: one run, nulls */
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --epochs 3 --center input --lighter "
+                     "off --json --quiet", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"try_lighter\":false") && strstr(j, "\"lighter_valid_rmse\":null") &&
+              tu_json_number(j, "epochs_run") == 3, "%s", j);
 }
 
 Test(valid, refit_trains_the_selected_epochs_on_training_and_validation, .timeout = 600) {

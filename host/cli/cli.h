@@ -188,10 +188,11 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
 /* The line that says why a run with a validation set stopped and which epoch it keeps
  * (stderr). */
 void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs);
-/* --center auto on stderr: the bias run's result as the input run begins (after the line in
- * place on a terminal), and at the end which run was kept and why. */
-void cli_center_switch(int tty, const ar_train_result *bias);
-void cli_center_kept(const ar_train_result *r);
+/* ar_model_train's runs (--center auto, --lighter try): prev has ended and next begins (l2 and
+ * dropout: as given; the lighter run divides them); at the end, which was kept over which. */
+void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next, float l2,
+                    float dropout);
+void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter);
 
 /* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */
 /* Per-epoch rows of a CSV, written and flushed as the epochs finish (into the output's
@@ -200,18 +201,21 @@ typedef struct cli_curves {
     const char *csv_path, *plot_path;  /* NULL: not wanted */
     cli_out csv, plot;
     double *epoch, *loss, *train, *valid, *test;
-    const char **run;           /* (n) the centering of the run each epoch belongs to */
+    const char **run;           /* (n) the run each epoch belongs to (cli_run_name) */
     int n, cap;
     int selected;               /* the selected epoch, marked on the plot; 0: none */
-    const char *keep;           /* the run the plot draws (--center auto trains two); NULL: all */
+    const char *keep;           /* the run the plot draws (--center auto and --lighter try train
+                                   several); NULL: all */
 } cli_curves;
 
 /* Opens the CSV (its temporary, with the header) before any training; a failure names the
  * option and path. The paths are checked by the command (cli_files_check) before. */
 ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
-/* One epoch of the run trained with centering `run` (a name: the CSV's last column): a CSV
- * row (flushed to the temporary) and the points for the plot. */
-ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, const char *run);
+/* One epoch of the run trained with centering `center`, the lighter run when `lighter` (the
+ * CSV's last two columns): a CSV row (flushed to the temporary) and the points for the plot. */
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter);
+/* A run's name: "bias", "input, lighter", ... (static). */
+const char *cli_run_name(ar_center center, int lighter);
 /* Draws the plot (title and subtitle describe the run) and syncs both files: after AR_OK only
  * their renames are left, by cli_curves_publish. */
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);

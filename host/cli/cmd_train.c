@@ -100,6 +100,7 @@ static ar_status start(train_run *r) {
         r->cfg.min_improvement = o->t.cfg.min_improvement;
         r->cfg.seed = o->t.cfg.seed;
         r->cfg.baseline_fallback = o->t.cfg.baseline_fallback;
+        r->cfg.try_lighter = o->t.cfg.try_lighter;
     }
     if (share && (st = cli_train_shards_share(r)) != AR_OK) return st;
     ar_dataset_get_stats(r->ds, &r->ss);
@@ -123,20 +124,20 @@ static ar_status start(train_run *r) {
     return st;
 }
 
-/* Each epoch of the selection run: the metrics row, the progress line. */
+/* Each epoch of the selection run: the metrics row, the progress line; with several runs
+ * (--center auto, --lighter try), a line when the next one begins. */
 static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
     train_run *r = user;
-    if (r->center_auto && res->center != r->arm) { /* --center auto: the input run begins */
-        r->arm_bias_best = r->best, r->arm_bias_best_epoch = r->best_epoch;
-        r->best = INFINITY, r->best_epoch = 0;
-        r->arm = res->center;
-        if (!r->o->t.quiet)
-            cli_center_switch(r->tty, &r->arm_bias);
+    const ar_train_result *prev = &r->arm_res[r->arm];
+    if (s->epoch == 1 && prev->epochs_run > 0 && r->arm < 2) { /* the next run begins */
+        r->arm++;
+        if (!r->o->t.quiet) cli_run_switch(r->tty, prev, res, r->cfg.l2, r->cfg.dropout);
     }
-    if (r->center_auto && res->center == AR_CENTER_BIAS) r->arm_bias = *res;
+    r->arm_res[r->arm] = *res;
     r->seconds += s->epoch_seconds;
-    if (s->test_rmse < r->best) r->best = s->test_rmse, r->best_epoch = s->epoch;
-    ar_status st = cli_curves_add(&r->curves, s, ar_center_name(res->center));
+    if (s->test_rmse < r->arm_best[r->arm])
+        r->arm_best[r->arm] = s->test_rmse, r->arm_best_epoch[r->arm] = s->epoch;
+    ar_status st = cli_curves_add(&r->curves, s, res->center, res->lighter);
     if (st == AR_OK && !r->o->t.quiet)
         cli_progress(r->tty, "", s, r->cfg.epochs, r->has_valid, 1);
     return st;
@@ -162,20 +163,27 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 
 /* The selection run: up to --epochs, the best-validation epoch kept (ar_model_train). */
 static ar_status train_epochs(train_run *r) {
-    r->best = INFINITY;
     r->center_auto = r->cfg.center == AR_CENTER_AUTO && r->has_valid;
-    r->arm = AR_CENTER_BIAS;
+    r->try_lighter = r->cfg.try_lighter && r->has_valid && !r->ck;
+    r->arm = 0;
+    for (int k = 0; k < 3; k++) r->arm_best[k] = INFINITY, r->arm_best_epoch[k] = 0;
     ar_status st = r->g ? cli_train_shards_run(r, "", on_epoch, &r->res)
                         : cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
-    if (st == AR_OK && r->center_auto && !r->o->t.quiet) cli_center_kept(&r->res);
+    if (st == AR_OK && (r->center_auto || r->try_lighter) && !r->o->t.quiet)
+        cli_runs_kept(&r->res, r->center_auto, r->try_lighter);
     if (st != AR_OK) return st;
-    /* auto resolved: what the refit trains, the report prints and the plot draws */
-    if (r->cfg.center == AR_CENTER_AUTO) r->cfg.center = r->res.center;
-    if (r->center_auto && r->res.center == AR_CENTER_BIAS)
-        r->best = r->arm_bias_best, r->best_epoch = r->arm_bias_best_epoch;
-    r->curves.keep = ar_center_name(r->res.center);
+    /* the runs resolved: what the refit trains, the report prints and the plot draws */
+    const ar_train_config *kept = ar_model_config(cli_train_view(r));
+    r->cfg.center = kept->center;
+    r->cfg.l2 = kept->l2, r->cfg.dropout = kept->dropout;
+    int k = 0; /* the kept run's place in the order they ran */
+    if (r->center_auto && r->res.center == AR_CENTER_INPUT) k = 1;
+    if (r->res.lighter) k = r->center_auto ? 2 : 1;
+    r->best = r->arm_best[k], r->best_epoch = r->arm_best_epoch[k];
+    r->curves.keep = r->center_auto || r->try_lighter
+                         ? cli_run_name(r->res.center, r->res.lighter) : NULL;
     if (r->g) { /* sharded: the kept epoch's figures as training measured them */
         const ar_epoch_stats *s = &r->res.selected;
         r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,

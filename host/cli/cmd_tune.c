@@ -251,6 +251,9 @@ static ar_status check(const cli_command *self, const cli_parsed *p, tune_opts *
     if (o->min_epochs > o->t.cfg.epochs)
         return cli_usage(self->name, "--min-epochs %d is more than --epochs %d", o->min_epochs,
                          o->t.cfg.epochs);
+    if (o->t.cfg.try_lighter) /* a trial is one run of the settings sampled */
+        return cli_usage(self->name, "--lighter try is train's: tune searches --l2 and "
+                         "--dropout itself (leave --lighter out, or give --lighter off)");
     return tune_space_check(self, &o->space, &o->t.cfg);
 }
 
@@ -436,6 +439,7 @@ static void tune_defaults(void *opts) {
     tune_space_default(&o->space);
     o->t.data.valid_ratio = 0.1;
     o->t.cfg.patience = 10;
+    o->t.cfg.try_lighter = 0; /* a trial trains its sample alone; --lighter off in the file */
     o->t.cfg.epochs = 135;
     o->min_epochs = 5;
     o->eta = 3;

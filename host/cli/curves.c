@@ -47,7 +47,7 @@ ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot) 
     ar_status st = cli_out_open(&c->csv, "--metrics", metrics);
     if (st != AR_OK) return st;
     fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,"
-          "valid_mae,test_mae,center\n", c->csv.f);
+          "valid_mae,test_mae,center,lighter\n", c->csv.f);
     return cli_out_flush(&c->csv);
 }
 
@@ -68,7 +68,18 @@ static int curves_grow(cli_curves *c) {
     return 0;
 }
 
-ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, const char *run) {
+/* The name of a run (the plot's legend and keep): its centering, and "lighter" for the lighter
+ * run (ar_train_config.try_lighter). Static strings. */
+const char *cli_run_name(ar_center center, int lighter) {
+    static const char *const names[][2] = {{"none", "none, lighter"},
+                                            {"bias", "bias, lighter"},
+                                            {"input", "input, lighter"},
+                                            {"auto", "auto, lighter"}};
+    return (unsigned)center <= AR_CENTER_AUTO ? names[center][lighter != 0] : "?";
+}
+
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter) {
+    const char *run = cli_run_name(center, lighter);
     FILE *f = c->csv.f;
     if (f) {
         fprintf(f, "%d", s->epoch);
@@ -81,7 +92,7 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, const char *run
         cli_csv_number(f, s->train_mae);
         cli_csv_number(f, s->valid_mae);
         cli_csv_number(f, s->test_mae);
-        fprintf(f, ",%s\n", run);
+        fprintf(f, ",%s,%d\n", ar_center_name(center), lighter != 0);
         ar_status st = cli_out_flush(&c->csv);
         if (st != AR_OK) return st;
     }
@@ -92,7 +103,7 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, const char *run
     c->train[c->n] = s->train_rmse;
     c->valid[c->n] = s->valid_rmse;
     c->test[c->n] = s->test_rmse;
-    c->run[c->n] = run; /* a static name (ar_center_name) */
+    c->run[c->n] = run; /* a static name (cli_run_name) */
     c->n++;
     return AR_OK;
 }

@@ -131,6 +131,13 @@ static const cli_choice fallbacks[] = {
     {"none", 0, "the best epoch, whatever it scores"},
     {NULL, 0, NULL}};
 
+static const cli_choice lighter_modes[] = {
+    {"try", 1, "after --center's run(s), one more from the same start with --l2 / 10 and "
+               "--dropout / 2, kept when it validates better: the defaults suit noisy "
+               "MovieLens-like data and underfit cleaner data (docs/experiments.md)"},
+    {"off", 0, "--l2 and --dropout as given"},
+    {NULL, 0, NULL}};
+
 static const cli_option training_options[] = {
     {.name = "--hidden", .meta = "N[,N...]", .kind = CLI_CUSTOM, .at = TRAIN(cfg),
      .parse = read_hidden, .show = show_hidden, .flags = CLI_FROM_MODEL,
@@ -194,6 +201,10 @@ static const cli_option training_options[] = {
      .help = "for --patience: an epoch counts as an improvement when it lowers the validation "
              "RMSE by more than this fraction of the lowest before (a run that still creeps "
              "down by less has converged); 0: any lower RMSE counts"},
+    {.name = "--lighter", .meta = "MODE", .kind = CLI_CHOICE, .at = TRAIN(cfg.try_lighter),
+     .choices = lighter_modes, .setting = "ar_train_config.try_lighter",
+     .help = "with a validation set: whether one more run, of the centering kept, tries lighter "
+             "regularisation:"},
     {.name = "--fallback", .meta = "MODE", .kind = CLI_CHOICE, .at = TRAIN(cfg.baseline_fallback),
      .choices = fallbacks, .setting = "ar_train_config.baseline_fallback",
      .help = "with a validation set and --center bias or input: what is kept when no epoch "
@@ -207,7 +218,7 @@ static const char *const d2l_args[] = {
     "--hidden", "500", "--activation", "sigmoid", "--out-activation", "identity",
     "--dropout", "0.05", "--input-dropout", "0", "--lr", "0.002", "--lr-decay", "1",
     "--l2", "3.5e-4", "--batch", "256", "--epochs", "100", "--valid-ratio", "0",
-    "--model", "item", "--center", "none", NULL};
+    "--model", "item", "--center", "none", "--lighter", "off", NULL};
 static const cli_preset train_presets[] = {
     {"d2l", "the I-AutoRec of Dive into Deep Learning (d2l.ai, 'AutoRec: Rating Prediction "
             "with Autoencoders'): Adam with weight decay 1e-5 (here --l2 3.5e-4, see "
@@ -347,15 +358,31 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
             r->selected.test_rmse, r->selected.test_mae);
 }
 
-void cli_center_switch(int tty, const ar_train_result *bias) {
-    fprintf(stderr, "%scenter auto: the bias run's lowest validation RMSE is %.4f, at epoch %d "
-            "of %d; now the input run, from the same initial weights\n", tty ? "\n" : "",
-            bias->selected.valid_rmse, bias->selected_epoch, bias->last_epoch);
+void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next, float l2,
+                    float dropout) {
+    fprintf(stderr, "%sthe %s run's lowest validation RMSE is %.4f, at epoch %d of %d; now the "
+            "%s run", tty ? "\n" : "", cli_run_name(prev->center, prev->lighter),
+            prev->selected.valid_rmse, prev->selected_epoch, prev->last_epoch,
+            cli_run_name(next->center, next->lighter));
+    if (next->lighter)
+        fprintf(stderr, " (--l2 %g --dropout %g)", (double)l2 / 10.0, (double)dropout / 2.0);
+    fprintf(stderr, ", from the same initial weights\n");
 }
 
-void cli_center_kept(const ar_train_result *r) {
-    const int k = r->center == AR_CENTER_INPUT, o = !k;
-    fprintf(stderr, "center auto: keeping the %s run (validation RMSE %.4f at epoch %d) over the "
-            "%s run (%.4f at epoch %d)\n", ar_center_name(r->center), r->auto_valid_rmse[k],
-            r->auto_epoch[k], k ? "bias" : "input", r->auto_valid_rmse[o], r->auto_epoch[o]);
+void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter) {
+    if (center_auto) {
+        const int k = r->center == AR_CENTER_INPUT;
+        fprintf(stderr, "center auto: the %s run (validation RMSE %.4f at epoch %d) beat the %s "
+                "run (%.4f at epoch %d)\n", ar_center_name(k ? AR_CENTER_INPUT : AR_CENTER_BIAS),
+                r->auto_valid_rmse[k], r->auto_epoch[k], k ? "bias" : "input",
+                r->auto_valid_rmse[!k], r->auto_epoch[!k]);
+    }
+    if (try_lighter && r->lighter)
+        fprintf(stderr, "lighter: keeping the lighter run (validation RMSE %.4f at epoch %d) over "
+                "the regularisation given (%.4f)\n", r->lighter_valid_rmse, r->lighter_epoch,
+                r->given_valid_rmse);
+    else if (try_lighter)
+        fprintf(stderr, "lighter: keeping the regularisation given (validation RMSE %.4f) over "
+                "the lighter run (%.4f at epoch %d)\n", r->given_valid_rmse,
+                r->lighter_valid_rmse, r->lighter_epoch);
 }

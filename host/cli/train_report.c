@@ -67,6 +67,19 @@ static void print_center_auto(const train_run *r) {
     }
 }
 
+/* --lighter try: whether the lighter run was kept (the l2 and dropout printed are the kept
+ * run's), and both sides' validation RMSE; false and nulls otherwise. */
+static void print_lighter(const train_run *r) {
+    const ar_train_result *res = &r->res;
+    const int t = r->try_lighter;
+    printf(",\"try_lighter\":%s,\"lighter\":%s", t ? "true" : "false",
+           t && res->lighter ? "true" : "false");
+    cli_json_number(stdout, "given_valid_rmse", t ? res->given_valid_rmse : NAN);
+    cli_json_number(stdout, "lighter_valid_rmse", t ? res->lighter_valid_rmse : NAN);
+    cli_json_number(stdout, "lighter_epoch", t ? res->lighter_epoch : NAN);
+    cli_json_number(stdout, "lighter_epochs_run", t ? res->lighter_epochs_run : NAN);
+}
+
 void cli_train_print_json(const train_run *r) {
     const ar_device_info *dev = ar_ctx_device(r->ctx);
     const ar_train_result *res = &r->res;
@@ -80,7 +93,7 @@ void cli_train_print_json(const train_run *r) {
     cli_json_string(stdout, dev->name);
     printf(",\"platform\":");
     cli_json_string(stdout, dev->platform_name);
-    printf(",\"epochs\":%d", res->last_epoch);
+    printf(",\"epochs\":%d,\"epochs_run\":%d", res->last_epoch, res->epochs_run);
     cli_json_number(stdout, "test_rmse", r->rep.test);
     cli_json_number(stdout, "train_rmse", r->rep.train);
     cli_json_number(stdout, "test_mae", r->rep.test_mae);
@@ -101,6 +114,7 @@ void cli_train_print_json(const train_run *r) {
     printf(",\"input_noise\":\"%s\"", ar_input_noise_name(c->input_noise));
     printf(",\"center\":\"%s\"", ar_center_name(c->center));
     print_center_auto(r);
+    print_lighter(r);
     printf(",\"activation\":\"%s\",\"out_activation\":\"%s\",\"seed\":%llu",
            ar_activation_name(c->activation), ar_activation_name(c->out_activation),
            (unsigned long long)c->seed);

@@ -46,13 +46,15 @@ typedef struct {
                                 fitted on the refit's ratings */
     double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
     int best_epoch;
-    /* --center auto (ar_model_train runs bias, then input): the run being trained, and the
-     * bias run's result and best test RMSE, kept while the input run trains */
+    /* --center auto and --lighter try (ar_model_train trains up to three runs: bias, input,
+     * lighter): the run being trained, and each run's last result and best test RMSE */
     int center_auto;         /* the run was asked for auto: cfg.center is the kept mode after */
-    ar_center arm;
-    ar_train_result arm_bias;
-    double arm_bias_best;
-    int arm_bias_best_epoch;
+    int try_lighter;         /* the run was asked to try lighter: cfg's l2 and dropout are the
+                                kept run's after */
+    int arm;                 /* the run being trained: 0, 1, 2 in the order they run */
+    ar_train_result arm_res[3];
+    double arm_best[3];
+    int arm_best_epoch[3];
     /* --refit */
     ar_dataset *ds_refit;
     ar_train_result refit;

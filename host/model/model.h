@@ -82,6 +82,10 @@ struct ar_model {
                                   AR_CENTER_INPUT the input too */
     int center_auto;           /* created with AR_CENTER_AUTO: cfg.center is BIAS (then INPUT
                                   while ar_model_train tries it) until training picks one */
+    int try_lighter;           /* created with try_lighter: ar_model_train's first run from
+                                  epoch 0 may add the lighter run (train.c), then clears it */
+    int lighter;               /* the lighter run: being trained, or kept (m->cfg holds its l2
+                                  and dropout) */
     cl_mem tr_off, te_off, va_off; /* (nnz of each set) b at its entries: added when scoring */
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */

@@ -3,6 +3,7 @@
  * put back at the end, so that what is predicted, evaluated and saved after training is the
  * model that was selected. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,8 +119,9 @@ static ar_status run(ar_model *m, ar_epoch_callback cb, void *user, snapshot *sn
     const int has_valid = m->ds->n_valid_all > 0;
     const int patience = m->cfg.patience;
     *r = (ar_train_result){.stop = AR_STOP_EPOCHS, .selected = {.valid_rmse = INFINITY},
-                           .center = m->cfg.center,
-                           .auto_valid_rmse = {NAN, NAN}};
+                           .center = m->cfg.center, .lighter = m->lighter,
+                           .auto_valid_rmse = {NAN, NAN}, .given_valid_rmse = NAN,
+                           .lighter_valid_rmse = NAN};
     progress p = {m->epoch, INFINITY};
     ar_status st = AR_OK;
     if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, snap, &p, r));
@@ -143,60 +145,111 @@ cleanup:
     return st;
 }
 
-/* AR_CENTER_AUTO: a run with BIAS, then one with INPUT from the same starting state (the same
- * initial weights, row orders and dropout masks: what `--center input` alone would train), and
- * the one of lower validation RMSE kept (BIAS on a tie), in its selected state. Interrupted,
- * the better of what was trained is kept, as a plain run keeps its selected epoch. */
-static ar_status train_auto(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
-    static const ar_center mode[2] = {AR_CENTER_BIAS, AR_CENTER_INPUT};
-    snapshot start = {0}, snap[2] = {{0}, {0}};
-    ar_train_result r[2];
-    int ran = 0;
-    ar_status st = snapshot_take(m, &start);
-    for (int k = 0; k < 2 && st == AR_OK; k++) {
-        if (k > 0) st = snapshot_restore(m, &start);
-        m->cfg.center = mode[k];
-        if (st == AR_OK) st = run(m, cb, user, &snap[k], &r[k]);
-        ran = k + 1;
+/* The runs ar_model_train chooses among on validation, each from the same starting state (the
+ * same initial weights, row orders and dropout masks: run k is what a plain run of its settings
+ * would train): with AR_CENTER_AUTO a BIAS run then an INPUT run, else the configured centering
+ * alone; then, with try_lighter, the centering kept so far with l2 / 10 and dropout / 2. The one
+ * of lowest validation RMSE is kept (the earlier on a tie), in its selected state, with its
+ * settings in m->cfg. Interrupted, the best of what was trained is kept, as a plain run keeps
+ * its selected epoch. */
+enum { ARM_BIAS, ARM_INPUT, ARM_GIVEN = ARM_BIAS, ARM_LIGHTER = 2, N_ARMS };
+
+typedef struct {
+    ar_center center;
+    float l2, dropout;
+    int lighter;
+} arm;
+
+/* x rounded to 6 significant digits, as reports print it: the lighter run's l2 and dropout are
+ * then the floats `--l2 0.0001 --dropout 0.3` give (1e-3f / 10 is not 1e-4f), so a plain run
+ * with the settings printed trains the same model bit for bit. */
+static float printed(double x) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", x);
+    return strtof(buf, NULL);
+}
+
+static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
+    arm arms[N_ARMS];
+    int n = 0;
+    const arm given = {m->cfg.center, m->cfg.l2, m->cfg.dropout, 0};
+    if (m->center_auto) {
+        arms[n++] = (arm){AR_CENTER_BIAS, given.l2, given.dropout, 0};
+        arms[n++] = (arm){AR_CENTER_INPUT, given.l2, given.dropout, 0};
+    } else {
+        arms[n++] = given;
     }
-    int w = ran == 2 && snap[1].params &&
-            (!snap[0].params || r[1].selected.valid_rmse < r[0].selected.valid_rmse);
+    const int n_given = n;
+    if (m->try_lighter)
+        arms[n++] = (arm){0, printed(given.l2 / 10.0), printed(given.dropout / 2.0), 1};
+    snapshot start = {0}, best = {0}, cur = {0};
+    ar_train_result r[N_ARMS], *rw = NULL;
+    int w = -1, ran = 0; /* the best run so far; the runs started */
+    ar_status st = snapshot_take(m, &start);
+    for (int k = 0; k < n && st == AR_OK; k++) {
+        if (k > 0) st = snapshot_restore(m, &start);
+        if (arms[k].lighter) arms[k].center = arms[w].center; /* w >= 0: a run ended before */
+        m->cfg.center = arms[k].center;
+        m->cfg.l2 = arms[k].l2, m->cfg.dropout = arms[k].dropout;
+        m->lighter = arms[k].lighter;
+        if (st == AR_OK) st = run(m, cb, user, &cur, &r[k]);
+        ran = k + 1;
+        if (cur.params && (w < 0 || r[k].selected.valid_rmse < rw->selected.valid_rmse)) {
+            snapshot t = best; /* the run's selected state becomes the best; the loser's
+                                  buffers are reused by the next run */
+            best = cur, cur = t;
+            w = k, rw = &r[k];
+        }
+    }
     if (st != AR_OK && st != AR_ERR_INTERRUPTED) goto cleanup; /* left as the error left it */
-    m->cfg.center = mode[w];
-    m->center_auto = 0;
-    if (!snap[w].params) { /* interrupted before the first epoch ended: nothing to keep */
+    if (w < 0) { /* interrupted before the first epoch ended: nothing to keep */
         st = AR_ERR_INTERRUPTED;
         goto cleanup;
     }
-    if (ran - 1 != w || st != AR_OK) { /* interrupted: its run had not restored yet */
-        ar_status rs = snapshot_restore(m, &snap[w]);
+    m->cfg.center = arms[w].center;
+    m->cfg.l2 = arms[w].l2, m->cfg.dropout = arms[w].dropout;
+    m->lighter = arms[w].lighter;
+    m->center_auto = m->try_lighter = 0;
+    if (ran - 1 != w || st != AR_OK) { /* an earlier run won, or interrupted: not in place */
+        ar_status rs = snapshot_restore(m, &best);
         if (rs != AR_OK) {
             st = rs;
             goto cleanup;
         }
     }
-    if (st != AR_OK) goto cleanup; /* interrupted: the better run's selected state is kept */
-    ar_train_result res = r[w]; /* both runs ended (st is AR_OK) */
-    for (int k = 0; k < 2; k++) {
-        res.auto_valid_rmse[k] = r[k].network_valid_rmse;
-        res.auto_epoch[k] = r[k].network_epoch;
-        res.auto_epochs_run[k] = r[k].epochs_run;
+    if (st != AR_OK) goto cleanup; /* interrupted: the best run's selected state is kept */
+    ar_train_result res = *rw; /* every run ended (st is AR_OK) */
+    res.epochs_run = 0;
+    for (int k = 0; k < n; k++) res.epochs_run += r[k].epochs_run;
+    if (n_given == 2)
+        for (int k = 0; k < 2; k++) {
+            res.auto_valid_rmse[k] = r[k].network_valid_rmse;
+            res.auto_epoch[k] = r[k].network_epoch;
+            res.auto_epochs_run[k] = r[k].epochs_run;
+        }
+    if (n > n_given) {
+        int g = n_given == 2 && r[ARM_INPUT].selected.valid_rmse <
+                                    r[ARM_BIAS].selected.valid_rmse ? ARM_INPUT : ARM_GIVEN;
+        res.given_valid_rmse = r[g].network_valid_rmse;
+        res.lighter_valid_rmse = r[n - 1].network_valid_rmse;
+        res.lighter_epoch = r[n - 1].network_epoch;
+        res.lighter_epochs_run = r[n - 1].epochs_run;
     }
-    res.epochs_run = res.auto_epochs_run[0] + res.auto_epochs_run[1];
-    AR_TRY(consider_baseline(m, &snap[w], &res));
+    AR_TRY(consider_baseline(m, &best, &res));
     if (out) *out = res;
 cleanup:
     snapshot_free(&start);
-    snapshot_free(&snap[0]);
-    snapshot_free(&snap[1]);
+    snapshot_free(&best);
+    snapshot_free(&cur);
     return st;
 }
 
 ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
     const int has_valid = m->ds->n_valid_all > 0;
     atomic_store(&m->interrupt, 0); /* a request made before the run */
-    if (m->center_auto && has_valid && m->epoch == 0) return train_auto(m, cb, user, out);
-    m->center_auto = 0; /* nothing to choose with: BIAS, as created */
+    if ((m->center_auto || m->try_lighter) && has_valid && m->epoch == 0)
+        return train_arms(m, cb, user, out);
+    m->center_auto = m->try_lighter = 0; /* nothing to choose with: BIAS, as created */
     snapshot snap = {0};
     ar_train_result r;
     ar_status st = run(m, cb, user, &snap, &r);

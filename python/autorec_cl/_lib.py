@@ -99,7 +99,8 @@ class TrainConfig(Structure):
                 ("seed", c_uint64), ("beta1", c_float), ("beta2", c_float), ("eps", c_float),
                 ("rating_min", c_float), ("rating_max", c_float), ("default_rating", c_float),
                 ("kernels", c_int), ("center", c_int), ("patience", c_int),
-                ("min_improvement", c_float), ("baseline_fallback", c_int)]
+                ("min_improvement", c_float), ("baseline_fallback", c_int),
+                ("try_lighter", c_int)]
 
 
 class EpochStats(Structure):
@@ -115,7 +116,9 @@ class TrainResult(Structure):
                 ("baseline_kept", c_int), ("network_epoch", c_int),
                 ("network_valid_rmse", c_double), ("center", c_int),
                 ("auto_valid_rmse", c_double * 2), ("auto_epoch", c_int * 2),
-                ("auto_epochs_run", c_int * 2)]
+                ("auto_epochs_run", c_int * 2), ("lighter", c_int),
+                ("given_valid_rmse", c_double), ("lighter_valid_rmse", c_double),
+                ("lighter_epoch", c_int), ("lighter_epochs_run", c_int)]
 
 
 class Errors(Structure):
@@ -192,6 +195,7 @@ _FUNCTIONS = {
     "ar_model_rating_scale": (None, [_P, _F32P, _F32P, _F32P]),
     "ar_model_epochs_done": (c_int, [_P]),
     "ar_model_kernels": (c_int, [_P]),
+    "ar_model_config": (POINTER(TrainConfig), [_P]),
     "ar_model_predict": (c_int, [_P, _I64P, _I64P, c_size_t, _F32P]),
     "ar_topn_config_default": (None, [POINTER(TopNConfig)]),
     "ar_ensemble_topn": (c_int, [POINTER(_P), c_int, POINTER(TopNConfig), POINTER(TopN)]),
