@@ -187,8 +187,9 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
     int w = -1, ran = 0; /* the best run so far; the runs started */
     ar_status st = snapshot_take(m, &start);
     for (int k = 0; k < n && st == AR_OK; k++) {
+        if (arms[k].lighter && w < 0) break; /* no run selected an epoch: nothing to lighten */
         if (k > 0) st = snapshot_restore(m, &start);
-        if (arms[k].lighter) arms[k].center = arms[w].center; /* w >= 0: a run ended before */
+        if (arms[k].lighter) arms[k].center = arms[w].center;
         m->cfg.center = arms[k].center;
         m->cfg.l2 = arms[k].l2, m->cfg.dropout = arms[k].dropout;
         m->lighter = arms[k].lighter;
@@ -220,14 +221,14 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
     if (st != AR_OK) goto cleanup; /* interrupted: the best run's selected state is kept */
     ar_train_result res = *rw; /* every run ended (st is AR_OK) */
     res.epochs_run = 0;
-    for (int k = 0; k < n; k++) res.epochs_run += r[k].epochs_run;
+    for (int k = 0; k < ran; k++) res.epochs_run += r[k].epochs_run;
     if (n_given == 2)
         for (int k = 0; k < 2; k++) {
             res.auto_valid_rmse[k] = r[k].network_valid_rmse;
             res.auto_epoch[k] = r[k].network_epoch;
             res.auto_epochs_run[k] = r[k].epochs_run;
         }
-    if (n > n_given) {
+    if (ran > n_given) { /* the lighter run ran */
         int g = n_given == 2 && r[ARM_INPUT].selected.valid_rmse <
                                     r[ARM_BIAS].selected.valid_rmse ? ARM_INPUT : ARM_GIVEN;
         res.given_valid_rmse = r[g].network_valid_rmse;
