@@ -11,8 +11,8 @@
  * host/core/kparams.c). With two sides, each repetition runs A then B, and the line per kernel
  * gives both versions' best and median GFLOP/s and B's speed-up on the medians. One repetition
  * times one whole batch pass (every batch of the epoch) of each kernel: SpMM (encoder: bias +
- * sigmoid; gradient: neither), SDDMM (decoder, sigmoid), the weight gradient from the batch
- * CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
+ * sigmoid; gradient: neither), SDDMM (decoder, sigmoid; by rows, and from the batch CSC as
+ * training runs it), the weight gradient from the batch CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
  * only the ratio). Outputs of A and B are compared (max relative difference printed) before
  * timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
  * machine, run PoCL with one thread (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels
@@ -26,9 +26,9 @@
 
 #include "internal.h"
 
-enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_WGRAD, K_DROPOUT, N_KERNELS };
-static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sparse_wgrad",
-                                             "dropout"};
+enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_SDDMM_CSC, K_WGRAD, K_DROPOUT, N_KERNELS };
+static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sddmm_csc",
+                                             "sparse_wgrad", "dropout"};
 
 typedef struct {
     ar_ctx *c;
@@ -135,6 +135,9 @@ static void run(side *d, const shape *s, int k) {
         else if (k == K_SDDMM)
             st = ark_sp_sddmm(d->c, d->yk, d->a, d->w, 0, UH, d->ptr, d->idx, d->rows, off, B,
                               s->H, AR_ACT_SIGMOID);
+        else if (k == K_SDDMM_CSC)
+            st = ark_sp_sddmm_csc(d->c, d->yk, d->a, d->w, 0, UH, d->cp, j * (s->U + 1), d->eb,
+                                  d->ek, s->U, s->H, AR_ACT_SIGMOID);
         else if (k == K_DROPOUT) /* hidden dropout (B, H) in place, as the backward pass */
             st = ark_dropout(d->c, d->out, d->out, B * s->H, 0.4f, 2.5f, 42, (uint32_t)j, 1);
         else
@@ -149,9 +152,10 @@ static void run(side *d, const shape *s, int k) {
 static double compare(side *x, side *y, const shape *s, int k) {
     run(x, s, k), run(y, s, k);
     int dense_out = k == K_SPMM || k == K_SPMM_GRAD || k == K_DROPOUT;
-    cl_mem bx = dense_out ? x->out : k == K_SDDMM ? x->yk : x->dw;
-    cl_mem by = dense_out ? y->out : k == K_SDDMM ? y->yk : y->dw;
-    size_t n = dense_out ? (size_t)s->B * s->H : k == K_SDDMM ? (size_t)s->nnz
+    int entries = k == K_SDDMM || k == K_SDDMM_CSC;
+    cl_mem bx = dense_out ? x->out : entries ? x->yk : x->dw;
+    cl_mem by = dense_out ? y->out : entries ? y->yk : y->dw;
+    size_t n = dense_out ? (size_t)s->B * s->H : k == K_SDDMM || k == K_SDDMM_CSC ? (size_t)s->nnz
                                                                  : (size_t)s->U * s->H;
     float *hx = malloc(n * sizeof *hx), *hy = malloc(n * sizeof *hy);
     if (ar_read(x->c, bx, 0, n * sizeof *hx, hx) != AR_OK ||

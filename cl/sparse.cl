@@ -161,6 +161,57 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     }
 }
 
+/* ar_sp_sddmm at the batch's training entries, walked by column from the batch's CSC (col_ptr
+ * from col_off, ent_b / ent_k, as ar_sp_weight_grad): yk[k] = act(bias[u] + a[b, :] . W[u, :])
+ * for each entry (b, k) of column u. AR_SDDMM_LANES work-items share a column, four entries at
+ * a time per lane, so a weight row is read once per batch (it stays in L1 across its column's
+ * entries) instead of once per entry, and the rows of a (B, H) stay in L2. Each dot product
+ * runs in ar_sp_sddmm's order: the same bits. Training only (scoring has no CSC of its
+ * positions). */
+__kernel void ar_sp_sddmm_csc(__global float *yk, __global const float *a,
+                              __global const float *w, int w_off, int b_off,
+                              __global const int *col_ptr, int col_off,
+                              __global const int *ent_b, __global const int *ent_k, int cols,
+                              int H, int act) {
+    size_t i = get_global_id(0);
+    if (i >= (size_t)cols * AR_SDDMM_LANES) return;
+    int u = (int)(i / AR_SDDMM_LANES), lane = (int)(i % AR_SDDMM_LANES);
+    int end = col_ptr[col_off + u + 1];
+    __global const float *wu = w + w_off + (size_t)u * (size_t)H;
+    const int H16 = H - H % 16, L = AR_SDDMM_LANES;
+    const float bias = w[b_off + u];
+    for (int e = col_ptr[col_off + u] + lane; e < end; e += 4 * L) {
+        /* entries past the column's end compute on the first one's row and are not stored */
+        int b0 = ent_b[e], b1 = e + L < end ? ent_b[e + L] : b0;
+        int b2 = e + 2 * L < end ? ent_b[e + 2 * L] : b0;
+        int b3 = e + 3 * L < end ? ent_b[e + 3 * L] : b0;
+        __global const float *a0 = a + (size_t)b0 * (size_t)H, *a1 = a + (size_t)b1 * (size_t)H;
+        __global const float *a2 = a + (size_t)b2 * (size_t)H, *a3 = a + (size_t)b3 * (size_t)H;
+        float8 p0 = (float8)(0.0f), p1 = p0, q0 = p0, q1 = p0, s0 = p0, s1 = p0, t0 = p0,
+               t1 = p0;
+        for (int h = 0; h < H16; h += 16) {
+            float8 x0 = vload8(0, wu + h), x1 = vload8(0, wu + h + 8);
+            p0 += vload8(0, a0 + h) * x0;
+            p1 += vload8(0, a0 + h + 8) * x1;
+            q0 += vload8(0, a1 + h) * x0;
+            q1 += vload8(0, a1 + h + 8) * x1;
+            s0 += vload8(0, a2 + h) * x0;
+            s1 += vload8(0, a2 + h + 8) * x1;
+            t0 += vload8(0, a3 + h) * x0;
+            t1 += vload8(0, a3 + h + 8) * x1;
+        }
+        yk[ent_k[e]] = ar_activate(ar_dot_reduce(p0, p1, a0, wu, H16, H) + bias, act);
+        if (e + L < end)
+            yk[ent_k[e + L]] = ar_activate(ar_dot_reduce(q0, q1, a1, wu, H16, H) + bias, act);
+        if (e + 2 * L < end)
+            yk[ent_k[e + 2 * L]] =
+                ar_activate(ar_dot_reduce(s0, s1, a2, wu, H16, H) + bias, act);
+        if (e + 3 * L < end)
+            yk[ent_k[e + 3 * L]] =
+                ar_activate(ar_dot_reduce(t0, t1, a3, wu, H16, H) + bias, act);
+    }
+}
+
 /* At each training entry k of row b: dyk[k] = 2 scale (yk - r) act'(yk) and
  * row_loss[row] = sum over the row of (yk - r)^2 (Kahan). One work-item per row. */
 __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,

@@ -155,8 +155,8 @@ AR_API const char *ar_ctx_gemm_tuning(const ar_ctx *ctx);
  * work-item, work-group shape, SDDMM lanes) measured on ctx's device at a model's shapes on
  * synthetic data, each variant checked against a host computation; the fastest are stored in
  * the built-program cache's directory per (device, driver, kernel, shape class: the hidden size
- * rounded up to a power of two), and models created later with a hidden size of that class
- * load them. $AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters. */
+ * and the columns rounded up to powers of two), and models created later of that class load
+ * them. $AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters. */
 typedef struct ar_kernel_tune_config {
     int rows;          /* rows of the rating matrix (items for I-AutoRec, users for U-AutoRec) */
     int cols;          /* its columns: the model's inputs */
@@ -169,7 +169,7 @@ typedef struct ar_kernel_tune_config {
  * batch 256; 5 repetitions. */
 AR_API void ar_kernel_tune_config_default(ar_kernel_tune_config *cfg);
 typedef struct ar_kernel_tune_result {
-    char shape_class[16];      /* e.g. "h512" */
+    char shape_class[32];      /* e.g. "h512-c1024" */
     char products[96];         /* the winners, as $AUTOREC_KERNEL_PARAMS text */
     char sddmm[32];
     double products_s;         /* seconds of one pass over every batch: SpMM twice (encoder, */

@@ -26,16 +26,18 @@ static void remove_cache(const char *dir) {
 Test(kparams, parse_and_format) {
     ar_kparams p;
     ar_kparams_default(&p, "gpu");
-    cr_assert(p.sp_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 && p.sp_rows == 1);
+    cr_assert(p.sp_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 && p.sp_rows == 1 &&
+              p.sddmm_csc == 0);
     ar_kparams_default(&p, "cpu");
     cr_assert(p.sp_width == 32);
     cr_assert(ar_kparams_parse("sp_width=16,sp_rows=4", &p) == AR_OK);
     cr_assert(p.sp_width == 16 && p.sp_rows == 4 && p.sddmm_lanes == 8);
     char text[128];
     ar_kparams_format(&p, text, sizeof text);
-    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4");
+    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4,sddmm_csc=0");
+    cr_assert(ar_kparams_parse("sddmm_csc=1", &p) == AR_OK && p.sddmm_csc == 1);
     const char *bad[] = {"sp_width=12", "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;",
-                         "sp_width=", "sp_group=-1"};
+                         "sp_width=", "sp_group=-1", "sddmm_csc=2"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ar_kparams q = p;
         cr_assert(ar_kparams_parse(bad[i], &q) == AR_ERR_INVALID_ARG, "%s accepted", bad[i]);
@@ -51,9 +53,9 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
     cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
-    cr_assert(r.variants == 14 && r.rejected == 0, "%d variants, %d rejected", r.variants,
+    cr_assert(r.variants == 17 && r.rejected == 0, "%d variants, %d rejected", r.variants,
               r.rejected);
-    cr_assert_str_eq(r.shape_class, "h64");
+    cr_assert_str_eq(r.shape_class, "h64-c64");
     cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s);
     snprintf(path, sizeof path, "%s/kernel-params.tsv", dir);
     cr_assert_str_eq(r.path, path);
@@ -68,20 +70,23 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
     ar_kparams def;
     ar_kparams_default(&def, ar_ctx_device(d)->type);
     cr_assert(!memcmp(&d->kp, &def, sizeof def));
-    cr_assert(ar_kparams_apply_tuned(d, 500) == AR_OK); /* class h512: nothing stored */
+    cr_assert(ar_kparams_apply_tuned(d, 500, 45) == AR_OK); /* h512-c64: nothing stored */
     cr_assert(!memcmp(&d->kp, &def, sizeof def));
-    cr_assert(ar_kparams_apply_tuned(d, 33) == AR_OK); /* class h64 */
+    cr_assert(ar_kparams_apply_tuned(d, 40, 1000) == AR_OK); /* h64-c1024: nothing either */
+    cr_assert(!memcmp(&d->kp, &def, sizeof def));
+    cr_assert(ar_kparams_apply_tuned(d, 33, 64) == AR_OK); /* h64-c64 */
     cr_assert(!memcmp(&d->kp, &want, sizeof want));
     /* a record replaced, another class added: both read back */
-    cr_assert(ar_kparams_record(d, AR_KTUNE_PRODUCTS, "h64", "sp_width=16,sp_group=4,sp_rows=2",
+    cr_assert(ar_kparams_record(d, AR_KTUNE_PRODUCTS, "h64-c64", "sp_width=16,sp_group=4,sp_rows=2",
                                 path, sizeof path) == AR_OK, "%s", ar_last_error());
     cr_assert(ar_kparams_record(d, AR_KTUNE_SDDMM, "h8", "sddmm_lanes=5", path, sizeof path) ==
               AR_OK);
     ar_kparams k = def;
-    cr_assert(ar_kparams_lookup(d, AR_KTUNE_PRODUCTS, "h64", &k) && k.sp_width == 16 &&
+    cr_assert(ar_kparams_lookup(d, AR_KTUNE_PRODUCTS, "h64-c64", &k) && k.sp_width == 16 &&
               k.sp_group == 4 && k.sp_rows == 2);
     cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h8", &k) && k.sddmm_lanes == 5);
-    cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h64", &k) && k.sddmm_lanes == want.sddmm_lanes);
+    cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h64-c64", &k) &&
+              k.sddmm_lanes == want.sddmm_lanes && k.sddmm_csc == want.sddmm_csc);
     ar_ctx_free(d);
     remove_cache(dir);
 }
@@ -91,7 +96,10 @@ Test(kparams, store_survives_garbage) {
     char dir[64], path[4200];
     fresh_cache(dir, sizeof dir);
     ar_ctx *c = tu_ctx();
-    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, "h32", "sp_width=8,sp_group=2,sp_rows=1",
+    char cls[32];
+    ar_kparams_shape_class(20, 10, cls, sizeof cls);
+    cr_assert_str_eq(cls, "h32-c16");
+    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, cls, "sp_width=8,sp_group=2,sp_rows=1",
                                 path, sizeof path) == AR_OK, "%s", ar_last_error());
     char *good = NULL;
     size_t n = 0;
@@ -105,12 +113,12 @@ Test(kparams, store_survives_garbage) {
     fclose(f);
     free(good);
     ar_kparams def = c->kp;
-    cr_assert(ar_kparams_apply_tuned(c, 20) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_kparams_apply_tuned(c, 20, 10) == AR_OK, "%s", ar_last_error());
     cr_assert(c->kp.sp_width == 8 && c->kp.sp_group == 2 && c->kp.sddmm_lanes == def.sddmm_lanes);
     ar_ctx_free(c);
     setenv("AUTOREC_KERNEL_PARAMS", "sp_width=16", 1);
     ar_ctx *e = tu_ctx();
-    cr_assert(ar_kparams_apply_tuned(e, 20) == AR_OK && e->kp.sp_width == 16 &&
+    cr_assert(ar_kparams_apply_tuned(e, 20, 10) == AR_OK && e->kp.sp_width == 16 &&
               e->kp.sp_group == 0);
     ar_ctx_free(e);
     unsetenv("AUTOREC_KERNEL_PARAMS");

@@ -309,6 +309,32 @@ Test(sparse, sp_products_long_rows) {
     sp_case_free(&t);
 }
 
+/* SDDMM from the batch CSC (uploaded as batch 1 of 2): the reference, and exactly ar_sp_sddmm's
+ * numbers (the same dot product order), short columns and the long rows' long columns. */
+Test(sparse, sp_sddmm_csc) {
+    const double dens[2] = {0.15, 0.6};
+    for (int v = 0; v < 2; v++) {
+        sp_case t;
+        sp_case_init_density(&t, dens[v]);
+        csc_upload u;
+        csc_upload_init(&t, &u);
+        cl_mem d_y = tu_buffer(t.c, t.nnz, NULL), d_y2 = tu_buffer(t.c, t.nnz, NULL);
+        cr_assert(ark_sp_sddmm_csc(t.c, d_y, t.da, t.w, W_OFF, B_OFF, u.d_cp, U + 1, u.d_eb,
+                                   u.d_ek, U, H, AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+        ar_sp_sddmm_csc_ref(t.ref, t.a, t.W, t.bias, u.cp, u.eb, u.ek, U, H, AR_ACT_SIGMOID);
+        tu_read(t.c, d_y, t.nnz, t.got);
+        compare_entries(&t, "sp_sddmm_csc", t.got, t.ref, 1e-5f, 1e-4f);
+        cr_assert(ark_sp_sddmm(t.c, d_y2, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
+                               AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+        tu_read(t.c, d_y2, t.nnz, t.ref);
+        compare_entries(&t, "sp_sddmm_csc against sp_sddmm", t.got, t.ref, 0, 0);
+        clReleaseMemObject(d_y);
+        clReleaseMemObject(d_y2);
+        csc_upload_free(&u);
+        sp_case_free(&t);
+    }
+}
+
 /* db (U) from the batch CSC, written at an offset. */
 Test(sparse, sp_bias_grad) {
     sp_case t;

@@ -57,8 +57,8 @@ static const cli_option tune_kernels_options[] = {
      .help = "training ratings / (rows x cols)"},
     {.name = "--hidden", .meta = "N", .kind = CLI_INT, .at = TK(cfg.hidden), .min = 1,
      .max = 65536, .setting = "ar_kernel_tune_config.hidden",
-     .help = "the first hidden layer's size; the winners are stored for its class (the size "
-             "rounded up to a power of two)"},
+     .help = "the first hidden layer's size; the winners are stored for its class with the "
+             "columns' (each rounded up to a power of two)"},
     {.name = "--batch", .meta = "N", .kind = CLI_INT, .at = TK(cfg.batch), .min = 1,
      .max = 1000000, .setting = "ar_kernel_tune_config.batch", .help = "rows per mini-batch"},
     {.name = "--reps", .meta = "N", .kind = CLI_INT, .at = TK(cfg.reps), .min = 1, .max = 1000,
@@ -76,12 +76,13 @@ const cli_command cli_cmd_tune_kernels = {
     .about = "Times the sparse path's kernels (SpMM, SDDMM, the weight gradient) on one device "
              "at a model's shapes, on synthetic data of that size and density, over a small "
              "space of parameters: columns per work-item (8, 16, 32), the work-group shape, "
-             "SDDMM's lanes per row (4, 8, 16). Each variant is checked against the same "
+             "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
+             "columns. Each variant is checked against the same "
              "products computed on the host first; the fastest are stored in the built-program "
              "cache's directory ($AUTOREC_PROGRAM_CACHE, else the cache under "
-             "$XDG_CACHE_HOME or ~/.cache), per device, driver and class of hidden size, and "
-             "every later run whose model has a hidden size of that class builds its kernels "
-             "with them. The defaults are MovieLens 100K u1's shapes with the default model. "
+             "$XDG_CACHE_HOME or ~/.cache), per device, driver and shape class (the hidden size "
+             "and the columns, each rounded up to a power of two), and every later run whose "
+             "model is of that class builds its kernels with them. The defaults are MovieLens 100K u1's shapes with the default model. "
              "$AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters.",
     CLI_USES(tune_kernels_groups),
     .size = sizeof(tune_kernels_opts),

@@ -150,8 +150,8 @@ typedef struct ar_kernels {
     cl_kernel masked_sse;
     cl_kernel colsum;
     cl_kernel adam;
-    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_loss_backward, sp_sse, sp_weight_grad,
-        sp_bias_grad;
+    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
+        sp_weight_grad, sp_bias_grad;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -163,6 +163,7 @@ typedef struct ar_kparams {
     int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
+    int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
 } ar_kparams;
 /* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
 void ar_kparams_default(ar_kparams *p, const char *device_type);
@@ -180,8 +181,9 @@ ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp);
  * (record names): the sparse products (sp_width, sp_group, sp_rows) and SDDMM (sddmm_lanes). */
 #define AR_KTUNE_PRODUCTS "sp_products"
 #define AR_KTUNE_SDDMM "sp_sddmm"
-/* "h512": the hidden size rounded up to a power of two (at least 8). */
-void ar_kparams_shape_class(int hidden, char *out, size_t cap);
+/* "h512-c1024": the hidden size and the columns (the model's inputs) rounded up to powers of
+ * two (at least 8). */
+void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap);
 /* The store's path (0: no cache directory). */
 int ar_kparams_store_path(char *path, size_t cap);
 /* 1 when the store has a record for c's device and driver, kernel and class: its fields set
@@ -191,9 +193,9 @@ int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_cla
 /* Writes (replaces) the record; its path into path. */
 ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *shape_class,
                             const char *params, char *path, size_t cap);
-/* Rebuilds c with the tuned parameters for a first hidden layer of `hidden`, when the store
- * has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
-ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden);
+/* Rebuilds c with the tuned parameters for a first hidden layer of `hidden` and `cols` inputs,
+ * when the store has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
+ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols);
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -308,6 +310,11 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act);
+/* ark_sp_sddmm at the batch's training entries, walked from its CSC (as ark_sp_weight_grad):
+ * each weight row read once per batch; the same bits. */
+ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                           cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                           int H, int act);
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act);

@@ -6,7 +6,8 @@
 
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
-    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm)  \
+    X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
+    X(sp_sddmm_csc)  \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -191,6 +192,13 @@ ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int 
                        int act) {
     LAUNCH(sp_sddmm, SDDMM, (size_t)B * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off), A(b_off),
            A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+}
+
+ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                           cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
+                           int H, int act) {
+    LAUNCH(sp_sddmm_csc, SDDMM, (size_t)cols * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off),
+           A(b_off), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H), A(act));
 }
 
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,

@@ -17,6 +17,7 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
     p->sddmm_lanes = 8;  /* work-items sharing a row's entries */
     p->sp_group = 0;     /* work-group size along h in the 2-D launches: 0, as many as fit */
     p->sp_rows = 1;      /* rows (SpMM) or columns (weight gradient) per work-group */
+    p->sddmm_csc = 0;    /* training's SDDMM by rows (1: from the batch CSC) */
 }
 
 /* 1 when v is one of the values the kernels accept for the field. */
@@ -24,6 +25,7 @@ static int valid(const char *key, long v) {
     if (!strcmp(key, "sp_width")) return v == 8 || v == 16 || v == 32;
     if (!strcmp(key, "sddmm_lanes")) return v >= 1 && v <= 64;
     if (!strcmp(key, "sp_rows")) return v >= 1 && v <= 1024;
+    if (!strcmp(key, "sddmm_csc")) return v == 0 || v == 1;
     return v >= 0 && v <= 1024; /* sp_group */
 }
 
@@ -35,15 +37,17 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
         int n = 0;
         if (sscanf(s, "%31[a-z_]=%ld%n", key, &v, &n) != 2 ||
             (strcmp(key, "sp_width") && strcmp(key, "sddmm_lanes") && strcmp(key, "sp_group") &&
-             strcmp(key, "sp_rows")) ||
+             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc")) ||
             !valid(key, v))
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': expected a list like "
-                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1' (sp_width 8, 16 "
-                           "or 32; sddmm_lanes 1-64; sp_group 0-1024; sp_rows 1-1024)", text);
+                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0' "
+                           "(sp_width 8, 16 or 32; sddmm_lanes 1-64; sp_group 0-1024; sp_rows "
+                           "1-1024; sddmm_csc 0 or 1)", text);
         if (!strcmp(key, "sp_width")) p->sp_width = (int)v;
         else if (!strcmp(key, "sddmm_lanes")) p->sddmm_lanes = (int)v;
         else if (!strcmp(key, "sp_group")) p->sp_group = (int)v;
-        else p->sp_rows = (int)v;
+        else if (!strcmp(key, "sp_rows")) p->sp_rows = (int)v;
+        else p->sddmm_csc = (int)v;
         s += n;
         if (*s == ',') s++;
         else if (*s) return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': entries are "
@@ -53,8 +57,8 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
 }
 
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap) {
-    snprintf(out, cap, "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d", p->sp_width,
-             p->sddmm_lanes, p->sp_group, p->sp_rows);
+    snprintf(out, cap, "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d",
+             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc);
 }
 
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap) {

@@ -1,6 +1,7 @@
 /* kparams_store.c - the winners of `autorec tune-kernels` (kparams_tune.c), kept in the
  * built-program cache's directory (ar_program_cache_dir) as kernel-params.tsv, one line per
- * (device, driver, kernel, shape class): tab-separated, the parameters last in the form
+ * (device, driver, kernel, shape class: hidden size and columns rounded up to powers of two):
+ * tab-separated, the parameters last in the form
  * ar_kparams_parse reads. A model that uses the sparse kernels looks its shape class up when it
  * is created (ar_kparams_apply_tuned) and rebuilds its context's program with the winners.
  * Like the program cache, the file never fails a run: unreadable, malformed or stale lines are
@@ -28,10 +29,14 @@ static void device_key(const ar_ctx *c, char *dev, size_t cap, char *driver, siz
     clean(driver);
 }
 
-void ar_kparams_shape_class(int hidden, char *out, size_t cap) {
+static int pow2_at_least(int v) {
     int p = 8;
-    while (p < hidden && p < (1 << 20)) p *= 2;
-    snprintf(out, cap, "h%d", p);
+    while (p < v && p < (1 << 30)) p *= 2;
+    return p;
+}
+
+void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap) {
+    snprintf(out, cap, "h%d-c%d", pow2_at_least(hidden), pow2_at_least(cols));
 }
 
 int ar_kparams_store_path(char *path, size_t cap) {
@@ -118,11 +123,11 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
     return st;
 }
 
-ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden) {
+ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols) {
     const char *env = getenv("AUTOREC_KERNEL_PARAMS");
     if (env && *env) return AR_OK; /* set by hand: it wins */
     char cls[32];
-    ar_kparams_shape_class(hidden, cls, sizeof cls);
+    ar_kparams_shape_class(hidden, cols, cls, sizeof cls);
     ar_kparams kp = c->kp;
     ar_kparams_lookup(c, AR_KTUNE_PRODUCTS, cls, &kp);
     ar_kparams_lookup(c, AR_KTUNE_SDDMM, cls, &kp);

@@ -4,7 +4,8 @@
  *
  * The search space is small on purpose (a program build each for the build-time parameters):
  * sp_width 8, 16, 32, each with three work-group shapes (launch-time: whole rows along h, 4
- * work-items along h, 4 rows per group), then SDDMM's lanes 4, 8, 16 at the winning width. */
+ * work-items along h, 4 rows per group), then SDDMM's lanes 4, 8, 16 at the winning width,
+ * each by rows and from the batch CSC (launch-time): 17 variants. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +107,16 @@ static void free_data(tune_data *t) {
 
 enum { K_PRODUCTS, K_SDDMM };
 
-/* Batch j of kernel kind k (the products: SpMM as encoder and as gradient, weight gradient). */
+/* Batch j of kernel kind k (the products: SpMM as encoder and as gradient, weight gradient;
+ * SDDMM by rows or from the CSC as ctx->kp.sddmm_csc says, as training runs it). */
 static ar_status run_batch(ar_ctx *ctx, const tune_data *t, int k, int j) {
     const ar_kernel_tune_config *c = t->cfg;
     const int H = c->hidden, U = c->cols, UH = U * H, off = j * c->batch;
     const int B = c->rows - off < c->batch ? c->rows - off : c->batch;
     ar_status st = AR_OK;
+    if (k == K_SDDMM && ctx->kp.sddmm_csc)
+        return ark_sp_sddmm_csc(ctx, t->d_yk, t->d_a, t->d_w, 0, UH, t->d_cp, j * (U + 1),
+                                t->d_eb, t->d_ek, U, H, AR_ACT_IDENTITY);
     if (k == K_SDDMM)
         return ark_sp_sddmm(ctx, t->d_yk, t->d_a, t->d_w, 0, UH, t->d_ptr, t->d_idx, t->d_rows,
                             off, B, H, AR_ACT_IDENTITY);
@@ -245,14 +250,17 @@ static ar_status tune_sddmm(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_resu
     ar_status st = AR_OK;
     for (size_t l = 0; l < sizeof lanes / sizeof *lanes; l++) {
         ar_kparams kp = *win;
-        kp.sddmm_lanes = lanes[l];
+        kp.sddmm_lanes = lanes[l], kp.sddmm_csc = 0;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
-        double s;
-        AR_TRY(measure(ctx, t, K_SDDMM, res, &s));
-        if (same_products(&kp, def) && kp.sddmm_lanes == def->sddmm_lanes &&
-            s < res->default_sddmm_s)
-            res->default_sddmm_s = s;
-        if (s < *best) *best = s, win->sddmm_lanes = lanes[l];
+        for (int csc = 0; csc < 2; csc++) { /* by rows, from the CSC: launch only */
+            ctx->kp.sddmm_csc = csc;
+            double s;
+            AR_TRY(measure(ctx, t, K_SDDMM, res, &s));
+            if (same_products(&kp, def) && kp.sddmm_lanes == def->sddmm_lanes &&
+                csc == def->sddmm_csc && s < res->default_sddmm_s)
+                res->default_sddmm_s = s;
+            if (s < *best) *best = s, win->sddmm_lanes = lanes[l], win->sddmm_csc = csc;
+        }
     }
 cleanup:
     return st;
@@ -289,10 +297,11 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
         goto cleanup;
     }
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
-    ar_kparams_shape_class(cfg->hidden, res->shape_class, sizeof res->shape_class);
+    ar_kparams_shape_class(cfg->hidden, cfg->cols, res->shape_class, sizeof res->shape_class);
     snprintf(res->products, sizeof res->products, "sp_width=%d,sp_group=%d,sp_rows=%d",
              win.sp_width, win.sp_group, win.sp_rows);
-    snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d", win.sddmm_lanes);
+    snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d", win.sddmm_lanes,
+             win.sddmm_csc);
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_PRODUCTS, res->shape_class, res->products, res->path,
                              sizeof res->path));
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_SDDMM, res->shape_class, res->sddmm, res->path,

@@ -217,6 +217,9 @@ ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
  * into out (indexed like pos_idx). */
 ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows,
                            int off, int B, cl_mem out);
+/* The decoder at batch j's training entries (m->yk), from its uploaded CSC: ar_sparse_decode's
+ * numbers, each weight row read once per batch. */
+ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j);
 /* The backward pass of batch j (rows[off .. off+B), its CSC uploaded) into m->grads, every
  * element overwritten. After ar_sparse_encode and a decode into m->yk. */
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,

@@ -61,6 +61,13 @@ ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_
                         L->dim[L->n_hidden], m->cfg.out_activation);
 }
 
+ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j) {
+    const ar_layout *L = &m->L;
+    return ark_sp_sddmm_csc(m->ctx, m->yk, last, m->params, (int)L->off_w[L->n_hidden],
+                            (int)L->off_bias[L->n_hidden], m->csc_ptr, j * (L->U + 1), m->csc_b,
+                            m->csc_k, L->U, L->dim[L->n_hidden], m->cfg.out_activation);
+}
+
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
                              float keep_in, float scale) {
     ar_ctx *c = m->ctx;

@@ -33,6 +33,9 @@ static ar_status forward(ar_model *m, const ar_batch *b) {
     cl_mem last; /* (B, H_L): the last hidden layer, after dropout */
     ar_status st = ar_sparse_encode(m, b->rows, b->off, b->B, b->keep, b->keep_in, &last);
     if (st != AR_OK) return st;
+    /* by rows, or from the batch's CSC (the same numbers; the faster depends on the device and
+     * the shapes: ar_kparams.sddmm_csc, autorec tune-kernels) */
+    if (m->ctx->kp.sddmm_csc) return ar_sparse_decode_train(m, last, b->csc);
     return ar_sparse_decode(m, last, m->tr_ptr, m->tr_idx, b->rows, b->off, b->B, m->yk);
 }
 

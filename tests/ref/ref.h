@@ -69,6 +69,10 @@ void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *b
  * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
                      const struct ar_csr *pos, const int *rows, int B, int H, int act);
+/* ar_sp_sddmm_ref at a batch's entries walked from its CSC (col_ptr, ent_b, ent_k, cols). */
+void ar_sp_sddmm_csc_ref(float *yk, const float *a, const float *W, const float *bias,
+                         const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H,
+                         int act);
 /* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);

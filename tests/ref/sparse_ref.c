@@ -40,6 +40,18 @@ void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bia
         }
 }
 
+void ar_sp_sddmm_csc_ref(float *yk, const float *a, const float *W, const float *bias,
+                         const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H,
+                         int act) {
+    for (int u = 0; u < cols; u++)
+        for (int e = col_ptr[u]; e < col_ptr[u + 1]; e++) {
+            double z = bias[u];
+            for (int h = 0; h < H; h++)
+                z += (double)a[(size_t)ent_b[e] * H + h] * W[(size_t)u * H + h];
+            yk[ent_k[e]] = ar_activate_ref((float)z, act);
+        }
+}
+
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const ar_csr *m,
                              const int *rows, int B, float scale, int act) {
     for (int b = 0; b < B; b++) {
