@@ -34,6 +34,34 @@ static void fixture_free(fixture *f) {
     ar_ctx_free(f->ctx);
 }
 
+/* The same small data with a validation set carved from its training ratings (the tests of
+ * ar_model_train's choices: the fallback, --center auto, the lighter run). */
+typedef struct {
+    ar_ratings *base, *tr, *va, *te;
+    ar_dataset *ds;
+    ar_ctx *ctx;
+} valid_fixture;
+
+static void valid_init(valid_fixture *f) {
+    *f = (valid_fixture){0};
+    uint64_t seed = tu_seed();
+    tu_synth(40, 30, 3, 0.3, 0.2, seed, &f->base, &f->te);
+    cr_assert(ar_ratings_split(f->base, 0.2, seed + 3, &f->tr, &f->va) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(ar_dataset_create_ex(f->tr, f->va, f->te, AR_ROWS_ITEMS, &f->ds) == AR_OK, "%s",
+              ar_last_error());
+    f->ctx = tu_ctx();
+}
+
+static void valid_free(valid_fixture *f) {
+    ar_ctx_free(f->ctx);
+    ar_dataset_free(f->ds);
+    ar_ratings_free(f->base);
+    ar_ratings_free(f->tr);
+    ar_ratings_free(f->va);
+    ar_ratings_free(f->te);
+}
+
 static void config(ar_train_config *cfg, ar_center center) {
     ar_train_config_default(cfg);
     cfg->hidden = 8;
@@ -325,14 +353,10 @@ Test(center, format_3_files_load_as_uncentered) {
  * clamped baseline, and the evaluation the one it reports. With the fallback off, that epoch is kept. A model without
  * centering, or with a sigmoid output (0.5 at 0), cannot keep a baseline. */
 Test(center, a_network_worse_than_its_baseline_gives_way_to_it) {
-    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
-    uint64_t seed = tu_seed();
-    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
-    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
-    ar_dataset *ds = NULL;
-    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
-              ar_last_error());
-    ar_ctx *ctx = tu_ctx();
+    valid_fixture f;
+    valid_init(&f);
+    ar_dataset *ds = f.ds;
+    ar_ctx *ctx = f.ctx;
     for (int fallback = 1; fallback >= 0; fallback--) {
         ar_train_config cfg;
         config(&cfg, AR_CENTER_BIAS);
@@ -405,12 +429,7 @@ Test(center, a_network_worse_than_its_baseline_gives_way_to_it) {
     ar_model_free(m);
     cfg.baseline_fallback = 2;
     cr_assert_eq(ar_train_config_validate(&cfg), AR_ERR_INVALID_ARG);
-    ar_ctx_free(ctx);
-    ar_dataset_free(ds);
-    ar_ratings_free(base);
-    ar_ratings_free(tr);
-    ar_ratings_free(va);
-    ar_ratings_free(te);
+    valid_free(&f);
 }
 
 /* A run's epochs as the callback saw them: validation RMSE and the centering trained. */
@@ -445,14 +464,11 @@ static ar_model *train_run(ar_ctx *ctx, ar_dataset *ds, const ar_train_config *c
  * the model ends as the one of lower validation RMSE, its mode resolved (in the model, the
  * result and the file), the other's figures in the result. Without a validation set: bias. */
 Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300) {
-    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
-    uint64_t seed = tu_seed();
-    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
-    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
-    ar_dataset *ds = NULL, *plain = NULL;
-    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
-              ar_last_error());
-    ar_ctx *ctx = tu_ctx();
+    valid_fixture f;
+    valid_init(&f);
+    ar_dataset *ds = f.ds;
+    ar_ctx *ctx = f.ctx;
+    ar_dataset *plain = NULL;
     ar_train_config cfg;
     config(&cfg, AR_CENTER_BIAS);
     cfg.epochs = 12;
@@ -509,20 +525,15 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
     ar_model_free(mi);
     ar_model_free(ma);
     /* no validation set: nothing to choose with, the bias run alone */
-    cr_assert(ar_dataset_create(tr, te, &plain) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_dataset_create(f.tr, f.te, &plain) == AR_OK, "%s", ar_last_error());
     cfg.epochs = 2;
     ma = train_run(ctx, plain, &cfg, &ra, &ea);
     cr_assert(ea.n == 2 && ra.center == AR_CENTER_BIAS &&
               ar_model_config(ma)->center == AR_CENTER_BIAS, "%d epochs, %s", ea.n,
               ar_center_name(ra.center));
     ar_model_free(ma);
-    ar_ctx_free(ctx);
-    ar_dataset_free(ds);
     ar_dataset_free(plain);
-    ar_ratings_free(base);
-    ar_ratings_free(tr);
-    ar_ratings_free(va);
-    ar_ratings_free(te);
+    valid_free(&f);
 }
 
 /* try_lighter: after the given run, one of the same centering from the same start with l2 / 10
@@ -530,14 +541,10 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
  * validation is kept, with its settings in the model, its file and the result. With
  * AR_CENTER_AUTO it follows both centering runs and takes the one they kept. */
 Test(center, lighter_run_is_the_plain_run_with_lighter_settings, .timeout = 300) {
-    ar_ratings *base = NULL, *tr = NULL, *va = NULL, *te = NULL;
-    uint64_t seed = tu_seed();
-    tu_synth(40, 30, 3, 0.3, 0.2, seed, &base, &te);
-    cr_assert(ar_ratings_split(base, 0.2, seed + 3, &tr, &va) == AR_OK, "%s", ar_last_error());
-    ar_dataset *ds = NULL;
-    cr_assert(ar_dataset_create_ex(tr, va, te, AR_ROWS_ITEMS, &ds) == AR_OK, "%s",
-              ar_last_error());
-    ar_ctx *ctx = tu_ctx();
+    valid_fixture f;
+    valid_init(&f);
+    ar_dataset *ds = f.ds;
+    ar_ctx *ctx = f.ctx;
     ar_train_config cfg;
     config(&cfg, AR_CENTER_INPUT);
     cfg.epochs = 8;
@@ -610,12 +617,7 @@ Test(center, lighter_run_is_the_plain_run_with_lighter_settings, .timeout = 300)
               "the lighter run is %s, auto kept %s", ar_center_name(et.center[last]),
               ar_center_name(first));
     ar_model_free(mt);
-    ar_ctx_free(ctx);
-    ar_dataset_free(ds);
-    ar_ratings_free(base);
-    ar_ratings_free(tr);
-    ar_ratings_free(va);
-    ar_ratings_free(te);
+    valid_free(&f);
 }
 
 /* The names parse both ways; a bad value is a usage error naming the flag (exit 2). */

@@ -188,10 +188,10 @@ void cli_progress(int tty, const char *prefix, const ar_epoch_stats *s, int epoc
 /* The line that says why a run with a validation set stopped and which epoch it keeps
  * (stderr). */
 void cli_progress_stop(const char *prefix, const ar_train_result *r, int patience, int epochs);
-/* ar_model_train's runs (--center auto, --lighter try): prev has ended and next begins (l2 and
- * dropout: as given; the lighter run divides them); at the end, which was kept over which. */
-void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next, float l2,
-                    float dropout);
+/* ar_model_train's runs (--center auto, --lighter try): prev has ended and next begins, with
+ * the settings `now` (the model's as it trains); at the end, which was kept over which. */
+void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next,
+                    const ar_train_config *now);
 void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter);
 
 /* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */

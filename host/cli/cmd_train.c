@@ -131,7 +131,8 @@ static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_re
     const ar_train_result *prev = &r->arm_res[r->arm];
     if (s->epoch == 1 && prev->epochs_run > 0 && r->arm < 2) { /* the next run begins */
         r->arm++;
-        if (!r->o->t.quiet) cli_run_switch(r->tty, prev, res, r->cfg.l2, r->cfg.dropout);
+        if (!r->o->t.quiet) /* the settings the model trains now (the lighter run's too) */
+            cli_run_switch(r->tty, prev, res, ar_model_config(cli_train_view(r)));
     }
     r->arm_res[r->arm] = *res;
     r->seconds += s->epoch_seconds;
@@ -178,9 +179,10 @@ static ar_status train_epochs(train_run *r) {
     const ar_train_config *kept = ar_model_config(cli_train_view(r));
     r->cfg.center = kept->center;
     r->cfg.l2 = kept->l2, r->cfg.dropout = kept->dropout;
-    int k = 0; /* the kept run's place in the order they ran */
-    if (r->center_auto && r->res.center == AR_CENTER_INPUT) k = 1;
-    if (r->res.lighter) k = r->center_auto ? 2 : 1;
+    int k = 0; /* the kept run among those that ran */
+    while (k < r->arm && (r->arm_res[k].center != r->res.center ||
+                          r->arm_res[k].lighter != r->res.lighter))
+        k++;
     r->best = r->arm_best[k], r->best_epoch = r->arm_best_epoch[k];
     r->curves.keep = r->center_auto || r->try_lighter
                          ? cli_run_name(r->res.center, r->res.lighter) : NULL;

@@ -358,14 +358,14 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
             r->selected.test_rmse, r->selected.test_mae);
 }
 
-void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next, float l2,
-                    float dropout) {
+void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next,
+                    const ar_train_config *now) {
     fprintf(stderr, "%sthe %s run's lowest validation RMSE is %.4f, at epoch %d of %d; now the "
             "%s run", tty ? "\n" : "", cli_run_name(prev->center, prev->lighter),
             prev->selected.valid_rmse, prev->selected_epoch, prev->last_epoch,
             cli_run_name(next->center, next->lighter));
     if (next->lighter)
-        fprintf(stderr, " (--l2 %g --dropout %g)", (double)l2 / 10.0, (double)dropout / 2.0);
+        fprintf(stderr, " (--l2 %g --dropout %g)", (double)now->l2, (double)now->dropout);
     fprintf(stderr, ", from the same initial weights\n");
 }
 

@@ -152,7 +152,7 @@ cleanup:
  * of lowest validation RMSE is kept (the earlier on a tie), in its selected state, with its
  * settings in m->cfg. Interrupted, the best of what was trained is kept, as a plain run keeps
  * its selected epoch. */
-enum { ARM_BIAS, ARM_INPUT, ARM_GIVEN = ARM_BIAS, ARM_LIGHTER = 2, N_ARMS };
+enum { ARM_BIAS, ARM_INPUT, N_ARMS = 3 }; /* AR_CENTER_AUTO's two, then the lighter run */
 
 typedef struct {
     ar_center center;
@@ -230,7 +230,7 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
         }
     if (ran > n_given) { /* the lighter run ran */
         int g = n_given == 2 && r[ARM_INPUT].selected.valid_rmse <
-                                    r[ARM_BIAS].selected.valid_rmse ? ARM_INPUT : ARM_GIVEN;
+                                    r[ARM_BIAS].selected.valid_rmse ? ARM_INPUT : 0;
         res.given_valid_rmse = r[g].network_valid_rmse;
         res.lighter_valid_rmse = r[n - 1].network_valid_rmse;
         res.lighter_epoch = r[n - 1].network_epoch;
