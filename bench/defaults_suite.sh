@@ -23,7 +23,9 @@
 #   defaults    the default run alone on every dataset (report's first column, no tune):
 #               defaults.csv with the test RMSE, the centering --center auto kept, both
 #               centering runs' validation RMSEs, whether --lighter try kept the lighter run
-#               (and both sides' validation RMSEs, the l2 and dropout kept), and the epochs run.
+#               (and both sides' validation RMSEs, the l2 and dropout kept), whether --tanh try
+#               kept the tanh run (its validation RMSE, the activation and lr kept), and the
+#               epochs run.
 #   report      for every dataset: train with the defaults (no settings at all), the bias
 #               baseline (baseline_rmse in the same JSON line), and `autorec tune` (TUNE_ARGS,
 #               default --trials 27) followed by `train --config` with what it found; writes
@@ -64,8 +66,10 @@ run_candidates() {
             args=$(data_args "$d") || true
             [ -n "$args" ] || continue
             # shellcheck disable=SC2086 # word splitting of the settings is the point
-            # each candidate as given: train's lighter run would change the settings compared
-            line=$("$bin" train $args --seed "$seed" --lighter off $cfg --json --quiet | tail -n 1)
+            # each candidate as given: train's lighter and tanh runs would change the settings
+            # compared
+            line=$("$bin" train $args --seed "$seed" --lighter off --tanh off $cfg --json --quiet |
+                   tail -n 1)
             printf '%s,%s,%s,%s,%s,%s\n' "$d" "$cfg" "$(json_field best_valid_rmse <<<"$line")" \
                 "$(json_field selected_epoch <<<"$line")" "$(json_field epochs <<<"$line")" \
                 "$(json_field seconds <<<"$line")" | tee -a "$csv"
@@ -118,7 +122,7 @@ run_report() {
 # ---- defaults: the default run alone on every dataset (report's first column, without tune) ------
 run_defaults() {
     local csv=$out/defaults.csv
-    echo "dataset,test_rmse,center,auto_bias_valid_rmse,auto_input_valid_rmse,lighter,given_valid_rmse,lighter_valid_rmse,l2,dropout,selected_epoch,kept,baseline_rmse,epochs_run,seconds" >"$csv"
+    echo "dataset,test_rmse,center,auto_bias_valid_rmse,auto_input_valid_rmse,lighter,given_valid_rmse,lighter_valid_rmse,l2,dropout,tanh,tanh_valid_rmse,tanh_epochs_run,activation,lr,selected_epoch,kept,baseline_rmse,baseline_valid_rmse,epochs_run,seconds" >"$csv"
     for d in $sets; do
         args=$(data_args "$d") || true
         [ -n "$args" ] || { echo "defaults_suite.sh: $d skipped (no AUTOREC_DATA)" >&2; continue; }
@@ -127,8 +131,9 @@ run_defaults() {
         echo "$def" >"$out/logs/$d.default.json"
         line=$d
         for k in test_rmse center auto_bias_valid_rmse auto_input_valid_rmse lighter \
-                 given_valid_rmse lighter_valid_rmse l2 dropout selected_epoch kept baseline_rmse \
-                 epochs_run seconds; do
+                 given_valid_rmse lighter_valid_rmse l2 dropout tanh tanh_valid_rmse \
+                 tanh_epochs_run activation lr selected_epoch kept baseline_rmse \
+                 baseline_valid_rmse epochs_run seconds; do
             line="$line,$(json_field "$k" <<<"$def")"
         done
         echo "$line" | tee -a "$csv"

@@ -607,6 +607,17 @@ typedef struct ar_train_config {
                                     model then holds the l2 and dropout it was trained with
                                     (ar_model_config), as its file does. 0: l2 and dropout as
                                     given. Not stored in model files */
+    int try_tanh;                /* ar_model_train with a validation set, from epoch 0, and an
+                                    encoder activation other than AR_ACT_TANH: 1 (default)
+                                    trains one more run after those above, of the centering
+                                    kept, from the same initial state, with a tanh encoder at
+                                    lr / 5, and keeps it when its validation RMSE is lowest:
+                                    where the ratings' level is removed (centering) and few
+                                    ratings per row carry little noise, a zero-centred encoder
+                                    fits better (docs/experiments.md, round 5). The model then
+                                    holds that activation and lr (ar_model_config), as its file
+                                    does. 0: activation and lr as given. Not stored in model
+                                    files */
 } ar_train_config;
 
 /* Fills cfg with the documented defaults. */
@@ -705,12 +716,19 @@ typedef struct ar_train_result {
     int lighter;              /* try_lighter: 1 for the lighter run (in an epoch callback: being
                                  trained; at the end: kept, and the model's l2 and dropout are
                                  its) */
-    double given_valid_rmse;  /* try_lighter: the lowest validation RMSE with l2 and dropout as
-                                 given (with AR_CENTER_AUTO, of the centering kept) */
+    double given_valid_rmse;  /* try_lighter or try_tanh: the lowest validation RMSE with the
+                                 settings as given (with AR_CENTER_AUTO, of the centering kept) */
     double lighter_valid_rmse;/*   and of the lighter run (NaN: not trained) */
     int lighter_epoch;        /*   the epoch that reached it, and the epochs the lighter run
                                  ran (counted in epochs_run) */
     int lighter_epochs_run;
+    int tanh_run;             /* try_tanh: 1 for the tanh run (in an epoch callback: being
+                                 trained; at the end: kept, and the model's activation and lr
+                                 are its) */
+    double tanh_valid_rmse;   /*   the tanh run's lowest validation RMSE (NaN: not trained) */
+    int tanh_epoch;           /*   the epoch that reached it, and the epochs the tanh run ran
+                                 (counted in epochs_run) */
+    int tanh_epochs_run;
 } ar_train_result;
 
 /* Called after every epoch of ar_model_train with its statistics and the run so far (r->last is

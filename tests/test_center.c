@@ -438,6 +438,7 @@ typedef struct {
     double valid[64];
     ar_center center[64];
     int lighter[64];
+    int tanh_run[64];
 } epochs_seen;
 
 static ar_status see(void *user, const ar_epoch_stats *s, const ar_train_result *r) {
@@ -445,6 +446,7 @@ static ar_status see(void *user, const ar_epoch_stats *s, const ar_train_result 
     cr_assert(e->n < 64 && r->last.epoch == s->epoch);
     e->valid[e->n] = s->valid_rmse;
     e->lighter[e->n] = r->lighter;
+    e->tanh_run[e->n] = r->tanh_run;
     e->center[e->n++] = r->center;
     return AR_OK;
 }
@@ -477,7 +479,8 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
     cfg.l2 = 0;
     cfg.dropout = 0;
     cfg.baseline_fallback = 0; /* the network runs compared, not the baseline */
-    cfg.try_lighter = 0;       /* the centering alone (the lighter run: the next test) */
+    cfg.try_lighter = 0;       /* the centering alone (the lighter and tanh runs: the next */
+    cfg.try_tanh = 0;          /* tests) */
     ar_train_result rb, ri, ra;
     epochs_seen eb, ei, ea;
     ar_model *mb = train_run(ctx, ds, &cfg, &rb, &eb);
@@ -554,6 +557,7 @@ Test(center, lighter_run_is_the_plain_run_with_lighter_settings, .timeout = 300)
     cfg.dropout = 0.4f;
     cfg.baseline_fallback = 0;
     cfg.try_lighter = 0;
+    cfg.try_tanh = 0; /* the lighter run alone (the tanh run: the next test) */
     ar_train_result rg, rl, rt;
     epochs_seen eg, el, et;
     ar_model *mg = train_run(ctx, ds, &cfg, &rg, &eg);
@@ -639,4 +643,97 @@ Test(center, names_and_a_bad_value) {
                         "train --data nowhere.data --center residual");
     cr_assert_eq(rc, 2, "exit %d: %s", rc, err);
     cr_assert(strstr(err, "--center") && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
+}
+
+/* try_tanh: after the given run (and the lighter one), one of the same centering from the same
+ * start with a tanh encoder at lr / 5, epoch for epoch what a plain run of those settings
+ * trains; the lowest on validation is kept, with its activation and lr in the model, its file
+ * and the result. Not tried when the encoder is tanh already. */
+Test(center, tanh_run_is_the_plain_run_with_tanh_settings, .timeout = 300) {
+    valid_fixture f;
+    valid_init(&f);
+    ar_dataset *ds = f.ds;
+    ar_ctx *ctx = f.ctx;
+    ar_train_config cfg;
+    config(&cfg, AR_CENTER_INPUT);
+    cfg.epochs = 8;
+    cfg.patience = 3;
+    cfg.lr = 0.02f;
+    cfg.baseline_fallback = 0;
+    cfg.try_lighter = 0;
+    cfg.try_tanh = 0;
+    ar_train_result rg, rh, rt;
+    epochs_seen eg, eh, et;
+    ar_model *mg = train_run(ctx, ds, &cfg, &rg, &eg);
+    ar_train_config th = cfg;
+    th.activation = AR_ACT_TANH, th.lr = 0.004f; /* as printed: %g of 0.02 / 5 */
+    ar_model *mh = train_run(ctx, ds, &th, &rh, &eh);
+    cfg.try_tanh = 1;
+    ar_model *mt = train_run(ctx, ds, &cfg, &rt, &et);
+    cr_assert_eq(et.n, eg.n + eh.n, "try ran %d epochs, given %d and tanh %d", et.n, eg.n, eh.n);
+    for (int k = 0; k < et.n; k++) {
+        const int given = k < eg.n;
+        cr_assert(et.tanh_run[k] == !given && !et.lighter[k] && et.center[k] == AR_CENTER_INPUT,
+                  "row %d", k);
+        cr_assert(et.valid[k] == (given ? eg.valid[k] : eh.valid[k - eg.n]),
+                  "row %d: %.9g, alone %.9g", k, et.valid[k],
+                  given ? eg.valid[k] : eh.valid[k - eg.n]);
+    }
+    cr_assert(rg.selected.valid_rmse != rh.selected.valid_rmse, "the two runs must differ");
+    const int tanh_wins = rh.selected.valid_rmse < rg.selected.valid_rmse;
+    const ar_train_result *w = tanh_wins ? &rh : &rg;
+    const ar_train_config *kept = tanh_wins ? &th : &cfg;
+    fprintf(stderr, "  tanh: given %.6f, tanh %.6f, kept %s\n", rg.selected.valid_rmse,
+            rh.selected.valid_rmse, rt.tanh_run ? "tanh" : "given");
+    cr_assert(rt.tanh_run == tanh_wins && !rt.lighter &&
+              ar_model_config(mt)->activation == kept->activation &&
+              ar_model_config(mt)->lr == kept->lr, "kept the wrong run");
+    cr_assert(rt.selected_epoch == w->selected_epoch &&
+              rt.selected.valid_rmse == w->selected.valid_rmse &&
+              rt.selected.test_rmse == w->selected.test_rmse && rt.epochs_run == eg.n + eh.n &&
+              rt.given_valid_rmse == rg.network_valid_rmse && isnan(rt.lighter_valid_rmse) &&
+              rt.tanh_valid_rmse == rh.network_valid_rmse && rt.tanh_epoch == rh.network_epoch &&
+              rt.tanh_epochs_run == eh.n, "the result is not the kept run's");
+    double tr_rmse, va_rmse, te_rmse;
+    cr_assert(ar_model_evaluate_ex(mt, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
+              "evaluated %.9g, the kept run's %.9g", va_rmse, w->selected.valid_rmse);
+    cr_assert(ar_model_save(mt, tu_path("tanh.bin")) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint *ck = NULL;
+    cr_assert(ar_checkpoint_read(tu_path("tanh.bin"), &ck) == AR_OK, "%s", ar_last_error());
+    ar_train_config saved;
+    ar_checkpoint_config(ck, &saved);
+    cr_assert(saved.activation == kept->activation && saved.lr == kept->lr,
+              "the file holds %s %g", ar_activation_name(saved.activation), (double)saved.lr);
+    ar_checkpoint_free(ck);
+    ar_model_free(mg);
+    ar_model_free(mh);
+    ar_model_free(mt);
+    /* a tanh encoder given: nothing to try, the given run alone */
+    mt = train_run(ctx, ds, &th, &rt, &et);
+    cr_assert(et.n == eh.n && !rt.tanh_run && isnan(rt.tanh_valid_rmse) &&
+              rt.selected.valid_rmse == rh.selected.valid_rmse, "%d epochs, alone %d", et.n,
+              eh.n);
+    ar_model_free(mt);
+    /* every run: bias, input, the lighter and the tanh runs of the centering kept, in order */
+    cfg.center = AR_CENTER_AUTO;
+    cfg.try_lighter = 1;
+    mt = train_run(ctx, ds, &cfg, &rt, &et);
+    const int n_b = rt.auto_epochs_run[0], n_i = rt.auto_epochs_run[1];
+    const int n_l = rt.lighter_epochs_run, n_t = rt.tanh_epochs_run;
+    cr_assert(n_b > 0 && n_i > 0 && n_l > 0 && n_t > 0 && et.n == n_b + n_i + n_l + n_t &&
+              rt.epochs_run == et.n, "%d epochs: %d %d %d %d", et.n, n_b, n_i, n_l, n_t);
+    const ar_center first = rt.auto_valid_rmse[1] < rt.auto_valid_rmse[0] ? AR_CENTER_INPUT
+                                                                          : AR_CENTER_BIAS;
+    for (int k = n_b + n_i; k < et.n; k++)
+        cr_assert(et.center[k] == first && et.lighter[k] == (k < n_b + n_i + n_l) &&
+                  et.tanh_run[k] == (k >= n_b + n_i + n_l), "row %d", k);
+    double best = fmin(fmin(rt.auto_valid_rmse[0], rt.auto_valid_rmse[1]),
+                       fmin(rt.lighter_valid_rmse, rt.tanh_valid_rmse));
+    cr_assert(rt.selected.valid_rmse == best && rt.tanh_run == (rt.tanh_valid_rmse == best) &&
+              (ar_model_config(mt)->activation == AR_ACT_TANH) == rt.tanh_run,
+              "kept %.9g of best %.9g", rt.selected.valid_rmse, best);
+    ar_model_free(mt);
+    valid_free(&f);
 }

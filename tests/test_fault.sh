@@ -104,7 +104,7 @@ write)
 kill)
     "$bin" synth --out k.data --users 400 --items 300 --ratings 20000 --seed 7 2>/dev/null ||
         fail "synth failed"
-    hdr="epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,valid_mae,test_mae,center,lighter"
+    hdr="epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,valid_mae,test_mae,center,lighter,tanh"
     left=0 saving=0 ended=0
     for i in $(seq 1 15); do
         echo "old m.csv" >m.csv
@@ -118,7 +118,7 @@ kill)
         rc=$?
         if [ "$(cat m.csv)" != "old m.csv" ]; then
             [ "$(head -n 1 m.csv)" = "$hdr" ] && [ "$(tail -c 1 m.csv | od -An -c | tr -d ' ')" = '\n' ] &&
-                ! awk -F, 'NR > 1 && NF != 12' m.csv | grep -q . ||
+                ! awk -F, 'NR > 1 && NF != 13' m.csv | grep -q . ||
                 fail "kill $i: m.csv is neither the old file nor a whole new one"
         elif [ $rc -eq 0 ]; then
             fail "kill $i: the run ended well but did not publish m.csv"

@@ -63,11 +63,11 @@ scenario() {
 
 train=(train --train sp/train.tsv --test sp/test.tsv --epochs 2 --hidden 4 --batch 64
        --valid-ratio 0.1 --quiet --save m.bin)
-# the sparse run with the defaults' three runs (--center auto, then --lighter try: their
+# the sparse run with the defaults' four runs (--center auto, then --lighter and --tanh try: their
 # snapshots and restores get their failures too); the dense one with one run, bias, to keep
 # the count of calls down
 scenario "${train[@]}" --kernels sparse
-scenario "${train[@]}" --kernels dense --center bias --lighter off
+scenario "${train[@]}" --kernels dense --center bias --lighter off --tanh off
 scenario eval --model good.bin --test sp/test.tsv
 [ $fails -eq 0 ] && echo "test_faults_cl: every injected failure ended cleanly"
 exit $((fails > 0))

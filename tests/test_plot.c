@@ -200,17 +200,18 @@ static void synth_data(void) {
 }
 
 /* Checks a metrics CSV: header, one row per epoch, numbers everywhere but empty valid_rmse and
- * valid_mae when valid is 0, each MAE at most its RMSE, and the centering and lighter flag of
- * each row's run last: epochs count from 1 in each run (--center auto: bias, then input; then
- * --lighter try's run, of the centering kept). Returns the number of rows. */
+ * valid_mae when valid is 0, each MAE at most its RMSE, and the centering, lighter and tanh
+ * flags of each row's run last: epochs count from 1 in each run (--center auto: bias, then
+ * input; then --lighter try's run, then --tanh try's, of the centering kept). Returns the
+ * number of rows. */
 static int check_metrics(const char *file, int valid) {
     char *csv = tu_slurp(file, NULL);
     cr_assert(csv, "no %s", file);
     const char *hdr = "epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,"
-                      "train_mae,valid_mae,test_mae,center,lighter\n";
+                      "train_mae,valid_mae,test_mae,center,lighter,tanh\n";
     cr_assert(!strncmp(csv, hdr, strlen(hdr)), "%s", csv);
-    int rows = 0, run_rows = 0;
-    char prev_run[16] = "";
+    int rows = 0, run_rows = 0, prev_kind = -1;
+    char prev_center[16] = "";
     for (char *line = strtok(csv + strlen(hdr), "\n"); line; line = strtok(NULL, "\n")) {
         int epoch;
         double loss, tr, va = NAN, te, es, ev, tra, vaa = NAN, tea;
@@ -219,21 +220,24 @@ static int check_metrics(const char *file, int valid) {
                       : sscanf(line, "%d,%lf,%lf,,%lf,%lf,%lf,%lf,,%lf", &epoch, &loss, &tr, &te,
                                &es, &ev, &tra, &tea);
         cr_assert_eq(n, valid ? 10 : 8, "bad row '%s'", line);
-        const char *lighter = strrchr(line, ',');
-        cr_assert(lighter && (!strcmp(lighter, ",0") || !strcmp(lighter, ",1")), "%s", line);
-        char run[16]; /* "center,lighter" */
-        const char *c = lighter - 1;
-        while (c > line && *c != ',') c--;
-        snprintf(run, sizeof run, "%s", c + 1);
-        cr_assert(!strcmp(run, "bias,0") || !strcmp(run, "input,0") || !strcmp(run, "none,0") ||
-                  !strcmp(run, "bias,1") || !strcmp(run, "input,1"), "%s", line);
-        if (strcmp(run, prev_run) != 0) { /* the next run */
-            cr_assert(!strcmp(prev_run, "") ||
-                      (!strcmp(prev_run, "bias,0") && !strcmp(run, "input,0")) ||
-                      (!strcmp(prev_run + strlen(prev_run) - 2, ",0") &&
-                       !strcmp(run + strlen(run) - 2, ",1")),
-                      "run %s after %s", run, prev_run);
-            snprintf(prev_run, sizeof prev_run, "%s", run);
+        const char *c = line + strlen(line); /* back to the third comma from the end */
+        for (int commas = 0; c > line && commas < 3; c--)
+            if (c[-1] == ',' && ++commas == 3) break;
+        char center[16];
+        int light = -1, th = -1;
+        cr_assert(sscanf(c, "%15[a-z],%d,%d", center, &light, &th) == 3, "%s", line);
+        cr_assert((!strcmp(center, "bias") || !strcmp(center, "input") ||
+                   !strcmp(center, "none")) && (light == 0 || light == 1) &&
+                  (th == 0 || th == 1) && !(light && th), "%s", line);
+        const int kind = light ? 1 : th ? 2 : 0; /* given, lighter, tanh */
+        if (kind != prev_kind || strcmp(center, prev_center) != 0) { /* the next run */
+            cr_assert(prev_kind < 0 || kind > prev_kind ||
+                      (kind == 0 && !strcmp(prev_center, "bias") && !strcmp(center, "input")),
+                      "run %s,%d after %s,%d", center, kind, prev_center, prev_kind);
+            cr_assert(kind == 0 || prev_kind < 0 || !strcmp(center, prev_center) ||
+                      prev_kind == 0, "%s", line);
+            snprintf(prev_center, sizeof prev_center, "%s", center);
+            prev_kind = kind;
             run_rows = 0;
         }
         rows++;
@@ -262,21 +266,21 @@ Test(plot, train_writes_metrics_and_curves) {
     cr_assert_eq(run("train --train %s --test %s --epochs 2 --hidden 4 --quiet --valid-ratio 0.2 "
                      "--metrics=%s --plot=%s", tu_path("tr.data"), tu_path("te.data"), tu_path("v.csv"),
                      tu_path("v.svg")), 0, "%s", err);
-    cr_assert_eq(check_metrics(tu_path("v.csv"), 1), 6,
-                 "--center auto, --lighter try: 2 epochs of each of three runs");
+    cr_assert_eq(check_metrics(tu_path("v.csv"), 1), 8,
+                 "--center auto, --lighter try, --tanh try: 2 epochs of each of four runs");
     svg = read_svg(tu_path("v.svg"));
     cr_assert(strstr(svg, ">validation RMSE<"), "%s", svg);
     free(svg);
     /* by default too (train carves a validation set) */
     cr_assert_eq(run("train --train %s --test %s --epochs 2 --hidden 4 --quiet --metrics %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("d.csv")), 0, "%s", err);
-    cr_assert_eq(check_metrics(tu_path("d.csv"), 1), 6);
+    cr_assert_eq(check_metrics(tu_path("d.csv"), 1), 8);
 }
 
 Test(plot, train_plots_after_early_stopping) {
     synth_data();
     cr_assert_eq(run("train --train %s --test %s --valid-ratio 0.2 --epochs 200 --hidden 8 "
-                     "--lr 0.5 --lr-decay 1 --patience 2 --center bias --lighter off --quiet "
+                     "--lr 0.5 --lr-decay 1 --patience 2 --center bias --lighter off --tanh off --quiet "
                      "--metrics %s "
                      "--plot %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("p.csv"), tu_path("p.svg")), 0, "%s",

@@ -186,8 +186,9 @@ static ar_train_config overfitting(uint64_t seed) {
     cfg.patience = 4;
     cfg.min_improvement = 0; /* any lower RMSE counts: the run ends by patience alone */
     cfg.baseline_fallback = 0; /* an epoch is kept, always (the fallback: test_center.c) */
-    cfg.center = AR_CENTER_BIAS; /* one run: auto's two and the lighter run are test_center.c's */
+    cfg.center = AR_CENTER_BIAS; /* one run: auto's two, the lighter and tanh runs: test_center.c */
     cfg.try_lighter = 0;
+    cfg.try_tanh = 0;
     return cfg;
 }
 

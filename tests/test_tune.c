@@ -184,7 +184,7 @@ Test(tune, space_file_narrows_the_search) {
 Test(tune, config_flags_override_the_file) {
     small_data();
     tu_write_file("c.conf", "# settings\nlr = 0.01\nepochs = 2   # short\nhidden = 30\n"
-                            "json = true\n\nquiet = yes\n");
+                            "json = true\n\nquiet = yes\ntanh = off  # lr as given\n");
     /* a flag wins over the file wherever it stands */
     int rc = run("train --epochs 3 --train %s --test %s --config c.conf", tu_path("train.data"),
                  tu_path("test.data"));

@@ -74,8 +74,9 @@ static void metrics(const char *path, int epoch, char *test, size_t cap, int *ar
 /* A small model that overfits this data within a few dozen epochs (settings pinned, so that
  * the test does not depend on the default hyperparameters; the validation set, the patience
  * and the epoch budget are the defaults). */
-/* one run: the runs --center auto and --lighter try add are the last tests' */
-#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0 --center bias --lighter off"
+/* one run: the runs --center auto, --lighter try and --tanh try add are the last tests' */
+#define MODEL "--hidden 16 --batch 32 --lr 0.01 --lr-decay 1 --l2 0 --center bias --lighter off " \
+              "--tanh off"
 
 Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
     data();
@@ -126,7 +127,7 @@ Test(valid, default_run_keeps_the_best_validation_epoch, .timeout = 600) {
 Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
     data();
     cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 6 --fallback none "
-                     "--lighter off --refit --json --save %s",
+                     "--lighter off --tanh off --refit --json --save %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("a.bin")), 0, "%s", err);
     char j[8192], kept[16];
     json(j, sizeof j);
@@ -161,7 +162,7 @@ Test(valid, center_auto_keeps_the_better_run, .timeout = 600) {
 Test(valid, lighter_run_kept_when_it_validates_better, .timeout = 600) {
     data();
     cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 5 --fallback none "
-                     "--center input --l2 0.02 --dropout 0.5 --refit --json --save %s",
+                     "--center input --l2 0.02 --dropout 0.5 --tanh off --refit --json --save %s",
                      tu_path("tr.data"), tu_path("te.data"), tu_path("l.bin")), 0, "%s", err);
     char j[8192];
     json(j, sizeof j);
@@ -173,8 +174,8 @@ Test(valid, lighter_run_kept_when_it_validates_better, .timeout = 600) {
               tu_json_number(j, "l2") == (light ? 0.002 : 0.02) &&
               tu_json_number(j, "dropout") == (light ? 0.25 : 0.5) &&
               tu_json_number(j, "best_valid_rmse") == (light ? vl : vg), "%s", j);
-    cr_assert(strstr(err, light ? "lighter: keeping the lighter run" :
-                                  "lighter: keeping the regularisation given") &&
+    cr_assert(strstr(err, light ? "lighter: the lighter run (" :
+                                  "lighter: the regularisation given (") &&
               strstr(err, "now the input, lighter run (--l2 0.002 --dropout 0.25)"), "%s", err);
     /* the (refit) model file holds the kept settings: resuming it, on all the training
      * ratings as it was refit, with them given again agrees */
@@ -183,10 +184,53 @@ Test(valid, lighter_run_kept_when_it_validates_better, .timeout = 600) {
                      light ? "0.002" : "0.02", light ? "0.25" : "0.5"), 0, "%s", err);
     /* --lighter off: one run, nulls */
     cr_assert_eq(run("train --train %s --test %s --hidden 16 --epochs 3 --center input --lighter "
-                     "off --json --quiet", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
+                     "off --tanh off --json --quiet", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);
     json(j, sizeof j);
     cr_assert(strstr(j, "\"try_lighter\":false") && strstr(j, "\"lighter_valid_rmse\":null") &&
               tu_json_number(j, "epochs_run") == 3, "%s", j);
+}
+
+/* --tanh try, train's default: after the other runs, one of the centering kept with a tanh
+ * encoder at --lr / 5; the JSON says whether it was kept and prints its activation and lr, a
+ * line on stderr says so, and the refit model file holds the kept settings. */
+Test(valid, tanh_run_kept_when_it_validates_better, .timeout = 600) {
+    data();
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --lr 0.01 --epochs 5 --fallback none "
+                     "--center input --lighter off --refit --json --save %s",
+                     tu_path("tr.data"), tu_path("te.data"), tu_path("t.bin")), 0, "%s", err);
+    char j[8192];
+    json(j, sizeof j);
+    double vg = tu_json_number(j, "given_valid_rmse"), vt = tu_json_number(j, "tanh_valid_rmse");
+    const int th = vt < vg;
+    cr_assert(strstr(j, "\"try_tanh\":true") && strstr(j, th ? "\"tanh\":true" : "\"tanh\":false") &&
+              strstr(j, th ? "\"activation\":\"tanh\"" : "\"activation\":\"sigmoid\"") &&
+              vg > 0 && vt > 0 && tu_json_number(j, "tanh_epochs_run") == 5 &&
+              tu_json_number(j, "epochs_run") == 10 &&
+              tu_json_number(j, "lr") == (th ? 0.002 : 0.01) &&
+              tu_json_number(j, "best_valid_rmse") == (th ? vt : vg), "%s", j);
+    cr_assert(strstr(err, th ? "tanh: the tanh run (" : "tanh: the encoder given (") &&
+              strstr(err, "now the input, tanh run (--activation tanh --lr 0.002)"), "%s", err);
+    /* the refit model file holds the kept settings: resuming it with them given agrees, with
+     * the other encoder it is refused */
+    cr_assert_eq(run("train --train %s --test %s --resume %s --valid-ratio 0 --epochs 30 "
+                     "--activation %s --lr %s --json --quiet", tu_path("tr.data"),
+                     tu_path("te.data"), tu_path("t.bin"), th ? "tanh" : "sigmoid",
+                     th ? "0.002" : "0.01"), 0, "%s", err);
+    cr_assert_eq(run("train --train %s --test %s --resume %s --valid-ratio 0 --epochs 30 "
+                     "--activation %s --json --quiet", tu_path("tr.data"), tu_path("te.data"),
+                     tu_path("t.bin"), th ? "sigmoid" : "tanh"), 2, "%s", err);
+    /* --tanh off, or a tanh encoder given: no tanh run, nulls */
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --epochs 3 --center input --lighter "
+                     "off --tanh off --json --quiet", tu_path("tr.data"), tu_path("te.data")),
+                 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"try_tanh\":false") && strstr(j, "\"tanh_valid_rmse\":null") &&
+              tu_json_number(j, "epochs_run") == 3, "%s", j);
+    cr_assert_eq(run("train --train %s --test %s --hidden 16 --epochs 3 --center input --lighter "
+                     "off --activation tanh --json --quiet", tu_path("tr.data"),
+                     tu_path("te.data")), 0, "%s", err);
+    json(j, sizeof j);
+    cr_assert(strstr(j, "\"try_tanh\":false") && tu_json_number(j, "epochs_run") == 3, "%s", j);
 }
 
 Test(valid, refit_trains_the_selected_epochs_on_training_and_validation, .timeout = 600) {

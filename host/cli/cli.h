@@ -192,7 +192,7 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
  * the settings `now` (the model's as it trains); at the end, which was kept over which. */
 void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next,
                     const ar_train_config *now);
-void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter);
+void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter, int try_tanh);
 
 /* ---- train --metrics / --plot, and the outputs sweep shares (curves.c) ----------------------- */
 /* Per-epoch rows of a CSV, written and flushed as the epochs finish (into the output's
@@ -213,9 +213,10 @@ typedef struct cli_curves {
 ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot);
 /* One epoch of the run trained with centering `center`, the lighter run when `lighter` (the
  * CSV's last two columns): a CSV row (flushed to the temporary) and the points for the plot. */
-ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter);
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter,
+                         int tanh_run);
 /* A run's name: "bias", "input, lighter", ... (static). */
-const char *cli_run_name(ar_center center, int lighter);
+const char *cli_run_name(ar_center center, int lighter, int tanh_run);
 /* Draws the plot (title and subtitle describe the run) and syncs both files: after AR_OK only
  * their renames are left, by cli_curves_publish. */
 ar_status cli_curves_finish(cli_curves *c, const char *title, const char *subtitle);

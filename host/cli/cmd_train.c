@@ -101,6 +101,7 @@ static ar_status start(train_run *r) {
         r->cfg.seed = o->t.cfg.seed;
         r->cfg.baseline_fallback = o->t.cfg.baseline_fallback;
         r->cfg.try_lighter = o->t.cfg.try_lighter;
+        r->cfg.try_tanh = o->t.cfg.try_tanh;
     }
     if (share && (st = cli_train_shards_share(r)) != AR_OK) return st;
     ar_dataset_get_stats(r->ds, &r->ss);
@@ -125,20 +126,20 @@ static ar_status start(train_run *r) {
 }
 
 /* Each epoch of the selection run: the metrics row, the progress line; with several runs
- * (--center auto, --lighter try), a line when the next one begins. */
+ * (--center auto, --lighter try, --tanh try), a line when the next one begins. */
 static ar_status on_epoch(void *user, const ar_epoch_stats *s, const ar_train_result *res) {
     train_run *r = user;
     const ar_train_result *prev = &r->arm_res[r->arm];
-    if (s->epoch == 1 && prev->epochs_run > 0 && r->arm < 2) { /* the next run begins */
+    if (s->epoch == 1 && prev->epochs_run > 0 && r->arm < 3) { /* the next run begins */
         r->arm++;
-        if (!r->o->t.quiet) /* the settings the model trains now (the lighter run's too) */
+        if (!r->o->t.quiet) /* the settings the model trains now (lighter's, tanh's too) */
             cli_run_switch(r->tty, prev, res, ar_model_config(cli_train_view(r)));
     }
     r->arm_res[r->arm] = *res;
     r->seconds += s->epoch_seconds;
     if (s->test_rmse < r->arm_best[r->arm])
         r->arm_best[r->arm] = s->test_rmse, r->arm_best_epoch[r->arm] = s->epoch;
-    ar_status st = cli_curves_add(&r->curves, s, res->center, res->lighter);
+    ar_status st = cli_curves_add(&r->curves, s, res->center, res->lighter, res->tanh_run);
     if (st == AR_OK && !r->o->t.quiet)
         cli_progress(r->tty, "", s, r->cfg.epochs, r->has_valid, 1);
     return st;
@@ -166,26 +167,30 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 static ar_status train_epochs(train_run *r) {
     r->center_auto = r->cfg.center == AR_CENTER_AUTO && r->has_valid;
     r->try_lighter = r->cfg.try_lighter && r->has_valid && !r->ck;
+    r->try_tanh = r->cfg.try_tanh && r->cfg.activation != AR_ACT_TANH && r->has_valid && !r->ck;
     r->arm = 0;
-    for (int k = 0; k < 3; k++) r->arm_best[k] = INFINITY, r->arm_best_epoch[k] = 0;
+    for (int k = 0; k < 4; k++) r->arm_best[k] = INFINITY, r->arm_best_epoch[k] = 0;
     ar_status st = r->g ? cli_train_shards_run(r, "", on_epoch, &r->res)
                         : cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
-    if (st == AR_OK && (r->center_auto || r->try_lighter) && !r->o->t.quiet)
-        cli_runs_kept(&r->res, r->center_auto, r->try_lighter);
+    const int several = r->center_auto || r->try_lighter || r->try_tanh;
+    if (st == AR_OK && several && !r->o->t.quiet)
+        cli_runs_kept(&r->res, r->center_auto, r->try_lighter, r->try_tanh);
     if (st != AR_OK) return st;
     /* the runs resolved: what the refit trains, the report prints and the plot draws */
     const ar_train_config *kept = ar_model_config(cli_train_view(r));
     r->cfg.center = kept->center;
     r->cfg.l2 = kept->l2, r->cfg.dropout = kept->dropout;
+    r->cfg.lr = kept->lr, r->cfg.activation = kept->activation;
     int k = 0; /* the kept run among those that ran */
     while (k < r->arm && (r->arm_res[k].center != r->res.center ||
-                          r->arm_res[k].lighter != r->res.lighter))
+                          r->arm_res[k].lighter != r->res.lighter ||
+                          r->arm_res[k].tanh_run != r->res.tanh_run))
         k++;
     r->best = r->arm_best[k], r->best_epoch = r->arm_best_epoch[k];
-    r->curves.keep = r->center_auto || r->try_lighter
-                         ? cli_run_name(r->res.center, r->res.lighter) : NULL;
+    r->curves.keep = several ? cli_run_name(r->res.center, r->res.lighter, r->res.tanh_run)
+                             : NULL;
     if (r->g) { /* sharded: the kept epoch's figures as training measured them */
         const ar_epoch_stats *s = &r->res.selected;
         r->rep = (train_reported){.train = s->train_rmse, .test = s->test_rmse, .loss = s->loss,

@@ -254,6 +254,9 @@ static ar_status check(const cli_command *self, const cli_parsed *p, tune_opts *
     if (o->t.cfg.try_lighter) /* a trial is one run of the settings sampled */
         return cli_usage(self->name, "--lighter try is train's: tune searches --l2 and "
                          "--dropout itself (leave --lighter out, or give --lighter off)");
+    if (o->t.cfg.try_tanh)
+        return cli_usage(self->name, "--tanh try is train's: tune searches --activation and "
+                         "--lr itself (leave --tanh out, or give --tanh off)");
     return tune_space_check(self, &o->space, &o->t.cfg);
 }
 
@@ -440,6 +443,7 @@ static void tune_defaults(void *opts) {
     o->t.data.valid_ratio = 0.1;
     o->t.cfg.patience = 10;
     o->t.cfg.try_lighter = 0; /* a trial trains its sample alone; --lighter off in the file */
+    o->t.cfg.try_tanh = 0;    /* and --tanh off */
     o->t.cfg.epochs = 135;
     o->min_epochs = 5;
     o->eta = 3;

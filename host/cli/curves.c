@@ -47,7 +47,7 @@ ar_status cli_curves_open(cli_curves *c, const char *metrics, const char *plot) 
     ar_status st = cli_out_open(&c->csv, "--metrics", metrics);
     if (st != AR_OK) return st;
     fputs("epoch,loss,train_rmse,valid_rmse,test_rmse,epoch_seconds,eval_seconds,train_mae,"
-          "valid_mae,test_mae,center,lighter\n", c->csv.f);
+          "valid_mae,test_mae,center,lighter,tanh\n", c->csv.f);
     return cli_out_flush(&c->csv);
 }
 
@@ -69,17 +69,19 @@ static int curves_grow(cli_curves *c) {
 }
 
 /* The name of a run (the plot's legend and keep): its centering, and "lighter" for the lighter
- * run (ar_train_config.try_lighter). Static strings. */
-const char *cli_run_name(ar_center center, int lighter) {
-    static const char *const names[][2] = {{"none", "none, lighter"},
-                                            {"bias", "bias, lighter"},
-                                            {"input", "input, lighter"},
-                                            {"auto", "auto, lighter"}};
-    return (unsigned)center <= AR_CENTER_AUTO ? names[center][lighter != 0] : "?";
+ * run (ar_train_config.try_lighter), "tanh" for the tanh run (try_tanh). Static strings. */
+const char *cli_run_name(ar_center center, int lighter, int tanh_run) {
+    static const char *const names[][3] = {{"none", "none, lighter", "none, tanh"},
+                                            {"bias", "bias, lighter", "bias, tanh"},
+                                            {"input", "input, lighter", "input, tanh"},
+                                            {"auto", "auto, lighter", "auto, tanh"}};
+    const int kind = tanh_run ? 2 : lighter != 0;
+    return (unsigned)center <= AR_CENTER_AUTO ? names[center][kind] : "?";
 }
 
-ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter) {
-    const char *run = cli_run_name(center, lighter);
+ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center center, int lighter,
+                         int tanh_run) {
+    const char *run = cli_run_name(center, lighter, tanh_run);
     FILE *f = c->csv.f;
     if (f) {
         fprintf(f, "%d", s->epoch);
@@ -92,7 +94,7 @@ ar_status cli_curves_add(cli_curves *c, const ar_epoch_stats *s, ar_center cente
         cli_csv_number(f, s->train_mae);
         cli_csv_number(f, s->valid_mae);
         cli_csv_number(f, s->test_mae);
-        fprintf(f, ",%s,%d\n", ar_center_name(center), lighter != 0);
+        fprintf(f, ",%s,%d,%d\n", ar_center_name(center), lighter != 0, tanh_run != 0);
         ar_status st = cli_out_flush(&c->csv);
         if (st != AR_OK) return st;
     }

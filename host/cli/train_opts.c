@@ -138,6 +138,14 @@ static const cli_choice lighter_modes[] = {
     {"off", 0, "--l2 and --dropout as given"},
     {NULL, 0, NULL}};
 
+static const cli_choice tanh_modes[] = {
+    {"try", 1, "after the runs above, one more from the same start with --activation tanh and "
+               "--lr / 5, kept when it validates best: a zero-centred encoder fits centred "
+               "ratings better where rows have few, clean ratings (docs/experiments.md); "
+               "not tried when --activation is tanh already"},
+    {"off", 0, "--activation and --lr as given"},
+    {NULL, 0, NULL}};
+
 static const cli_option training_options[] = {
     {.name = "--hidden", .meta = "N[,N...]", .kind = CLI_CUSTOM, .at = TRAIN(cfg),
      .parse = read_hidden, .show = show_hidden, .flags = CLI_FROM_MODEL,
@@ -205,6 +213,10 @@ static const cli_option training_options[] = {
      .choices = lighter_modes, .setting = "ar_train_config.try_lighter",
      .help = "with a validation set: whether one more run, of the centering kept, tries lighter "
              "regularisation:"},
+    {.name = "--tanh", .meta = "MODE", .kind = CLI_CHOICE, .at = TRAIN(cfg.try_tanh),
+     .choices = tanh_modes, .setting = "ar_train_config.try_tanh",
+     .help = "with a validation set: whether one more run, of the centering kept, tries a tanh "
+             "encoder:"},
     {.name = "--fallback", .meta = "MODE", .kind = CLI_CHOICE, .at = TRAIN(cfg.baseline_fallback),
      .choices = fallbacks, .setting = "ar_train_config.baseline_fallback",
      .help = "with a validation set and --center bias or input: what is kept when no epoch "
@@ -218,7 +230,8 @@ static const char *const d2l_args[] = {
     "--hidden", "500", "--activation", "sigmoid", "--out-activation", "identity",
     "--dropout", "0.05", "--input-dropout", "0", "--lr", "0.002", "--lr-decay", "1",
     "--l2", "3.5e-4", "--batch", "256", "--epochs", "100", "--valid-ratio", "0",
-    "--model", "item", "--center", "none", "--lighter", "off", NULL};
+    "--model", "item", "--center", "none", "--lighter", "off", "--tanh", "off",
+    NULL};
 static const cli_preset train_presets[] = {
     {"d2l", "the I-AutoRec of Dive into Deep Learning (d2l.ai, 'AutoRec: Rating Prediction "
             "with Autoencoders'): Adam with weight decay 1e-5 (here --l2 3.5e-4, see "
@@ -361,15 +374,18 @@ void cli_progress_stop(const char *prefix, const ar_train_result *r, int patienc
 void cli_run_switch(int tty, const ar_train_result *prev, const ar_train_result *next,
                     const ar_train_config *now) {
     fprintf(stderr, "%sthe %s run's lowest validation RMSE is %.4f, at epoch %d of %d; now the "
-            "%s run", tty ? "\n" : "", cli_run_name(prev->center, prev->lighter),
+            "%s run", tty ? "\n" : "", cli_run_name(prev->center, prev->lighter, prev->tanh_run),
             prev->selected.valid_rmse, prev->selected_epoch, prev->last_epoch,
-            cli_run_name(next->center, next->lighter));
+            cli_run_name(next->center, next->lighter, next->tanh_run));
     if (next->lighter)
         fprintf(stderr, " (--l2 %g --dropout %g)", (double)now->l2, (double)now->dropout);
+    if (next->tanh_run)
+        fprintf(stderr, " (--activation %s --lr %g)", ar_activation_name(now->activation),
+                (double)now->lr);
     fprintf(stderr, ", from the same initial weights\n");
 }
 
-void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter) {
+void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter, int try_tanh) {
     if (center_auto) {
         const int k = r->center == AR_CENTER_INPUT;
         fprintf(stderr, "center auto: the %s run (validation RMSE %.4f at epoch %d) beat the %s "
@@ -377,12 +393,23 @@ void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter) {
                 r->auto_valid_rmse[k], r->auto_epoch[k], k ? "bias" : "input",
                 r->auto_valid_rmse[!k], r->auto_epoch[!k]);
     }
-    if (try_lighter && r->lighter)
-        fprintf(stderr, "lighter: keeping the lighter run (validation RMSE %.4f at epoch %d) over "
-                "the regularisation given (%.4f)\n", r->lighter_valid_rmse, r->lighter_epoch,
-                r->given_valid_rmse);
+    /* each line compares one more run with what ran before it; the last one run says what
+     * is kept (then --fallback may still keep the baseline: progress_stop's line) */
+    const double given = r->given_valid_rmse, light = r->lighter_valid_rmse;
+    if (try_lighter && light < given)
+        fprintf(stderr, "lighter: the lighter run (validation RMSE %.4f at epoch %d) beat the "
+                "regularisation given (%.4f)\n", light, r->lighter_epoch, given);
     else if (try_lighter)
-        fprintf(stderr, "lighter: keeping the regularisation given (validation RMSE %.4f) over "
-                "the lighter run (%.4f at epoch %d)\n", r->given_valid_rmse,
-                r->lighter_valid_rmse, r->lighter_epoch);
+        fprintf(stderr, "lighter: the regularisation given (validation RMSE %.4f) beat the "
+                "lighter run (%.4f at epoch %d)\n", given, light, r->lighter_epoch);
+    if (try_tanh && !isnan(r->tanh_valid_rmse)) {
+        const double other = try_lighter && light < given ? light : given;
+        const char *which = try_lighter && light < given ? "the lighter run" : "the encoder given";
+        if (r->tanh_run)
+            fprintf(stderr, "tanh: the tanh run (validation RMSE %.4f at epoch %d) beat %s "
+                    "(%.4f)\n", r->tanh_valid_rmse, r->tanh_epoch, which, other);
+        else
+            fprintf(stderr, "tanh: %s (validation RMSE %.4f) beat the tanh run (%.4f at epoch "
+                    "%d)\n", which, other, r->tanh_valid_rmse, r->tanh_epoch);
+    }
 }

@@ -68,16 +68,23 @@ static void print_center_auto(const train_run *r) {
 }
 
 /* --lighter try: whether the lighter run was kept (the l2 and dropout printed are the kept
- * run's), and both sides' validation RMSE; false and nulls otherwise. */
+ * run's), and both sides' validation RMSE; --tanh try: the same for the tanh run (the
+ * activation and lr printed are the kept run's); false and nulls otherwise. */
 static void print_lighter(const train_run *r) {
     const ar_train_result *res = &r->res;
     const int t = r->try_lighter;
     printf(",\"try_lighter\":%s,\"lighter\":%s", t ? "true" : "false",
            t && res->lighter ? "true" : "false");
-    cli_json_number(stdout, "given_valid_rmse", t ? res->given_valid_rmse : NAN);
     cli_json_number(stdout, "lighter_valid_rmse", t ? res->lighter_valid_rmse : NAN);
     cli_json_number(stdout, "lighter_epoch", t ? res->lighter_epoch : NAN);
     cli_json_number(stdout, "lighter_epochs_run", t ? res->lighter_epochs_run : NAN);
+    const int h = r->try_tanh;
+    cli_json_number(stdout, "given_valid_rmse", t || h ? res->given_valid_rmse : NAN);
+    printf(",\"try_tanh\":%s,\"tanh\":%s", h ? "true" : "false",
+           h && res->tanh_run ? "true" : "false");
+    cli_json_number(stdout, "tanh_valid_rmse", h ? res->tanh_valid_rmse : NAN);
+    cli_json_number(stdout, "tanh_epoch", h ? res->tanh_epoch : NAN);
+    cli_json_number(stdout, "tanh_epochs_run", h ? res->tanh_epochs_run : NAN);
 }
 
 void cli_train_print_json(const train_run *r) {

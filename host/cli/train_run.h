@@ -46,15 +46,18 @@ typedef struct {
                                 fitted on the refit's ratings */
     double seconds, best;    /* training seconds; the best test RMSE (reported, never used) */
     int best_epoch;
-    /* --center auto and --lighter try (ar_model_train trains up to three runs: bias, input,
-     * lighter): the run being trained, and each run's last result and best test RMSE */
+    /* --center auto, --lighter try and --tanh try (ar_model_train trains up to four runs: bias,
+     * input, lighter, tanh): the run being trained, and each run's last result and best test
+     * RMSE */
     int center_auto;         /* the run was asked for auto: cfg.center is the kept mode after */
     int try_lighter;         /* the run was asked to try lighter: cfg's l2 and dropout are the
                                 kept run's after */
-    int arm;                 /* the run being trained: 0, 1, 2 in the order they run */
-    ar_train_result arm_res[3];
-    double arm_best[3];
-    int arm_best_epoch[3];
+    int try_tanh;            /* the run was asked to try tanh: cfg's activation and lr are the
+                                kept run's after */
+    int arm;                 /* the run being trained: 0 .. 3 in the order they run */
+    ar_train_result arm_res[4];
+    double arm_best[4];
+    int arm_best_epoch[4];
     /* --refit */
     ar_dataset *ds_refit;
     ar_train_result refit;

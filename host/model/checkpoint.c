@@ -247,6 +247,7 @@ ar_status ar_checkpoint_check(const ar_dataset *ds, const ar_checkpoint *c,
         eff.kernels = cfg->kernels; /* how it runs, not what it is: the caller's choice */
         eff.baseline_fallback = cfg->baseline_fallback;
         eff.try_lighter = cfg->try_lighter;
+        eff.try_tanh = cfg->try_tanh;
     }
     if (ds->rows_are != c->rows)
         return ar_fail(AR_ERR_INVALID_ARG, "the model is %s-based, the dataset %s-based",

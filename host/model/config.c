@@ -73,6 +73,7 @@ void ar_train_config_default(ar_train_config *c) {
     c->center = AR_CENTER_AUTO; /* bias or input, whichever validates better: see ar_center */
     c->baseline_fallback = 1;   /* never worse than that baseline on validation */
     c->try_lighter = 1;         /* l2 / 10 and dropout / 2 tried too: see ar_train_config */
+    c->try_tanh = 1;            /* a tanh encoder at lr / 5 tried too: see ar_train_config */
     c->activation = AR_ACT_SIGMOID;
     c->out_activation = AR_ACT_IDENTITY;
     c->seed = 1;
@@ -126,6 +127,8 @@ ar_status ar_train_config_validate(const ar_train_config *c) {
           F "baseline_fallback must be 0 or 1, got %d", c->baseline_fallback);
     CHECK(c->try_lighter == 0 || c->try_lighter == 1,
           F "try_lighter must be 0 or 1, got %d", c->try_lighter);
+    CHECK(c->try_tanh == 0 || c->try_tanh == 1,
+          F "try_tanh must be 0 or 1, got %d", c->try_tanh);
     CHECK(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1,
           "Adam's " F "beta1 and beta2 must be in [0, 1)");
     CHECK(isfinite(c->eps) && c->eps > 0, "Adam's " F "eps must be > 0");

@@ -178,6 +178,7 @@ ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train
     m->center_auto = cfg->center == AR_CENTER_AUTO;
     if (m->center_auto) m->cfg.center = AR_CENTER_BIAS;
     m->try_lighter = cfg->try_lighter;
+    m->try_tanh = cfg->try_tanh;
     set_scale(m);
     const int I = ds->n_rows, U = ds->n_cols;
     double density = (double)ds->train.row_ptr[I] / ((double)I * (double)U);

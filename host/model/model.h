@@ -86,6 +86,9 @@ struct ar_model {
                                   epoch 0 may add the lighter run (train.c), then clears it */
     int lighter;               /* the lighter run: being trained, or kept (m->cfg holds its l2
                                   and dropout) */
+    int try_tanh;              /* created with try_tanh: the same, for the tanh run */
+    int tanh_run;              /* the tanh run: being trained, or kept (m->cfg holds its
+                                  activation and lr) */
     cl_mem tr_off, te_off, va_off; /* (nnz of each set) b at its entries: added when scoring */
     cl_mem perm;               /* (I) int: this epoch's row order (a batch is a slice of it) */
     cl_mem order;              /* (I) int: 0..I-1, for evaluation */

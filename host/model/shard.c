@@ -444,11 +444,12 @@ ar_status ar_sharded_train(ar_sharded *g, ar_epoch_callback cb, void *user,
         return ar_fail(jobs[bad].st, "shard %d of %d (%s): %s", bad, g->n,
                        g->ctx[bad]->info.name, jobs[bad].msg);
     }
-    /* AR_CENTER_AUTO and try_lighter resolved: every shard chose alike (the same summed
-     * validation errors) */
+    /* AR_CENTER_AUTO, try_lighter and try_tanh resolved: every shard chose alike (the same
+     * summed validation errors) */
     g->cfg.center = g->m[f]->cfg.center;
     g->cfg.l2 = g->m[f]->cfg.l2, g->cfg.dropout = g->m[f]->cfg.dropout;
-    g->cfg.try_lighter = 0;
+    g->cfg.lr = g->m[f]->cfg.lr, g->cfg.activation = g->m[f]->cfg.activation;
+    g->cfg.try_lighter = g->cfg.try_tanh = 0;
     if (out) *out = jobs[f].res;
     return AR_OK;
 }

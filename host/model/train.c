@@ -120,8 +120,9 @@ static ar_status run(ar_model *m, ar_epoch_callback cb, void *user, snapshot *sn
     const int patience = m->cfg.patience;
     *r = (ar_train_result){.stop = AR_STOP_EPOCHS, .selected = {.valid_rmse = INFINITY},
                            .center = m->cfg.center, .lighter = m->lighter,
+                           .tanh_run = m->tanh_run,
                            .auto_valid_rmse = {NAN, NAN}, .given_valid_rmse = NAN,
-                           .lighter_valid_rmse = NAN};
+                           .lighter_valid_rmse = NAN, .tanh_valid_rmse = NAN};
     progress p = {m->epoch, INFINITY};
     ar_status st = AR_OK;
     if (m->epoch > 0) AR_TRY(consider_start(m, has_valid, snap, &p, r));
@@ -148,51 +149,71 @@ cleanup:
 /* The runs ar_model_train chooses among on validation, each from the same starting state (the
  * same initial weights, row orders and dropout masks: run k is what a plain run of its settings
  * would train): with AR_CENTER_AUTO a BIAS run then an INPUT run, else the configured centering
- * alone; then, with try_lighter, the centering kept so far with l2 / 10 and dropout / 2. The one
- * of lowest validation RMSE is kept (the earlier on a tie), in its selected state, with its
- * settings in m->cfg. Interrupted, the best of what was trained is kept, as a plain run keeps
- * its selected epoch. */
-enum { ARM_BIAS, ARM_INPUT, N_ARMS = 3 }; /* AR_CENTER_AUTO's two, then the lighter run */
+ * alone; then, of the centering kept so far, with try_lighter one with l2 / 10 and dropout / 2,
+ * and with try_tanh one with a tanh encoder at lr / 5. The one of lowest validation RMSE is kept
+ * (the earlier on a tie), in its selected state, with its settings in m->cfg. Interrupted, the
+ * best of what was trained is kept, as a plain run keeps its selected epoch. */
+enum { ARM_BIAS, ARM_INPUT, N_ARMS = 4 }; /* AR_CENTER_AUTO's two, the lighter and tanh runs */
 
 typedef struct {
     ar_center center;
-    float l2, dropout;
-    int lighter;
+    float l2, dropout, lr;
+    ar_activation activation;
+    int lighter, tanh_run; /* which kind of run: the given settings when both are 0 */
 } arm;
 
 /* x rounded to 6 significant digits, as reports print it: the lighter run's l2 and dropout are
- * then the floats `--l2 0.0001 --dropout 0.3` give (1e-3f / 10 is not 1e-4f), so a plain run
- * with the settings printed trains the same model bit for bit. */
+ * then the floats `--l2 0.0001 --dropout 0.3` give (1e-3f / 10 is not 1e-4f), and the tanh
+ * run's lr the float of `--lr 0.0006`, so a plain run with the settings printed trains the
+ * same model bit for bit. */
 static float printed(double x) {
     char buf[32];
     snprintf(buf, sizeof buf, "%.6g", x);
     return strtof(buf, NULL);
 }
 
+static void arm_apply(ar_model *m, const arm *a) {
+    m->cfg.center = a->center;
+    m->cfg.l2 = a->l2, m->cfg.dropout = a->dropout, m->cfg.lr = a->lr;
+    m->cfg.activation = a->activation;
+    m->lighter = a->lighter, m->tanh_run = a->tanh_run;
+}
+
 static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
     arm arms[N_ARMS];
     int n = 0;
-    const arm given = {m->cfg.center, m->cfg.l2, m->cfg.dropout, 0};
+    const arm given = {m->cfg.center, m->cfg.l2, m->cfg.dropout, m->cfg.lr, m->cfg.activation,
+                       0, 0};
     if (m->center_auto) {
-        arms[n++] = (arm){AR_CENTER_BIAS, given.l2, given.dropout, 0};
-        arms[n++] = (arm){AR_CENTER_INPUT, given.l2, given.dropout, 0};
+        arms[n] = arms[n + 1] = given;
+        arms[n++].center = AR_CENTER_BIAS;
+        arms[n++].center = AR_CENTER_INPUT;
     } else {
         arms[n++] = given;
     }
     const int n_given = n;
-    if (m->try_lighter)
-        arms[n++] = (arm){0, printed(given.l2 / 10.0), printed(given.dropout / 2.0), 1};
+    int lighter = -1, tanh_arm = -1; /* their places in arms[], if tried */
+    if (m->try_lighter) {
+        arms[lighter = n++] = given;
+        arms[lighter].l2 = printed(given.l2 / 10.0);
+        arms[lighter].dropout = printed(given.dropout / 2.0);
+        arms[lighter].lighter = 1;
+    }
+    if (m->try_tanh && given.activation != AR_ACT_TANH) {
+        arms[tanh_arm = n++] = given;
+        arms[tanh_arm].activation = AR_ACT_TANH;
+        arms[tanh_arm].lr = printed(given.lr / 5.0);
+        arms[tanh_arm].tanh_run = 1;
+    }
     snapshot start = {0}, best = {0}, cur = {0};
     ar_train_result r[N_ARMS], *rw = NULL;
     int w = -1, ran = 0; /* the best run so far; the runs started */
     ar_status st = snapshot_take(m, &start);
     for (int k = 0; k < n && st == AR_OK; k++) {
-        if (arms[k].lighter && w < 0) break; /* no run selected an epoch: nothing to lighten */
+        if (k >= n_given && w < 0) break; /* no run selected an epoch: no centering to vary */
         if (k > 0) st = snapshot_restore(m, &start);
-        if (arms[k].lighter) arms[k].center = arms[w].center;
-        m->cfg.center = arms[k].center;
-        m->cfg.l2 = arms[k].l2, m->cfg.dropout = arms[k].dropout;
-        m->lighter = arms[k].lighter;
+        if (k >= n_given) arms[k].center = arms[w].center;
+        arm_apply(m, &arms[k]);
         if (st == AR_OK) st = run(m, cb, user, &cur, &r[k]);
         ran = k + 1;
         if (cur.params && (w < 0 || r[k].selected.valid_rmse < rw->selected.valid_rmse)) {
@@ -207,10 +228,8 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
         st = AR_ERR_INTERRUPTED;
         goto cleanup;
     }
-    m->cfg.center = arms[w].center;
-    m->cfg.l2 = arms[w].l2, m->cfg.dropout = arms[w].dropout;
-    m->lighter = arms[w].lighter;
-    m->center_auto = m->try_lighter = 0;
+    arm_apply(m, &arms[w]);
+    m->center_auto = m->try_lighter = m->try_tanh = 0;
     if (ran - 1 != w || st != AR_OK) { /* an earlier run won, or interrupted: not in place */
         ar_status rs = snapshot_restore(m, &best);
         if (rs != AR_OK) {
@@ -228,13 +247,20 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
             res.auto_epoch[k] = r[k].network_epoch;
             res.auto_epochs_run[k] = r[k].epochs_run;
         }
-    if (ran > n_given) { /* the lighter run ran */
+    if (ran > n_given) { /* a run of other settings ran: the given settings' best, to compare */
         int g = n_given == 2 && r[ARM_INPUT].selected.valid_rmse <
                                     r[ARM_BIAS].selected.valid_rmse ? ARM_INPUT : 0;
         res.given_valid_rmse = r[g].network_valid_rmse;
-        res.lighter_valid_rmse = r[n - 1].network_valid_rmse;
-        res.lighter_epoch = r[n - 1].network_epoch;
-        res.lighter_epochs_run = r[n - 1].epochs_run;
+    }
+    if (lighter >= 0 && lighter < ran) {
+        res.lighter_valid_rmse = r[lighter].network_valid_rmse;
+        res.lighter_epoch = r[lighter].network_epoch;
+        res.lighter_epochs_run = r[lighter].epochs_run;
+    }
+    if (tanh_arm >= 0 && tanh_arm < ran) {
+        res.tanh_valid_rmse = r[tanh_arm].network_valid_rmse;
+        res.tanh_epoch = r[tanh_arm].network_epoch;
+        res.tanh_epochs_run = r[tanh_arm].epochs_run;
     }
     AR_TRY(consider_baseline(m, &best, &res));
     if (out) *out = res;
@@ -248,9 +274,10 @@ cleanup:
 ar_status ar_model_train(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
     const int has_valid = m->ds->n_valid_all > 0;
     atomic_store(&m->interrupt, 0); /* a request made before the run */
-    if ((m->center_auto || m->try_lighter) && has_valid && m->epoch == 0)
+    if ((m->center_auto || m->try_lighter || m->try_tanh) && has_valid && m->epoch == 0)
         return train_arms(m, cb, user, out);
-    m->center_auto = m->try_lighter = 0; /* nothing to choose with: BIAS, as created */
+    m->center_auto = m->try_lighter = m->try_tanh = 0; /* nothing to choose with: BIAS, as
+                                                          created */
     snapshot snap = {0};
     ar_train_result r;
     ar_status st = run(m, cb, user, &snap, &r);

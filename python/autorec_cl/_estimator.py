@@ -17,10 +17,11 @@ from ._lib import (AR_ERR_INVALID_ARG, AutoRecValueError, DatasetStats, TopN, To
 # The settings of ar_train_config, in the order the estimator lists them.
 _CONFIG = ("hidden", "layers", "activation", "out_activation", "dropout", "input_dropout",
            "input_noise", "l2", "lr", "lr_decay", "epochs", "batch", "patience",
-           "min_improvement", "center", "baseline_fallback", "try_lighter", "kernels", "beta1",
+           "min_improvement", "center", "baseline_fallback", "try_lighter", "try_tanh", "kernels",
+           "beta1",
            "beta2", "eps", "rating_min", "rating_max", "default_rating", "seed")
 _SCALE = ("rating_min", "rating_max", "default_rating")  # NaN in C, None here: from the data
-_BOOL = ("baseline_fallback", "try_lighter")  # int 0 / 1 in C
+_BOOL = ("baseline_fallback", "try_lighter", "try_tanh")  # int 0 / 1 in C
 
 # What the CLI does around the library (host/cli/data_opts.c, data_load.c): I-AutoRec by
 # default, a tenth of the training ratings held out for validation, carved by a generator of its
@@ -87,7 +88,7 @@ class AutoRec:
                  lr_decay=_D["lr_decay"], epochs=_D["epochs"], batch=_D["batch"],
                  patience=_D["patience"], min_improvement=_D["min_improvement"],
                  center=_D["center"], baseline_fallback=_D["baseline_fallback"],
-                 try_lighter=_D["try_lighter"],
+                 try_lighter=_D["try_lighter"], try_tanh=_D["try_tanh"],
                  kernels=_D["kernels"], beta1=_D["beta1"], beta2=_D["beta2"], eps=_D["eps"],
                  rating_min=_D["rating_min"], rating_max=_D["rating_max"],
                  default_rating=_D["default_rating"], seed=_D["seed"], device=None,
@@ -246,6 +247,7 @@ class AutoRec:
         row = {k: getattr(s, k) for k in self._STATS}
         row["center"] = lib.ar_center_name(res.center).decode()  # center="auto" trains two runs
         row["lighter"] = bool(res.lighter)  # try_lighter: one more run
+        row["tanh"] = bool(res.tanh_run)  # try_tanh: one more
         self._history_rows().append(row)
         if bar is not None:
             bar.update(1)
@@ -261,7 +263,7 @@ class AutoRec:
         rows = self._history_rows()
         try:
             import pandas as pd
-            self.history_ = pd.DataFrame(rows, columns=list(self._STATS) + ["center", "lighter"])
+            self.history_ = pd.DataFrame(rows, columns=list(self._STATS) + ["center", "lighter", "tanh"])
         except ImportError:
             self.history_ = rows
         self.best_epoch_ = result.selected_epoch
@@ -269,8 +271,11 @@ class AutoRec:
         self.baseline_kept_ = bool(result.baseline_kept)
         self.center_ = lib.ar_center_name(result.center).decode()  # auto: the run kept
         self.lighter_ = bool(result.lighter)  # try_lighter: the lighter run kept
+        self.tanh_ = bool(result.tanh_run)  # try_tanh: the tanh run kept
         kept = lib.ar_model_config(self._engine.model).contents
         self.l2_, self.dropout_ = _float32(kept.l2), _float32(kept.dropout)  # the run kept's
+        self.lr_ = _float32(kept.lr)
+        self.activation_ = lib.ar_activation_name(kept.activation).decode()
         self._fitted()
 
     def _fitted(self):
@@ -412,8 +417,9 @@ class AutoRec:
         self.stop_reason_ = None
         self.baseline_kept_ = None
         self.center_ = self.center  # a model file holds the centering trained, never auto
-        self.lighter_ = None
+        self.lighter_ = self.tanh_ = None
         self.l2_, self.dropout_ = self.l2, self.dropout  # as trained
+        self.lr_, self.activation_ = self.lr, self.activation
         self._fitted()
 
     def _set_from_config(self, cfg, rows):

@@ -100,7 +100,7 @@ class TrainConfig(Structure):
                 ("rating_min", c_float), ("rating_max", c_float), ("default_rating", c_float),
                 ("kernels", c_int), ("center", c_int), ("patience", c_int),
                 ("min_improvement", c_float), ("baseline_fallback", c_int),
-                ("try_lighter", c_int)]
+                ("try_lighter", c_int), ("try_tanh", c_int)]
 
 
 class EpochStats(Structure):
@@ -118,7 +118,9 @@ class TrainResult(Structure):
                 ("auto_valid_rmse", c_double * 2), ("auto_epoch", c_int * 2),
                 ("auto_epochs_run", c_int * 2), ("lighter", c_int),
                 ("given_valid_rmse", c_double), ("lighter_valid_rmse", c_double),
-                ("lighter_epoch", c_int), ("lighter_epochs_run", c_int)]
+                ("lighter_epoch", c_int), ("lighter_epochs_run", c_int),
+                ("tanh_run", c_int), ("tanh_valid_rmse", c_double), ("tanh_epoch", c_int),
+                ("tanh_epochs_run", c_int)]
 
 
 class Errors(Structure):

@@ -46,14 +46,15 @@ def test_same_epochs_as_autorec_train(cli, data, tmp_path, settings):
         rows = list(csv.DictReader(f))
     m = AutoRec(device=device, verbose=False, **settings).fit(train, test=test)
     # with a validation set, center "auto" (the default) trains a bias run, then an input run,
-    # and try_lighter (the default) one more, as --lighter try does
+    # and try_lighter and try_tanh (the defaults) one more each, as --lighter and --tanh try do
     valid = settings.get("valid_ratio", 1)
-    runs = (2 if settings.get("center", "auto") == "auto" and valid else 1) + (1 if valid else 0)
+    runs = (2 if settings.get("center", "auto") == "auto" and valid else 1) + (2 if valid else 0)
     assert len(rows) == len(m.history_) == runs * settings["epochs"]
     for row, (_, py) in zip(rows, m.history_.iterrows()):
         assert int(row["epoch"]) == py.epoch
         assert row["center"] == py.center
         assert int(row["lighter"]) == py.lighter
+        assert int(row["tanh"]) == py.tanh
         for c in COLUMNS:
             if row[c] == "":  # NaN: no validation set
                 assert py[c] != py[c], c

@@ -60,16 +60,20 @@ def test_three_input_kinds_train_alike(data):
     h = [m.history_ for m in runs]
     assert list(h[0].columns[:5]) == ["epoch", "loss", "train_rmse", "valid_rmse", "test_rmse"]
     # center "auto": 4 epochs of the bias run, then 4 of the input run; try_lighter: 4 more of
-    # the better one's centering with l2 / 10 and dropout / 2; the best of the three kept
-    assert len(h[0]) == 12 and h[0].valid_rmse.notna().all()
+    # the better one's centering with l2 / 10 and dropout / 2; try_tanh: 4 more with a tanh
+    # encoder at lr / 5; the best of the four kept
+    assert len(h[0]) == 16 and h[0].valid_rmse.notna().all()
     first = h[0][:8].groupby("center").valid_rmse.min().idxmin()
-    assert list(h[0].center) == ["bias"] * 4 + ["input"] * 4 + [first] * 4
-    assert list(h[0].lighter) == [False] * 8 + [True] * 4
-    best = h[0].groupby(["center", "lighter"]).valid_rmse.min()
-    assert (runs[0].center_, runs[0].lighter_) == best.idxmin()
+    assert list(h[0].center) == ["bias"] * 4 + ["input"] * 4 + [first] * 8
+    assert list(h[0].lighter) == [False] * 8 + [True] * 4 + [False] * 4
+    assert list(h[0].tanh) == [False] * 12 + [True] * 4
+    best = h[0].groupby(["center", "lighter", "tanh"]).valid_rmse.min()
+    assert (runs[0].center_, runs[0].lighter_, runs[0].tanh_) == best.idxmin()
     m = runs[0]
     given = (m.l2, m.dropout)
     assert (m.l2_, m.dropout_) == ((m.l2 / 10, m.dropout / 2) if m.lighter_ else given)
+    assert m.activation_ == ("tanh" if m.tanh_ else m.activation)
+    assert m.lr_ == pytest.approx(m.lr / 5 if m.tanh_ else m.lr, rel=1e-6)
     # the sparse matrix lists the ratings in another order: the same data, other batches
     for other in h[1:]:
         assert np.allclose(other.test_rmse, h[0].test_rmse, atol=0.05)
@@ -214,8 +218,8 @@ def test_ctrl_c_stops_between_batches_and_keeps_the_model():
     p = m.predict(data[0][:50], data[1][:50])
     assert np.isfinite(p).all()
     m.set_params(epochs=n + 2)
-    m.fit(data)  # and it trains again (center "auto" and try_lighter: three runs of n + 2 epochs)
-    assert len(m.history_) == 3 * (n + 2)
+    m.fit(data)  # and it trains again (center "auto", try_lighter, try_tanh: four runs of n + 2)
+    assert len(m.history_) == 4 * (n + 2)
 
 
 def test_progress_bar_is_optional(data, capsys):

@@ -25,7 +25,7 @@ def test_u1_beats_the_baseline_in_a_few_epochs(u1):
     s = m.score(test)
     assert s["n"] == len(test) == 20000
     assert s["rmse"] < 0.98  # the user + item bias baseline alone: 0.97 (README)
-    h = m.history_  # several runs (center "auto", try_lighter): the kept one's rows
-    kept = h[(h.center == m.center_) & (h.lighter == m.lighter_)]
+    h = m.history_  # several runs (center "auto", try_lighter, try_tanh): the kept one's rows
+    kept = h[(h.center == m.center_) & (h.lighter == m.lighter_) & (h.tanh == m.tanh_)]
     assert s["rmse"] == pytest.approx(kept.test_rmse.iloc[m.best_epoch_ - 1], rel=1e-6)
     assert len(m.recommend(1, n=10)) == 10
