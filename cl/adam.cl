@@ -1,11 +1,14 @@
-/* adam.cl - one Adam step over the flat parameter buffer, with L2 on the first n_decay
- * parameters (the weight matrices; biases come after them and are not decayed):
+/* adam.cl - one Adam step over the flat parameter buffer (or its range [off, n)), with L2 on
+ * the first n_decay parameters (the weight matrices; biases come after them and are not
+ * decayed):
  *   g = grad + l2 * p            (only for i < n_decay)
  *   m = b1 m + (1 - b1) g        v = b2 v + (1 - b2) g^2
  *   p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
  * bc1 = 1 - b1^t and bc2 = 1 - b2^t are computed on the host in double for step t.
  * Each work-item updates 8 neighbouring parameters as float8s (what PoCL turns into AVX; a
- * scalar work-item per parameter ran 1.5x slower there), the last few one by one. */
+ * scalar work-item per parameter ran 1.5x slower there), the last few one by one. The sparse
+ * path's first and last weight matrices take their step in ar_sp_weight_adam (sparse.cl), which
+ * computes their gradient and applies ar_adam8 to it at once. */
 static inline float ar_adam_one(__global float *p, __global const float *grad, __global float *m,
                                 __global float *v, int i, int n_decay, float lr, float b1,
                                 float b2, float eps, float bc1, float bc2, float l2) {
@@ -18,10 +21,22 @@ static inline float ar_adam_one(__global float *p, __global const float *grad, _
     return p[i] - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
 }
 
+/* The step of the 8 parameters pi at i, g their gradient (L2 included): m and v at i updated,
+ * the new parameters returned. */
+static inline float8 ar_adam8(float8 pi, float8 g, __global float *m, __global float *v,
+                              size_t i, float lr, float b1, float b2, float eps, float bc1,
+                              float bc2) {
+    float8 mi = b1 * vload8(0, m + i) + (1.0f - b1) * g;
+    float8 vi = b2 * vload8(0, v + i) + (1.0f - b2) * g * g;
+    vstore8(mi, 0, m + i);
+    vstore8(vi, 0, v + i);
+    return pi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}
+
 __kernel void ar_adam(__global float *p, __global const float *grad, __global float *m,
-                      __global float *v, int n, int n_decay, float lr, float b1, float b2,
-                      float eps, float bc1, float bc2, float l2) {
-    int i = 8 * (int)get_global_id(0);
+                      __global float *v, int off, int n, int n_decay, float lr, float b1,
+                      float b2, float eps, float bc1, float bc2, float l2) {
+    int i = off + 8 * (int)get_global_id(0);
     if (i >= n) return;
     if (i + 8 > n || (i < n_decay && i + 8 > n_decay)) { /* the ends: one by one */
         for (int j = i; j < min(i + 8, n); j++)
@@ -30,9 +45,5 @@ __kernel void ar_adam(__global float *p, __global const float *grad, __global fl
     }
     float8 pi = vload8(0, p + i), g = vload8(0, grad + i);
     if (i < n_decay) g += l2 * pi;
-    float8 mi = b1 * vload8(0, m + i) + (1.0f - b1) * g;
-    float8 vi = b2 * vload8(0, v + i) + (1.0f - b2) * g * g;
-    vstore8(mi, 0, m + i);
-    vstore8(vi, 0, v + i);
-    vstore8(pi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps), 0, p + i);
+    vstore8(ar_adam8(pi, g, m, v, (size_t)i, lr, b1, b2, eps, bc1, bc2), 0, p + i);
 }

@@ -273,6 +273,46 @@ __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const f
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) ar_store8(d + 8 * i, s[i], n0 - 8 * i);
 }
 
+/* ar_sp_weight_grad and ar_adam in one pass, training's step for the first and last weight
+ * matrices: the gradient of W (cols, H) at w_off in p, summed as ar_sp_weight_grad sums it, L2
+ * added, and Adam's step applied there and then (ar_adam8), so the gradient is never written
+ * to memory and read back: 24 bytes per weight instead of 32 (docs/performance.md). The same
+ * arithmetic as the two kernels in turn. */
+__kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global float *v,
+                                int w_off, __global const float *ck, __global const float *in,
+                                __global const int *col_ptr, int col_off,
+                                __global const int *ent_b, __global const int *ent_k, int cols,
+                                int H, float lr, float b1, float b2, float eps, float bc1,
+                                float bc2, float l2) {
+    int h = AR_SP_WIDTH * (int)get_global_id(0), u = (int)get_global_id(1);
+    if (h >= H || u >= cols) return;
+    int n0 = H - h;
+    float8 s[AR_SP_V];
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) s[i] = (float8)(0.0f);
+    ar_gather_sum(s, in + h, ent_b, ck, ent_k, col_ptr[col_off + u], col_ptr[col_off + u + 1], H,
+                  n0);
+    const size_t base = (size_t)w_off + (size_t)u * (size_t)H + (size_t)h;
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+        const int n = n0 - 8 * i;
+        const size_t e = base + 8 * (size_t)i;
+        if (n >= 8) {
+            float8 pi = vload8(0, p + e);
+            vstore8(ar_adam8(pi, s[i] + l2 * pi, m, v, e, lr, b1, b2, eps, bc1, bc2), 0, p + e);
+        } else if (n > 0) { /* the row's last columns, one by one as ar_adam does its ends */
+            float g[8];
+            vstore8(s[i], 0, g);
+            for (int j = 0; j < n; j++) {
+                float pj = p[e + j], gj = g[j] + l2 * pj;
+                float mj = b1 * m[e + j] + (1.0f - b1) * gj;
+                float vj = b2 * v[e + j] + (1.0f - b2) * gj * gj;
+                m[e + j] = mj;
+                v[e + j] = vj;
+                p[e + j] = pj - lr * (mj / bc1) / (sqrt(vj / bc2) + eps);
+            }
+        }
+    }
+}
+
 /* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per
  * column. */
 __kernel void ar_sp_bias_grad(__global float *db, int db_off, __global const float *ck,

@@ -276,6 +276,55 @@ Test(sparse, sp_weight_grad) {
     sp_case_free(&t);
 }
 
+/* The fused gradient + Adam step of the first and last weight matrices: the same parameters and
+ * moments as ar_sp_weight_grad followed by ar_adam on the same range (the same arithmetic), and
+ * as the CPU reference; nothing outside the range touched. */
+Test(sparse, sp_weight_adam) {
+    sp_case t;
+    sp_case_init(&t);
+    csc_upload u;
+    csc_upload_init(&t, &u);
+    const size_t n = (size_t)B_OFF + U, end = (size_t)W_OFF + (size_t)U * H;
+    float *p = malloc(n * sizeof *p), *m0 = malloc(n * sizeof *m0), *v0 = malloc(n * sizeof *v0);
+    tu_read(t.c, t.w, n, p);
+    tu_fill(m0, n, -0.01f, 0.01f, &t.rng);
+    tu_fill(v0, n, 0.0f, 1e-4f, &t.rng);
+    const ark_adam_step s = {0.01f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f, 0.05f}; /* step 2 */
+    cl_mem pa = tu_buffer(t.c, n, p), ma = tu_buffer(t.c, n, m0), va = tu_buffer(t.c, n, v0);
+    cl_mem pb = tu_buffer(t.c, n, p), mb = tu_buffer(t.c, n, m0), vb = tu_buffer(t.c, n, v0);
+    cl_mem dw = tu_buffer(t.c, n, NULL);
+    cr_assert(ark_sp_weight_grad(t.c, dw, W_OFF, t.dck, t.da, u.d_cp, U + 1, u.d_eb, u.d_ek, U,
+                                 H) == AR_OK, "%s", ar_last_error());
+    cr_assert(ark_adam_range(t.c, pa, dw, ma, va, W_OFF, (int)end, (int)end, &s) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(ark_sp_weight_adam(t.c, pb, mb, vb, W_OFF, t.dck, t.da, u.d_cp, U + 1, u.d_eb,
+                                 u.d_ek, U, H, &s) == AR_OK, "%s", ar_last_error());
+    float *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
+    cl_mem two[3][2] = {{pa, pb}, {ma, mb}, {va, vb}};
+    const char *names[3] = {"params", "m", "v"};
+    for (int k = 0; k < 3; k++) {
+        tu_read(t.c, two[k][0], n, ga);
+        tu_read(t.c, two[k][1], n, gb);
+        tu_compare(names[k], gb, ga, n, 1e-7, 1e-6); /* fused against two passes */
+    }
+    /* against the CPU: the reference gradient, then the reference Adam over the range */
+    float *pr = malloc(n * sizeof *pr);
+    memcpy(pr, p, n * sizeof *pr);
+    ar_sp_weight_adam_ref(pr + W_OFF, m0 + W_OFF, v0 + W_OFF, t.ck, t.a, u.cp, u.eb, u.ek, U, H,
+                          s.lr, s.beta1, s.beta2, s.eps, s.bc1, s.bc2, s.l2);
+    tu_read(t.c, pb, n, gb);
+    tu_compare("params (reference)", gb, pr, n, 1e-5, 1e-4);
+    tu_read(t.c, mb, n, gb);
+    tu_compare("m (reference)", gb, m0, n, 1e-6, 1e-4);
+    tu_read(t.c, vb, n, gb);
+    tu_compare("v (reference)", gb, v0, n, 1e-8, 1e-4);
+    cl_mem bufs[] = {pa, ma, va, pb, mb, vb, dw};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(p); free(m0); free(v0); free(ga); free(gb); free(pr);
+    csc_upload_free(&u);
+    sp_case_free(&t);
+}
+
 /* Long rows and columns (about 30 and 8 entries): SDDMM's four entries per lane all taken, input
  * dropout's 8-entry draws, not only their tails. */
 Test(sparse, sp_products_long_rows) {

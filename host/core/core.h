@@ -151,7 +151,7 @@ typedef struct ar_kernels {
     cl_kernel colsum;
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
-        sp_weight_grad, sp_bias_grad;
+        sp_weight_grad, sp_weight_adam, sp_bias_grad;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -299,6 +299,14 @@ ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, in
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2);
+/* One Adam step's scalars: the learning rate, betas, epsilon, bias corrections (1 - beta^t),
+ * and the L2 added to the gradient of the first n_decay parameters. */
+typedef struct {
+    float lr, beta1, beta2, eps, bc1, bc2, l2;
+} ark_adam_step;
+/* ark_adam on the parameters [off, n) only (n_decay as for the whole buffer). */
+ar_status ark_adam_range(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int off,
+                         int n, int n_decay, const ark_adam_step *s);
 /* The sparse path (cl/sparse.cl). Weights (w, w_off) are (cols, H) row-major; b_off < 0: no
  * bias. pos_* / row_ptr are CSR arrays, rows / rows_off the batch as for the dense kernels. */
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
@@ -326,6 +334,11 @@ ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem
                              int H);
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,
                            int col_off, cl_mem ent_k, int cols);
+/* ark_sp_weight_grad's gradient of W (cols, H) at w_off in params, with L2 (every element is
+ * decayed), and Adam's step applied to it at once: the gradient is never stored. */
+ar_status ark_sp_weight_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int w_off,
+                             cl_mem ck, cl_mem in, cl_mem col_ptr, int col_off, cl_mem ent_b,
+                             cl_mem ent_k, int cols, int H, const ark_adam_step *s);
 /* Sets n floats of buf (from element offset off) to value. */
 ar_status ark_fill(ar_ctx *c, cl_mem buf, size_t off, size_t n, float value);
 

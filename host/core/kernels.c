@@ -8,7 +8,7 @@
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
     X(sp_sddmm_csc)  \
-    X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_bias_grad)
+    X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
     ar_status st = AR_OK;
@@ -165,9 +165,17 @@ ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, in
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
                    float bc2, float l2) {
+    const ark_adam_step s = {lr, beta1, beta2, eps, bc1, bc2, l2};
+    return ark_adam_range(c, params, grads, m, v, 0, n, n_decay, &s);
+}
+
+ar_status ark_adam_range(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int off,
+                         int n, int n_decay, const ark_adam_step *s) {
+    if (n <= off) return AR_OK;
     /* 8 parameters per work-item (cl/adam.cl) */
-    LAUNCH(adam, ADAM, ((size_t)n + 7) / 8, A(params), A(grads), A(m), A(v), A(n), A(n_decay),
-           A(lr), A(beta1), A(beta2), A(eps), A(bc1), A(bc2), A(l2));
+    LAUNCH(adam, ADAM, ((size_t)(n - off) + 7) / 8, A(params), A(grads), A(m), A(v), A(off),
+           A(n), A(n_decay), A(s->lr), A(s->beta1), A(s->beta2), A(s->eps), A(s->bc1),
+           A(s->bc2), A(s->l2));
 }
 
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
@@ -223,6 +231,16 @@ ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem
     LAUNCH2D(sp_weight_grad, SPARSE_WGRAD, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width,
              (size_t)cols, A(dw), A(dw_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b),
              A(ent_k), A(cols), A(H));
+}
+
+ar_status ark_sp_weight_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int w_off,
+                             cl_mem ck, cl_mem in, cl_mem col_ptr, int col_off, cl_mem ent_b,
+                             cl_mem ent_k, int cols, int H, const ark_adam_step *s) {
+    LAUNCH2D(sp_weight_adam, SPARSE_WGRAD,
+             ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)cols, A(params), A(m),
+             A(v), A(w_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols),
+             A(H), A(s->lr), A(s->beta1), A(s->beta2), A(s->eps), A(s->bc1), A(s->bc2),
+             A(s->l2));
 }
 
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,

@@ -71,6 +71,8 @@ struct ar_model {
     cl_mem a[AR_MAX_HIDDEN_LAYERS + 1];  /* a[k] (B, dim[k]), k = 1..n_hidden: hidden outputs */
     cl_mem ad[AR_MAX_HIDDEN_LAYERS + 1]; /* ad[k] (B, dim[k]): a[k] after dropout (with it) */
     cl_mem dh[2];              /* (B, H) each: hidden gradients, alternating layer to layer */
+    cl_mem dz1;                /* the sparse path: which of dh holds the gradient at the first
+                                  layer's pre-activation (B, dim[1]) after a backward pass */
     /* the data, CSR by row: pointers (I + 1), column indices and values (nnz of the set) */
     cl_mem tr_ptr, tr_idx, tr_val; /* training ratings */
     cl_mem te_ptr, te_idx, te_val; /* scoreable test ratings */
@@ -224,9 +226,16 @@ ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_
  * numbers, each weight row read once per batch. */
 ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j);
 /* The backward pass of batch j (rows[off .. off+B), its CSC uploaded) into m->grads, every
- * element overwritten. After ar_sparse_encode and a decode into m->yk. */
+ * element overwritten, but the first and last weight matrices' (the largest) only when
+ * weight_grads is set: ar_sparse_update computes those as it applies them. After
+ * ar_sparse_encode and a decode into m->yk. */
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
-                             float keep_in, float scale);
+                             float keep_in, float scale, int weight_grads);
+/* Adam's step after ar_sparse_backward of batch j: the first and last weight matrices' fused
+ * with their gradients (ark_sp_weight_adam, from the activations and gradients the backward
+ * pass left), every other parameter from m->grads. */
+ar_status ar_sparse_update(ar_model *m, int j, float keep, float keep_in,
+                           const ark_adam_step *s);
 /* Builds the CSC of the nb batches of order[0 .. n_rows) (batch j: order[j B ...]) on the host
  * and uploads them: batch j's column pointers at j (U + 1) of m->csc_ptr. */
 ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb);

@@ -9,8 +9,11 @@
  *             further hidden layers as dense.c                         (B, dim[k])
  *   decode:   yk = f(SDDMM(ad_L, WL) + bL) at the chosen positions     (nnz of the positions)
  *   backward: dyk = 2 scale (yk - r) f'(yk)                            (nnz)
- *             dWL, dbL from the batch CSC; dz = SpMM(dyk, WL) dropout' g'   (B, H_L)
- *             hidden-to-hidden layers as dense.c; dW0T from the CSC, db0 = colsum(dz)
+ *             dbL from the batch CSC; dz = SpMM(dyk, WL) dropout' g'   (B, H_L)
+ *             hidden-to-hidden layers as dense.c; db0 = colsum(dz)
+ *   update:   WL -= Adam(dWL), dWL from the batch CSC (dyk, ad_L);
+ *             W0T -= Adam(dW0T), dW0T from the CSC (xk, dz): fused, never stored;
+ *             the other parameters: Adam over m->grads
  */
 #include <string.h>
 
@@ -69,18 +72,19 @@ ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j) {
 }
 
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
-                             float keep_in, float scale) {
+                             float keep_in, float scale, int weight_grads) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
     const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
     ar_status st = AR_OK;
     AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, ar_model_targets(m),
                                 rows, off, B, scale, m->cfg.out_activation));
-    /* the last layer: dW, db from the output gradient at the entries, then the gradient at the
-     * last hidden layer */
-    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,
-                              ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
-                              m->csc_k, U, L->dim[nh]));
+    /* the last layer: db (and dW) from the output gradient at the entries, then the gradient
+     * at the last hidden layer */
+    if (weight_grads)
+        AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,
+                                  ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
+                                  m->csc_k, U, L->dim[nh]));
     AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
                             m->csc_k, U));
     cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
@@ -92,10 +96,33 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
                            ar_dropout_layer(nh - 1)));
     AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
     for (int k = nh - 1; k >= 1; k--) AR_TRY(ar_dense_layer_backward(m, k, dz, B, keep, &dz));
-    /* the first layer: dW0T from the inputs at the entries, db0 dense */
-    AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[0], entry_inputs(m, keep_in), dz,
-                              m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[1]));
+    /* the first layer: (dW0T from the inputs at the entries and) db0 dense */
+    m->dz1 = dz;
+    if (weight_grads)
+        AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[0], entry_inputs(m, keep_in), dz,
+                                  m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[1]));
     AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[0], dz, B, L->dim[1]));
+cleanup:
+    return st;
+}
+
+ar_status ar_sparse_update(ar_model *m, int j, float keep, float keep_in,
+                           const ark_adam_step *s) {
+    ar_ctx *c = m->ctx;
+    const ar_layout *L = &m->L;
+    const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
+    ar_status st = AR_OK;
+    AR_TRY(ark_sp_weight_adam(c, m->params, m->m, m->v, (int)L->off_w[nh], m->dyk,
+                              ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
+                              m->csc_k, U, L->dim[nh], s));
+    AR_TRY(ark_sp_weight_adam(c, m->params, m->m, m->v, (int)L->off_w[0],
+                              entry_inputs(m, keep_in), m->dz1, m->csc_ptr, col_off, m->csc_b,
+                              m->csc_k, U, L->dim[1], s));
+    /* the hidden-to-hidden weights (decayed) and every bias, from m->grads */
+    AR_TRY(ark_adam_range(c, m->params, m->grads, m->m, m->v, (int)L->off_w[1],
+                          (int)L->off_w[nh], (int)L->n_decay, s));
+    AR_TRY(ark_adam_range(c, m->params, m->grads, m->m, m->v, (int)L->n_decay,
+                          (int)L->n_params, (int)L->n_decay, s));
 cleanup:
     return st;
 }

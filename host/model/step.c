@@ -4,10 +4,12 @@
  *
  *     forward(m, b);    // activations; the outputs at the batch's observed ratings
  *     backward(m, b);   // the loss's gradient into m->grads
- *     update(m);        // Adam (L2 on the weights is added there)
+ *     update(m, b);     // Adam (L2 on the weights is added there)
  *
  * There is no zero_grad: backward overwrites every gradient element (GEMMs with beta 0, and
- * kernels that write every column), so nothing carries over from one batch to the next.
+ * kernels that write every column), so nothing carries over from one batch to the next. On
+ * the sparse path the first and last weight matrices' gradients are computed in update, fused
+ * with their Adam step, and not stored (ar_sparse_update).
  * forward and backward pick the dense path (dense.c) or the sparse path (sparse.c); both keep
  * the model's shapes (model.h). ar_model_train_epoch runs the step over a shuffled epoch;
  * ar_model_batch runs it once on given rows, for the tests.
@@ -41,21 +43,24 @@ static ar_status forward(ar_model *m, const ar_batch *b) {
 
 /* The gradient of the batch's masked MSE into m->grads (n_params), every element overwritten;
  * m->row_loss gets each row's squared error. */
-static ar_status backward(ar_model *m, const ar_batch *b) {
+static ar_status backward(ar_model *m, const ar_batch *b, int weight_grads) {
     if (!m->sparse) return ar_dense_backward(m, b->rows, b->off, b->B, b->keep, b->scale);
-    return ar_sparse_backward(m, b->csc, b->rows, b->off, b->B, b->keep, b->keep_in, b->scale);
+    return ar_sparse_backward(m, b->csc, b->rows, b->off, b->B, b->keep, b->keep_in, b->scale,
+                              weight_grads);
 }
 
 /* One Adam step (t = m->step) with coupled L2 on the weights; the learning rate decays per
  * finished epoch. Bias corrections are computed here in double. */
-static ar_status update(ar_model *m) {
+static ar_status update(ar_model *m, const ar_batch *b) {
     const ar_train_config *cf = &m->cfg;
     double bc1 = 1.0 - pow(cf->beta1, (double)m->step);
     double bc2 = 1.0 - pow(cf->beta2, (double)m->step);
     double lr = cf->lr * pow(cf->lr_decay, (double)m->epoch);
-    return ark_adam(m->ctx, m->params, m->grads, m->m, m->v, (int)m->L.n_params,
-                    (int)m->L.n_decay, (float)lr, cf->beta1, cf->beta2, cf->eps, (float)bc1,
-                    (float)bc2, cf->l2);
+    const ark_adam_step s = {(float)lr, cf->beta1, cf->beta2, cf->eps, (float)bc1, (float)bc2,
+                             cf->l2};
+    if (m->sparse) return ar_sparse_update(m, b->csc, b->keep, b->keep_in, &s);
+    return ark_adam_range(m->ctx, m->params, m->grads, m->m, m->v, 0, (int)m->L.n_params,
+                          (int)m->L.n_decay, &s);
 }
 
 /* The batch rows_host[0..B) (the same rows as on the device at rows[off..]) as the step sees
@@ -99,8 +104,8 @@ static ar_status run_epoch(ar_model *m, double *sse) {
                                 off / m->B);
         m->step++; /* keys this step's dropout masks, and is Adam's t */
         AR_TRY(forward(m, &b));
-        AR_TRY(backward(m, &b));
-        AR_TRY(update(m));
+        AR_TRY(backward(m, &b, 0));
+        AR_TRY(update(m, &b));
         AR_TRY(ar_watch_batch(m, &w, off / m->B + 1));
     }
     AR_TRY(ar_model_read_sum(m, m->row_loss, sse));
@@ -166,8 +171,8 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, rows, B, 1));
     m->step = step;
     AR_TRY(forward(m, &b));
-    AR_TRY(backward(m, &b));
-    if (adam) AR_TRY(update(m));
+    AR_TRY(backward(m, &b, grads != NULL)); /* the whole gradient, when it is read */
+    if (adam) AR_TRY(update(m, &b));
     if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
     if (loss) {
         double sse = 0;

@@ -85,6 +85,12 @@ void ar_sp_sse_ref(float *row_err, const float *yk, const struct ar_csr *m, cons
  * (0 for columns without one). */
 void ar_sp_weight_grad_ref(float *dW, const float *ck, const float *in, const int *col_ptr,
                            const int *ent_b, const int *ent_k, int cols, int H);
+/* The fused step of ar_sp_weight_adam: dW as ar_sp_weight_grad_ref, then ar_adam_ref on W
+ * (cols, H) with every element decayed; p, m, v are W's own (cols H each). */
+void ar_sp_weight_adam_ref(float *p, float *m, float *v, const float *ck, const float *in,
+                           const int *col_ptr, const int *ent_b, const int *ent_k, int cols,
+                           int H, float lr, float b1, float b2, float eps, float bc1, float bc2,
+                           float l2);
 /* db (cols): db[u] = sum of ck[k] over the batch's entries in column u. */
 void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const int *ent_k,
                          int cols);

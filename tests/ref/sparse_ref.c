@@ -91,6 +91,18 @@ void ar_sp_weight_grad_ref(float *dW, const float *ck, const float *in, const in
         }
 }
 
+void ar_sp_weight_adam_ref(float *p, float *m, float *v, const float *ck, const float *in,
+                           const int *col_ptr, const int *ent_b, const int *ent_k, int cols,
+                           int H, float lr, float b1, float b2, float eps, float bc1, float bc2,
+                           float l2) {
+    const size_t n = (size_t)cols * H;
+    float *g = malloc(n * sizeof *g);
+    if (!g) abort();
+    ar_sp_weight_grad_ref(g, ck, in, col_ptr, ent_b, ent_k, cols, H);
+    ar_adam_ref(p, g, m, v, n, n, lr, b1, b2, eps, bc1, bc2, l2);
+    free(g);
+}
+
 void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const int *ent_k,
                          int cols) {
     for (int u = 0; u < cols; u++) {
