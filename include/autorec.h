@@ -633,7 +633,8 @@ typedef enum ar_phase {
     AR_PHASE_SPMM,            /* sparse path: CSR batch x weights (first layer forward, gradient
                                  at the last hidden layer) */
     AR_PHASE_SDDMM,           /* sparse path: decoder outputs at the observed positions only */
-    AR_PHASE_SPARSE_WGRAD,    /* sparse path: first / last layer weight gradients (batch CSC) */
+    AR_PHASE_SPARSE_WGRAD,    /* sparse path: first / last layer weight gradients (batch CSC),
+                                 with their Adam step while training (fused) */
     AR_PHASE_ACTIVATION,      /* bias + activation forward, activation derivative */
     AR_PHASE_DROPOUT,         /* dropout masks (hidden layers and the denoising input) */
     AR_PHASE_DENSIFY,         /* CSR batch -> dense (B, U) input */

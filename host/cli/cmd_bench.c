@@ -377,8 +377,10 @@ const cli_command cli_cmd_bench = {
              "  test_RMSE    after the last epoch\n"
              "  test_MAE     after the last epoch\n"
              "and then, per device, the median epoch split by phase from OpenCL profiling "
-             "events: gemm (CLBlast), spmm, sddmm, sparse_wgrad (the sparse path's products), "
-             "activation, dropout, densify, loss, bias_grad, adam, fill (kernel families), "
+             "events: gemm (CLBlast), spmm, sddmm, sparse_wgrad (the sparse path's products; with "
+             "the first and last weights' Adam step, fused), activation, dropout, densify, "
+             "loss, bias_grad, adam (the other parameters' on the sparse path), fill (kernel "
+             "families), "
              "transfer (host <-> device copies) and host (the rest of the wall time: host work "
              "and launch overhead while the device had nothing queued). The phases add up to "
              "epoch_s.",
