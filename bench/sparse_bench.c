@@ -26,13 +26,17 @@
 
 #include "internal.h"
 
-enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_SDDMM_CSC, K_WGRAD, K_DROPOUT, N_KERNELS };
+enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_SDDMM_CSC, K_WGRAD, K_WGRAD_ADAM, K_WEIGHT_ADAM,
+       K_DROPOUT, N_KERNELS };
+/* wgrad_adam: the weight gradient then Adam over W, two passes (the step before s12);
+ * weight_adam: the two fused (ar_sp_weight_adam, training's step since s12) */
 static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sddmm_csc",
-                                             "sparse_wgrad", "dropout"};
+                                             "sparse_wgrad", "wgrad_adam", "weight_adam",
+                                             "dropout"};
 
 typedef struct {
     ar_ctx *c;
-    cl_mem ptr, idx, ck, w, rows, a, out, yk, cp, eb, ek, dw;
+    cl_mem ptr, idx, ck, w, rows, a, out, yk, cp, eb, ek, dw, p, m, v; /* p, m, v: Adam's */
 } side;
 
 typedef struct {
@@ -117,6 +121,15 @@ static void make_side(side *d, const shape *s, const char *dir, const char *para
     d->eb = buf(d->c, nnz * sizeof(int), s->eb);
     d->ek = buf(d->c, nnz * sizeof(int), s->ek);
     d->dw = buf(d->c, UH * sizeof(float), NULL);
+    d->p = buf(d->c, UH * sizeof(float), w); /* W's values: any will do */
+    d->m = buf(d->c, UH * sizeof(float), NULL);
+    d->v = buf(d->c, UH * sizeof(float), NULL);
+    float zero = 0.0f; /* the moments start at 0, as a model's */
+    if (clEnqueueFillBuffer(d->c->queue, d->m, &zero, sizeof zero, 0, UH * sizeof(float), 0, NULL,
+                            NULL) != CL_SUCCESS ||
+        clEnqueueFillBuffer(d->c->queue, d->v, &zero, sizeof zero, 0, UH * sizeof(float), 0, NULL,
+                            NULL) != CL_SUCCESS)
+        die("clEnqueueFillBuffer");
     free(w), free(ck), free(a);
 }
 
@@ -138,7 +151,15 @@ static void run(side *d, const shape *s, int k) {
         else if (k == K_SDDMM_CSC)
             st = ark_sp_sddmm_csc(d->c, d->yk, d->a, d->w, 0, UH, d->cp, j * (s->U + 1), d->eb,
                                   d->ek, s->U, s->H, AR_ACT_SIGMOID);
-        else if (k == K_DROPOUT) /* hidden dropout (B, H) in place, as the backward pass */
+        else if (k == K_WGRAD_ADAM || k == K_WEIGHT_ADAM) {
+            const ark_adam_step a = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 1e-3f};
+            if (k == K_WEIGHT_ADAM)
+                st = ark_sp_weight_adam(d->c, d->p, d->m, d->v, 0, d->ck, d->a, d->cp,
+                                        j * (s->U + 1), d->eb, d->ek, s->U, s->H, &a);
+            else if ((st = ark_sp_weight_grad(d->c, d->dw, 0, d->ck, d->a, d->cp, j * (s->U + 1),
+                                              d->eb, d->ek, s->U, s->H)) == AR_OK)
+                st = ark_adam_range(d->c, d->p, d->dw, d->m, d->v, 0, UH, UH, &a);
+        } else if (k == K_DROPOUT) /* hidden dropout (B, H) in place, as the backward pass */
             st = ark_dropout(d->c, d->out, d->out, B * s->H, 0.4f, 2.5f, 42, (uint32_t)j, 1);
         else
             st = ark_sp_weight_grad(d->c, d->dw, 0, d->ck, d->a, d->cp, j * (s->U + 1), d->eb,
@@ -150,6 +171,8 @@ static void run(side *d, const shape *s, int k) {
 
 /* The largest |x - y| / (|y| + 1e-3) over the output of kernel k on the two sides. */
 static double compare(side *x, side *y, const shape *s, int k) {
+    if (k == K_WEIGHT_ADAM) return 0; /* its output is Adam's running state (test_sparse checks
+                                         it); wgrad_adam's row compares its gradient */
     run(x, s, k), run(y, s, k);
     int dense_out = k == K_SPMM || k == K_SPMM_GRAD || k == K_DROPOUT;
     int entries = k == K_SDDMM || k == K_SDDMM_CSC;
