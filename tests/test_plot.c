@@ -366,6 +366,13 @@ Test(plot, sweep_activation_and_layers) {
     char *csv = tu_slurp(tu_path("a.csv"), NULL);
     cr_assert(strstr(csv, "\nelu/selu,") && strstr(csv, ",,,"), "%s", csv);
     free(csv);
+    /* with a validation set, each value still trains the encoder it names (no tanh run) */
+    cr_assert_eq(run("sweep --param activation --values sigmoid,relu --epochs 2 --hidden 4 "
+                     "--quiet --json --train %s --test %s", tu_path("tr.data"),
+                     tu_path("te.data")), 0, "%s", err);
+    cr_assert(strstr(out, "\"value\":\"sigmoid\",\"hidden\":4,\"activation\":\"sigmoid\"") &&
+              strstr(out, "\"value\":\"relu\",\"hidden\":4,\"activation\":\"relu\"") &&
+              count(out, "\"tanh\":false") == 2, "%s", out);
     /* one value per stack of hidden layers, the seed's extra-layer exercise */
     cr_assert_eq(run("sweep --param layers --values '4/6' --epochs 1 --quiet --train %s "
                      "--test %s", tu_path("tr.data"), tu_path("te.data")), 0, "%s", err);

@@ -34,6 +34,8 @@ typedef struct {
     double sel_test_mae;     /* and MAE */
     int sel_epoch;
     int stopped_early;       /* the stop rule ended the run (patience or converged) */
+    ar_activation activation;/* the encoder of the run kept (train's --tanh try may change it) */
+    int tanh_run;            /* that run was --tanh try's */
 } sweep_result;
 
 /* What a value's epochs report to (ar_model_train's callback). */
@@ -97,7 +99,10 @@ static ar_status parse_values(sweep_param param, char *list, const ar_train_conf
         if (!*p) st = cli_usage("sweep", "--values has an empty value (two separators in a row, "
                                 "or one at an end)");
         else if (param == P_HIDDEN) st = value_hidden(p, &v[k].cfg);
-        else if (param == P_ACTIVATION) st = value_activation(p, &v[k].cfg);
+        else if (param == P_ACTIVATION) { /* each value trains the encoder it names */
+            st = value_activation(p, &v[k].cfg);
+            v[k].cfg.try_tanh = 0;
+        }
         else st = value_layers(p, &v[k].cfg);
         if (st == AR_OK && ar_train_config_validate(&v[k].cfg) != AR_OK)
             st = cli_usage("sweep", "--values: '%s' is not a valid setting: %s", p,
@@ -137,6 +142,7 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
                         .epochs = v->cfg.epochs, .has_valid = has_valid};
     ar_status st = ar_model_create(ctx, ds, &v->cfg, &m);
     if (st == AR_OK) st = cli_train_watched(m, p.tty, prefix, on_epoch, &p, &res);
+    const ar_activation kept = st == AR_OK ? ar_model_config(m)->activation : v->cfg.activation;
     ar_model_free(m);
     if (st != AR_OK) return st;
     if (has_valid && !o->quiet) cli_progress_stop(prefix, &res, v->cfg.patience, v->cfg.epochs);
@@ -144,7 +150,8 @@ static ar_status run_value(ar_ctx *ctx, const ar_dataset *ds, const cli_train_op
                         .train_mae = res.last.train_mae, .test_mae = res.last.test_mae,
                         .seconds = p.seconds, .epochs = res.last_epoch, .best_valid = NAN,
                         .sel_test = NAN, .sel_test_mae = NAN,
-                        .stopped_early = res.stop != AR_STOP_EPOCHS};
+                        .stopped_early = res.stop != AR_STOP_EPOCHS, .activation = kept,
+                        .tanh_run = res.tanh_run};
     if (has_valid) {
         r->best_valid = res.selected.valid_rmse;
         r->sel_test = res.selected.test_rmse;
@@ -165,8 +172,9 @@ static void print_row(const char *param, const sweep_value *v, const sweep_resul
     if (json) {
         printf("{\"param\":\"%s\",\"value\":", param);
         cli_json_string(stdout, v->label);
-        printf(",\"hidden\":%d,\"activation\":\"%s\",\"out_activation\":\"%s\"", v->cfg.hidden,
-               ar_activation_name(v->cfg.activation), ar_activation_name(v->cfg.out_activation));
+        printf(",\"hidden\":%d,\"activation\":\"%s\",\"out_activation\":\"%s\",\"tanh\":%s",
+               v->cfg.hidden, ar_activation_name(r->activation),
+               ar_activation_name(v->cfg.out_activation), r->tanh_run ? "true" : "false");
         cli_json_number(stdout, "test_rmse", r->test);
         cli_json_number(stdout, "train_rmse", r->train);
         cli_json_number(stdout, "test_mae", r->test_mae);
@@ -356,7 +364,8 @@ static const cli_choice params[] = {
                          "extra hidden layers exercise)"},
     {"activation", P_ACTIVATION, "encoder/decoder pairs, e.g. --values "
                                  "sigmoid/identity,relu/identity,elu/selu; a single name is "
-                                 "the encoder with the decoder of --out-activation"},
+                                 "the encoder with the decoder of --out-activation (train's "
+                                 "--tanh try is off: each value trains the encoder it names)"},
     {NULL, 0, NULL}};
 
 #define SWEEP(field) offsetof(sweep_opts, field)
