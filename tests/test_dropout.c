@@ -52,6 +52,43 @@ Test(dropout, dropout) {
     ar_ctx_free(ctx);
 }
 
+/* The stored mask (a hidden layer's forward pass stores it, its backward pass applies it): the
+ * same outputs as drawing, a byte of 1 per kept element and 0 per dropped one, and applied to
+ * a gradient the same as drawing the mask again; n not a multiple of 8 (the tail). */
+Test(dropout, stored_mask_is_the_drawn_mask) {
+    ar_ctx *ctx = tu_ctx();
+    ar_rng rng = {tu_seed()};
+    const int n = 100003;
+    const float keep = 0.7f;
+    const uint64_t seed = ar_rng_next(&rng);
+    const uint32_t step = 17, layer = 2;
+    float *in = malloc(n * sizeof *in), *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
+    tu_fill(in, n, 0.5f, 1.5f, &rng);
+    cl_mem din = tu_buffer(ctx, n, in), dout = tu_buffer(ctx, n, NULL);
+    cl_int err = CL_SUCCESS;
+    cl_mem dmask = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, (size_t)n, NULL, &err);
+    cr_assert(err == CL_SUCCESS);
+    check_status(ark_dropout_mask(ctx, dout, din, dmask, AR_DROP_STORE, n, keep, 1.0f / keep,
+                                  seed, step, layer));
+    tu_read(ctx, dout, n, got);
+    ar_dropout_ref(ref, in, n, keep, 1.0f / keep, seed, step, layer);
+    tu_compare("dropout storing its mask", got, ref, n, 0, 0);
+    unsigned char *mask = malloc((size_t)n);
+    cr_assert(ar_read(ctx, dmask, 0, (size_t)n, mask) == AR_OK, "%s", ar_last_error());
+    for (int i = 0; i < n; i++)
+        cr_assert(mask[i] == (ref[i] != 0.0f), "mask[%d] = %d, output %g", i, mask[i], ref[i]);
+    /* applied to a gradient, in place, with another seed given: the stored mask, not a draw */
+    cl_mem dgrad = tu_buffer(ctx, n, in);
+    check_status(ark_dropout_mask(ctx, dgrad, dgrad, dmask, AR_DROP_APPLY, n, keep, 1.0f / keep,
+                                  seed + 1, step + 1, layer + 1));
+    tu_read(ctx, dgrad, n, got);
+    tu_compare("dropout applying its mask", got, ref, n, 0, 0);
+    clReleaseMemObject(din); clReleaseMemObject(dout); clReleaseMemObject(dmask);
+    clReleaseMemObject(dgrad);
+    free(in); free(got); free(ref); free(mask);
+    ar_ctx_free(ctx);
+}
+
 Test(dropout, threshold_edges) {
     cr_assert_eq(ar_dropout_threshold(1.0f), 0xFFFFFFFFu);
     cr_assert_eq(ar_dropout_threshold(0.0f), 0u);

@@ -283,6 +283,13 @@ uint32_t ar_dropout_threshold(float keep);
  * noise: scale 1 (masking) or 1 / keep (inverted). */
 ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
                       uint64_t seed, uint32_t step, uint32_t layer);
+/* ark_dropout with a mask of n bytes: AR_DROP_STORE draws as ark_dropout and stores keep(i) in
+ * mask (a hidden layer's forward pass), AR_DROP_APPLY applies the stored mask without drawing
+ * (its backward pass); AR_DROP_DRAW is ark_dropout. */
+enum { AR_DROP_DRAW = 0, AR_DROP_STORE = 1, AR_DROP_APPLY = 2 };
+ar_status ark_dropout_mask(ar_ctx *c, cl_mem out, cl_mem in, cl_mem mask, int mode, int n,
+                           float keep, float scale, uint64_t seed, uint32_t step,
+                           uint32_t layer);
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                       cl_mem rows, int rows_off, int B, int cols);
 ar_status ark_masked_loss_backward(ar_ctx *c, cl_mem dout, cl_mem row_loss, cl_mem out,

@@ -129,11 +129,18 @@ uint32_t ar_dropout_threshold(float keep) {
 
 ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
                       uint64_t seed, uint32_t step, uint32_t layer) {
+    /* no mask: any buffer will do for the argument, the kernel never touches it */
+    return ark_dropout_mask(c, out, in, in, AR_DROP_DRAW, n, keep, scale, seed, step, layer);
+}
+
+ar_status ark_dropout_mask(ar_ctx *c, cl_mem out, cl_mem in, cl_mem mask, int mode, int n,
+                           float keep, float scale, uint64_t seed, uint32_t step,
+                           uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
     /* 8 elements per work-item (cl/dropout.cl) */
-    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(n), A(thr), A(scale), A(lo),
-           A(hi), A(st), A(ly));
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(mask), A(mode), A(n), A(thr),
+           A(scale), A(lo), A(hi), A(st), A(ly));
 }
 
 ar_status ark_densify(ar_ctx *c, cl_mem x, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,

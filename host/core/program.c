@@ -28,9 +28,9 @@ static void defines(char *out, size_t cap) {
              "/* autorec-cl defines */\n#define AR_ACT_IDENTITY %d\n#define AR_ACT_SIGMOID %d\n"
              "#define AR_ACT_RELU %d\n#define AR_ACT_TANH %d\n#define AR_ACT_ELU %d\n"
              "#define AR_ACT_SELU %d\n#define AR_SELU_LAMBDA %.9ef\n#define AR_SELU_ALPHA %.9ef\n"
-             "#define AR_SP_BLOCK %d\n",
+             "#define AR_SP_BLOCK %d\n#define AR_DROP_STORE %d\n#define AR_DROP_APPLY %d\n",
              AR_ACT_IDENTITY, AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_TANH, AR_ACT_ELU, AR_ACT_SELU,
-             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SP_BLOCK);
+             AR_SELU_LAMBDA, AR_SELU_ALPHA, AR_SP_BLOCK, AR_DROP_STORE, AR_DROP_APPLY);
 }
 
 ar_status ar_program_source(char **out) {

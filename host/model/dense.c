@@ -22,8 +22,9 @@ float ar_input_scale(const ar_model *m, float keep_in) {
 /* Dropout after hidden layer k (0-based layer, output a[k + 1]) into ad[k + 1]. */
 static ar_status dropout_forward(ar_model *m, int k, int B, float keep) {
     if (keep >= 1.0f) return AR_OK;
-    return ark_dropout(m->ctx, m->ad[k + 1], m->a[k + 1], B * m->L.dim[k + 1], keep, 1.0f / keep,
-                       m->cfg.seed, m->step, ar_dropout_layer(k));
+    return ark_dropout_mask(m->ctx, m->ad[k + 1], m->a[k + 1], m->mask[k + 1], AR_DROP_STORE,
+                            B * m->L.dim[k + 1], keep, 1.0f / keep, m->cfg.seed, m->step,
+                            ar_dropout_layer(k));
 }
 
 ar_status ar_dense_hidden_forward(ar_model *m, int k, cl_mem in, int B, float keep) {
@@ -97,8 +98,8 @@ ar_status ar_dense_layer_backward(ar_model *m, int k, cl_mem dz, int B, float ke
     AR_TRY(ar_gemm(c, 0, 0, B, din, dout, 1.0f, dz, 0, dout, m->params, L->off_w[k], din, 0.0f,
                    *dprev, 0, din));
     if (keep < 1.0f)
-        AR_TRY(ark_dropout(c, *dprev, *dprev, B * din, keep, 1.0f / keep, m->cfg.seed, m->step,
-                           ar_dropout_layer(k - 1)));
+        AR_TRY(ark_dropout_mask(c, *dprev, *dprev, m->mask[k], AR_DROP_APPLY, B * din, keep,
+                                1.0f / keep, m->cfg.seed, m->step, ar_dropout_layer(k - 1)));
     AR_TRY(ark_act_backward(c, *dprev, *dprev, m->a[k], B * din, m->cfg.activation));
 cleanup:
     return st;

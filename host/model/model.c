@@ -100,8 +100,11 @@ static ar_status alloc_activations(ar_model *m) {
     for (int k = 1; k <= nh; k++) {
         const size_t bytes = (size_t)m->B * m->L.dim[k] * sizeof(float);
         AR_TRY(ar_model_alloc(m, &m->a[k], bytes, NULL, "hidden layer output (B, H)"));
-        if (m->cfg.dropout > 0)
+        if (m->cfg.dropout > 0) {
             AR_TRY(ar_model_alloc(m, &m->ad[k], bytes, NULL, "hidden layer after dropout (B, H)"));
+            AR_TRY(ar_model_alloc(m, &m->mask[k], bytes / sizeof(float), NULL,
+                                  "hidden dropout mask (B, H) bytes"));
+        }
     }
     AR_TRY(ar_model_alloc(m, &m->dh[0], BH, NULL, "hidden gradient (B, H)"));
     if (nh > 1) AR_TRY(ar_model_alloc(m, &m->dh[1], BH, NULL, "hidden gradient (B, H)"));
@@ -211,6 +214,7 @@ void ar_model_free(ar_model *m) {
     for (int k = 0; k <= AR_MAX_HIDDEN_LAYERS; k++) {
         if (m->a[k]) clReleaseMemObject(m->a[k]);
         if (m->ad[k]) clReleaseMemObject(m->ad[k]);
+        if (m->mask[k]) clReleaseMemObject(m->mask[k]);
     }
     cl_mem *bufs[] = {&m->params, &m->grads, &m->m, &m->v, &m->x, &m->y, &m->dy, &m->dh[0],
                       &m->dh[1], &m->tr_ptr, &m->tr_idx, &m->tr_val, &m->te_ptr,

@@ -70,6 +70,8 @@ struct ar_model {
     cl_mem dy;                 /* (B, U) output gradient (dense path only) */
     cl_mem a[AR_MAX_HIDDEN_LAYERS + 1];  /* a[k] (B, dim[k]), k = 1..n_hidden: hidden outputs */
     cl_mem ad[AR_MAX_HIDDEN_LAYERS + 1]; /* ad[k] (B, dim[k]): a[k] after dropout (with it) */
+    cl_mem mask[AR_MAX_HIDDEN_LAYERS + 1]; /* mask[k] (B, dim[k]) bytes: the dropout mask the
+                                              forward pass drew, which backward applies */
     cl_mem dh[2];              /* (B, H) each: hidden gradients, alternating layer to layer */
     cl_mem dz1;                /* the sparse path: which of dh holds the gradient at the first
                                   layer's pre-activation (B, dim[1]) after a backward pass */

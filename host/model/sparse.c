@@ -47,8 +47,8 @@ ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
                                     L->dim[1], m->cfg.activation));
     }
     if (keep < 1.0f)
-        AR_TRY(ark_dropout(c, m->ad[1], m->a[1], B * L->dim[1], keep, 1.0f / keep, m->cfg.seed,
-                           m->step, ar_dropout_layer(0)));
+        AR_TRY(ark_dropout_mask(c, m->ad[1], m->a[1], m->mask[1], AR_DROP_STORE, B * L->dim[1],
+                                keep, 1.0f / keep, m->cfg.seed, m->step, ar_dropout_layer(0)));
     for (int k = 1; k < L->n_hidden; k++)
         AR_TRY(ar_dense_hidden_forward(m, k, ar_layer_out(m, k, keep), B, keep));
     *last = ar_layer_out(m, L->n_hidden, keep);
@@ -92,8 +92,8 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
                        rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
     AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh])); /* a shard's part: summed */
     if (keep < 1.0f)
-        AR_TRY(ark_dropout(c, dz, dz, B * L->dim[nh], keep, 1.0f / keep, m->cfg.seed, m->step,
-                           ar_dropout_layer(nh - 1)));
+        AR_TRY(ark_dropout_mask(c, dz, dz, m->mask[nh], AR_DROP_APPLY, B * L->dim[nh], keep,
+                                1.0f / keep, m->cfg.seed, m->step, ar_dropout_layer(nh - 1)));
     AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
     for (int k = nh - 1; k >= 1; k--) AR_TRY(ar_dense_layer_backward(m, k, dz, B, keep, &dz));
     /* the first layer: (dW0T from the inputs at the entries and) db0 dense */
