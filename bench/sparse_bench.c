@@ -124,12 +124,9 @@ static void make_side(side *d, const shape *s, const char *dir, const char *para
     d->p = buf(d->c, UH * sizeof(float), w); /* W's values: any will do */
     d->m = buf(d->c, UH * sizeof(float), NULL);
     d->v = buf(d->c, UH * sizeof(float), NULL);
-    float zero = 0.0f; /* the moments start at 0, as a model's */
-    if (clEnqueueFillBuffer(d->c->queue, d->m, &zero, sizeof zero, 0, UH * sizeof(float), 0, NULL,
-                            NULL) != CL_SUCCESS ||
-        clEnqueueFillBuffer(d->c->queue, d->v, &zero, sizeof zero, 0, UH * sizeof(float), 0, NULL,
-                            NULL) != CL_SUCCESS)
-        die("clEnqueueFillBuffer");
+    /* the moments start at 0, as a model's */
+    if (ark_fill(d->c, d->m, 0, UH, 0.0f) != AR_OK || ark_fill(d->c, d->v, 0, UH, 0.0f) != AR_OK)
+        die("ark_fill");
     free(w), free(ck), free(a);
 }
 

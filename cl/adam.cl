@@ -9,16 +9,23 @@
  * scalar work-item per parameter ran 1.5x slower there), the last few one by one. The sparse
  * path's first and last weight matrices take their step in ar_sp_weight_adam (sparse.cl), which
  * computes their gradient and applies ar_adam8 to it at once. */
+/* The step of the parameter pi at i, g its gradient (L2 included): m and v at i updated, the
+ * new parameter returned (the scalar form of ar_adam8, for the ends of ranges and rows). */
+static inline float ar_adam1(float pi, float g, __global float *m, __global float *v, size_t i,
+                             float lr, float b1, float b2, float eps, float bc1, float bc2) {
+    float mi = b1 * m[i] + (1.0f - b1) * g;
+    float vi = b2 * v[i] + (1.0f - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    return pi - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+}
+
 static inline float ar_adam_one(__global float *p, __global const float *grad, __global float *m,
                                 __global float *v, int i, int n_decay, float lr, float b1,
                                 float b2, float eps, float bc1, float bc2, float l2) {
     float g = grad[i];
     if (i < n_decay) g += l2 * p[i];
-    float mi = b1 * m[i] + (1.0f - b1) * g;
-    float vi = b2 * v[i] + (1.0f - b2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    return p[i] - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
+    return ar_adam1(p[i], g, m, v, (size_t)i, lr, b1, b2, eps, bc1, bc2);
 }
 
 /* The step of the 8 parameters pi at i, g their gradient (L2 included): m and v at i updated,

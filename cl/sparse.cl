@@ -258,6 +258,17 @@ __kernel void ar_sp_sse(__global float *row_err, __global const float *yk,
  * + 1] of ent_b / ent_k (b ascending). Columns without an entry get 0. A 2-D range as in
  * ar_sp_spmm: dimension 0 is h / AR_SP_WIDTH, dimension 1 is u, so a work-group shares its
  * column. */
+/* s[0 .. AR_SP_V) = columns h .. h + AR_SP_WIDTH of dW[u, :], as ar_sp_weight_grad defines it
+ * (n0 = H - h of them exist). */
+static inline void ar_weight_grad_row(float8 *s, __global const float *ck,
+                                      __global const float *in, __global const int *col_ptr,
+                                      int col_off, __global const int *ent_b,
+                                      __global const int *ent_k, int u, int h, int H, int n0) {
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) s[i] = (float8)(0.0f);
+    ar_gather_sum(s, in + h, ent_b, ck, ent_k, col_ptr[col_off + u], col_ptr[col_off + u + 1], H,
+                  n0);
+}
+
 __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const float *ck,
                                 __global const float *in, __global const int *col_ptr,
                                 int col_off, __global const int *ent_b,
@@ -266,9 +277,7 @@ __kernel void ar_sp_weight_grad(__global float *dw, int dw_off, __global const f
     if (h >= H || u >= cols) return;
     int n0 = H - h;
     float8 s[AR_SP_V];
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) s[i] = (float8)(0.0f);
-    ar_gather_sum(s, in + h, ent_b, ck, ent_k, col_ptr[col_off + u], col_ptr[col_off + u + 1], H,
-                  n0);
+    ar_weight_grad_row(s, ck, in, col_ptr, col_off, ent_b, ent_k, u, h, H, n0);
     __global float *d = dw + dw_off + (size_t)u * (size_t)H + h;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) ar_store8(d + 8 * i, s[i], n0 - 8 * i);
 }
@@ -288,9 +297,7 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
     if (h >= H || u >= cols) return;
     int n0 = H - h;
     float8 s[AR_SP_V];
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) s[i] = (float8)(0.0f);
-    ar_gather_sum(s, in + h, ent_b, ck, ent_k, col_ptr[col_off + u], col_ptr[col_off + u + 1], H,
-                  n0);
+    ar_weight_grad_row(s, ck, in, col_ptr, col_off, ent_b, ent_k, u, h, H, n0);
     const size_t base = (size_t)w_off + (size_t)u * (size_t)H + (size_t)h;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         const int n = n0 - 8 * i;
@@ -301,14 +308,9 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
         } else if (n > 0) { /* the row's last columns, one by one as ar_adam does its ends */
             float g[8];
             vstore8(s[i], 0, g);
-            for (int j = 0; j < n; j++) {
-                float pj = p[e + j], gj = g[j] + l2 * pj;
-                float mj = b1 * m[e + j] + (1.0f - b1) * gj;
-                float vj = b2 * v[e + j] + (1.0f - b2) * gj * gj;
-                m[e + j] = mj;
-                v[e + j] = vj;
-                p[e + j] = pj - lr * (mj / bc1) / (sqrt(vj / bc2) + eps);
-            }
+            for (int j = 0; j < n; j++)
+                p[e + j] = ar_adam1(p[e + j], g[j] + l2 * p[e + j], m, v, e + j, lr, b1, b2,
+                                    eps, bc1, bc2);
         }
     }
 }

@@ -461,6 +461,23 @@ static ar_model *train_run(ar_ctx *ctx, ar_dataset *ds, const ar_train_config *c
     return m;
 }
 
+/* The model m holds run w's selected state (evaluated again: its validation and test RMSE),
+ * and its file (saved as `name`) holds the settings *saved returns, for the caller to check. */
+static void check_kept(ar_model *m, const ar_train_result *w, const char *name,
+                       ar_train_config *saved) {
+    double tr_rmse, va_rmse, te_rmse;
+    cr_assert(ar_model_evaluate_ex(m, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
+              ar_last_error());
+    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
+              "evaluated %.9g %.9g, the kept run's %.9g %.9g", va_rmse, te_rmse,
+              w->selected.valid_rmse, w->selected.test_rmse);
+    cr_assert(ar_model_save(m, tu_path(name)) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint *ck = NULL;
+    cr_assert(ar_checkpoint_read(tu_path(name), &ck) == AR_OK, "%s", ar_last_error());
+    ar_checkpoint_config(ck, saved);
+    ar_checkpoint_free(ck);
+}
+
 /* AR_CENTER_AUTO: a bias run, then an input run from the same start, each epoch for epoch the
  * run that --center bias or input alone trains (bit for bit: same weights, orders, masks), and
  * the model ends as the one of lower validation RMSE, its mode resolved (in the model, the
@@ -511,19 +528,9 @@ Test(center, auto_trains_both_and_keeps_the_better_on_validation, .timeout = 300
               ra.auto_epoch[0] == rb.network_epoch && ra.auto_epoch[1] == ri.network_epoch &&
               ra.auto_epochs_run[0] == eb.n && ra.auto_epochs_run[1] == ei.n,
               "auto's result is not the kept run's");
-    double tr_rmse, va_rmse, te_rmse; /* the model holds the kept run's selected state */
-    cr_assert(ar_model_evaluate_ex(ma, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
-              ar_last_error());
-    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
-              "evaluated %.9g %.9g, the kept run's %.9g %.9g", va_rmse, te_rmse,
-              w->selected.valid_rmse, w->selected.test_rmse);
-    cr_assert(ar_model_save(ma, tu_path("auto.bin")) == AR_OK, "%s", ar_last_error());
-    ar_checkpoint *ck = NULL;
-    cr_assert(ar_checkpoint_read(tu_path("auto.bin"), &ck) == AR_OK, "%s", ar_last_error());
     ar_train_config saved;
-    ar_checkpoint_config(ck, &saved);
+    check_kept(ma, w, "auto.bin", &saved);
     cr_assert_eq(saved.center, ra.center, "the file says %s", ar_center_name(saved.center));
-    ar_checkpoint_free(ck);
     ar_model_free(mb);
     ar_model_free(mi);
     ar_model_free(ma);
@@ -590,19 +597,10 @@ Test(center, lighter_run_is_the_plain_run_with_lighter_settings, .timeout = 300)
               rt.lighter_valid_rmse == rl.network_valid_rmse &&
               rt.lighter_epoch == rl.network_epoch && rt.lighter_epochs_run == el.n,
               "the result is not the kept run's");
-    double tr_rmse, va_rmse, te_rmse;
-    cr_assert(ar_model_evaluate_ex(mt, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
-              ar_last_error());
-    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
-              "evaluated %.9g, the kept run's %.9g", va_rmse, w->selected.valid_rmse);
-    cr_assert(ar_model_save(mt, tu_path("lighter.bin")) == AR_OK, "%s", ar_last_error());
-    ar_checkpoint *ck = NULL;
-    cr_assert(ar_checkpoint_read(tu_path("lighter.bin"), &ck) == AR_OK, "%s", ar_last_error());
     ar_train_config saved;
-    ar_checkpoint_config(ck, &saved);
+    check_kept(mt, w, "lighter.bin", &saved);
     cr_assert(saved.l2 == kept->l2 && saved.dropout == kept->dropout, "the file holds %g %g",
               (double)saved.l2, (double)saved.dropout);
-    ar_checkpoint_free(ck);
     ar_model_free(mg);
     ar_model_free(ml);
     ar_model_free(mt);
@@ -694,19 +692,10 @@ Test(center, tanh_run_is_the_plain_run_with_tanh_settings, .timeout = 300) {
               rt.given_valid_rmse == rg.network_valid_rmse && isnan(rt.lighter_valid_rmse) &&
               rt.tanh_valid_rmse == rh.network_valid_rmse && rt.tanh_epoch == rh.network_epoch &&
               rt.tanh_epochs_run == eh.n, "the result is not the kept run's");
-    double tr_rmse, va_rmse, te_rmse;
-    cr_assert(ar_model_evaluate_ex(mt, &tr_rmse, &va_rmse, &te_rmse) == AR_OK, "%s",
-              ar_last_error());
-    cr_assert(va_rmse == w->selected.valid_rmse && te_rmse == w->selected.test_rmse,
-              "evaluated %.9g, the kept run's %.9g", va_rmse, w->selected.valid_rmse);
-    cr_assert(ar_model_save(mt, tu_path("tanh.bin")) == AR_OK, "%s", ar_last_error());
-    ar_checkpoint *ck = NULL;
-    cr_assert(ar_checkpoint_read(tu_path("tanh.bin"), &ck) == AR_OK, "%s", ar_last_error());
     ar_train_config saved;
-    ar_checkpoint_config(ck, &saved);
+    check_kept(mt, w, "tanh.bin", &saved);
     cr_assert(saved.activation == kept->activation && saved.lr == kept->lr,
               "the file holds %s %g", ar_activation_name(saved.activation), (double)saved.lr);
-    ar_checkpoint_free(ck);
     ar_model_free(mg);
     ar_model_free(mh);
     ar_model_free(mt);

@@ -167,13 +167,13 @@ static ar_status measure(train_run *r, const ar_train_result *res) {
 static ar_status train_epochs(train_run *r) {
     r->center_auto = r->cfg.center == AR_CENTER_AUTO && r->has_valid;
     r->try_lighter = r->cfg.try_lighter && r->has_valid && !r->ck;
-    r->try_tanh = r->cfg.try_tanh && r->cfg.activation != AR_ACT_TANH && r->has_valid && !r->ck;
     r->arm = 0;
     for (int k = 0; k < 4; k++) r->arm_best[k] = INFINITY, r->arm_best_epoch[k] = 0;
     ar_status st = r->g ? cli_train_shards_run(r, "", on_epoch, &r->res)
                         : cli_train_watched(r->m, r->tty, "", on_epoch, r, &r->res);
     if (st == AR_OK && r->has_valid && !r->o->t.quiet)
         cli_progress_stop("", &r->res, r->cfg.patience, r->cfg.epochs);
+    r->try_tanh = st == AR_OK && !isnan(r->res.tanh_valid_rmse); /* ar_model_train's rule */
     const int several = r->center_auto || r->try_lighter || r->try_tanh;
     if (st == AR_OK && several && !r->o->t.quiet)
         cli_runs_kept(&r->res, r->center_auto, r->try_lighter, r->try_tanh);

@@ -402,7 +402,7 @@ void cli_runs_kept(const ar_train_result *r, int center_auto, int try_lighter, i
     else if (try_lighter)
         fprintf(stderr, "lighter: the regularisation given (validation RMSE %.4f) beat the "
                 "lighter run (%.4f at epoch %d)\n", given, light, r->lighter_epoch);
-    if (try_tanh && !isnan(r->tanh_valid_rmse)) {
+    if (try_tanh) {
         const double other = try_lighter && light < given ? light : given;
         const char *which = try_lighter && light < given ? "the lighter run" : "the encoder given";
         if (r->tanh_run)

@@ -52,8 +52,9 @@ typedef struct {
     int center_auto;         /* the run was asked for auto: cfg.center is the kept mode after */
     int try_lighter;         /* the run was asked to try lighter: cfg's l2 and dropout are the
                                 kept run's after */
-    int try_tanh;            /* the run was asked to try tanh: cfg's activation and lr are the
-                                kept run's after */
+    int try_tanh;            /* after training: a tanh run was trained (ar_model_train decides:
+                                asked, a validation set, not tanh already); cfg's activation
+                                and lr are the kept run's */
     int arm;                 /* the run being trained: 0 .. 3 in the order they run */
     ar_train_result arm_res[4];
     double arm_best[4];
