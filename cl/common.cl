@@ -56,10 +56,33 @@ static inline float ar_act_grad_from_out(float y, int act) {
     }
 }
 
+/* ar_act_grad_from_out on 8 outputs at once: the same formulas lane by lane (select(b, a, c)
+ * is c ? a : b), so the fused backward pass (ar_sp_spmm_backward) gets ar_act_backward's bits. */
+static inline float8 ar_act_grad8(float8 y, int act) {
+    const float8 zero = (float8)(0.0f), one = (float8)(1.0f);
+    switch (act) {
+    case AR_ACT_SIGMOID: return y * (1.0f - y);
+    case AR_ACT_RELU: return select(zero, one, y > zero);
+    case AR_ACT_TANH: return 1.0f - y * y;
+    case AR_ACT_ELU: return select(y + 1.0f, one, y > zero);
+    case AR_ACT_SELU:
+        return select(y + AR_SELU_LAMBDA * AR_SELU_ALPHA, (float8)(AR_SELU_LAMBDA), y > zero);
+    default: return one;
+    }
+}
+
 /* Kahan-compensated accumulation (OpenCL 1.2 has no portable double): *sum += y. */
 static inline void ar_kahan_add(float *sum, float *comp, float y) {
     float yc = y - *comp;
     float t = *sum + yc;
+    *comp = (t - *sum) - yc;
+    *sum = t;
+}
+
+/* ar_kahan_add on 8 independent sums (lane by lane the same operations). */
+static inline void ar_kahan_add8(float8 *sum, float8 *comp, float8 y) {
+    float8 yc = y - *comp;
+    float8 t = *sum + yc;
     *comp = (t - *sum) - yc;
     *sum = t;
 }

@@ -103,6 +103,44 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
     }
 }
 
+/* 8 keep decisions of a stored dropout mask (cl/dropout.cl: a byte per element, nonzero =
+ * kept), or the n < 8 left at the end of a row (the others dropped; nothing read past n). */
+static inline int8 ar_keep8(__global const uchar *p, int n) {
+    if (n >= 8) return convert_int8(vload8(0, p)) != (int8)(0);
+    uchar t[8];
+    for (int i = 0; i < 8; i++) t[i] = i < n ? p[i] : (uchar)0;
+    return convert_int8(vload8(0, t)) != (int8)(0);
+}
+
+/* The gradient at the last hidden layer in one pass: dz (B, H) = SpMM(dyk, W) (ar_sp_spmm's
+ * gradient form: W (cols, H) at w_off, no bias), then dropout's stored mask (use_mask: kept ?
+ * z * scale : 0, as ar_dropout's AR_DROP_APPLY) and the activation's derivative from the forward
+ * output a (B, H) (z * act'(a), as ar_act_backward). Instead of three passes over dz, one: the
+ * same operations on each element in the same order, so the same bits as the three kernels
+ * (test sparse::sp_spmm_backward). The range is ar_sp_spmm's. */
+__kernel void ar_sp_spmm_backward(__global float *out, __global const float *ck,
+                                  __global const float *w, int w_off,
+                                  __global const int *row_ptr, __global const int *col_idx,
+                                  __global const int *rows, int rows_off, int B, int H,
+                                  __global const uchar *mask, int use_mask, float scale,
+                                  __global const float *a, int act) {
+    int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
+    if (h >= H || b >= B) return;
+    int n0 = H - h, r = rows[rows_off + b];
+    float8 z[AR_SP_V];
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
+    ar_gather_sum(z, w + w_off + h, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
+    const size_t at = (size_t)b * (size_t)H + (size_t)h;
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+        const int n = n0 - 8 * i;
+        if (n <= 0) break;
+        float8 v = z[i];
+        if (use_mask) v = select((float8)(0.0f), v * scale, ar_keep8(mask + at + 8 * i, n));
+        v = v * ar_act_grad8(ar_load8(a + at + 8 * i, n), act);
+        ar_store8(out + at + 8 * i, v, n);
+    }
+}
+
 /* The dot product a . w over H floats, w a row of W: as pairs of float8 accumulators over
  * h % 16 < 8 and >= 8, reduced in a fixed order, then the last H % 16 one by one. */
 static inline float ar_dot_reduce(float8 acc0, float8 acc1, __global const float *ab,
@@ -113,12 +151,57 @@ static inline float ar_dot_reduce(float8 acc0, float8 acc1, __global const float
     return z;
 }
 
+/* The partial sums of the dot products x . y_j over the first H16 floats for j < cnt (1 to 4):
+ * p[2j] over h % 16 < 8 and p[2j + 1] over h % 16 >= 8 (ar_dot_reduce adds them and the tail).
+ * Four rows at a time share each float8 of x and give four independent FMA chains (one chain
+ * was latency bound); when fewer are left, two and then one, never a padding row: an SDDMM
+ * lane's last round had computed on copies of its first row, 41% more dot products than
+ * entries at ML-100K's row lengths by rows, 2.8x from the batch CSC (docs/performance.md,
+ * s14). Each sum runs in the same order whichever loop computes it: the same bits. */
+static inline void ar_dot_parts(float8 *p, __global const float *x, __global const float *y0,
+                                __global const float *y1, __global const float *y2,
+                                __global const float *y3, int cnt, int H16) {
+    _Pragma("unroll") for (int j = 0; j < 8; j++) p[j] = (float8)(0.0f);
+    if (cnt >= 4) {
+        for (int h = 0; h < H16; h += 16) {
+            float8 x0 = vload8(0, x + h), x1 = vload8(0, x + h + 8);
+            p[0] += x0 * vload8(0, y0 + h);
+            p[1] += x1 * vload8(0, y0 + h + 8);
+            p[2] += x0 * vload8(0, y1 + h);
+            p[3] += x1 * vload8(0, y1 + h + 8);
+            p[4] += x0 * vload8(0, y2 + h);
+            p[5] += x1 * vload8(0, y2 + h + 8);
+            p[6] += x0 * vload8(0, y3 + h);
+            p[7] += x1 * vload8(0, y3 + h + 8);
+        }
+        return;
+    }
+    if (cnt >= 2)
+        for (int h = 0; h < H16; h += 16) {
+            float8 x0 = vload8(0, x + h), x1 = vload8(0, x + h + 8);
+            p[0] += x0 * vload8(0, y0 + h);
+            p[1] += x1 * vload8(0, y0 + h + 8);
+            p[2] += x0 * vload8(0, y1 + h);
+            p[3] += x1 * vload8(0, y1 + h + 8);
+        }
+    if (cnt == 1)
+        for (int h = 0; h < H16; h += 16) {
+            p[0] += vload8(0, x + h) * vload8(0, y0 + h);
+            p[1] += vload8(0, x + h + 8) * vload8(0, y0 + h + 8);
+        }
+    if (cnt == 3)
+        for (int h = 0; h < H16; h += 16) {
+            p[4] += vload8(0, x + h) * vload8(0, y2 + h);
+            p[5] += vload8(0, x + h + 8) * vload8(0, y2 + h + 8);
+        }
+}
+
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at the positions (pos_ptr, pos_idx) of row b:
  * the training entries while training, the test or validation entries when scoring. Each row
  * is shared by AR_SDDMM_LANES work-items, entry j of the row going to lane j % LANES. A lane
- * takes its entries four at a time (k, k + LANES, k + 2 LANES, k + 3 LANES): each float8 of the
- * row of a is loaded once for four weight rows, and the four dot products are independent FMA
- * chains (one chain was latency bound). Every entry's sum runs in the same order as alone. */
+ * takes its entries up to four at a time (k, k + LANES, k + 2 LANES, k + 3 LANES:
+ * ar_dot_parts), each float8 of the row of a loaded once for all of them. Every entry's sum
+ * runs in the same order as alone. */
 __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global const float *w,
                           int w_off, int b_off, __global const int *pos_ptr,
                           __global const int *pos_idx, __global const int *rows, int rows_off,
@@ -130,43 +213,31 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     __global const float *ab = a + (size_t)b * (size_t)H, *wb = w + w_off;
     const int H16 = H - H % 16, L = AR_SDDMM_LANES;
     for (int k = pos_ptr[r] + lane; k < end; k += 4 * L) {
-        /* entries past the row's end compute on the first one's row and are not stored */
-        int u0 = pos_idx[k], u1 = k + L < end ? pos_idx[k + L] : u0;
-        int u2 = k + 2 * L < end ? pos_idx[k + 2 * L] : u0;
-        int u3 = k + 3 * L < end ? pos_idx[k + 3 * L] : u0;
+        const int cnt = min(4, (end - k + L - 1) / L); /* entries of the four that exist */
+        int u0 = pos_idx[k], u1 = cnt > 1 ? pos_idx[k + L] : u0;
+        int u2 = cnt > 2 ? pos_idx[k + 2 * L] : u0, u3 = cnt > 3 ? pos_idx[k + 3 * L] : u0;
         __global const float *w0 = wb + (size_t)u0 * (size_t)H, *w1 = wb + (size_t)u1 * (size_t)H;
         __global const float *w2 = wb + (size_t)u2 * (size_t)H, *w3 = wb + (size_t)u3 * (size_t)H;
-        float8 p0 = (float8)(0.0f), p1 = p0, q0 = p0, q1 = p0, s0 = p0, s1 = p0, t0 = p0,
-               t1 = p0;
-        for (int h = 0; h < H16; h += 16) {
-            float8 x0 = vload8(0, ab + h), x1 = vload8(0, ab + h + 8);
-            p0 += x0 * vload8(0, w0 + h);
-            p1 += x1 * vload8(0, w0 + h + 8);
-            q0 += x0 * vload8(0, w1 + h);
-            q1 += x1 * vload8(0, w1 + h + 8);
-            s0 += x0 * vload8(0, w2 + h);
-            s1 += x1 * vload8(0, w2 + h + 8);
-            t0 += x0 * vload8(0, w3 + h);
-            t1 += x1 * vload8(0, w3 + h + 8);
-        }
-        yk[k] = ar_activate(ar_dot_reduce(p0, p1, ab, w0, H16, H) + w[b_off + u0], act);
-        if (k + L < end)
-            yk[k + L] = ar_activate(ar_dot_reduce(q0, q1, ab, w1, H16, H) + w[b_off + u1], act);
-        if (k + 2 * L < end)
+        float8 p[8];
+        ar_dot_parts(p, ab, w0, w1, w2, w3, cnt, H16);
+        yk[k] = ar_activate(ar_dot_reduce(p[0], p[1], ab, w0, H16, H) + w[b_off + u0], act);
+        if (cnt > 1)
+            yk[k + L] = ar_activate(ar_dot_reduce(p[2], p[3], ab, w1, H16, H) + w[b_off + u1], act);
+        if (cnt > 2)
             yk[k + 2 * L] =
-                ar_activate(ar_dot_reduce(s0, s1, ab, w2, H16, H) + w[b_off + u2], act);
-        if (k + 3 * L < end)
+                ar_activate(ar_dot_reduce(p[4], p[5], ab, w2, H16, H) + w[b_off + u2], act);
+        if (cnt > 3)
             yk[k + 3 * L] =
-                ar_activate(ar_dot_reduce(t0, t1, ab, w3, H16, H) + w[b_off + u3], act);
+                ar_activate(ar_dot_reduce(p[6], p[7], ab, w3, H16, H) + w[b_off + u3], act);
     }
 }
 
 /* ar_sp_sddmm at the batch's training entries, walked by column from the batch's CSC (col_ptr
  * from col_off, ent_b / ent_k, as ar_sp_weight_grad): yk[k] = act(bias[u] + a[b, :] . W[u, :])
- * for each entry (b, k) of column u. AR_SDDMM_LANES work-items share a column, four entries at
- * a time per lane, so a weight row is read once per batch (it stays in L1 across its column's
- * entries) instead of once per entry, and the rows of a (B, H) stay in L2. Each dot product
- * runs in ar_sp_sddmm's order: the same bits. Training only (scoring has no CSC of its
+ * for each entry (b, k) of column u. AR_SDDMM_LANES work-items share a column, up to four
+ * entries at a time per lane, so a weight row is read once per batch (it stays in L1 across its
+ * column's entries) instead of once per entry, and the rows of a (B, H) stay in L2. Each dot
+ * product runs in ar_sp_sddmm's order: the same bits. Training only (scoring has no CSC of its
  * positions). */
 __kernel void ar_sp_sddmm_csc(__global float *yk, __global const float *a,
                               __global const float *w, int w_off, int b_off,
@@ -181,34 +252,22 @@ __kernel void ar_sp_sddmm_csc(__global float *yk, __global const float *a,
     const int H16 = H - H % 16, L = AR_SDDMM_LANES;
     const float bias = w[b_off + u];
     for (int e = col_ptr[col_off + u] + lane; e < end; e += 4 * L) {
-        /* entries past the column's end compute on the first one's row and are not stored */
-        int b0 = ent_b[e], b1 = e + L < end ? ent_b[e + L] : b0;
-        int b2 = e + 2 * L < end ? ent_b[e + 2 * L] : b0;
-        int b3 = e + 3 * L < end ? ent_b[e + 3 * L] : b0;
+        const int cnt = min(4, (end - e + L - 1) / L);
+        int b0 = ent_b[e], b1 = cnt > 1 ? ent_b[e + L] : b0;
+        int b2 = cnt > 2 ? ent_b[e + 2 * L] : b0, b3 = cnt > 3 ? ent_b[e + 3 * L] : b0;
         __global const float *a0 = a + (size_t)b0 * (size_t)H, *a1 = a + (size_t)b1 * (size_t)H;
         __global const float *a2 = a + (size_t)b2 * (size_t)H, *a3 = a + (size_t)b3 * (size_t)H;
-        float8 p0 = (float8)(0.0f), p1 = p0, q0 = p0, q1 = p0, s0 = p0, s1 = p0, t0 = p0,
-               t1 = p0;
-        for (int h = 0; h < H16; h += 16) {
-            float8 x0 = vload8(0, wu + h), x1 = vload8(0, wu + h + 8);
-            p0 += vload8(0, a0 + h) * x0;
-            p1 += vload8(0, a0 + h + 8) * x1;
-            q0 += vload8(0, a1 + h) * x0;
-            q1 += vload8(0, a1 + h + 8) * x1;
-            s0 += vload8(0, a2 + h) * x0;
-            s1 += vload8(0, a2 + h + 8) * x1;
-            t0 += vload8(0, a3 + h) * x0;
-            t1 += vload8(0, a3 + h + 8) * x1;
-        }
-        yk[ent_k[e]] = ar_activate(ar_dot_reduce(p0, p1, a0, wu, H16, H) + bias, act);
-        if (e + L < end)
-            yk[ent_k[e + L]] = ar_activate(ar_dot_reduce(q0, q1, a1, wu, H16, H) + bias, act);
-        if (e + 2 * L < end)
+        float8 p[8];
+        ar_dot_parts(p, wu, a0, a1, a2, a3, cnt, H16);
+        yk[ent_k[e]] = ar_activate(ar_dot_reduce(p[0], p[1], a0, wu, H16, H) + bias, act);
+        if (cnt > 1)
+            yk[ent_k[e + L]] = ar_activate(ar_dot_reduce(p[2], p[3], a1, wu, H16, H) + bias, act);
+        if (cnt > 2)
             yk[ent_k[e + 2 * L]] =
-                ar_activate(ar_dot_reduce(s0, s1, a2, wu, H16, H) + bias, act);
-        if (e + 3 * L < end)
+                ar_activate(ar_dot_reduce(p[4], p[5], a2, wu, H16, H) + bias, act);
+        if (cnt > 3)
             yk[ent_k[e + 3 * L]] =
-                ar_activate(ar_dot_reduce(t0, t1, a3, wu, H16, H) + bias, act);
+                ar_activate(ar_dot_reduce(p[6], p[7], a3, wu, H16, H) + bias, act);
     }
 }
 
@@ -291,8 +350,8 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
                                 int w_off, __global const float *ck, __global const float *in,
                                 __global const int *col_ptr, int col_off,
                                 __global const int *ent_b, __global const int *ent_k, int cols,
-                                int H, float lr, float b1, float b2, float eps, float bc1,
-                                float bc2, float l2) {
+                                int H, float step, float b1, float b2, float eps, float rs2,
+                                float l2) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), u = (int)get_global_id(1);
     if (h >= H || u >= cols) return;
     int n0 = H - h;
@@ -304,13 +363,13 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
         const size_t e = base + 8 * (size_t)i;
         if (n >= 8) {
             float8 pi = vload8(0, p + e);
-            vstore8(ar_adam8(pi, s[i] + l2 * pi, m, v, e, lr, b1, b2, eps, bc1, bc2), 0, p + e);
+            vstore8(ar_adam8(pi, s[i] + l2 * pi, m, v, e, step, b1, b2, eps, rs2), 0, p + e);
         } else if (n > 0) { /* the row's last columns, one by one as ar_adam does its ends */
             float g[8];
             vstore8(s[i], 0, g);
             for (int j = 0; j < n; j++)
-                p[e + j] = ar_adam1(p[e + j], g[j] + l2 * p[e + j], m, v, e + j, lr, b1, b2,
-                                    eps, bc1, bc2);
+                p[e + j] = ar_adam1(p[e + j], g[j] + l2 * p[e + j], m, v, e + j, step, b1, b2,
+                                    eps, rs2);
         }
     }
 }

@@ -130,6 +130,51 @@ Test(sparse, sp_spmm) {
     sp_case_free(&t);
 }
 
+/* The gradient at the last hidden layer in one pass, for every activation, with and without a
+ * stored dropout mask: bit for bit the three kernels it replaces (ar_sp_spmm's gradient form,
+ * ar_dropout applying the mask, ar_act_backward), and the CPU reference within rounding. */
+Test(sparse, sp_spmm_backward) {
+    sp_case t;
+    sp_case_init(&t);
+    const size_t n = (size_t)B * H;
+    float *a = malloc(n * sizeof *a), *three = malloc(n * sizeof *three);
+    unsigned char *mask = malloc(n);
+    tu_fill(a, n, -0.9f, 0.9f, &t.rng); /* negative outputs too: elu and selu's other branch */
+    for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
+    cl_int err = CL_SUCCESS;
+    cl_mem d_a = tu_buffer(t.c, n, a), d_out = tu_buffer(t.c, n, NULL);
+    cl_mem d_three = tu_buffer(t.c, n, NULL);
+    cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
+                                   mask, &err);
+    cr_assert(err == CL_SUCCESS);
+    const int acts[] = {AR_ACT_SIGMOID, AR_ACT_RELU, AR_ACT_TANH, AR_ACT_ELU, AR_ACT_SELU,
+                        AR_ACT_IDENTITY};
+    const float scale = 1.0f / 0.7f;
+    for (size_t v = 0; v < sizeof acts / sizeof *acts; v++)
+        for (int masked = 0; masked < 2; masked++) {
+            cr_assert(ark_sp_spmm_backward(t.c, d_out, t.dck, t.w, W_OFF, t.ptr, t.idx, t.drows,
+                                           0, B, H, masked ? d_mask : NULL, scale, d_a,
+                                           acts[v]) == AR_OK, "%s", ar_last_error());
+            cr_assert(ark_sp_spmm(t.c, d_three, t.dck, t.w, W_OFF, -1, t.ptr, t.idx, t.drows, 0,
+                                  B, H, AR_ACT_IDENTITY) == AR_OK, "%s", ar_last_error());
+            if (masked)
+                cr_assert(ark_dropout_mask(t.c, d_three, d_three, d_mask, AR_DROP_APPLY, (int)n,
+                                           0.7f, scale, 1, 2, 3) == AR_OK, "%s", ar_last_error());
+            cr_assert(ark_act_backward(t.c, d_three, d_three, d_a, (int)n, acts[v]) == AR_OK,
+                      "%s", ar_last_error());
+            tu_read(t.c, d_out, n, t.got);
+            tu_read(t.c, d_three, n, three);
+            tu_compare("sp_spmm_backward against the three kernels", t.got, three, n, 0, 0);
+            ar_sp_spmm_backward_ref(t.ref, t.ck, t.W, &t.m, t.rows, B, H, masked ? mask : NULL,
+                                    scale, a, acts[v]);
+            tu_compare("sp_spmm_backward", t.got, t.ref, n, 1e-5, 1e-4);
+        }
+    clReleaseMemObject(d_a); clReleaseMemObject(d_out); clReleaseMemObject(d_three);
+    clReleaseMemObject(d_mask);
+    free(a); free(three); free(mask);
+    sp_case_free(&t);
+}
+
 /* The decoder's outputs at the entries, sigmoid and identity. */
 Test(sparse, sp_sddmm) {
     sp_case t;

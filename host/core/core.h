@@ -151,7 +151,7 @@ typedef struct ar_kernels {
     cl_kernel colsum;
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
-        sp_weight_grad, sp_weight_adam, sp_bias_grad;
+        sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -322,6 +322,13 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act);
+/* The gradient at the last hidden layer, out (B, H) = (SpMM(ck, W), no bias, masked by a
+ * stored dropout mask (B, H) bytes with scale 1 / keep when mask is not NULL) times act'(a), a
+ * the layer's forward output (B, H): ark_sp_spmm, ark_dropout_mask (AR_DROP_APPLY) and
+ * ark_act_backward in one pass, the same bits. */
+ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off,
+                               cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                               int H, cl_mem mask, float scale, cl_mem a, int act);
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act);

@@ -1,5 +1,6 @@
 /* kernels.c - the kernel table and one launcher per kernel. Launchers only set arguments and
  * enqueue: nothing here waits for the device. */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -7,7 +8,7 @@
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
-    X(sp_sddmm_csc)  \
+    X(sp_sddmm_csc) X(sp_spmm_backward) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -166,8 +167,14 @@ ar_status ark_masked_sse(ar_ctx *c, cl_mem row_err, cl_mem out, cl_mem row_ptr, 
 }
 
 ar_status ark_colsum(ar_ctx *c, cl_mem out, int out_off, cl_mem in, int rows, int cols) {
-    LAUNCH(colsum, BIAS_GRAD, (size_t)cols, A(out), A(out_off), A(in), A(rows), A(cols));
+    /* 8 columns per work-item (cl/reduce.cl) */
+    LAUNCH(colsum, BIAS_GRAD, ((size_t)cols + 7) / 8, A(out), A(out_off), A(in), A(rows), A(cols));
 }
+
+/* The kernels' form of Adam's step (cl/adam.cl): step = lr / bc1 and rs2 = 1 / sqrt(bc2),
+ * computed in double from the floats the callers give. */
+static float adam_step_size(const ark_adam_step *s) { return (float)((double)s->lr / s->bc1); }
+static float adam_rs2(const ark_adam_step *s) { return (float)(1.0 / sqrt((double)s->bc2)); }
 
 ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int n,
                    int n_decay, float lr, float beta1, float beta2, float eps, float bc1,
@@ -179,10 +186,10 @@ ar_status ark_adam(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, i
 ar_status ark_adam_range(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_mem v, int off,
                          int n, int n_decay, const ark_adam_step *s) {
     if (n <= off) return AR_OK;
+    const float step = adam_step_size(s), rs2 = adam_rs2(s);
     /* 8 parameters per work-item (cl/adam.cl) */
     LAUNCH(adam, ADAM, ((size_t)(n - off) + 7) / 8, A(params), A(grads), A(m), A(v), A(off),
-           A(n), A(n_decay), A(s->lr), A(s->beta1), A(s->beta2), A(s->eps), A(s->bc1),
-           A(s->bc2), A(s->l2));
+           A(n), A(n_decay), A(step), A(s->beta1), A(s->beta2), A(s->eps), A(rs2), A(s->l2));
 }
 
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
@@ -200,6 +207,16 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
     LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)B, A(out),
              A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
              A(H), A(act));
+}
+
+ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off,
+                               cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                               int H, cl_mem mask, float scale, cl_mem a, int act) {
+    cl_int use_mask = mask != NULL;
+    if (!mask) mask = a; /* never read: a valid buffer rather than a NULL argument */
+    LAUNCH2D(sp_spmm_backward, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width,
+             (size_t)B, A(out), A(ck), A(w), A(w_off), A(row_ptr), A(col_idx), A(rows),
+             A(rows_off), A(B), A(H), A(mask), A(use_mask), A(scale), A(a), A(act));
 }
 
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
@@ -243,11 +260,11 @@ ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem
 ar_status ark_sp_weight_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int w_off,
                              cl_mem ck, cl_mem in, cl_mem col_ptr, int col_off, cl_mem ent_b,
                              cl_mem ent_k, int cols, int H, const ark_adam_step *s) {
+    const float step = adam_step_size(s), rs2 = adam_rs2(s);
     LAUNCH2D(sp_weight_adam, SPARSE_WGRAD,
              ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)cols, A(params), A(m),
              A(v), A(w_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols),
-             A(H), A(s->lr), A(s->beta1), A(s->beta2), A(s->eps), A(s->bc1), A(s->bc2),
-             A(s->l2));
+             A(H), A(step), A(s->beta1), A(s->beta2), A(s->eps), A(rs2), A(s->l2));
 }
 
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,

@@ -10,6 +10,7 @@
  *   decode:   yk = f(SDDMM(ad_L, WL) + bL) at the chosen positions     (nnz of the positions)
  *   backward: dyk = 2 scale (yk - r) f'(yk)                            (nnz)
  *             dbL from the batch CSC; dz = SpMM(dyk, WL) dropout' g'   (B, H_L)
+ *             (one kernel, ar_sp_spmm_backward, unless sharded)
  *             hidden-to-hidden layers as dense.c; db0 = colsum(dz)
  *   update:   WL -= Adam(dWL), dWL from the batch CSC (dyk, ad_L);
  *             W0T -= Adam(dW0T), dW0T from the CSC (xk, dz): fused, never stored;
@@ -88,13 +89,20 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
     AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
                             m->csc_k, U));
     cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
-    AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr, m->tr_idx,
-                       rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
-    AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh])); /* a shard's part: summed */
-    if (keep < 1.0f)
-        AR_TRY(ark_dropout_mask(c, dz, dz, m->mask[nh], AR_DROP_APPLY, B * L->dim[nh], keep,
-                                1.0f / keep, m->cfg.seed, m->step, ar_dropout_layer(nh - 1)));
-    AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
+    if (!m->shard) { /* the product, dropout's mask and g' in one pass */
+        AR_TRY(ark_sp_spmm_backward(c, dz, m->dyk, m->params, (int)L->off_w[nh], m->tr_ptr,
+                                    m->tr_idx, rows, off, B, L->dim[nh],
+                                    keep < 1.0f ? m->mask[nh] : NULL, 1.0f / keep, m->a[nh],
+                                    m->cfg.activation));
+    } else { /* a shard's part of the product, summed over the shards first */
+        AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr,
+                           m->tr_idx, rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
+        AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh]));
+        if (keep < 1.0f)
+            AR_TRY(ark_dropout_mask(c, dz, dz, m->mask[nh], AR_DROP_APPLY, B * L->dim[nh], keep,
+                                    1.0f / keep, m->cfg.seed, m->step, ar_dropout_layer(nh - 1)));
+        AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
+    }
     for (int k = nh - 1; k >= 1; k--) AR_TRY(ar_dense_layer_backward(m, k, dz, B, keep, &dz));
     /* the first layer: (dW0T from the inputs at the entries and) db0 dense */
     m->dz1 = dz;

@@ -65,6 +65,12 @@ void ar_sp_input_ref(float *xk, const struct ar_csr *m, const int *rows, int B, 
  * bias NULL: none (the input-gradient form). */
 void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *bias,
                     const struct ar_csr *m, const int *rows, int B, int H, int act);
+/* The gradient at the last hidden layer: out (B, H) = ar_sp_spmm_ref's gradient form (no bias),
+ * then mask[b H + h] ? z * scale : 0 when mask is not NULL (a stored dropout mask), then
+ * z * act'(a[b, h]) from the layer's forward output a (B, H). */
+void ar_sp_spmm_backward_ref(float *out, const float *dyk, const float *W,
+                             const struct ar_csr *m, const int *rows, int B, int H,
+                             const unsigned char *mask, float scale, const float *a, int act);
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at every entry of the batch; W (cols, H), a (B, H);
  * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,

@@ -29,6 +29,17 @@ void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *b
         }
 }
 
+void ar_sp_spmm_backward_ref(float *out, const float *dyk, const float *W, const ar_csr *m,
+                             const int *rows, int B, int H, const unsigned char *mask,
+                             float scale, const float *a, int act) {
+    ar_sp_spmm_ref(out, dyk, W, NULL, m, rows, B, H, AR_ACT_IDENTITY);
+    for (size_t i = 0; i < (size_t)B * H; i++) {
+        float z = out[i];
+        if (mask) z = mask[i] ? z * scale : 0.0f;
+        out[i] = z * ar_act_grad_from_out_ref(a[i], act);
+    }
+}
+
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
                                const ar_csr *pos, const int *rows, int B, int H, int act) {
     for (int b = 0; b < B; b++)
