@@ -112,6 +112,16 @@ static inline int8 ar_keep8(__global const uchar *p, int n) {
     return convert_int8(vload8(0, t)) != (int8)(0);
 }
 
+/* The gradient at the hidden layer's 8 elements at `at` (n of them exist) from the product v:
+ * dropout's stored mask (use_mask: kept ? v * scale : 0, as ar_dropout's AR_DROP_APPLY), then
+ * v * act'(a) (as ar_act_backward). */
+static inline float8 ar_dz_epilogue(float8 v, __global const uchar *mask, int use_mask,
+                                    float scale, __global const float *a, int act, size_t at,
+                                    int n) {
+    if (use_mask) v = select((float8)(0.0f), v * scale, ar_keep8(mask + at, n));
+    return v * ar_act_grad8(ar_load8(a + at, n), act);
+}
+
 /* The gradient at the last hidden layer in one pass: dz (B, H) = SpMM(dyk, W) (ar_sp_spmm's
  * gradient form: W (cols, H) at w_off, no bias), then dropout's stored mask (use_mask: kept ?
  * z * scale : 0, as ar_dropout's AR_DROP_APPLY) and the activation's derivative from the forward
@@ -134,10 +144,8 @@ __kernel void ar_sp_spmm_backward(__global float *out, __global const float *ck,
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         const int n = n0 - 8 * i;
         if (n <= 0) break;
-        float8 v = z[i];
-        if (use_mask) v = select((float8)(0.0f), v * scale, ar_keep8(mask + at + 8 * i, n));
-        v = v * ar_act_grad8(ar_load8(a + at + 8 * i, n), act);
-        ar_store8(out + at + 8 * i, v, n);
+        ar_store8(out + at + 8 * i,
+                  ar_dz_epilogue(z[i], mask, use_mask, scale, a, act, at + 8 * i, n), n);
     }
 }
 
@@ -271,6 +279,87 @@ __kernel void ar_sp_sddmm_csc(__global float *yk, __global const float *a,
     }
 }
 
+/* One entry of the loss: its gradient 2 scale (y - r) act'(y) returned, (y - r)^2 added to the
+ * row's Kahan sum (sum, comp). Shared by ar_sp_loss_backward and ar_sp_decode_backward. */
+static inline float ar_loss_entry(float y, float r, float scale, int act, float *sum,
+                                  float *comp) {
+    float d = y - r;
+    ar_kahan_add(sum, comp, d * d);
+    return 2.0f * scale * d * ar_act_grad_from_out(y, act);
+}
+
+/* Training's decoder, its loss and the gradient at the last hidden layer in one pass over
+ * each row's entries (kernel parameter sp_fuse, on CPUs): what ar_sp_sddmm (yk),
+ * ar_sp_loss_backward (dyk, row_loss) and ar_sp_spmm_backward (dz) compute, bit for bit, with
+ * each weight row read once from L3 instead of twice: for each block of AR_SP_BLOCK entries of
+ * row b, the outputs yk and their gradients dyk four at a time (ar_dot_parts, as SDDMM's
+ * lanes), then dz[b, :] += the block's sum of dyk * W[u, :] (ar_gather_sum's block, its
+ * weight rows now in L2), dz[b, :] holding the running sum between blocks; last, dropout's
+ * mask and g' (ar_dz_epilogue). One work-item per row: the rows of a batch are enough work for
+ * a CPU's cores, not for a GPU's (which keeps the three kernels). a: the decoder's input (the
+ * last hidden layer after dropout), act_out: that layer's output before dropout, for g'. */
+__kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
+                                    __global float *row_loss, __global float *dz,
+                                    __global const float *a, __global const float *w, int w_off,
+                                    int b_off, __global const int *row_ptr,
+                                    __global const int *col_idx, __global const float *vals,
+                                    __global const int *rows, int rows_off, int B, int H,
+                                    int out_act, float scale, __global const uchar *mask,
+                                    int use_mask, float mscale, __global const float *act_out,
+                                    int act) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
+    __global const float *ab = a + (size_t)b * (size_t)H, *wb = w + w_off;
+    __global float *zb = dz + (size_t)b * (size_t)H;
+    const int H16 = H - H % 16;
+    float sum = 0.0f, comp = 0.0f;
+    for (int h = 0; h < H; h += 8) ar_store8(zb + h, (float8)(0.0f), H - h);
+    for (int blk = k0; blk < end; blk += AR_SP_BLOCK) {
+        const int bend = min(blk + AR_SP_BLOCK, end);
+        for (int k = blk; k < bend; k += 4) {
+            const int cnt = min(4, bend - k);
+            int u0 = col_idx[k], u1 = cnt > 1 ? col_idx[k + 1] : u0;
+            int u2 = cnt > 2 ? col_idx[k + 2] : u0, u3 = cnt > 3 ? col_idx[k + 3] : u0;
+            __global const float *w0 = wb + (size_t)u0 * (size_t)H;
+            __global const float *w1 = wb + (size_t)u1 * (size_t)H;
+            __global const float *w2 = wb + (size_t)u2 * (size_t)H;
+            __global const float *w3 = wb + (size_t)u3 * (size_t)H;
+            float8 p[8];
+            ar_dot_parts(p, ab, w0, w1, w2, w3, cnt, H16);
+            float y[4];
+            y[0] = ar_activate(ar_dot_reduce(p[0], p[1], ab, w0, H16, H) + w[b_off + u0], out_act);
+            if (cnt > 1)
+                y[1] = ar_activate(ar_dot_reduce(p[2], p[3], ab, w1, H16, H) + w[b_off + u1],
+                                   out_act);
+            if (cnt > 2)
+                y[2] = ar_activate(ar_dot_reduce(p[4], p[5], ab, w2, H16, H) + w[b_off + u2],
+                                   out_act);
+            if (cnt > 3)
+                y[3] = ar_activate(ar_dot_reduce(p[6], p[7], ab, w3, H16, H) + w[b_off + u3],
+                                   out_act);
+            for (int j = 0; j < cnt; j++) {
+                yk[k + j] = y[j];
+                dyk[k + j] = ar_loss_entry(y[j], vals[k + j], scale, out_act, &sum, &comp);
+            }
+        }
+        for (int h = 0; h < H; h += AR_SP_WIDTH) {
+            const int n0 = H - h;
+            float8 z[AR_SP_V];
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = ar_load8(zb + h + 8 * i, n0 - 8 * i);
+            ar_gather_sum(z, wb + h, col_idx, dyk, 0, blk, bend, H, n0);
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) ar_store8(zb + h + 8 * i, z[i], n0 - 8 * i);
+        }
+    }
+    row_loss[r] = sum;
+    const size_t at = (size_t)b * (size_t)H;
+    for (int h = 0; h < H; h += 8)
+        ar_store8(zb + h,
+                  ar_dz_epilogue(ar_load8(zb + h, H - h), mask, use_mask, mscale, act_out, act,
+                                 at + (size_t)h, H - h),
+                  H - h);
+}
+
 /* At each training entry k of row b: dyk[k] = 2 scale (yk - r) act'(yk) and
  * row_loss[row] = sum over the row of (yk - r)^2 (Kahan). One work-item per row. */
 __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
@@ -281,11 +370,8 @@ __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
     if (b >= B) return;
     int r = rows[rows_off + b];
     float sum = 0.0f, comp = 0.0f;
-    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++) {
-        float d = yk[k] - vals[k];
-        dyk[k] = 2.0f * scale * d * ar_act_grad_from_out(yk[k], act);
-        ar_kahan_add(&sum, &comp, d * d);
-    }
+    for (int k = row_ptr[r]; k < row_ptr[r + 1]; k++)
+        dyk[k] = ar_loss_entry(yk[k], vals[k], scale, act, &sum, &comp);
     row_loss[r] = sum;
 }
 

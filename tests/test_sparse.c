@@ -7,6 +7,8 @@
 
 #include "testutil.h"
 
+static void check_status(ar_status st) { cr_assert(st == AR_OK, "%s", ar_last_error()); }
+
 /* A random batch of B distinct rows of m, in a random order. */
 static void random_rows(int *rows, int B, int n_rows, ar_rng *rng) {
     int *all = malloc((size_t)n_rows * sizeof *all);
@@ -173,6 +175,135 @@ Test(sparse, sp_spmm_backward) {
     clReleaseMemObject(d_mask);
     free(a); free(three); free(mask);
     sp_case_free(&t);
+}
+
+/* Training's decoder, loss and last hidden gradient in one kernel: bit for bit the three
+ * kernels it replaces (ar_sp_sddmm, ar_sp_loss_backward, ar_sp_spmm_backward) and the CPU
+ * reference within rounding, with the identity and sigmoid outputs, with and without a mask,
+ * on short rows and full ones (53 entries). Rows longer than a block of the blocked sums:
+ * sp_decode_backward_long_rows. */
+Test(sparse, sp_decode_backward) {
+    for (int dense = 0; dense < 2; dense++) {
+        sp_case t;
+        sp_case_init_density(&t, dense ? 1.0 : 0.15); /* 53 entries a row, or all U = 53 */
+        const size_t n = (size_t)B * H;
+        float *dz = malloc(n * sizeof *dz), *dz3 = malloc(n * sizeof *dz3);
+        float *act_out = malloc(n * sizeof *act_out), *y3 = malloc((size_t)t.nnz * sizeof *y3);
+        float *dy3 = malloc((size_t)t.nnz * sizeof *dy3), loss[R], loss3[R], rloss[R];
+        unsigned char *mask = malloc(n);
+        tu_fill(act_out, n, 0.05f, 0.95f, &t.rng);
+        for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
+        cl_int err = CL_SUCCESS;
+        cl_mem d_y = tu_buffer(t.c, t.nnz, NULL), d_dy = tu_buffer(t.c, t.nnz, NULL);
+        cl_mem d_y3 = tu_buffer(t.c, t.nnz, NULL), d_dy3 = tu_buffer(t.c, t.nnz, NULL);
+        cl_mem d_loss = tu_buffer(t.c, R, NULL), d_loss3 = tu_buffer(t.c, R, NULL);
+        cl_mem d_dz = tu_buffer(t.c, n, NULL), d_dz3 = tu_buffer(t.c, n, NULL);
+        cl_mem d_act = tu_buffer(t.c, n, act_out);
+        cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
+                                       mask, &err);
+        cr_assert(err == CL_SUCCESS);
+        const int outs[2] = {AR_ACT_IDENTITY, AR_ACT_SIGMOID};
+        const float scale = 0.01f, mscale = 1.0f / 0.7f;
+        for (int v = 0; v < 2; v++)
+            for (int masked = 0; masked < 2; masked++) {
+                cl_mem dm = masked ? d_mask : NULL;
+                cr_assert(ark_sp_decode_backward(t.c, d_y, d_dy, d_loss, d_dz, t.da, t.w, W_OFF,
+                                                 B_OFF, t.ptr, t.idx, t.val, t.drows, 0, B, H,
+                                                 outs[v], scale, dm, mscale, d_act,
+                                                 AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+                cr_assert(ark_sp_sddmm(t.c, d_y3, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows,
+                                       0, B, H, outs[v]) == AR_OK, "%s", ar_last_error());
+                cr_assert(ark_sp_loss_backward(t.c, d_dy3, d_loss3, d_y3, t.ptr, t.val, t.drows,
+                                               0, B, scale, outs[v]) == AR_OK, "%s",
+                          ar_last_error());
+                cr_assert(ark_sp_spmm_backward(t.c, d_dz3, d_dy3, t.w, W_OFF, t.ptr, t.idx,
+                                               t.drows, 0, B, H, dm, mscale, d_act,
+                                               AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+                tu_read(t.c, d_y, t.nnz, t.got);
+                tu_read(t.c, d_y3, t.nnz, y3);
+                compare_entries(&t, "fused yk against ar_sp_sddmm", t.got, y3, 0, 0);
+                tu_read(t.c, d_dy, t.nnz, t.got);
+                tu_read(t.c, d_dy3, t.nnz, dy3);
+                compare_entries(&t, "fused dyk against ar_sp_loss_backward", t.got, dy3, 0, 0);
+                tu_read(t.c, d_loss, R, loss);
+                tu_read(t.c, d_loss3, R, loss3);
+                tu_read(t.c, d_dz, n, dz);
+                tu_read(t.c, d_dz3, n, dz3);
+                tu_compare("fused dz against ar_sp_spmm_backward", dz, dz3, n, 0, 0);
+                float *ry = malloc((size_t)t.nnz * sizeof *ry);
+                ar_sp_decode_backward_ref(ry, t.ref, rloss, dz3, t.a, t.W, t.bias, &t.m, t.rows,
+                                          B, H, outs[v], scale, masked ? mask : NULL, mscale,
+                                          act_out, AR_ACT_SIGMOID);
+                tu_read(t.c, d_y, t.nnz, t.got);
+                compare_entries(&t, "sp_decode_backward yk", t.got, ry, 1e-5f, 1e-4f);
+                tu_read(t.c, d_dy, t.nnz, t.got);
+                compare_entries(&t, "sp_decode_backward dyk", t.got, t.ref, 1e-6f, 1e-4f);
+                tu_compare("sp_decode_backward dz", dz, dz3, n, 1e-6, 1e-4);
+                for (int b = 0; b < B; b++) {
+                    const int r = t.rows[b];
+                    cr_assert(loss[r] == loss3[r], "row %d loss %.9g vs %.9g", r, loss[r],
+                              loss3[r]);
+                    cr_assert(fabsf(loss[r] - rloss[r]) <= 1e-5f * (1 + rloss[r]));
+                }
+                free(ry);
+            }
+        cl_mem bufs[] = {d_y, d_dy, d_y3, d_dy3, d_loss, d_loss3, d_dz, d_dz3, d_act, d_mask};
+        for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+        free(dz); free(dz3); free(act_out); free(y3); free(dy3); free(mask);
+        sp_case_free(&t);
+    }
+}
+
+/* ar_sp_decode_backward on rows of 150-300 entries, two to five blocks of the blocked sums
+ * (AR_SP_BLOCK = 64; dz carried between blocks in memory): bit for bit the three kernels. */
+Test(sparse, sp_decode_backward_long_rows) {
+    enum { LR = 5, LU = 301, LH = 19 };
+    ar_ctx *c = tu_ctx();
+    ar_rng rng = {tu_seed()};
+    ar_csr m;
+    tu_random_csr(&m, LR, LU, 0.7, &rng);
+    const int nnz = m.row_ptr[LR], rows[LR] = {3, 0, 4, 1, 2};
+    cr_assert(m.row_ptr[1] - m.row_ptr[0] > 2 * 64, "a row of %d entries", m.row_ptr[1]);
+    float *w = malloc(((size_t)LU * LH + LU) * sizeof *w), *a = malloc(LR * LH * sizeof *a);
+    float *got = malloc((size_t)nnz * sizeof *got), *ref = malloc((size_t)nnz * sizeof *ref);
+    float dz[LR * LH], dz3[LR * LH];
+    tu_fill(w, (size_t)LU * LH + LU, -0.2f, 0.2f, &rng);
+    tu_fill(a, LR * LH, 0.0f, 1.0f, &rng);
+    cl_mem d_ptr = tu_ibuffer(c, LR + 1, m.row_ptr), d_idx = tu_ibuffer(c, nnz, m.col_idx);
+    cl_mem d_val = tu_buffer(c, nnz, m.vals), d_rows = tu_ibuffer(c, LR, rows);
+    cl_mem d_w = tu_buffer(c, (size_t)LU * LH + LU, w), d_a = tu_buffer(c, LR * LH, a);
+    cl_mem d_y = tu_buffer(c, nnz, NULL), d_dy = tu_buffer(c, nnz, NULL);
+    cl_mem d_y3 = tu_buffer(c, nnz, NULL), d_dy3 = tu_buffer(c, nnz, NULL);
+    cl_mem d_loss = tu_buffer(c, LR, NULL), d_loss3 = tu_buffer(c, LR, NULL);
+    cl_mem d_dz = tu_buffer(c, LR * LH, NULL), d_dz3 = tu_buffer(c, LR * LH, NULL);
+    const int b_off = LU * LH;
+    check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off, d_ptr,
+                                        d_idx, d_val, d_rows, 0, LR, LH, AR_ACT_IDENTITY, 0.01f,
+                                        NULL, 1.0f, d_a, AR_ACT_SIGMOID));
+    check_status(ark_sp_sddmm(c, d_y3, d_a, d_w, 0, b_off, d_ptr, d_idx, d_rows, 0, LR, LH,
+                              AR_ACT_IDENTITY));
+    check_status(ark_sp_loss_backward(c, d_dy3, d_loss3, d_y3, d_ptr, d_val, d_rows, 0, LR, 0.01f,
+                                      AR_ACT_IDENTITY));
+    check_status(ark_sp_spmm_backward(c, d_dz3, d_dy3, d_w, 0, d_ptr, d_idx, d_rows, 0, LR, LH,
+                                      NULL, 1.0f, d_a, AR_ACT_SIGMOID));
+    tu_read(c, d_y, nnz, got);
+    tu_read(c, d_y3, nnz, ref);
+    tu_compare("fused yk (long rows)", got, ref, nnz, 0, 0);
+    tu_read(c, d_dy, nnz, got);
+    tu_read(c, d_dy3, nnz, ref);
+    tu_compare("fused dyk (long rows)", got, ref, nnz, 0, 0);
+    tu_read(c, d_dz, LR * LH, dz);
+    tu_read(c, d_dz3, LR * LH, dz3);
+    tu_compare("fused dz (long rows)", dz, dz3, LR * LH, 0, 0);
+    tu_read(c, d_loss, LR, got);
+    tu_read(c, d_loss3, LR, ref);
+    tu_compare("fused row loss (long rows)", got, ref, LR, 0, 0);
+    cl_mem bufs[] = {d_ptr, d_idx, d_val, d_rows, d_w, d_a, d_y, d_dy, d_y3, d_dy3, d_loss,
+                     d_loss3, d_dz, d_dz3};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(w); free(a); free(got); free(ref);
+    ar_csr_free(&m);
+    ar_ctx_free(c);
 }
 
 /* The decoder's outputs at the entries, sigmoid and identity. */

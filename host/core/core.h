@@ -151,7 +151,7 @@ typedef struct ar_kernels {
     cl_kernel colsum;
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
-        sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward;
+        sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -164,6 +164,8 @@ typedef struct ar_kparams {
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
     int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
+    int sp_fuse;     /* 1: training's decoder, loss and last hidden gradient in one kernel
+                      * (ar_sp_decode_backward: one work-item per row, for CPUs), 0: three */
 } ar_kparams;
 /* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
 void ar_kparams_default(ar_kparams *p, const char *device_type);
@@ -337,6 +339,15 @@ ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int 
 ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                            cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                            int H, int act);
+/* Training's decoder at the batch's entries (yk), the loss's gradient there (dyk, row_loss) and
+ * the gradient at the last hidden layer (dz, as ark_sp_spmm_backward with mask / mscale / act_out
+ * / act) in one pass: ark_sp_sddmm, ark_sp_loss_backward and ark_sp_spmm_backward, the same
+ * bits. a: the decoder's input (B, H); W (cols, H) at w_off and its bias at b_off in w. */
+ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_loss, cl_mem dz,
+                                 cl_mem a, cl_mem w, int w_off, int b_off, cl_mem row_ptr,
+                                 cl_mem col_idx, cl_mem vals, cl_mem rows, int rows_off, int B,
+                                 int H, int out_act, float scale, cl_mem mask, float mscale,
+                                 cl_mem act_out, int act);
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act);

@@ -8,7 +8,7 @@
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
-    X(sp_sddmm_csc) X(sp_spmm_backward) \
+    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -231,6 +231,19 @@ ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, 
                            int H, int act) {
     LAUNCH(sp_sddmm_csc, SDDMM, (size_t)cols * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off),
            A(b_off), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols), A(H), A(act));
+}
+
+ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_loss, cl_mem dz,
+                                 cl_mem a, cl_mem w, int w_off, int b_off, cl_mem row_ptr,
+                                 cl_mem col_idx, cl_mem vals, cl_mem rows, int rows_off, int B,
+                                 int H, int out_act, float scale, cl_mem mask, float mscale,
+                                 cl_mem act_out, int act) {
+    cl_int use_mask = mask != NULL;
+    if (!mask) mask = a; /* never read, as in ark_sp_spmm_backward */
+    /* one work-item per row (cl/sparse.cl) */
+    LAUNCH(sp_decode_backward, SDDMM, (size_t)B, A(yk), A(dyk), A(row_loss), A(dz), A(a), A(w),
+           A(w_off), A(b_off), A(row_ptr), A(col_idx), A(vals), A(rows), A(rows_off), A(B),
+           A(H), A(out_act), A(scale), A(mask), A(use_mask), A(mscale), A(act_out), A(act));
 }
 
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,

@@ -18,6 +18,9 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
     p->sp_group = 0;     /* work-group size along h in the 2-D launches: 0, as many as fit */
     p->sp_rows = 1;      /* rows (SpMM) or columns (weight gradient) per work-group */
     p->sddmm_csc = 0;    /* training's SDDMM by rows (1: from the batch CSC) */
+    /* a CPU: training's decoder, loss and last hidden gradient in one pass, each weight row
+     * read once (docs/performance.md, s15); a GPU: three kernels, whose work-items fill it */
+    p->sp_fuse = device_type && !strcmp(device_type, "cpu");
 }
 
 /* 1 when v is one of the values the kernels accept for the field. */
@@ -25,7 +28,7 @@ static int valid(const char *key, long v) {
     if (!strcmp(key, "sp_width")) return v == 8 || v == 16 || v == 32;
     if (!strcmp(key, "sddmm_lanes")) return v >= 1 && v <= 64;
     if (!strcmp(key, "sp_rows")) return v >= 1 && v <= 1024;
-    if (!strcmp(key, "sddmm_csc")) return v == 0 || v == 1;
+    if (!strcmp(key, "sddmm_csc") || !strcmp(key, "sp_fuse")) return v == 0 || v == 1;
     return v >= 0 && v <= 1024; /* sp_group */
 }
 
@@ -37,17 +40,18 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
         int n = 0;
         if (sscanf(s, "%31[a-z_]=%ld%n", key, &v, &n) != 2 ||
             (strcmp(key, "sp_width") && strcmp(key, "sddmm_lanes") && strcmp(key, "sp_group") &&
-             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc")) ||
+             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc") && strcmp(key, "sp_fuse")) ||
             !valid(key, v))
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': expected a list like "
-                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0' "
+                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0,sp_fuse=1' "
                            "(sp_width 8, 16 or 32; sddmm_lanes 1-64; sp_group 0-1024; sp_rows "
-                           "1-1024; sddmm_csc 0 or 1)", text);
+                           "1-1024; sddmm_csc and sp_fuse 0 or 1)", text);
         if (!strcmp(key, "sp_width")) p->sp_width = (int)v;
         else if (!strcmp(key, "sddmm_lanes")) p->sddmm_lanes = (int)v;
         else if (!strcmp(key, "sp_group")) p->sp_group = (int)v;
         else if (!strcmp(key, "sp_rows")) p->sp_rows = (int)v;
-        else p->sddmm_csc = (int)v;
+        else if (!strcmp(key, "sddmm_csc")) p->sddmm_csc = (int)v;
+        else p->sp_fuse = (int)v;
         s += n;
         if (*s == ',') s++;
         else if (*s) return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': entries are "
@@ -57,8 +61,8 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
 }
 
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap) {
-    snprintf(out, cap, "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d",
-             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc);
+    snprintf(out, cap, "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,sp_fuse=%d",
+             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc, p->sp_fuse);
 }
 
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap) {

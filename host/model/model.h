@@ -227,10 +227,13 @@ ar_status ar_sparse_decode(ar_model *m, cl_mem last, cl_mem pos_ptr, cl_mem pos_
 /* The decoder at batch j's training entries (m->yk), from its uploaded CSC: ar_sparse_decode's
  * numbers, each weight row read once per batch. */
 ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j);
+/* 1 when training's decoder runs fused with the backward pass (ar_kparams.sp_fuse, unsharded):
+ * forward then leaves m->yk to ar_sparse_backward, which computes it with the loss and dz. */
+int ar_sparse_fused(const ar_model *m);
 /* The backward pass of batch j (rows[off .. off+B), its CSC uploaded) into m->grads, every
  * element overwritten, but the first and last weight matrices' (the largest) only when
  * weight_grads is set: ar_sparse_update computes those as it applies them. After
- * ar_sparse_encode and a decode into m->yk. */
+ * ar_sparse_encode and a decode into m->yk (or, when ar_sparse_fused, the decode too). */
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
                              float keep_in, float scale, int weight_grads);
 /* Adam's step after ar_sparse_backward of batch j: the first and last weight matrices' fused

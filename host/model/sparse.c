@@ -72,14 +72,27 @@ ar_status ar_sparse_decode_train(ar_model *m, cl_mem last, int j) {
                             m->csc_k, L->U, L->dim[L->n_hidden], m->cfg.out_activation);
 }
 
+int ar_sparse_fused(const ar_model *m) { return m->ctx->kp.sp_fuse && !m->shard; }
+
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
                              float keep_in, float scale, int weight_grads) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
     const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
     ar_status st = AR_OK;
-    AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr, ar_model_targets(m),
-                                rows, off, B, scale, m->cfg.out_activation));
+    cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
+    const int fused = ar_sparse_fused(m);
+    if (fused) /* the decoder (forward skipped it), the loss and dz at once */
+        AR_TRY(ark_sp_decode_backward(c, m->yk, m->dyk, m->row_loss, dz, ar_layer_out(m, nh, keep),
+                                      m->params, (int)L->off_w[nh], (int)L->off_bias[nh],
+                                      m->tr_ptr, m->tr_idx, ar_model_targets(m), rows, off, B,
+                                      L->dim[nh], m->cfg.out_activation, scale,
+                                      keep < 1.0f ? m->mask[nh] : NULL, 1.0f / keep, m->a[nh],
+                                      m->cfg.activation));
+    else
+        AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr,
+                                    ar_model_targets(m), rows, off, B, scale,
+                                    m->cfg.out_activation));
     /* the last layer: db (and dW) from the output gradient at the entries, then the gradient
      * at the last hidden layer */
     if (weight_grads)
@@ -88,8 +101,9 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
                                   m->csc_k, U, L->dim[nh]));
     AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
                             m->csc_k, U));
-    cl_mem dz = m->dh[0]; /* (B, dim[nh]) */
-    if (!m->shard) { /* the product, dropout's mask and g' in one pass */
+    if (fused) {
+        /* dz is done */
+    } else if (!m->shard) { /* the product, dropout's mask and g' in one pass */
         AR_TRY(ark_sp_spmm_backward(c, dz, m->dyk, m->params, (int)L->off_w[nh], m->tr_ptr,
                                     m->tr_idx, rows, off, B, L->dim[nh],
                                     keep < 1.0f ? m->mask[nh] : NULL, 1.0f / keep, m->a[nh],

@@ -35,6 +35,8 @@ static ar_status forward(ar_model *m, const ar_batch *b) {
     cl_mem last; /* (B, H_L): the last hidden layer, after dropout */
     ar_status st = ar_sparse_encode(m, b->rows, b->off, b->B, b->keep, b->keep_in, &last);
     if (st != AR_OK) return st;
+    /* fused with the backward pass there (ar_sparse_fused: one kernel on CPUs) */
+    if (ar_sparse_fused(m)) return AR_OK;
     /* by rows, or from the batch's CSC (the same numbers; the faster depends on the device and
      * the shapes: ar_kparams.sddmm_csc, autorec tune-kernels) */
     if (m->ctx->kp.sddmm_csc) return ar_sparse_decode_train(m, last, b->csc);

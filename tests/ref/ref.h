@@ -80,6 +80,14 @@ void ar_sp_sddmm_csc_ref(float *yk, const float *a, const float *W, const float 
                          const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H,
                          int act);
 /* dyk[k] = 2 scale (yk[k] - r_k) act'(yk[k]); row_loss[row] = sum over the row of (yk - r)^2. */
+/* Training's decoder, loss and last hidden gradient in one: ar_sp_sddmm_ref (yk at the batch's
+ * entries of m, out_act), ar_sp_loss_backward_ref (dyk, row_loss, targets m->vals, scale), then
+ * ar_sp_spmm_backward_ref from dyk (dz (B, H); mask, mscale, act_out, act). */
+void ar_sp_decode_backward_ref(float *yk, float *dyk, float *row_loss, float *dz, const float *a,
+                               const float *W, const float *bias, const struct ar_csr *m,
+                               const int *rows, int B, int H, int out_act, float scale,
+                               const unsigned char *mask, float mscale, const float *act_out,
+                               int act);
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);
 /* row_err (2, n_rows): row_err[row] = sum over the row of (clamp(yk + offs, lo, hi) - r)^2,

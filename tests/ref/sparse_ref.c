@@ -76,6 +76,16 @@ void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const
     }
 }
 
+void ar_sp_decode_backward_ref(float *yk, float *dyk, float *row_loss, float *dz, const float *a,
+                               const float *W, const float *bias, const ar_csr *m,
+                               const int *rows, int B, int H, int out_act, float scale,
+                               const unsigned char *mask, float mscale, const float *act_out,
+                               int act) {
+    ar_sp_sddmm_ref(yk, a, W, bias, m, rows, B, H, out_act);
+    ar_sp_loss_backward_ref(dyk, row_loss, yk, m, rows, B, scale, out_act);
+    ar_sp_spmm_backward_ref(dz, dyk, W, m, rows, B, H, mask, mscale, act_out, act);
+}
+
 void ar_sp_sse_ref(float *row_err, const float *yk, const ar_csr *m, const float *offs,
                    const int *rows, int B, int n_rows, float lo, float hi) {
     for (int b = 0; b < B; b++) {
