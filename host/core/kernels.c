@@ -59,7 +59,14 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
     ar_status st = AR_OK;
     if (n == 0) return AR_OK;
     if ((st = set_args(k, name, args, nargs)) != AR_OK) return st;
-    size_t local = c->wg, global = (n + local - 1) / local * local;
+    size_t local = c->wg;
+    /* a CPU runs a work-group on one core: a small range (a layer's columns in ar_colsum)
+     * still gets two groups a core, or one core did all of it (docs/performance.md, s16) */
+    if (!strcmp(c->info.type, "cpu")) {
+        const size_t want = 2 * (size_t)(c->info.compute_units ? c->info.compute_units : 1);
+        while (local > 1 && (n + local - 1) / local < want) local /= 2;
+    }
+    size_t global = (n + local - 1) / local * local;
     cl_event ev;
     cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
     if (err == CL_SUCCESS)
