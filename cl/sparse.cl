@@ -460,6 +460,56 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
     }
 }
 
+/* Training's step for the last and first layers' biases in one launch, their gradients never
+ * stored: the first (H + 31) / 32 work-items take the encoder's biases (at enc_off) 32 at a time,
+ * their gradient in's (B, H) column sums as ar_colsum sums them (the longest work-items first,
+ * so that the others fill the cores around them); work-item n_enc + u the decoder's bias of
+ * column u (at dec_off), its gradient summed as ar_sp_bias_grad sums it (ck over the column's
+ * entries in the batch CSC). Adam as ar_adam does it (no L2 on biases). One launch
+ * and no stored gradient instead of ar_sp_bias_grad, ar_colsum and ar_adam over the biases
+ * (docs/performance.md, s17). */
+__kernel void ar_sp_bias_adam(__global float *p, __global float *m, __global float *v,
+                              int dec_off, int enc_off, __global const float *ck,
+                              __global const int *col_ptr, int col_off,
+                              __global const int *ent_k, int cols, __global const float *in,
+                              int B, int H, float step, float b1, float b2, float eps,
+                              float rs2) {
+    const int i = (int)get_global_id(0), n_enc = (H + 31) / 32;
+    if (i >= n_enc) {
+        const int u = i - n_enc;
+        if (u >= cols) return;
+        float sum = 0.0f, comp = 0.0f;
+        for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
+            ar_kahan_add(&sum, &comp, ck[ent_k[e]]);
+        const size_t at = (size_t)dec_off + (size_t)u;
+        p[at] = ar_adam1(p[at], sum, m, v, at, step, b1, b2, eps, rs2);
+        return;
+    }
+    /* 32 encoder biases: four independent Kahan sums down the rows (one sum's chain of
+     * dependent adds per row was what bounded it) */
+    const int h = 32 * i, n0 = H - h;
+    float8 sum[4], comp[4];
+    _Pragma("unroll") for (int q = 0; q < 4; q++) sum[q] = comp[q] = (float8)(0.0f);
+    for (int b = 0; b < B; b++) {
+        __global const float *row = in + (size_t)b * (size_t)H + h;
+        _Pragma("unroll") for (int q = 0; q < 4; q++)
+            if (n0 > 8 * q) ar_kahan_add8(&sum[q], &comp[q], ar_load8(row + 8 * q, n0 - 8 * q));
+    }
+    _Pragma("unroll") for (int q = 0; q < 4; q++) {
+        const int n = n0 - 8 * q;
+        const size_t at = (size_t)enc_off + (size_t)h + 8 * (size_t)q;
+        if (n >= 8) {
+            vstore8(ar_adam8(vload8(0, p + at), sum[q], m, v, at, step, b1, b2, eps, rs2), 0,
+                    p + at);
+        } else if (n > 0) {
+            float g[8];
+            vstore8(sum[q], 0, g);
+            for (int j = 0; j < n; j++)
+                p[at + j] = ar_adam1(p[at + j], g[j], m, v, at + j, step, b1, b2, eps, rs2);
+        }
+    }
+}
+
 /* dbias[u] (at db_off) = sum over the batch's entries in column u of ck[k]. One work-item per
  * column. */
 __kernel void ar_sp_bias_grad(__global float *db, int db_off, __global const float *ck,

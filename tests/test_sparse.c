@@ -578,6 +578,55 @@ Test(sparse, sp_bias_grad) {
     sp_case_free(&t);
 }
 
+/* Both layers' biases step in one launch: the same parameters and moments as the passes it
+ * replaces (ar_sp_bias_grad and ar_colsum into a gradient buffer, then ar_adam over the bias
+ * range, as training ran them before s17), within rounding, and the CPU reference; nothing
+ * else touched. The encoder's H = 23 biases: two whole float8 and a tail of 7. */
+Test(sparse, sp_bias_adam) {
+    sp_case t;
+    sp_case_init(&t);
+    csc_upload u;
+    csc_upload_init(&t, &u);
+    /* a bias buffer laid out as the model's: [0, 4) other, encoder's H at 4, decoder's U after */
+    const int enc = 4, dec = enc + H, n = dec + U + 3;
+    float *p = malloc(n * sizeof *p), *m0 = malloc(n * sizeof *m0), *v0 = malloc(n * sizeof *v0);
+    tu_fill(p, n, -0.5f, 0.5f, &t.rng);
+    tu_fill(m0, n, -0.01f, 0.01f, &t.rng);
+    tu_fill(v0, n, 0.0f, 1e-4f, &t.rng);
+    const ark_adam_step s = {0.01f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f, 0.05f}; /* step 2 */
+    cl_mem pa = tu_buffer(t.c, n, p), ma = tu_buffer(t.c, n, m0), va = tu_buffer(t.c, n, v0);
+    cl_mem pb = tu_buffer(t.c, n, p), mb = tu_buffer(t.c, n, m0), vb = tu_buffer(t.c, n, v0);
+    cl_mem g = tu_buffer(t.c, n, NULL);
+    check_status(ark_sp_bias_grad(t.c, g, dec, t.dck, u.d_cp, U + 1, u.d_ek, U));
+    check_status(ark_colsum(t.c, g, enc, t.da, B, H));
+    check_status(ark_adam_range(t.c, pa, g, ma, va, enc, dec + U, 0, &s));
+    check_status(ark_sp_bias_adam(t.c, pb, mb, vb, dec, enc, t.dck, u.d_cp, U + 1, u.d_ek, U,
+                                  t.da, B, H, &s));
+    float *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
+    cl_mem two[3][2] = {{pa, pb}, {ma, mb}, {va, vb}};
+    const char *names[3] = {"bias params", "bias m", "bias v"};
+    for (int k = 0; k < 3; k++) {
+        tu_read(t.c, two[k][0], n, ga);
+        tu_read(t.c, two[k][1], n, gb);
+        tu_compare(names[k], gb, ga, n, 1e-7, 1e-6); /* one launch against the passes */
+    }
+    float *pr = malloc(n * sizeof *pr);
+    memcpy(pr, p, n * sizeof *pr);
+    ar_sp_bias_adam_ref(pr + dec, m0 + dec, v0 + dec, pr + enc, m0 + enc, v0 + enc, t.ck, u.cp,
+                        u.ek, U, t.a, B, H, s.lr, s.beta1, s.beta2, s.eps, s.bc1, s.bc2);
+    tu_read(t.c, pb, n, gb);
+    tu_compare("bias params (reference)", gb, pr, n, 1e-5, 1e-4);
+    tu_read(t.c, mb, n, gb);
+    tu_compare("bias m (reference)", gb, m0, n, 1e-6, 1e-4);
+    tu_read(t.c, vb, n, gb);
+    tu_compare("bias v (reference)", gb, v0, n, 1e-8, 1e-4);
+    cl_mem bufs[] = {pa, ma, va, pb, mb, vb, g};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(p); free(m0); free(v0); free(ga); free(gb); free(pr);
+    csc_upload_free(&u);
+    sp_case_free(&t);
+}
+
 typedef struct {
     double loss[4], train[4], test[4], valid[4];
 } history;

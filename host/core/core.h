@@ -151,7 +151,8 @@ typedef struct ar_kernels {
     cl_kernel colsum;
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
-        sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward;
+        sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward,
+        sp_bias_adam;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -357,6 +358,13 @@ ar_status ark_sp_sse(ar_ctx *c, cl_mem row_err, cl_mem yk, cl_mem pos_ptr, cl_me
 ar_status ark_sp_weight_grad(ar_ctx *c, cl_mem dw, int dw_off, cl_mem ck, cl_mem in,
                              cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                              int H);
+/* Adam's step of the decoder's biases (cols of them at dec_off in params; gradient: ck summed
+ * over each column's entries in the batch CSC, as ark_sp_bias_grad) and of the encoder's (H at
+ * enc_off; gradient: in (B, H) summed over the rows, as ark_colsum), in one launch; the
+ * gradients are never stored. */
+ar_status ark_sp_bias_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int dec_off,
+                           int enc_off, cl_mem ck, cl_mem col_ptr, int col_off, cl_mem ent_k,
+                           int cols, cl_mem in, int B, int H, const ark_adam_step *s);
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,
                            int col_off, cl_mem ent_k, int cols);
 /* ark_sp_weight_grad's gradient of W (cols, H) at w_off in params, with L2 (every element is

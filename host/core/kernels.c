@@ -8,7 +8,7 @@
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
-    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) \
+    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -285,6 +285,16 @@ ar_status ark_sp_weight_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int w
              ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)cols, A(params), A(m),
              A(v), A(w_off), A(ck), A(in), A(col_ptr), A(col_off), A(ent_b), A(ent_k), A(cols),
              A(H), A(step), A(s->beta1), A(s->beta2), A(s->eps), A(rs2), A(s->l2));
+}
+
+ar_status ark_sp_bias_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int dec_off,
+                           int enc_off, cl_mem ck, cl_mem col_ptr, int col_off, cl_mem ent_k,
+                           int cols, cl_mem in, int B, int H, const ark_adam_step *s) {
+    const float step = adam_step_size(s), rs2 = adam_rs2(s);
+    /* a work-item per 32 encoder biases, then one per decoder bias (cl/sparse.cl) */
+    LAUNCH(sp_bias_adam, BIAS_GRAD, (size_t)cols + ((size_t)H + 31) / 32, A(params), A(m), A(v),
+           A(dec_off), A(enc_off), A(ck), A(col_ptr), A(col_off), A(ent_k), A(cols), A(in), A(B),
+           A(H), A(step), A(s->beta1), A(s->beta2), A(s->eps), A(rs2));
 }
 
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,

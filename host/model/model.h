@@ -236,10 +236,11 @@ int ar_sparse_fused(const ar_model *m);
  * ar_sparse_encode and a decode into m->yk (or, when ar_sparse_fused, the decode too). */
 ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, float keep,
                              float keep_in, float scale, int weight_grads);
-/* Adam's step after ar_sparse_backward of batch j: the first and last weight matrices' fused
- * with their gradients (ark_sp_weight_adam, from the activations and gradients the backward
- * pass left), every other parameter from m->grads. */
-ar_status ar_sparse_update(ar_model *m, int j, float keep, float keep_in,
+/* Adam's step after ar_sparse_backward of batch j (B rows): the first and last layers' weights
+ * and biases fused with their gradients (ark_sp_weight_adam, ark_sp_bias_adam, from the
+ * activations and gradients the backward pass left), the hidden-to-hidden parameters of deeper
+ * nets from m->grads. */
+ar_status ar_sparse_update(ar_model *m, int j, int B, float keep, float keep_in,
                            const ark_adam_step *s);
 /* Builds the CSC of the nb batches of order[0 .. n_rows) (batch j: order[j B ...]) on the host
  * and uploads them: batch j's column pointers at j (U + 1) of m->csc_ptr. */

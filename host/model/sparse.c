@@ -9,12 +9,15 @@
  *             further hidden layers as dense.c                         (B, dim[k])
  *   decode:   yk = f(SDDMM(ad_L, WL) + bL) at the chosen positions     (nnz of the positions)
  *   backward: dyk = 2 scale (yk - r) f'(yk)                            (nnz)
- *             dbL from the batch CSC; dz = SpMM(dyk, WL) dropout' g'   (B, H_L)
- *             (one kernel, ar_sp_spmm_backward, unless sharded)
- *             hidden-to-hidden layers as dense.c; db0 = colsum(dz)
- *   update:   WL -= Adam(dWL), dWL from the batch CSC (dyk, ad_L);
- *             W0T -= Adam(dW0T), dW0T from the CSC (xk, dz): fused, never stored;
- *             the other parameters: Adam over m->grads
+ *             dz = SpMM(dyk, WL) dropout' g'                           (B, H_L)
+ *             (one kernel, ar_sp_spmm_backward, unless sharded; on CPUs with the decoder
+ *             and the loss, ar_sp_decode_backward)
+ *             hidden-to-hidden layers as dense.c
+ *   update:   WL, bL -= Adam(dWL, dbL), both from the batch CSC (dyk, ad_L);
+ *             W0T, b0 -= Adam(dW0T, db0), dW0T from the CSC (xk, dz), db0 = colsum(dz):
+ *             gradients fused with their steps, never stored (the tests ask for them:
+ *             ar_sparse_backward's weight_grads); the hidden-to-hidden parameters: Adam over
+ *             m->grads
  */
 #include <string.h>
 
@@ -99,8 +102,9 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
         AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,
                                   ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
                                   m->csc_k, U, L->dim[nh]));
-    AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
-                            m->csc_k, U));
+    if (weight_grads) /* else ar_sparse_update sums it as it takes the step (ark_sp_bias_adam) */
+        AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
+                                m->csc_k, U));
     if (fused) {
         /* dz is done */
     } else if (!m->shard) { /* the product, dropout's mask and g' in one pass */
@@ -118,33 +122,37 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
         AR_TRY(ark_act_backward(c, dz, dz, m->a[nh], B * L->dim[nh], m->cfg.activation));
     }
     for (int k = nh - 1; k >= 1; k--) AR_TRY(ar_dense_layer_backward(m, k, dz, B, keep, &dz));
-    /* the first layer: (dW0T from the inputs at the entries and) db0 dense */
+    /* the first layer: dW0T from the inputs at the entries and db0 dense, when asked for */
     m->dz1 = dz;
-    if (weight_grads)
+    if (weight_grads) {
         AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[0], entry_inputs(m, keep_in), dz,
                                   m->csc_ptr, col_off, m->csc_b, m->csc_k, U, L->dim[1]));
-    AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[0], dz, B, L->dim[1]));
+        AR_TRY(ark_colsum(c, m->grads, (int)L->off_bias[0], dz, B, L->dim[1]));
+    }
 cleanup:
     return st;
 }
 
-ar_status ar_sparse_update(ar_model *m, int j, float keep, float keep_in,
+ar_status ar_sparse_update(ar_model *m, int j, int B, float keep, float keep_in,
                            const ark_adam_step *s) {
     ar_ctx *c = m->ctx;
     const ar_layout *L = &m->L;
     const int U = L->U, nh = L->n_hidden, col_off = j * (U + 1);
     ar_status st = AR_OK;
+    /* the last and first layers' weights, then their biases */
     AR_TRY(ark_sp_weight_adam(c, m->params, m->m, m->v, (int)L->off_w[nh], m->dyk,
                               ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
                               m->csc_k, U, L->dim[nh], s));
     AR_TRY(ark_sp_weight_adam(c, m->params, m->m, m->v, (int)L->off_w[0],
                               entry_inputs(m, keep_in), m->dz1, m->csc_ptr, col_off, m->csc_b,
                               m->csc_k, U, L->dim[1], s));
-    /* the hidden-to-hidden weights (decayed) and every bias, from m->grads */
+    AR_TRY(ark_sp_bias_adam(c, m->params, m->m, m->v, (int)L->off_bias[nh], (int)L->off_bias[0],
+                            m->dyk, m->csc_ptr, col_off, m->csc_k, U, m->dz1, B, L->dim[1], s));
+    /* the hidden-to-hidden weights (decayed) and biases, from m->grads (deeper nets only) */
     AR_TRY(ark_adam_range(c, m->params, m->grads, m->m, m->v, (int)L->off_w[1],
                           (int)L->off_w[nh], (int)L->n_decay, s));
-    AR_TRY(ark_adam_range(c, m->params, m->grads, m->m, m->v, (int)L->n_decay,
-                          (int)L->n_params, (int)L->n_decay, s));
+    AR_TRY(ark_adam_range(c, m->params, m->grads, m->m, m->v, (int)L->off_bias[1],
+                          (int)L->off_bias[nh], (int)L->n_decay, s));
 cleanup:
     return st;
 }

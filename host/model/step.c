@@ -60,7 +60,7 @@ static ar_status update(ar_model *m, const ar_batch *b) {
     double lr = cf->lr * pow(cf->lr_decay, (double)m->epoch);
     const ark_adam_step s = {(float)lr, cf->beta1, cf->beta2, cf->eps, (float)bc1, (float)bc2,
                              cf->l2};
-    if (m->sparse) return ar_sparse_update(m, b->csc, b->keep, b->keep_in, &s);
+    if (m->sparse) return ar_sparse_update(m, b->csc, b->B, b->keep, b->keep_in, &s);
     return ark_adam_range(m->ctx, m->params, m->grads, m->m, m->v, 0, (int)m->L.n_params,
                           (int)m->L.n_decay, &s);
 }

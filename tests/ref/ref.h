@@ -105,6 +105,13 @@ void ar_sp_weight_adam_ref(float *p, float *m, float *v, const float *ck, const 
                            const int *col_ptr, const int *ent_b, const int *ent_k, int cols,
                            int H, float lr, float b1, float b2, float eps, float bc1, float bc2,
                            float l2);
+/* ar_sp_bias_adam: the decoder's biases p_dec (cols) step with the gradient of
+ * ar_sp_bias_grad_ref, the encoder's p_enc (H) with in's (B, H) column sums (ar_colsum_ref);
+ * Adam as ar_adam_ref without L2; m and v alongside each. */
+void ar_sp_bias_adam_ref(float *p_dec, float *m_dec, float *v_dec, float *p_enc, float *m_enc,
+                         float *v_enc, const float *ck, const int *col_ptr, const int *ent_k,
+                         int cols, const float *in, int B, int H, float lr, float b1, float b2,
+                         float eps, float bc1, float bc2);
 /* db (cols): db[u] = sum of ck[k] over the batch's entries in column u. */
 void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const int *ent_k,
                          int cols);

@@ -132,3 +132,16 @@ void ar_sp_bias_grad_ref(float *db, const float *ck, const int *col_ptr, const i
         db[u] = (float)s;
     }
 }
+
+void ar_sp_bias_adam_ref(float *p_dec, float *m_dec, float *v_dec, float *p_enc, float *m_enc,
+                         float *v_enc, const float *ck, const int *col_ptr, const int *ent_k,
+                         int cols, const float *in, int B, int H, float lr, float b1, float b2,
+                         float eps, float bc1, float bc2) {
+    float *g = malloc((size_t)(cols > H ? cols : H) * sizeof *g);
+    if (!g) abort();
+    ar_sp_bias_grad_ref(g, ck, col_ptr, ent_k, cols);
+    ar_adam_ref(p_dec, g, m_dec, v_dec, (size_t)cols, 0, lr, b1, b2, eps, bc1, bc2, 0.0f);
+    ar_colsum_ref(g, in, B, H);
+    ar_adam_ref(p_enc, g, m_enc, v_enc, (size_t)H, 0, lr, b1, b2, eps, bc1, bc2, 0.0f);
+    free(g);
+}
