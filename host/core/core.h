@@ -423,6 +423,10 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
 /* Blocking read / write. */
 ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host);
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host);
+/* A write queued behind what is enqueued, not waited for: host must stay as it is until a
+ * later blocking call (or clFinish) has passed it. */
+ar_status ar_write_queued(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes,
+                          const void *host);
 /* A marker after everything enqueued so far (*ev: release it), and a wait for one: how the
  * training loop learns how far the device has got (host/model/progress.c). */
 ar_status ar_marker(ar_ctx *c, cl_event *ev);

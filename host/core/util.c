@@ -131,14 +131,15 @@ ar_status ar_buffer(ar_ctx *c, size_t bytes, const void *host, const char *what,
     return AR_OK;
 }
 
-/* A blocking copy between host and device, timed as a transfer when profiling. */
+/* A copy between host and device, timed as a transfer when profiling; blocking, or (writes
+ * only) queued. */
 static ar_status transfer(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host,
-                          int to_device) {
+                          int to_device, cl_bool blocking) {
     ar_status st = AR_OK;
     cl_event ev;
     if (to_device)
         AR_CL_ENQUEUE("clEnqueueWriteBuffer",
-                     clEnqueueWriteBuffer(c->queue, buf, CL_TRUE, off_bytes, bytes, host, 0,
+                     clEnqueueWriteBuffer(c->queue, buf, blocking, off_bytes, bytes, host, 0,
                                           NULL, ar_prof_slot(c, &ev)));
     else
         AR_CL_ENQUEUE("clEnqueueReadBuffer",
@@ -150,11 +151,16 @@ cleanup:
 }
 
 ar_status ar_read(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, void *host) {
-    return transfer(c, buf, off_bytes, bytes, host, 0);
+    return transfer(c, buf, off_bytes, bytes, host, 0, CL_TRUE);
 }
 
 ar_status ar_write(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes, const void *host) {
-    return transfer(c, buf, off_bytes, bytes, (void *)host, 1);
+    return transfer(c, buf, off_bytes, bytes, (void *)host, 1, CL_TRUE);
+}
+
+ar_status ar_write_queued(ar_ctx *c, cl_mem buf, size_t off_bytes, size_t bytes,
+                          const void *host) {
+    return transfer(c, buf, off_bytes, bytes, (void *)host, 1, CL_FALSE);
 }
 
 ar_status ar_marker(ar_ctx *c, cl_event *ev) {

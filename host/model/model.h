@@ -245,6 +245,11 @@ ar_status ar_sparse_update(ar_model *m, int j, int B, float keep, float keep_in,
 /* Builds the CSC of the nb batches of order[0 .. n_rows) (batch j: order[j B ...]) on the host
  * and uploads them: batch j's column pointers at j (U + 1) of m->csc_ptr. */
 ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb);
+/* ar_sparse_upload_csc for batch j alone, its upload queued, not waited for, so that the host
+ * builds the next batch's CSC while the device trains on this one: *ent, 0 for batch 0, is the
+ * entry where batch j's CSC starts, advanced past it. The host arrays stay as they are until the
+ * epoch's closing read. */
+ar_status ar_sparse_queue_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent);
 /* The batch's CSC: for the batch rows[0..B) of m, col_ptr (cols + 1), and for each column u
  * the entries (ent_b[e], ent_k[e]) = (batch row, index into m's entries), b ascending. The
  * sparse weight gradients walk it. */

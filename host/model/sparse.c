@@ -157,26 +157,42 @@ cleanup:
     return st;
 }
 
-ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb) {
+/* Batch j of order[0 .. n_rows) (its rows at order + j B): its CSC built on the host at entry
+ * *ent of csc_b_host / csc_k_host (*ent advanced past it) and its column pointers at j (U + 1),
+ * then uploaded, waited for (blocking) or queued. */
+static ar_status upload_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent,
+                                  int blocking) {
     const ar_csr *tr = &m->ds->train;
-    const int U = m->L.U;
-    int ent = 0; /* batches' entries one after the other in csc_b / csc_k */
-    for (int j = 0; j < nb; j++) {
-        int off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
-        int *ptr = m->csc_ptr_host + (size_t)j * (U + 1);
-        ar_sp_batch_csc(ptr, m->csc_b_host + ent, m->csc_k_host + ent, tr, order + off, B);
-        for (int u = 0; u <= U; u++) ptr[u] += ent;
-        ent = ptr[U];
-    }
+    const int U = m->L.U, off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
+    int *ptr = m->csc_ptr_host + (size_t)j * (U + 1), e0 = *ent;
+    ar_sp_batch_csc(ptr, m->csc_b_host + e0, m->csc_k_host + e0, tr, order + off, B);
+    for (int u = 0; u <= U; u++) ptr[u] += e0;
+    *ent = ptr[U];
+    ar_status (*write)(ar_ctx *, cl_mem, size_t, size_t, const void *) =
+        blocking ? ar_write : ar_write_queued;
     ar_status st = AR_OK;
-    AR_TRY(ar_write(m->ctx, m->csc_ptr, 0, (size_t)nb * (U + 1) * sizeof(int),
-                    m->csc_ptr_host));
-    if (ent > 0) {
-        AR_TRY(ar_write(m->ctx, m->csc_b, 0, (size_t)ent * sizeof(int), m->csc_b_host));
-        AR_TRY(ar_write(m->ctx, m->csc_k, 0, (size_t)ent * sizeof(int), m->csc_k_host));
+    AR_TRY(write(m->ctx, m->csc_ptr, (size_t)j * (U + 1) * sizeof(int),
+                 (size_t)(U + 1) * sizeof(int), ptr));
+    if (*ent > e0) {
+        AR_TRY(write(m->ctx, m->csc_b, (size_t)e0 * sizeof(int), (size_t)(*ent - e0) * sizeof(int),
+                     m->csc_b_host + e0));
+        AR_TRY(write(m->ctx, m->csc_k, (size_t)e0 * sizeof(int), (size_t)(*ent - e0) * sizeof(int),
+                     m->csc_k_host + e0));
     }
 cleanup:
     return st;
+}
+
+ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb) {
+    ar_status st = AR_OK;
+    int ent = 0; /* batches' entries one after the other in csc_b / csc_k */
+    for (int j = 0; j < nb; j++) AR_TRY(upload_batch_csc(m, order, n_rows, j, &ent, 1));
+cleanup:
+    return st;
+}
+
+ar_status ar_sparse_queue_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent) {
+    return upload_batch_csc(m, order, n_rows, j, ent, 0);
 }
 
 void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,

@@ -96,14 +96,18 @@ static ar_status run_epoch(ar_model *m, double *sse) {
     ar_watch_begin(m, &w);
     shuffle_rows(m);
     AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
-    if (m->sparse) AR_TRY(ar_sparse_upload_csc(m, m->perm_host, I, m->n_batches));
+    int ent = 0; /* the sparse path: where the next batch's CSC starts */
     for (int off = 0; off < I; off += m->B) {
-        if (atomic_exchange(&m->interrupt, 0)) /* ar_model_interrupt, from another thread */
-            return ar_fail(AR_ERR_INTERRUPTED, "training interrupted (ar_model_interrupt) in "
-                           "epoch %d after %d of %d batches", m->epoch + 1, off / m->B,
-                           m->n_batches);
+        if (atomic_exchange(&m->interrupt, 0)) { /* ar_model_interrupt, from another thread */
+            st = ar_fail(AR_ERR_INTERRUPTED, "training interrupted (ar_model_interrupt) in "
+                         "epoch %d after %d of %d batches", m->epoch + 1, off / m->B,
+                         m->n_batches);
+            goto cleanup;
+        }
         ar_batch b = make_batch(m, m->perm_host + off, off, I - off < m->B ? I - off : m->B,
                                 off / m->B);
+        /* built while the device runs the batch before; the upload queued ahead of the step */
+        if (m->sparse) AR_TRY(ar_sparse_queue_batch_csc(m, m->perm_host, I, off / m->B, &ent));
         m->step++; /* keys this step's dropout masks, and is Adam's t */
         AR_TRY(forward(m, &b));
         AR_TRY(backward(m, &b, 0));
@@ -113,6 +117,8 @@ static ar_status run_epoch(ar_model *m, double *sse) {
     AR_TRY(ar_model_read_sum(m, m->row_loss, sse));
     AR_TRY(ar_shard_sum_host(m, sse, 1));
 cleanup:
+    /* stopped early: the queued CSC writes read the host arrays, which the caller may free */
+    if (st != AR_OK) clFinish(m->ctx->queue);
     ar_watch_end(&w);
     return st;
 }
