@@ -60,10 +60,11 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
     if (n == 0) return AR_OK;
     if ((st = set_args(k, name, args, nargs)) != AR_OK) return st;
     size_t local = c->wg;
-    /* a CPU runs a work-group on one core: a small range (a layer's columns in ar_colsum)
-     * still gets two groups a core, or one core did all of it (docs/performance.md, s16) */
+    /* a CPU runs a work-group on one core: a small range (a layer's columns in ar_colsum, a
+     * batch's rows of unequal lengths in ar_sp_decode_backward) still gets eight groups a
+     * core, or one core did all of it, or waited for the other (docs/performance.md, s16) */
     if (!strcmp(c->info.type, "cpu")) {
-        const size_t want = 2 * (size_t)(c->info.compute_units ? c->info.compute_units : 1);
+        const size_t want = 8 * (size_t)(c->info.compute_units ? c->info.compute_units : 1);
         while (local > 1 && (n + local - 1) / local < want) local /= 2;
     }
     size_t global = (n + local - 1) / local * local;
