@@ -12,7 +12,9 @@
 # Both train the plain network of autorec's former defaults (torch_reference.py's; autorec is
 # given the flags): I-AutoRec, hidden 500, batch 256, Adam lr 3e-3 x0.97 per epoch, L2 2e-3, no
 # dropout, no centering, seed 1. Timing is training only (evaluation excluded) on both sides.
-# Needs Debian's python3-torch (run with /usr/bin/python3, or $PYTHON).
+# Needs PyTorch: Debian's python3-torch (run with /usr/bin/python3), or PyPI's in a virtual
+# environment, given as $PYTHON (python3 -m venv --system-site-packages /tmp/torchenv &&
+# /tmp/torchenv/bin/pip install torch numpy; then PYTHON=/tmp/torchenv/bin/python).
 # The last line printed is a JSON summary with both results and the ratios.
 set -euo pipefail
 
@@ -50,7 +52,8 @@ done
 python=${PYTHON:-/usr/bin/python3}
 if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "$0: $python cannot import torch: install Debian's python3-torch (apt-get install" \
-         "python3-torch) or set PYTHON to an interpreter that has PyTorch" >&2
+         "python3-torch), or PyTorch from PyPI in a virtual environment and set PYTHON to its" \
+         "python (see --help)" >&2
     exit 2
 fi
 
