@@ -81,9 +81,19 @@ static inline void ar_gather_sum(float8 *z, __global const float *src, __global 
     }
 }
 
+/* z[0 .. AR_SP_V) = the AR_SP_WIDTH columns at w (W's row at column h; n0 = H - h columns exist
+ * from there) of the sum over row r's entries k of ck[k] W[u_k, :]: the SpMMs' product. */
+static inline void ar_row_product(float8 *z, __global const float *w, __global const float *ck,
+                                  __global const int *row_ptr, __global const int *col_idx,
+                                  int r, int H, int n0) {
+    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
+    ar_gather_sum(z, w, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
+}
+
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
  * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
- * encoder's forward pass (ck = inputs) and the gradient at the last hidden layer (ck = dyk).
+ * encoder's forward pass (ck = inputs), and a shard's part of the gradient at the last hidden
+ * layer (ck = dyk; unsharded, ar_sp_spmm_backward or ar_sp_decode_backward computes it).
  * A 2-D range: dimension 0 is h / AR_SP_WIDTH, dimension 1 is b, so a work-group shares its
  * row and walks the same entries in step. */
 __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
@@ -92,10 +102,9 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
                          int B, int H, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    int n0 = H - h, r = rows[rows_off + b];
+    const int n0 = H - h;
     float8 z[AR_SP_V];
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
-    ar_gather_sum(z, w + w_off + h, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
+    ar_row_product(z, w + w_off + h, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
     __global float *o = out + (size_t)b * (size_t)H + h;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
@@ -136,10 +145,9 @@ __kernel void ar_sp_spmm_backward(__global float *out, __global const float *ck,
                                   __global const float *a, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    int n0 = H - h, r = rows[rows_off + b];
+    const int n0 = H - h;
     float8 z[AR_SP_V];
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
-    ar_gather_sum(z, w + w_off + h, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
+    ar_row_product(z, w + w_off + h, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
     const size_t at = (size_t)b * (size_t)H + (size_t)h;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         const int n = n0 - 8 * i;

@@ -452,6 +452,28 @@ Test(sparse, sp_weight_grad) {
     sp_case_free(&t);
 }
 
+/* A fused Adam step's parameters and moments (pb, mb, vb) against the passes it replaces (pa,
+ * ma, va: within rounding) and against the CPU reference's (pr, mr, vr), n floats each. */
+static void compare_adam_step(ar_ctx *c, const char *what, cl_mem pa, cl_mem ma, cl_mem va,
+                              cl_mem pb, cl_mem mb, cl_mem vb, const float *pr, const float *mr,
+                              const float *vr, size_t n) {
+    float *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
+    const cl_mem fused[3] = {pb, mb, vb}, passes[3] = {pa, ma, va};
+    const float *ref[3] = {pr, mr, vr};
+    const char *names[3] = {"params", "m", "v"};
+    const double atol[3] = {1e-5, 1e-6, 1e-8};
+    char label[96];
+    for (int k = 0; k < 3; k++) {
+        tu_read(c, passes[k], n, ga);
+        tu_read(c, fused[k], n, gb);
+        snprintf(label, sizeof label, "%s %s", what, names[k]);
+        tu_compare(label, gb, ga, n, 1e-7, 1e-6); /* fused against the passes */
+        snprintf(label, sizeof label, "%s %s (reference)", what, names[k]);
+        tu_compare(label, gb, ref[k], n, atol[k], 1e-4);
+    }
+    free(ga); free(gb);
+}
+
 /* The fused gradient + Adam step of the first and last weight matrices: the same parameters and
  * moments as ar_sp_weight_grad followed by ar_adam on the same range (the same arithmetic), and
  * as the CPU reference; nothing outside the range touched. */
@@ -475,28 +497,15 @@ Test(sparse, sp_weight_adam) {
               ar_last_error());
     cr_assert(ark_sp_weight_adam(t.c, pb, mb, vb, W_OFF, t.dck, t.da, u.d_cp, U + 1, u.d_eb,
                                  u.d_ek, U, H, &s) == AR_OK, "%s", ar_last_error());
-    float *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
-    cl_mem two[3][2] = {{pa, pb}, {ma, mb}, {va, vb}};
-    const char *names[3] = {"params", "m", "v"};
-    for (int k = 0; k < 3; k++) {
-        tu_read(t.c, two[k][0], n, ga);
-        tu_read(t.c, two[k][1], n, gb);
-        tu_compare(names[k], gb, ga, n, 1e-7, 1e-6); /* fused against two passes */
-    }
     /* against the CPU: the reference gradient, then the reference Adam over the range */
     float *pr = malloc(n * sizeof *pr);
     memcpy(pr, p, n * sizeof *pr);
     ar_sp_weight_adam_ref(pr + W_OFF, m0 + W_OFF, v0 + W_OFF, t.ck, t.a, u.cp, u.eb, u.ek, U, H,
                           s.lr, s.beta1, s.beta2, s.eps, s.bc1, s.bc2, s.l2);
-    tu_read(t.c, pb, n, gb);
-    tu_compare("params (reference)", gb, pr, n, 1e-5, 1e-4);
-    tu_read(t.c, mb, n, gb);
-    tu_compare("m (reference)", gb, m0, n, 1e-6, 1e-4);
-    tu_read(t.c, vb, n, gb);
-    tu_compare("v (reference)", gb, v0, n, 1e-8, 1e-4);
+    compare_adam_step(t.c, "weight step", pa, ma, va, pb, mb, vb, pr, m0, v0, n);
     cl_mem bufs[] = {pa, ma, va, pb, mb, vb, dw};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
-    free(p); free(m0); free(v0); free(ga); free(gb); free(pr);
+    free(p); free(m0); free(v0); free(pr);
     csc_upload_free(&u);
     sp_case_free(&t);
 }
@@ -602,27 +611,14 @@ Test(sparse, sp_bias_adam) {
     check_status(ark_adam_range(t.c, pa, g, ma, va, enc, dec + U, 0, &s));
     check_status(ark_sp_bias_adam(t.c, pb, mb, vb, dec, enc, t.dck, u.d_cp, U + 1, u.d_ek, U,
                                   t.da, B, H, &s));
-    float *ga = malloc(n * sizeof *ga), *gb = malloc(n * sizeof *gb);
-    cl_mem two[3][2] = {{pa, pb}, {ma, mb}, {va, vb}};
-    const char *names[3] = {"bias params", "bias m", "bias v"};
-    for (int k = 0; k < 3; k++) {
-        tu_read(t.c, two[k][0], n, ga);
-        tu_read(t.c, two[k][1], n, gb);
-        tu_compare(names[k], gb, ga, n, 1e-7, 1e-6); /* one launch against the passes */
-    }
     float *pr = malloc(n * sizeof *pr);
     memcpy(pr, p, n * sizeof *pr);
     ar_sp_bias_adam_ref(pr + dec, m0 + dec, v0 + dec, pr + enc, m0 + enc, v0 + enc, t.ck, u.cp,
                         u.ek, U, t.a, B, H, s.lr, s.beta1, s.beta2, s.eps, s.bc1, s.bc2);
-    tu_read(t.c, pb, n, gb);
-    tu_compare("bias params (reference)", gb, pr, n, 1e-5, 1e-4);
-    tu_read(t.c, mb, n, gb);
-    tu_compare("bias m (reference)", gb, m0, n, 1e-6, 1e-4);
-    tu_read(t.c, vb, n, gb);
-    tu_compare("bias v (reference)", gb, v0, n, 1e-8, 1e-4);
+    compare_adam_step(t.c, "bias step", pa, ma, va, pb, mb, vb, pr, m0, v0, n);
     cl_mem bufs[] = {pa, ma, va, pb, mb, vb, g};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
-    free(p); free(m0); free(v0); free(ga); free(gb); free(pr);
+    free(p); free(m0); free(v0); free(pr);
     csc_upload_free(&u);
     sp_case_free(&t);
 }
