@@ -96,8 +96,9 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
         AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr,
                                     ar_model_targets(m), rows, off, B, scale,
                                     m->cfg.out_activation));
-    /* the last layer: db (and dW) from the output gradient at the entries, then the gradient
-     * at the last hidden layer */
+    /* the last layer's dW and db from the output gradient at the entries, when asked for
+     * (training sums them as it takes their steps: ar_sparse_update), then the gradient at the
+     * last hidden layer */
     if (weight_grads)
         AR_TRY(ark_sp_weight_grad(c, m->grads, (int)L->off_w[nh], m->dyk,
                                   ar_layer_out(m, nh, keep), m->csc_ptr, col_off, m->csc_b,
