@@ -171,11 +171,13 @@ AR_API void ar_kernel_tune_config_default(ar_kernel_tune_config *cfg);
 typedef struct ar_kernel_tune_result {
     char shape_class[32];      /* e.g. "h512-c1024" */
     char products[96];         /* the winners, as $AUTOREC_KERNEL_PARAMS text */
-    char sddmm[32];
+    char sddmm[64];            /* SDDMM's, and training's decoder fused or not (sp_fuse) */
     double products_s;         /* seconds of one pass over every batch: SpMM twice (encoder, */
     double default_products_s; /* gradient) and the weight gradient; the winner's and the */
     double sddmm_s;            /* defaults'; SDDMM likewise */
     double default_sddmm_s;
+    double decode_s;           /* training's decoder, loss and last hidden gradient: one kernel */
+    double default_decode_s;   /* (sp_fuse=1) or three; the winner's and the defaults' */
     int variants;              /* variants measured, each checked against the host */
     int rejected;              /* variants whose results disagreed with the host (not kept) */
     char path[4096];           /* the file the winners were stored in */

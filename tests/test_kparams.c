@@ -54,10 +54,11 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
     cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
-    cr_assert(r.variants == 17 && r.rejected == 0, "%d variants, %d rejected", r.variants,
+    cr_assert(r.variants == 20 && r.rejected == 0, "%d variants, %d rejected", r.variants,
               r.rejected);
     cr_assert_str_eq(r.shape_class, "h64-c64");
-    cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s);
+    cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s &&
+              r.decode_s <= r.default_decode_s);
     snprintf(path, sizeof path, "%s/kernel-params.tsv", dir);
     cr_assert_str_eq(r.path, path);
     ar_kparams want;
@@ -87,7 +88,8 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
               k.sp_group == 4 && k.sp_rows == 2);
     cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h8", &k) && k.sddmm_lanes == 5);
     cr_assert(ar_kparams_lookup(d, AR_KTUNE_SDDMM, "h64-c64", &k) &&
-              k.sddmm_lanes == want.sddmm_lanes && k.sddmm_csc == want.sddmm_csc);
+              k.sddmm_lanes == want.sddmm_lanes && k.sddmm_csc == want.sddmm_csc &&
+              k.sp_fuse == want.sp_fuse);
     ar_ctx_free(d);
     remove_cache(dir);
 }

@@ -2,6 +2,7 @@
  * device at a model's shapes and stored for later runs (ar_kernels_tune). */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -35,6 +36,9 @@ static ar_status run_tune_kernels(const cli_command *self, void *opts, const cli
                r.default_products_s / r.products_s);
         printf("sddmm            %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
                r.sddmm, r.sddmm_s, r.default_sddmm_s, r.default_sddmm_s / r.sddmm_s);
+        printf("decoder+backward %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+               strstr(r.sddmm, "sp_fuse") ? strstr(r.sddmm, "sp_fuse") : r.sddmm, r.decode_s,
+               r.default_decode_s, r.default_decode_s / r.decode_s);
         printf("stored in %s\n", r.path);
     }
     ar_ctx_free(ctx);
@@ -77,7 +81,8 @@ const cli_command cli_cmd_tune_kernels = {
              "at a model's shapes, on synthetic data of that size and density, over a small "
              "space of parameters: columns per work-item (8, 16, 32), the work-group shape, "
              "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
-             "columns. Each variant is checked against the same "
+             "columns, and training's decoder, loss and last hidden gradient as one kernel or "
+             "three. Each variant is checked against the same "
              "products computed on the host first; the fastest are stored in the built-program "
              "cache's directory ($AUTOREC_PROGRAM_CACHE, else the cache under "
              "$XDG_CACHE_HOME or ~/.cache), per device, driver and shape class (the hidden size "

@@ -5,7 +5,9 @@
  * The search space is small on purpose (a program build each for the build-time parameters):
  * sp_width 8, 16, 32, each with three work-group shapes (launch-time: whole rows along h, 4
  * work-items along h, 4 rows per group), then SDDMM's lanes 4, 8, 16 at the winning width,
- * each by rows and from the batch CSC (launch-time): 17 variants. */
+ * each by rows and from the batch CSC (launch-time), then training's decoder, loss and last
+ * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 20
+ * variants with the defaults' three first measurements. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,7 @@ typedef struct {
     int nnz, nb, *order, *cp, *eb, *ek;
     float *w, *ck, *a;                       /* W (cols, H) + bias (max(cols, H)); ck; a (B, H) */
     cl_mem d_ptr, d_idx, d_ck, d_w, d_rows, d_a, d_out, d_yk, d_cp, d_eb, d_ek, d_dw;
+    cl_mem d_dy, d_loss;                     /* the decoder's gradient (nnz), row losses (rows) */
 } tune_data;
 
 static float lcg(uint64_t *s) {
@@ -92,28 +95,44 @@ static ar_status upload(ar_ctx *ctx, tune_data *t) {
     AR_TRY(ar_buffer(ctx, nnz * sizeof(int), t->eb, "tune", &t->d_eb));
     AR_TRY(ar_buffer(ctx, nnz * sizeof(int), t->ek, "tune", &t->d_ek));
     AR_TRY(ar_buffer(ctx, uh * sizeof(float), NULL, "tune", &t->d_dw));
+    AR_TRY(ar_buffer(ctx, nnz * sizeof(float), NULL, "tune", &t->d_dy));
+    AR_TRY(ar_buffer(ctx, (size_t)c->rows * sizeof(float), NULL, "tune", &t->d_loss));
 cleanup:
     return st;
 }
 
 static void free_data(tune_data *t) {
     cl_mem *bufs[] = {&t->d_ptr, &t->d_idx, &t->d_ck, &t->d_w, &t->d_rows, &t->d_a,
-                      &t->d_out, &t->d_yk, &t->d_cp, &t->d_eb, &t->d_ek, &t->d_dw};
+                      &t->d_out, &t->d_yk, &t->d_cp, &t->d_eb, &t->d_ek, &t->d_dw,
+                      &t->d_dy, &t->d_loss};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
     free(t->m.row_ptr), free(t->m.col_idx), free(t->order), free(t->cp), free(t->eb);
     free(t->ek), free(t->w), free(t->ck), free(t->a);
 }
 
-enum { K_PRODUCTS, K_SDDMM };
+enum { K_PRODUCTS, K_SDDMM, K_DECODE };
 
 /* Batch j of kernel kind k (the products: SpMM as encoder and as gradient, weight gradient;
- * SDDMM by rows or from the CSC as ctx->kp.sddmm_csc says, as training runs it). */
+ * SDDMM by rows or from the CSC as ctx->kp.sddmm_csc says, as training runs it; training's
+ * decoder, loss (ck as the ratings) and the gradient at the hidden layer (a as its output,
+ * sigmoid), fused or not as ctx->kp.sp_fuse says). */
 static ar_status run_batch(ar_ctx *ctx, const tune_data *t, int k, int j) {
     const ar_kernel_tune_config *c = t->cfg;
     const int H = c->hidden, U = c->cols, UH = U * H, off = j * c->batch;
     const int B = c->rows - off < c->batch ? c->rows - off : c->batch;
     ar_status st = AR_OK;
+    if (k == K_DECODE && ctx->kp.sp_fuse)
+        return ark_sp_decode_backward(ctx, t->d_yk, t->d_dy, t->d_loss, t->d_out, t->d_a, t->d_w,
+                                      0, UH, t->d_ptr, t->d_idx, t->d_ck, t->d_rows, off, B, H,
+                                      AR_ACT_IDENTITY, 1.0f, NULL, 1.0f, t->d_a, AR_ACT_SIGMOID);
+    if (k == K_DECODE) {
+        AR_TRY(run_batch(ctx, t, K_SDDMM, j));
+        AR_TRY(ark_sp_loss_backward(ctx, t->d_dy, t->d_loss, t->d_yk, t->d_ptr, t->d_ck,
+                                    t->d_rows, off, B, 1.0f, AR_ACT_IDENTITY));
+        return ark_sp_spmm_backward(ctx, t->d_out, t->d_dy, t->d_w, 0, t->d_ptr, t->d_idx,
+                                    t->d_rows, off, B, H, NULL, 1.0f, t->d_a, AR_ACT_SIGMOID);
+    }
     if (k == K_SDDMM && ctx->kp.sddmm_csc)
         return ark_sp_sddmm_csc(ctx, t->d_yk, t->d_a, t->d_w, 0, UH, t->d_cp, j * (U + 1),
                                 t->d_eb, t->d_ek, U, H, AR_ACT_IDENTITY);
@@ -144,6 +163,7 @@ static ar_status check(ar_ctx *ctx, const tune_data *t, int k, int *ok) {
     if (!got) return AR_ERR_OUT_OF_MEMORY;
     *ok = 1;
     if (st == AR_OK && k == K_SDDMM) st = ar_read(ctx, t->d_yk, 0, n * sizeof *got, got);
+    if (st == AR_OK && k == K_DECODE) st = ar_read(ctx, t->d_out, 0, (size_t)B * H * sizeof *got, got);
     if (st == AR_OK && k == K_PRODUCTS) {
         st = ar_read(ctx, t->d_dw, 0, (size_t)U * H * sizeof *got, got);
         if (st == AR_OK)
@@ -163,6 +183,20 @@ static ar_status check(ar_ctx *ctx, const tune_data *t, int k, int *ok) {
             for (int h = 0; h < H; h++)
                 z += (double)t->a[(size_t)b * H + h] * t->w[(size_t)ci[e] * H + h];
             *ok &= close_enough(got[e], z);
+        }
+    /* the decoder's gradient: dz[b, h] = sum over the row's entries of 2 (y_e - ck_e) W[u_e, h],
+     * times a (1 - a) (sigmoid's derivative at the layer's output a) */
+    for (int b = 0; st == AR_OK && k == K_DECODE && b < B; b++)
+        for (int h = 0; h < H; h++) {
+            double z = 0;
+            for (int e = rp[b]; e < rp[b + 1]; e++) {
+                double y = t->w[(size_t)U * H + ci[e]];
+                for (int i = 0; i < H; i++)
+                    y += (double)t->a[(size_t)b * H + i] * t->w[(size_t)ci[e] * H + i];
+                z += 2.0 * (y - t->ck[e]) * t->w[(size_t)ci[e] * H + h];
+            }
+            const double ah = t->a[(size_t)b * H + h];
+            *ok &= close_enough(got[(size_t)b * H + h], z * ah * (1.0 - ah));
         }
     for (int u = 0; st == AR_OK && k == K_PRODUCTS && u < U; u++)
         for (int h = 0; h < H; h++) {
@@ -266,6 +300,27 @@ cleanup:
     return st;
 }
 
+/* Training's decoder and backward pass as three kernels (the SDDMM winner's) or one, at the
+ * winners so far; a launch-time choice. */
+static ar_status tune_fuse(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
+                           const ar_kparams *def, ar_kparams *win, double *best) {
+    ar_status st = AR_OK;
+    AR_TRY(ar_ctx_set_kparams(ctx, win));
+    for (int fuse = 0; fuse < 2; fuse++) {
+        ctx->kp.sp_fuse = fuse;
+        double s;
+        AR_TRY(measure(ctx, t, K_DECODE, res, &s));
+        /* the defaults again (SDDMM's parameters do not touch the fused kernel) */
+        if (same_products(win, def) && fuse == def->sp_fuse &&
+            (fuse || (win->sddmm_lanes == def->sddmm_lanes && win->sddmm_csc == def->sddmm_csc)) &&
+            s < res->default_decode_s)
+            res->default_decode_s = s;
+        if (s < *best) *best = s, win->sp_fuse = fuse;
+    }
+cleanup:
+    return st;
+}
+
 ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                           ar_kernel_tune_result *res) {
     memset(res, 0, sizeof *res);
@@ -282,8 +337,10 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
     AR_TRY(ar_ctx_set_kparams(ctx, &def));
     AR_TRY(measure(ctx, &t, K_PRODUCTS, res, &res->default_products_s));
     AR_TRY(measure(ctx, &t, K_SDDMM, res, &res->default_sddmm_s));
+    AR_TRY(measure(ctx, &t, K_DECODE, res, &res->default_decode_s));
     ar_kparams win = def;
     res->products_s = res->default_products_s, res->sddmm_s = res->default_sddmm_s;
+    res->decode_s = res->default_decode_s;
     AR_TRY(tune_products(ctx, &t, res, &def, &win, &res->products_s));
     if (!isfinite(res->products_s)) {
         st = ar_fail(AR_ERR_OPENCL, "tune-kernels: no variant of the sparse products agreed "
@@ -296,12 +353,19 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                      ctx->info.name);
         goto cleanup;
     }
+    win.sp_fuse = def.sp_fuse;
+    AR_TRY(tune_fuse(ctx, &t, res, &def, &win, &res->decode_s));
+    if (!isfinite(res->decode_s)) {
+        st = ar_fail(AR_ERR_OPENCL, "tune-kernels: neither form of the decoder's backward pass "
+                     "agreed with the host on %s", ctx->info.name);
+        goto cleanup;
+    }
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
     ar_kparams_shape_class(cfg->hidden, cfg->cols, res->shape_class, sizeof res->shape_class);
     snprintf(res->products, sizeof res->products, "sp_width=%d,sp_group=%d,sp_rows=%d",
              win.sp_width, win.sp_group, win.sp_rows);
-    snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d", win.sddmm_lanes,
-             win.sddmm_csc);
+    snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d,sp_fuse=%d",
+             win.sddmm_lanes, win.sddmm_csc, win.sp_fuse);
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_PRODUCTS, res->shape_class, res->products, res->path,
                              sizeof res->path));
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_SDDMM, res->shape_class, res->sddmm, res->path,
