@@ -7,9 +7,9 @@
  * bc1 = 1 - b1^t and bc2 = 1 - b2^t are computed on the host in double for step t, and the
  * kernels take the step as p -= step * m / (sqrt(v) * rs2 + eps) with step = lr / bc1 and
  * rs2 = 1 / sqrt(bc2) from the host (the same in exact arithmetic, PyTorch's form): one
- * division and one square root per parameter instead of three divisions and one, which is
- * what bounds the step on a CPU (vdivps and vsqrtps each take 5-14 cycles per float8 where a
- * multiply takes half of one; docs/performance.md, s14).
+ * division and one square root per parameter instead of three divisions and one; on a CPU they
+ * share one divider, which bounds the step when the moments are in cache (docs/performance.md,
+ * s14).
  * Each work-item updates 8 neighbouring parameters as float8s (what PoCL turns into AVX; a
  * scalar work-item per parameter ran 1.5x slower there), the last few one by one. The sparse
  * path's first and last weight matrices take their step in ar_sp_weight_adam (sparse.cl), which

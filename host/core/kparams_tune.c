@@ -186,18 +186,23 @@ static ar_status check(ar_ctx *ctx, const tune_data *t, int k, int *ok) {
         }
     /* the decoder's gradient: dz[b, h] = sum over the row's entries of 2 (y_e - ck_e) W[u_e, h],
      * times a (1 - a) (sigmoid's derivative at the layer's output a) */
-    for (int b = 0; st == AR_OK && k == K_DECODE && b < B; b++)
+    double *dy = k == K_DECODE ? ar_malloc(((size_t)t->nnz + 1) * sizeof *dy) : NULL;
+    if (k == K_DECODE && !dy) st = AR_ERR_OUT_OF_MEMORY;
+    for (int b = 0; st == AR_OK && k == K_DECODE && b < B; b++) {
+        for (int e = rp[b]; e < rp[b + 1]; e++) { /* each entry's output gradient, once */
+            double y = t->w[(size_t)U * H + ci[e]];
+            for (int i = 0; i < H; i++)
+                y += (double)t->a[(size_t)b * H + i] * t->w[(size_t)ci[e] * H + i];
+            dy[e] = 2.0 * (y - t->ck[e]);
+        }
         for (int h = 0; h < H; h++) {
             double z = 0;
-            for (int e = rp[b]; e < rp[b + 1]; e++) {
-                double y = t->w[(size_t)U * H + ci[e]];
-                for (int i = 0; i < H; i++)
-                    y += (double)t->a[(size_t)b * H + i] * t->w[(size_t)ci[e] * H + i];
-                z += 2.0 * (y - t->ck[e]) * t->w[(size_t)ci[e] * H + h];
-            }
+            for (int e = rp[b]; e < rp[b + 1]; e++) z += dy[e] * t->w[(size_t)ci[e] * H + h];
             const double ah = t->a[(size_t)b * H + h];
             *ok &= close_enough(got[(size_t)b * H + h], z * ah * (1.0 - ah));
         }
+    }
+    free(dy);
     for (int u = 0; st == AR_OK && k == K_PRODUCTS && u < U; u++)
         for (int h = 0; h < H; h++) {
             double z = 0;

@@ -106,14 +106,12 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
     if (weight_grads) /* else ar_sparse_update sums it as it takes the step (ark_sp_bias_adam) */
         AR_TRY(ark_sp_bias_grad(c, m->grads, (int)L->off_bias[nh], m->dyk, m->csc_ptr, col_off,
                                 m->csc_k, U));
-    if (fused) {
-        /* dz is done */
-    } else if (!m->shard) { /* the product, dropout's mask and g' in one pass */
+    if (!fused && !m->shard) { /* the product, dropout's mask and g' in one pass */
         AR_TRY(ark_sp_spmm_backward(c, dz, m->dyk, m->params, (int)L->off_w[nh], m->tr_ptr,
                                     m->tr_idx, rows, off, B, L->dim[nh],
                                     keep < 1.0f ? m->mask[nh] : NULL, 1.0f / keep, m->a[nh],
                                     m->cfg.activation));
-    } else { /* a shard's part of the product, summed over the shards first */
+    } else if (!fused) { /* a shard's part of the product, summed over the shards first */
         AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr,
                            m->tr_idx, rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
         AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh]));
