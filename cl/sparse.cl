@@ -13,7 +13,7 @@
 /* xk[k] = the input value of each of the batch's entries after input dropout, drawn at element
  * b * cols + col_base + u as the dense path draws it over the (B, cols) batch (col_base: a
  * shard's first column in the whole model, 0 unsharded). One work-item per row, its entries 8
- * at a time (ar_philox8_first), the last few one by one. */
+ * at a time (ar_dropout_keep8), the last few one by one. */
 __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
                           __global const int *col_idx, __global const float *vals,
                           __global const int *rows, int rows_off, int B, int cols, int col_base,
@@ -24,7 +24,7 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
     const uint base = (uint)((size_t)b * (size_t)cols + (size_t)col_base);
     for (; k + 8 <= end; k += 8) {
         uint8 e = (uint8)(base) + as_uint8(vload8(0, col_idx + k));
-        int8 keep = ar_philox8_first(e, step, 1u, seed_lo, seed_hi) < (uint8)(threshold);
+        int8 keep = ar_dropout_keep8(e, step, 1u, seed_lo, seed_hi, threshold);
         vstore8(select((float8)(0.0f), vload8(0, vals + k) * scale, keep), 0, xk + k);
     }
     for (; k < end; k++) {

@@ -2,6 +2,10 @@
  * OpenCL C), keep rate within statistical tolerance, new masks for new steps and layers. */
 #include "testutil.h"
 
+#include <Random123/philox.h>
+
+#include "rng.h"
+
 static void check_status(ar_status st) { cr_assert(st == AR_OK, "%s", ar_last_error()); }
 
 /* ar_dropout: the mask is identical on host and device, the keep rate is right, the backward
@@ -29,6 +33,15 @@ Test(dropout, dropout) {
     cr_assert(fabs(rate - keep) < 5 * sigma, "keep rate %.5f, want %.2f +- %.5f", rate,
               (double)keep, 5 * sigma);
 
+    /* Elements 8 apart in a group of 32 take the four words of one Philox block (rng.h): their
+     * decisions are independent, agreeing on keep^2 + (1-keep)^2 = 68% of pairs, not all. */
+    size_t pairs = 0, agree8 = 0;
+    for (int i = 0; i < n; i++)
+        if (i % 32 < 24) pairs++, agree8 += (got[i] != 0.0f) == (got[i + 8] != 0.0f);
+    cr_assert(fabs((double)agree8 / pairs - 0.68) < 0.01,
+              "elements sharing a Philox block agree on %.3f of pairs",
+              (double)agree8 / pairs);
+
     /* Backward (the model runs the same call on the gradient, in place) draws the same mask. */
     cl_mem dgrad = tu_buffer(ctx, n, in);
     check_status(ark_dropout(ctx, dgrad, dgrad, n, keep, 1.0f / keep, seed, step, layer));
@@ -54,7 +67,7 @@ Test(dropout, dropout) {
 
 /* The stored mask (a hidden layer's forward pass stores it, its backward pass applies it): the
  * same outputs as drawing, a byte of 1 per kept element and 0 per dropped one, and applied to
- * a gradient the same as drawing the mask again; n not a multiple of 8 (the tail). */
+ * a gradient the same as drawing the mask again; n not a multiple of 32 (the tail). */
 Test(dropout, stored_mask_is_the_drawn_mask) {
     ar_ctx *ctx = tu_ctx();
     ar_rng rng = {tu_seed()};
@@ -87,6 +100,22 @@ Test(dropout, stored_mask_is_the_drawn_mask) {
     clReleaseMemObject(dgrad);
     free(in); free(got); free(ref); free(mask);
     ar_ctx_free(ctx);
+}
+
+/* Each element draws its own (block, word): in every group of 32 elements the 8 blocks from
+ * e / 4 on, each word of each once. */
+Test(dropout, block_and_word_cover_each_draw_once) {
+    for (uint32_t g = 0; g < 64; g++) {
+        const uint32_t base = g == 63 ? 0xFFFFFFE0u : 32 * g; /* the last group of uint32 too */
+        int seen[8][4] = {{0}};
+        for (uint32_t e = base; e - base < 32; e++) {
+            uint32_t b = ar_dropout_block(e), w = ar_dropout_word(e);
+            cr_assert(b >= base / 4 && b < base / 4 + 8 && w < 4, "element %u: block %u word %u",
+                      e, b, w);
+            cr_assert(!seen[b - base / 4][w]++, "element %u: block %u word %u drawn twice", e,
+                      b, w);
+        }
+    }
 }
 
 Test(dropout, threshold_edges) {

@@ -147,8 +147,8 @@ ar_status ark_dropout_mask(ar_ctx *c, cl_mem out, cl_mem in, cl_mem mask, int mo
                            uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    /* 8 elements per work-item (cl/dropout.cl) */
-    LAUNCH(dropout, DROPOUT, ((size_t)n + 7) / 8, A(out), A(in), A(mask), A(mode), A(n), A(thr),
+    /* 32 elements per work-item (cl/dropout.cl) */
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 31) / 32, A(out), A(in), A(mask), A(mode), A(n), A(thr),
            A(scale), A(lo), A(hi), A(st), A(ly));
 }
 
