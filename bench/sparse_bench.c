@@ -26,17 +26,19 @@
 
 #include "internal.h"
 
-enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_SDDMM_CSC, K_WGRAD, K_WGRAD_ADAM, K_WEIGHT_ADAM,
-       K_DROPOUT, N_KERNELS };
-/* wgrad_adam: the weight gradient then Adam over W, two passes (the step before s12);
- * weight_adam: the two fused (ar_sp_weight_adam, training's step since s12) */
+enum { K_SPMM, K_SPMM_GRAD, K_SDDMM, K_SDDMM_CSC, K_DECODE, K_WGRAD, K_WGRAD_ADAM,
+       K_WEIGHT_ADAM, K_DROPOUT, N_KERNELS };
+/* decode: training's decoder, loss and last hidden gradient in one pass
+ * (ar_sp_decode_backward, sp_fuse: CPUs; two products' FLOPs); wgrad_adam: the weight gradient
+ * then Adam over W, two passes (the step before s12); weight_adam: the two fused
+ * (ar_sp_weight_adam, training's step since s12) */
 static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sddmm_csc",
-                                             "sparse_wgrad", "wgrad_adam", "weight_adam",
-                                             "dropout"};
+                                             "decode", "sparse_wgrad", "wgrad_adam",
+                                             "weight_adam", "dropout"};
 
 typedef struct {
     ar_ctx *c;
-    cl_mem ptr, idx, ck, w, rows, a, out, yk, cp, eb, ek, dw, p, m, v; /* p, m, v: Adam's */
+    cl_mem ptr, idx, ck, w, rows, a, out, yk, dy, loss, cp, eb, ek, dw, p, m, v; /* p, m, v: Adam's */
 } side;
 
 typedef struct {
@@ -117,6 +119,8 @@ static void make_side(side *d, const shape *s, const char *dir, const char *para
     d->a = buf(d->c, BH * sizeof(float), a);
     d->out = buf(d->c, BH * sizeof(float), NULL);
     d->yk = buf(d->c, nnz * sizeof(float), NULL);
+    d->dy = buf(d->c, nnz * sizeof(float), NULL);
+    d->loss = buf(d->c, (size_t)s->R * sizeof(float), NULL);
     d->cp = buf(d->c, (size_t)s->nb * (s->U + 1) * sizeof(int), s->cp);
     d->eb = buf(d->c, nnz * sizeof(int), s->eb);
     d->ek = buf(d->c, nnz * sizeof(int), s->ek);
@@ -138,16 +142,21 @@ static void run(side *d, const shape *s, int k) {
         ar_status st = AR_OK;
         if (k == K_SPMM)
             st = ark_sp_spmm(d->c, d->out, d->ck, d->w, 0, UH, d->ptr, d->idx, d->rows, off, B,
-                             s->H, AR_ACT_SIGMOID);
+                             s->H, AR_ACT_SIGMOID, s->U);
         else if (k == K_SPMM_GRAD)
             st = ark_sp_spmm(d->c, d->out, d->ck, d->w, 0, -1, d->ptr, d->idx, d->rows, off, B,
-                             s->H, AR_ACT_IDENTITY);
+                             s->H, AR_ACT_IDENTITY, s->U);
         else if (k == K_SDDMM)
             st = ark_sp_sddmm(d->c, d->yk, d->a, d->w, 0, UH, d->ptr, d->idx, d->rows, off, B,
                               s->H, AR_ACT_SIGMOID);
         else if (k == K_SDDMM_CSC)
             st = ark_sp_sddmm_csc(d->c, d->yk, d->a, d->w, 0, UH, d->cp, j * (s->U + 1), d->eb,
                                   d->ek, s->U, s->H, AR_ACT_SIGMOID);
+        else if (k == K_DECODE) /* ck as the ratings, a as both layer outputs */
+            st = ark_sp_decode_backward(d->c, d->yk, d->dy, d->loss, d->out, d->a, d->w, 0, UH,
+                                        d->ptr, d->idx, d->ck, d->rows, off, B, s->H,
+                                        AR_ACT_IDENTITY, 1e-3f, NULL, 1.0f, d->a,
+                                        AR_ACT_SIGMOID, s->U);
         else if (k == K_WGRAD_ADAM || k == K_WEIGHT_ADAM) {
             const ark_adam_step a = {1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 0.001f, 1e-3f};
             if (k == K_WEIGHT_ADAM)
@@ -171,7 +180,7 @@ static double compare(side *x, side *y, const shape *s, int k) {
     if (k == K_WEIGHT_ADAM) return 0; /* its output is Adam's running state (test_sparse checks
                                          it); wgrad_adam's row compares its gradient */
     run(x, s, k), run(y, s, k);
-    int dense_out = k == K_SPMM || k == K_SPMM_GRAD || k == K_DROPOUT;
+    int dense_out = k == K_SPMM || k == K_SPMM_GRAD || k == K_DROPOUT || k == K_DECODE;
     int entries = k == K_SDDMM || k == K_SDDMM_CSC;
     cl_mem bx = dense_out ? x->out : entries ? x->yk : x->dw;
     cl_mem by = dense_out ? y->out : entries ? y->yk : y->dw;
@@ -253,8 +262,9 @@ int main(int argc, char **argv) {
         for (int v = 0; v < nd; v++) {
             qsort(t + v * s.reps, (size_t)s.reps, sizeof *t, cmpd);
             med[v] = t[v * s.reps + s.reps / 2];
-            printf("  %s: %7.2f / %7.2f", v ? "B" : "A", flop / t[v * s.reps] * 1e-9,
-                   flop / med[v] * 1e-9);
+            const double f = k == K_DECODE ? 2 * flop : flop;
+            printf("  %s: %7.2f / %7.2f", v ? "B" : "A", f / t[v * s.reps] * 1e-9,
+                   f / med[v] * 1e-9);
         }
         if (nd == 2) printf("  B/A speed-up %.2fx  max rel diff %.1e", med[0] / med[1], diff);
         printf("\n");

@@ -51,11 +51,34 @@ static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, i
     return ar_activate8(v + ar_load8(bias, n), act);
 }
 
+/* p[0 .. AR_SP_V) += sum over the entries e in [e0, end) of ck[e] * src[row[e] H + (0 ..
+ * AR_SP_WIDTH)], src already at column h; n0 = H - h columns exist from h on: one running sum,
+ * a block or a piece of one of ar_gather_sum's (its loop, without the CSC's kmap: written
+ * once for both, the weight gradient's kernels ran 7-10% slower on PoCL, docs/performance.md
+ * s21). */
+static inline void ar_gather_part(float8 *p, __global const float *src, __global const int *row,
+                                  __global const float *ck, int e0, int end, int H, int n0) {
+    if (n0 >= AR_SP_WIDTH) { /* every column there: whole vector loads */
+        for (int e = e0; e < end; e++) {
+            __global const float *r = src + (size_t)row[e] * (size_t)H;
+            float c = ck[e];
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) p[i] += c * vload8(i, r);
+        }
+    } else { /* the row's last columns */
+        for (int e = e0; e < end; e++) {
+            __global const float *r = src + (size_t)row[e] * (size_t)H;
+            float c = ck[e];
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
+                p[i] += c * ar_load8(r + 8 * i, n0 - 8 * i);
+        }
+    }
+}
+
 /* z[0 .. AR_SP_V) += sum over the entries e in [e0, end) of c_e * src[row[e] H + (0 ..
  * AR_SP_WIDTH)], src already at column h, c_e = ck[e], or ck[kmap[e]] when kmap is given (a
- * CSC's entries); n0 = H - h columns exist from h on. Blocked summation: a popular item has tens
- * of thousands of ratings, and one running float sum over them would lose digits; partial sums
- * of AR_SP_BLOCK terms keep the error at (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings. */
+ * CSC's entries); n0 = H - h columns exist from h on. Blocked summation: a popular item has
+ * tens of thousands of ratings, and one running float sum over them would lose digits; partial
+ * sums of AR_SP_BLOCK terms keep the error at (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings. */
 static inline void ar_gather_sum(float8 *z, __global const float *src, __global const int *row,
                                  __global const float *ck, __global const int *kmap, int e0,
                                  int end, int H, int n0) {
@@ -78,6 +101,39 @@ static inline void ar_gather_sum(float8 *z, __global const float *src, __global 
             }
         }
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] += p[i];
+    }
+}
+
+/* Column tiles (kernel parameter sp_tile): a large weight matrix (ML-10M's 69,878 users x H =
+ * 140 MB) is read from DRAM once per entry by the row-by-row products, a 2 KB row for each of
+ * 9M entries per pass. Launched once per tile of sp_tile weight rows instead, every batch row
+ * takes its entries in the tile while the tile's rows are in cache, continuing its blocked sums
+ * (ar_gather_sum's blocks of AR_SP_BLOCK entries from the row's first) where the tile before
+ * left them: the same terms in the same order, so the same bits as one launch
+ * (docs/performance.md, s21). */
+
+/* The first of the entries [lo, hi) (columns ascending) whose column is >= u. */
+static inline int ar_lower_bound(__global const int *col_idx, int lo, int hi, int u) {
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        if (col_idx[mid] < u) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* ar_gather_sum's blocks (from the row's first entry k0; the row ends at end) over the entries
+ * [s, t) of one tile: p, the open block's partial sum, is added to z where its block or the row
+ * ends, and left in p otherwise. */
+static inline void ar_tile_sum(float8 *z, float8 *p, __global const float *src,
+                               __global const int *row, __global const float *ck, int k0, int s,
+                               int t, int end, int H, int n0) {
+    while (s < t) {
+        const int bend = k0 + ((s - k0) / AR_SP_BLOCK + 1) * AR_SP_BLOCK, e = min(bend, t);
+        ar_gather_part(p, src, row, ck, s, e, H, n0);
+        if (e == bend || e == end)
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] += p[i], p[i] = (float8)(0.0f);
+        s = e;
     }
 }
 
@@ -109,6 +165,36 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
         ar_store8(o + 8 * i, z[i], n0 - 8 * i);
+    }
+}
+
+/* ar_sp_spmm over one column tile, weight rows [u_lo, u_hi) (see ar_tile_sum): one work-item
+ * per row b, all of H. Between tiles the row's sums wait in out (z) and part (B, H) (the open
+ * block's partial sum); the first tile (u_lo = 0) starts them at zero, the last (last = 1)
+ * adds the bias and the activation and stores the output, as ar_sp_spmm does. */
+__kernel void ar_sp_spmm_tile(__global float *out, __global float *part,
+                              __global const float *ck, __global const float *w, int w_off,
+                              int b_off, __global const int *row_ptr, __global const int *col_idx,
+                              __global const int *rows, int rows_off, int B, int H, int act,
+                              int u_lo, int u_hi, int last) {
+    int b = (int)get_global_id(0);
+    if (b >= B) return;
+    const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
+    const int s = ar_lower_bound(col_idx, k0, end, u_lo), t = ar_lower_bound(col_idx, s, end, u_hi);
+    __global float *zb = out + (size_t)b * (size_t)H, *pb = part + (size_t)b * (size_t)H;
+    for (int h = 0; h < H; h += AR_SP_WIDTH) {
+        const int n0 = H - h;
+        float8 z[AR_SP_V], p[AR_SP_V];
+        _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+            z[i] = u_lo > 0 ? ar_load8(zb + h + 8 * i, n0 - 8 * i) : (float8)(0.0f);
+            p[i] = u_lo > 0 ? ar_load8(pb + h + 8 * i, n0 - 8 * i) : (float8)(0.0f);
+        }
+        ar_tile_sum(z, p, w + w_off + h, col_idx, ck, k0, s, t, end, H, n0);
+        _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+            if (last && b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
+            ar_store8(zb + h + 8 * i, z[i], n0 - 8 * i);
+            if (!last) ar_store8(pb + h + 8 * i, p[i], n0 - 8 * i);
+        }
     }
 }
 
@@ -305,7 +391,11 @@ static inline float ar_loss_entry(float y, float r, float scale, int act, float 
  * weight rows now in L2), dz[b, :] holding the running sum between blocks; last, dropout's
  * mask and g' (ar_dz_epilogue). One work-item per row: the rows of a batch are enough work for
  * a CPU's cores, not for a GPU's (which keeps the three kernels). a: the decoder's input (the
- * last hidden layer after dropout), act_out: that layer's output before dropout, for g'. */
+ * last hidden layer after dropout), act_out: that layer's output before dropout, for g'.
+ * Column tiles (ar_tile_sum): the entries of weight rows [u_lo, u_hi) only, the row's state
+ * waiting between tiles in dz (the sum), part (B, H) (the open block's partial sum) and
+ * part[st_off + 2 b ..] (the loss's Kahan sum); one tile [0, cols) with last = 1 is the whole
+ * pass, part then never touched. */
 __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
                                     __global float *row_loss, __global float *dz,
                                     __global const float *a, __global const float *w, int w_off,
@@ -314,17 +404,25 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
                                     __global const int *rows, int rows_off, int B, int H,
                                     int out_act, float scale, __global const uchar *mask,
                                     int use_mask, float mscale, __global const float *act_out,
-                                    int act) {
+                                    int act, __global float *part, int st_off, int u_lo,
+                                    int u_hi, int last) {
     int b = (int)get_global_id(0);
     if (b >= B) return;
     const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
+    const int s0 = ar_lower_bound(col_idx, k0, end, u_lo), t0 = ar_lower_bound(col_idx, s0, end, u_hi);
     __global const float *ab = a + (size_t)b * (size_t)H, *wb = w + w_off;
-    __global float *zb = dz + (size_t)b * (size_t)H;
+    __global float *zb = dz + (size_t)b * (size_t)H, *pb = part + (size_t)b * (size_t)H;
     const int H16 = H - H % 16;
     float sum = 0.0f, comp = 0.0f;
-    for (int h = 0; h < H; h += 8) ar_store8(zb + h, (float8)(0.0f), H - h);
-    for (int blk = k0; blk < end; blk += AR_SP_BLOCK) {
-        const int bend = min(blk + AR_SP_BLOCK, end);
+    if (u_lo == 0) {
+        for (int h = 0; h < H; h += 8) ar_store8(zb + h, (float8)(0.0f), H - h);
+    } else {
+        sum = part[st_off + 2 * b], comp = part[st_off + 2 * b + 1];
+    }
+    for (int blk = s0; blk < t0;) {
+        /* the block's entries in this tile: [blk, bend) */
+        const int bfirst = (blk - k0) % AR_SP_BLOCK == 0, bstop = k0 + ((blk - k0) / AR_SP_BLOCK + 1) * AR_SP_BLOCK;
+        const int bend = min(bstop, t0), flush = bend == bstop || bend == end;
         for (int k = blk; k < bend; k += 4) {
             const int cnt = min(4, bend - k);
             int u0 = col_idx[k], u1 = cnt > 1 ? col_idx[k + 1] : u0;
@@ -353,11 +451,22 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
         }
         for (int h = 0; h < H; h += AR_SP_WIDTH) {
             const int n0 = H - h;
-            float8 z[AR_SP_V];
-            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = ar_load8(zb + h + 8 * i, n0 - 8 * i);
-            ar_gather_sum(z, wb + h, col_idx, dyk, 0, blk, bend, H, n0);
-            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) ar_store8(zb + h + 8 * i, z[i], n0 - 8 * i);
+            float8 p[AR_SP_V];
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
+                p[i] = bfirst ? (float8)(0.0f) : ar_load8(pb + h + 8 * i, n0 - 8 * i);
+            ar_gather_part(p, wb + h, col_idx, dyk, blk, bend, H, n0);
+            _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+                if (flush)
+                    ar_store8(zb + h + 8 * i, ar_load8(zb + h + 8 * i, n0 - 8 * i) + p[i], n0 - 8 * i);
+                else
+                    ar_store8(pb + h + 8 * i, p[i], n0 - 8 * i);
+            }
         }
+        blk = bend;
+    }
+    if (!last) {
+        part[st_off + 2 * b] = sum, part[st_off + 2 * b + 1] = comp;
+        return;
     }
     row_loss[r] = sum;
     const size_t at = (size_t)b * (size_t)H;

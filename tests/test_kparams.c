@@ -27,18 +27,22 @@ Test(kparams, parse_and_format) {
     ar_kparams p;
     ar_kparams_default(&p, "gpu");
     cr_assert(p.sp_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 && p.sp_rows == 1 &&
-              p.sddmm_csc == 0 && p.sp_fuse == 0);
+              p.sddmm_csc == 0 && p.sp_fuse == 0 && p.sp_tile == 0);
     ar_kparams_default(&p, "cpu");
-    cr_assert(p.sp_width == 32 && p.sp_fuse == 1);
+    cr_assert(p.sp_width == 32 && p.sp_fuse == 1 && p.sp_tile == 1024);
     cr_assert(ar_kparams_parse("sp_width=16,sp_rows=4", &p) == AR_OK);
     cr_assert(p.sp_width == 16 && p.sp_rows == 4 && p.sddmm_lanes == 8);
     char text[128];
     ar_kparams_format(&p, text, sizeof text);
-    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4,sddmm_csc=0,sp_fuse=1");
+    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4,sddmm_csc=0,sp_fuse=1,"
+                           "sp_tile=1024");
     cr_assert(ar_kparams_parse("sddmm_csc=1", &p) == AR_OK && p.sddmm_csc == 1);
     cr_assert(ar_kparams_parse("sp_fuse=0", &p) == AR_OK && p.sp_fuse == 0);
+    cr_assert(ar_kparams_parse("sp_tile=0", &p) == AR_OK && p.sp_tile == 0);
+    cr_assert(ar_kparams_parse("sp_tile=37", &p) == AR_OK && p.sp_tile == 37);
     const char *bad[] = {"sp_width=12", "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;",
-                         "sp_width=", "sp_group=-1", "sddmm_csc=2", "sp_fuse=2"};
+                         "sp_width=", "sp_group=-1", "sddmm_csc=2", "sp_fuse=2", "sp_tile=7",
+                         "sp_tile=-1", "sp_tile=16777217"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ar_kparams q = p;
         cr_assert(ar_kparams_parse(bad[i], &q) == AR_ERR_INVALID_ARG, "%s accepted", bad[i]);

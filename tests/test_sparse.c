@@ -122,7 +122,7 @@ Test(sparse, sp_spmm) {
     const int acts[2] = {AR_ACT_SIGMOID, AR_ACT_IDENTITY};
     for (int v = 0; v < 2; v++) {
         cr_assert(ark_sp_spmm(t.c, d_out, t.dck, t.w, W_OFF, v == 0 ? B_OFF : -1, t.ptr, t.idx,
-                              t.drows, 0, B, H, acts[v]) == AR_OK, "%s", ar_last_error());
+                              t.drows, 0, B, H, acts[v], U) == AR_OK, "%s", ar_last_error());
         ar_sp_spmm_ref(t.ref, t.ck, t.W, v == 0 ? t.bias : NULL, &t.m, t.rows, B, H, acts[v]);
         tu_read(t.c, d_out, (size_t)B * H, t.got);
         tu_compare(v == 0 ? "sp_spmm (encoder)" : "sp_spmm (input gradient)", t.got, t.ref,
@@ -158,7 +158,7 @@ Test(sparse, sp_spmm_backward) {
                                            0, B, H, masked ? d_mask : NULL, scale, d_a,
                                            acts[v]) == AR_OK, "%s", ar_last_error());
             cr_assert(ark_sp_spmm(t.c, d_three, t.dck, t.w, W_OFF, -1, t.ptr, t.idx, t.drows, 0,
-                                  B, H, AR_ACT_IDENTITY) == AR_OK, "%s", ar_last_error());
+                                  B, H, AR_ACT_IDENTITY, U) == AR_OK, "%s", ar_last_error());
             if (masked)
                 cr_assert(ark_dropout_mask(t.c, d_three, d_three, d_mask, AR_DROP_APPLY, (int)n,
                                            0.7f, scale, 1, 2, 3) == AR_OK, "%s", ar_last_error());
@@ -210,7 +210,7 @@ Test(sparse, sp_decode_backward) {
                 cr_assert(ark_sp_decode_backward(t.c, d_y, d_dy, d_loss, d_dz, t.da, t.w, W_OFF,
                                                  B_OFF, t.ptr, t.idx, t.val, t.drows, 0, B, H,
                                                  outs[v], scale, dm, mscale, d_act,
-                                                 AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+                                                 AR_ACT_SIGMOID, U) == AR_OK, "%s", ar_last_error());
                 cr_assert(ark_sp_sddmm(t.c, d_y3, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows,
                                        0, B, H, outs[v]) == AR_OK, "%s", ar_last_error());
                 cr_assert(ark_sp_loss_backward(t.c, d_dy3, d_loss3, d_y3, t.ptr, t.val, t.drows,
@@ -255,7 +255,9 @@ Test(sparse, sp_decode_backward) {
 }
 
 /* ar_sp_decode_backward on rows of 150-300 entries, two to five blocks of the blocked sums
- * (AR_SP_BLOCK = 64; dz carried between blocks in memory): bit for bit the three kernels. */
+ * (AR_SP_BLOCK = 64; dz carried between blocks in memory): bit for bit the three kernels; and
+ * in column tiles (sp_tile 37 and 100 of 301 weight rows, cutting blocks), bit for bit itself
+ * in one launch, as the encoder's SpMM is. */
 Test(sparse, sp_decode_backward_long_rows) {
     enum { LR = 5, LU = 301, LH = 19 };
     ar_ctx *c = tu_ctx();
@@ -279,7 +281,7 @@ Test(sparse, sp_decode_backward_long_rows) {
     const int b_off = LU * LH;
     check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off, d_ptr,
                                         d_idx, d_val, d_rows, 0, LR, LH, AR_ACT_IDENTITY, 0.01f,
-                                        NULL, 1.0f, d_a, AR_ACT_SIGMOID));
+                                        NULL, 1.0f, d_a, AR_ACT_SIGMOID, LU));
     check_status(ark_sp_sddmm(c, d_y3, d_a, d_w, 0, b_off, d_ptr, d_idx, d_rows, 0, LR, LH,
                               AR_ACT_IDENTITY));
     check_status(ark_sp_loss_backward(c, d_dy3, d_loss3, d_y3, d_ptr, d_val, d_rows, 0, LR, 0.01f,
@@ -298,12 +300,78 @@ Test(sparse, sp_decode_backward_long_rows) {
     tu_read(c, d_loss, LR, got);
     tu_read(c, d_loss3, LR, ref);
     tu_compare("fused row loss (long rows)", got, ref, LR, 0, 0);
+    /* in column tiles of 37 and 100 weight rows (kernel parameter sp_tile), which cut the rows'
+     * blocks of 64 entries: the same bits; and the encoder's SpMM with them */
+    float *y1 = malloc((size_t)nnz * sizeof *y1), *dy1 = malloc((size_t)nnz * sizeof *dy1);
+    float loss1[LR], z1[LR * LH], zt[LR * LH];
+    tu_read(c, d_y, nnz, y1);
+    tu_read(c, d_dy, nnz, dy1);
+    tu_read(c, d_loss, LR, loss1);
+    cl_mem d_z1 = tu_buffer(c, LR * LH, NULL);
+    check_status(ark_sp_spmm(c, d_z1, d_val, d_w, 0, b_off, d_ptr, d_idx, d_rows, 0, LR, LH,
+                             AR_ACT_SIGMOID, LU));
+    tu_read(c, d_z1, LR * LH, z1);
+    const int tiles[2] = {37, 100};
+    for (int i = 0; i < 2; i++) {
+        ar_kparams kp = c->kp;
+        kp.sp_tile = tiles[i];
+        check_status(ar_ctx_set_kparams(c, &kp));
+        check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off,
+                                            d_ptr, d_idx, d_val, d_rows, 0, LR, LH,
+                                            AR_ACT_IDENTITY, 0.01f, NULL, 1.0f, d_a,
+                                            AR_ACT_SIGMOID, LU));
+        tu_read(c, d_y, nnz, got);
+        tu_compare("tiled yk (long rows)", got, y1, nnz, 0, 0);
+        tu_read(c, d_dy, nnz, got);
+        tu_compare("tiled dyk (long rows)", got, dy1, nnz, 0, 0);
+        tu_read(c, d_dz, LR * LH, zt);
+        tu_compare("tiled dz (long rows)", zt, dz, LR * LH, 0, 0);
+        tu_read(c, d_loss, LR, got);
+        tu_compare("tiled row loss (long rows)", got, loss1, LR, 0, 0);
+        check_status(ark_sp_spmm(c, d_z1, d_val, d_w, 0, b_off, d_ptr, d_idx, d_rows, 0, LR, LH,
+                                 AR_ACT_SIGMOID, LU));
+        tu_read(c, d_z1, LR * LH, zt);
+        tu_compare("tiled SpMM (long rows)", zt, z1, LR * LH, 0, 0);
+    }
+    clReleaseMemObject(d_z1);
+    free(y1); free(dy1);
     cl_mem bufs[] = {d_ptr, d_idx, d_val, d_rows, d_w, d_a, d_y, d_dy, d_y3, d_dy3, d_loss,
                      d_loss3, d_dz, d_dz3};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
     free(w); free(a); free(got); free(ref);
     ar_csr_free(&m);
     ar_ctx_free(c);
+}
+
+/* SpMM in column tiles (kernel parameter sp_tile), 1, 7 and 8 tiles of U = 53 weight rows and
+ * more tiles than some rows have entries: bit for bit the one launch's output (the same blocked
+ * sums in the same order), encoder (bias, sigmoid) and gradient form, and the reference. */
+Test(sparse, sp_spmm_tile) {
+    sp_case t;
+    sp_case_init(&t);
+    const size_t n = (size_t)B * H;
+    cl_mem d_one = tu_buffer(t.c, n, NULL), d_tiled = tu_buffer(t.c, n, NULL);
+    float *one = malloc(n * sizeof *one);
+    const int tiles[3] = {53, 8, 7}, acts[2] = {AR_ACT_SIGMOID, AR_ACT_IDENTITY};
+    for (int v = 0; v < 2; v++) {
+        const int b_off = v == 0 ? B_OFF : -1;
+        cr_assert(ark_sp_spmm(t.c, d_one, t.dck, t.w, W_OFF, b_off, t.ptr, t.idx, t.drows, 0, B,
+                              H, acts[v], U) == AR_OK, "%s", ar_last_error());
+        tu_read(t.c, d_one, n, one);
+        for (int i = 0; i < 3; i++) {
+            cr_assert(ark_sp_spmm_tile(t.c, d_tiled, t.dck, t.w, W_OFF, b_off, t.ptr, t.idx,
+                                       t.drows, 0, B, H, acts[v], U, tiles[i]) == AR_OK, "%s",
+                      ar_last_error());
+            tu_read(t.c, d_tiled, n, t.got);
+            tu_compare("sp_spmm_tile against one launch", t.got, one, n, 0, 0);
+            ar_sp_spmm_tile_ref(t.ref, t.ck, t.W, v == 0 ? t.bias : NULL, &t.m, t.rows, B, H,
+                                acts[v], tiles[i]);
+            tu_compare("sp_spmm_tile", t.got, t.ref, n, 1e-5, 1e-4);
+        }
+    }
+    clReleaseMemObject(d_one); clReleaseMemObject(d_tiled);
+    free(one);
+    sp_case_free(&t);
 }
 
 /* The decoder's outputs at the entries, sigmoid and identity. */
@@ -519,7 +587,7 @@ Test(sparse, sp_products_long_rows) {
     csc_upload_init(&t, &u);
     cl_mem d_out = tu_buffer(t.c, (size_t)(t.nnz > U * H ? t.nnz : U * H), NULL);
     cr_assert(ark_sp_spmm(t.c, d_out, t.dck, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows, 0, B, H,
-                          AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+                          AR_ACT_SIGMOID, U) == AR_OK, "%s", ar_last_error());
     ar_sp_spmm_ref(t.ref, t.ck, t.W, t.bias, &t.m, t.rows, B, H, AR_ACT_SIGMOID);
     tu_read(t.c, d_out, (size_t)B * H, t.got);
     tu_compare("sp_spmm (long rows)", t.got, t.ref, (size_t)B * H, 1e-5, 1e-4);

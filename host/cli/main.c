@@ -59,9 +59,10 @@ static const char environment[] =
     "  AUTOREC_MIRROR   base URL for --dataset downloads (default GroupLens)\n"
     "  XDG_CACHE_HOME   downloads are cached in $XDG_CACHE_HOME/autorec (else ~/.cache/autorec)\n"
     "  AUTOREC_CL_DIR   read kernels from this directory instead of the embedded copies\n"
-    "  AUTOREC_KERNEL_PARAMS  the kernels' tunable parameters, e.g.\n"
-    "                   'sp_width=32,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0,sp_fuse=1'\n"
-    "                   (default: built-in values, or what tune-kernels stored)\n"
+    "  AUTOREC_KERNEL_PARAMS  the kernels' tunable parameters, any of sp_width, sddmm_lanes,\n"
+    "                   sp_group, sp_rows, sddmm_csc, sp_fuse and sp_tile, e.g.\n"
+    "                   'sp_width=32,sp_fuse=1,sp_tile=1024' (default: built-in values, or\n"
+    "                   what tune-kernels stored)\n"
     "  AUTOREC_PROGRESS_INTERVAL  seconds between redraws of the progress line on a\n"
     "                   terminal (default 0.2)\n";
 

@@ -152,7 +152,7 @@ typedef struct ar_kernels {
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
         sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward,
-        sp_bias_adam;
+        sp_bias_adam, sp_spmm_tile;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -167,6 +167,8 @@ typedef struct ar_kparams {
     int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
     int sp_fuse;     /* 1: training's decoder, loss and last hidden gradient in one kernel
                       * (ar_sp_decode_backward: one work-item per row, for CPUs), 0: three */
+    int sp_tile;     /* weight rows per column tile of the encoder's SpMM and the fused decoder
+                      * (ar_sp_spmm_tile, ar_sp_decode_backward) when W has more; 0: no tiles */
 } ar_kparams;
 /* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
 void ar_kparams_default(ar_kparams *p, const char *device_type);
@@ -231,7 +233,13 @@ struct ar_ctx {
     int gemm_tuned;           /* 1: a tuning entry was applied to CLBlast for this device */
     char gemm_tuning[512];    /* what CLBlast runs with (ar_ctx_gemm_tuning): entries or notes */
     ar_profile prof;
+    cl_mem scratch;           /* ar_ctx_scratch's buffer (NULL until asked for) */
+    size_t scratch_bytes;     /* its size */
 };
+/* A device buffer of at least `bytes` for a launcher's temporary state (the column tiles'
+ * partial sums), the context's own, grown on demand: commands run in order, so launchers share
+ * it. */
+ar_status ar_ctx_scratch(ar_ctx *c, size_t bytes, cl_mem *out);
 
 /* The event pointer to pass to an enqueue call: somewhere to keep the event while recording,
  * else NULL (no event is created). */
@@ -322,9 +330,16 @@ ar_status ark_adam_range(ar_ctx *c, cl_mem params, cl_mem grads, cl_mem m, cl_me
 ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_mem vals,
                        cl_mem rows, int rows_off, int B, int cols, int col_base, float keep,
                        float scale, uint64_t seed, uint32_t step);
+/* out (B, H) = act(bias + SpMM(ck, W)), W (cols, H): ar_sp_spmm, or, when W has more than
+ * kp.sp_tile rows, ark_sp_spmm_tile (the same bits). */
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
-                      int act);
+                      int act, int cols);
+/* ark_sp_spmm launched once per column tile of `tile` weight rows (ar_sp_spmm_tile), its
+ * partial sums kept between tiles in the context's scratch buffer. */
+ar_status ark_sp_spmm_tile(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                           cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                           int H, int act, int cols, int tile);
 /* The gradient at the last hidden layer, out (B, H) = (SpMM(ck, W), no bias, masked by a
  * stored dropout mask (B, H) bytes with scale 1 / keep when mask is not NULL) times act'(a), a
  * the layer's forward output (B, H): ark_sp_spmm, ark_dropout_mask (AR_DROP_APPLY) and
@@ -343,12 +358,13 @@ ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, 
 /* Training's decoder at the batch's entries (yk), the loss's gradient there (dyk, row_loss) and
  * the gradient at the last hidden layer (dz, as ark_sp_spmm_backward with mask / mscale / act_out
  * / act) in one pass: ark_sp_sddmm, ark_sp_loss_backward and ark_sp_spmm_backward, the same
- * bits. a: the decoder's input (B, H); W (cols, H) at w_off and its bias at b_off in w. */
+ * bits. a: the decoder's input (B, H); W (cols, H) at w_off and its bias at b_off in w. Launched
+ * once per column tile of kp.sp_tile weight rows when W has more (the same bits). */
 ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_loss, cl_mem dz,
                                  cl_mem a, cl_mem w, int w_off, int b_off, cl_mem row_ptr,
                                  cl_mem col_idx, cl_mem vals, cl_mem rows, int rows_off, int B,
                                  int H, int out_act, float scale, cl_mem mask, float mscale,
-                                 cl_mem act_out, int act);
+                                 cl_mem act_out, int act, int cols);
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act);

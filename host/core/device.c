@@ -298,6 +298,7 @@ void ar_ctx_free(ar_ctx *c) {
     ar_prof_discard(c);
     free(c->prof.ev);
     ar_kernels_release(&c->k);
+    if (c->scratch) clReleaseMemObject(c->scratch);
     if (c->program) clReleaseProgram(c->program);
     if (c->queue) clReleaseCommandQueue(c->queue);
     if (c->context) clReleaseContext(c->context);
@@ -314,6 +315,19 @@ ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp) {
     ar_status st = ar_program_build(c);
     if (st == AR_OK) st = ar_kernels_create(c);
     return st;
+}
+
+ar_status ar_ctx_scratch(ar_ctx *c, size_t bytes, cl_mem *out) {
+    if (!c->scratch || c->scratch_bytes < bytes) {
+        cl_mem b = NULL;
+        ar_status st = ar_buffer(c, bytes, NULL, "the kernels' scratch buffer", &b);
+        if (st != AR_OK) return st;
+        /* commands enqueued with the old buffer keep it (OpenCL retains it until they ran) */
+        if (c->scratch) clReleaseMemObject(c->scratch);
+        c->scratch = b, c->scratch_bytes = bytes;
+    }
+    *out = c->scratch;
+    return AR_OK;
 }
 
 const ar_device_info *ar_ctx_device(const ar_ctx *c) { return &c->info; }

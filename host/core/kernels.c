@@ -8,7 +8,7 @@
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
-    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) \
+    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) X(sp_spmm_tile) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -209,9 +209,38 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
            A(rows_off), A(B), A(cols), A(col_base), A(thr), A(scale), A(lo), A(hi), A(st));
 }
 
+/* 1 when W (cols, H) is read in column tiles (kernel parameter sp_tile) */
+static int tiled(const ar_ctx *c, int cols) { return c->kp.sp_tile > 0 && cols > c->kp.sp_tile; }
+
+ar_status ark_sp_spmm_tile(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                           cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                           int H, int act, int cols, int tile) {
+    ar_status st = AR_OK;
+    cl_mem part = NULL; /* (B, H): each row's open block between tiles */
+    if (B <= 0 || H <= 0) return AR_OK;
+    if (tile < 1) tile = cols > 0 ? cols : 1;
+    AR_TRY(ar_ctx_scratch(c, (size_t)B * (size_t)H * sizeof(float), &part));
+    /* one launch per tile, in order (the queue is in order), one work-item per row */
+    for (int u_lo = 0, u_hi, last;; u_lo = u_hi) {
+        u_hi = cols - u_lo > tile ? u_lo + tile : cols;
+        last = u_hi >= cols;
+        const arg args[] = {A(out),  A(part),  A(ck),       A(w),    A(w_off), A(b_off),
+                            A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B), A(H),
+                            A(act),  A(u_lo),  A(u_hi),     A(last)};
+        AR_TRY(launch(c, c->k.sp_spmm_tile, "sp_spmm_tile", AR_PHASE_SPMM, (size_t)B, args,
+                      (int)(sizeof args / sizeof *args)));
+        if (last) break;
+    }
+cleanup:
+    return st;
+}
+
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
-                      int act) {
+                      int act, int cols) {
+    if (tiled(c, cols))
+        return ark_sp_spmm_tile(c, out, ck, w, w_off, b_off, row_ptr, col_idx, rows, rows_off, B,
+                                H, act, cols, c->kp.sp_tile);
     LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)B, A(out),
              A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
              A(H), A(act));
@@ -245,13 +274,32 @@ ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_lo
                                  cl_mem a, cl_mem w, int w_off, int b_off, cl_mem row_ptr,
                                  cl_mem col_idx, cl_mem vals, cl_mem rows, int rows_off, int B,
                                  int H, int out_act, float scale, cl_mem mask, float mscale,
-                                 cl_mem act_out, int act) {
+                                 cl_mem act_out, int act, int cols) {
+    ar_status st = AR_OK;
     cl_int use_mask = mask != NULL;
     if (!mask) mask = a; /* never read, as in ark_sp_spmm_backward */
-    /* one work-item per row (cl/sparse.cl) */
-    LAUNCH(sp_decode_backward, SDDMM, (size_t)B, A(yk), A(dyk), A(row_loss), A(dz), A(a), A(w),
-           A(w_off), A(b_off), A(row_ptr), A(col_idx), A(vals), A(rows), A(rows_off), A(B),
-           A(H), A(out_act), A(scale), A(mask), A(use_mask), A(mscale), A(act_out), A(act));
+    /* untiled: one launch over [0, cols), part never touched (any buffer will do); tiled: the
+     * open blocks (B, H) and then the loss's Kahan sums (B, 2) between tiles */
+    const int tile = tiled(c, cols) ? c->kp.sp_tile : cols > 0 ? cols : 1;
+    cl_mem part = a;
+    cl_int st_off = B * H;
+    if (tile < cols)
+        AR_TRY(ar_ctx_scratch(c, ((size_t)B * (size_t)H + 2 * (size_t)B) * sizeof(float), &part));
+    /* one work-item per row (cl/sparse.cl), one launch per tile in order */
+    for (int u_lo = 0, u_hi, last;; u_lo = u_hi) {
+        u_hi = cols - u_lo > tile ? u_lo + tile : cols;
+        last = u_hi >= cols;
+        const arg args[] = {A(yk),     A(dyk),     A(row_loss), A(dz),      A(a),       A(w),
+                            A(w_off),  A(b_off),   A(row_ptr),  A(col_idx), A(vals),    A(rows),
+                            A(rows_off), A(B),     A(H),        A(out_act), A(scale),   A(mask),
+                            A(use_mask), A(mscale), A(act_out), A(act),     A(part),    A(st_off),
+                            A(u_lo),   A(u_hi),    A(last)};
+        AR_TRY(launch(c, c->k.sp_decode_backward, "sp_decode_backward", AR_PHASE_SDDMM,
+                      (size_t)B, args, (int)(sizeof args / sizeof *args)));
+        if (last) break;
+    }
+cleanup:
+    return st;
 }
 
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,

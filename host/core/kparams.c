@@ -21,6 +21,10 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
     /* a CPU: training's decoder, loss and last hidden gradient in one pass, each weight row
      * read once (docs/performance.md, s15); a GPU: three kernels, whose work-items fill it */
     p->sp_fuse = device_type && !strcmp(device_type, "cpu");
+    /* a CPU: weight matrices of more than 1024 rows (2 MB at H = 500) read in column tiles, so
+     * that a tile's rows stay in cache while every batch row takes its entries there
+     * (docs/performance.md, s21); a GPU: none (its bandwidth, and one launch) */
+    p->sp_tile = device_type && !strcmp(device_type, "cpu") ? 1024 : 0;
 }
 
 /* 1 when v is one of the values the kernels accept for the field. */
@@ -29,6 +33,7 @@ static int valid(const char *key, long v) {
     if (!strcmp(key, "sddmm_lanes")) return v >= 1 && v <= 64;
     if (!strcmp(key, "sp_rows")) return v >= 1 && v <= 1024;
     if (!strcmp(key, "sddmm_csc") || !strcmp(key, "sp_fuse")) return v == 0 || v == 1;
+    if (!strcmp(key, "sp_tile")) return v == 0 || (v >= 8 && v <= (1L << 24));
     return v >= 0 && v <= 1024; /* sp_group */
 }
 
@@ -40,18 +45,21 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
         int n = 0;
         if (sscanf(s, "%31[a-z_]=%ld%n", key, &v, &n) != 2 ||
             (strcmp(key, "sp_width") && strcmp(key, "sddmm_lanes") && strcmp(key, "sp_group") &&
-             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc") && strcmp(key, "sp_fuse")) ||
+             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc") && strcmp(key, "sp_fuse") &&
+             strcmp(key, "sp_tile")) ||
             !valid(key, v))
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': expected a list like "
-                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0,sp_fuse=1' "
-                           "(sp_width 8, 16 or 32; sddmm_lanes 1-64; sp_group 0-1024; sp_rows "
-                           "1-1024; sddmm_csc and sp_fuse 0 or 1)", text);
+                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0,sp_fuse=1,"
+                           "sp_tile=1024' (sp_width 8, 16 or 32; sddmm_lanes 1-64; sp_group "
+                           "0-1024; sp_rows 1-1024; sddmm_csc and sp_fuse 0 or 1; sp_tile 0 or "
+                           "8-16777216)", text);
         if (!strcmp(key, "sp_width")) p->sp_width = (int)v;
         else if (!strcmp(key, "sddmm_lanes")) p->sddmm_lanes = (int)v;
         else if (!strcmp(key, "sp_group")) p->sp_group = (int)v;
         else if (!strcmp(key, "sp_rows")) p->sp_rows = (int)v;
         else if (!strcmp(key, "sddmm_csc")) p->sddmm_csc = (int)v;
-        else p->sp_fuse = (int)v;
+        else if (!strcmp(key, "sp_fuse")) p->sp_fuse = (int)v;
+        else p->sp_tile = (int)v;
         s += n;
         if (*s == ',') s++;
         else if (*s) return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': entries are "
@@ -61,8 +69,10 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
 }
 
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap) {
-    snprintf(out, cap, "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,sp_fuse=%d",
-             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc, p->sp_fuse);
+    snprintf(out, cap,
+             "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,sp_fuse=%d,sp_tile=%d",
+             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc, p->sp_fuse,
+             p->sp_tile);
 }
 
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap) {

@@ -125,7 +125,8 @@ static ar_status run_batch(ar_ctx *ctx, const tune_data *t, int k, int j) {
     if (k == K_DECODE && ctx->kp.sp_fuse)
         return ark_sp_decode_backward(ctx, t->d_yk, t->d_dy, t->d_loss, t->d_out, t->d_a, t->d_w,
                                       0, UH, t->d_ptr, t->d_idx, t->d_ck, t->d_rows, off, B, H,
-                                      AR_ACT_IDENTITY, 1.0f, NULL, 1.0f, t->d_a, AR_ACT_SIGMOID);
+                                      AR_ACT_IDENTITY, 1.0f, NULL, 1.0f, t->d_a, AR_ACT_SIGMOID,
+                                      U);
     if (k == K_DECODE) {
         AR_TRY(run_batch(ctx, t, K_SDDMM, j));
         AR_TRY(ark_sp_loss_backward(ctx, t->d_dy, t->d_loss, t->d_yk, t->d_ptr, t->d_ck,
@@ -140,9 +141,9 @@ static ar_status run_batch(ar_ctx *ctx, const tune_data *t, int k, int j) {
         return ark_sp_sddmm(ctx, t->d_yk, t->d_a, t->d_w, 0, UH, t->d_ptr, t->d_idx, t->d_rows,
                             off, B, H, AR_ACT_IDENTITY);
     AR_TRY(ark_sp_spmm(ctx, t->d_out, t->d_ck, t->d_w, 0, UH, t->d_ptr, t->d_idx, t->d_rows, off,
-                       B, H, AR_ACT_SIGMOID));
+                       B, H, AR_ACT_SIGMOID, U));
     AR_TRY(ark_sp_spmm(ctx, t->d_out, t->d_ck, t->d_w, 0, -1, t->d_ptr, t->d_idx, t->d_rows, off,
-                       B, H, AR_ACT_IDENTITY));
+                       B, H, AR_ACT_IDENTITY, U));
     AR_TRY(ark_sp_weight_grad(ctx, t->d_dw, 0, t->d_ck, t->d_a, t->d_cp, j * (U + 1), t->d_eb,
                               t->d_ek, U, H));
 cleanup:

@@ -42,10 +42,10 @@ ar_status ar_sparse_encode(ar_model *m, cl_mem rows, int off, int B, float keep,
     if (!m->shard) {
         AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0],
                            (int)L->off_bias[0], m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1],
-                           m->cfg.activation));
+                           m->cfg.activation, L->U));
     } else { /* this shard's part of the pre-activation, summed over the shards, then g(. + b0) */
         AR_TRY(ark_sp_spmm(c, m->a[1], entry_inputs(m, keep_in), m->params, (int)L->off_w[0], -1,
-                           m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1], AR_ACT_IDENTITY));
+                           m->tr_ptr, m->tr_idx, rows, off, B, L->dim[1], AR_ACT_IDENTITY, L->U));
         AR_TRY(ar_shard_sum(m, m->a[1], (size_t)B * L->dim[1]));
         AR_TRY(ark_bias_act_forward(c, m->a[1], m->a[1], m->params, (int)L->off_bias[0], B,
                                     L->dim[1], m->cfg.activation));
@@ -91,7 +91,7 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
                                       m->tr_ptr, m->tr_idx, ar_model_targets(m), rows, off, B,
                                       L->dim[nh], m->cfg.out_activation, scale,
                                       keep < 1.0f ? m->mask[nh] : NULL, 1.0f / keep, m->a[nh],
-                                      m->cfg.activation));
+                                      m->cfg.activation, U));
     else
         AR_TRY(ark_sp_loss_backward(c, m->dyk, m->row_loss, m->yk, m->tr_ptr,
                                     ar_model_targets(m), rows, off, B, scale,
@@ -113,7 +113,7 @@ ar_status ar_sparse_backward(ar_model *m, int j, cl_mem rows, int off, int B, fl
                                     m->cfg.activation));
     } else if (!fused) { /* a shard's part of the product, summed over the shards first */
         AR_TRY(ark_sp_spmm(c, dz, m->dyk, m->params, (int)L->off_w[nh], -1, m->tr_ptr,
-                           m->tr_idx, rows, off, B, L->dim[nh], AR_ACT_IDENTITY));
+                           m->tr_idx, rows, off, B, L->dim[nh], AR_ACT_IDENTITY, U));
         AR_TRY(ar_shard_sum(m, dz, (size_t)B * L->dim[nh]));
         if (keep < 1.0f)
             AR_TRY(ark_dropout_mask(c, dz, dz, m->mask[nh], AR_DROP_APPLY, B * L->dim[nh], keep,

@@ -65,6 +65,10 @@ void ar_sp_input_ref(float *xk, const struct ar_csr *m, const int *rows, int B, 
  * bias NULL: none (the input-gradient form). */
 void ar_sp_spmm_ref(float *out, const float *xk, const float *WT, const float *bias,
                     const struct ar_csr *m, const int *rows, int B, int H, int act);
+/* ar_sp_spmm_tile: column tiles change the order of the device's reads, not its sums: the
+ * reference is ar_sp_spmm_ref's (tile unused). */
+void ar_sp_spmm_tile_ref(float *out, const float *xk, const float *WT, const float *bias,
+                         const struct ar_csr *m, const int *rows, int B, int H, int act, int tile);
 /* The gradient at the last hidden layer: out (B, H) = ar_sp_spmm_ref's gradient form (no bias),
  * then mask[b H + h] ? z * scale : 0 when mask is not NULL (a stored dropout mask), then
  * z * act'(a[b, h]) from the layer's forward output a (B, H). */
