@@ -2,15 +2,26 @@
  * Before this file the host prepends the AR_ACT_* defines (from ar_activation) and Random123.
  */
 
+/* The scalar activations below are called per entry from the decoder's loops with the
+ * activation a run-time argument; PoCL's compiler kept them as calls (a call and a switch per
+ * entry: 6% of the sparse kernels' samples), inlined they run the SDDMMs and the fused decoder
+ * 2-5% faster, the same bits (docs/performance.md, s22). An attribute of Clang, which PoCL,
+ * Rusticl and most vendors' OpenCL compilers are built on; left out elsewhere. */
+#if defined(__clang__)
+#define AR_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define AR_ALWAYS_INLINE
+#endif
+
 /* Sigmoid in the stable form: exp() only ever sees a non-positive argument, so it never
  * overflows and 1 + e never loses the small tail. */
-static inline float ar_sigmoid(float x) {
+static inline AR_ALWAYS_INLINE float ar_sigmoid(float x) {
     if (x >= 0.0f) return 1.0f / (1.0f + exp(-x));
     float e = exp(x);
     return e / (1.0f + e);
 }
 
-static inline float ar_activate(float x, int act) {
+static inline AR_ALWAYS_INLINE float ar_activate(float x, int act) {
     switch (act) {
     case AR_ACT_SIGMOID: return ar_sigmoid(x);
     case AR_ACT_RELU: return x > 0.0f ? x : 0.0f;
@@ -44,7 +55,7 @@ static inline float8 ar_activate8(float8 x, int act) {
 
 /* The derivative written in terms of the activation's output y, so that the backward pass needs
  * only the stored outputs. */
-static inline float ar_act_grad_from_out(float y, int act) {
+static inline AR_ALWAYS_INLINE float ar_act_grad_from_out(float y, int act) {
     switch (act) {
     case AR_ACT_SIGMOID: return y * (1.0f - y);
     case AR_ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
