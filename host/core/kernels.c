@@ -1,5 +1,6 @@
 /* kernels.c - the kernel table and one launcher per kernel. Launchers only set arguments and
  * enqueue: nothing here waits for the device. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -283,8 +284,13 @@ ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_lo
     const int tile = tiled(c, cols) ? c->kp.sp_tile : cols > 0 ? cols : 1;
     cl_mem part = a;
     cl_int st_off = B * H;
-    if (tile < cols)
+    if (tile < cols) {
+        if ((size_t)B * (size_t)H + 2 * (size_t)B > (size_t)INT_MAX)
+            return ar_fail(AR_ERR_INVALID_ARG, "ark_sp_decode_backward: a batch of %d rows x %d "
+                           "hidden units is too large for column tiles (sp_tile=0 runs it "
+                           "untiled)", B, H);
         AR_TRY(ar_ctx_scratch(c, ((size_t)B * (size_t)H + 2 * (size_t)B) * sizeof(float), &part));
+    }
     /* one work-item per row (cl/sparse.cl), one launch per tile in order */
     for (int u_lo = 0, u_hi, last;; u_lo = u_hi) {
         u_hi = cols - u_lo > tile ? u_lo + tile : cols;
