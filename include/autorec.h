@@ -178,6 +178,8 @@ typedef struct ar_kernel_tune_result {
     double default_sddmm_s;
     double decode_s;           /* training's decoder, loss and last hidden gradient: one kernel */
     double default_decode_s;   /* (sp_fuse=1) or three; the winner's and the defaults' */
+    double tile_s;             /* the products and the decoder at the winning column tiles */
+    double default_tile_s;     /* (sp_tile) and at the defaults'; 0 when not timed (cols <= 512) */
     int variants;              /* variants measured, each checked against the host */
     int rejected;              /* variants whose results disagreed with the host (not kept) */
     char path[4096];           /* the file the winners were stored in */

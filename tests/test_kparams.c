@@ -63,6 +63,7 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
     cr_assert_str_eq(r.shape_class, "h64-c64");
     cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s &&
               r.decode_s <= r.default_decode_s);
+    cr_assert(r.tile_s == 0 && r.default_tile_s == 0, "45 inputs: column tiles not timed");
     snprintf(path, sizeof path, "%s/kernel-params.tsv", dir);
     cr_assert_str_eq(r.path, path);
     ar_kparams want;
@@ -156,5 +157,33 @@ Test(kparams, bad_settings) {
     cr_assert(ar_ctx_create(NULL, &bad) == AR_ERR_INVALID_ARG && !bad);
     cr_assert(strstr(ar_last_error(), "sp_width"), "%s", ar_last_error());
     unsetenv("AUTOREC_KERNEL_PARAMS");
+    remove_cache(dir);
+}
+
+/* More inputs than the smallest column tile (512): tiles of 0 (none) and 512 rows timed and
+ * checked too, two variants each, and the winner stored with the products. */
+Test(kparams, tune_times_column_tiles, .timeout = 600) {
+    char dir[64];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    ar_kernel_tune_config cfg = {.rows = 40, .cols = 600, .density = 0.05, .hidden = 24,
+                                 .batch = 16, .reps = 1};
+    ar_kernel_tune_result r;
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
+    cr_assert(r.variants == 24 && r.rejected == 0, "%d variants, %d rejected", r.variants,
+              r.rejected);
+    cr_assert(r.tile_s > 0 && r.tile_s <= r.default_tile_s, "tiles %g s, defaults' %g s",
+              r.tile_s, r.default_tile_s);
+    const char *tile = strstr(r.products, "sp_tile=");
+    cr_assert(tile, "%s", r.products);
+    const int won = atoi(tile + strlen("sp_tile="));
+    ar_kparams def;
+    ar_kparams_default(&def, ar_ctx_device(c)->type);
+    cr_assert(won == 0 || won == 512 || won == def.sp_tile, "%s", r.products);
+    cr_assert(c->kp.sp_tile == won, "the context is left with the winning tiles");
+    ar_ctx_free(c);
+    ar_ctx *d = tu_ctx();
+    cr_assert(ar_kparams_apply_tuned(d, 24, 600) == AR_OK && d->kp.sp_tile == won);
+    ar_ctx_free(d);
     remove_cache(dir);
 }

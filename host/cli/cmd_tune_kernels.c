@@ -39,6 +39,15 @@ static ar_status run_tune_kernels(const cli_command *self, void *opts, const cli
         printf("decoder+backward %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
                strstr(r.sddmm, "sp_fuse") ? strstr(r.sddmm, "sp_fuse") : r.sddmm, r.decode_s,
                r.default_decode_s, r.default_decode_s / r.decode_s);
+        if (r.tile_s > 0) {
+            const char *tile = strstr(r.products, "sp_tile");
+            printf("column tiles     %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+                   tile ? tile : r.products, r.tile_s, r.default_tile_s,
+                   r.default_tile_s / r.tile_s);
+        } else {
+            printf("column tiles     not timed: %d inputs, no more than the smallest tile (512)\n",
+                   o->cfg.cols);
+        }
         printf("stored in %s\n", r.path);
     }
     ar_ctx_free(ctx);
@@ -81,8 +90,9 @@ const cli_command cli_cmd_tune_kernels = {
              "at a model's shapes, on synthetic data of that size and density, over a small "
              "space of parameters: columns per work-item (8, 16, 32), the work-group shape, "
              "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
-             "columns, and training's decoder, loss and last hidden gradient as one kernel or "
-             "three. Each variant is checked against the same "
+             "columns, training's decoder, loss and last hidden gradient as one kernel or "
+             "three, and, for more than 512 columns, column tiles of 512-4096 weight rows or "
+             "none. Each variant is checked against the same "
              "products computed on the host first; the fastest are stored in the built-program "
              "cache's directory ($AUTOREC_PROGRAM_CACHE, else the cache under "
              "$XDG_CACHE_HOME or ~/.cache), per device, driver and shape class (the hidden size "

@@ -7,7 +7,9 @@
  * work-items along h, 4 rows per group), then SDDMM's lanes 4, 8, 16 at the winning width,
  * each by rows and from the batch CSC (launch-time), then training's decoder, loss and last
  * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 20
- * variants with the defaults' three first measurements. */
+ * variants with the defaults' three first measurements; then, for more than 512 inputs, column
+ * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
+ * checked and timed on the products and on the decoder: two variants each. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +329,40 @@ cleanup:
     return st;
 }
 
+/* Column tiles at the winners so far (a launch-time choice): each candidate under cols (and 0,
+ * none) timed over the two passes it changes, the products (the encoder's SpMM) and training's
+ * decoder; the defaults' tiling among them. A candidate must beat the defaults to replace them. */
+static ar_status tune_tile(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
+                           const ar_kparams *def, ar_kparams *win) {
+    static const int tiles[] = {0, 512, 1024, 2048, 4096};
+    enum { N = sizeof tiles / sizeof *tiles };
+    const int cols = t->cfg->cols;
+    /* the defaults' tiling as a candidate: 0 when their tile does not cut this matrix */
+    const int def_tile = def->sp_tile > 0 && def->sp_tile < cols ? def->sp_tile : 0;
+    double secs[N];
+    ar_status st = AR_OK;
+    res->tile_s = res->default_tile_s = 0;
+    win->sp_tile = def->sp_tile;
+    if (cols <= tiles[1]) return AR_OK; /* no tile would cut it: nothing to time */
+    AR_TRY(ar_ctx_set_kparams(ctx, win));
+    for (int i = 0; i < N; i++) {
+        double p = INFINITY, d = INFINITY;
+        secs[i] = INFINITY;
+        if (tiles[i] && tiles[i] >= cols) continue;
+        ctx->kp.sp_tile = tiles[i];
+        AR_TRY(measure(ctx, t, K_PRODUCTS, res, &p));
+        AR_TRY(measure(ctx, t, K_DECODE, res, &d));
+        secs[i] = p + d;
+    }
+    res->default_tile_s = res->tile_s = INFINITY;
+    for (int i = 0; i < N; i++)
+        if (tiles[i] == def_tile) res->default_tile_s = res->tile_s = secs[i];
+    for (int i = 0; i < N; i++)
+        if (secs[i] < res->tile_s) res->tile_s = secs[i], win->sp_tile = tiles[i];
+cleanup:
+    return st;
+}
+
 ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                           ar_kernel_tune_result *res) {
     memset(res, 0, sizeof *res);
@@ -366,10 +402,16 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                      "agreed with the host on %s", ctx->info.name);
         goto cleanup;
     }
+    AR_TRY(tune_tile(ctx, &t, res, &def, &win));
+    if (!isfinite(res->tile_s)) {
+        st = ar_fail(AR_ERR_OPENCL, "tune-kernels: no column tiling of the products agreed with "
+                     "the host on %s", ctx->info.name);
+        goto cleanup;
+    }
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
     ar_kparams_shape_class(cfg->hidden, cfg->cols, res->shape_class, sizeof res->shape_class);
-    snprintf(res->products, sizeof res->products, "sp_width=%d,sp_group=%d,sp_rows=%d",
-             win.sp_width, win.sp_group, win.sp_rows);
+    snprintf(res->products, sizeof res->products, "sp_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d",
+             win.sp_width, win.sp_group, win.sp_rows, win.sp_tile);
     snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d,sp_fuse=%d",
              win.sddmm_lanes, win.sddmm_csc, win.sp_fuse);
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_PRODUCTS, res->shape_class, res->products, res->path,
