@@ -38,7 +38,8 @@ static const char *const names[N_KERNELS] = {"spmm", "spmm_grad", "sddmm", "sddm
 
 typedef struct {
     ar_ctx *c;
-    cl_mem ptr, idx, ck, w, rows, a, out, yk, dy, loss, cp, eb, ek, dw, p, m, v; /* p, m, v: Adam's */
+    cl_mem ptr, idx, ck, w, rows, a, out, yk, dy, loss, cp, eb, ek, dw;
+    cl_mem p, m, v; /* Adam's */
 } side;
 
 typedef struct {

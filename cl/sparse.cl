@@ -122,6 +122,12 @@ static inline int ar_lower_bound(__global const int *col_idx, int lo, int hi, in
     return lo;
 }
 
+/* The end of the block of AR_SP_BLOCK entries (counted from the row's first, k0) that entry s
+ * is in: ar_gather_sum's blocks, which the tiles keep. */
+static inline int ar_block_end(int k0, int s) {
+    return k0 + ((s - k0) / AR_SP_BLOCK + 1) * AR_SP_BLOCK;
+}
+
 /* ar_gather_sum's blocks (from the row's first entry k0; the row ends at end) over the entries
  * [s, t) of one tile: p, the open block's partial sum, is added to z where its block or the row
  * ends, and left in p otherwise. */
@@ -129,7 +135,7 @@ static inline void ar_tile_sum(float8 *z, float8 *p, __global const float *src,
                                __global const int *row, __global const float *ck, int k0, int s,
                                int t, int end, int H, int n0) {
     while (s < t) {
-        const int bend = k0 + ((s - k0) / AR_SP_BLOCK + 1) * AR_SP_BLOCK, e = min(bend, t);
+        const int bend = ar_block_end(k0, s), e = min(bend, t);
         ar_gather_part(p, src, row, ck, s, e, H, n0);
         if (e == bend || e == end)
             _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] += p[i], p[i] = (float8)(0.0f);
@@ -180,7 +186,8 @@ __kernel void ar_sp_spmm_tile(__global float *out, __global float *part,
     int b = (int)get_global_id(0);
     if (b >= B) return;
     const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
-    const int s = ar_lower_bound(col_idx, k0, end, u_lo), t = ar_lower_bound(col_idx, s, end, u_hi);
+    const int s = ar_lower_bound(col_idx, k0, end, u_lo);
+    const int t = ar_lower_bound(col_idx, s, end, u_hi);
     __global float *zb = out + (size_t)b * (size_t)H, *pb = part + (size_t)b * (size_t)H;
     for (int h = 0; h < H; h += AR_SP_WIDTH) {
         const int n0 = H - h;
@@ -191,7 +198,8 @@ __kernel void ar_sp_spmm_tile(__global float *out, __global float *part,
         }
         ar_tile_sum(z, p, w + w_off + h, col_idx, ck, k0, s, t, end, H, n0);
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
-            if (last && b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
+            if (last && b_off >= 0)
+                z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
             ar_store8(zb + h + 8 * i, z[i], n0 - 8 * i);
             if (!last) ar_store8(pb + h + 8 * i, p[i], n0 - 8 * i);
         }
@@ -409,7 +417,8 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
     int b = (int)get_global_id(0);
     if (b >= B) return;
     const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
-    const int s0 = ar_lower_bound(col_idx, k0, end, u_lo), t0 = ar_lower_bound(col_idx, s0, end, u_hi);
+    const int s0 = ar_lower_bound(col_idx, k0, end, u_lo);
+    const int t0 = ar_lower_bound(col_idx, s0, end, u_hi);
     __global const float *ab = a + (size_t)b * (size_t)H, *wb = w + w_off;
     __global float *zb = dz + (size_t)b * (size_t)H, *pb = part + (size_t)b * (size_t)H;
     const int H16 = H - H % 16;
@@ -421,7 +430,7 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
     }
     for (int blk = s0; blk < t0;) {
         /* the block's entries in this tile: [blk, bend) */
-        const int bfirst = (blk - k0) % AR_SP_BLOCK == 0, bstop = k0 + ((blk - k0) / AR_SP_BLOCK + 1) * AR_SP_BLOCK;
+        const int bfirst = (blk - k0) % AR_SP_BLOCK == 0, bstop = ar_block_end(k0, blk);
         const int bend = min(bstop, t0), flush = bend == bstop || bend == end;
         for (int k = blk; k < bend; k += 4) {
             const int cnt = min(4, bend - k);
@@ -456,10 +465,9 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
                 p[i] = bfirst ? (float8)(0.0f) : ar_load8(pb + h + 8 * i, n0 - 8 * i);
             ar_gather_part(p, wb + h, col_idx, dyk, blk, bend, H, n0);
             _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
-                if (flush)
-                    ar_store8(zb + h + 8 * i, ar_load8(zb + h + 8 * i, n0 - 8 * i) + p[i], n0 - 8 * i);
-                else
-                    ar_store8(pb + h + 8 * i, p[i], n0 - 8 * i);
+                const int n = n0 - 8 * i;
+                if (flush) ar_store8(zb + h + 8 * i, ar_load8(zb + h + 8 * i, n) + p[i], n);
+                else ar_store8(pb + h + 8 * i, p[i], n);
             }
         }
         blk = bend;

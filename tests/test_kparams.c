@@ -50,6 +50,14 @@ Test(kparams, parse_and_format) {
     }
 }
 
+/* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, none rejected. */
+static void tune_ok(ar_ctx *c, const ar_kernel_tune_config *cfg, ar_kernel_tune_result *r,
+                    int variants) {
+    cr_assert(ar_kernels_tune(c, cfg, r) == AR_OK, "%s", ar_last_error());
+    cr_assert(r->variants == variants && r->rejected == 0, "%d variants, %d rejected",
+              r->variants, r->rejected);
+}
+
 Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
     char dir[64], path[4200];
     fresh_cache(dir, sizeof dir);
@@ -57,9 +65,7 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
     ar_kernel_tune_config cfg = {.rows = 70, .cols = 45, .density = 0.2, .hidden = 40,
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
-    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
-    cr_assert(r.variants == 20 && r.rejected == 0, "%d variants, %d rejected", r.variants,
-              r.rejected);
+    tune_ok(c, &cfg, &r, 20);
     cr_assert_str_eq(r.shape_class, "h64-c64");
     cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s &&
               r.decode_s <= r.default_decode_s);
@@ -169,9 +175,7 @@ Test(kparams, tune_times_column_tiles, .timeout = 600) {
     ar_kernel_tune_config cfg = {.rows = 40, .cols = 600, .density = 0.05, .hidden = 24,
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
-    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_OK, "%s", ar_last_error());
-    cr_assert(r.variants == 24 && r.rejected == 0, "%d variants, %d rejected", r.variants,
-              r.rejected);
+    tune_ok(c, &cfg, &r, 24);
     cr_assert(r.tile_s > 0 && r.tile_s <= r.default_tile_s, "tiles %g s, defaults' %g s",
               r.tile_s, r.default_tile_s);
     const char *tile = strstr(r.products, "sp_tile=");

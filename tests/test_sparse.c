@@ -210,7 +210,8 @@ Test(sparse, sp_decode_backward) {
                 cr_assert(ark_sp_decode_backward(t.c, d_y, d_dy, d_loss, d_dz, t.da, t.w, W_OFF,
                                                  B_OFF, t.ptr, t.idx, t.val, t.drows, 0, B, H,
                                                  outs[v], scale, dm, mscale, d_act,
-                                                 AR_ACT_SIGMOID, U) == AR_OK, "%s", ar_last_error());
+                                                 AR_ACT_SIGMOID, U) == AR_OK,
+                          "%s", ar_last_error());
                 cr_assert(ark_sp_sddmm(t.c, d_y3, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows,
                                        0, B, H, outs[v]) == AR_OK, "%s", ar_last_error());
                 cr_assert(ark_sp_loss_backward(t.c, d_dy3, d_loss3, d_y3, t.ptr, t.val, t.drows,

@@ -283,12 +283,13 @@ ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_lo
      * open blocks (B, H) and then the loss's Kahan sums (B, 2) between tiles */
     const int tile = tiled(c, cols) ? c->kp.sp_tile : cols > 0 ? cols : 1;
     cl_mem part = a;
-    cl_int st_off = B * H;
+    cl_int st_off = 0; /* the Kahan sums' place in part, after the open blocks */
     if (tile < cols) {
         if ((size_t)B * (size_t)H + 2 * (size_t)B > (size_t)INT_MAX)
             return ar_fail(AR_ERR_INVALID_ARG, "ark_sp_decode_backward: a batch of %d rows x %d "
                            "hidden units is too large for column tiles (sp_tile=0 runs it "
                            "untiled)", B, H);
+        st_off = B * H;
         AR_TRY(ar_ctx_scratch(c, ((size_t)B * (size_t)H + 2 * (size_t)B) * sizeof(float), &part));
     }
     /* one work-item per row (cl/sparse.cl), one launch per tile in order */
