@@ -54,7 +54,7 @@ static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, i
 /* p[0 .. AR_SP_V) += sum over the entries e in [e0, end) of ck[e] * src[row[e] H + (0 ..
  * AR_SP_WIDTH)], src already at column h; n0 = H - h columns exist from h on: one running sum,
  * a block or a piece of one of ar_gather_sum's (its loop, without the CSC's kmap: written
- * once for both, the weight gradient's kernels ran 7-10% slower on PoCL, docs/performance.md
+ * once for both, the weight gradient's kernels ran 6-10% slower on PoCL, docs/performance.md
  * s21). */
 static inline void ar_gather_part(float8 *p, __global const float *src, __global const int *row,
                                   __global const float *ck, int e0, int end, int H, int n0) {
