@@ -46,6 +46,29 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
 #endif
 #define AR_SP_V (AR_SP_WIDTH / 8)
 
+/* The first column of the AR_SP_WIDTH a work-item computes for its own columns [h, min(h +
+ * AR_SP_WIDTH, H)): h itself, or, for a row's last columns (fewer than AR_SP_WIDTH left, as
+ * H = 500 leaves 20), the window moved back to end at H, so that every weight load of the
+ * products is a whole vector: the masked loads of a partial window ran per entry at a fraction
+ * of the whole vectors' speed, and cost the products 8-12% at H = 500 (docs/performance.md,
+ * s23). The first h - h0 columns of a moved window are the work-item before's: computed again
+ * with the same operations, and never stored (ar_store8_from). H < AR_SP_WIDTH: h. */
+static inline int ar_window(int h, int H) {
+    return H >= AR_SP_WIDTH && H - h < AR_SP_WIDTH ? H - AR_SP_WIDTH : h;
+}
+
+/* ar_store8 of the lanes from `first` on only (first <= 0: all n; first >= 8: none): vector i
+ * of a moved window stores from first = (h - h0) - 8 i, the lanes before are not its own. */
+static inline void ar_store8_from(__global float *p, float8 v, int n, int first) {
+    if (first <= 0) {
+        ar_store8(p, v, n);
+        return;
+    }
+    float t[8];
+    vstore8(v, 0, t);
+    for (int i = first; i < min(n, 8); i++) p[i] = t[i];
+}
+
 /* act(v + bias) (bias: n valid floats). */
 static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, int act) {
     return ar_activate8(v + ar_load8(bias, n), act);
@@ -164,13 +187,13 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
                          int B, int H, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    const int n0 = H - h;
+    const int h0 = ar_window(h, H), n0 = H - h0;
     float8 z[AR_SP_V];
-    ar_row_product(z, w + w_off + h, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
-    __global float *o = out + (size_t)b * (size_t)H + h;
+    ar_row_product(z, w + w_off + h0, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
+    __global float *o = out + (size_t)b * (size_t)H + h0;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
-        if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
-        ar_store8(o + 8 * i, z[i], n0 - 8 * i);
+        if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h0 + 8 * i, n0 - 8 * i, act);
+        ar_store8_from(o + 8 * i, z[i], n0 - 8 * i, h - h0 - 8 * i);
     }
 }
 
@@ -190,18 +213,20 @@ __kernel void ar_sp_spmm_tile(__global float *out, __global float *part,
     const int t = ar_lower_bound(col_idx, s, end, u_hi);
     __global float *zb = out + (size_t)b * (size_t)H, *pb = part + (size_t)b * (size_t)H;
     for (int h = 0; h < H; h += AR_SP_WIDTH) {
-        const int n0 = H - h;
+        /* a moved last window (ar_window) reads the columns before h after this loop's
+         * previous round stored them: computed on, never stored again */
+        const int h0 = ar_window(h, H), n0 = H - h0;
         float8 z[AR_SP_V], p[AR_SP_V];
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
-            z[i] = u_lo > 0 ? ar_load8(zb + h + 8 * i, n0 - 8 * i) : (float8)(0.0f);
-            p[i] = u_lo > 0 ? ar_load8(pb + h + 8 * i, n0 - 8 * i) : (float8)(0.0f);
+            z[i] = u_lo > 0 ? ar_load8(zb + h0 + 8 * i, n0 - 8 * i) : (float8)(0.0f);
+            p[i] = u_lo > 0 ? ar_load8(pb + h0 + 8 * i, n0 - 8 * i) : (float8)(0.0f);
         }
-        ar_tile_sum(z, p, w + w_off + h, col_idx, ck, k0, s, t, end, H, n0);
+        ar_tile_sum(z, p, w + w_off + h0, col_idx, ck, k0, s, t, end, H, n0);
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
             if (last && b_off >= 0)
-                z[i] = ar_bias_act8(z[i], w + b_off + h + 8 * i, n0 - 8 * i, act);
-            ar_store8(zb + h + 8 * i, z[i], n0 - 8 * i);
-            if (!last) ar_store8(pb + h + 8 * i, p[i], n0 - 8 * i);
+                z[i] = ar_bias_act8(z[i], w + b_off + h0 + 8 * i, n0 - 8 * i, act);
+            ar_store8_from(zb + h0 + 8 * i, z[i], n0 - 8 * i, h - h0 - 8 * i);
+            if (!last) ar_store8_from(pb + h0 + 8 * i, p[i], n0 - 8 * i, h - h0 - 8 * i);
         }
     }
 }
@@ -239,15 +264,16 @@ __kernel void ar_sp_spmm_backward(__global float *out, __global const float *ck,
                                   __global const float *a, int act) {
     int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    const int n0 = H - h;
+    const int h0 = ar_window(h, H), n0 = H - h0;
     float8 z[AR_SP_V];
-    ar_row_product(z, w + w_off + h, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
-    const size_t at = (size_t)b * (size_t)H + (size_t)h;
+    ar_row_product(z, w + w_off + h0, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
+    const size_t at = (size_t)b * (size_t)H + (size_t)h0;
     _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
         const int n = n0 - 8 * i;
         if (n <= 0) break;
-        ar_store8(out + at + 8 * i,
-                  ar_dz_epilogue(z[i], mask, use_mask, scale, a, act, at + 8 * i, n), n);
+        ar_store8_from(out + at + 8 * i,
+                       ar_dz_epilogue(z[i], mask, use_mask, scale, a, act, at + 8 * i, n), n,
+                       h - h0 - 8 * i);
     }
 }
 
@@ -459,15 +485,19 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
             }
         }
         for (int h = 0; h < H; h += AR_SP_WIDTH) {
-            const int n0 = H - h;
+            /* a moved last window (ar_window) reads the columns before h after this loop's
+             * previous round stored them: computed on, never stored again */
+            const int h0 = ar_window(h, H), n0 = H - h0;
             float8 p[AR_SP_V];
             _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
-                p[i] = bfirst ? (float8)(0.0f) : ar_load8(pb + h + 8 * i, n0 - 8 * i);
-            ar_gather_part(p, wb + h, col_idx, dyk, blk, bend, H, n0);
+                p[i] = bfirst ? (float8)(0.0f) : ar_load8(pb + h0 + 8 * i, n0 - 8 * i);
+            ar_gather_part(p, wb + h0, col_idx, dyk, blk, bend, H, n0);
             _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
-                const int n = n0 - 8 * i;
-                if (flush) ar_store8(zb + h + 8 * i, ar_load8(zb + h + 8 * i, n) + p[i], n);
-                else ar_store8(pb + h + 8 * i, p[i], n);
+                const int n = n0 - 8 * i, first = h - h0 - 8 * i;
+                if (flush)
+                    ar_store8_from(zb + h0 + 8 * i, ar_load8(zb + h0 + 8 * i, n) + p[i], n,
+                                   first);
+                else ar_store8_from(pb + h0 + 8 * i, p[i], n, first);
             }
         }
         blk = bend;

@@ -375,6 +375,73 @@ Test(sparse, sp_spmm_tile) {
     sp_case_free(&t);
 }
 
+/* H = 45, over 32 and a multiple of none of the work-item widths (8, 16, 32): each row's last
+ * work-item moves its window back to end at H (cl/sparse.cl, ar_window), computes columns of
+ * the work-item before it again and must store only its own. The encoder's SpMM (bias,
+ * sigmoid), its gradient form, the fused backward SpMM and the fused decoder's dz, in one
+ * launch and in column tiles of 7 weight rows, against the CPU reference. */
+Test(sparse, sp_products_moved_window) {
+    enum { WR = 9, WU = 40, WB = 6, WH = 45 };
+    ar_ctx *c = tu_ctx();
+    ar_rng rng = {tu_seed()};
+    ar_csr m;
+    tu_random_csr(&m, WR, WU, 0.5, &rng);
+    const int nnz = m.row_ptr[WR], rows[WB] = {4, 0, 8, 2, 7, 5}, b_off = WU * WH;
+    /* W, then a bias: the encoder's (WH) or the decoder's (WU) */
+    const size_t n = (size_t)WB * WH, nw = (size_t)WU * WH + (WU > WH ? WU : WH);
+    float *w = malloc(nw * sizeof *w), *a = malloc(n * sizeof *a);
+    float *ck = malloc((size_t)nnz * sizeof *ck), *got = malloc(n * sizeof *got);
+    float *ref = malloc(n * sizeof *ref), *yk = malloc((size_t)nnz * sizeof *yk);
+    float *dyk = malloc((size_t)nnz * sizeof *dyk), loss[WR];
+    tu_fill(w, nw, -0.5f, 0.5f, &rng);
+    tu_fill(a, n, 0.05f, 0.95f, &rng);
+    tu_fill(ck, (size_t)nnz, -1.0f, 1.0f, &rng);
+    cl_mem d_ptr = tu_ibuffer(c, WR + 1, m.row_ptr), d_idx = tu_ibuffer(c, nnz, m.col_idx);
+    cl_mem d_val = tu_buffer(c, nnz, m.vals), d_rows = tu_ibuffer(c, WB, rows);
+    cl_mem d_w = tu_buffer(c, nw, w), d_a = tu_buffer(c, n, a), d_ck = tu_buffer(c, nnz, ck);
+    cl_mem d_y = tu_buffer(c, nnz, NULL), d_dy = tu_buffer(c, nnz, NULL);
+    cl_mem d_loss = tu_buffer(c, WR, NULL);
+    const int acts[2] = {AR_ACT_SIGMOID, AR_ACT_IDENTITY};
+    for (int v = 0; v < 2; v++)
+        for (int tile = 0; tile < 2; tile++) { /* one launch, then tiles of 7 weight rows */
+            cl_mem d_out = tu_buffer(c, n, NULL); /* NaN: a column left unwritten fails */
+            check_status(tile ? ark_sp_spmm_tile(c, d_out, d_ck, d_w, 0, v ? -1 : b_off, d_ptr,
+                                                 d_idx, d_rows, 0, WB, WH, acts[v], WU, 7)
+                              : ark_sp_spmm(c, d_out, d_ck, d_w, 0, v ? -1 : b_off, d_ptr, d_idx,
+                                            d_rows, 0, WB, WH, acts[v], WU));
+            ar_sp_spmm_ref(ref, ck, w, v ? NULL : w + b_off, &m, rows, WB, WH, acts[v]);
+            tu_read(c, d_out, n, got);
+            tu_compare(tile ? "sp_spmm_tile (H 45)" : "sp_spmm (H 45)", got, ref, n, 1e-5, 1e-4);
+            clReleaseMemObject(d_out);
+        }
+    cl_mem d_dz = tu_buffer(c, n, NULL);
+    check_status(ark_sp_spmm_backward(c, d_dz, d_ck, d_w, 0, d_ptr, d_idx, d_rows, 0, WB, WH,
+                                      NULL, 1.0f, d_a, AR_ACT_SIGMOID));
+    ar_sp_spmm_backward_ref(ref, ck, w, &m, rows, WB, WH, NULL, 1.0f, a, AR_ACT_SIGMOID);
+    tu_read(c, d_dz, n, got);
+    tu_compare("sp_spmm_backward (H 45)", got, ref, n, 1e-5, 1e-4);
+    ar_sp_decode_backward_ref(yk, dyk, loss, ref, a, w, w + b_off, &m, rows, WB, WH,
+                              AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, a, AR_ACT_SIGMOID);
+    const int tiles[2] = {0, 7};
+    for (int i = 0; i < 2; i++) {
+        ar_kparams kp = c->kp;
+        kp.sp_tile = tiles[i];
+        check_status(ar_ctx_set_kparams(c, &kp));
+        check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off,
+                                            d_ptr, d_idx, d_val, d_rows, 0, WB, WH,
+                                            AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, d_a,
+                                            AR_ACT_SIGMOID, WU));
+        tu_read(c, d_dz, n, got);
+        tu_compare(i ? "tiled sp_decode_backward dz (H 45)" : "sp_decode_backward dz (H 45)",
+                   got, ref, n, 1e-5, 1e-4);
+    }
+    cl_mem bufs[] = {d_ptr, d_idx, d_val, d_rows, d_w, d_a, d_ck, d_y, d_dy, d_loss, d_dz};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
+    free(w); free(a); free(ck); free(got); free(ref); free(yk); free(dyk);
+    ar_csr_free(&m);
+    ar_ctx_free(c);
+}
+
 /* The decoder's outputs at the entries, sigmoid and identity. */
 Test(sparse, sp_sddmm) {
     sp_case t;
