@@ -81,6 +81,13 @@ static void sp_case_free(sp_case *t) {
     ar_ctx_free(t->c);
 }
 
+/* The context's column tiles (kernel parameter sp_tile; 0: none), the other parameters kept. */
+static void set_tile(ar_ctx *c, int tile) {
+    ar_kparams kp = c->kp;
+    kp.sp_tile = tile;
+    check_status(ar_ctx_set_kparams(c, &kp));
+}
+
 /* Asserts got == ref within atol + rtol |ref| at the batch's entries (the only ones written). */
 static void compare_entries(const sp_case *t, const char *what, const float *got,
                             const float *ref, float atol, float rtol) {
@@ -314,9 +321,7 @@ Test(sparse, sp_decode_backward_long_rows) {
     tu_read(c, d_z1, LR * LH, z1);
     const int tiles[2] = {37, 100};
     for (int i = 0; i < 2; i++) {
-        ar_kparams kp = c->kp;
-        kp.sp_tile = tiles[i];
-        check_status(ar_ctx_set_kparams(c, &kp));
+        set_tile(c, tiles[i]);
         check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off,
                                             d_ptr, d_idx, d_val, d_rows, 0, LR, LH,
                                             AR_ACT_IDENTITY, 0.01f, NULL, 1.0f, d_a,
@@ -424,9 +429,7 @@ Test(sparse, sp_products_moved_window) {
                               AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, a, AR_ACT_SIGMOID);
     const int tiles[2] = {0, 7};
     for (int i = 0; i < 2; i++) {
-        ar_kparams kp = c->kp;
-        kp.sp_tile = tiles[i];
-        check_status(ar_ctx_set_kparams(c, &kp));
+        set_tile(c, tiles[i]);
         check_status(ark_sp_decode_backward(c, d_y, d_dy, d_loss, d_dz, d_a, d_w, 0, b_off,
                                             d_ptr, d_idx, d_val, d_rows, 0, WB, WH,
                                             AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, d_a,
