@@ -49,9 +49,9 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
 /* The first column of the AR_SP_WIDTH a work-item computes for its own columns [h, min(h +
  * AR_SP_WIDTH, H)): h itself, or, for a row's last columns (fewer than AR_SP_WIDTH left, as
  * H = 500 leaves 20), the window moved back to end at H, so that every weight load of the
- * products is a whole vector: the masked loads of a partial window ran per entry at a fraction
- * of the whole vectors' speed, and cost the products 8-12% at H = 500 (docs/performance.md,
- * s23). The first h - h0 columns of a moved window are the work-item before's: computed again
+ * products is a whole vector: a partial window's masked loads went through the stack on every
+ * entry, and whole vectors run the SpMMs and the fused decoder 1.04-1.06x faster at H = 500
+ * (docs/performance.md, s23). The first h - h0 columns of a moved window are the work-item before's: computed again
  * with the same operations, and never stored (ar_store8_from). H < AR_SP_WIDTH: h. */
 static inline int ar_window(int h, int H) {
     return H >= AR_SP_WIDTH && H - h < AR_SP_WIDTH ? H - AR_SP_WIDTH : h;
