@@ -122,3 +122,103 @@ Test(step, sparse_inverted_input_noise_matches_reference) {
     step_check_noise(0, NULL, AR_ACT_SIGMOID, AR_ACT_IDENTITY, AR_KERNELS_SPARSE,
                      AR_NOISE_INVERTED);
 }
+
+/* ---- padded hidden layers (AR_HIDDEN_ALIGN) -------------------------------------------------- */
+
+/* Every device element of params / m / v outside the logical layout is where the dead units
+ * keep it: weights and moments exactly 0, hidden biases exactly ar_dead_bias(act). */
+static void check_padding(ar_model *m, ar_activation act) {
+    const ar_layout *F = &m->F, *P = &m->L;
+    float *ones = malloc(F->n_params * sizeof *ones), *mask = malloc(P->n_params * sizeof *mask);
+    float *dev = malloc(P->n_params * sizeof *dev);
+    for (size_t i = 0; i < F->n_params; i++) ones[i] = 1.0f;
+    ar_layout_unpack(F, P, ones, mask, NULL); /* 1 at the logical elements, 0 at the padding */
+    cl_mem bufs[3] = {m->params, m->m, m->v};
+    size_t n_pad = 0;
+    for (int b = 0; b < 3; b++) {
+        tu_read(m->ctx, bufs[b], P->n_params, dev);
+        for (size_t i = 0; i < P->n_params; i++) {
+            if (mask[i] != 0.0f) continue;
+            const float want = b == 0 && i >= P->n_decay ? ar_dead_bias(act) : 0.0f;
+            cr_assert(dev[i] == want, "buffer %d element %zu (padding): %g, not %g", b, i,
+                      dev[i], want);
+            n_pad += b == 0;
+        }
+    }
+    cr_assert(n_pad == P->n_params - F->n_params, "%zu padding elements", n_pad);
+    free(ones);
+    free(mask);
+    free(dev);
+}
+
+static ar_model *padding_model(ar_ctx *ctx, const ar_dataset *ds, uint64_t seed, int pad) {
+    if (pad) unsetenv("AUTOREC_HIDDEN_PAD"); /* the default: padded to AR_HIDDEN_ALIGN */
+    else setenv("AUTOREC_HIDDEN_PAD", "0", 1);
+    ar_train_config cfg;
+    ar_train_config_default(&cfg);
+    cfg.n_layers = 2;
+    cfg.layers[0] = 19, cfg.layers[1] = 11; /* padded to 32 and 16 */
+    cfg.center = AR_CENTER_NONE;
+    cfg.batch = 16;
+    cfg.dropout = 0; /* hidden dropout is keyed by the padded place: not the same masks */
+    cfg.input_dropout = 0.15f;
+    cfg.seed = seed;
+    cfg.kernels = AR_KERNELS_SPARSE;
+    ar_model *m = NULL;
+    cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+    cr_assert_eq(m->L.dim[1], pad ? 32 : 19);
+    cr_assert_eq(m->L.dim[2], pad ? 16 : 11);
+    return m;
+}
+
+/* A padded model trains what the unpadded one does, its padding stays dead through training
+ * and through a change of the encoder's activation (train.c's tanh run), and every host copy
+ * (params, state, gradients) is in the logical layout. */
+Test(step, padded_hidden_layers_are_inert) {
+    ar_ctx *ctx = tu_ctx();
+    uint64_t seed = tu_seed();
+    ar_ratings *train = NULL, *test = NULL;
+    tu_synth(61, 45, 3, 0.2, 0.1, seed, &train, &test);
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
+    ar_model *m[2];
+    float *p[2];
+    for (int pad = 1; pad >= 0; pad--) {
+        m[pad] = padding_model(ctx, ds, seed, pad);
+        const size_t P = ar_model_layout(m[pad])->n_params;
+        p[pad] = malloc(P * sizeof(float));
+        ar_epoch_stats s;
+        cr_assert(ar_model_train_epoch(m[pad], &s) == AR_OK, "%s", ar_last_error());
+        m[pad]->cfg.activation = AR_ACT_TANH; /* what train.c's arm_apply does */
+        cr_assert(ar_model_set_dead(m[pad]) == AR_OK);
+        for (int e = 0; e < 2; e++)
+            cr_assert(ar_model_train_epoch(m[pad], &s) == AR_OK, "%s", ar_last_error());
+        cr_assert(ar_model_params(m[pad], p[pad], 0) == AR_OK);
+    }
+    unsetenv("AUTOREC_HIDDEN_PAD");
+    check_padding(m[1], AR_ACT_TANH);
+    cr_assert_eq(ar_model_layout(m[0])->n_params, ar_model_layout(m[1])->n_params);
+    /* the same model up to the order of the sums: 3 epochs of Adam from the same start */
+    tu_compare("padded vs unpadded params", p[1], p[0], ar_model_layout(m[0])->n_params, 1e-4,
+               1e-3);
+    /* a state written back (a checkpoint's path) keeps the padding dead, for the activation
+     * the model has then */
+    const size_t P = ar_model_layout(m[1])->n_params;
+    float *mm = malloc(P * sizeof *mm), *vv = malloc(P * sizeof *vv);
+    cr_assert(ar_model_state(m[1], p[1], mm, vv, 0, 0, 0) == AR_OK);
+    m[1]->cfg.activation = AR_ACT_SIGMOID;
+    cr_assert(ar_model_state(m[1], p[1], mm, vv, 3, 7, 1) == AR_OK);
+    check_padding(m[1], AR_ACT_SIGMOID);
+    cr_assert(ar_model_params(m[1], p[0], 0) == AR_OK);
+    cr_assert(memcmp(p[0], p[1], P * sizeof *p[0]) == 0, "parameters changed on the way back");
+    free(mm);
+    free(vv);
+    for (int pad = 0; pad < 2; pad++) {
+        free(p[pad]);
+        ar_model_free(m[pad]);
+    }
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    ar_ctx_free(ctx);
+}

@@ -63,6 +63,9 @@ static const char environment[] =
     "                   sp_group, sp_rows, sddmm_csc, sp_fuse and sp_tile, e.g.\n"
     "                   'sp_width=32,sp_fuse=1,sp_tile=1024' (default: built-in values, or\n"
     "                   what tune-kernels stored)\n"
+    "  AUTOREC_HIDDEN_PAD  hidden layers padded on the device to a multiple of this many\n"
+    "                   units, the extra ones inert (default 16, which runs faster; 0:\n"
+    "                   unpadded; for A/B runs)\n"
     "  AUTOREC_PROGRESS_INTERVAL  seconds between redraws of the progress line on a\n"
     "                   terminal (default 0.2)\n";
 

@@ -57,11 +57,14 @@ static ar_status set_shapes(ar_model *m) {
     int widths[AR_MAX_HIDDEN_LAYERS], H = 0;
     int nh = ar_config_hidden(&m->cfg, widths);
     for (int k = 0; k < nh; k++) H = widths[k] > H ? widths[k] : H; /* the widest */
-    ar_layout_init(&m->L, U, widths, nh);
+    ar_layout_init(&m->F, U, widths, nh);
+    ar_layout_padded(&m->L, &m->F); /* the device's: see AR_HIDDEN_ALIGN */
+    int Hp = 0; /* the widest as the device holds it */
+    for (int k = 1; k <= nh; k++) Hp = m->L.dim[k] > Hp ? m->L.dim[k] : Hp;
     m->B = m->cfg.batch < I ? m->cfg.batch : I;
     m->n_batches = (I + m->B - 1) / m->B;
     if (m->L.n_params > 2147483647u || (size_t)m->B * U > 2147483647u ||
-        (size_t)m->B * H > 2147483647u)
+        (size_t)m->B * Hp > 2147483647u)
         return ar_fail(AR_ERR_INVALID_ARG, "ar_train_config.hidden (widest layer %d) with %d "
                        "columns needs %zu parameters and batch tensors of %zu elements: over "
                        "the 2^31 limit of 32-bit indexing", H, U, m->L.n_params,
@@ -72,10 +75,16 @@ static ar_status set_shapes(ar_model *m) {
 /* Parameters (initialised from the seed), gradients and Adam's moments (zero). */
 static ar_status alloc_params(ar_model *m) {
     const size_t P = m->L.n_params * sizeof(float);
-    float *host = ar_malloc(P);
-    if (!host) return AR_ERR_OUT_OF_MEMORY;
+    float *host = ar_malloc(P), *logical = ar_malloc(m->F.n_params * sizeof(float));
     ar_status st = AR_OK;
-    ar_init_params(host, &m->L, m->cfg.seed);
+    if (!host || !logical) {
+        st = AR_ERR_OUT_OF_MEMORY;
+        goto cleanup;
+    }
+    ar_init_params(logical, &m->F, m->cfg.seed); /* drawn in the logical layout's order */
+    float dead[AR_MAX_HIDDEN_LAYERS];
+    for (int k = 0; k < m->F.n_hidden; k++) dead[k] = ar_dead_bias(m->cfg.activation);
+    ar_layout_unpack(&m->F, &m->L, logical, host, dead);
     AR_TRY(ar_model_alloc(m, &m->params, P, host, "parameters"));
     memset(host, 0, P);
     AR_TRY(ar_model_alloc(m, &m->grads, P, host, "gradients"));
@@ -83,6 +92,7 @@ static ar_status alloc_params(ar_model *m) {
     AR_TRY(ar_model_alloc(m, &m->v, P, host, "Adam second moments"));
 cleanup:
     free(host);
+    free(logical);
     return st;
 }
 
@@ -241,7 +251,7 @@ size_t ar_model_device_bytes(const ar_model *m) { return m->device_bytes; }
 const ar_train_config *ar_model_config(const ar_model *m) { return &m->cfg; }
 const ar_dataset *ar_model_dataset(const ar_model *m) { return m->ds; }
 int ar_model_epochs_done(const ar_model *m) { return m->epoch; }
-const ar_layout *ar_model_layout(const ar_model *m) { return &m->L; }
+const ar_layout *ar_model_layout(const ar_model *m) { return &m->F; }
 
 ar_kernel_path ar_model_kernels(const ar_model *m) {
     return m->sparse ? AR_KERNELS_SPARSE : AR_KERNELS_DENSE;
@@ -258,10 +268,101 @@ void ar_model_counters(const ar_model *m, int *epoch, uint32_t *step) {
     if (step) *step = m->step;
 }
 
+/* ---- the logical layout at the host boundary ----------------------------------------------- */
+
+static int padded(const ar_model *m) { return m->L.n_params != m->F.n_params; }
+
+/* One parameter-shaped buffer to or from host (logical layout): through a padded host copy when
+ * the layouts differ. dead: for the parameters, the dead units' biases; NULL for Adam's
+ * moments (padding 0). */
+static ar_status buffer_io(ar_model *m, cl_mem buf, float *host, int write, int params) {
+    if (!padded(m))
+        return write ? ar_write(m->ctx, buf, 0, m->F.n_params * sizeof(float), host)
+                     : ar_read(m->ctx, buf, 0, m->F.n_params * sizeof(float), host);
+    const size_t bytes = m->L.n_params * sizeof(float);
+    float *tmp = ar_malloc(bytes);
+    if (!tmp) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory (%zu bytes) copying the "
+                             "parameters", bytes);
+    ar_status st = AR_OK;
+    if (write) {
+        float dead[AR_MAX_HIDDEN_LAYERS];
+        for (int k = 0; k < m->F.n_hidden; k++) dead[k] = ar_dead_bias(m->cfg.activation);
+        ar_layout_unpack(&m->F, &m->L, host, tmp, params ? dead : NULL);
+        st = ar_write(m->ctx, buf, 0, bytes, tmp);
+    } else {
+        st = ar_read(m->ctx, buf, 0, bytes, tmp);
+        if (st == AR_OK) ar_layout_pack(&m->F, &m->L, tmp, host);
+    }
+    free(tmp);
+    return st;
+}
+
 ar_status ar_model_params(ar_model *m, float *host, int write) {
-    size_t bytes = m->L.n_params * sizeof(float);
-    return write ? ar_write(m->ctx, m->params, 0, bytes, host)
-                 : ar_read(m->ctx, m->params, 0, bytes, host);
+    return buffer_io(m, m->params, host, write, 1);
+}
+
+ar_status ar_model_read_grads(ar_model *m, float *host) {
+    return buffer_io(m, m->grads, host, 0, 0);
+}
+
+typedef struct {
+    float *host, *span;       /* the logical range's values; the device span's */
+    size_t a, base;           /* logical offset of host[0]; padded offset of span[0] */
+    int write;
+} io_job;
+
+static void io_row(size_t logical, size_t pad, size_t n, void *arg) {
+    io_job *j = arg;
+    float *d = j->span + (pad - j->base), *h = j->host + (logical - j->a);
+    if (j->write) memcpy(d, h, n * sizeof(float));
+    else memcpy(h, d, n * sizeof(float));
+}
+
+typedef struct {
+    size_t lo, hi;            /* the padded span the range's rows cover */
+} span_job;
+
+static void span_row(size_t logical, size_t pad, size_t n, void *arg) {
+    (void)logical;
+    span_job *j = arg;
+    if (pad < j->lo) j->lo = pad;
+    if (pad + n > j->hi) j->hi = pad + n;
+}
+
+ar_status ar_model_io(ar_model *m, cl_mem buf, size_t off, size_t n, float *host, int write) {
+    if (!padded(m))
+        return write ? ar_write(m->ctx, buf, off * sizeof(float), n * sizeof(float), host)
+                     : ar_read(m->ctx, buf, off * sizeof(float), n * sizeof(float), host);
+    if (n == 0) return AR_OK;
+    /* the device span the range lives in, read (and written back with the range in it: what
+     * else the span holds, the padding included, stays as it is) */
+    span_job sp = {(size_t)-1, 0};
+    ar_layout_each_row(&m->F, &m->L, off, n, span_row, &sp);
+    const size_t bytes = (sp.hi - sp.lo) * sizeof(float);
+    float *span = ar_malloc(bytes);
+    if (!span) return ar_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory (%zu bytes) copying "
+                              "parameters", bytes);
+    io_job j = {host, span, off, sp.lo, write};
+    ar_status st = ar_read(m->ctx, buf, sp.lo * sizeof(float), bytes, span);
+    if (st == AR_OK) ar_layout_each_row(&m->F, &m->L, off, n, io_row, &j);
+    if (st == AR_OK && write) st = ar_write(m->ctx, buf, sp.lo * sizeof(float), bytes, span);
+    free(span);
+    return st;
+}
+
+ar_status ar_model_set_dead(ar_model *m) {
+    const float dead = ar_dead_bias(m->cfg.activation);
+    float row[AR_HIDDEN_ALIGN];
+    for (int i = 0; i < AR_HIDDEN_ALIGN; i++) row[i] = dead;
+    ar_status st = AR_OK;
+    for (int k = 0; k < m->F.n_hidden; k++) {
+        const int h = m->F.dim[k + 1], hp = m->L.dim[k + 1];
+        if (hp > h)
+            AR_TRY(ar_write(m->ctx, m->params, (m->L.off_bias[k] + (size_t)h) * sizeof(float),
+                            (size_t)(hp - h) * sizeof(float), row));
+    }
+cleanup:
+    return st;
 }
 
 ar_status ar_model_keep_baseline(ar_model *m) {
@@ -291,18 +392,13 @@ cleanup:
 
 ar_status ar_model_state(ar_model *m, float *params, float *m1, float *v, int epoch,
                          uint32_t step, int write) {
-    size_t bytes = m->L.n_params * sizeof(float);
     ar_status st = AR_OK;
+    AR_TRY(buffer_io(m, m->params, params, write, 1));
+    AR_TRY(buffer_io(m, m->m, m1, write, 0));
+    AR_TRY(buffer_io(m, m->v, v, write, 0));
     if (write) {
-        AR_TRY(ar_write(m->ctx, m->params, 0, bytes, params));
-        AR_TRY(ar_write(m->ctx, m->m, 0, bytes, m1));
-        AR_TRY(ar_write(m->ctx, m->v, 0, bytes, v));
         m->epoch = epoch;
         m->step = step;
-    } else {
-        AR_TRY(ar_read(m->ctx, m->params, 0, bytes, params));
-        AR_TRY(ar_read(m->ctx, m->m, 0, bytes, m1));
-        AR_TRY(ar_read(m->ctx, m->v, 0, bytes, v));
     }
 cleanup:
     return st;

@@ -40,12 +40,47 @@ typedef struct ar_layout {
 /* hidden: n_hidden widths (1..AR_MAX_HIDDEN_LAYERS). */
 void ar_layout_init(ar_layout *l, int U, const int *hidden, int n_hidden);
 
+/* ---- padded hidden layers (layout.c) --------------------------------------------------------
+ * On the device every hidden layer is AR_HIDDEN_ALIGN-aligned: a layer of H units runs as
+ * ar_hidden_padded(H) units, the extra ones dead. A dead unit's incoming weights are 0 and its
+ * bias is ar_dead_bias(activation), where the activation is exactly 0; its outgoing weights are
+ * 0. So it adds exactly 0 to every sum, every gradient that reaches its weights is exactly 0,
+ * and Adam (and L2, l2 * 0) leaves them where they are: the model computes what the unpadded
+ * one does (up to the order of its sums). What it buys: every row of V^T, W and the (B, H)
+ * activations starts on a 64-byte line and ends on a whole vector: an epoch at H = 500 runs
+ * 1.08-1.13x faster on PoCL (docs/performance.md, s24). Files, ar_model_params,
+ * ar_model_state, ar_model_layout and gradients read back hold the logical layout (F); only the
+ * device buffers hold the padded one (P). AUTOREC_HIDDEN_PAD=N pads to N units instead, 0 not
+ * at all (A/B runs). */
+#define AR_HIDDEN_ALIGN 16
+/* H rounded up to AR_HIDDEN_ALIGN, or to $AUTOREC_HIDDEN_PAD (0: H itself). */
+int ar_hidden_padded(int h);
+/* P: F's layout with every hidden width padded. */
+void ar_layout_padded(ar_layout *P, const ar_layout *F);
+/* The bias that makes a unit of activation act output exactly 0 (its input weights 0). */
+float ar_dead_bias(ar_activation act);
+/* Calls fn(logical offset, padded offset, n) for each row piece of the logical range
+ * [a, a + n) of F, in order: where those elements live in P. */
+typedef void (*ar_row_fn)(size_t logical, size_t padded, size_t n, void *arg);
+void ar_layout_each_row(const ar_layout *F, const ar_layout *P, size_t a, size_t n,
+                        ar_row_fn fn, void *arg);
+/* src (F->n_params) into dst (P->n_params): the padding 0, except the hidden biases' padding,
+ * dead[k] for layer k's when dead is given. */
+void ar_layout_unpack(const ar_layout *F, const ar_layout *P, const float *src, float *dst,
+                      const float *dead);
+/* src (P->n_params) into dst (F->n_params): the padding dropped. */
+void ar_layout_pack(const ar_layout *F, const ar_layout *P, const float *src, float *dst);
+
 /* ---- dropout keys (layout.c), shared by the model and the tests' reference ------------------
  * (the keep threshold itself: ar_dropout_threshold, core.h) */
 /* The Philox layer id of hidden layer k's dropout (0-based): 0 for the first (as in one-layer
  * nets), then 2, 3, ...; 1 is the input's (AR_DROPOUT_INPUT). */
 uint32_t ar_dropout_layer(int k);
 #define AR_DROPOUT_INPUT 1u
+/* The Philox element of a hidden layer's unit (row, col) in a layer of `width` units: its
+ * index in the padded (B, ar_hidden_padded(width)) buffer, which the device's dropout kernel
+ * walks flat. */
+uint32_t ar_dropout_key(int row, int col, int width);
 
 /* ---- the model object (model.c) --------------------------------------------------------------
  * Device buffers carry their shape; I = rows (items), U = columns (users), B = batch rows,
@@ -54,7 +89,8 @@ struct ar_model {
     ar_ctx *ctx;
     const ar_dataset *ds;      /* borrowed: outlives the model */
     ar_train_config cfg;
-    ar_layout L;
+    ar_layout L;               /* the device buffers' layout: hidden layers padded */
+    ar_layout F;               /* the logical layout: files, ar_model_params / state */
     int B;                     /* batch rows actually used: min(cfg.batch, I) */
     int sparse;                /* 1: cfg.kernels resolved to the sparse path */
     float lo, hi, def;         /* rating scale and cold-start prediction used in scoring */
@@ -266,9 +302,17 @@ void ar_model_counters(const ar_model *m, int *epoch, uint32_t *step);
  * (write = 0) or to it with the counters (write = 1): checkpoints. */
 ar_status ar_model_state(ar_model *m, float *params, float *m1, float *v, int epoch,
                          uint32_t step, int write);
+/* The logical layout (m->F), which every host copy of the parameters uses. */
 const ar_layout *ar_model_layout(const ar_model *m);
+/* Copies the logical range [off, off + n) of a parameter-shaped device buffer (params, m or v)
+ * from host (write = 1) or to it (write = 0), through the padded layout: a shard's piece. */
+ar_status ar_model_io(ar_model *m, cl_mem buf, size_t off, size_t n, float *host, int write);
+/* Writes the dead units' biases for the current activation (after it changes). */
+ar_status ar_model_set_dead(ar_model *m);
 /* Copies the flat parameter buffer to host (write = 0) or from host (write = 1). */
 ar_status ar_model_params(ar_model *m, float *host, int write);
+/* Copies the last batch's gradient (n_params of the logical layout) to host. */
+ar_status ar_model_read_grads(ar_model *m, float *host);
 /* One forward + backward pass on the items rows[0..B) at Adam step `step` (which keys dropout),
  * with the configured dropout; reads the data loss and the gradient (n_params) back. When
  * `adam` is set, also takes the Adam step (as step number `step`). */

@@ -159,8 +159,8 @@ static void chunk_piece(size_t whole, size_t part, size_t n, int replicated, voi
     chunk_job *j = arg;
     size_t lo = whole > j->a ? whole : j->a, hi = whole + n < j->a + j->n ? whole + n : j->a + j->n;
     if (lo < hi && j->st == AR_OK)
-        j->st = ar_write(j->m->ctx, j->m->params, (part + (lo - whole)) * sizeof(float),
-                         (hi - lo) * sizeof(float), j->chunk + (lo - j->a));
+        j->st = ar_model_io(j->m, j->m->params, part + (lo - whole), hi - lo,
+                            (float *)j->chunk + (lo - j->a), 1);
 }
 
 /* Every local shard's start from the seed: the whole model's initial parameters drawn a chunk
@@ -178,7 +178,7 @@ static ar_status start_drawn(ar_sharded *g) {
         init_next(&z, chunk, n);
         for (int s = g->first; s < g->first + g->n_local && st == AR_OK; s++) {
             chunk_job j = {chunk, a, n, g->m[s], AR_OK};
-            each_piece(&g->L, &g->m[s]->L, g->col[s], chunk_piece, &j);
+            each_piece(&g->L, ar_model_layout(g->m[s]), g->col[s], chunk_piece, &j);
             st = j.st;
         }
     }
@@ -193,11 +193,11 @@ static ar_status start_shards(ar_sharded *g, const start_state *from) {
     const int f = g->first, e = g->first + g->n_local;
     float *parts[AR_MAX_SHARDS][3] = {{NULL}};
     ar_status st = AR_OK;
-    for (int s = f; s < e; s++) AR_TRY(alloc3(parts[s], g->m[s]->L.n_params));
+    for (int s = f; s < e; s++) AR_TRY(alloc3(parts[s], ar_model_layout(g->m[s])->n_params));
     for (int s = f; s < e; s++) {
         copy_job j = {.whole = {(float *)from->params, (float *)from->m, (float *)from->v},
                       .part = {parts[s][0], parts[s][1], parts[s][2]}, .to_whole = 0};
-        each_piece(&g->L, &g->m[s]->L, g->col[s], copy_piece, &j);
+        each_piece(&g->L, ar_model_layout(g->m[s]), g->col[s], copy_piece, &j);
     }
     for (int s = f; s < e; s++)
         AR_TRY(ar_model_state(g->m[s], parts[s][0], parts[s][1], parts[s][2], from->epoch,
@@ -604,8 +604,7 @@ static ar_status save_segment(ar_sharded *g, int s, size_t off, size_t n, void *
     for (size_t a = 0; a < n && st == AR_OK; a += SAVE_CHUNK) {
         const size_t c = n - a < SAVE_CHUNK ? n - a : SAVE_CHUNK;
         if (local)
-            st = ar_read(g->m[s]->ctx, state_buffer(g->m[s], j->which), (off + a) * sizeof(float),
-                         c * sizeof(float), j->buf);
+            st = ar_model_io(g->m[s], state_buffer(g->m[s], j->which), off + a, c, j->buf, 0);
         if (st == AR_OK && local != root) /* MPI: to rank 0, or from shard s's rank */
             st = g->red->ops->move(g->red, root ? s : 0, j->buf, c, !root);
         if (st == AR_OK && root) st = j->put(j->w, j->buf, c * sizeof(float));

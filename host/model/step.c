@@ -181,7 +181,7 @@ ar_status ar_model_batch(ar_model *m, const int *rows, int B, uint32_t step, int
     AR_TRY(forward(m, &b));
     AR_TRY(backward(m, &b, grads != NULL)); /* the whole gradient, when it is read */
     if (adam) AR_TRY(update(m, &b));
-    if (grads) AR_TRY(ar_read(m->ctx, m->grads, 0, m->L.n_params * sizeof(float), grads));
+    if (grads) AR_TRY(ar_model_read_grads(m, grads));
     if (loss) {
         double sse = 0;
         AR_TRY(ar_read(m->ctx, m->row_loss, 0, (size_t)m->ds->n_rows * sizeof(float),

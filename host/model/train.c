@@ -172,11 +172,15 @@ static float printed(double x) {
     return strtof(buf, NULL);
 }
 
-static void arm_apply(ar_model *m, const arm *a) {
+/* The run's settings; a new encoder activation moves the dead units' biases with it (see
+ * AR_HIDDEN_ALIGN). */
+static ar_status arm_apply(ar_model *m, const arm *a) {
+    const ar_activation was = m->cfg.activation;
     m->cfg.center = a->center;
     m->cfg.l2 = a->l2, m->cfg.dropout = a->dropout, m->cfg.lr = a->lr;
     m->cfg.activation = a->activation;
     m->lighter = a->lighter, m->tanh_run = a->tanh_run;
+    return a->activation != was ? ar_model_set_dead(m) : AR_OK;
 }
 
 static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_train_result *out) {
@@ -213,7 +217,7 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
         if (k >= n_given && w < 0) break; /* no run selected an epoch: no centering to vary */
         if (k > 0) st = snapshot_restore(m, &start);
         if (k >= n_given) arms[k].center = arms[w].center;
-        arm_apply(m, &arms[k]);
+        if (st == AR_OK) st = arm_apply(m, &arms[k]);
         if (st == AR_OK) st = run(m, cb, user, &cur, &r[k]);
         ran = k + 1;
         if (cur.params && (w < 0 || r[k].selected.valid_rmse < rw->selected.valid_rmse)) {
@@ -228,7 +232,11 @@ static ar_status train_arms(ar_model *m, ar_epoch_callback cb, void *user, ar_tr
         st = AR_ERR_INTERRUPTED;
         goto cleanup;
     }
-    arm_apply(m, &arms[w]);
+    ar_status as = arm_apply(m, &arms[w]);
+    if (as != AR_OK) {
+        st = as;
+        goto cleanup;
+    }
     m->center_auto = m->try_lighter = m->try_tanh = 0;
     if (ran - 1 != w || st != AR_OK) { /* an earlier run won, or interrupted: not in place */
         ar_status rs = snapshot_restore(m, &best);

@@ -82,6 +82,17 @@ void ar_dropout_ref(float *out, const float *in, int n, float keep, float scale,
         out[i] = ar_dropout_keep_ref(seed, step, layer, (uint32_t)i, keep) ? in[i] * scale : 0.0f;
 }
 
+void ar_dropout_hidden_ref(float *out, const float *in, int B, int H, float keep, float scale,
+                           uint64_t seed, uint32_t step, uint32_t layer) {
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) {
+            size_t i = (size_t)b * H + j;
+            out[i] = ar_dropout_keep_ref(seed, step, layer, ar_dropout_key(b, j, H), keep)
+                         ? in[i] * scale
+                         : 0.0f;
+        }
+}
+
 void ar_densify_ref(float *x, const ar_csr *m, const int *rows, int B) {
     memset(x, 0, (size_t)B * m->cols * sizeof *x);
     for (int b = 0; b < B; b++)

@@ -35,6 +35,10 @@ void ar_act_backward_ref(float *dinp, const float *dout, const float *out, int n
 /* out (n) = keep(i) ? in * scale : 0 with the mask of (seed, step, layer). */
 void ar_dropout_ref(float *out, const float *in, int n, float keep, float scale, uint64_t seed,
                     uint32_t step, uint32_t layer);
+/* ar_dropout_ref on a hidden layer's (B, H) outputs, each unit keyed as the device keys it
+ * (ar_dropout_key: its place in the padded layer). */
+void ar_dropout_hidden_ref(float *out, const float *in, int B, int H, float keep, float scale,
+                           uint64_t seed, uint32_t step, uint32_t layer);
 /* x (B, cols) = the CSR rows rows[0..B), zero elsewhere. */
 void ar_densify_ref(float *x, const struct ar_csr *m, const int *rows, int B);
 /* dout (B, cols) = 2 scale (out - r) at observed positions, 0 elsewhere; row_loss[row] = SSE. */

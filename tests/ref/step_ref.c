@@ -51,8 +51,8 @@ double ar_step_ref(const ar_layout *l, const float *params, float *grads,
         ar_bias_act_forward_ref(a[k + 1], a[k + 1], params + l->off_bias[k], B, dout,
                                 last ? out_act : act);
         if (!last && keep < 1.0f)
-            ar_dropout_ref(ad[k + 1], a[k + 1], B * dout, keep, 1.0f / keep, seed, step,
-                           ar_dropout_layer(k));
+            ar_dropout_hidden_ref(ad[k + 1], a[k + 1], B, dout, keep, 1.0f / keep, seed, step,
+                                  ar_dropout_layer(k));
         else
             memcpy(ad[k + 1], a[k + 1], (size_t)B * dout * sizeof(float));
     }
@@ -77,8 +77,8 @@ double ar_step_ref(const ar_layout *l, const float *params, float *grads,
         ar_gemm_ref(0, 0, B, din, dout, 1.0f, dz, dout, params + l->off_w[k], din, 0.0f, dprev,
                     din);                                                          // d ad[k]
         if (keep < 1.0f)
-            ar_dropout_ref(dprev, dprev, B * din, keep, 1.0f / keep, seed, step,
-                           ar_dropout_layer(k - 1));
+            ar_dropout_hidden_ref(dprev, dprev, B, din, keep, 1.0f / keep, seed, step,
+                                  ar_dropout_layer(k - 1));
         ar_act_backward_ref(dprev, dprev, a[k], B * din, act);
         float *t = dz;
         dz = dprev;
@@ -127,7 +127,7 @@ double ar_loss_ref(const ar_layout *l, const float *params, const ar_csr *train,
             double a = ar_activate_d(z, act);
             if (keep < 1.0f)
                 a = ar_dropout_keep_ref(seed, step, ar_dropout_layer(0),
-                                        (uint32_t)((size_t)b * l->dim[1] + j), keep) ? a / keep : 0.0;
+                                        ar_dropout_key(b, j, l->dim[1]), keep) ? a / keep : 0.0;
             h[j] = a;
         }
         /* further hidden layers, dense */
@@ -140,7 +140,7 @@ double ar_loss_ref(const ar_layout *l, const float *params, const ar_csr *train,
                 double a = ar_activate_d(z, act);
                 if (keep < 1.0f)
                     a = ar_dropout_keep_ref(seed, step, ar_dropout_layer(m),
-                                            (uint32_t)((size_t)b * dout + j), keep) ? a / keep : 0.0;
+                                            ar_dropout_key(b, j, dout), keep) ? a / keep : 0.0;
                 g[j] = a;
             }
             memcpy(h, g, (size_t)dout * sizeof *h);
