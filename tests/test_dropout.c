@@ -33,14 +33,18 @@ Test(dropout, dropout) {
     cr_assert(fabs(rate - keep) < 5 * sigma, "keep rate %.5f, want %.2f +- %.5f", rate,
               (double)keep, 5 * sigma);
 
-    /* Elements 8 apart in a group of 32 take the four words of one Philox block (rng.h): their
-     * decisions are independent, agreeing on keep^2 + (1-keep)^2 = 68% of pairs, not all. */
-    size_t pairs = 0, agree8 = 0;
-    for (int i = 0; i < n; i++)
-        if (i % 32 < 24) pairs++, agree8 += (got[i] != 0.0f) == (got[i + 8] != 0.0f);
-    cr_assert(fabs((double)agree8 / pairs - 0.68) < 0.01,
-              "elements sharing a Philox block agree on %.3f of pairs",
-              (double)agree8 / pairs);
+    /* Elements 8 apart in a group of 32 take the four words of one Philox block, elements 32
+     * apart in a group of 64 the two halves of one word (rng.h): their decisions are
+     * independent, agreeing on keep^2 + (1-keep)^2 = 68% of pairs, not all. */
+    for (int d = 8; d <= 32; d += 24) {
+        size_t pairs = 0, agree = 0;
+        for (int i = 0; i + d < n; i++)
+            if (d == 8 ? i % 32 < 24 : i % 64 < 32)
+                pairs++, agree += (got[i] != 0.0f) == (got[i + d] != 0.0f);
+        cr_assert(fabs((double)agree / pairs - 0.68) < 0.01,
+                  "elements %d apart sharing a Philox block agree on %.3f of pairs", d,
+                  (double)agree / pairs);
+    }
 
     /* Backward (the model runs the same call on the gradient, in place) draws the same mask. */
     cl_mem dgrad = tu_buffer(ctx, n, in);
@@ -67,7 +71,7 @@ Test(dropout, dropout) {
 
 /* The stored mask (a hidden layer's forward pass stores it, its backward pass applies it): the
  * same outputs as drawing, a byte of 1 per kept element and 0 per dropped one, and applied to
- * a gradient the same as drawing the mask again; n not a multiple of 32 (the tail). */
+ * a gradient the same as drawing the mask again; n not a multiple of 64 (the tail). */
 Test(dropout, stored_mask_is_the_drawn_mask) {
     ar_ctx *ctx = tu_ctx();
     ar_rng rng = {tu_seed()};
@@ -102,24 +106,26 @@ Test(dropout, stored_mask_is_the_drawn_mask) {
     ar_ctx_free(ctx);
 }
 
-/* Each element draws its own (block, word): in every group of 32 elements the 8 blocks from
- * e / 4 on, each word of each once. */
-Test(dropout, block_and_word_cover_each_draw_once) {
+/* Each element draws its own (block, word, half): in every group of 64 elements the 8 blocks
+ * from e / 8 on, each half of each word of each once. */
+Test(dropout, block_word_and_half_cover_each_draw_once) {
     for (uint32_t g = 0; g < 64; g++) {
-        const uint32_t base = g == 63 ? 0xFFFFFFE0u : 32 * g; /* the last group of uint32 too */
-        int seen[8][4] = {{0}};
-        for (uint32_t e = base; e - base < 32; e++) {
-            uint32_t b = ar_dropout_block(e), w = ar_dropout_word(e);
-            cr_assert(b >= base / 4 && b < base / 4 + 8 && w < 4, "element %u: block %u word %u",
-                      e, b, w);
-            cr_assert(!seen[b - base / 4][w]++, "element %u: block %u word %u drawn twice", e,
-                      b, w);
+        const uint32_t base = g == 63 ? 0xFFFFFFC0u : 64 * g; /* the last group of uint32 too */
+        int seen[8][4][2] = {{{0}}};
+        for (uint32_t e = base; e - base < 64; e++) {
+            uint32_t b = ar_dropout_block(e), w = ar_dropout_word(e), h = ar_dropout_half(e);
+            cr_assert(b >= base / 8 && b < base / 8 + 8 && w < 4 && h < 2,
+                      "element %u: block %u word %u half %u", e, b, w, h);
+            cr_assert(!seen[b - base / 8][w][h]++, "element %u: block %u word %u half %u "
+                      "drawn twice", e, b, w, h);
         }
     }
 }
 
 Test(dropout, threshold_edges) {
-    cr_assert_eq(ar_dropout_threshold(1.0f), 0xFFFFFFFFu);
+    cr_assert_eq(ar_dropout_threshold(1.0f), 65536u); /* every 16-bit draw kept */
     cr_assert_eq(ar_dropout_threshold(0.0f), 0u);
-    cr_assert_eq(ar_dropout_threshold(0.5f), 0x80000000u);
+    cr_assert_eq(ar_dropout_threshold(0.5f), 32768u);
+    cr_assert_eq(ar_dropout_threshold(0.4f), 26214u); /* 26214.4 rounded */
+    cr_assert_eq(ar_dropout_threshold(2.0f), 65536u);
 }

@@ -286,8 +286,8 @@ extern const char ar_embedded_philox[];          /* Random123 philox.h, includes
 ar_status ark_bias_act_forward(ar_ctx *c, cl_mem out, cl_mem in, cl_mem bias, int bias_off,
                                int rows, int cols, int act);
 ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int n, int act);
-/* keep * 2^32 (saturating) as a threshold on a 32-bit uniform word (cl/rng.h); the tests'
- * reference uses it too, so that both draw the same mask. */
+/* keep * 2^16 rounded (0 .. 65536) as a threshold on a 16-bit uniform draw (cl/rng.h); the
+ * tests' reference uses it too, so that both draw the same mask. */
 uint32_t ar_dropout_threshold(float keep);
 /* out = keep(i) ? in * scale : 0 with the mask of (seed, step, layer) (cl/rng.h); out may be in.
  * Hidden dropout: scale 1 / keep, forward and backward (the same mask on the gradient). Input

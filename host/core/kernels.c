@@ -133,8 +133,9 @@ ar_status ark_act_backward(ar_ctx *c, cl_mem dinp, cl_mem dout, cl_mem out, int 
 }
 
 uint32_t ar_dropout_threshold(float keep) {
-    double t = (double)keep * 4294967296.0;
-    return t >= 4294967295.0 ? 0xFFFFFFFFu : t <= 0 ? 0u : (uint32_t)t;
+    /* 16 bits: the draws are halves of Philox words (cl/rng.h); keep 1 keeps every element */
+    double t = (double)keep * 65536.0;
+    return t >= 65536.0 ? 65536u : t <= 0 ? 0u : (uint32_t)(t + 0.5);
 }
 
 ar_status ark_dropout(ar_ctx *c, cl_mem out, cl_mem in, int n, float keep, float scale,
@@ -148,8 +149,8 @@ ar_status ark_dropout_mask(ar_ctx *c, cl_mem out, cl_mem in, cl_mem mask, int mo
                            uint32_t layer) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step, ly = layer;
-    /* 32 elements per work-item (cl/dropout.cl) */
-    LAUNCH(dropout, DROPOUT, ((size_t)n + 31) / 32, A(out), A(in), A(mask), A(mode), A(n), A(thr),
+    /* 64 elements per work-item (cl/dropout.cl) */
+    LAUNCH(dropout, DROPOUT, ((size_t)n + 63) / 64, A(out), A(in), A(mask), A(mode), A(n), A(thr),
            A(scale), A(lo), A(hi), A(st), A(ly));
 }
 
