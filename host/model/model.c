@@ -355,12 +355,13 @@ ar_status ar_model_set_dead(ar_model *m) {
     float row[AR_HIDDEN_ALIGN];
     for (int i = 0; i < AR_HIDDEN_ALIGN; i++) row[i] = dead;
     ar_status st = AR_OK;
-    for (int k = 0; k < m->F.n_hidden; k++) {
-        const int h = m->F.dim[k + 1], hp = m->L.dim[k + 1];
-        if (hp > h)
-            AR_TRY(ar_write(m->ctx, m->params, (m->L.off_bias[k] + (size_t)h) * sizeof(float),
-                            (size_t)(hp - h) * sizeof(float), row));
-    }
+    for (int k = 0; k < m->F.n_hidden; k++) /* layer k's padding, AR_HIDDEN_ALIGN at a time */
+        for (int j = m->F.dim[k + 1]; j < m->L.dim[k + 1]; j += AR_HIDDEN_ALIGN) {
+            const int n = m->L.dim[k + 1] - j < AR_HIDDEN_ALIGN ? m->L.dim[k + 1] - j
+                                                                : AR_HIDDEN_ALIGN;
+            AR_TRY(ar_write(m->ctx, m->params, (m->L.off_bias[k] + (size_t)j) * sizeof(float),
+                            (size_t)n * sizeof(float), row));
+        }
 cleanup:
     return st;
 }
