@@ -5,6 +5,14 @@
 
 #include "testutil.h"
 
+/* The step tests' data: 61 x 45 synthetic ratings (the caller frees all three). */
+static ar_dataset *step_dataset(uint64_t seed, ar_ratings **train, ar_ratings **test) {
+    tu_synth(61, 45, 3, 0.2, 0.1, seed, train, test);
+    ar_dataset *ds = NULL;
+    cr_assert(ar_dataset_create(*train, *test, &ds) == AR_OK, "%s", ar_last_error());
+    return ds;
+}
+
 /* n_layers 0: one hidden layer of `hidden`; else the given stack. path: dense or sparse
  * kernels (both must match the same reference). */
 static void step_check_noise(int n_layers, const int *layers, int act, int out_act,
@@ -12,9 +20,7 @@ static void step_check_noise(int n_layers, const int *layers, int act, int out_a
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
     ar_ratings *train = NULL, *test = NULL;
-    tu_synth(61, 45, 3, 0.2, 0.1, seed, &train, &test);
-    ar_dataset *ds = NULL;
-    cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = step_dataset(seed, &train, &test);
     ar_train_config cfg;
     ar_train_config_default(&cfg);
     cfg.hidden = 19;
@@ -178,9 +184,7 @@ Test(step, padded_hidden_layers_are_inert) {
     ar_ctx *ctx = tu_ctx();
     uint64_t seed = tu_seed();
     ar_ratings *train = NULL, *test = NULL;
-    tu_synth(61, 45, 3, 0.2, 0.1, seed, &train, &test);
-    ar_dataset *ds = NULL;
-    cr_assert(ar_dataset_create(train, test, &ds) == AR_OK, "%s", ar_last_error());
+    ar_dataset *ds = step_dataset(seed, &train, &test);
     ar_model *m[2];
     float *p[2];
     for (int pad = 1; pad >= 0; pad--) {
