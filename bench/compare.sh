@@ -12,10 +12,11 @@
 #                medians, and each round's figures are printed: a shared machine's speed
 #                changes from minute to minute, and alternated rounds see the same changes
 #   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse
-# Each round also prints how far apart CPUs 0 and 1 are (a cache line's round trip, from
-# autorec_core_pingpong next to the autorec binary, when it was built): on a VM whose two vCPUs
-# sometimes share a cache and sometimes do not, autorec on PoCL runs up to 2x slower in the
-# second case while PyTorch barely changes (docs/performance.md, "Two vCPUs, two distances").
+# Each round also prints how far apart CPUs 0 and 1 are just before and just after autorec's
+# run (a cache line's round trip, from autorec_core_pingpong next to the autorec binary, when
+# it was built): on a VM whose two vCPUs sometimes share a cache and sometimes do not, autorec
+# on PoCL runs up to 2x slower in the second case while PyTorch barely changes
+# (docs/performance.md, "Two vCPUs, two distances").
 # Both train the plain network of autorec's former defaults (torch_reference.py's; autorec is
 # given the flags): I-AutoRec, hidden 500, batch 256, Adam lr 3e-3 x0.97 per epoch, L2 2e-3, no
 # dropout, no centering, seed 1. Timing is training only (evaluation excluded) on both sides.
@@ -23,7 +24,7 @@
 # environment, given as $PYTHON (python3 -m venv --system-site-packages /tmp/torchenv &&
 # /tmp/torchenv/bin/pip install torch numpy; then PYTHON=/tmp/torchenv/bin/python).
 # The last line printed is a JSON summary: the medians and their ratio, every round's epoch times
-# and round trip, and the last round's full results of both.
+# and round trips, and the last round's full results of both.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,22 +77,27 @@ trap 'rm -rf "$tmp"' EXIT
 
 pingpong=$(dirname "$bin")/autorec_core_pingpong
 [ -x "$pingpong" ] || pingpong=
-for r in $(seq 1 "$rounds"); do
-    rt=null
+# "CPUs 0 and 1: cache-line round trip N ns (...)": N, or null where it cannot run
+round_trip() {
+    local rt=null
     if [ -n "$pingpong" ]; then
-        # "CPUs 0 and 1: cache-line round trip N ns (...)": N, or null where it cannot run
         rt=$("$pingpong" --reps 50000 2>/dev/null | awk '{print $8}') || rt=null
         [[ "$rt" =~ ^[0-9]+$ ]] || rt=null
     fi
-    echo "$rt" > "$tmp/rt.$r"
+    echo "$rt"
+}
+for r in $(seq 1 "$rounds"); do
     echo "== round $r of $rounds: PyTorch (bench/torch_reference.py), $epochs epochs" >&2
     "$python" "$repo_root/bench/torch_reference.py" --train "$data/u1.base" \
         --test "$data/u1.test" --epochs "$epochs" --threads "$threads" > "$tmp/torch.out"
     tail -n 1 "$tmp/torch.out" > "$tmp/torch.$r.json"
     echo "== round $r of $rounds: autorec bench, $epochs epochs ${extra[*]:-}" >&2
+    # the distance just before and just after autorec's run: it can change within seconds
+    before=$(round_trip)
     "$bin" bench --data "$data" --epochs "$epochs" --no-profile --json --quiet --center none \
         --dropout 0 --input-dropout 0 --l2 2e-3 --lr-decay 0.97 "${extra[@]}" \
         > "$tmp/autorec.out"
+    echo "$before $(round_trip)" > "$tmp/rt.$r"
     head -n 1 "$tmp/autorec.out" > "$tmp/autorec.$r.json"
 done
 
@@ -102,12 +108,14 @@ rounds = []
 for r in range(1, n + 1):
     t = json.load(open(f"{tmp}/torch.{r}.json"))
     a = json.load(open(f"{tmp}/autorec.{r}.json"))
-    rt = open(f"{tmp}/rt.{r}").read().strip()
-    rounds.append((t, a, None if rt == "null" else int(rt)))
-print(f"{'round':<6} {'pytorch_s':>10} {'autorec_s':>10} {'speedup':>8} {'cpu0-1_round_trip_ns':>21}")
+    rt = [None if x == "null" else int(x) for x in open(f"{tmp}/rt.{r}").read().split()]
+    rounds.append((t, a, rt))
+print(f"{'round':<6} {'pytorch_s':>10} {'autorec_s':>10} {'speedup':>8}  cpu0-1 round trip, ns, "
+      "before / after autorec")
 for i, (t, a, rt) in enumerate(rounds, 1):
+    shown = " / ".join("-" if x is None else str(x) for x in rt)
     print(f"{i:<6} {t['epoch_seconds']:10.4f} {a['epoch_seconds']:10.4f} "
-          f"{t['epoch_seconds'] / a['epoch_seconds']:7.2f}x {'-' if rt is None else rt:>21}")
+          f"{t['epoch_seconds'] / a['epoch_seconds']:7.2f}x  {shown}")
 t, a = rounds[-1][0], rounds[-1][1]
 tm = statistics.median(x[0]['epoch_seconds'] for x in rounds)
 am = statistics.median(x[1]['epoch_seconds'] for x in rounds)
@@ -124,7 +132,8 @@ print(json.dumps({'epochs': t['epochs'], 'pytorch': t, 'autorec': a,
                   'rounds': [{'pytorch_epoch_seconds': x[0]['epoch_seconds'],
                               'autorec_epoch_seconds': x[1]['epoch_seconds'],
                               'speedup': x[0]['epoch_seconds'] / x[1]['epoch_seconds'],
-                              'cpu_round_trip_ns': x[2]} for x in rounds],
+                              'cpu_round_trip_ns_before': x[2][0],
+                              'cpu_round_trip_ns_after': x[2][1]} for x in rounds],
                   'epoch_time_ratio': am / tm,
                   'speedup': speedup, 'test_rmse_diff': a['test_rmse'] - t['test_rmse']}))
 EOF
