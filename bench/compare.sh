@@ -13,8 +13,8 @@
 #                changes from minute to minute, and alternated rounds see the same changes
 #   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse
 # Each round also prints how far apart CPUs 0 and 1 are just before and just after autorec's
-# run (a cache line's round trip, from autorec_core_pingpong next to the autorec binary, when
-# it was built): on a VM whose two vCPUs sometimes share a cache and sometimes do not, autorec
+# run (a cache line's round trip, from autorec_core_pingpong next to the autorec binary or in
+# this checkout's build/, when it was built): on a VM whose two vCPUs sometimes share a cache and sometimes do not, autorec
 # on PoCL runs up to 2x slower in the second case while PyTorch barely changes
 # (docs/performance.md, "Two vCPUs, two distances").
 # Both train the plain network of autorec's former defaults (torch_reference.py's; autorec is
@@ -76,6 +76,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 pingpong=$(dirname "$bin")/autorec_core_pingpong
+[ -x "$pingpong" ] || pingpong=$repo_root/build/autorec_core_pingpong
 [ -x "$pingpong" ] || pingpong=
 # "CPUs 0 and 1: cache-line round trip N ns (...)": N, or null where it cannot run
 round_trip() {
