@@ -14,9 +14,9 @@
 #   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse
 # Each round also prints how far apart CPUs 0 and 1 are just before and just after autorec's
 # run (a cache line's round trip, from autorec_core_pingpong next to the autorec binary or in
-# this checkout's build/, when it was built): on a VM whose two vCPUs sometimes share a cache and sometimes do not, autorec
-# on PoCL runs up to 2x slower in the second case while PyTorch barely changes
-# (docs/performance.md, "Two vCPUs, two distances").
+# this checkout's build/, when it was built): on a VM whose two vCPUs sometimes share a cache
+# and sometimes do not, autorec on PoCL runs up to 2x slower in the second case while PyTorch
+# barely changes (docs/performance.md, "Two vCPUs, two distances").
 # Both train the plain network of autorec's former defaults (torch_reference.py's; autorec is
 # given the flags): I-AutoRec, hidden 500, batch 256, Adam lr 3e-3 x0.97 per epoch, L2 2e-3, no
 # dropout, no centering, seed 1. Timing is training only (evaluation excluded) on both sides.
