@@ -226,3 +226,50 @@ Test(step, padded_hidden_layers_are_inert) {
     ar_ratings_free(test);
     ar_ctx_free(ctx);
 }
+
+/* ---- the epoch's batch CSCs, queued a chunk at a time (ar_sparse_queue_csc) ---------------- */
+
+/* The chunks only group the uploads: whether every batch's CSC is its own chunk, two or three
+ * batches make one, or the whole epoch is one (the default at this size), two epochs train the
+ * same parameters, bit for bit, with and without dropout. */
+Test(step, csc_chunks_train_the_same) {
+    ar_ctx *ctx = tu_ctx();
+    uint64_t seed = tu_seed();
+    ar_ratings *train = NULL, *test = NULL;
+    ar_dataset *ds = step_dataset(seed, &train, &test);
+    const int chunks[3] = {AR_CSC_CHUNK, 1, 100}; /* 100: two or three batches a chunk */
+    for (int drop = 0; drop < 2; drop++) {
+        ar_train_config cfg;
+        ar_train_config_default(&cfg);
+        cfg.hidden = 19;
+        cfg.batch = 7; /* 7 batches of the 45 items, the last of 3 rows */
+        cfg.dropout = drop ? 0.25f : 0.0f;
+        cfg.input_dropout = drop ? 0.15f : 0.0f;
+        cfg.seed = seed;
+        cfg.kernels = AR_KERNELS_SPARSE;
+        float *p[3] = {NULL};
+        size_t P = 0;
+        for (int c = 0; c < 3; c++) {
+            ar_model *m = NULL;
+            cr_assert(ar_model_create(ctx, ds, &cfg, &m) == AR_OK, "%s", ar_last_error());
+            cr_assert_eq(m->n_batches, 7, "%d batches of %d rows", m->n_batches, ds->n_rows);
+            m->csc_chunk = chunks[c];
+            ar_epoch_stats s;
+            for (int e = 0; e < 2; e++)
+                cr_assert(ar_model_train_epoch(m, &s) == AR_OK, "%s", ar_last_error());
+            P = ar_model_layout(m)->n_params;
+            p[c] = malloc(P * sizeof *p[c]);
+            cr_assert(ar_model_params(m, p[c], 0) == AR_OK);
+            ar_model_free(m);
+        }
+        for (int c = 1; c < 3; c++)
+            cr_assert(memcmp(p[0], p[c], P * sizeof *p[0]) == 0,
+                      "chunks of %d entries train other parameters than one chunk (dropout %d)",
+                      chunks[c], drop);
+        for (int c = 0; c < 3; c++) free(p[c]);
+    }
+    ar_dataset_free(ds);
+    ar_ratings_free(train);
+    ar_ratings_free(test);
+    ar_ctx_free(ctx);
+}

@@ -130,6 +130,7 @@ static ar_status alloc_sparse(ar_model *m) {
     size_t n_te = (size_t)ds->test.row_ptr[I], n_va = (size_t)ds->valid.row_ptr[I];
     size_t n_eval = n_te > n_va ? n_te : n_va;
     size_t n_ptr = (size_t)m->n_batches * ((size_t)U + 1);
+    m->csc_chunk = AR_CSC_CHUNK;
     if (n_ptr > 2147483647u)
         return ar_fail(AR_ERR_INVALID_ARG, "the sparse path's batch index needs %zu entries: "
                        "over 2^31; use a larger ar_train_config.batch or the dense kernels",

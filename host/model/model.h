@@ -144,6 +144,8 @@ struct ar_model {
     cl_mem csc_b, csc_k;       /* (nnz) int each: its entries: batch row, CSR index */
     int *csc_ptr_host, *csc_b_host, *csc_k_host; /* the same on the host, built per epoch */
     int n_batches;             /* ceil(I / B) */
+    int csc_chunk;             /* entries a queued chunk of batch CSCs reaches (AR_CSC_CHUNK;
+                                * the tests set others: ar_sparse_queue_csc) */
     /* sharding (shard.c): NULL for a whole model; else this model is one shard of a model
      * split by columns, and the step sums its partials with the others' (ar_shard_sum) */
     const struct ar_shard_info *shard;
@@ -281,11 +283,15 @@ ar_status ar_sparse_update(ar_model *m, int j, int B, float keep, float keep_in,
 /* Builds the CSC of the nb batches of order[0 .. n_rows) (batch j: order[j B ...]) on the host
  * and uploads them: batch j's column pointers at j (U + 1) of m->csc_ptr. */
 ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb);
-/* ar_sparse_upload_csc for batch j alone, its upload queued, not waited for, so that the host
- * builds the next batch's CSC while the device trains on this one: *ent, 0 for batch 0, is the
- * entry where batch j's CSC starts, advanced past it. The host arrays stay as they are until the
+/* The training epoch's form of ar_sparse_upload_csc over order[0 .. n_rows), m->n_batches
+ * batches: the CSCs from batch *next on (0 and *ent 0 at the epoch's start) until they hold
+ * m->csc_chunk entries or the epoch's last batch is built, their three writes queued, not waited
+ * for; *next and *ent advanced past them. Few commands (each costs the device a few
+ * microseconds between kernels) and a first chunk small enough to build while the device runs
+ * the first batch's forward and backward passes. The host arrays stay as they are until the
  * epoch's closing read. */
-ar_status ar_sparse_queue_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent);
+#define AR_CSC_CHUNK (1 << 18)
+ar_status ar_sparse_queue_csc(ar_model *m, const int *order, int n_rows, int *next, int *ent);
 /* The batch's CSC: for the batch rows[0..B) of m, col_ptr (cols + 1), and for each column u
  * the entries (ent_b[e], ent_k[e]) = (batch row, index into m's entries), b ascending. The
  * sparse weight gradients walk it. */

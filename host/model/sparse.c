@@ -1,8 +1,9 @@
 /* sparse.c - the sparse path (cl/sparse.cl): the same model as dense.c computed from the
  * observed entries only. The first layer reads the batch's CSR rows (no x), the decoder's
  * outputs yk exist only at observed positions (no y), its gradient dyk too, and dW / db of the
- * first and last layers come from the batch's CSC, built on the host once per epoch for every
- * batch and uploaded in one write. Layers in between are dense (dense.c) on both paths.
+ * first and last layers come from the batch's CSC, built on the host for every batch of the
+ * epoch and uploaded a chunk of batches at a time (ar_sparse_queue_csc). Layers in between are
+ * dense (dense.c) on both paths.
  *
  *   encode:   xk = input_dropout(r) at the entries                    (nnz)
  *             a1 = g(SpMM(batch CSR of xk, W0T) + b0); ad1 = dropout   (B, H1)
@@ -19,6 +20,7 @@
  *             ar_sparse_backward's weight_grads); the hidden-to-hidden parameters: Adam over
  *             m->grads
  */
+#include <limits.h>
 #include <string.h>
 
 #include "internal.h"
@@ -156,42 +158,49 @@ cleanup:
     return st;
 }
 
-/* Batch j of order[0 .. n_rows) (its rows at order + j B): its CSC built on the host at entry
- * *ent of csc_b_host / csc_k_host (*ent advanced past it) and its column pointers at j (U + 1),
- * then uploaded, waited for (blocking) or queued. */
-static ar_status upload_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent,
-                                  int blocking) {
+/* The CSCs of batches *next, *next + 1, ... of order[0 .. n_rows) built on the host, one after
+ * the other in csc_b_host / csc_k_host from entry *ent (batch j's column pointers at j (U + 1),
+ * absolute), until they hold at least min_entries entries or batch nb - 1 is built; then
+ * uploaded in three writes, waited for (blocking) or queued, and *next and *ent advanced past
+ * them. */
+static ar_status upload_csc(ar_model *m, const int *order, int n_rows, int nb, int *next,
+                            int *ent, int min_entries, int blocking) {
     const ar_csr *tr = &m->ds->train;
-    const int U = m->L.U, off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
-    int *ptr = m->csc_ptr_host + (size_t)j * (U + 1), e0 = *ent;
-    ar_sp_batch_csc(ptr, m->csc_b_host + e0, m->csc_k_host + e0, tr, order + off, B);
-    for (int u = 0; u <= U; u++) ptr[u] += e0;
-    *ent = ptr[U];
+    const int U = m->L.U, j0 = *next, e0 = *ent;
+    int j = j0, e = e0;
+    do {
+        const int off = j * m->B, B = n_rows - off < m->B ? n_rows - off : m->B;
+        int *ptr = m->csc_ptr_host + (size_t)j * (U + 1);
+        ar_sp_batch_csc(ptr, m->csc_b_host + e, m->csc_k_host + e, tr, order + off, B);
+        for (int u = 0; u <= U; u++) ptr[u] += e;
+        e = ptr[U];
+        j++;
+    } while (j < nb && e - e0 < min_entries);
     ar_status (*write)(ar_ctx *, cl_mem, size_t, size_t, const void *) =
         blocking ? ar_write : ar_write_queued;
     ar_status st = AR_OK;
-    AR_TRY(write(m->ctx, m->csc_ptr, (size_t)j * (U + 1) * sizeof(int),
-                 (size_t)(U + 1) * sizeof(int), ptr));
-    if (*ent > e0) {
-        AR_TRY(write(m->ctx, m->csc_b, (size_t)e0 * sizeof(int), (size_t)(*ent - e0) * sizeof(int),
+    const size_t ptr_at = (size_t)j0 * (U + 1);
+    AR_TRY(write(m->ctx, m->csc_ptr, ptr_at * sizeof(int), (size_t)(j - j0) * (U + 1) * sizeof(int),
+                 m->csc_ptr_host + ptr_at));
+    if (e > e0) {
+        AR_TRY(write(m->ctx, m->csc_b, (size_t)e0 * sizeof(int), (size_t)(e - e0) * sizeof(int),
                      m->csc_b_host + e0));
-        AR_TRY(write(m->ctx, m->csc_k, (size_t)e0 * sizeof(int), (size_t)(*ent - e0) * sizeof(int),
+        AR_TRY(write(m->ctx, m->csc_k, (size_t)e0 * sizeof(int), (size_t)(e - e0) * sizeof(int),
                      m->csc_k_host + e0));
     }
+    *next = j;
+    *ent = e;
 cleanup:
     return st;
 }
 
 ar_status ar_sparse_upload_csc(ar_model *m, const int *order, int n_rows, int nb) {
-    ar_status st = AR_OK;
-    int ent = 0; /* batches' entries one after the other in csc_b / csc_k */
-    for (int j = 0; j < nb; j++) AR_TRY(upload_batch_csc(m, order, n_rows, j, &ent, 1));
-cleanup:
-    return st;
+    int next = 0, ent = 0;
+    return upload_csc(m, order, n_rows, nb, &next, &ent, INT_MAX, 1);
 }
 
-ar_status ar_sparse_queue_batch_csc(ar_model *m, const int *order, int n_rows, int j, int *ent) {
-    return upload_batch_csc(m, order, n_rows, j, ent, 0);
+ar_status ar_sparse_queue_csc(ar_model *m, const int *order, int n_rows, int *next, int *ent) {
+    return upload_csc(m, order, n_rows, m->n_batches, next, ent, m->csc_chunk, 0);
 }
 
 void ar_sp_batch_csc(int *col_ptr, int *ent_b, int *ent_k, const ar_csr *m, const int *rows,

@@ -28,6 +28,11 @@ typedef struct ar_batch {
     float keep, keep_in;/* keep probabilities of hidden and input dropout (1: none) */
 } ar_batch;
 
+/* 1 when the sparse path's forward reads the batch CSC (its decoder walks it by column). */
+static int forward_reads_csc(const ar_model *m) {
+    return !ar_sparse_fused(m) && m->ctx->kp.sddmm_csc;
+}
+
 /* Activations of the batch and its outputs at its observed ratings: y (B, U) on the dense path,
  * yk (nnz) on the sparse path. */
 static ar_status forward(ar_model *m, const ar_batch *b) {
@@ -39,7 +44,7 @@ static ar_status forward(ar_model *m, const ar_batch *b) {
     if (ar_sparse_fused(m)) return AR_OK;
     /* by rows, or from the batch's CSC (the same numbers; the faster depends on the device and
      * the shapes: ar_kparams.sddmm_csc, autorec tune-kernels) */
-    if (m->ctx->kp.sddmm_csc) return ar_sparse_decode_train(m, last, b->csc);
+    if (forward_reads_csc(m)) return ar_sparse_decode_train(m, last, b->csc);
     return ar_sparse_decode(m, last, m->tr_ptr, m->tr_idx, b->rows, b->off, b->B, m->yk);
 }
 
@@ -95,8 +100,13 @@ static ar_status run_epoch(ar_model *m, double *sse) {
     ar_epoch_watch w; /* the progress callback's, when the model has one (progress.c) */
     ar_watch_begin(m, &w);
     shuffle_rows(m);
-    AR_TRY(ar_write(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
-    int ent = 0; /* the sparse path: where the next batch's CSC starts */
+    /* queued: perm_host stays as it is until the epoch's one blocking read below */
+    AR_TRY(ar_write_queued(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
+    /* the batch CSCs, built on the host and queued a chunk at a time (ar_sparse_queue_csc):
+     * update reads them, and forward when its decoder walks them (forward_reads_csc). Queued
+     * after backward, the first chunk is built while the device runs the first batch. */
+    const int csc_first = m->sparse && forward_reads_csc(m);
+    int csc_next = 0, csc_ent = 0; /* the first batch whose CSC is not yet built, its entry */
     for (int off = 0; off < I; off += m->B) {
         if (atomic_exchange(&m->interrupt, 0)) { /* ar_model_interrupt, from another thread */
             st = ar_fail(AR_ERR_INTERRUPTED, "training interrupted (ar_model_interrupt) in "
@@ -106,11 +116,14 @@ static ar_status run_epoch(ar_model *m, double *sse) {
         }
         ar_batch b = make_batch(m, m->perm_host + off, off, I - off < m->B ? I - off : m->B,
                                 off / m->B);
-        /* built while the device runs the batch before; the upload queued ahead of the step */
-        if (m->sparse) AR_TRY(ar_sparse_queue_batch_csc(m, m->perm_host, I, off / m->B, &ent));
+        const int need_csc = m->sparse && csc_next <= off / m->B;
+        if (need_csc && csc_first)
+            AR_TRY(ar_sparse_queue_csc(m, m->perm_host, I, &csc_next, &csc_ent));
         m->step++; /* keys this step's dropout masks, and is Adam's t */
         AR_TRY(forward(m, &b));
         AR_TRY(backward(m, &b, 0));
+        if (need_csc && !csc_first)
+            AR_TRY(ar_sparse_queue_csc(m, m->perm_host, I, &csc_next, &csc_ent));
         AR_TRY(update(m, &b));
         AR_TRY(ar_watch_batch(m, &w, off / m->B + 1));
     }
