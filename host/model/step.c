@@ -102,10 +102,12 @@ static ar_status run_epoch(ar_model *m, double *sse) {
     shuffle_rows(m);
     /* queued: perm_host stays as it is until the epoch's one blocking read below */
     AR_TRY(ar_write_queued(m->ctx, m->perm, 0, (size_t)I * sizeof(int), m->perm_host));
-    /* the batch CSCs, built on the host and queued a chunk at a time (ar_sparse_queue_csc):
-     * update reads them, and forward when its decoder walks them (forward_reads_csc). Queued
-     * after backward, the first chunk is built while the device runs the first batch. */
-    const int csc_first = m->sparse && forward_reads_csc(m);
+    /* the batch CSCs, built on the host and queued a chunk at a time (ar_sparse_queue_csc).
+     * Only update reads them, so they are queued after backward: the first chunk is built while
+     * the device runs the first batch. Before forward instead when its decoder walks them
+     * (forward_reads_csc), and for a shard, whose passes wait for the other shards' partials
+     * (ar_shard_sum): built there, a chunk overlaps the batch before's update. */
+    const int csc_first = m->sparse && (forward_reads_csc(m) || m->shard);
     int csc_next = 0, csc_ent = 0; /* the first batch whose CSC is not yet built, its entry */
     for (int off = 0; off < I; off += m->B) {
         if (atomic_exchange(&m->interrupt, 0)) { /* ar_model_interrupt, from another thread */
