@@ -55,16 +55,24 @@ static ar_status set_args(cl_kernel k, const char *name, const arg *args, int na
     return AR_OK;
 }
 
-static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t n,
+/* n work-items as a 1-D range. `row` > 0: the kernel gives each of its rows (batch rows of
+ * unequal lengths) `row` work-items, and on a CPU each row is a work-group of its own. PoCL's
+ * CPU device hands a thread 1 + R / T of the R work-groups left at once (T threads, at most 32
+ * T): of 16 groups of 16 rows one thread took 9 and the other the last 7, however long their
+ * rows. With one row per group the chunks end in single rows, which even out the rows'
+ * lengths (the fused decoder's phase 1.03x, docs/performance.md s28). */
+static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, size_t n, int row,
                         const arg *args, int nargs) {
     ar_status st = AR_OK;
     if (n == 0) return AR_OK;
     if ((st = set_args(k, name, args, nargs)) != AR_OK) return st;
     size_t local = c->wg;
-    /* a CPU runs a work-group on one core: a small range (a layer's columns in ar_colsum, a
-     * batch's rows of unequal lengths in ar_sp_decode_backward) still gets eight groups a
-     * core, or one core did all of it, or waited for the other (docs/performance.md, s16) */
-    if (!strcmp(c->info.type, "cpu")) {
+    if (!strcmp(c->info.type, "cpu") && row > 0 && (size_t)row <= c->wg) {
+        local = (size_t)row;
+    } else if (!strcmp(c->info.type, "cpu")) {
+        /* a CPU runs a work-group on one core: a small range (a layer's columns in ar_colsum)
+         * still gets eight groups a core, or one core did all of it, or waited for the other
+         * (docs/performance.md, s16) */
         const size_t want = 8 * (size_t)(c->info.compute_units ? c->info.compute_units : 1);
         while (local > 1 && (n + local - 1) / local < want) local /= 2;
     }
@@ -117,7 +125,7 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
 #define LAUNCH(name, phase, n, ...)                                                            \
     do {                                                                                       \
         const arg args_[] = {__VA_ARGS__};                                                     \
-        return launch(c, c->k.name, #name, AR_PHASE_##phase, (n), args_,                       \
+        return launch(c, c->k.name, #name, AR_PHASE_##phase, (n), 0, args_,                    \
                       (int)(sizeof args_ / sizeof *args_));                                    \
     } while (0)
 
@@ -229,7 +237,7 @@ ar_status ark_sp_spmm_tile(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off
         const arg args[] = {A(out),  A(part),  A(ck),       A(w),    A(w_off), A(b_off),
                             A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B), A(H),
                             A(act),  A(u_lo),  A(u_hi),     A(last)};
-        AR_TRY(launch(c, c->k.sp_spmm_tile, "sp_spmm_tile", AR_PHASE_SPMM, (size_t)B, args,
+        AR_TRY(launch(c, c->k.sp_spmm_tile, "sp_spmm_tile", AR_PHASE_SPMM, (size_t)B, 0, args,
                       (int)(sizeof args / sizeof *args)));
         if (last) break;
     }
@@ -303,7 +311,7 @@ ar_status ark_sp_decode_backward(ar_ctx *c, cl_mem yk, cl_mem dyk, cl_mem row_lo
                             A(use_mask), A(mscale), A(act_out), A(act),     A(part),    A(st_off),
                             A(u_lo),   A(u_hi),    A(last)};
         AR_TRY(launch(c, c->k.sp_decode_backward, "sp_decode_backward", AR_PHASE_SDDMM,
-                      (size_t)B, args, (int)(sizeof args / sizeof *args)));
+                      (size_t)B, 1, args, (int)(sizeof args / sizeof *args)));
         if (last) break;
     }
 cleanup:
