@@ -34,27 +34,35 @@ __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
     }
 }
 
-/* The first and last layers' products give each work-item AR_SP_WIDTH (8, 16 or 32; a build
- * define) neighbouring columns h as AR_SP_WIDTH / 8 float8 accumulators: explicit vectors are
+/* The first and last layers' products give each work-item W neighbouring columns h as W / 8
+ * float8 accumulators, W a build define (8, 16, 32 or 64): AR_SPMM_WIDTH for the SpMMs' 2-D
+ * ranges (ar_sp_spmm, ar_sp_spmm_backward: a row's work-items along h), AR_SP_WIDTH for the
+ * weight gradients and the kernels of one work-item per row (the column tiles, the fused
+ * decoder). On PoCL the SpMM ran 1.1x at 64 where the weight step with Adam ran 0.9x, and the
+ * fused decoder 1.0x for a slower build (docs/performance.md, s28). Explicit vectors are
  * what PoCL turns into AVX (scalar work-items along h are not vectorised across the group
  * there, and were 2-4x slower); several 256-bit accumulators rather than one float16 (1.6x
  * faster on PoCL, and no warnings about float16 arguments without AVX-512). Wider work-items
  * share each entry's index and value loads and PoCL's per-work-item cost over more columns;
  * narrower ones give a GPU more work-items. */
-#if AR_SP_WIDTH != 8 && AR_SP_WIDTH != 16 && AR_SP_WIDTH != 32
-#error "AR_SP_WIDTH must be 8, 16 or 32"
+#if AR_SP_WIDTH != 8 && AR_SP_WIDTH != 16 && AR_SP_WIDTH != 32 && AR_SP_WIDTH != 64
+#error "AR_SP_WIDTH must be 8, 16, 32 or 64"
 #endif
-#define AR_SP_V (AR_SP_WIDTH / 8)
+#if AR_SPMM_WIDTH != 8 && AR_SPMM_WIDTH != 16 && AR_SPMM_WIDTH != 32 && AR_SPMM_WIDTH != 64
+#error "AR_SPMM_WIDTH must be 8, 16, 32 or 64"
+#endif
+#define AR_SP_V (AR_SP_WIDTH / 8)     /* float8 per work-item of the weight gradients, ... */
+#define AR_SPMM_V (AR_SPMM_WIDTH / 8) /* and of the SpMMs' 2-D ranges */
 
-/* The first column of the AR_SP_WIDTH a work-item computes for its own columns [h, min(h +
- * AR_SP_WIDTH, H)): h itself, or, for a row's last columns (fewer than AR_SP_WIDTH left, as
+/* The first column of the W a work-item of a row's products computes for its own columns [h,
+ * min(h + W, H)): h itself, or, for a row's last columns (fewer than W left, as
  * H = 500 leaves 20), the window moved back to end at H, so that every weight load of the
  * products is a whole vector: a partial window's masked loads went through the stack on every
  * entry, and whole vectors run the SpMMs and the fused decoder 1.04-1.06x faster at H = 500
  * (docs/performance.md, s23). The first h - h0 columns of a moved window are the work-item before's: computed again
- * with the same operations, and never stored (ar_store8_from). H < AR_SP_WIDTH: h. */
-static inline int ar_window(int h, int H) {
-    return H >= AR_SP_WIDTH && H - h < AR_SP_WIDTH ? H - AR_SP_WIDTH : h;
+ * with the same operations, and never stored (ar_store8_from). H < W: h. */
+static inline int ar_window(int h, int H, int W) {
+    return H >= W && H - h < W ? H - W : h;
 }
 
 /* ar_store8 of the lanes from `first` on only (first <= 0: all n; first >= 8: none): vector i
@@ -78,7 +86,7 @@ static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, i
  * AR_SP_WIDTH)], src already at column h; n0 = H - h columns exist from h on: one running sum,
  * a block or a piece of one of ar_gather_sum's (its loop, without the CSC's kmap: written
  * once for both, the weight gradient's kernels ran 6-10% slower on PoCL, docs/performance.md
- * s21). */
+ * s21), for the kernels of one work-item per row. */
 static inline void ar_gather_part(float8 *p, __global const float *src, __global const int *row,
                                   __global const float *ck, int e0, int end, int H, int n0) {
     if (n0 >= AR_SP_WIDTH) { /* every column there: whole vector loads */
@@ -99,9 +107,11 @@ static inline void ar_gather_part(float8 *p, __global const float *src, __global
 
 /* z[0 .. AR_SP_V) += sum over the entries e in [e0, end) of c_e * src[row[e] H + (0 ..
  * AR_SP_WIDTH)], src already at column h, c_e = ck[e], or ck[kmap[e]] when kmap is given (a
- * CSC's entries); n0 = H - h columns exist from h on. Blocked summation: a popular item has
- * tens of thousands of ratings, and one running float sum over them would lose digits; partial
- * sums of AR_SP_BLOCK terms keep the error at (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings. */
+ * CSC's entries); n0 = H - h columns exist from h on: the weight gradients' sums down a column.
+ * Blocked summation: a popular item has tens of thousands of ratings, and one running float sum
+ * over them would lose digits; partial sums of AR_SP_BLOCK terms keep the error at
+ * (AR_SP_BLOCK + entries / AR_SP_BLOCK) roundings. The row products sum the same blocks
+ * (ar_row_product, ar_tile_sum). */
 static inline void ar_gather_sum(float8 *z, __global const float *src, __global const int *row,
                                  __global const float *ck, __global const int *kmap, int e0,
                                  int end, int H, int n0) {
@@ -166,32 +176,54 @@ static inline void ar_tile_sum(float8 *z, float8 *p, __global const float *src,
     }
 }
 
-/* z[0 .. AR_SP_V) = the AR_SP_WIDTH columns at w (W's row at column h; n0 = H - h columns exist
- * from there) of the sum over row r's entries k of ck[k] W[u_k, :]: the SpMMs' product. */
+/* z[0 .. AR_SPMM_V) = the AR_SPMM_WIDTH columns at w (W's row at column h; n0 = H - h columns
+ * exist from there) of the sum over row r's entries k of ck[k] W[u_k, :]: the SpMMs' product,
+ * in ar_gather_sum's blocks of AR_SP_BLOCK entries. ar_gather_part's loop at the SpMMs' own
+ * width: the one place it is written a third time (a width argument, constant at each call,
+ * ran the weight step with Adam 0.8-0.9x on PoCL, s28). */
 static inline void ar_row_product(float8 *z, __global const float *w, __global const float *ck,
                                   __global const int *row_ptr, __global const int *col_idx,
                                   int r, int H, int n0) {
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) z[i] = (float8)(0.0f);
-    ar_gather_sum(z, w, col_idx, ck, 0, row_ptr[r], row_ptr[r + 1], H, n0);
+    _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) z[i] = (float8)(0.0f);
+    for (int b0 = row_ptr[r], end = row_ptr[r + 1]; b0 < end; b0 += AR_SP_BLOCK) {
+        const int bend = min(b0 + AR_SP_BLOCK, end);
+        float8 p[AR_SPMM_V];
+        _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) p[i] = (float8)(0.0f);
+        if (n0 >= AR_SPMM_WIDTH) { /* every column there: whole vector loads */
+            for (int e = b0; e < bend; e++) {
+                __global const float *wu = w + (size_t)col_idx[e] * (size_t)H;
+                const float c = ck[e];
+                _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) p[i] += c * vload8(i, wu);
+            }
+        } else { /* the row's last columns */
+            for (int e = b0; e < bend; e++) {
+                __global const float *wu = w + (size_t)col_idx[e] * (size_t)H;
+                const float c = ck[e];
+                _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++)
+                    p[i] += c * ar_load8(wu + 8 * i, n0 - 8 * i);
+            }
+        }
+        _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) z[i] += p[i];
+    }
 }
 
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
  * w_off in w; bias at b_off in w, or none when b_off < 0 (then act is the identity): the
  * encoder's forward pass (ck = inputs), and a shard's part of the gradient at the last hidden
  * layer (ck = dyk; unsharded, ar_sp_spmm_backward or ar_sp_decode_backward computes it).
- * A 2-D range: dimension 0 is h / AR_SP_WIDTH, dimension 1 is b, so a work-group shares its
+ * A 2-D range: dimension 0 is h / AR_SPMM_WIDTH, dimension 1 is b, so a work-group shares its
  * row and walks the same entries in step. */
 __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global const float *w,
                          int w_off, int b_off, __global const int *row_ptr,
                          __global const int *col_idx, __global const int *rows, int rows_off,
                          int B, int H, int act) {
-    int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
+    int h = AR_SPMM_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    const int h0 = ar_window(h, H), n0 = H - h0;
-    float8 z[AR_SP_V];
+    const int h0 = ar_window(h, H, AR_SPMM_WIDTH), n0 = H - h0;
+    float8 z[AR_SPMM_V];
     ar_row_product(z, w + w_off + h0, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
     __global float *o = out + (size_t)b * (size_t)H + h0;
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+    _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) {
         if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h0 + 8 * i, n0 - 8 * i, act);
         ar_store8_from(o + 8 * i, z[i], n0 - 8 * i, h - h0 - 8 * i);
     }
@@ -215,7 +247,7 @@ __kernel void ar_sp_spmm_tile(__global float *out, __global float *part,
     for (int h = 0; h < H; h += AR_SP_WIDTH) {
         /* a moved last window (ar_window) reads the columns before h after this loop's
          * previous round stored them: computed on, never stored again */
-        const int h0 = ar_window(h, H), n0 = H - h0;
+        const int h0 = ar_window(h, H, AR_SP_WIDTH), n0 = H - h0;
         float8 z[AR_SP_V], p[AR_SP_V];
         _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
             z[i] = u_lo > 0 ? ar_load8(zb + h0 + 8 * i, n0 - 8 * i) : (float8)(0.0f);
@@ -262,13 +294,13 @@ __kernel void ar_sp_spmm_backward(__global float *out, __global const float *ck,
                                   __global const int *rows, int rows_off, int B, int H,
                                   __global const uchar *mask, int use_mask, float scale,
                                   __global const float *a, int act) {
-    int h = AR_SP_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
+    int h = AR_SPMM_WIDTH * (int)get_global_id(0), b = (int)get_global_id(1);
     if (h >= H || b >= B) return;
-    const int h0 = ar_window(h, H), n0 = H - h0;
-    float8 z[AR_SP_V];
+    const int h0 = ar_window(h, H, AR_SPMM_WIDTH), n0 = H - h0;
+    float8 z[AR_SPMM_V];
     ar_row_product(z, w + w_off + h0, ck, row_ptr, col_idx, rows[rows_off + b], H, n0);
     const size_t at = (size_t)b * (size_t)H + (size_t)h0;
-    _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++) {
+    _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) {
         const int n = n0 - 8 * i;
         if (n <= 0) break;
         ar_store8_from(out + at + 8 * i,
@@ -487,7 +519,7 @@ __kernel void ar_sp_decode_backward(__global float *yk, __global float *dyk,
         for (int h = 0; h < H; h += AR_SP_WIDTH) {
             /* a moved last window (ar_window) reads the columns before h after this loop's
              * previous round stored them: computed on, never stored again */
-            const int h0 = ar_window(h, H), n0 = H - h0;
+            const int h0 = ar_window(h, H, AR_SP_WIDTH), n0 = H - h0;
             float8 p[AR_SP_V];
             _Pragma("unroll") for (int i = 0; i < AR_SP_V; i++)
                 p[i] = bfirst ? (float8)(0.0f) : ar_load8(pb + h0 + 8 * i, n0 - 8 * i);

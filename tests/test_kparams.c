@@ -26,23 +26,27 @@ static void remove_cache(const char *dir) {
 Test(kparams, parse_and_format) {
     ar_kparams p;
     ar_kparams_default(&p, "gpu");
-    cr_assert(p.sp_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 && p.sp_rows == 1 &&
-              p.sddmm_csc == 0 && p.sp_fuse == 0 && p.sp_tile == 0);
+    cr_assert(p.sp_width == 8 && p.spmm_width == 8 && p.sddmm_lanes == 8 && p.sp_group == 0 &&
+              p.sp_rows == 1 && p.sddmm_csc == 0 && p.sp_fuse == 0 && p.sp_tile == 0);
     ar_kparams_default(&p, "cpu");
-    cr_assert(p.sp_width == 32 && p.sp_fuse == 1 && p.sp_tile == 1024);
+    cr_assert(p.sp_width == 32 && p.spmm_width == 64 && p.sp_fuse == 1 && p.sp_tile == 1024);
     cr_assert(ar_kparams_parse("sp_width=16,sp_rows=4", &p) == AR_OK);
-    cr_assert(p.sp_width == 16 && p.sp_rows == 4 && p.sddmm_lanes == 8);
-    char text[128];
+    cr_assert(p.sp_width == 16 && p.spmm_width == 64 && p.sp_rows == 4 && p.sddmm_lanes == 8);
+    cr_assert(ar_kparams_parse("spmm_width=8,sp_width=64", &p) == AR_OK);
+    cr_assert(p.sp_width == 64 && p.spmm_width == 8);
+    cr_assert(ar_kparams_parse("sp_width=16,spmm_width=64", &p) == AR_OK);
+    char text[160];
     ar_kparams_format(&p, text, sizeof text);
-    cr_assert_str_eq(text, "sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=4,sddmm_csc=0,sp_fuse=1,"
-                           "sp_tile=1024");
+    cr_assert_str_eq(text, "sp_width=16,spmm_width=64,sddmm_lanes=8,sp_group=0,sp_rows=4,"
+                           "sddmm_csc=0,sp_fuse=1,sp_tile=1024");
     cr_assert(ar_kparams_parse("sddmm_csc=1", &p) == AR_OK && p.sddmm_csc == 1);
     cr_assert(ar_kparams_parse("sp_fuse=0", &p) == AR_OK && p.sp_fuse == 0);
     cr_assert(ar_kparams_parse("sp_tile=0", &p) == AR_OK && p.sp_tile == 0);
     cr_assert(ar_kparams_parse("sp_tile=37", &p) == AR_OK && p.sp_tile == 37);
-    const char *bad[] = {"sp_width=12", "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;",
-                         "sp_width=", "sp_group=-1", "sddmm_csc=2", "sp_fuse=2", "sp_tile=7",
-                         "sp_tile=-1", "sp_tile=16777217"};
+    const char *bad[] = {"sp_width=12", "sp_width=128", "spmm_width=4", "spmm_width=128",
+                         "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;", "sp_width=",
+                         "sp_group=-1", "sddmm_csc=2", "sp_fuse=2", "sp_tile=7", "sp_tile=-1",
+                         "sp_tile=16777217"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ar_kparams q = p;
         cr_assert(ar_kparams_parse(bad[i], &q) == AR_ERR_INVALID_ARG, "%s accepted", bad[i]);
@@ -50,12 +54,17 @@ Test(kparams, parse_and_format) {
     }
 }
 
-/* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, none rejected. */
+/* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, plus one for
+ * each row-product width (8, 16, 32, 64) wider than the winning sp_width, none rejected. */
 static void tune_ok(ar_ctx *c, const ar_kernel_tune_config *cfg, ar_kernel_tune_result *r,
                     int variants) {
     cr_assert(ar_kernels_tune(c, cfg, r) == AR_OK, "%s", ar_last_error());
-    cr_assert(r->variants == variants && r->rejected == 0, "%d variants, %d rejected",
-              r->variants, r->rejected);
+    const char *w = strstr(r->products, "sp_width=");
+    cr_assert(w, "%s", r->products);
+    const int width = atoi(w + strlen("sp_width="));
+    for (int wider = 64; wider > width; wider /= 2) variants++;
+    cr_assert(r->variants == variants && r->rejected == 0, "%d variants, %d rejected (%s)",
+              r->variants, r->rejected, r->products);
 }
 
 Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {

@@ -26,7 +26,7 @@ static void random_rows(int *rows, int B, int n_rows, ar_rng *rng) {
  * entry (and is in the batch), a batch of B distinct rows in random order, weights W (U, H) and
  * a bias (U) at offsets of one flat buffer (as in the parameter buffer), values ck at the
  * entries and a hidden layer a (B, H). H % 4 == 3 and H = 23 (16 + 7): the vector tails at
- * every sp_width (8, 16, 32; tests run under $AUTOREC_KERNEL_PARAMS too). */
+ * every sp_width and spmm_width (8, 16, 32, 64; tests run under $AUTOREC_KERNEL_PARAMS too). */
 enum { R = 41, U = 53, B = 13, H = 23, W_OFF = 5, B_OFF = W_OFF + U * H + 3 };
 typedef struct {
     ar_ctx *c;
@@ -380,13 +380,13 @@ Test(sparse, sp_spmm_tile) {
     sp_case_free(&t);
 }
 
-/* H = 45, over 32 and a multiple of none of the work-item widths (8, 16, 32): each row's last
- * work-item moves its window back to end at H (cl/sparse.cl, ar_window), computes columns of
+/* H = 109, over 64 and a multiple of none of the work-item widths (8, 16, 32, 64): each row's
+ * last work-item moves its window back to end at H (cl/sparse.cl, ar_window), computes columns of
  * the work-item before it again and must store only its own. The encoder's SpMM (bias,
  * sigmoid), its gradient form, the fused backward SpMM and the fused decoder's dz, in one
  * launch and in column tiles of 7 weight rows, against the CPU reference. */
 Test(sparse, sp_products_moved_window) {
-    enum { WR = 9, WU = 40, WB = 6, WH = 45 };
+    enum { WR = 9, WU = 40, WB = 6, WH = 109 };
     ar_ctx *c = tu_ctx();
     ar_rng rng = {tu_seed()};
     ar_csr m;
@@ -416,7 +416,7 @@ Test(sparse, sp_products_moved_window) {
                                             d_rows, 0, WB, WH, acts[v], WU));
             ar_sp_spmm_ref(ref, ck, w, v ? NULL : w + b_off, &m, rows, WB, WH, acts[v]);
             tu_read(c, d_out, n, got);
-            tu_compare(tile ? "sp_spmm_tile (H 45)" : "sp_spmm (H 45)", got, ref, n, 1e-5, 1e-4);
+            tu_compare(tile ? "sp_spmm_tile (H 109)" : "sp_spmm (H 109)", got, ref, n, 1e-5, 1e-4);
             clReleaseMemObject(d_out);
         }
     cl_mem d_dz = tu_buffer(c, n, NULL);
@@ -424,7 +424,7 @@ Test(sparse, sp_products_moved_window) {
                                       NULL, 1.0f, d_a, AR_ACT_SIGMOID));
     ar_sp_spmm_backward_ref(ref, ck, w, &m, rows, WB, WH, NULL, 1.0f, a, AR_ACT_SIGMOID);
     tu_read(c, d_dz, n, got);
-    tu_compare("sp_spmm_backward (H 45)", got, ref, n, 1e-5, 1e-4);
+    tu_compare("sp_spmm_backward (H 109)", got, ref, n, 1e-5, 1e-4);
     ar_sp_decode_backward_ref(yk, dyk, loss, ref, a, w, w + b_off, &m, rows, WB, WH,
                               AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, a, AR_ACT_SIGMOID);
     const int tiles[2] = {0, 7};
@@ -435,7 +435,7 @@ Test(sparse, sp_products_moved_window) {
                                             AR_ACT_IDENTITY, 0.1f, NULL, 1.0f, d_a,
                                             AR_ACT_SIGMOID, WU));
         tu_read(c, d_dz, n, got);
-        tu_compare(i ? "tiled sp_decode_backward dz (H 45)" : "sp_decode_backward dz (H 45)",
+        tu_compare(i ? "tiled sp_decode_backward dz (H 109)" : "sp_decode_backward dz (H 109)",
                    got, ref, n, 1e-5, 1e-4);
     }
     cl_mem bufs[] = {d_ptr, d_idx, d_val, d_rows, d_w, d_a, d_ck, d_y, d_dy, d_loss, d_dz};

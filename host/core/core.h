@@ -160,7 +160,10 @@ typedef struct ar_kernels {
 
 /* The kernels' tunable parameters (kparams.c), compiled in as -D options. */
 typedef struct ar_kparams {
-    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of SpMM / weight gradient (8/16/32) */
+    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of the weight gradients (8, 16, 32
+                      * or 64): along a column of the batch CSC */
+    int spmm_width;  /* AR_SPMM_WIDTH: the same along a batch row: the SpMMs and the fused
+                      * decoder (8, 16, 32 or 64) */
     int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
@@ -177,7 +180,8 @@ void ar_kparams_default(ar_kparams *p, const char *device_type);
 ar_status ar_kparams_parse(const char *text, ar_kparams *p);
 /* The list form ar_kparams_parse reads, every field. */
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap);
-/* The build options (" -DAR_SP_WIDTH=.. -DAR_SDDMM_LANES=..") appended to -cl-std. */
+/* The build options (" -DAR_SP_WIDTH=.. -DAR_SPMM_WIDTH=.. -DAR_SDDMM_LANES=..") appended to
+ * -cl-std. */
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap);
 /* Rebuilds c's program and kernels with kp (from the built-program cache when it has them). */
 ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp);

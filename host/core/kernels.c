@@ -251,9 +251,9 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
     if (tiled(c, cols))
         return ark_sp_spmm_tile(c, out, ck, w, w_off, b_off, row_ptr, col_idx, rows, rows_off, B,
                                 H, act, cols, c->kp.sp_tile);
-    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width, (size_t)B, A(out),
-             A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows), A(rows_off), A(B),
-             A(H), A(act));
+    LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.spmm_width - 1) / c->kp.spmm_width, (size_t)B,
+             A(out), A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows),
+             A(rows_off), A(B), A(H), A(act));
 }
 
 ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off,
@@ -261,7 +261,7 @@ ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w
                                int H, cl_mem mask, float scale, cl_mem a, int act) {
     cl_int use_mask = mask != NULL;
     if (!mask) mask = a; /* never read: a valid buffer rather than a NULL argument */
-    LAUNCH2D(sp_spmm_backward, SPMM, ((size_t)H + c->kp.sp_width - 1) / c->kp.sp_width,
+    LAUNCH2D(sp_spmm_backward, SPMM, ((size_t)H + c->kp.spmm_width - 1) / c->kp.spmm_width,
              (size_t)B, A(out), A(ck), A(w), A(w_off), A(row_ptr), A(col_idx), A(rows),
              A(rows_off), A(B), A(H), A(mask), A(use_mask), A(scale), A(a), A(act));
 }

@@ -14,6 +14,10 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
      * (1.1-1.3x over 16 on the products, docs/performance.md); anything else (a GPU): 8, so
      * that a row of H = 500 is 63 work-items reading neighbouring 32-byte pieces (coalesced) */
     p->sp_width = device_type && !strcmp(device_type, "cpu") ? 32 : 8;
+    /* along a row a CPU takes 64: the SpMM 1.1x over 32, PoCL's per-work-item cost paid by
+     * half as many work-items (docs/performance.md, s28); the weight gradients were 0.9x at
+     * 64, their Adam step's registers */
+    p->spmm_width = device_type && !strcmp(device_type, "cpu") ? 64 : 8;
     p->sddmm_lanes = 8;  /* work-items sharing a row's entries */
     p->sp_group = 0;     /* work-group size along h in the 2-D launches: 0, as many as fit */
     p->sp_rows = 1;      /* rows (SpMM) or columns (weight gradient) per work-group */
@@ -29,7 +33,8 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
 
 /* 1 when v is one of the values the kernels accept for the field. */
 static int valid(const char *key, long v) {
-    if (!strcmp(key, "sp_width")) return v == 8 || v == 16 || v == 32;
+    if (!strcmp(key, "sp_width") || !strcmp(key, "spmm_width"))
+        return v == 8 || v == 16 || v == 32 || v == 64;
     if (!strcmp(key, "sddmm_lanes")) return v >= 1 && v <= 64;
     if (!strcmp(key, "sp_rows")) return v >= 1 && v <= 1024;
     if (!strcmp(key, "sddmm_csc") || !strcmp(key, "sp_fuse")) return v == 0 || v == 1;
@@ -44,16 +49,19 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
         long v;
         int n = 0;
         if (sscanf(s, "%31[a-z_]=%ld%n", key, &v, &n) != 2 ||
-            (strcmp(key, "sp_width") && strcmp(key, "sddmm_lanes") && strcmp(key, "sp_group") &&
+            (strcmp(key, "sp_width") && strcmp(key, "spmm_width") && strcmp(key, "sddmm_lanes") &&
+             strcmp(key, "sp_group") &&
              strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc") && strcmp(key, "sp_fuse") &&
              strcmp(key, "sp_tile")) ||
             !valid(key, v))
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': expected a list like "
-                           "'sp_width=16,sddmm_lanes=8,sp_group=0,sp_rows=1,sddmm_csc=0,sp_fuse=1,"
-                           "sp_tile=1024' (sp_width 8, 16 or 32; sddmm_lanes 1-64; sp_group "
+                           "'sp_width=16,spmm_width=64,sddmm_lanes=8,sp_group=0,sp_rows=1,"
+                           "sddmm_csc=0,sp_fuse=1,sp_tile=1024' (sp_width and spmm_width 8, 16, "
+                           "32 or 64; sddmm_lanes 1-64; sp_group "
                            "0-1024; sp_rows 1-1024; sddmm_csc and sp_fuse 0 or 1; sp_tile 0 or "
                            "8-16777216)", text);
         if (!strcmp(key, "sp_width")) p->sp_width = (int)v;
+        else if (!strcmp(key, "spmm_width")) p->spmm_width = (int)v;
         else if (!strcmp(key, "sddmm_lanes")) p->sddmm_lanes = (int)v;
         else if (!strcmp(key, "sp_group")) p->sp_group = (int)v;
         else if (!strcmp(key, "sp_rows")) p->sp_rows = (int)v;
@@ -70,11 +78,13 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
 
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap) {
     snprintf(out, cap,
-             "sp_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,sp_fuse=%d,sp_tile=%d",
-             p->sp_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc, p->sp_fuse,
-             p->sp_tile);
+             "sp_width=%d,spmm_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,"
+             "sp_fuse=%d,sp_tile=%d",
+             p->sp_width, p->spmm_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc,
+             p->sp_fuse, p->sp_tile);
 }
 
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap) {
-    snprintf(out, cap, " -DAR_SP_WIDTH=%d -DAR_SDDMM_LANES=%d", p->sp_width, p->sddmm_lanes);
+    snprintf(out, cap, " -DAR_SP_WIDTH=%d -DAR_SPMM_WIDTH=%d -DAR_SDDMM_LANES=%d", p->sp_width,
+             p->spmm_width, p->sddmm_lanes);
 }

@@ -3,11 +3,14 @@
  * host computation of the first batch, the fastest stored (kparams_store.c).
  *
  * The search space is small on purpose (a program build each for the build-time parameters):
- * sp_width 8, 16, 32, each with three work-group shapes (launch-time: whole rows along h, 4
- * work-items along h, 4 rows per group), then SDDMM's lanes 4, 8, 16 at the winning width,
- * each by rows and from the batch CSC (launch-time), then training's decoder, loss and last
- * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 20
- * variants with the defaults' three first measurements; then, for more than 512 inputs, column
+ * widths 8, 16, 32 (sp_width and spmm_width together), each with three work-group shapes
+ * (launch-time: whole rows along h, 4 work-items along h, 4 rows per group), then the row
+ * products wider than that winner (spmm_width up to 64: a row's work-items share its entries'
+ * loads, which the weight gradients' Adam step has no registers left for), then SDDMM's lanes
+ * 4, 8, 16 at the winning widths, each by rows and from the batch CSC (launch-time), then
+ * training's decoder, loss and last hidden gradient as three kernels (the SDDMM winner's) or
+ * one (sp_fuse, launch-time): 20 variants with the defaults' three first measurements, and
+ * one to three wider row products; then, for more than 512 inputs, column
  * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
  * checked and timed on the products and on the decoder: two variants each. */
 #include <math.h>
@@ -262,16 +265,17 @@ static ar_status validate(const ar_kernel_tune_config *c) {
  * defaults are among the variants: res->default_*_s keeps their best time, so that the
  * winner's speed-up is not the luck of one measurement against another. */
 static int same_products(const ar_kparams *a, const ar_kparams *b) {
-    return a->sp_width == b->sp_width && a->sp_group == b->sp_group && a->sp_rows == b->sp_rows;
+    return a->sp_width == b->sp_width && a->spmm_width == b->spmm_width &&
+           a->sp_group == b->sp_group && a->sp_rows == b->sp_rows;
 }
 
 static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
                                const ar_kparams *def, ar_kparams *win, double *best) {
-    static const int widths[] = {8, 16, 32}, shapes[][2] = {{0, 1}, {4, 1}, {0, 4}};
+    static const int widths[] = {8, 16, 32, 64}, shapes[][2] = {{0, 1}, {4, 1}, {0, 4}};
     ar_status st = AR_OK;
-    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+    for (size_t w = 0; w + 1 < sizeof widths / sizeof *widths; w++) { /* 64: rows only, below */
         ar_kparams kp = ctx->kp;
-        kp.sp_width = widths[w], kp.sp_group = 0, kp.sp_rows = 1;
+        kp.sp_width = kp.spmm_width = widths[w], kp.sp_group = 0, kp.sp_rows = 1;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
         for (size_t g = 0; g < sizeof shapes / sizeof *shapes; g++) {
             ctx->kp.sp_group = shapes[g][0], ctx->kp.sp_rows = shapes[g][1]; /* launch only */
@@ -281,6 +285,19 @@ static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_r
                 res->default_products_s = s; /* the defaults again: their best time counts */
             if (s < *best) *best = s, *win = ctx->kp;
         }
+    }
+    /* wider row products on their own, at the winner's weight-gradient width and shape */
+    const ar_kparams base = *win;
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        if (widths[w] <= base.spmm_width) continue;
+        ar_kparams kp = base;
+        kp.spmm_width = widths[w];
+        AR_TRY(ar_ctx_set_kparams(ctx, &kp));
+        double s;
+        AR_TRY(measure(ctx, t, K_PRODUCTS, res, &s));
+        if (same_products(&ctx->kp, def) && s < res->default_products_s)
+            res->default_products_s = s;
+        if (s < *best) *best = s, *win = ctx->kp;
     }
 cleanup:
     return st;
@@ -410,8 +427,9 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
     }
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
     ar_kparams_shape_class(cfg->hidden, cfg->cols, res->shape_class, sizeof res->shape_class);
-    snprintf(res->products, sizeof res->products, "sp_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d",
-             win.sp_width, win.sp_group, win.sp_rows, win.sp_tile);
+    snprintf(res->products, sizeof res->products,
+             "sp_width=%d,spmm_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d", win.sp_width,
+             win.spmm_width, win.sp_group, win.sp_rows, win.sp_tile);
     snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d,sp_fuse=%d",
              win.sddmm_lanes, win.sddmm_csc, win.sp_fuse);
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_PRODUCTS, res->shape_class, res->products, res->path,
