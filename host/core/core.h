@@ -160,10 +160,10 @@ typedef struct ar_kernels {
 
 /* The kernels' tunable parameters (kparams.c), compiled in as -D options. */
 typedef struct ar_kparams {
-    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of the weight gradients (8, 16, 32
-                      * or 64): along a column of the batch CSC */
-    int spmm_width;  /* AR_SPMM_WIDTH: the same along a batch row: the SpMMs and the fused
-                      * decoder (8, 16, 32 or 64) */
+    int sp_width;    /* AR_SP_WIDTH: columns h per work-item of the weight gradients, the
+                      * column tiles and the fused decoder (8, 16, 32 or 64) */
+    int spmm_width;  /* AR_SPMM_WIDTH: the same for the SpMMs' 2-D ranges, a batch row's
+                      * work-items along h (8, 16, 32 or 64) */
     int sddmm_lanes; /* AR_SDDMM_LANES: work-items sharing one row in ar_sp_sddmm (1-64) */
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */

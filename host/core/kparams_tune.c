@@ -286,10 +286,11 @@ static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_r
             if (s < *best) *best = s, *win = ctx->kp;
         }
     }
-    /* wider row products on their own, at the winner's weight-gradient width and shape */
+    /* wider row products on their own, at the winner's weight-gradient width and shape (the
+     * winner may be the defaults, whose SpMMs can be wider already: then measured again) */
     const ar_kparams base = *win;
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
-        if (widths[w] <= base.spmm_width) continue;
+        if (widths[w] <= base.sp_width) continue;
         ar_kparams kp = base;
         kp.spmm_width = widths[w];
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
