@@ -42,10 +42,10 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Sets each VAR=VALUE of the ';'-separated list (a copy: setenv keeps none of it). */
-static void apply(const char *settings) {
-    if (!strcmp(settings, "-")) return;
-    char *copy = strdup(settings), *save = NULL;
+/* Sets (set = 1) or unsets each VAR=VALUE of the ';'-separated list (setenv copies them). */
+static void settings(const char *list, int set) {
+    if (!strcmp(list, "-")) return;
+    char *copy = strdup(list), *save = NULL;
     if (!copy) exit(1);
     for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
         char *eq = strchr(kv, '=');
@@ -54,20 +54,8 @@ static void apply(const char *settings) {
             exit(2);
         }
         *eq = 0;
-        setenv(kv, eq + 1, 1);
-    }
-    free(copy);
-}
-
-/* Unsets the variables the list names, so that the other side's do not leak into this one. */
-static void unapply(const char *settings) {
-    if (!strcmp(settings, "-")) return;
-    char *copy = strdup(settings), *save = NULL;
-    if (!copy) exit(1);
-    for (char *kv = strtok_r(copy, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
-        char *eq = strchr(kv, '=');
-        if (eq) *eq = 0;
-        unsetenv(kv);
+        if (set) setenv(kv, eq + 1, 1);
+        else unsetenv(kv); /* so that one side's variables do not reach the other's build */
     }
     free(copy);
 }
@@ -124,7 +112,7 @@ int main(int argc, char **argv) {
     /* each side's program and kernels, built with its settings, kept for the whole run */
     side_t side[2];
     for (int v = 0; v < 2; v++) {
-        apply(set[v]);
+        settings(set[v], 1);
         ar_kparams kp;
         ar_kparams_default(&kp, ctx->info.type);
         const char *env = getenv("AUTOREC_KERNEL_PARAMS");
@@ -134,7 +122,7 @@ int main(int argc, char **argv) {
         side[v].wg = ctx->wg;
         ctx->program = NULL; /* now side v's: the next build must not release it */
         memset(&ctx->k, 0, sizeof ctx->k);
-        unapply(set[v]);
+        settings(set[v], 0);
     }
     enum { N_SHOWN = 3 };
     static const ar_phase shown[N_SHOWN] = {AR_PHASE_SPMM, AR_PHASE_SDDMM,
