@@ -54,15 +54,10 @@ Test(kparams, parse_and_format) {
     }
 }
 
-/* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, plus one for
- * each row-product width (8, 16, 32, 64) wider than the winning sp_width, none rejected. */
+/* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, none rejected. */
 static void tune_ok(ar_ctx *c, const ar_kernel_tune_config *cfg, ar_kernel_tune_result *r,
                     int variants) {
     cr_assert(ar_kernels_tune(c, cfg, r) == AR_OK, "%s", ar_last_error());
-    const char *w = strstr(r->products, "sp_width=");
-    cr_assert(w, "%s", r->products);
-    const int width = atoi(w + strlen("sp_width="));
-    for (int wider = 64; wider > width; wider /= 2) variants++;
     cr_assert(r->variants == variants && r->rejected == 0, "%d variants, %d rejected (%s)",
               r->variants, r->rejected, r->products);
 }
@@ -74,7 +69,7 @@ Test(kparams, tune_stores_and_later_contexts_load, .timeout = 600) {
     ar_kernel_tune_config cfg = {.rows = 70, .cols = 45, .density = 0.2, .hidden = 40,
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
-    tune_ok(c, &cfg, &r, 20);
+    tune_ok(c, &cfg, &r, 21);
     cr_assert_str_eq(r.shape_class, "h64-c64");
     cr_assert(r.products_s <= r.default_products_s && r.sddmm_s <= r.default_sddmm_s &&
               r.decode_s <= r.default_decode_s);
@@ -184,7 +179,7 @@ Test(kparams, tune_times_column_tiles, .timeout = 600) {
     ar_kernel_tune_config cfg = {.rows = 40, .cols = 600, .density = 0.05, .hidden = 24,
                                  .batch = 16, .reps = 1};
     ar_kernel_tune_result r;
-    tune_ok(c, &cfg, &r, 24);
+    tune_ok(c, &cfg, &r, 25);
     cr_assert(r.tile_s > 0 && r.tile_s <= r.default_tile_s, "tiles %g s, defaults' %g s",
               r.tile_s, r.default_tile_s);
     const char *tile = strstr(r.products, "sp_tile=");

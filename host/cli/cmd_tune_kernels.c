@@ -88,8 +88,8 @@ const cli_command cli_cmd_tune_kernels = {
              "[--hidden N] [--batch N]",
     .about = "Times the sparse path's kernels (SpMM, SDDMM, the weight gradient) on one device "
              "at a model's shapes, on synthetic data of that size and density, over a small "
-             "space of parameters: columns per work-item (8, 16, 32, and up to 64 for the "
-             "SpMMs alone), the work-group shape, "
+             "space of parameters: columns per work-item (8, 16, 32, and 64 for the SpMMs "
+             "alone), the work-group shape, "
              "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
              "columns, training's decoder, loss and last hidden gradient as one kernel or "
              "three, and, for more than 512 columns, column tiles of 512-4096 weight rows or "

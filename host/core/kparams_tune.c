@@ -4,13 +4,13 @@
  *
  * The search space is small on purpose (a program build each for the build-time parameters):
  * widths 8, 16, 32 (sp_width and spmm_width together), each with three work-group shapes
- * (launch-time: whole rows along h, 4 work-items along h, 4 rows per group), then the row
- * products wider than that winner (spmm_width up to 64: a row's work-items share its entries'
- * loads, which the weight gradients' Adam step has no registers left for), then SDDMM's lanes
- * 4, 8, 16 at the winning widths, each by rows and from the batch CSC (launch-time), then
- * training's decoder, loss and last hidden gradient as three kernels (the SDDMM winner's) or
- * one (sp_fuse, launch-time): 20 variants with the defaults' three first measurements, and
- * one to three wider row products; then, for more than 512 inputs, column
+ * (launch-time: whole rows along h, 4 work-items along h, 4 rows per group), then the SpMMs
+ * alone at 64 (spmm_width, at the winner's sp_width and shape: a row's work-items share its
+ * entries' loads, which the weight gradients' Adam step has no registers left for; 16 and 32
+ * left out, each a program build more), then SDDMM's lanes 4, 8, 16 at the winning widths,
+ * each by rows and from the batch CSC (launch-time), then training's decoder, loss and last
+ * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 21
+ * variants with the defaults' three first measurements; then, for more than 512 inputs, column
  * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
  * checked and timed on the products and on the decoder: two variants each. */
 #include <math.h>
@@ -271,9 +271,9 @@ static int same_products(const ar_kparams *a, const ar_kparams *b) {
 
 static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
                                const ar_kparams *def, ar_kparams *win, double *best) {
-    static const int widths[] = {8, 16, 32, 64}, shapes[][2] = {{0, 1}, {4, 1}, {0, 4}};
+    static const int widths[] = {8, 16, 32}, shapes[][2] = {{0, 1}, {4, 1}, {0, 4}};
     ar_status st = AR_OK;
-    for (size_t w = 0; w + 1 < sizeof widths / sizeof *widths; w++) { /* 64: rows only, below */
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
         ar_kparams kp = ctx->kp;
         kp.sp_width = kp.spmm_width = widths[w], kp.sp_group = 0, kp.sp_rows = 1;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
@@ -286,13 +286,11 @@ static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_r
             if (s < *best) *best = s, *win = ctx->kp;
         }
     }
-    /* wider row products on their own, at the winner's weight-gradient width and shape (the
-     * winner may be the defaults, whose SpMMs can be wider already: then measured again) */
-    const ar_kparams base = *win;
-    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
-        if (widths[w] <= base.sp_width) continue;
-        ar_kparams kp = base;
-        kp.spmm_width = widths[w];
+    /* the SpMMs at 64 on their own, at the winner's weight-gradient width and shape (the
+     * winner may be the defaults, which are that already on a CPU: then measured again) */
+    {
+        ar_kparams kp = *win;
+        kp.spmm_width = 64;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
         double s;
         AR_TRY(measure(ctx, t, K_PRODUCTS, res, &s));
