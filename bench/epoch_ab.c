@@ -13,8 +13,8 @@
  * centering, L2 2e-3, learning-rate decay 0.97, seed 1). Both programs are built on its context
  * up front, and each epoch runs with one of them, swapped in between epochs: the same buffers
  * for both sides. (Two models in one process, one per side, differed by up to 8% with the same
- * kernels in the VM's far phase, always the same one faster within a run: where each model's
- * buffers landed, not the kernels.) After one epoch of each as a warm-up, N pairs (default 20)
+ * kernels in the VM's far phase, one of them faster in all 20 pairs of a run: where each
+ * model's buffers landed, not the kernels.) After one epoch of each as a warm-up, N pairs (default 20)
  * alternate in the order ABBA, so that no side always runs first. The seconds per epoch are
  * training only, as autorec bench counts them. Printed: each side's median and quartiles, in
  * how many pairs B was faster, the ratio of the medians and the median of the pairs' ratios,
