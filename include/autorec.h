@@ -310,7 +310,9 @@ AR_API void ar_ratings_get(const ar_ratings *r, size_t i, int64_t *user, int64_t
 AR_API ar_status ar_ratings_from_arrays(const int64_t *users, const int64_t *items,
                                         const float *ratings, size_t n, ar_ratings **out);
 /* Splits at random: each rating goes to test with probability test_ratio, decided by a
- * generator seeded with seed, so the same seed gives the same split. The training part keeps
+ * generator seeded with seed, so the same seed gives the same split. When the draw leaves one
+ * part empty, one rating drawn by the same generator moves to it, so any two or more ratings
+ * split (fewer fail with AR_ERR_INVALID_ARG). The training part keeps
  * all's skipped lines (ar_ratings_skipped) and merged pairs (ar_ratings_merged), the test part
  * has none: the two add up to all's. */
 AR_API ar_status ar_ratings_split(const ar_ratings *all, double test_ratio, uint64_t seed,

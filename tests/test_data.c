@@ -185,6 +185,33 @@ Test(data, heldout_pair_also_in_training_is_refused) {
     ar_ratings_free(test);
 }
 
+/* A small set whose draw puts every rating on one side still splits: one rating crosses over
+ * (the flake that once turned a 66-rating gradient check red). One rating cannot split. */
+Test(data, small_split_never_leaves_a_part_empty) {
+    int64_t u[3] = {1, 2, 3}, i[3] = {1, 1, 2};
+    float v[3] = {4, 5, 3};
+    ar_ratings *all = NULL, *one = NULL, *tr, *te;
+    cr_assert(ar_ratings_from_arrays(u, i, v, 3, &all) == AR_OK);
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        double ratio = seed % 2 ? 0.001 : 0.999; /* nearly always all to one side */
+        cr_assert(ar_ratings_split(all, ratio, seed, &tr, &te) == AR_OK, "seed %llu: %s",
+                  (unsigned long long)seed, ar_last_error());
+        cr_assert(tr->n >= 1 && te->n >= 1 && tr->n + te->n == 3, "seed %llu: %zu + %zu",
+                  (unsigned long long)seed, tr->n, te->n);
+        cr_assert_eq(te->n, ratio < 0.5 ? 1u : 2u);
+        ar_ratings *tr2, *te2; /* still seeded: the same seed moves the same rating */
+        cr_assert(ar_ratings_split(all, ratio, seed, &tr2, &te2) == AR_OK);
+        cr_assert(te2->n == te->n && memcmp(te->user, te2->user, te->n * sizeof *te->user) == 0);
+        ar_ratings_free(tr); ar_ratings_free(te); ar_ratings_free(tr2); ar_ratings_free(te2);
+    }
+    cr_assert(ar_ratings_from_arrays(u, i, v, 1, &one) == AR_OK);
+    cr_assert_eq(ar_ratings_split(one, 0.5, 1, &tr, &te), AR_ERR_INVALID_ARG);
+    cr_assert(tr == NULL && te == NULL);
+    cr_assert(strstr(ar_last_error(), "empty"), "%s", ar_last_error());
+    ar_ratings_free(all);
+    ar_ratings_free(one);
+}
+
 /* A split keeps the file's skipped lines with the training part: the parts add up to them. */
 Test(data, split_keeps_the_skipped_count) {
     const char *text = "1\t1\t5\nbad\n2\t1\t4\n3\t1\t3\nworse\n4\t1\t2\n5\t1\t1\n6\t2\t2\n";
