@@ -13,7 +13,8 @@
  * times one whole batch pass (every batch of the epoch) of each kernel: SpMM (encoder: bias +
  * sigmoid; gradient: neither), SDDMM (decoder, sigmoid; by rows, and from the batch CSC as
  * training runs it), the weight gradient from the batch CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
- * only the ratio). Outputs of A and B are compared (max relative difference printed) before
+ * only the ratio), and last the five products of an epoch together (spmm + decode + 2 x
+ * sparse_wgrad, the weight gradients without Adam). Outputs of A and B are compared (max relative difference printed) before
  * timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
  * machine, run PoCL with one thread (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels
  * themselves cost.
@@ -250,6 +251,7 @@ int main(int argc, char **argv) {
     printf("R %d, U %d, H %d, B %d, nnz %d, %d reps; GFLOP/s best / median\n", s.R, s.U, s.H,
            s.B, s.nnz, s.reps);
     double *t = malloc((size_t)s.reps * 2 * sizeof *t);
+    double best[2][N_KERNELS], mid[2][N_KERNELS]; /* seconds a pass, per side and kernel */
     for (int k = 0; k < N_KERNELS; k++) {
         double diff = nd == 2 ? compare(&d[0], &d[1], &s, k) : 0;
         for (int r = 0; r < s.reps; r++)
@@ -263,6 +265,7 @@ int main(int argc, char **argv) {
         for (int v = 0; v < nd; v++) {
             qsort(t + v * s.reps, (size_t)s.reps, sizeof *t, cmpd);
             med[v] = t[v * s.reps + s.reps / 2];
+            best[v][k] = t[v * s.reps], mid[v][k] = med[v];
             const double f = k == K_DECODE ? 2 * flop : flop;
             printf("  %s: %7.2f / %7.2f", v ? "B" : "A", f / t[v * s.reps] * 1e-9,
                    f / med[v] * 1e-9);
@@ -270,6 +273,21 @@ int main(int argc, char **argv) {
         if (nd == 2) printf("  B/A speed-up %.2fx  max rel diff %.1e", med[0] / med[1], diff);
         printf("\n");
     }
+    /* An epoch's five products as training runs them: the encoder's SpMM with its sigmoid, the
+     * fused decoder (two products and the loss) and the two weight gradients (dW, dV; Adam left
+     * out, as issue 19 counted them): their FLOPs over the sum of those kernels' times. */
+    printf("%-13s", "products");
+    for (int v = 0; v < nd; v++) {
+        const double tb = best[v][K_SPMM] + best[v][K_DECODE] + 2 * best[v][K_WGRAD];
+        const double tm = mid[v][K_SPMM] + mid[v][K_DECODE] + 2 * mid[v][K_WGRAD];
+        printf("  %s: %7.2f / %7.2f", v ? "B" : "A", 5 * flop / tb * 1e-9, 5 * flop / tm * 1e-9);
+    }
+    if (nd == 2) {
+        const double ta = mid[0][K_SPMM] + mid[0][K_DECODE] + 2 * mid[0][K_WGRAD];
+        const double tb = mid[1][K_SPMM] + mid[1][K_DECODE] + 2 * mid[1][K_WGRAD];
+        printf("  B/A speed-up %.2fx", ta / tb);
+    }
+    printf("  (spmm + decode + 2 x sparse_wgrad: an epoch's five)\n");
     free(t);
     return 0;
 }

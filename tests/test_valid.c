@@ -372,4 +372,13 @@ Test(valid, bad_combinations_exit_2) {
     cr_assert_eq(run("train --train %s --test %s %s --refit", tu_path("few.data"),
                      tu_path("few.test"), d), 2);
     one_line("--refit");
+    /* five ratings: the default 0.1 draws no validation rating for many seeds; one is moved
+     * across then (ar_ratings_split), so every seed trains with one and early stopping */
+    tu_write_file("five.data", "1\t1\t5\n2\t2\t4\n1\t2\t3\n3\t2\t2\n3\t1\t5\n");
+    for (int seed = 1; seed <= 4; seed++) {
+        cr_assert_eq(run("train --train %s --test %s --hidden 4 --epochs 2 --json --seed %d",
+                         tu_path("five.data"), tu_path("few.test"), seed), 0, "%s", err);
+        cr_assert(!strstr(err, "too few") && strstr(out, "\"n_valid\":1"), "seed %d: %s%s",
+                  seed, err, out);
+    }
 }

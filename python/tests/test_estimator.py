@@ -228,3 +228,19 @@ def test_progress_bar_is_optional(data, capsys):
     assert capsys.readouterr().err == ""
     AutoRec(**SMALL, verbose=True).fit(train)
     assert "autorec" in capsys.readouterr().err  # tqdm's bar, or a line per epoch without it
+
+
+
+def test_a_tiny_set_still_gets_a_validation_rating(recwarn):
+    """Ten percent of five ratings draws none for most seeds: the library moves one across
+    rather than leave the validation set empty (or warn), so every seed validates; a single
+    rating cannot be split: the warning, and no validation."""
+    five = (np.array([1, 2, 1, 3, 3]), np.array([1, 2, 2, 2, 1]), np.array([5, 4, 3, 2, 5.0]))
+    for seed in (1, 2, 3, 4):
+        recwarn.clear()
+        m = AutoRec(**SMALL, verbose=False, seed=seed).fit(five)
+        assert not [w for w in recwarn if "too few" in str(w.message)]
+        assert len(m.history_) and m.history_["valid_rmse"].notna().all()
+    with pytest.warns(UserWarning, match="1 training ratings: too few"):
+        m = AutoRec(**SMALL, verbose=False).fit(([1], [1], [4.0]))
+    assert len(m.history_) and m.history_["valid_rmse"].isna().all()
