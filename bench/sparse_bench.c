@@ -14,8 +14,8 @@
  * sigmoid; gradient: neither), SDDMM (decoder, sigmoid; by rows, and from the batch CSC as
  * training runs it), the weight gradient from the batch CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
  * only the ratio), and last the five products of an epoch together (spmm + decode + 2 x
- * sparse_wgrad, the weight gradients without Adam). Outputs of A and B are compared (max relative difference printed) before
- * timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
+ * sparse_wgrad, the weight gradients without Adam). Outputs of A and B are compared (max
+ * relative difference printed) before timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
  * machine, run PoCL with one thread (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels
  * themselves cost.
  */
@@ -209,6 +209,13 @@ static double cpu_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Seconds of an epoch's five products as training runs them, from each kernel's seconds a
+ * pass: the encoder's SpMM with its sigmoid, the fused decoder (two products and the loss) and
+ * the two weight gradients (dW, dV; Adam left out, as issue 19 counted them). */
+static double products_seconds(const double *t) {
+    return t[K_SPMM] + t[K_DECODE] + 2 * t[K_WGRAD];
+}
+
 static int cmpd(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -273,20 +280,11 @@ int main(int argc, char **argv) {
         if (nd == 2) printf("  B/A speed-up %.2fx  max rel diff %.1e", med[0] / med[1], diff);
         printf("\n");
     }
-    /* An epoch's five products as training runs them: the encoder's SpMM with its sigmoid, the
-     * fused decoder (two products and the loss) and the two weight gradients (dW, dV; Adam left
-     * out, as issue 19 counted them): their FLOPs over the sum of those kernels' times. */
-    printf("%-13s", "products");
-    for (int v = 0; v < nd; v++) {
-        const double tb = best[v][K_SPMM] + best[v][K_DECODE] + 2 * best[v][K_WGRAD];
-        const double tm = mid[v][K_SPMM] + mid[v][K_DECODE] + 2 * mid[v][K_WGRAD];
-        printf("  %s: %7.2f / %7.2f", v ? "B" : "A", 5 * flop / tb * 1e-9, 5 * flop / tm * 1e-9);
-    }
-    if (nd == 2) {
-        const double ta = mid[0][K_SPMM] + mid[0][K_DECODE] + 2 * mid[0][K_WGRAD];
-        const double tb = mid[1][K_SPMM] + mid[1][K_DECODE] + 2 * mid[1][K_WGRAD];
-        printf("  B/A speed-up %.2fx", ta / tb);
-    }
+    printf("%-13s", "products"); /* their FLOPs over the sum of those kernels' times */
+    for (int v = 0; v < nd; v++)
+        printf("  %s: %7.2f / %7.2f", v ? "B" : "A", 5 * flop / products_seconds(best[v]) * 1e-9,
+               5 * flop / products_seconds(mid[v]) * 1e-9);
+    if (nd == 2) printf("  B/A speed-up %.2fx", products_seconds(mid[0]) / products_seconds(mid[1]));
     printf("  (spmm + decode + 2 x sparse_wgrad: an epoch's five)\n");
     free(t);
     return 0;

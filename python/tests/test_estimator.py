@@ -230,7 +230,6 @@ def test_progress_bar_is_optional(data, capsys):
     assert "autorec" in capsys.readouterr().err  # tqdm's bar, or a line per epoch without it
 
 
-
 def test_a_tiny_set_still_gets_a_validation_rating(recwarn):
     """Ten percent of five ratings draws none for most seeds: the library moves one across
     rather than leave the validation set empty (or warn), so every seed validates; a single
