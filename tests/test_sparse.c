@@ -549,7 +549,11 @@ Test(sparse, sp_batch_csc) {
     sp_case_free(&t);
 }
 
-/* The batch's CSC uploaded as batch 1 of 2 (column pointers at U + 1), with its entries. */
+/* The batch's CSC uploaded as batch 1 of 2 (column pointers at U + 1), its entries after
+ * CSC_SHIFT of batch 0's (whose pointers give it none: placeholders that no kernel may read,
+ * valid indices so that one that does fails a comparison, not with a fault), so that they start
+ * past the buffer's first entry as a later batch's do in training. */
+enum { CSC_SHIFT = 3 };
 typedef struct {
     int cp[U + 1], *eb, *ek;      /* on the host: column pointers, entries (batch row, index) */
     cl_mem d_cp, d_eb, d_ek;      /* on the device, the pointers as batch 1 of 2 */
@@ -560,10 +564,17 @@ static void csc_upload_init(const sp_case *t, csc_upload *u) {
     u->ek = malloc((size_t)t->nnz * sizeof *u->ek);
     ar_sp_batch_csc(u->cp, u->eb, u->ek, &t->m, t->rows, B);
     int cp2[2 * (U + 1)];
-    for (int c = 0; c <= U; c++) cp2[c] = 0, cp2[U + 1 + c] = u->cp[c];
+    for (int c = 0; c <= U; c++) cp2[c] = 0, cp2[U + 1 + c] = CSC_SHIFT + u->cp[c];
+    const size_t n = (size_t)CSC_SHIFT + (size_t)u->cp[U];
+    int *eb = malloc(n * sizeof *eb), *ek = malloc(n * sizeof *ek);
+    for (int e = 0; e < CSC_SHIFT; e++) eb[e] = B - 1, ek[e] = e;
+    memcpy(eb + CSC_SHIFT, u->eb, (size_t)u->cp[U] * sizeof *eb);
+    memcpy(ek + CSC_SHIFT, u->ek, (size_t)u->cp[U] * sizeof *ek);
     u->d_cp = tu_ibuffer(t->c, 2 * ((size_t)U + 1), cp2);
-    u->d_eb = tu_ibuffer(t->c, u->cp[U], u->eb);
-    u->d_ek = tu_ibuffer(t->c, u->cp[U], u->ek);
+    u->d_eb = tu_ibuffer(t->c, n, eb);
+    u->d_ek = tu_ibuffer(t->c, n, ek);
+    free(eb);
+    free(ek);
 }
 
 static void csc_upload_free(csc_upload *u) {
