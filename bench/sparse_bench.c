@@ -12,10 +12,11 @@
  * gives both versions' best and median GFLOP/s and B's speed-up on the medians. One repetition
  * times one whole batch pass (every batch of the epoch) of each kernel: SpMM (encoder: bias +
  * sigmoid; gradient: neither), SDDMM (decoder, sigmoid; by rows, and from the batch CSC as
- * training runs it), the weight gradient from the batch CSC, hidden dropout over (B, H) ("GFLOP/s" there is the products' count over its time: read
- * only the ratio), and last the five products of an epoch together (spmm + decode + 2 x
- * sparse_wgrad, the weight gradients without Adam). Outputs of A and B are compared (max
- * relative difference printed) before timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
+ * training runs it), the weight gradient from the batch CSC, hidden dropout over (B, H)
+ * ("GFLOP/s" there is the products' count over its time: read only the ratio), and last the
+ * five products of an epoch together (spmm + decode + 2 x sparse_wgrad, the weight gradients
+ * without Adam). Outputs of A and B are compared (max relative difference printed) before
+ * timing. --cpu-time times with the process's CPU time instead of wall time: on a shared
  * machine, run PoCL with one thread (POCL_MAX_PTHREAD_COUNT=1) and time what the kernels
  * themselves cost.
  */
