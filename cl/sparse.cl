@@ -400,6 +400,44 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     }
 }
 
+/* ar_sp_sddmm in a GPU's shape (kernel parameter sddmm_split, the default off CPUs): one
+ * work-group per batch row (b = the group's index), its work-items in teams of S (a power of
+ * two, at most the group's size G, which is a multiple of S), one team per entry: G / S entries
+ * of the row at a time. Lane j of a team sums a[b, h] W[u, h] over h = j, j + S, j + 2 S, ...,
+ * so a team's loads at each step are S neighbouring floats of one weight row (coalesced, where
+ * ar_sp_sddmm's lanes each read their own row), then the team adds its S partial sums in a
+ * fixed tree in local memory (part: G floats): deterministic, and another order than
+ * ar_sp_sddmm's (within the same tolerance of the reference). B x G work-items: 16k at B = 256,
+ * G = 64, against ar_sp_sddmm's 2k (docs/performance.md, GPU portability review). */
+__kernel void ar_sp_sddmm_split(__global float *yk, __global const float *a,
+                                __global const float *w, int w_off, int b_off,
+                                __global const int *pos_ptr, __global const int *pos_idx,
+                                __global const int *rows, int rows_off, int H, int act, int S,
+                                __local float *part) {
+    const int b = (int)get_group_id(0), t = (int)get_local_id(0);
+    const int team = t / S, lane = t % S, teams = (int)get_local_size(0) / S;
+    const int r = rows[rows_off + b], end = pos_ptr[r + 1];
+    __global const float *ab = a + (size_t)b * (size_t)H;
+    /* every work-item runs the loop the same number of times: the barriers are uniform */
+    for (int k0 = pos_ptr[r]; k0 < end; k0 += teams) {
+        const int k = k0 + team;
+        const int u = k < end ? pos_idx[k] : 0;
+        float s = 0.0f;
+        if (k < end) {
+            __global const float *wu = w + w_off + (size_t)u * (size_t)H;
+            for (int h = lane; h < H; h += S) s += ab[h] * wu[h];
+        }
+        part[t] = s;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int gap = S / 2; gap > 0; gap /= 2) {
+            if (lane < gap) part[t] += part[t + gap];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lane == 0 && k < end) yk[k] = ar_activate(part[t] + w[b_off + u], act);
+        barrier(CLK_LOCAL_MEM_FENCE); /* part is written again by the next entries */
+    }
+}
+
 /* ar_sp_sddmm at the batch's training entries, walked by column from the batch's CSC (col_ptr
  * from col_off, ent_b / ent_k, as ar_sp_weight_grad): yk[k] = act(bias[u] + a[b, :] . W[u, :])
  * for each entry (b, k) of column u. AR_SDDMM_LANES work-items share a column, up to four

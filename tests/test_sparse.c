@@ -88,6 +88,10 @@ static void set_tile(ar_ctx *c, int tile) {
     check_status(ar_ctx_set_kparams(c, &kp));
 }
 
+/* ark_sp_sddmm as ar_sp_sddmm (a launch-time choice, no rebuild), whatever the device's
+ * default: the fused decoder and the CSC form match that kernel's bits, not the split form's. */
+static void lanes_form(ar_ctx *c) { c->kp.sddmm_split = 0; }
+
 /* Asserts got == ref within atol + rtol |ref| at the batch's entries (the only ones written). */
 static void compare_entries(const sp_case *t, const char *what, const float *got,
                             const float *ref, float atol, float rtol) {
@@ -193,6 +197,7 @@ Test(sparse, sp_decode_backward) {
     for (int dense = 0; dense < 2; dense++) {
         sp_case t;
         sp_case_init_density(&t, dense ? 1.0 : 0.15); /* 53 entries a row, or all U = 53 */
+        lanes_form(t.c);
         const size_t n = (size_t)B * H;
         float *dz = malloc(n * sizeof *dz), *dz3 = malloc(n * sizeof *dz3);
         float *act_out = malloc(n * sizeof *act_out), *y3 = malloc((size_t)t.nnz * sizeof *y3);
@@ -269,6 +274,7 @@ Test(sparse, sp_decode_backward) {
 Test(sparse, sp_decode_backward_long_rows) {
     enum { LR = 5, LU = 301, LH = 19 };
     ar_ctx *c = tu_ctx();
+    lanes_form(c);
     ar_rng rng = {tu_seed()};
     ar_csr m;
     tu_random_csr(&m, LR, LU, 0.7, &rng);
@@ -460,6 +466,45 @@ Test(sparse, sp_sddmm) {
     }
     clReleaseMemObject(d_y);
     sp_case_free(&t);
+}
+
+/* SDDMM in a GPU's shape (kernel parameter sddmm_split), S work-items per entry: the reference
+ * in the kernel's float order (lane sums and tree) closely, the plain reference within SDDMM's
+ * tolerance; S above H (idle lanes) and long rows (more entries than a group's teams), and as
+ * ark_sp_sddmm runs it when the parameter is set. Under AUTOREC_MAX_WG=3 groups of 2. */
+Test(sparse, sp_sddmm_split) {
+    const double dens[2] = {0.15, 0.6};
+    const int splits[4] = {2, 8, 32, 64};
+    for (int v = 0; v < 2; v++) {
+        sp_case t;
+        sp_case_init_density(&t, dens[v]);
+        cl_mem d_y = tu_buffer(t.c, t.nnz, NULL);
+        for (int si = 0; si < 4; si++) {
+            ar_kparams kp = t.c->kp;
+            kp.sddmm_split = splits[si];
+            check_status(ar_ctx_set_kparams(t.c, &kp));
+            size_t G;
+            int S;
+            ar_sddmm_split_shape(t.c, &G, &S);
+            cr_assert(S <= splits[si] && (size_t)S <= G && G % (size_t)S == 0);
+            const int act = si % 2 ? AR_ACT_IDENTITY : AR_ACT_SIGMOID;
+            check_status(ark_sp_sddmm_split(t.c, d_y, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx,
+                                            t.drows, 0, B, H, act));
+            tu_read(t.c, d_y, t.nnz, t.got);
+            ar_sp_sddmm_split_ref(t.ref, t.a, t.W, t.bias, &t.m, t.rows, B, H, act, S);
+            compare_entries(&t, "sp_sddmm_split in its order", t.got, t.ref, 1e-6f, 1e-6f);
+            ar_sp_sddmm_ref(t.ref, t.a, t.W, t.bias, &t.m, t.rows, B, H, act);
+            compare_entries(&t, "sp_sddmm_split", t.got, t.ref, 1e-5f, 1e-4f);
+            check_status(ark_sp_sddmm(t.c, d_y, t.da, t.w, W_OFF, B_OFF, t.ptr, t.idx, t.drows,
+                                      0, B, H, act)); /* dispatches to the split form */
+            float *again = malloc((size_t)t.nnz * sizeof *again);
+            tu_read(t.c, d_y, t.nnz, again);
+            compare_entries(&t, "ark_sp_sddmm with sddmm_split", again, t.got, 0, 0);
+            free(again);
+        }
+        clReleaseMemObject(d_y);
+        sp_case_free(&t);
+    }
 }
 
 /* The loss gradient at the entries (sigmoid outputs) and each row's squared error. */
@@ -700,6 +745,7 @@ Test(sparse, sp_sddmm_csc) {
     for (int v = 0; v < 2; v++) {
         sp_case t;
         sp_case_init_density(&t, dens[v]);
+        lanes_form(t.c);
         csc_upload u;
         csc_upload_init(&t, &u);
         cl_mem d_y = tu_buffer(t.c, t.nnz, NULL), d_y2 = tu_buffer(t.c, t.nnz, NULL);

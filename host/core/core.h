@@ -150,7 +150,7 @@ typedef struct ar_kernels {
     cl_kernel masked_sse;
     cl_kernel colsum;
     cl_kernel adam;
-    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_csc, sp_loss_backward, sp_sse,
+    cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_split, sp_sddmm_csc, sp_loss_backward, sp_sse,
         sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward,
         sp_bias_adam, sp_spmm_tile;
 } ar_kernels;
@@ -168,6 +168,8 @@ typedef struct ar_kparams {
     int sp_group;    /* work-items along h per work-group of the 2-D launches; 0: up to ctx wg */
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
     int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
+    int sddmm_split; /* SDDMM by rows in a GPU's shape (ar_sp_sddmm_split): work-items per entry
+                      * (2-64, a power of two), a work-group per batch row; 0: ar_sp_sddmm */
     int sp_fuse;     /* 1: training's decoder, loss and last hidden gradient in one kernel
                       * (ar_sp_decode_backward: one work-item per row, for CPUs), 0: three */
     int sp_tile;     /* weight rows per column tile of the encoder's SpMM and the fused decoder
@@ -231,6 +233,7 @@ struct ar_ctx {
     ar_kernels k;
     size_t max_wg;            /* CL_DEVICE_MAX_WORK_GROUP_SIZE, capped by AUTOREC_MAX_WG */
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
+    size_t wg_split;          /* ar_sp_sddmm_split's CL_KERNEL_WORK_GROUP_SIZE (not in wg) */
     ar_kparams kp;            /* the kernels' tunable parameters, as built */
     double build_seconds;     /* building the kernel program (from source or the cache) */
     int program_cached;       /* 1: the program came from the built-program cache */
@@ -354,6 +357,17 @@ ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act);
+/* ark_sp_sddmm's outputs in a GPU's shape: a work-group per batch row, kp.sddmm_split
+ * work-items per entry (coalesced loads of its weight row, a fixed-order sum in local memory).
+ * ark_sp_sddmm calls it when kp.sddmm_split > 0; called directly with 0, 32 work-items per entry. */
+/* ar_sp_sddmm_split's work-group size G (the largest power of two within 64, the device's limits
+ * and AUTOREC_MAX_WG, and the kernel's own limit, c->wg_split: a kernel with barriers may
+ * report less than the others, so it is kept out of c->wg) and work-items per entry S
+ * (kp.sddmm_split, 32 when 0, halved until within G). */
+void ar_sddmm_split_shape(const ar_ctx *c, size_t *group, int *split);
+ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                             cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B,
+                             int H, int act);
 /* ark_sp_sddmm at the batch's training entries, walked from its CSC (as ark_sp_weight_grad):
  * each weight row read once per batch; the same bits. */
 ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,

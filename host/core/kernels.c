@@ -9,7 +9,8 @@
 #define KERNEL_LIST(X)                                                                         \
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
-    X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) X(sp_spmm_tile) \
+    X(sp_sddmm_split) X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) \
+    X(sp_spmm_tile) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -23,7 +24,8 @@ ar_status ar_kernels_create(ar_ctx *c) {
         size_t kwg = 0;                                                                        \
         AR_CL_TRY(clGetKernelWorkGroupInfo(c->k.name, c->device, CL_KERNEL_WORK_GROUP_SIZE,    \
                                            sizeof kwg, &kwg, NULL));                           \
-        if (kwg < wg) wg = kwg;                                                                \
+        if (c->k.name == c->k.sp_sddmm_split) c->wg_split = kwg;                               \
+        else if (kwg < wg) wg = kwg;                                                           \
     }
     KERNEL_LIST(CREATE)
 #undef CREATE
@@ -269,8 +271,46 @@ ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act) {
+    if (c->kp.sddmm_split > 0)
+        return ark_sp_sddmm_split(c, yk, a, w, w_off, b_off, pos_ptr, pos_idx, rows, rows_off, B,
+                                  H, act);
     LAUNCH(sp_sddmm, SDDMM, (size_t)B * c->kp.sddmm_lanes, A(yk), A(a), A(w), A(w_off), A(b_off),
            A(pos_ptr), A(pos_idx), A(rows), A(rows_off), A(B), A(H), A(act));
+}
+
+void ar_sddmm_split_shape(const ar_ctx *c, size_t *group, int *split) {
+    size_t cap = c->max_wg < 64 ? c->max_wg : 64, G = 1;
+    if (c->wg_split && c->wg_split < cap) cap = c->wg_split;
+    while (2 * G <= cap) G *= 2;
+    int S = c->kp.sddmm_split > 0 ? c->kp.sddmm_split : 32;
+    while ((size_t)S > G) S /= 2;
+    *group = G, *split = S;
+}
+
+/* One work-group of G work-items per batch row (ar_sddmm_split_shape); local memory: G floats. */
+ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
+                             cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B,
+                             int H, int act) {
+    if (B <= 0) return AR_OK;
+    size_t G;
+    cl_int S;
+    ar_sddmm_split_shape(c, &G, &S);
+    const arg args[] = {A(yk),   A(a),  A(w),   A(w_off), A(b_off), A(pos_ptr), A(pos_idx),
+                        A(rows), A(rows_off), A(H), A(act), A(S), {G * sizeof(float), NULL}};
+    ar_status st = set_args(c->k.sp_sddmm_split, "sp_sddmm_split", args,
+                            (int)(sizeof args / sizeof *args));
+    if (st != AR_OK) return st;
+    size_t global = (size_t)B * G;
+    cl_event ev;
+    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(c->queue, c->k.sp_sddmm_split, 1, NULL, &global, &G, 0,
+                                     NULL, ar_prof_slot(c, &ev));
+    if (err != CL_SUCCESS)
+        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_sp_sddmm_split (%d groups of "
+                       "%zu) failed: %s (%d)", B, G, ar_cl_error_name(err), (int)err);
+    ar_prof_add(c, AR_PHASE_SDDMM, NULL, ev);
+    return AR_OK;
 }
 
 ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,

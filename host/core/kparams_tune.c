@@ -8,8 +8,9 @@
  * alone at 64 (spmm_width, at the winner's sp_width and shape: a row's work-items share its
  * entries' loads, which the weight gradients' Adam step has no registers left for; 16 and 32
  * left out, each a program build more), then SDDMM's lanes 4, 8, 16 at the winning widths,
- * each by rows and from the batch CSC (launch-time), then training's decoder, loss and last
- * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 21
+ * each by rows and from the batch CSC (launch-time), and by rows in a GPU's shape with 16 and
+ * 32 work-items per entry (sddmm_split, launch-time), then training's decoder, loss and last
+ * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 23
  * variants with the defaults' three first measurements; then, for more than 512 inputs, column
  * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
  * checked and timed on the products and on the decoder: two variants each. */
@@ -304,21 +305,34 @@ cleanup:
 
 static ar_status tune_sddmm(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
                             const ar_kparams *def, ar_kparams *win, double *best) {
-    static const int lanes[] = {4, 8, 16};
+    static const int lanes[] = {4, 8, 16}, splits[] = {16, 32};
     ar_status st = AR_OK;
     for (size_t l = 0; l < sizeof lanes / sizeof *lanes; l++) {
         ar_kparams kp = *win;
-        kp.sddmm_lanes = lanes[l], kp.sddmm_csc = 0;
+        kp.sddmm_lanes = lanes[l], kp.sddmm_csc = 0, kp.sddmm_split = 0;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
         for (int csc = 0; csc < 2; csc++) { /* by rows, from the CSC: launch only */
             ctx->kp.sddmm_csc = csc;
             double s;
             AR_TRY(measure(ctx, t, K_SDDMM, res, &s));
             if (same_products(&kp, def) && kp.sddmm_lanes == def->sddmm_lanes &&
-                csc == def->sddmm_csc && s < res->default_sddmm_s)
+                csc == def->sddmm_csc && !def->sddmm_split && s < res->default_sddmm_s)
                 res->default_sddmm_s = s;
-            if (s < *best) *best = s, win->sddmm_lanes = lanes[l], win->sddmm_csc = csc;
+            if (s < *best)
+                *best = s, win->sddmm_lanes = lanes[l], win->sddmm_csc = csc,
+                win->sddmm_split = 0;
         }
+    }
+    /* by rows in a GPU's shape (launch-time; the lanes stay the winner's, unused) */
+    AR_TRY(ar_ctx_set_kparams(ctx, win));
+    for (size_t i = 0; i < sizeof splits / sizeof *splits; i++) {
+        ctx->kp.sddmm_csc = 0, ctx->kp.sddmm_split = splits[i];
+        double s;
+        AR_TRY(measure(ctx, t, K_SDDMM, res, &s));
+        if (same_products(win, def) && !def->sddmm_csc && splits[i] == def->sddmm_split &&
+            s < res->default_sddmm_s)
+            res->default_sddmm_s = s;
+        if (s < *best) *best = s, win->sddmm_csc = 0, win->sddmm_split = splits[i];
     }
 cleanup:
     return st;
@@ -336,7 +350,8 @@ static ar_status tune_fuse(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_resul
         AR_TRY(measure(ctx, t, K_DECODE, res, &s));
         /* the defaults again (SDDMM's parameters do not touch the fused kernel) */
         if (same_products(win, def) && fuse == def->sp_fuse &&
-            (fuse || (win->sddmm_lanes == def->sddmm_lanes && win->sddmm_csc == def->sddmm_csc)) &&
+            (fuse || (win->sddmm_lanes == def->sddmm_lanes && win->sddmm_csc == def->sddmm_csc &&
+                      win->sddmm_split == def->sddmm_split)) &&
             s < res->default_decode_s)
             res->default_decode_s = s;
         if (s < *best) *best = s, win->sp_fuse = fuse;
@@ -429,8 +444,9 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
     snprintf(res->products, sizeof res->products,
              "sp_width=%d,spmm_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d", win.sp_width,
              win.spmm_width, win.sp_group, win.sp_rows, win.sp_tile);
-    snprintf(res->sddmm, sizeof res->sddmm, "sddmm_lanes=%d,sddmm_csc=%d,sp_fuse=%d",
-             win.sddmm_lanes, win.sddmm_csc, win.sp_fuse);
+    snprintf(res->sddmm, sizeof res->sddmm,
+             "sddmm_lanes=%d,sddmm_csc=%d,sddmm_split=%d,sp_fuse=%d", win.sddmm_lanes,
+             win.sddmm_csc, win.sddmm_split, win.sp_fuse);
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_PRODUCTS, res->shape_class, res->products, res->path,
                              sizeof res->path));
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_SDDMM, res->shape_class, res->sddmm, res->path,

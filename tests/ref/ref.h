@@ -83,6 +83,11 @@ void ar_sp_spmm_backward_ref(float *out, const float *dyk, const float *W,
  * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
                      const struct ar_csr *pos, const int *rows, int B, int H, int act);
+/* ar_sp_sddmm_ref in ar_sp_sddmm_split's float order: S strided partial sums per entry (lane j
+ * over h = j, j + S, ...), added in the kernel's tree, then the bias. */
+void ar_sp_sddmm_split_ref(float *yk, const float *a, const float *W, const float *bias,
+                           const struct ar_csr *pos, const int *rows, int B, int H, int act,
+                           int S);
 /* ar_sp_sddmm_ref at a batch's entries walked from its CSC (col_ptr, ent_b, ent_k, cols). */
 void ar_sp_sddmm_csc_ref(float *yk, const float *a, const float *W, const float *bias,
                          const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H,

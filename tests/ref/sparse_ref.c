@@ -57,6 +57,24 @@ void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bia
         }
 }
 
+void ar_sp_sddmm_split_ref(float *yk, const float *a, const float *W, const float *bias,
+                           const ar_csr *pos, const int *rows, int B, int H, int act, int S) {
+    float *part = malloc((size_t)S * sizeof *part);
+    for (int b = 0; b < B; b++)
+        for (int k = pos->row_ptr[rows[b]]; k < pos->row_ptr[rows[b] + 1]; k++) {
+            const int u = pos->col_idx[k];
+            for (int j = 0; j < S; j++) { /* lane j's strided float sum, in its order */
+                float s = 0.0f;
+                for (int h = j; h < H; h += S) s += a[(size_t)b * H + h] * W[(size_t)u * H + h];
+                part[j] = s;
+            }
+            for (int half = S / 2; half > 0; half /= 2) /* the kernel's tree */
+                for (int j = 0; j < half; j++) part[j] += part[j + half];
+            yk[k] = ar_activate_ref(part[0] + bias[u], act);
+        }
+    free(part);
+}
+
 void ar_sp_sddmm_csc_ref(float *yk, const float *a, const float *W, const float *bias,
                          const int *col_ptr, const int *ent_b, const int *ent_k, int cols, int H,
                          int act) {
