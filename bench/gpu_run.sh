@@ -8,9 +8,13 @@
 # usage (on the GPU machine, in the repository root):
 #   bash bench/gpu_run.sh [SPEC]     SPEC: the device to use (default: gpu, the first GPU)
 # AUTOREC_DATA (or ../shared/data/ml-100k) gives the ML-100K runs; without it they are skipped.
-# GPU_RUN_ML10M_SECONDS caps the ML-10M-sized run (default 420), GPU_RUN_TUNE_SECONDS CLBlast's
-# tuners (default 240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked
-# bundle to use instead (a directory with autorec, tests/ and lib/).
+# The whole run keeps within GPU_RUN_SECONDS (default 540: a lent machine gives one command 600
+# s): the steps run in the order of what their figures are worth, each capped by its own limit
+# and by the time left; a step with under 5 s left is skipped and says so in summary.txt, and
+# what ran before it is already under $OUT. Caps: GPU_RUN_ML10M_SECONDS the ML-10M-sized runs
+# (default 420), GPU_RUN_KTUNE_SECONDS each tune-kernels (120), GPU_RUN_TUNE_SECONDS CLBlast's
+# tuners (240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked bundle to use
+# instead (a directory with autorec, tests/ and lib/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 spec=${1:-gpu}
@@ -28,6 +32,19 @@ fi
 export LD_LIBRARY_PATH="$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export POCL_CACHE_DIR=${POCL_CACHE_DIR:-/tmp/pocl-cache}
 log() { echo "gpu_run: $*" | tee -a "$out/summary.txt"; }
+deadline=${GPU_RUN_SECONDS:-540} # SECONDS counts from the script's start, the unpacking included
+# within CAP NAME CMD...: CMD under `timeout`, for CAP seconds or what is left before the
+# deadline, whichever is less; with under 5 s left, not run (exit 124, NAME logged as skipped).
+within() {
+    local cap=$1 name=$2 left=$((deadline - SECONDS))
+    shift 2
+    [ "$left" -lt "$cap" ] && cap=$left
+    if [ "$cap" -lt 5 ]; then
+        log "$name: skipped, GPU_RUN_SECONDS spent"
+        return 124
+    fi
+    timeout "$cap" "$@"
+}
 
 if [ ! -x "$build/autorec" ]; then
     log "no autorec in $build: run bench/gpu_bundle.sh on the build machine"
@@ -45,66 +62,96 @@ fi
 nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1 || true
 "$build/autorec" devices > "$out/devices.txt" 2>&1
 cat "$out/devices.txt" >> "$out/summary.txt"
-if ! "$build/autorec" bench --device "$spec" --synthetic 300x200x6000 --epochs 2 --hidden 8 \
-        --json --quiet > "$out/probe.json" 2> "$out/probe.txt"; then
+if ! within 120 "probe" "$build/autorec" bench --device "$spec" --synthetic 300x200x6000 \
+        --epochs 2 --hidden 8 --json --quiet > "$out/probe.json" 2> "$out/probe.txt"; then
     log "no OpenCL device matches '$spec': no OpenCL GPU driver available here (see devices.txt, probe.txt)"
     exit 0
 fi
-log "device '$spec' works; running the device tests and the benchmarks"
+log "device '$spec' works; running the benchmarks and the device tests"
 
-failed=0
-for t in "$build"/tests/test_*; do
-    AUTOREC_DEVICE=$spec AUTOREC_TEST_CLI=$build/autorec "$t" --jobs 1 >> "$out/tests.txt" 2>&1 ||
-        failed=$((failed + 1))
-done
-log "device tests: $failed program(s) failed (tests.txt)"
-
+# 1. The headline: both paths on ML-100K with the defaults this GPU gets.
 data=${AUTOREC_DATA:-../shared/data/ml-100k}
 if [ -f "$data/u1.base" ]; then
-    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels dense,sparse \
-        > "$out/bench-ml100k.txt" 2>&1
-    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels dense,sparse \
-        --json --quiet > "$out/bench-ml100k.json" 2>&1
-    log "ML-100K bench: bench-ml100k.txt"
+    within 120 "ML-100K bench" "$build/autorec" bench --data "$data" --device "$spec" \
+        --epochs 6 --kernels dense,sparse > "$out/bench-ml100k.txt" 2>&1
+    within 120 "ML-100K bench (JSON)" "$build/autorec" bench --data "$data" --device "$spec" \
+        --epochs 6 --kernels dense,sparse --json --quiet > "$out/bench-ml100k.json" 2>&1
+    log "ML-100K bench (exit $?): bench-ml100k.txt"
 else
     log "no ML-100K at $data: ML-100K bench skipped"
 fi
-# Kernel autotuning (docs/devices.md#tuning-the-kernels-for-a-device-autorec-tune-kernels):
-# the sparse kernels' parameters for this GPU at ML-100K's and ML-10M's shapes, stored in a
-# cache of this run's own, which the runs after use; the ML-100K sparse bench again, after.
+
+# 2. The kernels against their references on this GPU (the other test programs come later).
+tests_run() { # the test programs named, one after another, into tests.txt; $failed, $unrun
+    local t
+    failed=0 unrun=0
+    for t in "$@"; do
+        [ -x "$t" ] || continue
+        if [ $((deadline - SECONDS)) -lt 5 ]; then unrun=$((unrun + 1)); continue; fi
+        AUTOREC_DEVICE=$spec AUTOREC_TEST_CLI=$build/autorec within 300 "$(basename "$t")" \
+            "$t" --jobs 1 >> "$out/tests.txt" 2>&1 || failed=$((failed + 1))
+    done
+}
+kernel_tests=("$build/tests/test_sparse" "$build/tests/test_kernels" "$build/tests/test_step")
+tests_run "${kernel_tests[@]}"
+log "kernel tests: $failed program(s) failed, $unrun not run for lack of time (tests.txt)"
+
+# 3. Kernel autotuning (docs/devices.md#tuning-the-kernels-for-a-device-autorec-tune-kernels):
+# the sparse kernels' parameters for this GPU at ML-100K's shapes, stored in a cache of this
+# run's own, which the runs after use; the ML-100K sparse bench again, after.
 export AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned
-timeout "${GPU_RUN_KTUNE_SECONDS:-120}" "$build/autorec" tune-kernels --device "$spec" \
-    > "$out/tune-kernels.txt" 2>&1
+within "${GPU_RUN_KTUNE_SECONDS:-120}" "tune-kernels" "$build/autorec" tune-kernels \
+    --device "$spec" > "$out/tune-kernels.txt" 2>&1
 log "tune-kernels at ML-100K's shapes (exit $?): tune-kernels.txt"
-timeout "${GPU_RUN_KTUNE_SECONDS:-120}" "$build/autorec" tune-kernels --device "$spec" \
-    --rows 10677 --cols 69878 --density 0.0121 >> "$out/tune-kernels.txt" 2>&1
-log "tune-kernels at ML-10M's shapes (exit $?): tune-kernels.txt"
 if [ -f "$data/u1.base" ]; then
-    "$build/autorec" bench --data "$data" --device "$spec" --epochs 6 --kernels sparse \
-        --json --quiet > "$out/bench-ml100k-tuned.json" 2>&1
-    log "ML-100K sparse bench with the tuned kernels: bench-ml100k-tuned.json"
+    within 120 "ML-100K bench, tuned" "$build/autorec" bench --data "$data" --device "$spec" \
+        --epochs 6 --kernels sparse --json --quiet > "$out/bench-ml100k-tuned.json" 2>&1
+    log "ML-100K sparse bench with the tuned kernels (exit $?): bench-ml100k-tuned.json"
 fi
-timeout "${GPU_RUN_ML10M_SECONDS:-420}" "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec" --epochs 3 \
-    --kernels sparse,dense > "$out/bench-ml10m.txt" 2>&1
-log "ML-10M-sized bench, tuned kernels (exit $?): bench-ml10m.txt"
+
+# 4. The ML-10M-sized run, sparse path (tuned kernels), then the built-program cache cold and
+# warm (the kernels' build time: a miss, then a hit).
+within "${GPU_RUN_ML10M_SECONDS:-420}" "ML-10M-sized bench" "$build/autorec" bench \
+    --synthetic 69878x10677x10000000 --device "$spec" --epochs 3 --kernels sparse \
+    > "$out/bench-ml10m.txt" 2>&1
+log "ML-10M-sized bench, sparse, tuned kernels (exit $?): bench-ml10m.txt"
 unset AUTOREC_PROGRAM_CACHE
-# The model sharded across two contexts of the GPU (docs/scaling.md): per shard, compute and
-# sums per epoch.
-timeout 300 "$build/autorec" bench --synthetic 69878x10677x10000000 --device "$spec,$spec" \
-    --sharded --epochs 3 > "$out/bench-ml10m-sharded.txt" 2>&1
-log "ML-10M-sized bench, sharded over two contexts (exit $?): bench-ml10m-sharded.txt"
-# The built-program cache: the kernels' build time cold (a miss), then warm (a hit).
 for pass in cold warm; do
-    AUTOREC_PROGRAM_CACHE=$out/program-cache "$build/autorec" bench --device "$spec" \
-        --synthetic 300x200x6000 --epochs 2 --hidden 8 --json --quiet \
-        > "$out/program-cache-$pass.json" 2>&1
+    AUTOREC_PROGRAM_CACHE=$out/program-cache within 60 "program cache ($pass)" \
+        "$build/autorec" bench --device "$spec" --synthetic 300x200x6000 --epochs 2 --hidden 8 \
+        --json --quiet > "$out/program-cache-$pass.json" 2>&1
 done
 log "program build: $(grep -ho '"program_build_seconds":[^,]*,"program_cache":"[a-z]*"' \
     "$out"/program-cache-*.json | tr '\n' ' ')"
+
+# 5. The other device test programs.
+others=()
+for t in "$build"/tests/test_*; do
+    case " ${kernel_tests[*]} " in *" $t "*) ;; *) others+=("$t") ;; esac
+done
+tests_run "${others[@]}"
+log "other device tests: $failed program(s) failed, $unrun not run for lack of time (tests.txt)"
+
+# 6. What is left time for: tune-kernels at ML-10M's shapes, the dense path at ML-10M's size,
+# the model sharded across two contexts of the GPU (docs/scaling.md), the GEMM ceilings, tuned
+# CLBlast.
+AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned within "${GPU_RUN_KTUNE_SECONDS:-120}" \
+    "tune-kernels (ML-10M)" "$build/autorec" tune-kernels --device "$spec" --rows 10677 \
+    --cols 69878 --density 0.0121 >> "$out/tune-kernels.txt" 2>&1
+log "tune-kernels at ML-10M's shapes (exit $?): tune-kernels.txt"
+within "${GPU_RUN_ML10M_SECONDS:-420}" "ML-10M-sized bench, dense" "$build/autorec" bench \
+    --synthetic 69878x10677x10000000 --device "$spec" --epochs 2 --kernels dense \
+    >> "$out/bench-ml10m.txt" 2>&1
+log "ML-10M-sized bench, dense (exit $?): bench-ml10m.txt"
+within 300 "ML-10M-sized bench, sharded" "$build/autorec" bench \
+    --synthetic 69878x10677x10000000 --device "$spec,$spec" --sharded --epochs 3 \
+    > "$out/bench-ml10m-sharded.txt" 2>&1
+log "ML-10M-sized bench, sharded over two contexts (exit $?): bench-ml10m-sharded.txt"
 # The GEMM ceilings need OpenBLAS, which the bundle leaves out unless the machine has it.
 id=$(sed -n 's/.*"id":"\([0-9]*:[0-9]*\)".*/\1/p' "$out/probe.json" | head -n 1)
 if [ -x "$build/autorec_gemm_bench" ] && [ -n "$id" ]; then
-    timeout 300 "$build/autorec_gemm_bench" --device "$id" --shapes all > "$out/gemm.txt" 2>&1
+    within 300 "GEMM ceilings" "$build/autorec_gemm_bench" --device "$id" --shapes all \
+        > "$out/gemm.txt" 2>&1
     log "GEMM ceilings on $id (exit $?): gemm.txt"
 fi
 # Tuned CLBlast (docs/devices.md#tuned-clblast): CLBlast's tuners for this GPU at the model's
@@ -112,18 +159,21 @@ fi
 # the tuned entries, one after the other.
 pd=$(echo "$id" | tr ':' ' ')
 if [ -x "$build/clblast_tuner_xgemm_direct" ] && [ -n "$id" ]; then
-    PATH="$build:$PATH" CLBLAST_TUNE_DIR="$out/clblast-tune" timeout "${GPU_RUN_TUNE_SECONDS:-240}" \
+    PATH="$build:$PATH" CLBLAST_TUNE_DIR="$out/clblast-tune" \
+        within "${GPU_RUN_TUNE_SECONDS:-240}" "CLBlast tuning" \
         bash bench/clblast_tune.sh $pd '*' > "$out/clblast-gpu.txt" 2> "$out/clblast-tune.txt"
     log "CLBlast tuning (exit $?): clblast-gpu.txt"
 fi
 if [ -f "$data/u1.base" ]; then dense_data=(--data "$data"); else dense_data=(--synthetic 2000x1500x100000); fi
 for t in off "$out/clblast-gpu.txt"; do
     [ -s "$t" ] || [ "$t" = off ] || continue
-    AUTOREC_CLBLAST_TUNING=$t timeout 300 "$build/autorec" bench "${dense_data[@]}" --device "$spec" \
-        --epochs 3 --kernels dense --json --quiet >> "$out/bench-clblast.json" 2>&1
-    AUTOREC_CLBLAST_TUNING=$t timeout 300 "$build/autorec" bench "${dense_data[@]}" --device "$spec" \
-        --epochs 3 --kernels sparse --hidden 500,500 --json --quiet >> "$out/bench-clblast.json" 2>&1
+    AUTOREC_CLBLAST_TUNING=$t within 300 "dense bench (CLBlast $t)" "$build/autorec" bench \
+        "${dense_data[@]}" --device "$spec" --epochs 3 --kernels dense --json --quiet \
+        >> "$out/bench-clblast.json" 2>&1
+    AUTOREC_CLBLAST_TUNING=$t within 300 "hidden 500,500 bench (CLBlast $t)" "$build/autorec" \
+        bench "${dense_data[@]}" --device "$spec" --epochs 3 --kernels sparse --hidden 500,500 \
+        --json --quiet >> "$out/bench-clblast.json" 2>&1
 done
 log "dense path and hidden-to-hidden GEMMs, CLBlast defaults then tuned: $(grep -ho \
-    '"epoch_seconds":[^,]*' "$out/bench-clblast.json" | tr '\n' ' ')"
-log "done"
+    '"epoch_seconds":[^,]*' "$out/bench-clblast.json" 2>/dev/null | tr '\n' ' ')"
+log "done in $SECONDS s"
