@@ -357,14 +357,14 @@ ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w
 ar_status ark_sp_sddmm(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                        cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B, int H,
                        int act);
-/* ark_sp_sddmm's outputs in a GPU's shape: a work-group per batch row, kp.sddmm_split
- * work-items per entry (coalesced loads of its weight row, a fixed-order sum in local memory).
- * ark_sp_sddmm calls it when kp.sddmm_split > 0; called directly with 0, 32 work-items per entry. */
 /* ar_sp_sddmm_split's work-group size G (the largest power of two within 64, the device's limits
  * and AUTOREC_MAX_WG, and the kernel's own limit, c->wg_split: a kernel with barriers may
  * report less than the others, so it is kept out of c->wg) and work-items per entry S
  * (kp.sddmm_split, 32 when 0, halved until within G). */
 void ar_sddmm_split_shape(const ar_ctx *c, size_t *group, int *split);
+/* ark_sp_sddmm's outputs in a GPU's shape: a work-group per batch row, kp.sddmm_split
+ * work-items per entry (coalesced loads of its weight row, a fixed-order sum in local memory).
+ * ark_sp_sddmm calls it when kp.sddmm_split > 0; called directly with 0: 32 per entry. */
 ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                              cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B,
                              int H, int act);

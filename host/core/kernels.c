@@ -57,6 +57,25 @@ static ar_status set_args(cl_kernel k, const char *name, const arg *args, int na
     return AR_OK;
 }
 
+/* Enqueues k over a dims-D range (global, local), with fault injection and the phase's
+ * profiling; a failure names the kernel and the work-items asked for (want: dims sizes). */
+static ar_status enqueue(ar_ctx *c, cl_kernel k, const char *name, int phase, cl_uint dims,
+                         const size_t *want, const size_t *global, const size_t *local) {
+    cl_event ev;
+    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
+    if (err == CL_SUCCESS)
+        err = clEnqueueNDRangeKernel(c->queue, k, dims, NULL, global, local, 0, NULL,
+                                     ar_prof_slot(c, &ev));
+    if (err != CL_SUCCESS && dims == 1)
+        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu work-items) failed: %s "
+                       "(%d)", name, want[0], ar_cl_error_name(err), (int)err);
+    if (err != CL_SUCCESS)
+        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu x %zu work-items) "
+                       "failed: %s (%d)", name, want[0], want[1], ar_cl_error_name(err), (int)err);
+    ar_prof_add(c, phase, NULL, ev);
+    return AR_OK;
+}
+
 /* n work-items as a 1-D range. `row` > 0: the kernel gives each of its rows (batch rows of
  * unequal lengths) `row` work-items, and on a CPU each row is a work-group of its own. PoCL's
  * CPU device hands a thread 1 + R / T of the R work-groups left at once (T threads, at most 32
@@ -79,16 +98,7 @@ static ar_status launch(ar_ctx *c, cl_kernel k, const char *name, int phase, siz
         while (local > 1 && (n + local - 1) / local < want) local /= 2;
     }
     size_t global = (n + local - 1) / local * local;
-    cl_event ev;
-    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
-    if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(c->queue, k, 1, NULL, &global, &local, 0, NULL,
-                                     ar_prof_slot(c, &ev));
-    if (err == CL_SUCCESS) ar_prof_add(c, phase, NULL, ev);
-    else
-        st = ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu work-items) failed: %s (%d)",
-                     name, n, ar_cl_error_name(err), (int)err);
-    return st;
+    return enqueue(c, k, name, phase, 1, &n, &global, &local);
 }
 /* A 2-D range (gx, gy) with work-groups (up to wg, 1): a group shares its y, so loops that
  * depend only on y run in step across the group (vectorised on CPUs, coalesced on GPUs). */
@@ -105,17 +115,8 @@ static ar_status launch2d(ar_ctx *c, cl_kernel k, const char *name, int phase, s
     while (rows > 1 && (rows > gy || local[0] * rows > c->max_wg)) rows--;
     local[1] = rows;
     size_t global[2] = {(gx + local[0] - 1) / local[0] * local[0],
-                        (gy + local[1] - 1) / local[1] * local[1]};
-    cl_event ev;
-    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
-    if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(c->queue, k, 2, NULL, global, local, 0, NULL,
-                                     ar_prof_slot(c, &ev));
-    if (err != CL_SUCCESS)
-        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_%s (%zu x %zu work-items) "
-                       "failed: %s (%d)", name, gx, gy, ar_cl_error_name(err), (int)err);
-    ar_prof_add(c, phase, NULL, ev);
-    return AR_OK;
+                        (gy + local[1] - 1) / local[1] * local[1]}, want[2] = {gx, gy};
+    return enqueue(c, k, name, phase, 2, want, global, local);
 }
 #define LAUNCH2D(name, phase, gx, gy, ...)                                                     \
     do {                                                                                       \
@@ -301,16 +302,8 @@ ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off
                             (int)(sizeof args / sizeof *args));
     if (st != AR_OK) return st;
     size_t global = (size_t)B * G;
-    cl_event ev;
-    cl_int err = (cl_int)ar_fault(AR_FAULT_CL);
-    if (err == CL_SUCCESS)
-        err = clEnqueueNDRangeKernel(c->queue, c->k.sp_sddmm_split, 1, NULL, &global, &G, 0,
-                                     NULL, ar_prof_slot(c, &ev));
-    if (err != CL_SUCCESS)
-        return ar_fail(ar_cl_status(err), "enqueue of kernel ar_sp_sddmm_split (%d groups of "
-                       "%zu) failed: %s (%d)", B, G, ar_cl_error_name(err), (int)err);
-    ar_prof_add(c, AR_PHASE_SDDMM, NULL, ev);
-    return AR_OK;
+    return enqueue(c, c->k.sp_sddmm_split, "sp_sddmm_split", AR_PHASE_SDDMM, 1, &global,
+                   &global, &G);
 }
 
 ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
