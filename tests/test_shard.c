@@ -433,6 +433,46 @@ Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeou
     cr_assert(strstr(err, "--kernels") && strchr(err, '\n') == err + strlen(err) - 1, "%s", err);
 }
 
+/* Sharding is the way to train a model too large for one device, so --shard-weights auto (the
+ * default) must not need the whole model on one device to measure it: under a largest
+ * allocation (AUTOREC_MAX_ALLOC) that the whole model's parameters or ratings exceed and a shard's
+ * do not, two contexts train the one-device model. Under a limit nothing fits, auto warns that
+ * it could not measure, gives the shards equal weights, and the run then stops on one line
+ * naming the shard. */
+Test(shard_cli, auto_weights_measure_a_model_one_device_cannot_hold, .timeout = 600) {
+    const char *dev = getenv("AUTOREC_DEVICE") && *getenv("AUTOREC_DEVICE")
+                          ? getenv("AUTOREC_DEVICE") : "0";
+    char two[64];
+    snprintf(two, sizeof two, "%s,%s", dev, dev);
+    ar_ratings *a = NULL, *b = NULL;
+    tu_synth(120, 90, 3, 0.3, 0.2, 4, &a, &b);
+    tu_write_ratings(tu_path("tr.data"), a);
+    tu_write_ratings(tu_path("te.data"), b);
+    ar_ratings_free(a);
+    ar_ratings_free(b);
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "--test %s --hidden 16 --batch 32 --epochs 3 --patience 0 "
+             "--fallback none", tu_path("te.data"));
+    cr_assert_eq(run("train --train %s %s --quiet --device %s --metrics %s", tu_path("tr.data"),
+                     cfg, dev, tu_path("one.csv")), 0, "%s", err);
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), "AUTOREC_MAX_ALLOC=12000", out, err, sizeof out,
+                            "train --train %s %s --quiet --device %s", tu_path("tr.data"), cfg,
+                            dev), 1);
+    cr_assert(strstr(err, "over the device's largest allocation"), "%s", err);
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), "AUTOREC_MAX_ALLOC=12000", out, err, sizeof out,
+                            "train --train %s %s --device %s --metrics %s", tu_path("tr.data"),
+                            cfg, two, tu_path("two.csv")), 0, "%s", err);
+    cr_assert(strstr(err, "shard weights (auto: each device's measured speed)") &&
+              !strstr(err, "could not measure"), "%s", err);
+    same_metrics(tu_path("one.csv"), tu_path("two.csv"));
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), "AUTOREC_MAX_ALLOC=2000", out, err, sizeof out,
+                            "train --train %s %s --quiet --device %s", tu_path("tr.data"), cfg,
+                            two), 1);
+    cr_assert(strstr(err, "autorec: warning: --shard-weights auto could not measure the devices: ") &&
+              strstr(err, "the shards get equal weights") &&
+              strstr(err, "autorec: error: shard 0 on "), "%s", err);
+}
+
 /* A shard that fails (here shard 0, whose epoch callback returns an error in epoch 2) stops the
  * others at their next sum instead of leaving them waiting: ar_sharded_train returns the failed
  * shard's own status and message, naming it. */

@@ -370,7 +370,9 @@ static const cli_option shard_options[] = {
      .at = offsetof(train_opts, shard_weights),
      .help = "with several devices: the share of the training ratings each device's columns "
              "hold, one positive weight per device of --device (2,1: the first twice the "
-             "second's); auto (the default) measures each device's speed on a sample first"},
+             "second's); auto (the default) measures each device's speed first, on a sample of "
+             "about one shard's size (equal weights, with a warning, when a device cannot "
+             "hold even that)"},
 };
 static const cli_group shard_group = CLI_GROUP(
     "several devices", shard_options,

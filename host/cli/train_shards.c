@@ -51,21 +51,64 @@ static ar_status parse_weights(const char *s, int n, double *w) {
     return AR_OK;
 }
 
+/* Is the column with raw id `id` one of the 1/n that the measuring sample keeps? A mix of the id
+ * (splitmix64's finaliser), so that the kept columns are spread over the id range. */
+static int sample_column(int64_t id, int n) {
+    uint64_t z = (uint64_t)id + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (z ^ (z >> 31)) % (uint64_t)n == 0;
+}
+
+/* The ratings auto's measurement trains on: up to 20000 of the training ratings drawn at random,
+ * and of those only the ones in about 1/n of the columns, so that the model measured is about
+ * the size of one equal shard: a device that can hold its shard can hold it, even when the
+ * whole model fits on none of them (the reason to shard). When the columns kept would leave
+ * fewer than 2 ratings, all of the drawn ones. *out is owned by the caller. */
+static ar_status measuring_sample(const train_run *r, int n, ar_ratings **out) {
+    ar_ratings *drawn = NULL, *rest = NULL;
+    const ar_ratings *all = r->data.train;
+    const size_t total = ar_ratings_count(all);
+    *out = NULL;
+    ar_status st = total > 20000 ? ar_ratings_split(all, 1.0 - 20000.0 / (double)total,
+                                                    r->cfg.seed, &drawn, &rest)
+                                 : AR_OK;
+    const ar_ratings *from = drawn ? drawn : all;
+    const size_t m = ar_ratings_count(from);
+    int64_t *users = malloc(m * sizeof *users), *items = malloc(m * sizeof *items);
+    float *vals = malloc(m * sizeof *vals);
+    if (st == AR_OK && (!users || !items || !vals))
+        st = cli_fail(AR_ERR_OUT_OF_MEMORY, "out of host memory sampling %zu ratings", m);
+    if (st != AR_OK) goto cleanup;
+    size_t kept = 0;
+    for (size_t i = 0; i < m; i++) {
+        ar_ratings_get(from, i, &users[kept], &items[kept], &vals[kept]);
+        int64_t col = r->o->t.data.rows == AR_ROWS_ITEMS ? users[kept] : items[kept];
+        kept += n < 2 || sample_column(col, n);
+    }
+    if (kept < 2) /* too few columns to thin: every drawn rating */
+        for (kept = 0; kept < m; kept++)
+            ar_ratings_get(from, kept, &users[kept], &items[kept], &vals[kept]);
+    st = ar_ratings_from_arrays(users, items, vals, kept, out);
+cleanup:
+    free(users);
+    free(items);
+    free(vals);
+    ar_ratings_free(drawn);
+    ar_ratings_free(rest);
+    return st;
+}
+
 /* --shard-weights auto: each device's speed, measured: epochs of the run's model on a sample
- * of the training ratings (up to 20000), on each device in turn, a warm-up epoch and then the
- * fastest of three (a shared machine's noise only ever slows an epoch down); the weight is the
- * inverse of that time. */
-static ar_status measure_weights(train_run *r, double *w) {
-    ar_ratings *sample = NULL, *rest = NULL;
-    const size_t n = ar_ratings_count(r->data.train);
-    const double keep = n > 20000 ? 20000.0 / (double)n : 1.0;
-    ar_status st = keep < 1.0 ? ar_ratings_split(r->data.train, 1.0 - keep, r->cfg.seed, &sample,
-                                                 &rest)
-                              : AR_OK;
+ * of the training ratings (measuring_sample), on each device in turn, a warm-up epoch and then
+ * the fastest of three (a shared machine's noise only ever slows an epoch down); the weight is
+ * the inverse of that time. n: the shards in all (the sample's columns are about 1/n). */
+static ar_status measure_weights(train_run *r, int n, double *w) {
+    ar_ratings *sample = NULL;
     ar_dataset *ds = NULL;
+    ar_status st = measuring_sample(r, n, &sample);
     if (st == AR_OK)
-        st = ar_dataset_create_ex(sample ? sample : r->data.train, NULL, NULL, r->o->t.data.rows,
-                                  &ds);
+        st = ar_dataset_create_ex(sample, NULL, NULL, r->o->t.data.rows, &ds);
     ar_train_config cfg = r->cfg;
     cfg.kernels = AR_KERNELS_SPARSE;
     for (int k = 0; st == AR_OK && k < r->n_ctx; k++) {
@@ -83,26 +126,52 @@ static ar_status measure_weights(train_run *r, double *w) {
     }
     ar_dataset_free(ds);
     ar_ratings_free(sample);
-    ar_ratings_free(rest);
     return st;
 }
 
+/* The warning when a device has not the memory for auto's measuring model, the library's
+ * message with the options' names; AR_OK. */
+static ar_status unmeasured_warning(void) {
+    char text[1024];
+    cli_flag_names(&cli_cmd_train, ar_last_error(), text, sizeof text);
+    if (cli_mpi.size > 1)
+        fprintf(stderr, "autorec: warning: rank %d: --shard-weights auto could not measure its "
+                "device: %s\n", cli_mpi.rank, text);
+    else
+        fprintf(stderr, "autorec: warning: --shard-weights auto could not measure the devices: "
+                "%s\n", text);
+    return AR_OK;
+}
+
 /* The shards' weights: given, or measured (with MPI each rank its own device, then summed
- * into everyone's copy). n: the shards in all. */
+ * into everyone's copy). n: the shards in all. A device without the memory for the measuring
+ * model (AR_ERR_OUT_OF_MEMORY) does not stop the run: every shard then gets the same weight,
+ * with a warning (under MPI a rank that could not measure reports 0, and the sum tells every
+ * rank alike). */
 static ar_status shard_weights(train_run *r, int n, double *w) {
     const char *s = r->o->shard_weights;
     if (s && strcmp(s, "auto")) return parse_weights(s, n, w);
     ar_status st = AR_OK;
     if (cli_mpi.size > 1) {
-        double own;
+        double own = 0;
         for (int k = 0; k < n; k++) w[k] = 0;
-        st = measure_weights(r, &own);
+        st = measure_weights(r, n, &own);
+        if (st == AR_ERR_OUT_OF_MEMORY) own = 0, st = unmeasured_warning();
         w[cli_mpi.rank] = own;
         if (st == AR_OK) st = ar_mpi_allsum(w, n);
     } else {
-        st = measure_weights(r, w);
+        st = measure_weights(r, n, w);
+        if (st == AR_ERR_OUT_OF_MEMORY) w[0] = 0, st = unmeasured_warning();
     }
-    if (st == AR_OK && !r->o->t.quiet) {
+    if (st != AR_OK) return st;
+    int unmeasured = 0;
+    for (int k = 0; k < n; k++) unmeasured |= !(w[k] > 0);
+    if (unmeasured) {
+        for (int k = 0; k < n; k++) w[k] = 1.0;
+        if (cli_mpi.rank == 0)
+            fprintf(stderr, "autorec: warning: the shards get equal weights; give "
+                    "--shard-weights to choose them\n");
+    } else if (!r->o->t.quiet) {
         fprintf(stderr, "shard weights (auto: each device's measured speed):");
         for (int k = 0; k < n; k++) fprintf(stderr, " %.3g", w[k] / w[0]);
         fputc('\n', stderr);
