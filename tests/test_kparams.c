@@ -144,6 +144,28 @@ Test(kparams, store_survives_garbage) {
     ar_kparams def = c->kp;
     cr_assert(ar_kparams_apply_tuned(c, 20, 10) == AR_OK, "%s", ar_last_error());
     cr_assert(c->kp.sp_width == 8 && c->kp.sp_group == 2 && c->kp.sddmm_lanes == def.sddmm_lanes);
+    /* recording is another matter: a line that is neither a record nor a comment may be
+     * someone's text (the file may be a link to theirs), so the file is not rewritten */
+    char *before = NULL, *after = NULL, again[4200];
+    size_t nb = 0, na = 0;
+    cr_assert(ar_read_file(path, &before, &nb) == AR_OK);
+    cr_assert(ar_kparams_record(c, AR_KTUNE_SDDMM, cls, "sddmm_lanes=4", again, sizeof again) ==
+              AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "kernel-params.tsv:1: not a record"), "%s", ar_last_error());
+    cr_assert(ar_read_file(path, &after, &na) == AR_OK && na == nb && !memcmp(before, after, nb));
+    free(after);
+    /* '#' comments and blank lines are kept through a rewrite */
+    f = fopen(path, "w");
+    cr_assert(f);
+    fputs("# shared by hand\n\n", f);
+    fclose(f);
+    free(before);
+    cr_assert(ar_kparams_record(c, AR_KTUNE_SDDMM, cls, "sddmm_lanes=4", again, sizeof again) ==
+              AR_OK, "%s", ar_last_error());
+    cr_assert(ar_read_file(path, &after, &na) == AR_OK);
+    cr_assert(!strncmp(after, "# shared by hand\n\n", 18) && strstr(after, "sddmm_lanes=4\n"),
+              "%s", after);
+    free(after);
     ar_ctx_free(c);
     setenv("AUTOREC_KERNEL_PARAMS", "sp_width=16", 1);
     ar_ctx *e = tu_ctx();

@@ -5,7 +5,9 @@
  * ar_kparams_parse reads. A model that uses the sparse kernels looks its shape class up when it
  * is created (ar_kparams_apply_tuned) and rebuilds its context's program with the winners.
  * Like the program cache, the file never fails a run: unreadable, malformed or stale lines are
- * skipped; it is rewritten whole through the output module (temporary + rename). */
+ * skipped; it is rewritten whole through the output module (temporary + rename), keeping '#'
+ * comments, and not at all when it holds a line that is neither (tune-kernels then fails
+ * naming the line, and the file is left as it was). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,14 +103,22 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
     char *old = read_store(path);
     ar_output *o = NULL;
     ar_status st = ar_output_open(path, &o);
-    /* every other record kept, in order; this one last */
-    char *save = NULL;
-    for (char *line = old ? strtok_r(old, "\n", &save) : NULL; st == AR_OK && line;
-         line = strtok_r(NULL, "\n", &save)) {
+    /* every other record kept, in order, and every blank or '#' line; this one last. A line
+     * that is neither is not ours to drop (the file, or what a link in its place points to,
+     * may hold someone's text): the file is left as it is. */
+    int lineno = 0;
+    for (char *rest = old, *line; st == AR_OK && rest && (line = strsep(&rest, "\n"));) {
         char copy[1024], *f[5];
+        lineno++;
+        if (!rest && !*line) break; /* after the last newline */
         snprintf(copy, sizeof copy, "%s", line);
-        if (split(copy, f) && !(!strcmp(f[0], dev) && !strcmp(f[1], driver) &&
-                                !strcmp(f[2], kernel) && !strcmp(f[3], shape_class))) {
+        const int blank = line[strspn(line, " \t\r")] == 0 || line[0] == '#';
+        if (!blank && !split(copy, f)) {
+            st = ar_fail(AR_ERR_PARSE, "%s:%d: not a record of tuned kernel parameters (5 "
+                         "tab-separated fields) nor a '#' comment; the file was not rewritten",
+                         path, lineno);
+        } else if (blank || !(!strcmp(f[0], dev) && !strcmp(f[1], driver) &&
+                              !strcmp(f[2], kernel) && !strcmp(f[3], shape_class))) {
             st = ar_output_write(o, line, strlen(line));
             if (st == AR_OK) st = ar_output_write(o, "\n", 1);
         }
