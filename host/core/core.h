@@ -239,6 +239,7 @@ struct ar_ctx {
     int program_cached;       /* 1: the program came from the built-program cache */
     int gemm_tuned;           /* 1: a tuning entry was applied to CLBlast for this device */
     char gemm_tuning[512];    /* what CLBlast runs with (ar_ctx_gemm_tuning): entries or notes */
+    int gemm_built;           /* 1 once a GEMM ran: CLBlast has built its program here */
     ar_profile prof;
     cl_mem scratch;           /* ar_ctx_scratch's buffer (NULL until asked for) */
     size_t scratch_bytes;     /* its size */

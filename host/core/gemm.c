@@ -5,8 +5,11 @@
  * release it); its compiled-kernel cache is per context (one context per run keeps it warm).
  */
 #include <clblast_c.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -132,6 +135,7 @@ void ar_gemm_untune(ar_ctx *c, const char *why) {
             (void)override(c, &p);
     }
     c->gemm_tuned = 0;
+    c->gemm_built = 0; /* the generic parameters' program is built at the next call */
     c->gemm_tuning[0] = 0;
     note(c, "CLBlast's generic parameters: the tuned entry failed (%s)%s", why, "");
     fprintf(stderr, "autorec: note: %s\n", c->gemm_tuning);
@@ -148,15 +152,35 @@ static int tuned_kernel_failure(CLBlastStatusCode s) {
            s == CLBlastInvalidKernel || s == CLBlastInvalidKernelArgs;
 }
 
+/* CLBlast prints a failed build's log on stdout, where it would land in the middle of a
+ * --json line or a piped prediction file (a tuned entry whose kernel does not build is what
+ * the fallback below exists for). CLBlast builds its GEMM program at a context's first call, so
+ * that call runs with stdout pointed at stderr. The descriptor is the process's: one such call
+ * at a time (the lock), and no other thread of the library writes to stdout meanwhile. */
+static pthread_mutex_t stdout_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static CLBlastStatusCode sgemm(ar_ctx *c, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                                float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b,
                                size_t b_off, size_t ldb, float beta, cl_mem cm, size_t c_off,
                                size_t ldc) {
     cl_event ev = NULL;
+    int saved = -1;
+    if (!c->gemm_built) {
+        pthread_mutex_lock(&stdout_lock);
+        fflush(stdout);
+        saved = dup(STDOUT_FILENO);
+        if (saved >= 0 && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) close(saved), saved = -1;
+    }
     CLBlastStatusCode s =
         CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
                      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
                      lda, b, b_off, ldb, beta, cm, c_off, ldc, &c->queue, &ev);
+    if (!c->gemm_built) {
+        fflush(stdout);
+        if (saved >= 0) dup2(saved, STDOUT_FILENO), close(saved);
+        pthread_mutex_unlock(&stdout_lock);
+        c->gemm_built = s == CLBlastSuccess;
+    }
     if (ev) clReleaseEvent(ev);
     return s;
 }
