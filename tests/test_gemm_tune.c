@@ -44,6 +44,22 @@ Test(gemm_tune, first_matching_entry_of_the_kernel_wins) {
     cr_assert(found && !strcmp(p.origin, "db.txt:6") && ar_gemm_param(&p, "WGD") == 32);
 }
 
+/* bench/clblast_tune.sh's escaped names ('[' as "[[]", '*' as "[*]", '?' as "[?]", '\\' doubled;
+ * tests/test_clblast_tune.sh) match the name itself and not what the raw name as a pattern would. */
+Test(gemm_tune, escaped_names_match_only_themselves) {
+    const char *db = "GemmRoutine | A[*]B[?]C\\\\D | Intel(R) UHD Graphics 620 [[]0x5917] | * | "
+                     "XGEMM_MIN_INDIRECT_SIZE=64\n";
+    ar_gemm_device d = pocl;
+    d.platform = "A*B?C\\D", d.device = "Intel(R) UHD Graphics 620 [0x5917]";
+    ar_gemm_params p;
+    int found = 0;
+    cr_assert_eq(ar_gemm_tuning_find(db, "u", &d, "GemmRoutine", &p, &found), AR_OK);
+    cr_assert_eq(found, 1);
+    d.platform = "AxB?C\\D";
+    cr_assert_eq(ar_gemm_tuning_find(db, "u", &d, "GemmRoutine", &p, &found), AR_OK);
+    cr_assert_eq(found, 0);
+}
+
 /* Text with one bad line at line 2 must be refused whatever kernel is asked for. */
 static void refused(const char *line, ar_status want, const char *says) {
     char db[1024];
@@ -65,15 +81,29 @@ Test(gemm_tune, malformed_lines_are_refused_naming_file_and_line) {
     refused("XgemmDirect | * | * | * | " DIRECT_OK " MWG=16", AR_ERR_PARSE, "not a parameter");
     refused("XgemmDirect | * | * | * | KWID=-2", AR_ERR_PARSE, "non-negative integer");
     refused("XgemmDirect | * | * | * | KWID", AR_ERR_PARSE, "NAME=VALUE");
+    refused("XgemmDirect | * | * | * | KWID=+2", AR_ERR_PARSE, "non-negative integer");
+    refused("XgemmDirect | * | * | * | KWID=99999999999999999999", AR_ERR_PARSE,
+            "non-negative integer");
+    refused("XgemmDirect | * | * | * | " DIRECT_OK " | garbage", AR_ERR_PARSE, "expected KERNEL");
+    refused("XgemmDirect | * | * | * | " DIRECT_OK " |", AR_ERR_PARSE, "expected KERNEL");
 }
 
 Test(gemm_tune, values_breaking_clblast_rules_or_device_limits_are_refused) {
-    refused("XgemmDirect | * | * | * | KWID=3 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
+    refused("XgemmDirect | * | * | * | KWID=32 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
             "VWMD=2 VWND=2 WGD=16", AR_ERR_INVALID_ARG, "tiling rules");
     refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
             "VWMD=3 VWND=2 WGD=16", AR_ERR_INVALID_ARG, "VWMD");
     refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
-            "VWMD=2 VWND=2 WGD=0", AR_ERR_INVALID_ARG, "WGD >= 1");
+            "VWMD=2 VWND=2 WGD=0", AR_ERR_INVALID_ARG, "WGD=0 is not a power of two");
+    /* WGD = 6 is a multiple of MDIMCD*NDIMCD/MDIMAD = 4/3 = 1 in integers: wrong results */
+    refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=3 MDIMCD=2 NDIMBD=2 NDIMCD=2 PADA=0 PADB=0 "
+            "VWMD=1 VWND=1 WGD=6", AR_ERR_INVALID_ARG, "is not a power of two");
+    /* powers of two, but MDIMAD = 8 does not divide MDIMCD*NDIMCD = 4 */
+    refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=2 NDIMBD=2 NDIMCD=2 PADA=0 PADB=0 "
+            "VWMD=1 VWND=1 WGD=16", AR_ERR_INVALID_ARG, "tiling rules");
+    /* 4 * 2 * WGD^2 wraps to 0 in 64 bits: refused by the bound, not passed as 0 bytes */
+    refused("XgemmDirect | * | * | * | KWID=2 MDIMAD=8 MDIMCD=8 NDIMBD=8 NDIMCD=8 PADA=0 PADB=0 "
+            "VWMD=4 VWND=1 WGD=2147483648", AR_ERR_INVALID_ARG, "WGD=2147483648 is not a power");
     ar_gemm_device small = pocl;
     small.max_wg = 32, small.local_mem = 1024;
     ar_gemm_params p;
@@ -89,6 +119,16 @@ Test(gemm_tune, values_breaking_clblast_rules_or_device_limits_are_refused) {
     const char *xg = "Xgemm | * | * | * | GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=32 "
                      "NDIMB=16 NDIMC=16 NWG=32 SA=1 SB=1 STRM=0 STRN=0 VWM=4 VWN=3\n";
     cr_assert_eq(ar_gemm_tuning_find(xg, "u", &pocl, "Xgemm", &p, &found), AR_ERR_INVALID_ARG);
+    /* KWG = 2 is a multiple of MDIMC*NDIMC/MDIMA = 4/3 = 1 in integers: wrong results */
+    xg = "Xgemm | * | * | * | GEMMK=0 KREG=1 KWG=2 KWI=1 MDIMA=3 MDIMC=2 MWG=6 NDIMB=2 NDIMC=2 "
+         "NWG=2 SA=1 SB=1 STRM=0 STRN=0 VWM=1 VWN=1\n";
+    cr_assert_eq(ar_gemm_tuning_find(xg, "u", &pocl, "Xgemm", &p, &found), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "is not a power of two"), "%s", ar_last_error());
+    /* powers of two, but MDIMA = 8 does not divide MDIMC*NDIMC = 4 */
+    xg = "Xgemm | * | * | * | GEMMK=0 KREG=1 KWG=8 KWI=1 MDIMA=8 MDIMC=2 MWG=8 NDIMB=2 NDIMC=2 "
+         "NWG=8 SA=1 SB=1 STRM=0 STRN=0 VWM=1 VWN=1\n";
+    cr_assert_eq(ar_gemm_tuning_find(xg, "u", &pocl, "Xgemm", &p, &found), AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "tiling rules"), "%s", ar_last_error());
 }
 
 Test(gemm_tune, shipped_database_parses_and_its_entries_pass_their_checks) {
@@ -163,6 +203,17 @@ Test(gemm_tune, a_bad_entry_leaves_clblast_parameters_and_the_run_goes_on) {
     cr_assert(strstr(t, "XgemmDirect: CLBlast's own parameters kept") && strstr(t, "tuning.txt:1"),
               "%s", t);
     check_gemm(c, 37, 23, 91);
+    ar_ctx_free(c);
+}
+
+Test(gemm_tune, a_nul_byte_in_the_file_is_refused_naming_its_line) {
+    static const char text[] = "GemmRoutine | * | * | * | XGEMM_MIN_INDIRECT_SIZE=64\n\0garbage\n";
+    FILE *f = fopen(tu_path("tuning.txt"), "wb");
+    cr_assert(f && fwrite(text, 1, sizeof text - 1, f) == sizeof text - 1 && !fclose(f));
+    setenv("AUTOREC_CLBLAST_TUNING", tu_path("tuning.txt"), 1);
+    ar_ctx *c = tu_ctx();
+    const char *t = ar_ctx_gemm_tuning(c);
+    cr_assert(strstr(t, "tuning.txt:2: contains a NUL byte") && !strstr(t, " from "), "%s", t);
     ar_ctx_free(c);
 }
 

@@ -95,6 +95,16 @@ static ar_status tune_kernel(ar_ctx *c, const ar_gemm_device *d, const char *tex
     return AR_OK;
 }
 
+/* A NUL byte in the user's file is refused naming its line: the parser stops at the first one,
+ * so the entries after it would be dropped unseen. */
+static ar_status no_nul(const char *text, size_t len, const char *path) {
+    const char *nul = memchr(text, 0, len);
+    if (!nul) return AR_OK;
+    int line = 1;
+    for (const char *s = text; s < nul; s++) line += *s == '\n';
+    return ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte", path, line);
+}
+
 void ar_gemm_tune(ar_ctx *c) {
     const char *path = getenv("AUTOREC_CLBLAST_TUNING");
     char vendor[256], driver[256], *text = NULL;
@@ -112,8 +122,9 @@ void ar_gemm_tune(ar_ctx *c) {
     ar_gemm_device d;
     device_key(c, &d, vendor, driver, sizeof vendor);
     char said[AR_NOTE_CAP] = "";
+    ar_status bad = text ? no_nul(text, len, path) : AR_OK; /* as a malformed line: no kernel */
     for (size_t i = 0; i < N_TUNED; i++) {
-        if (tune_kernel(c, &d, text, path, tuned_kernels[i]) == AR_OK) continue;
+        if (bad == AR_OK && tune_kernel(c, &d, text, path, tuned_kernels[i]) == AR_OK) continue;
         note(c, "%s: CLBlast's own parameters kept (%s)", tuned_kernels[i], ar_last_error());
         if (strcmp(said, ar_last_error())) /* a bad file is said once, not once a kernel */
             fprintf(stderr, "autorec: note: CLBlast's own parameters kept: %s\n", ar_last_error());

@@ -7,15 +7,16 @@
  *
  * KERNEL is Xgemm (the indirect GEMM), XgemmDirect or GemmRoutine (XGEMM_MIN_INDIRECT_SIZE,
  * the m*n*k from which CLBlast switches from the direct to the indirect kernel); PLATFORM,
- * DEVICE and DRIVER are fnmatch(3) patterns over CL_PLATFORM_NAME, CL_DEVICE_NAME and
+ * DEVICE and DRIVER are fnmatch(3) patterns over CL_PLATFORM_VENDOR, CL_DEVICE_NAME and
  * CL_DRIVER_VERSION, surrounding blanks ignored. The first matching line of a kernel wins.
  *
  * Why the checks: CLBlast takes any values and builds a kernel from them. Values that break
  * the kernels' divisibility rules give a build failure at the first GEMM or, worse, wrong
  * results, so an entry is held to the rules of CLBlast 1.5.3's own tuners
- * (src/tuning/kernels/xgemm.hpp, xgemm_direct.hpp) and to the device's work-group size and local
- * memory before it is applied. */
+ * (src/tuning/kernels/xgemm.hpp, xgemm_direct.hpp: sizes are powers of two, divisions exact) and
+ * to the device's work-group size and local memory before it is applied. */
 #include <ctype.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,9 @@ static ar_status parse_values(char *s, const kernel_spec *k, ar_gemm_params *p, 
         char *eq = strchr(tok, '='), *end;
         if (!eq || eq == tok) return ar_fail(AR_ERR_PARSE, "%s: '%s' is not NAME=VALUE", at, tok);
         *eq = 0;
+        errno = 0; /* a digit first: strtoull would also take blanks, '+' and '-' */
         unsigned long long v = strtoull(eq + 1, &end, 10);
-        if (*end || end == eq + 1 || eq[1] == '-')
+        if (*end || !isdigit((unsigned char)eq[1]) || errno == ERANGE || v > SIZE_MAX)
             return ar_fail(AR_ERR_PARSE, "%s: %s=%s is not a non-negative integer", at, tok, eq + 1);
         int known = 0;
         for (int i = 0; i < AR_GEMM_TUNE_MAX && k->names[i]; i++) known |= !strcmp(k->names[i], tok);
@@ -98,12 +100,14 @@ static ar_status split_line(char *line, entry *e, int *is_entry, const char *at)
     while (isspace((unsigned char)*s)) s++;
     *is_entry = *s != 0;
     if (!*is_entry) return AR_OK;
+    int bars = 0; /* exactly five fields: a sixth would otherwise be dropped unseen */
+    for (const char *c = s; *c; c++) bars += *c == '|';
     e->kernel = next_field(&s);
     e->platform = next_field(&s);
     e->device = next_field(&s);
     e->driver = next_field(&s);
     e->values = next_field(&s);
-    if (!*e->values || strchr(e->values, '|'))
+    if (bars != 4 || !*e->values)
         return ar_fail(AR_ERR_PARSE, "%s: expected KERNEL | PLATFORM | DEVICE | DRIVER | "
                        "NAME=VALUE ...", at);
     if (!spec_of(e->kernel))
@@ -149,7 +153,21 @@ ar_status ar_gemm_tuning_find(const char *text, const char *origin, const ar_gem
 #define P(name) ar_gemm_param(p, name)
 #define MULT(x, y) ((y) != 0 && (x) % (y) == 0)
 
-static int vector_width_ok(size_t v) { return v == 1 || v == 2 || v == 4 || v == 8 || v == 16; }
+/* Each named parameter a power of two from 1 to max: CLBlast's tuners only try powers of two,
+ * and the bound keeps the products in the checks far from overflowing (a wrapped product would
+ * pass them). names ends with NULL. */
+static ar_status powers_of_two(const ar_gemm_params *p, const char *const *names, size_t max) {
+    for (; *names; names++) {
+        size_t v = P(*names);
+        if (!v || (v & (v - 1)) || v > max)
+            return ar_fail(AR_ERR_INVALID_ARG, "%s: %s %s=%zu is not a power of two from 1 to %zu",
+                           p->origin, p->kernel, *names, v, max);
+    }
+    return AR_OK;
+}
+
+#define MAX_SIZE 1024 /* tiles and work-group sides: well above what CLBlast's tuners try */
+#define MAX_VECTOR 16 /* OpenCL's widest vector type */
 
 static ar_status check_xgemm(const ar_gemm_params *p, const ar_gemm_device *d) {
     const char *at = p->origin;
@@ -157,14 +175,18 @@ static ar_status check_xgemm(const ar_gemm_params *p, const ar_gemm_device *d) {
     size_t mwg = P("MWG"), nwg = P("NWG"), kwg = P("KWG"), vwm = P("VWM"), vwn = P("VWN");
     if (P("GEMMK") > 1 || P("SA") > 1 || P("SB") > 1 || P("STRM") > 1 || P("STRN") > 1)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: Xgemm GEMMK, SA, SB, STRM and STRN are 0 or 1", at);
-    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb || !P("KWI") ||
-        !P("KREG") || !mwg || !nwg || !kwg)
-        return ar_fail(AR_ERR_INVALID_ARG, "%s: Xgemm needs VWM, VWN in 1, 2, 4, 8, 16 and "
-                       "MDIMA, NDIMB, KWI, KREG, MWG, NWG, KWG >= 1", at);
+    static const char *const sizes[] = {"MWG", "NWG", "KWG", "MDIMC", "NDIMC", "MDIMA", "NDIMB",
+                                        "KWI", "KREG", NULL};
+    static const char *const vectors[] = {"VWM", "VWN", NULL};
+    ar_status st = powers_of_two(p, sizes, MAX_SIZE);
+    if (st != AR_OK || (st = powers_of_two(p, vectors, MAX_VECTOR)) != AR_OK) return st;
     int ok = MULT(kwg, P("KWI")) && MULT(mwg, mdimc * vwm) && MULT(nwg, ndimc * vwn) &&
              MULT(mwg, mdima * vwm) && MULT(nwg, ndimb * vwn);
+    /* KWG a multiple of MDIMC*NDIMC/MDIMA, an exact quotient: a truncated one lets through
+     * tiles the kernel loads wrongly */
     if (P("GEMMK") == 0)
-        ok = ok && MULT(kwg, mdimc * ndimc / mdima) && MULT(kwg, mdimc * ndimc / ndimb);
+        ok = ok && MULT(mdimc * ndimc, mdima) && MULT(mdimc * ndimc, ndimb) &&
+             MULT(kwg, mdimc * ndimc / mdima) && MULT(kwg, mdimc * ndimc / ndimb);
     else
         ok = ok && MULT(P("KREG"), vwn) && mdimc == mdima && ndimc == ndimb;
     if (!ok)
@@ -187,12 +209,16 @@ static ar_status check_direct(const ar_gemm_params *p, const ar_gemm_device *d) 
     size_t ndimb = P("NDIMBD"), vwm = P("VWMD"), vwn = P("VWND");
     if (P("PADA") > 1 || P("PADB") > 1)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: XgemmDirect PADA and PADB are 0 or 1", at);
-    if (!vector_width_ok(vwm) || !vector_width_ok(vwn) || !mdima || !ndimb || !wgd)
-        return ar_fail(AR_ERR_INVALID_ARG, "%s: XgemmDirect needs VWMD, VWND in 1, 2, 4, 8, 16 "
-                       "and MDIMAD, NDIMBD, WGD >= 1", at);
+    static const char *const sizes[] = {"WGD", "MDIMCD", "NDIMCD", "MDIMAD", "NDIMBD", "KWID",
+                                        NULL};
+    static const char *const vectors[] = {"VWMD", "VWND", NULL};
+    ar_status st = powers_of_two(p, sizes, MAX_SIZE);
+    if (st != AR_OK || (st = powers_of_two(p, vectors, MAX_VECTOR)) != AR_OK) return st;
+    /* as in check_xgemm, the quotients exact */
     int ok = MULT(wgd, P("KWID")) && MULT(wgd, mdimc * vwm) && MULT(wgd, ndimc * vwn) &&
-             MULT(wgd, mdima * vwm) && MULT(wgd, ndimb * vwn) &&
-             MULT(wgd, mdimc * ndimc / mdima) && MULT(wgd, mdimc * ndimc / ndimb);
+             MULT(wgd, mdima * vwm) && MULT(wgd, ndimb * vwn) && MULT(mdimc * ndimc, mdima) &&
+             MULT(mdimc * ndimc, ndimb) && MULT(wgd, mdimc * ndimc / mdima) &&
+             MULT(wgd, mdimc * ndimc / ndimb);
     if (!ok)
         return ar_fail(AR_ERR_INVALID_ARG, "%s: XgemmDirect values break CLBlast's tiling rules "
                        "(e.g. WGD a multiple of KWID, MDIMCD*VWMD and NDIMCD*VWND)", at);
