@@ -195,8 +195,10 @@ ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp);
 /* "h512-c1024": the hidden size and the columns (the model's inputs) rounded up to powers of
  * two (at least 8). */
 void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap);
-/* The store's path (0: no cache directory). */
-int ar_kparams_store_path(char *path, size_t cap);
+/* The store's path (0: no cache directory; then why, why_cap bytes or NULL, says why). */
+int ar_kparams_store_path(char *path, size_t cap, char *why, size_t why_cap);
+/* ar_kparams_store_path, failing AR_ERR_IO with the reason when there is no directory. */
+ar_status ar_kparams_store_need(char *path, size_t cap);
 /* 1 when the store has a record for c's device and driver, kernel and class: its fields set
  * in *kp; 0 (kp untouched) otherwise, whatever the reason. */
 int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_class,
@@ -235,8 +237,10 @@ struct ar_ctx {
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
     size_t wg_split;          /* ar_sp_sddmm_split's CL_KERNEL_WORK_GROUP_SIZE (not in wg) */
     ar_kparams kp;            /* the kernels' tunable parameters, as built */
-    double build_seconds;     /* building the kernel program (from source or the cache) */
-    int program_cached;       /* 1: the program came from the built-program cache */
+    double build_seconds;     /* building the kernel programs (from source or the cache), all
+                                 of this context's builds (ar_ctx_set_kparams rebuilds) */
+    int program_cached;       /* 1: every program built came from the built-program cache */
+    int program_builds;       /* how many ar_program_build ran */
     int gemm_tuned;           /* 1: a tuning entry was applied to CLBlast for this device */
     char gemm_tuning[512];    /* what CLBlast runs with (ar_ctx_gemm_tuning): entries or notes */
     int gemm_built;           /* 1 once a GEMM ran: CLBlast has built its program here */
@@ -267,16 +271,20 @@ ar_status ar_prof_probe(ar_ctx *c);
 /* Releases pending events without reading them. */
 void ar_prof_discard(ar_ctx *c);
 
-/* Builds the program from the embedded sources (or $AUTOREC_CL_DIR); on a compile error the
- * message holds the device's build log. */
+/* Builds the program from the embedded sources (or $AUTOREC_CL_DIR), or loads it from the
+ * cache, and creates its kernels; on a compile error the message holds the device's build log.
+ * Each call adds to ctx->build_seconds and clears ctx->program_cached when it missed. */
 ar_status ar_program_build(ar_ctx *ctx);
 /* The built-program cache (program_cache.c): 1 when the entry for this source and these
  * options (its path into path, cap bytes) gave c->program, built; 0 otherwise (path "" when
  * there is no cache). ar_program_cache_store writes c->program's binary at path. */
 int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap);
-/* The cache's directory into dir (created below an existing base); 0: no cache. */
-int ar_program_cache_dir(char *dir, size_t cap);
+/* The cache's directory into dir (created with its parents); 0: no cache, and why (why_cap
+ * bytes, or NULL) says why. A directory that cannot be used is also a note, once a process. */
+int ar_program_cache_dir(char *dir, size_t cap, char *why, size_t why_cap);
 void ar_program_cache_store(const ar_ctx *c, const char *path);
+/* Removes the entry at path (a symbolic link there, never what it names). */
+void ar_program_cache_remove(const char *path);
 /* The concatenated kernel source as built (defines, Random123, cl/ files in the order of the
  * generated ar_embedded_cl table); *src is malloc'd, the caller frees it. */
 ar_status ar_program_source(char **src);

@@ -282,7 +282,6 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
     const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
     if (kp && *kp) AR_TRY(ar_kparams_parse(kp, &c->kp));
     AR_TRY(ar_program_build(c));
-    AR_TRY(ar_kernels_create(c));
 cleanup:
     free(pl);
     free(dv);
@@ -312,9 +311,7 @@ ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp) {
     if (c->program) clReleaseProgram(c->program);
     c->program = NULL;
     c->kp = *kp;
-    ar_status st = ar_program_build(c);
-    if (st == AR_OK) st = ar_kernels_create(c);
-    return st;
+    return ar_program_build(c);
 }
 
 ar_status ar_ctx_scratch(ar_ctx *c, size_t bytes, cl_mem *out) {

@@ -41,10 +41,18 @@ void ar_kparams_shape_class(int hidden, int cols, char *out, size_t cap) {
     snprintf(out, cap, "h%d-c%d", pow2_at_least(hidden), pow2_at_least(cols));
 }
 
-int ar_kparams_store_path(char *path, size_t cap) {
+int ar_kparams_store_path(char *path, size_t cap, char *why, size_t why_cap) {
     char dir[4096];
-    if (!ar_program_cache_dir(dir, sizeof dir)) return 0;
-    return snprintf(path, cap, "%s/%s", dir, STORE_NAME) < (int)cap;
+    if (!ar_program_cache_dir(dir, sizeof dir, why, why_cap)) return 0;
+    if (snprintf(path, cap, "%s/%s", dir, STORE_NAME) < (int)cap) return 1;
+    if (why) snprintf(why, why_cap, "the path under %s is too long", dir);
+    return 0;
+}
+
+ar_status ar_kparams_store_need(char *path, size_t cap) {
+    char why[4400];
+    if (ar_kparams_store_path(path, cap, why, sizeof why)) return AR_OK;
+    return ar_fail(AR_ERR_IO, "no cache directory for the tuned kernel parameters: %s", why);
 }
 
 /* The whole file (NULL when absent or unreadable; *n its length). */
@@ -74,7 +82,7 @@ static int split(char *line, char *f[5]) {
 int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_class,
                       ar_kparams *kp) {
     char path[4200], dev[400], driver[256];
-    if (!ar_kparams_store_path(path, sizeof path)) return 0;
+    if (!ar_kparams_store_path(path, sizeof path, NULL, 0)) return 0;
     char *text = read_store(path);
     if (!text) return 0;
     device_key(c, dev, sizeof dev, driver, sizeof driver);
@@ -96,13 +104,12 @@ int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_cla
 ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *shape_class,
                             const char *params, char *path, size_t cap) {
     char dev[400], driver[256];
-    if (!ar_kparams_store_path(path, cap))
-        return ar_fail(AR_ERR_IO, "no cache directory for the tuned kernel parameters: set "
-                       "AUTOREC_PROGRAM_CACHE to a directory (it is 0, or no home directory)");
+    ar_status st = ar_kparams_store_need(path, cap);
+    if (st != AR_OK) return st;
     device_key(c, dev, sizeof dev, driver, sizeof driver);
     char *old = read_store(path);
     ar_output *o = NULL;
-    ar_status st = ar_output_open(path, &o);
+    st = ar_output_open(path, &o);
     /* every other record kept, in order, and every blank or '#' line; this one last. A line
      * that is neither is not ours to drop (the file, or what a link in its place points to,
      * may hold someone's text): the file is left as it is. */

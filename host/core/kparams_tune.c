@@ -399,10 +399,8 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
     memset(res, 0, sizeof *res);
     ar_status st = validate(cfg);
     if (st != AR_OK) return st;
-    char probe[4096];
-    if (!ar_kparams_store_path(probe, sizeof probe))
-        return ar_fail(AR_ERR_IO, "no cache directory for the tuned kernel parameters: set "
-                       "AUTOREC_PROGRAM_CACHE to a directory (it is 0, or no home directory)");
+    char probe[4200];
+    if ((st = ar_kparams_store_need(probe, sizeof probe)) != AR_OK) return st;
     tune_data t = {.cfg = cfg};
     ar_kparams def;
     ar_kparams_default(&def, ctx->info.type);

@@ -4,18 +4,23 @@
  * An entry is named by the SHA-256 of everything that decides the binary: the full kernel
  * source (defines included), the build options, the device's name, vendor and OpenCL version,
  * the driver's version, the platform's name and version, and autorec's version. It holds a
- * magic, the binary's length and SHA-256, then the binary. Loading checks all three and then
- * builds the binary (clCreateProgramWithBinary + clBuildProgram); anything that fails (a
- * missing, partial, corrupt or refused entry) is a miss: the program is built from source and
- * the entry written again, to a temporary renamed over it, so that concurrent writers never
- * leave half a file. Cache failures never fail a run. Where: $AUTOREC_PROGRAM_CACHE (a
- * directory, or 0 for no cache), else $XDG_CACHE_HOME/autorec/programs, else
- * ~/.cache/autorec/programs when the home directory exists (it is never created). Not used
- * under fault injection ($AUTOREC_FAULT): the tests count the calls of a build from source. */
+ * magic, the binary's length and SHA-256, that key's SHA-256 (its name), then the binary.
+ * Loading checks all four and then builds the binary (clCreateProgramWithBinary +
+ * clBuildProgram) and creates its kernels (program.c); anything that fails (a missing,
+ * partial, corrupt, another key's or refused entry, or one whose kernels cannot be created) is a
+ * miss: the program is built from source and the entry written again, to a temporary renamed
+ * over it, so that concurrent writers never leave half a file. Cache failures never fail a
+ * run. Where: $AUTOREC_PROGRAM_CACHE (a directory, created with its parents, or 0 for no
+ * cache), else $XDG_CACHE_HOME/autorec/programs, else ~/.cache/autorec/programs when the home
+ * directory exists (it is never created); a directory that cannot be used is a note, once per
+ * process. Not used under fault injection ($AUTOREC_FAULT): the tests count the calls of a
+ * build from source. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,36 +28,62 @@
 
 #include "core.h"
 
-#define MAGIC "ARPROGB1"
+#define MAGIC "ARPROGB2" /* B1 (no key): a wrong magic, so a miss, rewritten */
+#define HEAD (8 + 8 + 32 + 32) /* magic, binary length, binary SHA-256, key SHA-256 */
 
-/* dir (cap bytes) for the cache, created below an existing base; 0: no cache. */
-int ar_program_cache_dir(char *dir, size_t cap) {
-    const char *env = getenv("AUTOREC_PROGRAM_CACHE");
-    if (getenv("AUTOREC_FAULT") && *getenv("AUTOREC_FAULT")) return 0;
-    if (env && (!strcmp(env, "0") || !*env)) return 0;
-    if (env) {
-        if (snprintf(dir, cap, "%s", env) >= (int)cap) return 0;
-        mkdir(dir, 0755); /* its parent must exist */
-        struct stat sb;
-        return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+/* Creates path and its missing parents (mkdir -p); 0, or the errno that stops it being a
+ * directory. */
+static int make_dirs(const char *path) {
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return ENAMETOOLONG;
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = 0;
+        mkdir(p, 0755); /* an error shows at the last one, or in stat */
+        *s = '/';
     }
-    char base[4096];
+    int err = mkdir(p, 0755) == 0 ? 0 : errno;
+    struct stat sb;
+    if (stat(p, &sb) != 0) return err && err != EEXIST ? err : errno;
+    return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+}
+
+/* The cache left off because its directory cannot be used: said once per process, or every
+ * run would be a silent miss. */
+static void unusable(const char *dir, int err, char *why, size_t why_cap) {
+    static atomic_int said;
+    if (why) snprintf(why, why_cap, "cannot use %s: %s", dir, strerror(err));
+    if (!atomic_exchange(&said, 1))
+        fprintf(stderr, "autorec: note: no built-program cache: cannot use %s: %s\n", dir,
+                strerror(err));
+}
+
+int ar_program_cache_dir(char *dir, size_t cap, char *why, size_t why_cap) {
+    const char *env = getenv("AUTOREC_PROGRAM_CACHE"), *fault = getenv("AUTOREC_FAULT");
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     struct stat sb;
-    if (xdg && xdg[0] == '/') {
-        snprintf(base, sizeof base, "%s", xdg);
-        mkdir(base, 0755);
-    } else if (home && *home && stat(home, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        snprintf(base, sizeof base, "%s/.cache", home);
-        mkdir(base, 0755);
-    } else {
+    char none[8];
+    if (!why) why = none, why_cap = sizeof none;
+    if (fault && *fault) {
+        snprintf(why, why_cap, "no cache under fault injection (AUTOREC_FAULT is set)");
         return 0;
     }
-    if (snprintf(dir, cap, "%s/autorec", base) >= (int)cap) return 0;
-    mkdir(dir, 0755);
-    if (snprintf(dir, cap, "%s/autorec/programs", base) >= (int)cap) return 0;
-    mkdir(dir, 0755);
-    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (env && (!strcmp(env, "0") || !*env)) {
+        snprintf(why, why_cap, "AUTOREC_PROGRAM_CACHE is '%s' (no cache): set it to a "
+                 "directory", env);
+        return 0;
+    }
+    int n;
+    if (env) n = snprintf(dir, cap, "%s", env);
+    else if (xdg && xdg[0] == '/') n = snprintf(dir, cap, "%s/autorec/programs", xdg);
+    else if (home && *home && stat(home, &sb) == 0 && S_ISDIR(sb.st_mode))
+        n = snprintf(dir, cap, "%s/.cache/autorec/programs", home); /* below an existing home */
+    else {
+        snprintf(why, why_cap, "no home directory: set AUTOREC_PROGRAM_CACHE to a directory");
+        return 0;
+    }
+    int err = n >= (int)cap ? ENAMETOOLONG : make_dirs(dir);
+    if (err) unusable(dir, err, why, why_cap);
+    return !err;
 }
 
 static void device_string(cl_device_id d, cl_device_info what, char *out, size_t cap) {
@@ -89,6 +120,20 @@ static void sha256(const void *p, size_t n, unsigned char *md) {
     EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
 }
 
+/* The key's SHA-256, read back from the entry's name (dir/HEX.bin). The entry holds it too: a
+ * file copied to another key's name (another device's) is then a miss, not a binary handed to
+ * a driver it was not built for (Rusticl panics on PoCL's). */
+static int name_key(const char *path, unsigned char *key) {
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (sscanf(name + 2 * i, "%2x", &v) != 1) return 0;
+        key[i] = (unsigned char)v;
+    }
+    return 1;
+}
+
 /* The entry's binary built for c, or NULL (a miss). */
 static cl_program load(ar_ctx *c, const char *path, const char *opts) {
     char *buf = NULL;
@@ -96,11 +141,12 @@ static cl_program load(ar_ctx *c, const char *path, const char *opts) {
     if (ar_read_file(path, &buf, &len) != AR_OK) return NULL;
     cl_program p = NULL;
     uint64_t n = 0;
-    unsigned char md[32];
-    if (len < 8 + 8 + 32 || memcmp(buf, MAGIC, 8)) goto done;
+    unsigned char md[32], key[32];
+    if (len < HEAD || memcmp(buf, MAGIC, 8) || !name_key(path, key) || memcmp(key, buf + 48, 32))
+        goto done;
     memcpy(&n, buf + 8, 8);
-    if (n == 0 || n != len - 48) goto done;
-    const unsigned char *bin = (const unsigned char *)buf + 48;
+    if (n == 0 || n != len - HEAD) goto done;
+    const unsigned char *bin = (const unsigned char *)buf + HEAD;
     sha256(bin, (size_t)n, md);
     if (memcmp(md, buf + 16, 32)) goto done;
     size_t size = (size_t)n;
@@ -136,9 +182,10 @@ static void store(const ar_ctx *c, const char *path) {
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld-XXXXXX", path, (long)getpid());
     if ((fd = mkstemp(tmp)) < 0) goto done;
     uint64_t n = size;
-    unsigned char md[32];
+    unsigned char md[32], key[32];
     sha256(bin, size, md);
-    int ok = write(fd, MAGIC, 8) == 8 && write(fd, &n, 8) == 8 && write(fd, md, 32) == 32 &&
+    int ok = name_key(path, key) && write(fd, MAGIC, 8) == 8 && write(fd, &n, 8) == 8 &&
+             write(fd, md, 32) == 32 && write(fd, key, 32) == 32 &&
              write(fd, bin, size) == (ssize_t)size;
     ok = close(fd) == 0 && ok;
     fd = -1;
@@ -151,7 +198,8 @@ done:
 int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *path, size_t cap) {
     char dir[4096];
     path[0] = 0;
-    if (!ar_program_cache_dir(dir, sizeof dir) || !entry_path(c, src, opts, dir, path, cap)) {
+    if (!ar_program_cache_dir(dir, sizeof dir, NULL, 0) ||
+        !entry_path(c, src, opts, dir, path, cap)) {
         path[0] = 0;
         return 0;
     }
@@ -161,4 +209,8 @@ int ar_program_cache_load(ar_ctx *c, const char *src, const char *opts, char *pa
 
 void ar_program_cache_store(const ar_ctx *c, const char *path) {
     if (path[0]) store(c, path);
+}
+
+void ar_program_cache_remove(const char *path) {
+    if (path[0]) unlink(path); /* a symbolic link itself, never the file it names */
 }
