@@ -57,12 +57,27 @@ Test(kparams, parse_and_format) {
                          "sddmm_lanes=0", "sp_rows=0", "width=8", "sp_width=8;", "sp_width=",
                          "sp_group=-1", "sddmm_csc=2", "sp_fuse=2", "sp_tile=7", "sp_tile=-1",
                          "sp_tile=16777217", "sddmm_split=1", "sddmm_split=24",
-                         "sddmm_split=128", "sddmm_split=-2"};
+                         "sddmm_split=128", "sddmm_split=-2", "sp_width=32,", ",sp_width=32",
+                         "sp_width= 32", "sp_width=+32", "sp_width=32,sp_width=16",
+                         "sp_width=32,,sp_rows=2", "sp_width=32\nx", "", "sp_tile=99999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ar_kparams q = p;
         cr_assert(ar_kparams_parse(bad[i], &q) == AR_ERR_INVALID_ARG, "%s accepted", bad[i]);
         cr_assert(strstr(ar_last_error(), "sp_width"), "%s", ar_last_error());
+        cr_assert(!strchr(ar_last_error(), '\n'), "%s", ar_last_error());
+        cr_assert(!memcmp(&q, &p, sizeof q), "%s changed the settings", bad[i]); /* all or none */
     }
+    /* the message quotes the entry at fault; a context names the variable */
+    ar_kparams q = p;
+    cr_assert(ar_kparams_parse("sp_width=32,sddmm_split=3", &q) == AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "'sddmm_split=3' is not a value sddmm_split takes"), "%s",
+              ar_last_error());
+    setenv("AUTOREC_KERNEL_PARAMS", "sp_width=32,sp_width=16", 1);
+    ar_ctx *c = NULL;
+    cr_assert(ar_ctx_create(getenv("AUTOREC_DEVICE"), &c) == AR_ERR_INVALID_ARG);
+    cr_assert_str_eq(ar_last_error(), "AUTOREC_KERNEL_PARAMS: kernel parameters "
+                     "'sp_width=32,sp_width=16': sp_width given twice");
+    unsetenv("AUTOREC_KERNEL_PARAMS");
 }
 
 /* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, none rejected. */
@@ -173,6 +188,55 @@ Test(kparams, store_survives_garbage) {
               e->kp.sp_group == 0);
     ar_ctx_free(e);
     unsetenv("AUTOREC_KERNEL_PARAMS");
+    remove_cache(dir);
+}
+
+/* A context that ran one model with stored winners gives the next model, whose shape class has
+ * none, the parameters it had before (a sweep over --hidden must not depend on its order); a
+ * store that cannot be read, or holds a NUL byte, is not rewritten (its records would go). */
+Test(kparams, store_per_model_and_kept_when_unreadable) {
+    char dir[64], path[4200];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    const ar_kparams def = c->kp;
+    char cls[32];
+    ar_kparams_shape_class(20, 10, cls, sizeof cls);
+    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, cls, "sp_width=8,sp_rows=2", path,
+                                sizeof path) == AR_OK, "%s", ar_last_error());
+    cr_assert(ar_kparams_apply_tuned(c, 20, 10) == AR_OK && c->kp.sp_width == 8 &&
+              c->kp.sp_rows == 2);
+    cr_assert(ar_kparams_apply_tuned(c, 100, 10) == AR_OK, "%s", ar_last_error());
+    cr_assert(!memcmp(&c->kp, &def, sizeof def), "the last model's winners carried over");
+    cr_assert(ar_kparams_apply_tuned(c, 20, 10) == AR_OK && c->kp.sp_width == 8);
+    /* by hand wins from then on (ar_ctx_set_kparams), until a class with a record */
+    ar_kparams hand = def;
+    hand.sddmm_lanes = 4;
+    cr_assert(ar_ctx_set_kparams(c, &hand) == AR_OK);
+    cr_assert(ar_kparams_apply_tuned(c, 100, 10) == AR_OK && c->kp.sddmm_lanes == 4);
+    /* a NUL byte: not rewritten, the line named */
+    char *good = NULL;
+    size_t n = 0;
+    cr_assert(ar_read_file(path, &good, &n) == AR_OK);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fwrite(good, 1, n, f);
+    fwrite("x\0y\n", 1, 4, f);
+    fwrite(good, 1, n, f);
+    fclose(f);
+    free(good);
+    char again[4200];
+    cr_assert(ar_kparams_record(c, AR_KTUNE_SDDMM, cls, "sddmm_lanes=2", again, sizeof again) ==
+              AR_ERR_PARSE);
+    cr_assert(strstr(ar_last_error(), "kernel-params.tsv:2: a NUL byte"), "%s", ar_last_error());
+    struct stat sb;
+    cr_assert(stat(path, &sb) == 0 && (size_t)sb.st_size == 2 * n + 4, "the file was rewritten");
+    /* a store that cannot be read (here a directory) is not replaced */
+    cr_assert(remove(path) == 0 && mkdir(path, 0755) == 0);
+    cr_assert(ar_kparams_record(c, AR_KTUNE_SDDMM, cls, "sddmm_lanes=2", again, sizeof again) !=
+              AR_OK);
+    cr_assert(strstr(ar_last_error(), "not rewritten"), "%s", ar_last_error());
+    cr_assert(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+    ar_ctx_free(c);
     remove_cache(dir);
 }
 

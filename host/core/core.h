@@ -237,6 +237,9 @@ struct ar_ctx {
     size_t wg;                /* work-group size used for 1-D element-wise kernels */
     size_t wg_split;          /* ar_sp_sddmm_split's CL_KERNEL_WORK_GROUP_SIZE (not in wg) */
     ar_kparams kp;            /* the kernels' tunable parameters, as built */
+    ar_kparams kp_base;       /* kp before a model's stored winners were applied (kp_by_store) */
+    int kp_by_store;          /* 1: kp is kp_base with kernel-params.tsv's winners for the last
+                                 model's shape class; the next model starts from kp_base */
     double build_seconds;     /* building the kernel programs (from source or the cache), all
                                  of this context's builds (ar_ctx_set_kparams rebuilds) */
     int program_cached;       /* 1: every program built came from the built-program cache */

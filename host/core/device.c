@@ -280,7 +280,12 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
     }
     ar_kparams_default(&c->kp, c->info.type);
     const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
-    if (kp && *kp) AR_TRY(ar_kparams_parse(kp, &c->kp));
+    if (kp && *kp && (st = ar_kparams_parse(kp, &c->kp)) != AR_OK) {
+        char why[1024]; /* ar_fail writes the buffer ar_last_error reads */
+        snprintf(why, sizeof why, "%s", ar_last_error());
+        st = ar_fail(st, "AUTOREC_KERNEL_PARAMS: %s", why);
+        goto cleanup;
+    }
     AR_TRY(ar_program_build(c));
 cleanup:
     free(pl);
@@ -311,6 +316,7 @@ ar_status ar_ctx_set_kparams(ar_ctx *c, const ar_kparams *kp) {
     if (c->program) clReleaseProgram(c->program);
     c->program = NULL;
     c->kp = *kp;
+    c->kp_by_store = 0; /* set by hand (ar_kparams_apply_tuned sets it again after) */
     return ar_program_build(c);
 }
 

@@ -49,38 +49,65 @@ static int valid(const char *key, long v) {
     return v >= 0 && v <= 1024; /* sp_group */
 }
 
+/* The fields by name, in ar_kparams_format's order. */
+static int *field(ar_kparams *p, const char *key) {
+    struct { const char *name; int *at; } f[] = {
+        {"sp_width", &p->sp_width}, {"spmm_width", &p->spmm_width},
+        {"sddmm_lanes", &p->sddmm_lanes}, {"sp_group", &p->sp_group}, {"sp_rows", &p->sp_rows},
+        {"sddmm_csc", &p->sddmm_csc}, {"sddmm_split", &p->sddmm_split},
+        {"sp_fuse", &p->sp_fuse}, {"sp_tile", &p->sp_tile}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (!strcmp(f[i].name, key)) return f[i].at;
+    return NULL;
+}
+
+#define KPARAMS_EXPECTED                                                                      \
+    "expected comma-separated NAME=VALUE like 'sp_width=16,sddmm_lanes=8' (sp_width and "     \
+    "spmm_width 8, 16, 32 or 64; sddmm_lanes 1-64; sp_group 0-1024; sp_rows 1-1024; "         \
+    "sddmm_csc and sp_fuse 0 or 1; sddmm_split 0 or a power of two 2-64; sp_tile 0 or "       \
+    "8-16777216)"
+
+/* Strict: each entry NAME=DIGITS, a known name once, no empty entry (so no trailing comma),
+ * no sign or blank; the whole text refused on the first bad entry, which the message quotes. */
 ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
-    const char *s = text;
-    while (*s) {
-        char key[32];
-        long v;
-        int n = 0;
-        if (sscanf(s, "%31[a-z_]=%ld%n", key, &v, &n) != 2 ||
-            (strcmp(key, "sp_width") && strcmp(key, "spmm_width") && strcmp(key, "sddmm_lanes") &&
-             strcmp(key, "sp_group") &&
-             strcmp(key, "sp_rows") && strcmp(key, "sddmm_csc") && strcmp(key, "sddmm_split") &&
-             strcmp(key, "sp_fuse") && strcmp(key, "sp_tile")) ||
-            !valid(key, v))
-            return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': expected a list like "
-                           "'sp_width=16,spmm_width=64,sddmm_lanes=8,sp_group=0,sp_rows=1,"
-                           "sddmm_csc=0,sddmm_split=0,sp_fuse=1,sp_tile=1024' (sp_width and "
-                           "spmm_width 8, 16, 32 or 64; sddmm_lanes 1-64; sp_group 0-1024; "
-                           "sp_rows 1-1024; sddmm_csc and sp_fuse 0 or 1; sddmm_split 0 or a "
-                           "power of two 2-64; sp_tile 0 or 8-16777216)", text);
-        if (!strcmp(key, "sp_width")) p->sp_width = (int)v;
-        else if (!strcmp(key, "spmm_width")) p->spmm_width = (int)v;
-        else if (!strcmp(key, "sddmm_lanes")) p->sddmm_lanes = (int)v;
-        else if (!strcmp(key, "sp_group")) p->sp_group = (int)v;
-        else if (!strcmp(key, "sp_rows")) p->sp_rows = (int)v;
-        else if (!strcmp(key, "sddmm_csc")) p->sddmm_csc = (int)v;
-        else if (!strcmp(key, "sddmm_split")) p->sddmm_split = (int)v;
-        else if (!strcmp(key, "sp_fuse")) p->sp_fuse = (int)v;
-        else p->sp_tile = (int)v;
-        s += n;
-        if (*s == ',') s++;
-        else if (*s) return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': entries are "
-                                    "separated by commas", text);
+    for (const char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters: a control character at "
+                           "offset %d; " KPARAMS_EXPECTED, (int)(c - text));
+    ar_kparams t = *p;
+    char seen[16][32];
+    int n_seen = 0;
+    for (const char *s = text;;) {
+        const size_t len = strcspn(s, ",");
+        char entry[64], key[32];
+        snprintf(entry, sizeof entry, "%.*s", (int)(len < 63 ? len : 63), s);
+        const char *eq = memchr(s, '=', len);
+        const char *digits = eq ? eq + 1 : NULL;
+        const size_t klen = eq ? (size_t)(eq - s) : 0, dlen = eq ? len - klen - 1 : 0;
+        snprintf(key, sizeof key, "%.*s", (int)(klen < 31 ? klen : 31), s);
+        int *at = eq && klen < sizeof key ? field(&t, key) : NULL;
+        if (!at)
+            return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': '%s' is not a known "
+                           "NAME=VALUE; " KPARAMS_EXPECTED, text, entry);
+        for (int i = 0; i < n_seen; i++)
+            if (!strcmp(seen[i], key))
+                return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': %s given twice",
+                               text, key);
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", key);
+        long v = 0;
+        int ok = dlen > 0 && dlen <= 9;
+        for (size_t i = 0; ok && i < dlen; i++) {
+            ok = digits[i] >= '0' && digits[i] <= '9';
+            v = v * 10 + (digits[i] - '0');
+        }
+        if (!ok || !valid(key, v))
+            return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': '%s' is not a value %s "
+                           "takes; " KPARAMS_EXPECTED, text, entry, key);
+        *at = (int)v;
+        if (!s[len]) break;
+        s += len + 1; /* past the comma: an entry must follow */
     }
+    *p = t;
     return AR_OK;
 }
 

@@ -8,9 +8,14 @@
  * skipped; it is rewritten whole through the output module (temporary + rename), keeping '#'
  * comments, and not at all when it holds a line that is neither (tune-kernels then fails
  * naming the line, and the file is left as it was). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -56,14 +61,37 @@ ar_status ar_kparams_store_need(char *path, size_t cap) {
 }
 
 /* The whole file (NULL when absent or unreadable; *n its length). */
-static char *read_store(const char *path) {
+static char *read_store(const char *path, size_t *n) {
     char *text = NULL;
-    size_t n = 0;
-    if (ar_read_file(path, &text, &n) != AR_OK) {
+    *n = 0;
+    if (ar_read_file(path, &text, n) != AR_OK) {
         ar_clear_error();
         return NULL;
     }
     return text;
+}
+
+/* The store as ar_kparams_record rewrites it: *old NULL when there is no file; a file that is
+ * there but cannot be read, or holds a NUL byte (the lines after it would be lost unseen), is
+ * an error: rewriting it would drop the records in it. */
+static ar_status read_for_rewrite(const char *path, char **old) {
+    size_t n = 0;
+    struct stat sb;
+    *old = NULL;
+    if (stat(path, &sb) != 0 && errno == ENOENT) return AR_OK;
+    ar_status st = ar_read_file(path, old, &n);
+    if (st != AR_OK) {
+        char why[1024]; /* ar_fail writes the buffer ar_last_error reads */
+        snprintf(why, sizeof why, "%s", ar_last_error());
+        return ar_fail(st, "%s; it was not rewritten (its records would be lost)", why);
+    }
+    const char *nul = memchr(*old, 0, n);
+    if (!nul) return AR_OK;
+    int line = 1;
+    for (const char *s = *old; s < nul; s++) line += *s == '\n';
+    free(*old);
+    *old = NULL;
+    return ar_fail(AR_ERR_PARSE, "%s:%d: a NUL byte; the file was not rewritten", path, line);
 }
 
 /* Splits line (modified) into its 5 fields; 0 when it has not exactly 5. */
@@ -83,7 +111,8 @@ int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_cla
                       ar_kparams *kp) {
     char path[4200], dev[400], driver[256];
     if (!ar_kparams_store_path(path, sizeof path, NULL, 0)) return 0;
-    char *text = read_store(path);
+    size_t len;
+    char *text = read_store(path, &len); /* (a NUL ends it early: what follows is not read) */
     if (!text) return 0;
     device_key(c, dev, sizeof dev, driver, sizeof driver);
     int found = 0;
@@ -91,6 +120,8 @@ int ar_kparams_lookup(const ar_ctx *c, const char *kernel, const char *shape_cla
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *f[5];
         ar_kparams t = *kp;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r') line[n - 1] = 0; /* a file saved with CRLF ends */
         if (split(line, f) && !strcmp(f[0], dev) && !strcmp(f[1], driver) &&
             !strcmp(f[2], kernel) && !strcmp(f[3], shape_class) &&
             ar_kparams_parse(f[4], &t) == AR_OK)
@@ -107,9 +138,17 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
     ar_status st = ar_kparams_store_need(path, cap);
     if (st != AR_OK) return st;
     device_key(c, dev, sizeof dev, driver, sizeof driver);
-    char *old = read_store(path);
+    /* one writer at a time: two tune-kernels runs (two devices) would each read the file,
+     * add their records and rename, the second dropping the first's. A lock file beside it;
+     * without one (a read-only directory: the rename would fail anyway) no lock. */
+    char lock_path[4300];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    const int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock >= 0) flock(lock, LOCK_EX);
+    char *old = NULL;
     ar_output *o = NULL;
-    st = ar_output_open(path, &o);
+    st = read_for_rewrite(path, &old);
+    if (st == AR_OK) st = ar_output_open(path, &o);
     /* every other record kept, in order, and every blank or '#' line; this one last. A line
      * that is neither is not ours to drop (the file, or what a link in its place points to,
      * may hold someone's text): the file is left as it is. */
@@ -135,8 +174,9 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
                      params);
     if (st == AR_OK) st = ar_output_write(o, rec, (size_t)n);
     free(old);
-    if (st == AR_OK) return ar_output_commit(o);
-    ar_output_abort(o);
+    if (st == AR_OK) st = ar_output_commit(o);
+    else if (o) ar_output_abort(o);
+    if (lock >= 0) close(lock); /* and with it the lock */
     return st;
 }
 
@@ -145,9 +185,16 @@ ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols) {
     if (env && *env) return AR_OK; /* set by hand: it wins */
     char cls[32];
     ar_kparams_shape_class(hidden, cols, cls, sizeof cls);
-    ar_kparams kp = c->kp;
+    /* from what the context had before any stored winners, so that a model whose class has
+     * none does not run with the last model's (a sweep over --hidden on one context) */
+    const ar_kparams base = c->kp_by_store ? c->kp_base : c->kp;
+    ar_kparams kp = base;
     ar_kparams_lookup(c, AR_KTUNE_PRODUCTS, cls, &kp);
     ar_kparams_lookup(c, AR_KTUNE_SDDMM, cls, &kp);
-    if (!memcmp(&kp, &c->kp, sizeof kp)) return AR_OK;
-    return ar_ctx_set_kparams(c, &kp);
+    ar_status st = memcmp(&kp, &c->kp, sizeof kp) ? ar_ctx_set_kparams(c, &kp) : AR_OK;
+    if (st == AR_OK) {
+        c->kp_base = base;
+        c->kp_by_store = memcmp(&kp, &base, sizeof kp) != 0;
+    }
+    return st;
 }
