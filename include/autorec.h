@@ -150,6 +150,13 @@ AR_API double ar_ctx_build_seconds(const ar_ctx *ctx, int *cached);
  * ("XgemmDirect from gemm_db.c:12; ..."), "CLBlast defaults (...)", or notes on entries that
  * were refused (docs/devices.md#tuned-clblast). */
 AR_API const char *ar_ctx_gemm_tuning(const ar_ctx *ctx);
+/* The sparse kernels' tunable parameters ctx's program is built with now, as
+ * $AUTOREC_KERNEL_PARAMS text ("sp_width=32,spmm_width=64,...", every field) in out (cap
+ * bytes); returns where they came from: "default" (ar_kparams_default for the device's type),
+ * "AUTOREC_KERNEL_PARAMS", or "tuned" (stored winners of `autorec tune-kernels` that a model
+ * created on ctx loaded, or ar_kernels_tune left). A model rebuilds its context with tuned
+ * ones at ar_model_create: ask after it. */
+AR_API const char *ar_ctx_kernel_params(const ar_ctx *ctx, char *out, size_t cap);
 
 /* Kernel autotuning (`autorec tune-kernels`): the sparse kernels' parameters (columns per
  * work-item, work-group shape, SDDMM lanes) measured on ctx's device at a model's shapes on
@@ -161,8 +168,9 @@ typedef struct ar_kernel_tune_config {
     int rows;          /* rows of the rating matrix (items for I-AutoRec, users for U-AutoRec) */
     int cols;          /* its columns: the model's inputs */
     double density;    /* ratings / (rows x cols), in (0, 1] */
-    int hidden;        /* the first hidden layer's size */
-    int batch;         /* rows per mini-batch */
+    int hidden;        /* the first hidden layer's size (measured, and its class named, at
+                          the size a model runs it at: padded, see device_hidden) */
+    int batch;         /* rows per mini-batch (no more than rows are used) */
     int reps;          /* timed repetitions per variant; the fastest counts */
 } ar_kernel_tune_config;
 /* MovieLens 100K u1's shapes with the default model: 1650 x 943, density 0.0514, hidden 500,
@@ -182,10 +190,17 @@ typedef struct ar_kernel_tune_result {
     double default_tile_s;     /* (sp_tile) and at the defaults'; 0 when not timed (cols <= 512) */
     int variants;              /* variants measured, each checked against the host */
     int rejected;              /* variants whose results disagreed with the host (not kept) */
-    char path[4096];           /* the file the winners were stored in */
+    char path[4096];           /* the file the winners were stored in ("" when not stored) */
+    int device_hidden;         /* the hidden size the kernels run at (and the class names): a
+                                * model's, hidden padded to 16 or to $AUTOREC_HIDDEN_PAD */
+    int stored;                /* 1: the winners were stored; 0: a defaults' pass took under
+                                * 1e-4 s (timer noise): nothing but the defaults measured, and
+                                * nothing stored (raise the shapes) */
 } ar_kernel_tune_result;
 /* Tunes ctx's device (ctx is left built with the winners). AR_ERR_INVALID_ARG names a bad
- * ar_kernel_tune_config field; AR_ERR_IO when there is no cache directory to store in. */
+ * ar_kernel_tune_config field, or the density and shape when they draw no ratings; AR_ERR_IO
+ * when there is no cache directory to store in or its kernel-params.tsv cannot be written
+ * (checked before measuring). */
 AR_API ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                                  ar_kernel_tune_result *res);
 

@@ -3,6 +3,7 @@
  * option tables, parser and message rewrite (library setting names into flags) as units. */
 #define _GNU_SOURCE /* strcasestr, open_memstream */
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,6 +271,63 @@ Test(cli, bench_synthetic_phases) {
     cr_assert_eq(run(NULL, "bench --synthetic 10x10x5000 --epochs 2"), 2); /* > half the pairs */
     cr_assert(strstr(err, "--synthetic"), "%s", err);
     cr_assert_eq(run(NULL, "train --synthetic 400x300x12000 --data x --epochs 2"), 2);
+}
+
+/* bench --json names the sparse kernels' parameters the run used and where they came from. */
+Test(cli, bench_json_names_kernel_params) {
+    char env[600];
+    snprintf(env, sizeof env, "AUTOREC_PROGRAM_CACHE='%s' AUTOREC_KERNEL_PARAMS=",
+             tu_path("programs"));
+    const char *args = "bench --synthetic 200x150x3000 --epochs 2 --hidden 8 --kernels sparse "
+                       "--json --quiet";
+    cr_assert_eq(run(env, args), 0, "%s", err);
+    cr_assert(strstr(out, "\"kernel_params\":\"sp_width=") &&
+              strstr(out, "\"kernel_params_from\":\"default\""), "%s", out);
+    snprintf(env, sizeof env, "AUTOREC_PROGRAM_CACHE='%s' AUTOREC_KERNEL_PARAMS=sp_width=16,"
+             "sp_tile=0", tu_path("programs"));
+    cr_assert_eq(run(env, args), 0, "%s", err);
+    cr_assert(strstr(out, "\"kernel_params\":\"sp_width=16,") && strstr(out, "sp_tile=0\"") &&
+              strstr(out, "\"kernel_params_from\":\"AUTOREC_KERNEL_PARAMS\""), "%s", out);
+}
+
+/* tune-kernels refuses, before measuring, data with no ratings (exit 2, the flags named) and a
+ * store it could not write (a directory in its place); a batch over the rows is sized by the
+ * rows (here under a 64 KiB allocation limit); tiny passes (timer noise) store nothing, with a
+ * warning. Its usage line lists every option. */
+Test(cli, tune_kernels_refusals) {
+    char env[600];
+    snprintf(env, sizeof env, "AUTOREC_PROGRAM_CACHE='%s' AUTOREC_KERNEL_PARAMS=",
+             tu_path("programs"));
+    cr_assert_eq(run(env, "tune-kernels --rows 3 --cols 2 --density 0.000001 --reps 1"), 2,
+                 "%s", err);
+    cr_assert(strstr(err, "--density 1e-06 over --rows x --cols (3 x 2) draws no ratings; "
+                     "raise --density or the shape") && strchr(err, '\n') == err + strlen(err) - 1,
+              "not one line: %s", err);
+    cr_assert(!strstr(out, "stored"), "%s", out);
+    /* the minimum of 1000 passes of one rating is well under 1e-4 s anywhere */
+    char env2[700];
+    snprintf(env2, sizeof env2, "%s AUTOREC_MAX_ALLOC=65536", env);
+    cr_assert_eq(run(env2, "tune-kernels --rows 1 --cols 1 --density 1 --hidden 1 "
+                     "--batch 1000000 --reps 1000"), 0, "%s", err);
+    cr_assert(strstr(out, "hidden 1, 16 on the device, (class h16-c8)"), "%s", out);
+    cr_assert(strstr(err, "warning:") && strstr(err, "nothing was measured further or stored"),
+              "%s", err);
+    char store[4200];
+    snprintf(store, sizeof store, "%s/kernel-params.tsv", tu_path("programs"));
+    cr_assert(access(store, F_OK) != 0, "%s written", store);
+    cr_assert(mkdir(store, 0755) == 0);
+    cr_assert_neq(run(env, "tune-kernels --rows 30 --cols 20 --density 0.5 --reps 1"), 0);
+    cr_assert(strstr(err, "kernel-params.tsv") && strstr(err, "directory"), "%s", err);
+    cr_assert(!strstr(out, "variants"), "measured: %s", out);
+    cr_assert_eq(run(NULL, "help tune-kernels"), 0);
+    const char *usage_end = strstr(out, "\n\n");
+    const cli_group *g = cli_cmd_tune_kernels.groups[0].group;
+    for (int k = 0; k < g->n; k++) {
+        char item[64];
+        snprintf(item, sizeof item, "[%s %s]", g->options[k].name, g->options[k].meta);
+        const char *at = strstr(out, item);
+        cr_assert(at && at < usage_end, "usage lacks %s: %s", item, out);
+    }
 }
 
 /* No OpenCL platform at all (the ICD loader pointed at an empty vendor directory): a clear

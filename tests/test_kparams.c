@@ -1,8 +1,10 @@
 /* test_kparams.c - the kernels' tunable parameters (host/core/kparams*.c): the parameter list,
  * ar_kernels_tune on small shapes (every variant agrees with the host; the winners stored and
  * loaded by a later context for a model of that hidden-size class, and only that class), the
- * store surviving garbage, $AUTOREC_KERNEL_PARAMS winning over it, bad settings refused. Each
- * test points AUTOREC_PROGRAM_CACHE at a fresh directory. */
+ * store surviving garbage, $AUTOREC_KERNEL_PARAMS winning over it, bad settings refused; the
+ * class named at the padded hidden size a model looks up, the batch sized by the rows, no
+ * ratings, timer noise and an unwritable store refused before measuring. Each test points
+ * AUTOREC_PROGRAM_CACHE at a fresh directory. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,7 +85,13 @@ Test(kparams, parse_and_format) {
 /* ar_kernels_tune on c with cfg, which must succeed with `variants` variants, none rejected. */
 static void tune_ok(ar_ctx *c, const ar_kernel_tune_config *cfg, ar_kernel_tune_result *r,
                     int variants) {
+    /* these tiny shapes' passes are near the noise floor on a loaded machine; the search is
+     * what is tested here (the floor: tune_refuses_empty_data_noise_and_unwritable_store) */
+    const double floor = ar_ktune_noise_floor_s;
+    ar_ktune_noise_floor_s = 0;
     cr_assert(ar_kernels_tune(c, cfg, r) == AR_OK, "%s", ar_last_error());
+    ar_ktune_noise_floor_s = floor;
+    cr_assert(r->stored, "nothing stored");
     cr_assert(r->variants == variants && r->rejected == 0, "%d variants, %d rejected (%s)",
               r->variants, r->rejected, r->products);
 }
@@ -290,5 +298,133 @@ Test(kparams, tune_times_column_tiles, .timeout = 600) {
     ar_ctx *d = tu_ctx();
     cr_assert(ar_kparams_apply_tuned(d, 24, 600) == AR_OK && d->kp.sp_tile == won);
     ar_ctx_free(d);
+    remove_cache(dir);
+}
+
+/* ar_kernels_tune with nothing measured past the defaults (the noise floor raised over any
+ * pass), which must succeed and store nothing: a fast way to see what it would store where. */
+static void tune_defaults_only(ar_ctx *c, const ar_kernel_tune_config *cfg,
+                               ar_kernel_tune_result *r) {
+    const double floor = ar_ktune_noise_floor_s;
+    ar_ktune_noise_floor_s = 1e9;
+    cr_assert(ar_kernels_tune(c, cfg, r) == AR_OK, "%s", ar_last_error());
+    ar_ktune_noise_floor_s = floor;
+    cr_assert(!r->stored && r->variants == 3 && r->path[0] == 0, "%d variants, path '%s'",
+              r->variants, r->path);
+}
+
+/* A small sparse model of hidden `hidden` on c (its data and model out). */
+static void sparse_model(ar_ctx *c, int hidden, ar_ratings **tr, ar_ratings **te,
+                         ar_dataset **ds, ar_model **m) {
+    tu_synth(40, 30, 2, 0.3, 0.2, 5, tr, te);
+    cr_assert(ar_dataset_create(*tr, *te, ds) == AR_OK, "%s", ar_last_error());
+    ar_train_config cfg;
+    ar_train_config_default(&cfg);
+    cfg.hidden = hidden, cfg.batch = 8, cfg.kernels = AR_KERNELS_SPARSE;
+    cr_assert(ar_model_create(c, *ds, &cfg, m) == AR_OK, "%s", ar_last_error());
+}
+
+/* A model pads hidden 8 to 16 on the device and looks its class up at 16: the tuner measures
+ * at 16 and names that class, so what it stores for --hidden 8 is what the model loads; the
+ * context then says its parameters are tuned ones. */
+Test(kparams, tune_class_is_the_padded_hidden) {
+    char dir[64], path[4200], text[256];
+    fresh_cache(dir, sizeof dir);
+    unsetenv("AUTOREC_HIDDEN_PAD");
+    ar_ctx *c = tu_ctx();
+    cr_assert_str_eq(ar_ctx_kernel_params(c, text, sizeof text), "default");
+    /* sparse_model's shapes: I-AutoRec, 30 items of 40 users' ratings */
+    ar_kernel_tune_config cfg = {.rows = 30, .cols = 40, .density = 0.3, .hidden = 8,
+                                 .batch = 8, .reps = 1};
+    ar_kernel_tune_result r;
+    tune_defaults_only(c, &cfg, &r);
+    cr_assert(r.device_hidden == 16, "%d", r.device_hidden);
+    cr_assert_str_eq(r.shape_class, "h16-c64");
+    /* the record tune-kernels writes for that class, with a width the defaults do not have */
+    const int width = c->kp.sp_width == 16 ? 8 : 16;
+    char params[64];
+    snprintf(params, sizeof params, "sp_width=%d", width);
+    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, r.shape_class, params, path,
+                                sizeof path) == AR_OK, "%s", ar_last_error());
+    ar_ctx_free(c);
+    ar_ctx *d = tu_ctx();
+    ar_ratings *tr = NULL, *te = NULL;
+    ar_dataset *ds = NULL;
+    ar_model *m = NULL;
+    sparse_model(d, 8, &tr, &te, &ds, &m);
+    char cls[32];
+    ar_kparams_shape_class(m->L.dim[1], m->L.U, cls, sizeof cls); /* as model.c looks it up */
+    cr_assert_str_eq(cls, r.shape_class);
+    cr_assert(d->kp.sp_width == width, "the model of hidden 8 did not load class %s",
+              r.shape_class);
+    cr_assert_str_eq(ar_ctx_kernel_params(d, text, sizeof text), "tuned");
+    cr_assert(strstr(text, params), "%s", text);
+    ar_model_free(m);
+    ar_dataset_free(ds);
+    ar_ratings_free(tr);
+    ar_ratings_free(te);
+    ar_ctx_free(d);
+    /* AUTOREC_HIDDEN_PAD: both sides pad alike (8 units to 24) */
+    setenv("AUTOREC_HIDDEN_PAD", "24", 1);
+    ar_ctx *e = tu_ctx();
+    cfg.hidden = 20;
+    tune_defaults_only(e, &cfg, &r);
+    cr_assert(r.device_hidden == 24 && !strcmp(r.shape_class, "h32-c64"), "%d %s",
+              r.device_hidden, r.shape_class);
+    ar_ctx_free(e);
+    unsetenv("AUTOREC_HIDDEN_PAD");
+    remove_cache(dir);
+}
+
+/* Only min(batch, rows) rows exist: a batch of 1e8 rows at hidden 16 would be 6.4 GB of
+ * activations; under a 64 KiB allocation limit it runs. */
+Test(kparams, tune_batch_over_rows_sizes_by_rows) {
+    char dir[64];
+    fresh_cache(dir, sizeof dir);
+    setenv("AUTOREC_MAX_ALLOC", "65536", 1);
+    ar_ctx *c = tu_ctx();
+    unsetenv("AUTOREC_MAX_ALLOC");
+    ar_kernel_tune_config cfg = {.rows = 10, .cols = 10, .density = 0.5, .hidden = 16,
+                                 .batch = 100000000, .reps = 1};
+    ar_kernel_tune_result r;
+    tune_defaults_only(c, &cfg, &r);
+    ar_ctx_free(c);
+    remove_cache(dir);
+}
+
+/* No ratings drawn: refused before anything is measured, naming the settings. Defaults'
+ * passes under the noise floor: nothing stored (a good record of the class stays). A store
+ * that cannot be written: refused before measuring. */
+Test(kparams, tune_refuses_empty_data_noise_and_unwritable_store) {
+    char dir[64], path[4200];
+    fresh_cache(dir, sizeof dir);
+    ar_ctx *c = tu_ctx();
+    ar_kernel_tune_config cfg = {.rows = 3, .cols = 2, .density = 0.000001, .hidden = 8,
+                                 .batch = 8, .reps = 1};
+    ar_kernel_tune_result r;
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_ERR_INVALID_ARG);
+    cr_assert(strstr(ar_last_error(), "draws no ratings") &&
+              strstr(ar_last_error(), "ar_kernel_tune_config.density"), "%s", ar_last_error());
+    cr_assert(r.variants == 0, "measured %d variants", r.variants);
+    /* a good record of the class, then a run whose defaults are "noise": kept as it was */
+    cfg.density = 0.5;
+    char cls[32];
+    ar_kparams_shape_class(16, 2, cls, sizeof cls); /* hidden 8 as the device runs it */
+    cr_assert(ar_kparams_record(c, AR_KTUNE_PRODUCTS, cls, "sp_width=16", path, sizeof path) ==
+              AR_OK, "%s", ar_last_error());
+    char *before = NULL, *after = NULL;
+    size_t nb = 0, na = 0;
+    cr_assert(ar_read_file(path, &before, &nb) == AR_OK);
+    tune_defaults_only(c, &cfg, &r);
+    cr_assert_str_eq(r.shape_class, cls);
+    cr_assert(ar_read_file(path, &after, &na) == AR_OK && na == nb && !memcmp(before, after, nb));
+    free(before), free(after);
+    /* kernel-params.tsv a directory: refused before measuring, naming it */
+    cr_assert(unlink(path) == 0 && mkdir(path, 0755) == 0);
+    cr_assert(ar_kernels_tune(c, &cfg, &r) == AR_ERR_IO);
+    cr_assert(strstr(ar_last_error(), "kernel-params.tsv") &&
+              strstr(ar_last_error(), "directory"), "%s", ar_last_error());
+    cr_assert(r.variants == 0, "measured %d variants", r.variants);
+    ar_ctx_free(c);
     remove_cache(dir);
 }

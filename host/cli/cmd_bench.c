@@ -32,6 +32,8 @@ typedef struct {
     double build_s;          /* of which building the kernel program */
     int cached;              /* 1: the program came from the built-program cache */
     const char *gemm_tuning; /* ar_ctx_gemm_tuning: what CLBlast runs with */
+    char kparams[256];       /* ar_ctx_kernel_params: the sparse kernels' parameters ... */
+    const char *kparams_from; /* ... and where they came from */
     double phase[AR_PHASE_COUNT]; /* the median epoch's phases, seconds (NaN: not measured) */
     size_t n_train, mem, rss;
     double test_rmse, test_mae;
@@ -134,6 +136,10 @@ static void print_json_row(const bench_opts *o, const bench_row *r, int profilin
     printf(",\"program_cache\":\"%s\"", r->cached ? "hit" : "miss");
     printf(",\"clblast_tuning\":");
     cli_json_string(stdout, r->gemm_tuning);
+    printf(",\"kernel_params\":");
+    cli_json_string(stdout, r->kparams);
+    printf(",\"kernel_params_from\":");
+    cli_json_string(stdout, r->kparams_from);
     if (profiling && !isnan(r->phase[AR_PHASE_GEMM])) {
         printf(",\"phases\":{");
         for (int p = 0; p < AR_PHASE_COUNT; p++)
@@ -191,6 +197,9 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     if (st == AR_OK) row.dev = ar_ctx_device(ctx);
     if (st == AR_OK) row.build_s = ar_ctx_build_seconds(ctx, &row.cached);
     if (st == AR_OK) row.gemm_tuning = ar_ctx_gemm_tuning(ctx);
+    /* after ar_model_create, which may have rebuilt the context with tuned parameters */
+    if (st == AR_OK)
+        row.kparams_from = ar_ctx_kernel_params(ctx, row.kparams, sizeof row.kparams);
     if (st == AR_OK && !o->t.quiet)
         fprintf(stderr, "%s: CLBlast: %s\n", row.dev->name, row.gemm_tuning);
     cli_watch w; /* progress within an epoch, on a terminal */
@@ -330,7 +339,10 @@ static const cli_option bench_options[] = {
              "ratings_per_second, gflops, gflop_per_epoch, device_memory_bytes, "
              "host_peak_rss_bytes, compile_seconds, program_build_seconds, program_cache (hit: "
              "the kernels came from the built-program cache; miss: built from source), "
-             "clblast_tuning (the CLBlast tuning entries applied, or why none), phases "
+             "clblast_tuning (the CLBlast tuning entries applied, or why none), kernel_params "
+             "(the sparse kernels' parameters, as AUTOREC_KERNEL_PARAMS lists them) and "
+             "kernel_params_from (default, AUTOREC_KERNEL_PARAMS, or tuned: stored by "
+             "'autorec tune-kernels'), phases "
              "(seconds per phase; null with --no-profile or when the driver gives no "
              "profiling timestamps), test_rmse, test_mae, epochs, batch, train_ratings, "
              "hidden, kernels"},

@@ -18,6 +18,38 @@ static void tune_kernels_defaults(void *opts) {
     ar_kernel_tune_config_default(&o->cfg);
 }
 
+/* "hidden 8, 16 on the device," when a model pads it (the class is the padded size's). */
+static void print_shapes(const ar_kernel_tune_config *c, const ar_kernel_tune_result *r) {
+    char hidden[64];
+    if (r->device_hidden != c->hidden)
+        snprintf(hidden, sizeof hidden, "%d, %d on the device,", c->hidden, r->device_hidden);
+    else snprintf(hidden, sizeof hidden, "%d", c->hidden);
+    printf("shapes %d x %d, density %g, hidden %s (class %s), batch %d; %d variants checked "
+           "against the host, %d rejected\n", c->rows, c->cols, c->density, hidden,
+           r->shape_class, c->batch, r->variants, r->rejected);
+}
+
+static void print_winners(const ar_kernel_tune_config *c, const ar_kernel_tune_result *r) {
+    printf("sparse products  %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+           r->products, r->products_s, r->default_products_s,
+           r->default_products_s / r->products_s);
+    printf("sddmm            %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+           r->sddmm, r->sddmm_s, r->default_sddmm_s, r->default_sddmm_s / r->sddmm_s);
+    printf("decoder+backward %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+           strstr(r->sddmm, "sp_fuse") ? strstr(r->sddmm, "sp_fuse") : r->sddmm, r->decode_s,
+           r->default_decode_s, r->default_decode_s / r->decode_s);
+    if (r->tile_s > 0) {
+        const char *tile = strstr(r->products, "sp_tile");
+        printf("column tiles     %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+               tile ? tile : r->products, r->tile_s, r->default_tile_s,
+               r->default_tile_s / r->tile_s);
+    } else {
+        printf("column tiles     not timed: %d inputs, no more than the smallest tile (512)\n",
+               c->cols);
+    }
+    printf("stored in %s\n", r->path);
+}
+
 static ar_status run_tune_kernels(const cli_command *self, void *opts, const cli_parsed *p) {
     (void)self, (void)p;
     tune_kernels_opts *o = opts;
@@ -28,27 +60,13 @@ static ar_status run_tune_kernels(const cli_command *self, void *opts, const cli
     if (st == AR_OK) {
         const ar_device_info *d = ar_ctx_device(ctx);
         printf("device %d:%d %s (%s)\n", d->platform, d->device, d->name, d->platform_name);
-        printf("shapes %d x %d, density %g, hidden %d (class %s), batch %d; %d variants checked "
-               "against the host, %d rejected\n", o->cfg.rows, o->cfg.cols, o->cfg.density,
-               o->cfg.hidden, r.shape_class, o->cfg.batch, r.variants, r.rejected);
-        printf("sparse products  %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-               r.products, r.products_s, r.default_products_s,
-               r.default_products_s / r.products_s);
-        printf("sddmm            %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-               r.sddmm, r.sddmm_s, r.default_sddmm_s, r.default_sddmm_s / r.sddmm_s);
-        printf("decoder+backward %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-               strstr(r.sddmm, "sp_fuse") ? strstr(r.sddmm, "sp_fuse") : r.sddmm, r.decode_s,
-               r.default_decode_s, r.default_decode_s / r.decode_s);
-        if (r.tile_s > 0) {
-            const char *tile = strstr(r.products, "sp_tile");
-            printf("column tiles     %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-                   tile ? tile : r.products, r.tile_s, r.default_tile_s,
-                   r.default_tile_s / r.tile_s);
-        } else {
-            printf("column tiles     not timed: %d inputs, no more than the smallest tile (512)\n",
-                   o->cfg.cols);
-        }
-        printf("stored in %s\n", r.path);
+        print_shapes(&o->cfg, &r);
+        if (r.stored) print_winners(&o->cfg, &r);
+        else /* winners against timer noise would be luck: a stored record would mislead */
+            fprintf(stderr, "autorec: warning: the defaults' passes took %.2g s (products), "
+                    "%.2g s (SDDMM), %.2g s (decoder), under 1e-4 s: timer noise, so nothing "
+                    "was measured further or stored; raise --rows, --density or --hidden\n",
+                    r.default_products_s, r.default_sddmm_s, r.default_decode_s);
     }
     ar_ctx_free(ctx);
     return st;
@@ -70,10 +88,13 @@ static const cli_option tune_kernels_options[] = {
      .help = "training ratings / (rows x cols)"},
     {.name = "--hidden", .meta = "N", .kind = CLI_INT, .at = TK(cfg.hidden), .min = 1,
      .max = 65536, .setting = "ar_kernel_tune_config.hidden",
-     .help = "the first hidden layer's size; the winners are stored for its class with the "
-             "columns' (each rounded up to a power of two)"},
+     .help = "the first hidden layer's size; measured, and the winners stored for its class "
+             "with the columns' (each rounded up to a power of two), at the size a model runs "
+             "it at: padded to a multiple of 16 ($AUTOREC_HIDDEN_PAD), so 8 measures and is "
+             "stored as 16"},
     {.name = "--batch", .meta = "N", .kind = CLI_INT, .at = TK(cfg.batch), .min = 1,
-     .max = 1000000, .setting = "ar_kernel_tune_config.batch", .help = "rows per mini-batch"},
+     .max = 1000000, .setting = "ar_kernel_tune_config.batch",
+     .help = "rows per mini-batch (no more than --rows are used)"},
     {.name = "--reps", .meta = "N", .kind = CLI_INT, .at = TK(cfg.reps), .min = 1, .max = 1000,
      .setting = "ar_kernel_tune_config.reps",
      .help = "timed passes per variant; the fastest counts"},
@@ -84,8 +105,7 @@ static const cli_use tune_kernels_groups[] = {{&tune_kernels_group, 0}};
 const cli_command cli_cmd_tune_kernels = {
     .name = "tune-kernels",
     .summary = "measure the sparse kernels' parameters on a device and keep the fastest",
-    .usage = "autorec tune-kernels [--device SPEC] [--rows N --cols N --density X] "
-             "[--hidden N] [--batch N]",
+    .usage = NULL, /* generated from the table: every option, --reps too */
     .about = "Times the sparse path's kernels (SpMM, SDDMM, the weight gradient) on one device "
              "at a model's shapes, on synthetic data of that size and density, over a small "
              "space of parameters: columns per work-item (8, 16, 32, and 64 for the SpMMs "
@@ -99,7 +119,10 @@ const cli_command cli_cmd_tune_kernels = {
              "$XDG_CACHE_HOME or ~/.cache), per device, driver and shape class (the hidden size "
              "and the columns, each rounded up to a power of two), and every later run whose "
              "model is of that class builds its kernels with them. The defaults are MovieLens 100K u1's shapes with the default model. "
-             "$AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters.",
+             "$AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters.\n\n"
+             "Before measuring, it checks that the store (kernel-params.tsv) can be written "
+             "and that the synthetic matrix has ratings; when a pass of the defaults takes "
+             "under 1e-4 s (timer noise at tiny shapes) it warns and stores nothing.",
     CLI_USES(tune_kernels_groups),
     .size = sizeof(tune_kernels_opts),
     .defaults = tune_kernels_defaults,

@@ -181,8 +181,35 @@ static void print_groups(const cli_command *cmd, FILE *f, int markdown) {
     free(opts);
 }
 
+/* The usage line(s): cmd->usage, or when it is NULL every option of the table, "[--name META]"
+ * ("--name META" when required), wrapped under the first after the command's name, so that the
+ * line cannot leave an option out. */
+static void print_usage(const cli_command *cmd, FILE *f) {
+    if (cmd->usage) {
+        fprintf(f, "usage: %s\n", cmd->usage);
+        return;
+    }
+    const int indent = (int)strlen("usage: autorec ") + (int)strlen(cmd->name);
+    int col = fprintf(f, "usage: autorec %s", cmd->name);
+    for (int g = 0; g < cmd->n_groups; g++) {
+        const cli_group *grp = cmd->groups[g].group;
+        for (int k = 0; k < grp->n; k++) {
+            const cli_option *o = &grp->options[k];
+            if (shadowed(cmd, o)) continue;
+            char item[160];
+            const int req = o->flags & CLI_REQUIRED;
+            int n = snprintf(item, sizeof item, "%s%s%s%s%s", req ? "" : "[", o->name,
+                             o->meta ? " " : "", o->meta ? o->meta : "", req ? "" : "]");
+            if (col + 1 + n > HELP_WIDTH) col = fprintf(f, "\n%*s", indent, "") - 1;
+            col += fprintf(f, " %s", item);
+        }
+    }
+    fputc('\n', f);
+}
+
 void cli_print_help(const cli_command *cmd, FILE *f) {
-    fprintf(f, "usage: %s\n\n", cmd->usage);
+    print_usage(cmd, f);
+    fputc('\n', f);
     print_about(f, cmd->about, 0);
     print_groups(cmd, f, 0);
 }
@@ -190,7 +217,9 @@ void cli_print_help(const cli_command *cmd, FILE *f) {
 void cli_print_markdown(const cli_command *cmd, FILE *f) {
     fprintf(f, "## autorec %s\n\n", cmd->name);
     cli_md_text(f, cmd->summary, strlen(cmd->summary));
-    fprintf(f, "\n\n```\nusage: %s\n```\n\n", cmd->usage);
+    fputs("\n\n```\n", f);
+    print_usage(cmd, f);
+    fputs("```\n\n", f);
     print_about(f, cmd->about, 1);
     print_groups(cmd, f, 1);
     fputc('\n', f);

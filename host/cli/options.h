@@ -128,7 +128,8 @@ typedef struct cli_command cli_command;
 struct cli_command {
     const char *name;
     const char *summary;      /* one line for 'autorec --help' */
-    const char *usage;        /* the usage line(s), after "usage: " */
+    const char *usage;        /* the usage line(s), after "usage: "; NULL: generated from the
+                                 option table (help.c), every option listed */
     /* Paragraphs separated by blank lines, wrapped when printed; lines that start with two
      * spaces are printed as they are (tables, lists). */
     const char *about;

@@ -209,6 +209,9 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
 /* Rebuilds c with the tuned parameters for a first hidden layer of `hidden` and `cols` inputs,
  * when the store has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
 ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols);
+/* ar_kernels_tune stores nothing when a defaults' pass takes less than this many seconds (timer
+ * noise); 1e-4, raised by tests. */
+extern double ar_ktune_noise_floor_s;
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
  * phase it belongs to; ar_prof_collect sums and releases them after the epoch's host read. */
@@ -240,6 +243,9 @@ struct ar_ctx {
     ar_kparams kp_base;       /* kp before a model's stored winners were applied (kp_by_store) */
     int kp_by_store;          /* 1: kp is kp_base with kernel-params.tsv's winners for the last
                                  model's shape class; the next model starts from kp_base */
+    const char *kp_from;      /* where kp came from (ar_ctx_kernel_params): "default",
+                                 "AUTOREC_KERNEL_PARAMS" or "tuned" */
+    const char *kp_base_from; /* where kp_base came from (kp_from's values) */
     double build_seconds;     /* building the kernel programs (from source or the cache), all
                                  of this context's builds (ar_ctx_set_kparams rebuilds) */
     int program_cached;       /* 1: every program built came from the built-program cache */

@@ -279,6 +279,7 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
         if (v < c->info.max_alloc_bytes) c->info.max_alloc_bytes = v;
     }
     ar_kparams_default(&c->kp, c->info.type);
+    c->kp_from = "default";
     const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
     if (kp && *kp && (st = ar_kparams_parse(kp, &c->kp)) != AR_OK) {
         char why[1024]; /* ar_fail writes the buffer ar_last_error reads */
@@ -286,6 +287,7 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
         st = ar_fail(st, "AUTOREC_KERNEL_PARAMS: %s", why);
         goto cleanup;
     }
+    if (kp && *kp) c->kp_from = "AUTOREC_KERNEL_PARAMS";
     AR_TRY(ar_program_build(c));
 cleanup:
     free(pl);
@@ -295,6 +297,11 @@ cleanup:
         *out = NULL;
     }
     return st;
+}
+
+const char *ar_ctx_kernel_params(const ar_ctx *ctx, char *out, size_t cap) {
+    ar_kparams_format(&ctx->kp, out, cap);
+    return ctx->kp_from;
 }
 
 void ar_ctx_free(ar_ctx *c) {

@@ -188,13 +188,16 @@ ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols) {
     /* from what the context had before any stored winners, so that a model whose class has
      * none does not run with the last model's (a sweep over --hidden on one context) */
     const ar_kparams base = c->kp_by_store ? c->kp_base : c->kp;
+    const char *base_from = c->kp_by_store ? c->kp_base_from : c->kp_from;
     ar_kparams kp = base;
     ar_kparams_lookup(c, AR_KTUNE_PRODUCTS, cls, &kp);
     ar_kparams_lookup(c, AR_KTUNE_SDDMM, cls, &kp);
     ar_status st = memcmp(&kp, &c->kp, sizeof kp) ? ar_ctx_set_kparams(c, &kp) : AR_OK;
     if (st == AR_OK) {
         c->kp_base = base;
+        c->kp_base_from = base_from;
         c->kp_by_store = memcmp(&kp, &base, sizeof kp) != 0;
+        c->kp_from = c->kp_by_store ? "tuned" : base_from; /* ar_ctx_kernel_params */
     }
     return st;
 }

@@ -13,12 +13,22 @@
  * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 23
  * variants with the defaults' three first measurements; then, for more than 512 inputs, column
  * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
- * checked and timed on the products and on the decoder: two variants each. */
+ * checked and timed on the products and on the decoder: two variants each.
+ *
+ * Everything runs at the shapes a model's kernels run at (the hidden size padded, as
+ * ar_hidden_padded pads it; a batch no larger than the rows), and the class is named from them;
+ * the store's path is checked and a matrix with no ratings refused before anything is measured,
+ * and defaults faster than timer noise (ar_ktune_noise_floor_s) store nothing. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* A defaults' pass faster than this is timer noise (launch jitter is tens of microseconds on
+ * PoCL): winners measured against it would be luck, so nothing is stored. A variable so that a
+ * test can raise it. */
+double ar_ktune_noise_floor_s = 1e-4;
 
 void ar_kernel_tune_config_default(ar_kernel_tune_config *cfg) {
     cfg->rows = 1650, cfg->cols = 943, cfg->density = 0.0514;
@@ -394,24 +404,63 @@ cleanup:
     return st;
 }
 
+/* The shapes the kernels really run at: the hidden size padded as a model pads it
+ * (ar_hidden_padded: a model of hidden 8 runs its kernels at 16, and looks its tuned
+ * parameters up under that class), and no more batch rows than the matrix has (a batch over
+ * rows would size the activations for rows that never exist). */
+static ar_kernel_tune_config device_shapes(const ar_kernel_tune_config *cfg) {
+    ar_kernel_tune_config d = *cfg;
+    d.hidden = ar_hidden_padded(cfg->hidden);
+    if (d.batch > d.rows) d.batch = d.rows;
+    return d;
+}
+
+/* Before minutes of measuring: the store's path must be writable later (a directory in its
+ * place, a read-only cache directory), or the winners would be lost at the end. */
+static ar_status check_store(char *path, size_t cap) {
+    ar_status st = ar_kparams_store_need(path, cap);
+    return st == AR_OK ? ar_output_check(path, NULL, 0) : st;
+}
+
+/* The defaults' passes under ar_ktune_noise_floor_s: nothing to compare winners against. */
+static int defaults_are_noise(const ar_kernel_tune_result *res) {
+    return res->default_products_s < ar_ktune_noise_floor_s ||
+           res->default_sddmm_s < ar_ktune_noise_floor_s ||
+           res->default_decode_s < ar_ktune_noise_floor_s;
+}
+
 ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                           ar_kernel_tune_result *res) {
     memset(res, 0, sizeof *res);
     ar_status st = validate(cfg);
     if (st != AR_OK) return st;
+    const ar_kernel_tune_config dc = device_shapes(cfg);
+    if ((st = validate(&dc)) != AR_OK) return st;
     char probe[4200];
-    if ((st = ar_kparams_store_need(probe, sizeof probe)) != AR_OK) return st;
-    tune_data t = {.cfg = cfg};
+    if ((st = check_store(probe, sizeof probe)) != AR_OK) return st;
+    res->device_hidden = dc.hidden;
+    ar_kparams_shape_class(dc.hidden, dc.cols, res->shape_class, sizeof res->shape_class);
+    tune_data t = {.cfg = &dc};
     ar_kparams def;
     ar_kparams_default(&def, ctx->info.type);
-    if ((st = make_host(&t)) != AR_OK || (st = upload(ctx, &t)) != AR_OK) goto cleanup;
+    if ((st = make_host(&t)) != AR_OK) goto cleanup;
+    if (t.nnz == 0) { /* every variant would time empty launches */
+        st = ar_fail(AR_ERR_INVALID_ARG, "ar_kernel_tune_config.density %g over "
+                     "ar_kernel_tune_config.rows x ar_kernel_tune_config.cols (%d x %d) draws "
+                     "no ratings; raise ar_kernel_tune_config.density or the shape",
+                     cfg->density, cfg->rows, cfg->cols);
+        goto cleanup;
+    }
+    AR_TRY(upload(ctx, &t));
     AR_TRY(ar_ctx_set_kparams(ctx, &def));
+    ctx->kp_from = "default";
     AR_TRY(measure(ctx, &t, K_PRODUCTS, res, &res->default_products_s));
     AR_TRY(measure(ctx, &t, K_SDDMM, res, &res->default_sddmm_s));
     AR_TRY(measure(ctx, &t, K_DECODE, res, &res->default_decode_s));
     ar_kparams win = def;
     res->products_s = res->default_products_s, res->sddmm_s = res->default_sddmm_s;
     res->decode_s = res->default_decode_s;
+    if (defaults_are_noise(res)) goto cleanup; /* res->stored 0: the caller says so */
     AR_TRY(tune_products(ctx, &t, res, &def, &win, &res->products_s));
     if (!isfinite(res->products_s)) {
         st = ar_fail(AR_ERR_OPENCL, "tune-kernels: no variant of the sparse products agreed "
@@ -438,7 +487,7 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
         goto cleanup;
     }
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
-    ar_kparams_shape_class(cfg->hidden, cfg->cols, res->shape_class, sizeof res->shape_class);
+    ctx->kp_from = "tuned";
     snprintf(res->products, sizeof res->products,
              "sp_width=%d,spmm_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d", win.sp_width,
              win.spmm_width, win.sp_group, win.sp_rows, win.sp_tile);
@@ -449,6 +498,7 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
                              sizeof res->path));
     AR_TRY(ar_kparams_record(ctx, AR_KTUNE_SDDMM, res->shape_class, res->sddmm, res->path,
                              sizeof res->path));
+    res->stored = 1;
 cleanup:
     free_data(&t);
     return st;

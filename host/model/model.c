@@ -200,6 +200,8 @@ ar_status ar_model_create_with(ar_ctx *ctx, const ar_dataset *ds, const ar_train
                 (cfg->kernels == AR_KERNELS_AUTO && density <= AR_SPARSE_MAX_DENSITY);
     AR_TRY(set_shapes(m));
     /* the kernels' tuned parameters for this shape (autorec tune-kernels), when there are any */
+    /* the stored winners for the kernels' real shape: the padded hidden size, which
+     * ar_kernels_tune names its class by too */
     if (m->sparse) AR_TRY(ar_kparams_apply_tuned(ctx, m->L.dim[1], m->L.U));
     m->perm_host = ar_malloc((size_t)I * sizeof(int));
     m->row_host = ar_malloc(2 * (size_t)I * sizeof(float));
