@@ -191,7 +191,7 @@ Test(cli, device_specs_resolve) {
 }
 
 /* bench --device all: one JSON line per device, with the documented keys; a table without
- * --json; a bad device in the list exits 2. */
+ * --json; a bad device in the list exits 2; a device that fails prints no table. */
 Test(cli, bench_every_device) {
     small_data();
     char args[1024];
@@ -220,6 +220,11 @@ Test(cli, bench_every_device) {
              tu_path("train.data"), tu_path("test.data"));
     cr_assert_eq(run(NULL, args), 2, "%s", err);
     cr_assert(strstr(err, "nope-xyz"), "%s", err);
+    /* a device whose context fails: its error on stderr, no empty table on stdout */
+    snprintf(args, sizeof args, "bench --train %s --test %s --epochs 2 --hidden 8 --device 0:0",
+             tu_path("train.data"), tu_path("test.data"));
+    cr_assert_eq(run("AUTOREC_KERNEL_PARAMS=sp_width=3", args), 2, "%s", err);
+    cr_assert(out[0] == 0 && strstr(err, "AUTOREC_KERNEL_PARAMS: "), "out: %s\nerr: %s", out, err);
 }
 
 /* bench --synthetic on the test device: the phases object holds every phase and adds up to

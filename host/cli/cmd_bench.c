@@ -178,6 +178,16 @@ static void print_table_row(const bench_row *r, int profiling, char *phase_row, 
         len += snprintf(phase_row + len, cap - (size_t)len, " %12.4f", r->phase[p]);
 }
 
+/* The table's header, before its first row: a run whose every device failed prints no empty
+ * table on stdout, only its errors on stderr. */
+static void table_header(void) {
+    static int printed;
+    if (printed++) return;
+    printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s %8s\n", "id", "path", "device",
+           "epoch_s", "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s",
+           "test_RMSE", "test_MAE");
+}
+
 /* Trains o's run on device spec and prints its row (the phase row goes to phase_row). A failure
  * is reported here, so that the next device still runs. */
 static ar_status bench_device(const cli_command *self, const bench_opts *o, const ar_dataset *ds,
@@ -214,7 +224,10 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     }
     if (st == AR_OK) st = measure(o, ds, m, es, setup, &row);
     if (st == AR_OK && o->t.json) print_json_row(o, &row, profiling);
-    else if (st == AR_OK) print_table_row(&row, profiling, phase_row, phase_cap);
+    else if (st == AR_OK) {
+        table_header();
+        print_table_row(&row, profiling, phase_row, phase_cap);
+    }
     if (st != AR_OK) cli_report_now(self, st);
     fflush(stdout);
     free(es);
@@ -223,8 +236,12 @@ static ar_status bench_device(const cli_command *self, const bench_opts *o, cons
     return st;
 }
 
-/* After the table: the median epoch's phases, one row per device and path. */
+/* After the table: the median epoch's phases, one row per device and path; nothing when no
+ * device gave a row (each failure was said on stderr). */
 static void print_phases(char (*phase_rows)[512], int n_rows) {
+    int any = 0;
+    for (int i = 0; i < n_rows; i++) any |= phase_rows[i][0] != 0;
+    if (!any) return;
     printf("\nseconds per epoch by phase (OpenCL profiling events of the median epoch):\n");
     printf("%-5s %-6s", "id", "path");
     for (int p = 0; p < AR_PHASE_COUNT; p++) printf(" %12s", ar_phase_name((ar_phase)p));
@@ -262,10 +279,6 @@ static ar_status run_bench(const cli_command *self, void *opts, const cli_parsed
         cli_data_free(&data);
         return st;
     }
-    if (st == AR_OK && !o->t.json)
-        printf("%-5s %-6s %-30s %9s %11s %8s %10s %9s %9s %9s %8s\n", "id", "path", "device",
-               "epoch_s", "ratings/s", "GFLOP/s", "memory_MiB", "peak_RSS", "compile_s",
-               "test_RMSE", "test_MAE");
     ar_status first = AR_OK; /* the first device's failure (each is reported as it happens) */
     for (int i = 0; st == AR_OK && i < n_rows; i++) {
         o->t.cfg.kernels = o->kernels.v[i % o->kernels.n];
