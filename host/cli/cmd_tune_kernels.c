@@ -64,7 +64,7 @@ static ar_status run_tune_kernels(const cli_command *self, void *opts, const cli
         if (r.stored) print_winners(&o->cfg, &r);
         else /* winners against timer noise would be luck: a stored record would mislead */
             fprintf(stderr, "autorec: warning: the defaults' passes took %.2g s (products), "
-                    "%.2g s (SDDMM), %.2g s (decoder), under 1e-4 s: timer noise, so nothing "
+                    "%.2g s (SDDMM), %.2g s (decoder), under 1e-5 s: timer noise, so nothing "
                     "was measured further or stored; raise --rows, --density or --hidden\n",
                     r.default_products_s, r.default_sddmm_s, r.default_decode_s);
     }
@@ -122,7 +122,7 @@ const cli_command cli_cmd_tune_kernels = {
              "$AUTOREC_KERNEL_PARAMS, when set, wins over stored parameters.\n\n"
              "Before measuring, it checks that the store (kernel-params.tsv) can be written "
              "and that the synthetic matrix has ratings; when a pass of the defaults takes "
-             "under 1e-4 s (timer noise at tiny shapes) it warns and stores nothing.",
+             "under 1e-5 s (timer noise at tiny shapes) it warns and stores nothing.",
     CLI_USES(tune_kernels_groups),
     .size = sizeof(tune_kernels_opts),
     .defaults = tune_kernels_defaults,

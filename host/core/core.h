@@ -210,7 +210,7 @@ ar_status ar_kparams_record(const ar_ctx *c, const char *kernel, const char *sha
  * when the store has any that differ from c's (never when $AUTOREC_KERNEL_PARAMS is set). */
 ar_status ar_kparams_apply_tuned(ar_ctx *c, int hidden, int cols);
 /* ar_kernels_tune stores nothing when a defaults' pass takes less than this many seconds (timer
- * noise); 1e-4, raised by tests. */
+ * noise); 1e-5, raised by tests. */
 extern double ar_ktune_noise_floor_s;
 
 /* Profiling (profile.c): while `recording`, each enqueued command keeps its event with the
