@@ -373,20 +373,27 @@ static void same_metrics(const char *a, const char *b) {
                       e + 1, k + 1, y[e][k], x[e][k]);
 }
 
-/* Two contexts on the test's device train the one-device model, epoch by epoch; the model file
- * is the whole model (eval agrees); --resume scatters it onto two shards and goes on as one
- * device does; bad weights and the dense kernels exit 2 naming the option. */
-Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeout = 600) {
+/* The CLI tests' data (tr.data, te.data: 120 users x 90 items) and devices: returns the test's
+ * device spec; *two lists it twice (two contexts). */
+static const char *two_contexts_data(char *two, size_t cap) {
     const char *dev = getenv("AUTOREC_DEVICE") && *getenv("AUTOREC_DEVICE")
                           ? getenv("AUTOREC_DEVICE") : "0";
-    char two[64];
-    snprintf(two, sizeof two, "%s,%s", dev, dev);
+    snprintf(two, cap, "%s,%s", dev, dev);
     ar_ratings *a = NULL, *b = NULL;
     tu_synth(120, 90, 3, 0.3, 0.2, 4, &a, &b);
     tu_write_ratings(tu_path("tr.data"), a);
     tu_write_ratings(tu_path("te.data"), b);
     ar_ratings_free(a);
     ar_ratings_free(b);
+    return dev;
+}
+
+/* Two contexts on the test's device train the one-device model, epoch by epoch; the model file
+ * is the whole model (eval agrees); --resume scatters it onto two shards and goes on as one
+ * device does; bad weights and the dense kernels exit 2 naming the option. */
+Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeout = 600) {
+    char two[64];
+    const char *dev = two_contexts_data(two, sizeof two);
     char cfg[512];
     snprintf(cfg, sizeof cfg, "--test %s --hidden 16 --batch 32 --epochs 4 --patience 0 "
              "--fallback none --quiet", tu_path("te.data"));
@@ -440,16 +447,8 @@ Test(shard_cli, train_on_two_contexts_saves_and_resumes_the_whole_model, .timeou
  * it could not measure, gives the shards equal weights, and the run then stops on one line
  * naming the shard. */
 Test(shard_cli, auto_weights_measure_a_model_one_device_cannot_hold, .timeout = 600) {
-    const char *dev = getenv("AUTOREC_DEVICE") && *getenv("AUTOREC_DEVICE")
-                          ? getenv("AUTOREC_DEVICE") : "0";
     char two[64];
-    snprintf(two, sizeof two, "%s,%s", dev, dev);
-    ar_ratings *a = NULL, *b = NULL;
-    tu_synth(120, 90, 3, 0.3, 0.2, 4, &a, &b);
-    tu_write_ratings(tu_path("tr.data"), a);
-    tu_write_ratings(tu_path("te.data"), b);
-    ar_ratings_free(a);
-    ar_ratings_free(b);
+    const char *dev = two_contexts_data(two, sizeof two);
     char cfg[512];
     snprintf(cfg, sizeof cfg, "--test %s --hidden 16 --batch 32 --epochs 3 --patience 0 "
              "--fallback none", tu_path("te.data"));
