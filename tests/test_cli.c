@@ -315,7 +315,7 @@ Test(cli, tune_kernels_refusals) {
     snprintf(env2, sizeof env2, "%s AUTOREC_MAX_ALLOC=65536", env);
     cr_assert_eq(run(env2, "tune-kernels --rows 1 --cols 1 --density 1 --hidden 1 "
                      "--batch 1000000 --reps 3"), 0, "%s", err);
-    cr_assert(strstr(out, "hidden 1, 16 on the device, (class h16-c8)"), "%s", out);
+    cr_assert(strstr(out, "hidden 1 (16 on the device; class h16-c8)"), "%s", out);
     char store[4200];
     snprintf(store, sizeof store, "%s/kernel-params.tsv", tu_path("programs"));
     remove(store);

@@ -18,13 +18,14 @@ static void tune_kernels_defaults(void *opts) {
     ar_kernel_tune_config_default(&o->cfg);
 }
 
-/* "hidden 8, 16 on the device," when a model pads it (the class is the padded size's). */
+/* "hidden 8 (16 on the device; class h16-...)" when a model pads it (the class is the padded
+ * size's). */
 static void print_shapes(const ar_kernel_tune_config *c, const ar_kernel_tune_result *r) {
     char hidden[64];
     if (r->device_hidden != c->hidden)
-        snprintf(hidden, sizeof hidden, "%d, %d on the device,", c->hidden, r->device_hidden);
-    else snprintf(hidden, sizeof hidden, "%d", c->hidden);
-    printf("shapes %d x %d, density %g, hidden %s (class %s), batch %d; %d variants checked "
+        snprintf(hidden, sizeof hidden, "%d (%d on the device; ", c->hidden, r->device_hidden);
+    else snprintf(hidden, sizeof hidden, "%d (", c->hidden);
+    printf("shapes %d x %d, density %g, hidden %sclass %s), batch %d; %d variants checked "
            "against the host, %d rejected\n", c->rows, c->cols, c->density, hidden,
            r->shape_class, c->batch, r->variants, r->rejected);
 }
