@@ -303,3 +303,20 @@ Test(program_cache, missing_parents_created_and_a_file_is_a_note) {
     cr_assert(strstr(ar_last_error(), file) && strstr(ar_last_error(), "Not a directory"), "%s",
               ar_last_error());
 }
+
+/* An entry that cannot be written (here a directory stands at its name, so the rename onto it
+ * fails) does not fail the run, and is said in one note naming it, once. */
+Test(program_cache, unwritable_entry_is_a_note, .timeout = 600) {
+    const char *dir = tu_path("programs");
+    char path[4096], env[4300], out[8192], err[8192];
+    snprintf(env, sizeof env, "AUTOREC_PROGRAM_CACHE='%s' AUTOREC_KERNEL_PARAMS=", dir);
+    const char *args = "bench --synthetic 300x200x6000 --epochs 2 --hidden 8 --json --quiet";
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), env, out, err, sizeof out, "%s", args), 0, "%s", err);
+    cr_assert_eq(entry(dir, path, sizeof path), 1);
+    cr_assert(remove(path) == 0 && mkdir(path, 0755) == 0);
+    cr_assert_eq(tu_run_cli(tu_tmpdir(), env, out, err, sizeof out, "%s", args), 0, "%s", err);
+    cr_assert(strstr(out, "\"program_cache\":\"miss\""), "%s", out);
+    const char *note = strstr(err, "autorec: note: built-program cache: cannot write ");
+    cr_assert(note && strstr(note, path) && !strstr(note + 1, "autorec: note: built-program"),
+              "%s", err);
+}

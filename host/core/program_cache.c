@@ -167,6 +167,15 @@ done:
     return p;
 }
 
+/* An entry that could not be written (a read-only or full cache directory): said once per
+ * process, or every later run would compile again without a word. The run goes on. */
+static void unwritten(const char *path, int err) {
+    static atomic_int said;
+    if (!atomic_exchange(&said, 1))
+        fprintf(stderr, "autorec: note: built-program cache: cannot write %s: %s (programs are "
+                "compiled from source until it can)\n", path, strerror(err));
+}
+
 /* Writes the program's binary as the entry at path (a temporary renamed over it). */
 static void store(const ar_ctx *c, const char *path) {
     size_t size = 0;
@@ -180,16 +189,23 @@ static void store(const ar_ctx *c, const char *path) {
     if (clGetProgramInfo(c->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) != CL_SUCCESS)
         goto done;
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld-XXXXXX", path, (long)getpid());
-    if ((fd = mkstemp(tmp)) < 0) goto done;
+    if ((fd = mkstemp(tmp)) < 0) {
+        unwritten(path, errno);
+        goto done;
+    }
     uint64_t n = size;
     unsigned char md[32], key[32];
     sha256(bin, size, md);
+    errno = 0;
     int ok = name_key(path, key) && write(fd, MAGIC, 8) == 8 && write(fd, &n, 8) == 8 &&
              write(fd, md, 32) == 32 && write(fd, key, 32) == 32 &&
              write(fd, bin, size) == (ssize_t)size;
     ok = close(fd) == 0 && ok;
     fd = -1;
-    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+    if (!ok || rename(tmp, path) != 0) {
+        if (errno) unwritten(path, errno); /* ENOSPC, EIO; a short write without errno: none */
+        unlink(tmp);
+    }
 done:
     if (fd >= 0) close(fd);
     free(bin);
