@@ -194,7 +194,7 @@ typedef struct ar_kernel_tune_result {
     int device_hidden;         /* the hidden size the kernels run at (and the class names): a
                                 * model's, hidden padded to 16 or to $AUTOREC_HIDDEN_PAD */
     int stored;                /* 1: the winners were stored; 0: a defaults' pass took under
-                                * 1e-4 s (timer noise): nothing but the defaults measured, and
+                                * 1e-5 s (timer noise): nothing but the defaults measured, and
                                 * nothing stored (raise the shapes) */
 } ar_kernel_tune_result;
 /* Tunes ctx's device (ctx is left built with the winners). AR_ERR_INVALID_ARG names a bad

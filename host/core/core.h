@@ -124,6 +124,12 @@ const char *ar_path_base(const char *path);
 int ar_path_same(const char *a, const char *b);
 /* "a directory", "a character device", "a FIFO", ... for a st_mode that is not a regular file. */
 const char *ar_path_kind(unsigned mode);
+/* mkdir -p with mode 0700 for what it creates (XDG asks for private cache directories): the
+ * datasets' directories and the built-program cache's; 0, or -1 with errno set. */
+int ar_path_make_dirs(const char *path);
+/* The 1-based line of text's first NUL byte among its len bytes, 0 when there is none: a file
+ * read whole whose parser would stop there, dropping what follows unseen (util.c). */
+int ar_nul_line(const char *text, size_t len);
 /* "DIR/NAME.TAG-PID-XXXXXX" (malloc'd), a template for mkstemp / mkdtemp: the name of a
  * temporary of this process that ar_remove_stale can tell from a dead writer's. */
 char *ar_temp_template(const char *dir, const char *name, const char *tag);

@@ -282,9 +282,7 @@ ar_status ar_ctx_create_ex(const char *spec, const ar_ctx_options *opt, ar_ctx *
     c->kp_from = "default";
     const char *kp = getenv("AUTOREC_KERNEL_PARAMS");
     if (kp && *kp && (st = ar_kparams_parse(kp, &c->kp)) != AR_OK) {
-        char why[1024]; /* ar_fail writes the buffer ar_last_error reads */
-        snprintf(why, sizeof why, "%s", ar_last_error());
-        st = ar_fail(st, "AUTOREC_KERNEL_PARAMS: %s", why);
+        st = ar_fail(st, "AUTOREC_KERNEL_PARAMS: %s", ar_last_error());
         goto cleanup;
     }
     if (kp && *kp) c->kp_from = "AUTOREC_KERNEL_PARAMS";

@@ -98,11 +98,8 @@ static ar_status tune_kernel(ar_ctx *c, const ar_gemm_device *d, const char *tex
 /* A NUL byte in the user's file is refused naming its line: the parser stops at the first one,
  * so the entries after it would be dropped unseen. */
 static ar_status no_nul(const char *text, size_t len, const char *path) {
-    const char *nul = memchr(text, 0, len);
-    if (!nul) return AR_OK;
-    int line = 1;
-    for (const char *s = text; s < nul; s++) line += *s == '\n';
-    return ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte", path, line);
+    const int line = ar_nul_line(text, len);
+    return line ? ar_fail(AR_ERR_PARSE, "%s:%d: contains a NUL byte", path, line) : AR_OK;
 }
 
 void ar_gemm_tune(ar_ctx *c) {

@@ -49,15 +49,16 @@ static int valid(const char *key, long v) {
     return v >= 0 && v <= 1024; /* sp_group */
 }
 
-/* The fields by name, in ar_kparams_format's order. */
-static int *field(ar_kparams *p, const char *key) {
+/* The field named key, and its index (in ar_kparams_format's order) in *index; NULL when no
+ * field has that name. */
+static int *field(ar_kparams *p, const char *key, int *index) {
     struct { const char *name; int *at; } f[] = {
         {"sp_width", &p->sp_width}, {"spmm_width", &p->spmm_width},
         {"sddmm_lanes", &p->sddmm_lanes}, {"sp_group", &p->sp_group}, {"sp_rows", &p->sp_rows},
         {"sddmm_csc", &p->sddmm_csc}, {"sddmm_split", &p->sddmm_split},
         {"sp_fuse", &p->sp_fuse}, {"sp_tile", &p->sp_tile}};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        if (!strcmp(f[i].name, key)) return f[i].at;
+    for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++)
+        if (!strcmp(f[i].name, key)) return *index = i, f[i].at;
     return NULL;
 }
 
@@ -75,8 +76,7 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters: a control character at "
                            "offset %d; " KPARAMS_EXPECTED, (int)(c - text));
     ar_kparams t = *p;
-    char seen[16][32];
-    int n_seen = 0;
+    unsigned seen = 0; /* the fields given so far, a bit each */
     for (const char *s = text;;) {
         const size_t len = strcspn(s, ",");
         char entry[64], key[32];
@@ -85,15 +85,15 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
         const char *digits = eq ? eq + 1 : NULL;
         const size_t klen = eq ? (size_t)(eq - s) : 0, dlen = eq ? len - klen - 1 : 0;
         snprintf(key, sizeof key, "%.*s", (int)(klen < 31 ? klen : 31), s);
-        int *at = eq && klen < sizeof key ? field(&t, key) : NULL;
+        int index = 0;
+        int *at = eq && klen < sizeof key ? field(&t, key, &index) : NULL;
         if (!at)
             return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': '%s' is not a known "
                            "NAME=VALUE; " KPARAMS_EXPECTED, text, entry);
-        for (int i = 0; i < n_seen; i++)
-            if (!strcmp(seen[i], key))
-                return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': %s given twice",
-                               text, key);
-        snprintf(seen[n_seen++], sizeof seen[0], "%s", key);
+        if (seen & 1u << index)
+            return ar_fail(AR_ERR_INVALID_ARG, "kernel parameters '%s': %s given twice", text,
+                           key);
+        seen |= 1u << index;
         long v = 0;
         int ok = dlen > 0 && dlen <= 9;
         for (size_t i = 0; ok && i < dlen; i++) {

@@ -80,15 +80,11 @@ static ar_status read_for_rewrite(const char *path, char **old) {
     *old = NULL;
     if (stat(path, &sb) != 0 && errno == ENOENT) return AR_OK;
     ar_status st = ar_read_file(path, old, &n);
-    if (st != AR_OK) {
-        char why[1024]; /* ar_fail writes the buffer ar_last_error reads */
-        snprintf(why, sizeof why, "%s", ar_last_error());
-        return ar_fail(st, "%s; it was not rewritten (its records would be lost)", why);
-    }
-    const char *nul = memchr(*old, 0, n);
-    if (!nul) return AR_OK;
-    int line = 1;
-    for (const char *s = *old; s < nul; s++) line += *s == '\n';
+    if (st != AR_OK)
+        return ar_fail(st, "%s; it was not rewritten (its records would be lost)",
+                       ar_last_error());
+    const int line = ar_nul_line(*old, n);
+    if (!line) return AR_OK;
     free(*old);
     *old = NULL;
     return ar_fail(AR_ERR_PARSE, "%s:%d: a NUL byte; the file was not rewritten", path, line);

@@ -157,3 +157,26 @@ void ar_remove_stale(const char *dir, const char *const *prefixes, int n) {
     }
     closedir(d);
 }
+
+int ar_path_make_dirs(const char *path) {
+    char p[PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) return -1;
+        *s = c;
+        if (c == '\0') break;
+    }
+    struct stat sb;
+    if (stat(p, &sb) != 0) return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}

@@ -31,29 +31,12 @@
 #define MAGIC "ARPROGB2" /* B1 (no key): a wrong magic, so a miss, rewritten */
 #define HEAD (8 + 8 + 32 + 32) /* magic, binary length, binary SHA-256, key SHA-256 */
 
-/* Creates path and its missing parents (mkdir -p); 0, or the errno that stops it being a
- * directory. */
-static int make_dirs(const char *path) {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return ENAMETOOLONG;
-    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = 0;
-        mkdir(p, 0755); /* an error shows at the last one, or in stat */
-        *s = '/';
-    }
-    int err = mkdir(p, 0755) == 0 ? 0 : errno;
-    struct stat sb;
-    if (stat(p, &sb) != 0) return err && err != EEXIST ? err : errno;
-    return S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
-}
-
-/* The cache left off because its directory cannot be used: said once per process, or every
- * run would be a silent miss. */
-static void unusable(const char *dir, int err, char *why, size_t why_cap) {
-    static atomic_int said;
-    if (why) snprintf(why, why_cap, "cannot use %s: %s", dir, strerror(err));
-    if (!atomic_exchange(&said, 1))
-        fprintf(stderr, "autorec: note: no built-program cache: cannot use %s: %s\n", dir,
+/* A note on the cache, once per process for each kind (`said`: a flag of its own), or every
+ * run would compile again without a word: "autorec: note: WHAT: cannot VERB PATH: REASON". */
+static void note_once(atomic_int *said, const char *what, const char *verb, const char *path,
+                      int err) {
+    if (!atomic_exchange(said, 1))
+        fprintf(stderr, "autorec: note: %s: cannot %s %s: %s\n", what, verb, path,
                 strerror(err));
 }
 
@@ -81,8 +64,12 @@ int ar_program_cache_dir(char *dir, size_t cap, char *why, size_t why_cap) {
         snprintf(why, why_cap, "no home directory: set AUTOREC_PROGRAM_CACHE to a directory");
         return 0;
     }
-    int err = n >= (int)cap ? ENAMETOOLONG : make_dirs(dir);
-    if (err) unusable(dir, err, why, why_cap);
+    int err = n >= (int)cap ? ENAMETOOLONG : ar_path_make_dirs(dir) == 0 ? 0 : errno;
+    if (err) { /* the cache off: why, and a note */
+        static atomic_int said;
+        snprintf(why, why_cap, "cannot use %s: %s", dir, strerror(err));
+        note_once(&said, "no built-program cache", "use", dir, err);
+    }
     return !err;
 }
 
@@ -167,14 +154,9 @@ done:
     return p;
 }
 
-/* An entry that could not be written (a read-only or full cache directory): said once per
- * process, or every later run would compile again without a word. The run goes on. */
-static void unwritten(const char *path, int err) {
-    static atomic_int said;
-    if (!atomic_exchange(&said, 1))
-        fprintf(stderr, "autorec: note: built-program cache: cannot write %s: %s (programs are "
-                "compiled from source until it can)\n", path, strerror(err));
-}
+/* An entry that could not be written (a read-only or full cache directory). */
+static atomic_int unwritten;
+#define WRITE_NOTE "built-program cache" /* the run compiles from source until it can */
 
 /* Writes the program's binary as the entry at path (a temporary renamed over it). */
 static void store(const ar_ctx *c, const char *path) {
@@ -190,7 +172,7 @@ static void store(const ar_ctx *c, const char *path) {
         goto done;
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld-XXXXXX", path, (long)getpid());
     if ((fd = mkstemp(tmp)) < 0) {
-        unwritten(path, errno);
+        note_once(&unwritten, WRITE_NOTE, "write", path, errno);
         goto done;
     }
     uint64_t n = size;
@@ -203,7 +185,8 @@ static void store(const ar_ctx *c, const char *path) {
     ok = close(fd) == 0 && ok;
     fd = -1;
     if (!ok || rename(tmp, path) != 0) {
-        if (errno) unwritten(path, errno); /* ENOSPC, EIO; a short write without errno: none */
+        if (errno) /* ENOSPC, EIO; a short write without errno: none */
+            note_once(&unwritten, WRITE_NOTE, "write", path, errno);
         unlink(tmp);
     }
 done:

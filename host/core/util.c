@@ -177,3 +177,11 @@ ar_status ar_wait_event(cl_event ev) {
 cleanup:
     return st;
 }
+
+int ar_nul_line(const char *text, size_t len) {
+    const char *nul = memchr(text, 0, len);
+    if (!nul) return 0;
+    int line = 1;
+    for (const char *s = text; s < nul; s++) line += *s == '\n';
+    return line;
+}

@@ -72,29 +72,6 @@ int ar_fetch_has_file(const char *dir, const char *file) {
     return PATHF(p, "%s/%s", dir, file) && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-int ar_fetch_make_dirs(const char *path) {
-    char p[PATH_MAX];
-    if (!PATHF(p, "%s", path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0') continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) return -1;
-        *s = c;
-        if (c == '\0') break;
-    }
-    struct stat sb;
-    if (stat(p, &sb) != 0) return -1;
-    if (!S_ISDIR(sb.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
-
 /* $XDG_CACHE_HOME/autorec, else ~/.cache/autorec. XDG says to ignore a relative value. *home
  * gets the home directory the root is under (NULL for XDG_CACHE_HOME's, which may be created
  * as a whole, as XDG asks). */
@@ -120,7 +97,7 @@ static ar_status make_root(const dataset *d, const char *entry, const char *root
         return ar_fetch_fail(d, entry, "the cache directory %s cannot be created: the home "
                              "directory %s does not exist (autorec does not create it); set "
                              "XDG_CACHE_HOME to a directory for the cache", root, home);
-    if (ar_fetch_make_dirs(root) != 0)
+    if (ar_path_make_dirs(root) != 0)
         return ar_fetch_fail(d, entry, "the cache directory %s cannot be created (%s); set "
                              "XDG_CACHE_HOME to a writable directory for the cache", root,
                              strerror(errno));

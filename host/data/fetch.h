@@ -51,9 +51,6 @@ extern volatile sig_atomic_t ar_fetch_interrupted;
 
 /* Whether dir/file is a regular file (following links: a hand-made dataset may link it). */
 int ar_fetch_has_file(const char *dir, const char *file);
-/* mkdir -p with mode 0700 for what it creates (XDG asks for private cache directories);
- * 0, or -1 with errno set. */
-int ar_fetch_make_dirs(const char *path);
 /* The one-line error for "not here, and not fetched": what was looked at, what went wrong,
  * and exactly where a hand-downloaded copy would be found. */
 ar_status ar_fetch_fail(const dataset *d, const char *entry, const char *fmt, ...)

@@ -32,7 +32,7 @@ static int make_parents(const char *tmp, const char *rel) {
     if (!PATHF(p, "%s/%s", tmp, rel)) return -1;
     char *slash = strrchr(p, '/');
     *slash = '\0';
-    return ar_fetch_make_dirs(p);
+    return ar_path_make_dirs(p);
 }
 
 /* Puts the reason for a failure in why; returns AR_ERR_IO. */
@@ -88,7 +88,7 @@ static ar_status unzip_entry(struct archive *a, struct archive_entry *e, const c
         return why_io(why, why_len, "path too long in the zip: '%s'", name);
     mode_t type = archive_entry_filetype(e);
     if (type == AE_IFDIR) {
-        if (ar_fetch_make_dirs(path) != 0)
+        if (ar_path_make_dirs(path) != 0)
             return why_io(why, why_len, "cannot create %s: %s", path, strerror(errno));
         return AR_OK;
     }
