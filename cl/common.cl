@@ -37,7 +37,7 @@ static inline AR_ALWAYS_INLINE float ar_activate(float x, int act) {
  * epilogue computed them one by one, and 16 scalar exp per work-item cost as much as its
  * products on PoCL). select(b, a, c) is c ? a : b per lane, so NaN and the branches' edges go
  * where the scalar form sends them. */
-static inline float8 ar_activate8(float8 x, int act) {
+static inline AR_ALWAYS_INLINE float8 ar_activate8(float8 x, int act) {
     const float8 zero = (float8)(0.0f);
     switch (act) {
     case AR_ACT_SIGMOID: { /* the stable form of ar_sigmoid: exp of -|x| only */
@@ -69,7 +69,7 @@ static inline AR_ALWAYS_INLINE float ar_act_grad_from_out(float y, int act) {
 
 /* ar_act_grad_from_out on 8 outputs at once: the same formulas lane by lane (select(b, a, c)
  * is c ? a : b), so the fused backward pass (ar_sp_spmm_backward) gets ar_act_backward's bits. */
-static inline float8 ar_act_grad8(float8 y, int act) {
+static inline AR_ALWAYS_INLINE float8 ar_act_grad8(float8 y, int act) {
     const float8 zero = (float8)(0.0f), one = (float8)(1.0f);
     switch (act) {
     case AR_ACT_SIGMOID: return y * (1.0f - y);
@@ -99,7 +99,11 @@ static inline void ar_kahan_add8(float8 *sum, float8 *comp, float8 y) {
 }
 
 /* 8 neighbouring floats from p, or the n < 8 left at the end of a row (zeros after them;
- * nothing is read when n <= 0). */
+ * nothing is read when n <= 0). The loop's indices are constants once unrolled, so compilers
+ * keep t in registers. ar_store8's tail goes lane by lane instead: a loop to n indexes a
+ * private array by a variable, which NVIDIA's GPUs keep in (slow) local memory, a stack frame
+ * of every kernel that stores a row (bench/gpu_isa.py; docs/performance.md, GPU portability
+ * review). */
 static inline float8 ar_load8(__global const float *p, int n) {
     if (n >= 8) return vload8(0, p);
     float t[8];
@@ -111,7 +115,11 @@ static inline void ar_store8(__global float *p, float8 v, int n) {
         vstore8(v, 0, p);
         return;
     }
-    float t[8];
-    vstore8(v, 0, t);
-    for (int i = 0; i < n; i++) p[i] = t[i];
+    if (n > 0) p[0] = v.s0;
+    if (n > 1) p[1] = v.s1;
+    if (n > 2) p[2] = v.s2;
+    if (n > 3) p[3] = v.s3;
+    if (n > 4) p[4] = v.s4;
+    if (n > 5) p[5] = v.s5;
+    if (n > 6) p[6] = v.s6;
 }

@@ -72,13 +72,19 @@ static inline void ar_store8_from(__global float *p, float8 v, int n, int first)
         ar_store8(p, v, n);
         return;
     }
-    float t[8];
-    vstore8(v, 0, t);
-    for (int i = first; i < min(n, 8); i++) p[i] = t[i];
+    /* lane by lane, as ar_store8's tail (first >= 1 here: lane 0 is never this one's) */
+    if (first <= 1 && n > 1) p[1] = v.s1;
+    if (first <= 2 && n > 2) p[2] = v.s2;
+    if (first <= 3 && n > 3) p[3] = v.s3;
+    if (first <= 4 && n > 4) p[4] = v.s4;
+    if (first <= 5 && n > 5) p[5] = v.s5;
+    if (first <= 6 && n > 6) p[6] = v.s6;
+    if (first <= 7 && n > 7) p[7] = v.s7;
 }
 
 /* act(v + bias) (bias: n valid floats). */
-static inline float8 ar_bias_act8(float8 v, __global const float *bias, int n, int act) {
+static inline AR_ALWAYS_INLINE float8 ar_bias_act8(float8 v, __global const float *bias, int n,
+                                                 int act) {
     return ar_activate8(v + ar_load8(bias, n), act);
 }
 
@@ -727,9 +733,11 @@ __kernel void ar_sp_bias_adam(__global float *p, __global float *m, __global flo
             vstore8(ar_adam8(vload8(0, p + at), sum[q], m, v, at, step, b1, b2, eps, rs2), 0,
                     p + at);
         } else if (n > 0) {
+            /* all 8 lanes, unrolled: g's indices are constants, so g stays in registers (a
+             * loop to n indexes it by a variable: a stack frame on NVIDIA, bench/gpu_isa.py) */
             float g[8];
             vstore8(sum[q], 0, g);
-            for (int j = 0; j < n; j++)
+            _Pragma("unroll") for (int j = 0; j < 8; j++) if (j < n)
                 p[at + j] = ar_adam1(p[at + j], g[j], m, v, at + j, step, b1, b2, eps, rs2);
         }
     }

@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""gpu_isa.py - compiles autorec's kernels for AMD and NVIDIA GPUs without a GPU, and prints
+what each kernel costs there: registers, spills, private (stack) memory, local memory, calls
+that were not inlined, and on AMD the waves a SIMD can hold (occupancy).
+
+    python3 bench/gpu_isa.py [--params LIST ...] [--targets amd,nvidia] [--check]
+                             [--source-tool PATH] [--amd-cpu GFX] [--nv-arch SM]
+
+The program is the one autorec hands a driver (build/autorec_kernel_source prints it; the
+kernels from $AUTOREC_CL_DIR when set) at a GPU's default kernel parameters, then at each
+--params LIST over them (as $AUTOREC_KERNEL_PARAMS; only sp_width, spmm_width and
+sddmm_lanes change the program). It is compiled as the open drivers do: Clang's OpenCL front end, the
+OpenCL builtins from libclc (the bitcode Mesa's drivers link), then
+  amd:    Clang's AMDGPU back end for GFX (default gfx906: Vega 20 / MI50, GCN's 64-wide waves)
+  nvidia: Clang's NVPTX back end to PTX, assembled by NVIDIA's ptxas for SM (default sm_80).
+Vendors' own OpenCL compilers (ROCm's, NVIDIA's NVVM) differ in detail, so the figures are
+estimates of theirs, not measurements; what they catch surely is a kernel that does not compile
+for a GPU, registers spilled to memory, and a helper left as a call.
+
+--check: exit 1 when any kernel fails to compile, spills registers (AMD scratch, NVIDIA spill
+stores) or calls a function (AMD s_swappc); used by the ctest gpu_isa. Exit 77 (ctest's skip)
+when a tool is missing: CLANG (default clang-15, as libclc-15's bitcode needs: Debian 12's
+PoCL brings it), LIBCLC_DIR (default /usr/lib/clc: Debian's libclc-15, which Mesa's OpenCL
+brings). Without PTXAS (default ptxas on PATH, else /usr/local/cuda/bin/ptxas: the CUDA
+toolkit) the nvidia target is left out with a note.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+
+
+def find_tool(env, names):
+    if os.environ.get(env):
+        return shutil.which(os.environ[env])
+    for n in names:
+        p = shutil.which(n)
+        if p:
+            return p
+    return None
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def amd_parse(asm):
+    """{kernel: {vgpr, sgpr, scratch, lds, occupancy, calls}} from the AMDGPU assembly."""
+    out, cur, calls, info = {}, None, {}, None
+    for line in asm.splitlines():
+        m = re.match(r'^([A-Za-z_]\w*):\s+; @', line)
+        if m:
+            cur, info = m.group(1), None
+            calls[cur] = 0
+            continue
+        if cur and 's_swappc' in line:
+            calls[cur] += 1
+        if line.startswith('; Kernel info:'):
+            info = out.setdefault(cur, {'calls': calls.get(cur, 0)})
+            continue
+        if line.startswith('; Function info:'):
+            info = None
+            continue
+        if info is None:
+            continue
+        m = re.match(r'^; (NumVgprs|NumSgprs|ScratchSize|LDSByteSize|Occupancy): (\d+)', line)
+        if m:
+            key = {'NumVgprs': 'vgpr', 'NumSgprs': 'sgpr', 'ScratchSize': 'scratch',
+                   'LDSByteSize': 'lds', 'Occupancy': 'occupancy'}[m.group(1)]
+            info[key] = int(m.group(2))
+    return out
+
+
+def nv_parse(ptxas_log, ptx):
+    """{kernel: {regs, stack, spill, smem, calls}} from ptxas -v and the PTX."""
+    out, cur = {}, None
+    for line in ptxas_log.splitlines():
+        m = re.search(r"Compiling entry function '(\w+)'", line)
+        if m:
+            cur = out.setdefault(m.group(1), {'regs': 0, 'stack': 0, 'spill': 0, 'smem': 0})
+            continue
+        m = re.search(r"Function properties for (\w+)", line)
+        if m:
+            cur = out.get(m.group(1))  # a called function's properties: not a kernel's
+            continue
+        if cur is None:
+            continue
+        m = re.search(r'(\d+) bytes stack frame, (\d+) bytes spill stores', line)
+        if m:
+            cur['stack'], cur['spill'] = int(m.group(1)), int(m.group(2))
+        m = re.search(r'Used (\d+) registers', line)
+        if m:
+            cur['regs'] = int(m.group(1))
+        m = re.search(r'(\d+) bytes smem', line)
+        if m:
+            cur['smem'] = int(m.group(1))
+    # calls left in the PTX, per entry (a .entry's body runs to its closing brace at column 0)
+    calls, name = {}, None
+    for line in ptx.splitlines():
+        m = re.match(r'^(?:\.visible\s+)?\.entry\s+(\w+)', line)
+        if m:
+            name = m.group(1)
+            calls[name] = 0
+        elif line.startswith('}'):
+            name = None
+        elif name and re.match(r'^\s*call(\.uni)?\b', line):
+            calls[name] += 1
+    for k, v in out.items():
+        v['calls'] = calls.get(k, 0)
+    return out
+
+
+def first_error(log):
+    """The compiler's first error line (the log's first line when it has none)."""
+    for line in log.splitlines():
+        if 'error' in line:
+            return line.strip()
+    return log.splitlines()[0] if log else '(no message)'
+
+
+def compile_amd(clang, libclc, src, opts, gfx, tmp):
+    lib = os.path.join(libclc, '%s-amdgcn-mesa-mesa3d.bc' % gfx)
+    if not os.path.exists(lib):
+        return None, 'no libclc bitcode for %s (%s)' % (gfx, lib)
+    asm = os.path.join(tmp, 'amd.s')
+    r = run([clang, '-x', 'cl', '-cl-std=CL1.2', '-D__OPENCL_VERSION__=120', '-Xclang',
+             '-finclude-default-header', '-nogpulib', '-O3', '-target', 'amdgcn-mesa-mesa3d',
+             '-mcpu=' + gfx, '-Wno-linker-warnings', '-Xclang', '-mlink-builtin-bitcode',
+             '-Xclang', lib] + opts + ['-S', '-o', asm, src])
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    with open(asm) as f:
+        return amd_parse(f.read()), None
+
+
+def compile_nvidia(clang, libclc, ptxas, src, opts, sm, tmp):
+    lib = os.path.join(libclc, 'nvptx64--nvidiacl.bc')
+    if not os.path.exists(lib):
+        return None, 'no libclc bitcode for NVPTX (%s)' % lib
+    ptx = os.path.join(tmp, 'nv.ptx')
+    r = run([clang, '-x', 'cl', '-cl-std=CL1.2', '-D__OPENCL_VERSION__=120', '-Xclang',
+             '-finclude-default-header', '-nogpulib', '-O3', '-target', 'nvptx64-nvidia-nvcl',
+             '-march=' + sm, '-Wno-linker-warnings', '-Xclang', '-mlink-builtin-bitcode',
+             '-Xclang', lib] + opts + ['-S', '-o', ptx, src])
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    r = run([ptxas, '-arch=' + sm, '-v', '-o', os.path.join(tmp, 'nv.cubin'), ptx])
+    if r.returncode != 0:
+        return None, 'ptxas: ' + r.stderr.strip()
+    with open(ptx) as f:
+        return nv_parse(r.stderr + r.stdout, f.read()), None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--params', action='append', default=[],
+                    help='kernel parameters over a GPU\'s defaults, compiled after them '
+                    '(repeatable)')
+    ap.add_argument('--targets', default='amd,nvidia')
+    ap.add_argument('--amd-cpu', default='gfx906')
+    ap.add_argument('--nv-arch', default='sm_80')
+    ap.add_argument('--source-tool', default=os.environ.get('AUTOREC_KERNEL_SOURCE'))
+    ap.add_argument('--check', action='store_true')
+    a = ap.parse_args()
+    targets = [t for t in a.targets.split(',') if t]
+    bad = [t for t in targets if t not in ('amd', 'nvidia')]
+    if bad or not targets:
+        ap.error('--targets: amd and/or nvidia, got %r' % a.targets)
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = a.source_tool or os.path.join(here, '..', 'build', 'autorec_kernel_source')
+    if not os.access(tool, os.X_OK):
+        print('gpu_isa: no autorec_kernel_source at %s (build it, or --source-tool)' % tool,
+              file=sys.stderr)
+        return 2
+    clang = find_tool('CLANG', ['clang-15', 'clang'])
+    libclc = os.environ.get('LIBCLC_DIR', '/usr/lib/clc')
+    ptxas = find_tool('PTXAS', ['ptxas', '/usr/local/cuda/bin/ptxas'])
+    missing = []
+    if not clang:
+        missing.append('clang (CLANG, default clang-15)')
+    if not os.path.isdir(libclc):
+        missing.append('libclc (LIBCLC_DIR, default /usr/lib/clc: Debian\'s libclc-15)')
+    if 'nvidia' in targets and not ptxas:
+        print('gpu_isa: nvidia left out: no ptxas (PTXAS, or the CUDA toolkit\'s '
+              '/usr/local/cuda/bin)', file=sys.stderr)
+        targets.remove('nvidia')
+        if not targets:
+            missing.append('ptxas')
+    if missing:
+        print('gpu_isa: skipped, missing ' + '; '.join(missing), file=sys.stderr)
+        return SKIP
+
+    failures = []
+    for params in [''] + a.params:
+        with tempfile.TemporaryDirectory(prefix='gpu_isa.') as tmp:
+            src = os.path.join(tmp, 'program.cl')
+            argv = [tool, '--type', 'gpu'] + (['--params', params] if params else [])
+            with open(src, 'w') as f:
+                r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                print('gpu_isa: %s' % r.stderr.strip(), file=sys.stderr)
+                return 2
+            opts = run(argv + ['--options']).stdout.split()
+            res = {}
+            for t in targets:
+                if t == 'amd':
+                    res[t], err = compile_amd(clang, libclc, src, opts, a.amd_cpu, tmp)
+                else:
+                    res[t], err = compile_nvidia(clang, libclc, ptxas, src, opts, a.nv_arch, tmp)
+                if err:
+                    failures.append('%s, params "%s": does not compile: %s'
+                                    % (t, params or 'GPU defaults', first_error(err)))
+                    print(err, file=sys.stderr)
+            report(params, opts, res, a, failures)
+    for f in failures:
+        print('gpu_isa: %s' % f, file=sys.stderr)
+    if a.check and failures:
+        print('gpu_isa: %d problem(s)' % len(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+def report(params, opts, res, a, failures):
+    print('# params: %s (%s)' % (params or 'GPU defaults', ' '.join(opts)))
+    head = ['kernel']
+    if res.get('amd') is not None:
+        head += ['%s VGPRs' % a.amd_cpu, 'scratch B', 'LDS B', 'waves/SIMD', 'calls']
+    if res.get('nvidia') is not None:
+        head += ['%s regs' % a.nv_arch, 'stack B', 'spill B', 'calls']
+    names = sorted(set().union(*[set(r) for r in res.values() if r]))
+    print('| ' + ' | '.join(head) + ' |')
+    print('|' + '---|' * len(head))
+    for k in names:
+        row = [k]
+        if res.get('amd') is not None:
+            d = res['amd'].get(k, {})
+            row += [str(d.get(x, '-')) for x in ('vgpr', 'scratch', 'lds', 'occupancy', 'calls')]
+            if d.get('scratch', 0) or d.get('calls', 0):
+                failures.append('amd, params "%s": %s uses %d bytes of scratch, %d calls'
+                                % (params or 'GPU defaults', k, d.get('scratch', 0),
+                                   d.get('calls', 0)))
+        if res.get('nvidia') is not None:
+            d = res['nvidia'].get(k, {})
+            row += [str(d.get(x, '-')) for x in ('regs', 'stack', 'spill', 'calls')]
+            if d.get('spill', 0) or d.get('calls', 0):
+                failures.append('nvidia, params "%s": %s spills %d bytes, %d calls'
+                                % (params or 'GPU defaults', k, d.get('spill', 0),
+                                   d.get('calls', 0)))
+        print('| ' + ' | '.join(row) + ' |')
+    print()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
