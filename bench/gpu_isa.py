@@ -12,7 +12,8 @@ kernels from $AUTOREC_CL_DIR when set) at a GPU's default kernel parameters, the
 sddmm_lanes change the program). It is compiled as the open drivers do: Clang's OpenCL front end, the
 OpenCL builtins from libclc (the bitcode Mesa's drivers link), then
   amd:    Clang's AMDGPU back end for GFX (default gfx906: Vega 20 / MI50, GCN's 64-wide waves)
-  nvidia: Clang's NVPTX back end to PTX, assembled by NVIDIA's ptxas for SM (default sm_80).
+  nvidia: Clang's NVPTX back end to PTX (for sm_80 at most), assembled by NVIDIA's ptxas for
+          SM (default sm_80; sm_90 for H100 / H200).
 Vendors' own OpenCL compilers (ROCm's, NVIDIA's NVVM) differ in detail, so the figures are
 estimates of theirs, not measurements; what they catch surely is a kernel that does not compile
 for a GPU, registers spilled to memory, and a helper left as a call.
@@ -126,7 +127,15 @@ def first_error(log):
 def compile_amd(clang, libclc, src, opts, gfx, tmp):
     lib = os.path.join(libclc, '%s-amdgcn-mesa-mesa3d.bc' % gfx)
     if not os.path.exists(lib):
-        return None, 'no libclc bitcode for %s (%s)' % (gfx, lib)
+        # libclc 15 builds up to gfx906; its builtins are the same IR for later GFX (the
+        # back end lowers them for the -mcpu asked), so the newest it has stands in
+        have = sorted(f for f in os.listdir(libclc)
+                      if re.match(r'gfx\d+-amdgcn-mesa-mesa3d\.bc$', f))
+        if not have:
+            return None, 'no libclc bitcode for AMD GCN in %s' % libclc
+        lib = os.path.join(libclc, have[-1])
+        print('gpu_isa: note: %s has no bitcode for %s; %s used' % (libclc, gfx, have[-1]),
+              file=sys.stderr)
     asm = os.path.join(tmp, 'amd.s')
     r = run([clang, '-x', 'cl', '-cl-std=CL1.2', '-D__OPENCL_VERSION__=120', '-Xclang',
              '-finclude-default-header', '-nogpulib', '-O3', '-target', 'amdgcn-mesa-mesa3d',
@@ -143,9 +152,15 @@ def compile_nvidia(clang, libclc, ptxas, src, opts, sm, tmp):
     if not os.path.exists(lib):
         return None, 'no libclc bitcode for NVPTX (%s)' % lib
     ptx = os.path.join(tmp, 'nv.ptx')
+    # PTX for sm_80 at most (Clang 15 knows no newer), which ptxas assembles for any later SM,
+    # as a driver JIT-compiles old PTX: sm_90 (H100, H200) from the same PTX
+    m = re.match(r'sm_(\d+)$', sm)
+    if not m:
+        return None, '--nv-arch: sm_NN expected, got %r' % sm
+    ptx_sm = 'sm_%d' % min(int(m.group(1)), 80)
     r = run([clang, '-x', 'cl', '-cl-std=CL1.2', '-D__OPENCL_VERSION__=120', '-Xclang',
              '-finclude-default-header', '-nogpulib', '-O3', '-target', 'nvptx64-nvidia-nvcl',
-             '-march=' + sm, '-Wno-linker-warnings', '-Xclang', '-mlink-builtin-bitcode',
+             '-march=' + ptx_sm, '-Wno-linker-warnings', '-Xclang', '-mlink-builtin-bitcode',
              '-Xclang', lib] + opts + ['-S', '-o', ptx, src])
     if r.returncode != 0:
         return None, r.stderr.strip()
