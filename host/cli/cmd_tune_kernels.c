@@ -112,7 +112,7 @@ const cli_command cli_cmd_tune_kernels = {
              "space of parameters: columns per work-item (8, 16, 32, and 64 for the SpMMs "
              "alone), the work-group shape, "
              "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
-             "columns, training's decoder, loss and last hidden gradient as one kernel or "
+             "columns or split 16 or 32 ways per rating (a GPU's form), training's decoder, loss and last hidden gradient as one kernel or "
              "three, and, for more than 512 columns, column tiles of 512-4096 weight rows or "
              "none. Each variant is checked against the same "
              "products computed on the host first; the fastest are stored in the built-program "
