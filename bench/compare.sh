@@ -11,7 +11,8 @@
 #   --rounds R   run the pair R times, alternated (default 3); the ratio is that of the two
 #                medians, and each round's figures are printed: a shared machine's speed
 #                changes from minute to minute, and alternated rounds see the same changes
-#   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse
+#   after --      extra flags for autorec only, e.g. --device 1:0 or --kernels sparse; tried
+#                first on a tiny synthetic set, so that a wrong one fails before PyTorch runs
 # Each round also prints how far apart CPUs 0 and 1 are just before and just after autorec's
 # run (a cache line's round trip, from autorec_core_pingpong next to the autorec binary or in
 # this checkout's build/, when it was built): on a VM whose two vCPUs sometimes share a cache
@@ -33,22 +34,32 @@ epochs=10
 threads=0
 rounds=3
 extra=()
+data_given=
+usage() { echo "$0: $* (see --help)" >&2; exit 2; }
 while [ "$#" -gt 0 ]; do
     case "$1" in
-        --epochs) epochs=${2:?--epochs needs a value}; shift 2 ;;
-        --threads) threads=${2:?--threads needs a value}; shift 2 ;;
-        --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
+        --epochs|--threads|--rounds)
+            [ "$#" -ge 2 ] || usage "$1 needs a value"
+            case "$1" in --epochs) epochs=$2 ;; --threads) threads=$2 ;; *) rounds=$2 ;; esac
+            shift 2 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
-        -*) echo "$0: unknown option $1 (see --help)" >&2; exit 2 ;;
-        *) data=$1; shift ;;
+        -*) usage "unknown option $1" ;;
+        *) [ -z "$data_given" ] || usage "one data directory, got '$data' and '$1'"
+           data=$1 data_given=1; shift ;;
     esac
 done
-if ! [[ "$epochs" =~ ^[0-9]+$ ]] || [ "$epochs" -lt 2 ]; then
-    echo "$0: --epochs must be an integer >= 2 (the first epoch is a warm-up), got '$epochs'" >&2
+# at most 7 digits: a longer number is no integer to [ (autorec takes up to 1000000 epochs)
+if ! [[ "$epochs" =~ ^[0-9]{1,7}$ ]] || [ "$epochs" -lt 2 ] || [ "$epochs" -gt 1000000 ]; then
+    echo "$0: --epochs must be an integer from 2 (the first epoch is a warm-up) to 1000000," \
+         "got '$epochs'" >&2
     exit 2
 fi
-if ! [[ "$rounds" =~ ^[0-9]+$ ]] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 100 ]; then
+if ! [[ "$threads" =~ ^[0-9]{1,4}$ ]]; then
+    echo "$0: --threads must be an integer >= 0 (0: PyTorch's own choice), got '$threads'" >&2
+    exit 2
+fi
+if ! [[ "$rounds" =~ ^[0-9]{1,3}$ ]] || [ "$rounds" -lt 1 ] || [ "$rounds" -gt 100 ]; then
     echo "$0: --rounds must be an integer from 1 to 100, got '$rounds'" >&2
     exit 2
 fi
@@ -75,6 +86,18 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# the plain network of autorec's former defaults, as torch_reference.py trains it
+flags=(--no-profile --json --quiet --center none --dropout 0 --input-dropout 0 --l2 2e-3
+       --lr-decay 0.97)
+# autorec's flags (after --) tried first on a tiny synthetic set: a wrong one fails now, not
+# after a round of PyTorch (it also builds the kernels into the cache the rounds then use)
+if ! "$bin" bench --synthetic 30x20x100 --epochs 2 "${flags[@]}" "${extra[@]}" \
+        > /dev/null 2> "$tmp/preflight.err"; then
+    echo "$0: autorec bench fails with these flags (${extra[*]:-none after --}):" >&2
+    cat "$tmp/preflight.err" >&2
+    exit 2
+fi
+
 pingpong=$(dirname "$bin")/autorec_core_pingpong
 [ -x "$pingpong" ] || pingpong=$repo_root/build/autorec_core_pingpong
 [ -x "$pingpong" ] || pingpong=
@@ -95,9 +118,7 @@ for r in $(seq 1 "$rounds"); do
     echo "== round $r of $rounds: autorec bench, $epochs epochs ${extra[*]:-}" >&2
     # the distance just before and just after autorec's run: it can change within seconds
     before=$(round_trip)
-    "$bin" bench --data "$data" --epochs "$epochs" --no-profile --json --quiet --center none \
-        --dropout 0 --input-dropout 0 --l2 2e-3 --lr-decay 0.97 "${extra[@]}" \
-        > "$tmp/autorec.out"
+    "$bin" bench --data "$data" --epochs "$epochs" "${flags[@]}" "${extra[@]}" > "$tmp/autorec.out"
     echo "$before $(round_trip)" > "$tmp/rt.$r"
     head -n 1 "$tmp/autorec.out" > "$tmp/autorec.$r.json"
 done

@@ -14,9 +14,15 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/b/lib" "$stage/b/tests"
 cp build-gpu/autorec "$stage/b/"
 [ -x build-gpu/autorec_gemm_bench ] && cp build-gpu/autorec_gemm_bench "$stage/b/"
-# the device tests: AR_DEVICE_TESTS in tests/CMakeLists.txt
-for t in kernels dropout adam gradcheck step train checkpoint sparse model_output center shard \
-         program_cache gemm_tune; do
+# the device tests: AR_DEVICE_TESTS read from tests/CMakeLists.txt (a copy of the list here
+# fell behind it: test_kparams was left out)
+device_tests=$(sed -n '/^set(AR_DEVICE_TESTS/,/)/p' tests/CMakeLists.txt |
+               sed 's/set(AR_DEVICE_TESTS//; s/)//')
+if [ -z "${device_tests// /}" ]; then
+    echo "gpu_bundle: no AR_DEVICE_TESTS in tests/CMakeLists.txt" >&2
+    exit 1
+fi
+for t in $device_tests; do
     cp "build-gpu/tests/test_$t" "$stage/b/tests/"
 done
 # CLBlast's tuners (clblast-utils), when installed: gpu_run.sh tunes CLBlast for the GPU with them

@@ -8,6 +8,8 @@
 # usage (on the GPU machine, in the repository root):
 #   bash bench/gpu_run.sh [SPEC]     SPEC: the device to use (default: gpu, the first GPU)
 # AUTOREC_DATA (or ../shared/data/ml-100k) gives the ML-100K runs; without it they are skipped.
+# Relative OUT, GPU_BUNDLE_DIR and AUTOREC_DATA are from the directory the script is started in.
+# A second run into the same $OUT replaces the first's summary, test log and program caches.
 # The whole run keeps within GPU_RUN_SECONDS (default 540: a lent machine gives one command 600
 # s): the steps run in the order of what their figures are worth, each capped by its own limit
 # and by the time left; a step with under 5 s left is skipped and says so in summary.txt, and
@@ -16,10 +18,24 @@
 # tuners (240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked bundle to use
 # instead (a directory with autorec, tests/ and lib/).
 set -uo pipefail
+# paths given relative to where the script was started, not to the repository root it moves to
+abs() { case "$1" in /*|'') echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+OUT=$(abs "${OUT:-}") GPU_BUNDLE_DIR=$(abs "${GPU_BUNDLE_DIR:-}")
+AUTOREC_DATA=$(abs "${AUTOREC_DATA:-}")
 cd "$(dirname "$0")/.."
+for v in GPU_RUN_SECONDS GPU_RUN_ML10M_SECONDS GPU_RUN_KTUNE_SECONDS GPU_RUN_TUNE_SECONDS; do
+    if ! [[ "${!v:-0}" =~ ^[0-9]{1,6}$ ]]; then
+        echo "gpu_run: $v must be a number of seconds, got '${!v}'" >&2
+        exit 2
+    fi
+done
 spec=${1:-gpu}
 out=${OUT:-gpu-out}
-mkdir -p "$out"
+mkdir -p "$out" || exit 2
+# a run into an earlier run's $OUT starts afresh: these are appended to, and the program
+# caches would make the "cold" build a hit
+rm -rf "$out/summary.txt" "$out/tests.txt" "$out/bench-clblast.json" "$out/program-cache" \
+    "$out/program-cache-tuned"
 build=${GPU_BUNDLE_DIR:-}
 if [ -z "$build" ]; then
     if [ ! -f gpu-bundle/bundle.tar.xz ]; then
@@ -64,7 +80,10 @@ nvidia-smi -L > "$out/nvidia-smi.txt" 2>&1 || true
 cat "$out/devices.txt" >> "$out/summary.txt"
 if ! within 120 "probe" "$build/autorec" bench --device "$spec" --synthetic 300x200x6000 \
         --epochs 2 --hidden 8 --json --quiet > "$out/probe.json" 2> "$out/probe.txt"; then
-    log "no OpenCL device matches '$spec': no OpenCL GPU driver available here (see devices.txt, probe.txt)"
+    # autorec's own reason: no such device (a mistyped SPEC) reads differently from no driver
+    why=$(grep -m 1 . "$out/probe.txt" || echo 'no message, or cut at its time limit')
+    log "no OpenCL device matches '$spec' ($why): no OpenCL GPU driver available here, or no" \
+        "such device (see devices.txt, probe.txt)"
     exit 0
 fi
 log "device '$spec' works; running the benchmarks and the device tests"
@@ -82,19 +101,24 @@ else
 fi
 
 # 2. The kernels against their references on this GPU (the other test programs come later).
-tests_run() { # the test programs named, one after another, into tests.txt; $failed, $unrun
-    local t
-    failed=0 unrun=0
+tests_run() { # the test programs named, one after another, into tests.txt; $failed, $cut, $unrun
+    local t rc
+    failed=0 cut=0 unrun=0
     for t in "$@"; do
         [ -x "$t" ] || continue
         if [ $((deadline - SECONDS)) -lt 5 ]; then unrun=$((unrun + 1)); continue; fi
         AUTOREC_DEVICE=$spec AUTOREC_TEST_CLI=$build/autorec within 300 "$(basename "$t")" \
-            "$t" --jobs 1 >> "$out/tests.txt" 2>&1 || failed=$((failed + 1))
+            "$t" --jobs 1 >> "$out/tests.txt" 2>&1
+        rc=$?
+        # a program stopped at its time limit has not failed: it is named, not counted as failed
+        if [ "$rc" -eq 124 ]; then cut=$((cut + 1)); log "$(basename "$t"): cut at its time limit"
+        elif [ "$rc" -ne 0 ]; then failed=$((failed + 1)); fi
     done
 }
 kernel_tests=("$build/tests/test_sparse" "$build/tests/test_kernels" "$build/tests/test_step")
 tests_run "${kernel_tests[@]}"
-log "kernel tests: $failed program(s) failed, $unrun not run for lack of time (tests.txt)"
+log "kernel tests: $failed program(s) failed, $cut cut at their time limit, $unrun not run" \
+    "for lack of time (tests.txt)"
 
 # 3. Kernel autotuning (docs/devices.md#tuning-the-kernels-for-a-device-autorec-tune-kernels):
 # the sparse kernels' parameters for this GPU at ML-100K's shapes, stored in a cache of this
@@ -130,7 +154,8 @@ for t in "$build"/tests/test_*; do
     case " ${kernel_tests[*]} " in *" $t "*) ;; *) others+=("$t") ;; esac
 done
 tests_run "${others[@]}"
-log "other device tests: $failed program(s) failed, $unrun not run for lack of time (tests.txt)"
+log "other device tests: $failed program(s) failed, $cut cut at their time limit, $unrun not" \
+    "run for lack of time (tests.txt)"
 
 # 6. What is left time for: tune-kernels at ML-10M's shapes, the dense path at ML-10M's size,
 # the model sharded across two contexts of the GPU (docs/scaling.md), the GEMM ceilings, tuned

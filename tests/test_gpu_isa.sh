@@ -2,7 +2,8 @@
 # bench/gpu_isa.py: the kernels compile for AMD (gfx906) and NVIDIA (sm_80) GPUs at a GPU's
 # defaults and at the widest build-time parameters, with no register spilled and no helper left
 # as a call; and the check itself fails where it must (a helper kept as a call, a kernel that
-# does not compile). Skipped (77) without clang-15 and libclc; without ptxas, AMD only.
+# does not compile, a wrong --amd-cpu, no kernels). Skipped (77) without clang-15 and libclc;
+# without ptxas, AMD only.
 # usage: test_gpu_isa.sh SOURCE_DIR KERNEL_SOURCE_TOOL
 set -uo pipefail
 src=$1 tool=$2
@@ -40,4 +41,18 @@ AUTOREC_CL_DIR=$tmp/cl isa --check --targets amd > "$tmp/out" 2> "$tmp/err"
 rc=$?
 [ "$rc" -eq 1 ] || fail "a kernel that does not compile: exit $rc, expected 1"
 grep -q 'does not compile.*undefined_name' "$tmp/err" || fail "the error not named: $(cat "$tmp/err")"
+
+# wrong options: one line naming the option, exit 2, before anything is compiled
+isa --targets amd --amd-cpu gfx9999 > "$tmp/out" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q -- '--amd-cpu gfx9999' "$tmp/err" ||
+    fail "--amd-cpu gfx9999: exit $rc, $(cat "$tmp/err")"
+# a program without kernels checks nothing: exit 1
+isa --check --targets amd --source-tool /bin/true > "$tmp/out" 2> "$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'no kernel found' "$tmp/err" || fail "no kernels: exit $rc, $(cat "$tmp/err")"
+# a reader gone (| true): no traceback (exit 1; 0 if the reader was slower than the writer)
+isa --targets amd --source-tool /bin/true 2> "$tmp/err" | true
+rc=${PIPESTATUS[0]}
+[ "$rc" -le 1 ] && ! grep -q Traceback "$tmp/err" || fail "stdout closed: exit $rc, $(cat "$tmp/err")"
 echo "test_gpu_isa: ok"
