@@ -14,7 +14,8 @@
 # s): the steps run in the order of what their figures are worth, each capped by its own limit
 # and by the time left; a step with under 5 s left is skipped and says so in summary.txt, and
 # what ran before it is already under $OUT. Caps: GPU_RUN_ML10M_SECONDS the ML-10M-sized runs
-# (default 420), GPU_RUN_KTUNE_SECONDS each tune-kernels (120), GPU_RUN_TUNE_SECONDS CLBlast's
+# (default 420), GPU_RUN_KTUNE_SECONDS each tune-kernels (180:
+# ML-10M's shapes took 126 s on an H200), GPU_RUN_TUNE_SECONDS CLBlast's
 # tuners (240: what they finished by then is kept). GPU_BUNDLE_DIR: an unpacked bundle to use
 # instead (a directory with autorec, tests/ and lib/).
 set -uo pipefail
@@ -124,7 +125,7 @@ log "kernel tests: $failed program(s) failed, $cut cut at their time limit, $unr
 # the sparse kernels' parameters for this GPU at ML-100K's shapes, stored in a cache of this
 # run's own, which the runs after use; the ML-100K sparse bench again, after.
 export AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned
-within "${GPU_RUN_KTUNE_SECONDS:-120}" "tune-kernels" "$build/autorec" tune-kernels \
+within "${GPU_RUN_KTUNE_SECONDS:-180}" "tune-kernels" "$build/autorec" tune-kernels \
     --device "$spec" > "$out/tune-kernels.txt" 2>&1
 log "tune-kernels at ML-100K's shapes (exit $?): tune-kernels.txt"
 if [ -f "$data/u1.base" ]; then
@@ -160,7 +161,7 @@ log "other device tests: $failed program(s) failed, $cut cut at their time limit
 # 6. What is left time for: tune-kernels at ML-10M's shapes, the dense path at ML-10M's size,
 # the model sharded across two contexts of the GPU (docs/scaling.md), the GEMM ceilings, tuned
 # CLBlast.
-AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned within "${GPU_RUN_KTUNE_SECONDS:-120}" \
+AUTOREC_PROGRAM_CACHE=$out/program-cache-tuned within "${GPU_RUN_KTUNE_SECONDS:-180}" \
     "tune-kernels (ML-10M)" "$build/autorec" tune-kernels --device "$spec" --rows 10677 \
     --cols 69878 --density 0.0121 >> "$out/tune-kernels.txt" 2>&1
 log "tune-kernels at ML-10M's shapes (exit $?): tune-kernels.txt"

@@ -12,22 +12,30 @@
 
 /* xk[k] = the input value of each of the batch's entries after input dropout, drawn at element
  * b * cols + col_base + u as the dense path draws it over the (B, cols) batch (col_base: a
- * shard's first column in the whole model, 0 unsharded). One work-item per row, its entries 8
- * at a time (ar_dropout_keep8), the last few one by one. */
+ * shard's first column in the whole model, 0 unsharded). L work-items per row (L = 1 on a
+ * CPU; kernel parameter row_split on a GPU, where one work-item per row ran a 70k-entry row in
+ * series, docs/performance.md, GPUs): the row's entries in pieces of 8 from its first
+ * (ar_dropout_keep8), piece j to lane j % L, the last few one by one by the lane whose turn is
+ * next. Each entry's draw is its own: the same bits whatever L. */
 __kernel void ar_sp_input(__global float *xk, __global const int *row_ptr,
                           __global const int *col_idx, __global const float *vals,
                           __global const int *rows, int rows_off, int B, int cols, int col_base,
-                          uint threshold, float scale, uint seed_lo, uint seed_hi, uint step) {
-    int b = (int)get_global_id(0);
-    if (b >= B) return;
-    int r = rows[rows_off + b], k = row_ptr[r], end = row_ptr[r + 1];
+                          uint threshold, float scale, uint seed_lo, uint seed_hi, uint step,
+                          int L) {
+    const int i = (int)get_global_id(0);
+    if (i >= B * L) return;
+    const int b = i / L, lane = i % L;
+    const int r = rows[rows_off + b], k0 = row_ptr[r], end = row_ptr[r + 1];
+    const int full = (end - k0) / 8; /* pieces of 8 */
     const uint base = (uint)((size_t)b * (size_t)cols + (size_t)col_base);
-    for (; k + 8 <= end; k += 8) {
+    for (int j = lane; j < full; j += L) {
+        const int k = k0 + 8 * j;
         uint8 e = (uint8)(base) + as_uint8(vload8(0, col_idx + k));
         int8 keep = ar_dropout_keep8(e, step, 1u, seed_lo, seed_hi, threshold);
         vstore8(select((float8)(0.0f), vload8(0, vals + k) * scale, keep), 0, xk + k);
     }
-    for (; k < end; k++) {
+    if (full % L != lane) return;
+    for (int k = k0 + 8 * full; k < end; k++) {
         uint e = (uint)((size_t)b * (size_t)cols + (size_t)col_base + (size_t)col_idx[k]);
         xk[k] = ar_dropout_keep(seed_lo, seed_hi, step, 1u, e, threshold) ? vals[k] * scale
                                                                            : 0.0f;
@@ -183,15 +191,14 @@ static inline void ar_tile_sum(float8 *z, float8 *p, __global const float *src,
 }
 
 /* z[0 .. AR_SPMM_V) = the AR_SPMM_WIDTH columns at w (W's row at column h; n0 = H - h columns
- * exist from there) of the sum over row r's entries k of ck[k] W[u_k, :]: the SpMMs' product,
- * in ar_gather_sum's blocks of AR_SP_BLOCK entries. ar_gather_part's loop at the SpMMs' own
+ * exist from there) of the sum over the entries k in [lo, end) of ck[k] W[u_k, :]: the SpMMs'
+ * product, in ar_gather_sum's blocks of AR_SP_BLOCK entries from lo. ar_gather_part's loop at the SpMMs' own
  * width: the one place it is written a third time (a width argument, constant at each call,
  * ran the weight step with Adam 0.8-0.9x on PoCL, s28). */
-static inline void ar_row_product(float8 *z, __global const float *w, __global const float *ck,
-                                  __global const int *row_ptr, __global const int *col_idx,
-                                  int r, int H, int n0) {
+static inline void ar_range_product(float8 *z, __global const float *w, __global const float *ck,
+                                    __global const int *col_idx, int lo, int end, int H, int n0) {
     _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) z[i] = (float8)(0.0f);
-    for (int b0 = row_ptr[r], end = row_ptr[r + 1]; b0 < end; b0 += AR_SP_BLOCK) {
+    for (int b0 = lo; b0 < end; b0 += AR_SP_BLOCK) {
         const int bend = min(b0 + AR_SP_BLOCK, end);
         float8 p[AR_SPMM_V];
         _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) p[i] = (float8)(0.0f);
@@ -211,6 +218,13 @@ static inline void ar_row_product(float8 *z, __global const float *w, __global c
         }
         _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++) z[i] += p[i];
     }
+}
+
+/* ar_range_product over all of row r's entries. */
+static inline void ar_row_product(float8 *z, __global const float *w, __global const float *ck,
+                                  __global const int *row_ptr, __global const int *col_idx,
+                                  int r, int H, int n0) {
+    ar_range_product(z, w, ck, col_idx, row_ptr[r], row_ptr[r + 1], H, n0);
 }
 
 /* out (B, H) = act(bias + sum over row b's entries of ck[k] * W[u_k, :]), W (cols, H) at
@@ -233,6 +247,54 @@ __kernel void ar_sp_spmm(__global float *out, __global const float *ck, __global
         if (b_off >= 0) z[i] = ar_bias_act8(z[i], w + b_off + h0 + 8 * i, n0 - 8 * i, act);
         ar_store8_from(o + 8 * i, z[i], n0 - 8 * i, h - h0 - 8 * i);
     }
+}
+
+/* The SpMMs in a GPU's shape (kernel parameter row_split = P): row b's entries cut into P
+ * contiguous chunks, work-item (h / AR_SPMM_WIDTH, b P + p) summing chunk p into part (B P,
+ * H); ar_sp_spmm_join then adds each row's P sums in order. With one work-item per (h, row),
+ * the row with the most entries ran them all in series while the others had finished: on an
+ * H200, a batch with a 70k-entry row (the ML-10M-sized synthetic set's most rated item) took
+ * 15 ms, the whole epoch's SpMMs 0.63 s (docs/performance.md, GPUs). Deterministic; another
+ * order than ar_sp_spmm's (within the tests' tolerance of the reference). */
+__kernel void ar_sp_spmm_part(__global float *part, __global const float *ck,
+                              __global const float *w, int w_off, __global const int *row_ptr,
+                              __global const int *col_idx, __global const int *rows,
+                              int rows_off, int B, int H, int P) {
+    const int h = AR_SPMM_WIDTH * (int)get_global_id(0), bp = (int)get_global_id(1);
+    if (h >= H || bp >= B * P) return;
+    const int b = bp / P, p = bp % P, r = rows[rows_off + b];
+    const int k0 = row_ptr[r], len = row_ptr[r + 1] - k0, chunk = (len + P - 1) / P;
+    const int lo = k0 + min(len, p * chunk), hi = k0 + min(len, (p + 1) * chunk);
+    const int h0 = ar_window(h, H, AR_SPMM_WIDTH), n0 = H - h0;
+    float8 z[AR_SPMM_V];
+    ar_range_product(z, w + w_off + h0, ck, col_idx, lo, hi, H, n0);
+    __global float *o = part + (size_t)bp * (size_t)H + h0;
+    _Pragma("unroll") for (int i = 0; i < AR_SPMM_V; i++)
+        ar_store8_from(o + 8 * i, z[i], n0 - 8 * i, h - h0 - 8 * i);
+}
+
+/* out (B, H) from ar_sp_spmm_part's part (B P, H), one work-item per element (neighbouring
+ * work-items, neighbouring h: coalesced): z = the row's P sums added in order p = 0, 1, ..;
+ * then ar_sp_spmm's ending (backward = 0: act(bias + z) when b_off >= 0, else z) or
+ * ar_sp_spmm_backward's (backward = 1: dropout's stored mask when use_mask, then z act'(a)),
+ * element by element as their lanes do it. */
+__kernel void ar_sp_spmm_join(__global float *out, __global const float *part,
+                              __global const float *w, int b_off, int B, int H, int act, int P,
+                              int backward, __global const uchar *mask, int use_mask,
+                              float scale, __global const float *a) {
+    const size_t i = get_global_id(0);
+    if (i >= (size_t)B * (size_t)H) return;
+    const size_t b = i / (size_t)H, h = i % (size_t)H;
+    __global const float *s = part + b * (size_t)P * (size_t)H + h;
+    float z = 0.0f;
+    for (int p = 0; p < P; p++) z += s[(size_t)p * (size_t)H];
+    if (backward) {
+        if (use_mask) z = mask[i] ? z * scale : 0.0f;
+        z *= ar_act_grad_from_out(a[i], act);
+    } else if (b_off >= 0) {
+        z = ar_activate(z + w[b_off + h], act);
+    }
+    out[i] = z;
 }
 
 /* ar_sp_spmm over one column tile, weight rows [u_lo, u_hi) (see ar_tile_sum): one work-item
@@ -406,26 +468,29 @@ __kernel void ar_sp_sddmm(__global float *yk, __global const float *a, __global 
     }
 }
 
-/* ar_sp_sddmm in a GPU's shape (kernel parameter sddmm_split, the default off CPUs): one
- * work-group per batch row (b = the group's index), its work-items in teams of S (a power of
- * two, at most the group's size G, which is a multiple of S), one team per entry: G / S entries
- * of the row at a time. Lane j of a team sums a[b, h] W[u, h] over h = j, j + S, j + 2 S, ...,
+/* ar_sp_sddmm in a GPU's shape (kernel parameter sddmm_split, the default off CPUs): P
+ * work-groups per batch row (b = the group's index / P), their work-items in teams of S (a
+ * power of two, at most the group's size G, which is a multiple of S), one team per entry: G /
+ * S entries of the row at a time in each of the row's P groups. One group per row ran the
+ * longest row's entries in series (on an H200, a 70k-entry row made an epoch's SDDMMs 1.8 s:
+ * docs/performance.md, GPUs); the host picks P to give the device work enough. Lane j of a team sums a[b, h] W[u, h] over h = j, j + S, j + 2 S, ...,
  * so a team's loads at each step are S neighbouring floats of one weight row (coalesced, where
  * ar_sp_sddmm's lanes each read their own row), then the team adds its S partial sums in a
  * fixed tree in local memory (part: G floats): deterministic, and another order than
- * ar_sp_sddmm's (within the same tolerance of the reference). B x G work-items: 16k at B = 256,
- * G = 64, against ar_sp_sddmm's 2k (docs/performance.md, GPU portability review). */
+ * ar_sp_sddmm's (within the same tolerance of the reference). B x P x G work-items: 16k P at
+ * B = 256, G = 64, against ar_sp_sddmm's 2k (docs/performance.md, GPU portability review). */
 __kernel void ar_sp_sddmm_split(__global float *yk, __global const float *a,
                                 __global const float *w, int w_off, int b_off,
                                 __global const int *pos_ptr, __global const int *pos_idx,
                                 __global const int *rows, int rows_off, int H, int act, int S,
-                                __local float *part) {
-    const int b = (int)get_group_id(0), t = (int)get_local_id(0);
+                                int P, __local float *part) {
+    const int g = (int)get_group_id(0), b = g / P, t = (int)get_local_id(0);
     const int team = t / S, lane = t % S, teams = (int)get_local_size(0) / S;
     const int r = rows[rows_off + b], end = pos_ptr[r + 1];
     __global const float *ab = a + (size_t)b * (size_t)H;
-    /* every work-item runs the loop the same number of times: the barriers are uniform */
-    for (int k0 = pos_ptr[r]; k0 < end; k0 += teams) {
+    /* every work-item of the group runs the loop the same number of times: the barriers are
+     * uniform */
+    for (int k0 = pos_ptr[r] + (g % P) * teams; k0 < end; k0 += P * teams) {
         const int k = k0 + team;
         const int u = k < end ? pos_idx[k] : 0;
         float s = 0.0f;
@@ -606,6 +671,39 @@ __kernel void ar_sp_loss_backward(__global float *dyk, __global float *row_loss,
     row_loss[r] = sum;
 }
 
+/* ar_sp_loss_backward with each row's entries in P contiguous chunks (kernel parameter
+ * row_split, a GPU's): work-item b P + p computes the chunk's dyk, as ar_sp_loss_backward does,
+ * and its squared errors' Kahan sum into part[b P + p] (sum) and part[B P + b P + p] (its
+ * compensation); ar_sp_loss_join adds a row's chunks in order. */
+__kernel void ar_sp_loss_part(__global float *dyk, __global float *part,
+                              __global const float *yk, __global const int *row_ptr,
+                              __global const float *vals, __global const int *rows,
+                              int rows_off, int B, float scale, int act, int P) {
+    const int bp = (int)get_global_id(0);
+    if (bp >= B * P) return;
+    const int b = bp / P, p = bp % P, r = rows[rows_off + b];
+    const int k0 = row_ptr[r], len = row_ptr[r + 1] - k0, chunk = (len + P - 1) / P;
+    const int lo = k0 + min(len, p * chunk), hi = k0 + min(len, (p + 1) * chunk);
+    float sum = 0.0f, comp = 0.0f;
+    for (int k = lo; k < hi; k++) dyk[k] = ar_loss_entry(yk[k], vals[k], scale, act, &sum, &comp);
+    part[bp] = sum;
+    part[(size_t)B * P + bp] = comp;
+}
+
+/* row_loss[r] of each batch row b: its P chunks' sums from ar_sp_loss_part, in order, each
+ * chunk's compensation carried into the row's Kahan sum. */
+__kernel void ar_sp_loss_join(__global float *row_loss, __global const float *part,
+                              __global const int *rows, int rows_off, int B, int P) {
+    const int b = (int)get_global_id(0);
+    if (b >= B) return;
+    float sum = 0.0f, comp = 0.0f;
+    for (int p = 0; p < P; p++) {
+        ar_kahan_add(&sum, &comp, part[b * P + p]);
+        ar_kahan_add(&sum, &comp, -part[(size_t)B * P + b * P + p]);
+    }
+    row_loss[rows[rows_off + b]] = sum;
+}
+
 /* row_err (2, n_rows): row_err[row] = sum over the row's entries of (clamp(yk + offs, lo, hi) -
  * r)^2, row_err[n_rows + row] = the sum of |clamp(yk + offs, lo, hi) - r|: scoring; offs (per
  * entry) only when use_offs is set, as in ar_masked_sse. A non-finite output makes both sums
@@ -692,7 +790,8 @@ __kernel void ar_sp_weight_adam(__global float *p, __global float *m, __global f
 }
 
 /* Training's step for the last and first layers' biases in one launch, their gradients never
- * stored: the first (H + 31) / 32 work-items take the encoder's biases (at enc_off) 32 at a time,
+ * stored: the first (H + 31) / 32 work-items take the encoder's biases (at enc_off) 32 at a time
+ * (one = 0: a CPU's) or the first H one each (one = 1: a GPU's, kernel parameter row_split),
  * their gradient in's (B, H) column sums as ar_colsum sums them (the longest work-items first,
  * so that the others fill the cores around them); work-item n_enc + u the decoder's bias of
  * column u (at dec_off), its gradient summed as ar_sp_bias_grad sums it (ck over the column's
@@ -704,8 +803,8 @@ __kernel void ar_sp_bias_adam(__global float *p, __global float *m, __global flo
                               __global const int *col_ptr, int col_off,
                               __global const int *ent_k, int cols, __global const float *in,
                               int B, int H, float step, float b1, float b2, float eps,
-                              float rs2) {
-    const int i = (int)get_global_id(0), n_enc = (H + 31) / 32;
+                              float rs2, int one) {
+    const int i = (int)get_global_id(0), n_enc = one ? H : (H + 31) / 32;
     if (i >= n_enc) {
         const int u = i - n_enc;
         if (u >= cols) return;
@@ -713,6 +812,14 @@ __kernel void ar_sp_bias_adam(__global float *p, __global float *m, __global flo
         for (int e = col_ptr[col_off + u]; e < col_ptr[col_off + u + 1]; e++)
             ar_kahan_add(&sum, &comp, ck[ent_k[e]]);
         const size_t at = (size_t)dec_off + (size_t)u;
+        p[at] = ar_adam1(p[at], sum, m, v, at, step, b1, b2, eps, rs2);
+        return;
+    }
+    if (one) { /* one encoder bias per work-item (a GPU's: H work-items reading neighbouring
+                * floats of each row, where 16 ran the whole batch in series) */
+        float sum = 0.0f, comp = 0.0f;
+        for (int b = 0; b < B; b++) ar_kahan_add(&sum, &comp, in[(size_t)b * (size_t)H + i]);
+        const size_t at = (size_t)enc_off + (size_t)i;
         p[at] = ar_adam1(p[at], sum, m, v, at, step, b1, b2, eps, rs2);
         return;
     }

@@ -291,7 +291,7 @@ Test(cli, bench_json_names_kernel_params) {
     snprintf(env, sizeof env, "AUTOREC_PROGRAM_CACHE='%s' AUTOREC_KERNEL_PARAMS=sp_width=16,"
              "sp_tile=0", tu_path("programs"));
     cr_assert_eq(run(env, args), 0, "%s", err);
-    cr_assert(strstr(out, "\"kernel_params\":\"sp_width=16,") && strstr(out, "sp_tile=0\"") &&
+    cr_assert(strstr(out, "\"kernel_params\":\"sp_width=16,") && strstr(out, "sp_tile=0,") &&
               strstr(out, "\"kernel_params_from\":\"AUTOREC_KERNEL_PARAMS\""), "%s", out);
 }
 

@@ -88,9 +88,10 @@ static void set_tile(ar_ctx *c, int tile) {
     check_status(ar_ctx_set_kparams(c, &kp));
 }
 
-/* ark_sp_sddmm as ar_sp_sddmm (a launch-time choice, no rebuild), whatever the device's
- * default: the fused decoder and the CSC form match that kernel's bits, not the split form's. */
-static void lanes_form(ar_ctx *c) { c->kp.sddmm_split = 0; }
+/* ark_sp_sddmm as ar_sp_sddmm and the SpMMs a row per work-item (launch-time choices, no
+ * rebuild), whatever the device's defaults: the fused decoder, the column tiles and the CSC
+ * form match those kernels' bits, not the split forms' (sddmm_split, row_split). */
+static void lanes_form(ar_ctx *c) { c->kp.sddmm_split = 0, c->kp.row_split = 0; }
 
 /* Asserts got == ref within atol + rtol |ref| at the batch's entries (the only ones written). */
 static void compare_entries(const sp_case *t, const char *what, const float *got,
@@ -101,22 +102,25 @@ static void compare_entries(const sp_case *t, const char *what, const float *got
                       "%s at entry %d: %.7g vs %.7g", what, k, got[k], ref[k]);
 }
 
-/* Input dropout at the entries: masking noise (kept ratings unchanged) and inverted. */
+/* Input dropout at the entries: masking noise (kept ratings unchanged) and inverted, with a
+ * work-item per row and with 2, 3 and 32 per row (kernel parameter row_split: the same bits). */
 Test(sparse, sp_input) {
     sp_case t;
-    sp_case_init(&t);
+    sp_case_init_density(&t, 0.6);
     cl_mem d_x = tu_buffer(t.c, t.nnz, NULL);
     const float in_scales[2] = {1.0f, 1.0f / 0.7f};
-    for (int v = 0; v < 2; v++) {
+    const int lanes[4] = {0, 2, 3, 32};
+    for (int v = 0; v < 8; v++) {
+        t.c->kp.row_split = lanes[v / 2];
         cr_assert(ark_sp_input(t.c, d_x, t.ptr, t.idx, t.val, t.drows, 0, B, U, 0, 0.7f,
-                               in_scales[v], 99, 3) == AR_OK, "%s", ar_last_error());
-        ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, in_scales[v], 99, 3);
+                               in_scales[v % 2], 99, 3) == AR_OK, "%s", ar_last_error());
+        ar_sp_input_ref(t.ref, &t.m, t.rows, B, 0.7f, in_scales[v % 2], 99, 3);
         tu_read(t.c, d_x, t.nnz, t.got);
         compare_entries(&t, "input dropout", t.got, t.ref, 0, 0);
         int kept = 0, dropped = 0;
         for (int b = 0; b < B; b++)
             for (int k = t.m.row_ptr[t.rows[b]]; k < t.m.row_ptr[t.rows[b] + 1]; k++) {
-                cr_assert(t.got[k] == 0 || t.got[k] == t.m.vals[k] * in_scales[v]);
+                cr_assert(t.got[k] == 0 || t.got[k] == t.m.vals[k] * in_scales[v % 2]);
                 kept += t.got[k] != 0, dropped += t.got[k] == 0;
             }
         cr_assert(kept > 0 && dropped > 0, "kept %d, dropped %d", kept, dropped);
@@ -361,6 +365,7 @@ Test(sparse, sp_decode_backward_long_rows) {
 Test(sparse, sp_spmm_tile) {
     sp_case t;
     sp_case_init(&t);
+    lanes_form(t.c);
     const size_t n = (size_t)B * H;
     cl_mem d_one = tu_buffer(t.c, n, NULL), d_tiled = tu_buffer(t.c, n, NULL);
     float *one = malloc(n * sizeof *one);
@@ -480,6 +485,9 @@ Test(sparse, sp_sddmm_split) {
         sp_case_init_density(&t, dens[v]);
         cl_mem d_y = tu_buffer(t.c, t.nnz, NULL);
         for (int si = 0; si < 4; si++) {
+            /* groups per row from the compute units (ark_sp_sddmm_split, 16 per unit over
+             * the batch): 3 at 2 units (B = 13), the cap of 64 at a GPU's 100 */
+            t.c->info.compute_units = si % 2 ? 100 : 2;
             ar_kparams kp = t.c->kp;
             kp.sddmm_split = splits[si];
             check_status(ar_ctx_set_kparams(t.c, &kp));
@@ -507,24 +515,85 @@ Test(sparse, sp_sddmm_split) {
     }
 }
 
-/* The loss gradient at the entries (sigmoid outputs) and each row's squared error. */
+/* The output gradient and each row's loss, a row per work-item and in 2, 7 and 256 chunks of
+ * each row (kernel parameter row_split; most of 256 empty). */
 Test(sparse, sp_loss_backward) {
     sp_case t;
-    sp_case_init(&t);
+    sp_case_init_density(&t, 0.6);
     float *yk = malloc((size_t)t.nnz * sizeof *yk), loss[R], rloss[R];
     tu_fill(yk, t.nnz, 0.0f, 1.0f, &t.rng);
     cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_dy = tu_buffer(t.c, t.nnz, NULL);
     cl_mem d_loss = tu_buffer(t.c, R, NULL);
-    cr_assert(ark_sp_loss_backward(t.c, d_dy, d_loss, d_y, t.ptr, t.val, t.drows, 0, B, 0.01f,
-                                   AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
     ar_sp_loss_backward_ref(t.ref, rloss, yk, &t.m, t.rows, B, 0.01f, AR_ACT_SIGMOID);
-    tu_read(t.c, d_dy, t.nnz, t.got);
-    tu_read(t.c, d_loss, R, loss);
-    compare_entries(&t, "sp_loss_backward dyk", t.got, t.ref, 1e-7f, 1e-5f);
-    for (int b = 0; b < B; b++)
-        cr_assert(fabsf(loss[t.rows[b]] - rloss[t.rows[b]]) <= 1e-5f * (1 + rloss[t.rows[b]]));
+    const int chunks[4] = {0, 2, 7, 256};
+    for (int i = 0; i < 4; i++) {
+        t.c->kp.row_split = chunks[i];
+        cr_assert(ark_sp_loss_backward(t.c, d_dy, d_loss, d_y, t.ptr, t.val, t.drows, 0, B,
+                                       0.01f, AR_ACT_SIGMOID) == AR_OK, "%s", ar_last_error());
+        tu_read(t.c, d_dy, t.nnz, t.got);
+        tu_read(t.c, d_loss, R, loss);
+        compare_entries(&t, "sp_loss_backward dyk", t.got, t.ref, 1e-7f, 1e-5f);
+        for (int b = 0; b < B; b++)
+            cr_assert(fabsf(loss[t.rows[b]] - rloss[t.rows[b]]) <= 1e-5f * (1 + rloss[t.rows[b]]),
+                      "row_split %d: row %d's loss %g, reference %g", chunks[i], t.rows[b],
+                      loss[t.rows[b]], rloss[t.rows[b]]);
+    }
     clReleaseMemObject(d_y); clReleaseMemObject(d_dy); clReleaseMemObject(d_loss);
     free(yk);
+    sp_case_free(&t);
+}
+
+/* ar_sp_loss_part: dyk at every entry and each chunk's squared error (P = 1, 4, 64), its
+ * compensation small against the sum; ar_sp_loss_join: the rows' losses from given chunk sums
+ * and compensations. */
+Test(sparse, sp_loss_part) {
+    sp_case t;
+    sp_case_init_density(&t, 0.6);
+    float *yk = malloc((size_t)t.nnz * sizeof *yk);
+    tu_fill(yk, t.nnz, 0.0f, 1.0f, &t.rng);
+    cl_mem d_y = tu_buffer(t.c, t.nnz, yk), d_dy = tu_buffer(t.c, t.nnz, NULL);
+    const int chunks[3] = {1, 4, 64};
+    for (int i = 0; i < 3; i++) {
+        const int P = chunks[i];
+        const size_t n = 2 * (size_t)B * P;
+        float *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
+        cl_mem d_part = tu_buffer(t.c, n, NULL);
+        check_status(ark_sp_loss_part(t.c, d_dy, d_part, d_y, t.ptr, t.val, t.drows, 0, B, 0.01f,
+                                      AR_ACT_SIGMOID, P));
+        ar_sp_loss_part_ref(t.ref, ref, yk, &t.m, t.rows, B, 0.01f, AR_ACT_SIGMOID, P);
+        tu_read(t.c, d_dy, t.nnz, t.got);
+        compare_entries(&t, "sp_loss_part dyk", t.got, t.ref, 1e-7f, 1e-5f);
+        tu_read(t.c, d_part, n, got);
+        tu_compare("sp_loss_part sums", got, ref, (size_t)B * P, 1e-6, 1e-5);
+        for (size_t j = 0; j < (size_t)B * P; j++) /* a compensation is a rounding error */
+            cr_assert(fabsf(got[(size_t)B * P + j]) <= 1e-5f * (1.0f + ref[j]),
+                      "chunk %zu: compensation %g for a sum of %g", j, got[(size_t)B * P + j],
+                      ref[j]);
+        clReleaseMemObject(d_part);
+        free(got); free(ref);
+    }
+    clReleaseMemObject(d_y); clReleaseMemObject(d_dy);
+    free(yk);
+    sp_case_free(&t);
+}
+
+Test(sparse, sp_loss_join) {
+    sp_case t;
+    sp_case_init(&t);
+    const int P = 7;
+    const size_t n = 2 * (size_t)B * P;
+    float *part = malloc(n * sizeof *part), loss[R], rloss[R];
+    tu_fill(part, (size_t)B * P, 0.0f, 3.0f, &t.rng);
+    tu_fill(part + (size_t)B * P, (size_t)B * P, -1e-6f, 1e-6f, &t.rng);
+    cl_mem d_part = tu_buffer(t.c, n, part), d_loss = tu_buffer(t.c, R, NULL);
+    check_status(ark_sp_loss_join(t.c, d_loss, d_part, t.drows, 0, B, P));
+    tu_read(t.c, d_loss, R, loss);
+    ar_sp_loss_join_ref(rloss, part, t.rows, B, P);
+    for (int b = 0; b < B; b++)
+        cr_assert(fabsf(loss[t.rows[b]] - rloss[t.rows[b]]) <= 1e-6f * (1 + rloss[t.rows[b]]),
+                  "row %d: %g, reference %g", t.rows[b], loss[t.rows[b]], rloss[t.rows[b]]);
+    clReleaseMemObject(d_part); clReleaseMemObject(d_loss);
+    free(part);
     sp_case_free(&t);
 }
 
@@ -738,6 +807,122 @@ Test(sparse, sp_products_long_rows) {
     sp_case_free(&t);
 }
 
+/* The SpMMs with each row's entries in chunks (kernel parameter row_split, a GPU's default):
+ * 2, 3 and 256 chunks of rows of about 30 entries (most of 256 empty), the encoder's forward
+ * (bias, sigmoid), the gradient form (no bias) and the backward pass with a mask, against the
+ * reference within rounding, and the same bits run after run. */
+Test(sparse, sp_spmm_chunks) {
+    sp_case t;
+    sp_case_init_density(&t, 0.6);
+    const size_t n = (size_t)B * H;
+    float *a = malloc(n * sizeof *a), *first = malloc(n * sizeof *first);
+    unsigned char *mask = malloc(n);
+    tu_fill(a, n, 0.05f, 0.95f, &t.rng);
+    for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
+    cl_int err = CL_SUCCESS;
+    cl_mem d_a = tu_buffer(t.c, n, a), d_out = tu_buffer(t.c, n, NULL);
+    cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
+                                   mask, &err);
+    cr_assert(err == CL_SUCCESS);
+    const int chunks[3] = {2, 3, 256};
+    for (int i = 0; i < 3; i++) {
+        t.c->kp.row_split = chunks[i];
+        for (int v = 0; v < 3; v++) {
+            for (int run = 0; run < 2; run++) {
+                if (v < 2)
+                    cr_assert(ark_sp_spmm(t.c, d_out, t.dck, t.w, W_OFF, v == 0 ? B_OFF : -1,
+                                          t.ptr, t.idx, t.drows, 0, B, H,
+                                          v == 0 ? AR_ACT_SIGMOID : AR_ACT_IDENTITY, U) == AR_OK,
+                              "%s", ar_last_error());
+                else
+                    cr_assert(ark_sp_spmm_backward(t.c, d_out, t.dck, t.w, W_OFF, t.ptr, t.idx,
+                                                   t.drows, 0, B, H, d_mask, 1.5f, d_a,
+                                                   AR_ACT_SIGMOID) == AR_OK, "%s",
+                              ar_last_error());
+                tu_read(t.c, d_out, n, run ? t.got : first);
+            }
+            tu_compare("sp_spmm in chunks, run again", t.got, first, n, 0, 0);
+            if (v < 2)
+                ar_sp_spmm_ref(t.ref, t.ck, t.W, v == 0 ? t.bias : NULL, &t.m, t.rows, B, H,
+                               v == 0 ? AR_ACT_SIGMOID : AR_ACT_IDENTITY);
+            else
+                ar_sp_spmm_backward_ref(t.ref, t.ck, t.W, &t.m, t.rows, B, H, mask, 1.5f, a,
+                                        AR_ACT_SIGMOID);
+            tu_compare(v == 0 ? "sp_spmm in chunks (encoder)"
+                       : v == 1 ? "sp_spmm in chunks (input gradient)"
+                                : "sp_spmm_backward in chunks",
+                       t.got, t.ref, n, 1e-5, 1e-4);
+        }
+    }
+    clReleaseMemObject(d_a); clReleaseMemObject(d_out); clReleaseMemObject(d_mask);
+    free(a); free(first); free(mask);
+    sp_case_free(&t);
+}
+
+/* ar_sp_spmm_part: each row's P chunk sums against the reference, P = 1 (the whole row), 3,
+ * and 256 (most chunks empty: zeros), rows of about 30 entries. */
+Test(sparse, sp_spmm_part) {
+    sp_case t;
+    sp_case_init_density(&t, 0.6);
+    const int chunks[3] = {1, 3, 256};
+    for (int i = 0; i < 3; i++) {
+        const int P = chunks[i];
+        const size_t n = (size_t)B * P * H;
+        float *got = malloc(n * sizeof *got), *ref = malloc(n * sizeof *ref);
+        cl_mem d_part = tu_buffer(t.c, n, NULL);
+        check_status(ark_sp_spmm_part(t.c, d_part, t.dck, t.w, W_OFF, t.ptr, t.idx, t.drows, 0,
+                                      B, H, P));
+        tu_read(t.c, d_part, n, got);
+        ar_sp_spmm_part_ref(ref, t.ck, t.W, &t.m, t.rows, B, H, P);
+        tu_compare("sp_spmm_part", got, ref, n, 1e-5, 1e-4);
+        clReleaseMemObject(d_part);
+        free(got); free(ref);
+    }
+    sp_case_free(&t);
+}
+
+/* ar_sp_spmm_join: P = 1 and 5 chunk sums added per row, the encoder's ending (bias, sigmoid),
+ * the gradient form's (no bias) and the backward pass's (mask, scale, g'), against the
+ * reference. */
+Test(sparse, sp_spmm_join) {
+    sp_case t;
+    sp_case_init(&t);
+    const size_t n = (size_t)B * H;
+    float *a = malloc(n * sizeof *a);
+    unsigned char *mask = malloc(n);
+    tu_fill(a, n, 0.05f, 0.95f, &t.rng);
+    for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
+    cl_int err = CL_SUCCESS;
+    cl_mem d_a = tu_buffer(t.c, n, a), d_out = tu_buffer(t.c, n, NULL);
+    cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
+                                   mask, &err);
+    cr_assert(err == CL_SUCCESS);
+    const int chunks[2] = {1, 5};
+    for (int i = 0; i < 2; i++) {
+        const int P = chunks[i];
+        float *part = malloc(n * P * sizeof *part);
+        tu_fill(part, n * P, -1.0f, 1.0f, &t.rng);
+        cl_mem d_part = tu_buffer(t.c, n * P, part);
+        for (int v = 0; v < 3; v++) {
+            const int act = v == 0 ? AR_ACT_SIGMOID : v == 1 ? AR_ACT_IDENTITY : AR_ACT_TANH;
+            check_status(ark_sp_spmm_join(t.c, d_out, d_part, t.w, v == 0 ? B_OFF : -1,
+                                          B, H, act, P, v == 2, v == 2 ? d_mask : NULL, 1.5f,
+                                          v == 2 ? d_a : NULL));
+            tu_read(t.c, d_out, n, t.got);
+            ar_sp_spmm_join_ref(t.ref, part, v == 0 ? t.bias : NULL, B, H, act, P, v == 2,
+                                v == 2 ? mask : NULL, 1.5f, a);
+            tu_compare(v == 0 ? "sp_spmm_join (encoder)" : v == 1 ? "sp_spmm_join (gradient form)"
+                                                                  : "sp_spmm_join (backward)",
+                       t.got, t.ref, n, 1e-6, 1e-5);
+        }
+        clReleaseMemObject(d_part);
+        free(part);
+    }
+    clReleaseMemObject(d_a); clReleaseMemObject(d_out); clReleaseMemObject(d_mask);
+    free(a); free(mask);
+    sp_case_free(&t);
+}
+
 /* SDDMM from the batch CSC (uploaded as batch 1 of 2): the reference, and exactly ar_sp_sddmm's
  * numbers (the same dot product order), short columns and the long rows' long columns. */
 Test(sparse, sp_sddmm_csc) {
@@ -800,21 +985,27 @@ Test(sparse, sp_bias_adam) {
     tu_fill(v0, n, 0.0f, 1e-4f, &t.rng);
     const ark_adam_step s = {0.01f, 0.9f, 0.999f, 1e-8f, 0.19f, 0.002f, 0.05f}; /* step 2 */
     cl_mem pa = tu_buffer(t.c, n, p), ma = tu_buffer(t.c, n, m0), va = tu_buffer(t.c, n, v0);
-    cl_mem pb = tu_buffer(t.c, n, p), mb = tu_buffer(t.c, n, m0), vb = tu_buffer(t.c, n, v0);
     cl_mem g = tu_buffer(t.c, n, NULL);
     check_status(ark_sp_bias_grad(t.c, g, dec, t.dck, u.d_cp, U + 1, u.d_ek, U));
     check_status(ark_colsum(t.c, g, enc, t.da, B, H));
     check_status(ark_adam_range(t.c, pa, g, ma, va, enc, dec + U, 0, &s));
-    check_status(ark_sp_bias_adam(t.c, pb, mb, vb, dec, enc, t.dck, u.d_cp, U + 1, u.d_ek, U,
-                                  t.da, B, H, &s));
-    float *pr = malloc(n * sizeof *pr);
+    float *pr = malloc(n * sizeof *pr), *m1 = malloc(n * sizeof *m1), *v1 = malloc(n * sizeof *v1);
     memcpy(pr, p, n * sizeof *pr);
+    memcpy(m1, m0, n * sizeof *m1), memcpy(v1, v0, n * sizeof *v1); /* the ref steps m0, v0 */
     ar_sp_bias_adam_ref(pr + dec, m0 + dec, v0 + dec, pr + enc, m0 + enc, v0 + enc, t.ck, u.cp,
                         u.ek, U, t.a, B, H, s.lr, s.beta1, s.beta2, s.eps, s.bc1, s.bc2);
-    compare_adam_step(t.c, "bias step", pa, ma, va, pb, mb, vb, pr, m0, v0, n);
-    cl_mem bufs[] = {pa, ma, va, pb, mb, vb, g};
+    /* 32 encoder biases per work-item (a CPU's) and one (a GPU's: row_split set) */
+    for (int form = 0; form < 2; form++) {
+        t.c->kp.row_split = form ? 32 : 0;
+        cl_mem qb = tu_buffer(t.c, n, p), rb = tu_buffer(t.c, n, m1), sb = tu_buffer(t.c, n, v1);
+        check_status(ark_sp_bias_adam(t.c, qb, rb, sb, dec, enc, t.dck, u.d_cp, U + 1, u.d_ek,
+                                      U, t.da, B, H, &s));
+        compare_adam_step(t.c, "bias step", pa, ma, va, qb, rb, sb, pr, m0, v0, n);
+        clReleaseMemObject(qb); clReleaseMemObject(rb); clReleaseMemObject(sb);
+    }
+    cl_mem bufs[] = {pa, ma, va, g};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) clReleaseMemObject(bufs[i]);
-    free(p); free(m0); free(v0); free(pr);
+    free(p); free(m0); free(v0); free(pr); free(m1); free(v1);
     csc_upload_free(&u);
     sp_case_free(&t);
 }

@@ -41,8 +41,10 @@ static void print_winners(const ar_kernel_tune_config *c, const ar_kernel_tune_r
            r->default_decode_s, r->default_decode_s / r->decode_s);
     if (r->tile_s > 0) {
         const char *tile = strstr(r->products, "sp_tile");
+        char what[40]; /* sp_tile=N alone */
+        snprintf(what, sizeof what, "%.*s", tile ? (int)strcspn(tile, ",") : 0, tile ? tile : "");
         printf("column tiles     %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-               tile ? tile : r->products, r->tile_s, r->default_tile_s,
+               tile ? what : r->products, r->tile_s, r->default_tile_s,
                r->default_tile_s / r->tile_s);
     } else {
         printf("column tiles     not timed: %d inputs, no more than the smallest tile (512)\n",
@@ -108,9 +110,11 @@ const cli_command cli_cmd_tune_kernels = {
     .summary = "measure the sparse kernels' parameters on a device and keep the fastest",
     .usage = NULL, /* generated from the table: every option, --reps too */
     .about = "Times the sparse path's kernels (SpMM, SDDMM, the weight gradient) on one device "
-             "at a model's shapes, on synthetic data of that size and density, over a small "
+             "at a model's shapes, on synthetic data of that size and density (its rows and "
+             "columns as uneven as rating data's: a Zipf-like law), over a small "
              "space of parameters: columns per work-item (8, 16, 32, and 64 for the SpMMs "
-             "alone), the work-group shape, "
+             "alone), the work-group shape, each batch row's entries in 0, 8, 32 or 128 "
+             "chunks (row_split, a GPU's form), "
              "SDDMM's lanes per row (4, 8, 16), training's SDDMM by rows or from the batch's "
              "columns or split 16 or 32 ways per rating (a GPU's form), training's decoder, loss and last hidden gradient as one kernel or "
              "three, and, for more than 512 columns, column tiles of 512-4096 weight rows or "

@@ -158,7 +158,8 @@ typedef struct ar_kernels {
     cl_kernel adam;
     cl_kernel sp_input, sp_spmm, sp_sddmm, sp_sddmm_split, sp_sddmm_csc, sp_loss_backward, sp_sse,
         sp_weight_grad, sp_weight_adam, sp_bias_grad, sp_spmm_backward, sp_decode_backward,
-        sp_bias_adam, sp_spmm_tile;
+        sp_bias_adam, sp_spmm_tile, sp_spmm_part, sp_spmm_join,
+        sp_loss_part, sp_loss_join;
 } ar_kernels;
 
 /* Constants prepended to the kernels (program.c) for cl/sparse.cl: */
@@ -175,11 +176,18 @@ typedef struct ar_kparams {
     int sp_rows;     /* rows (SpMM) / columns (weight gradient) per work-group of those launches */
     int sddmm_csc;   /* 1: training's SDDMM from the batch CSC (ar_sp_sddmm_csc), 0: by rows */
     int sddmm_split; /* SDDMM by rows in a GPU's shape (ar_sp_sddmm_split): work-items per entry
-                      * (2-64, a power of two), a work-group per batch row; 0: ar_sp_sddmm */
+                      * (2-64, a power of two), work-groups per batch row enough to fill the
+                      * device; 0: ar_sp_sddmm */
     int sp_fuse;     /* 1: training's decoder, loss and last hidden gradient in one kernel
                       * (ar_sp_decode_backward: one work-item per row, for CPUs), 0: three */
     int sp_tile;     /* weight rows per column tile of the encoder's SpMM and the fused decoder
                       * (ar_sp_spmm_tile, ar_sp_decode_backward) when W has more; 0: no tiles */
+    int row_split;   /* a GPU's shape for the kernels that walk a batch row's entries: each
+                      * row's entries in this many chunks (2-256) for the SpMMs
+                      * (ar_sp_spmm_part, then ar_sp_spmm_join; fewer chunks when the (B x
+                      * chunks, H) sums would not fit one allocation) and training's loss
+                      * (ar_sp_loss_part, ar_sp_loss_join), and this many work-items per row
+                      * for input dropout; 0: a row's entries in one work-item */
 } ar_kparams;
 /* Safe on any device; chosen by the device's type ("cpu", "gpu", ...: ar_device_info.type). */
 void ar_kparams_default(ar_kparams *p, const char *device_type);
@@ -397,6 +405,27 @@ ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off
 ar_status ark_sp_sddmm_csc(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                            cl_mem col_ptr, int col_off, cl_mem ent_b, cl_mem ent_k, int cols,
                            int H, int act);
+/* The SpMMs' first pass in a GPU's shape (kernel parameter row_split = P): part (B P, H), row
+ * b's entries cut into P contiguous chunks, chunk p's sum of ck[k] W[u_k, :] at row b P + p
+ * (W (cols, H) at w_off). */
+ar_status ark_sp_spmm_part(ar_ctx *c, cl_mem part, cl_mem ck, cl_mem w, int w_off,
+                           cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                           int H, int P);
+/* out (B, H) = the sum over p of part's rows b P + p, in order; then, backward = 0,
+ * act(bias + z) with the bias at b_off in w (none when b_off < 0: z), or, backward = 1, the
+ * stored dropout mask (NULL: none; kept ? z scale : 0) and z act'(a): ark_sp_spmm's and
+ * ark_sp_spmm_backward's endings. */
+ar_status ark_sp_spmm_join(ar_ctx *c, cl_mem out, cl_mem part, cl_mem w, int b_off, int B,
+                           int H, int act, int P, int backward, cl_mem mask, float scale,
+                           cl_mem a);
+/* ark_sp_loss_backward's dyk with each row's entries in P contiguous chunks; part (2, B P):
+ * each chunk's Kahan sum of squared errors and its compensation. */
+ar_status ark_sp_loss_part(ar_ctx *c, cl_mem dyk, cl_mem part, cl_mem yk, cl_mem row_ptr,
+                           cl_mem vals, cl_mem rows, int rows_off, int B, float scale, int act,
+                           int P);
+/* row_loss[rows[b]] = row b's P chunk sums from ark_sp_loss_part, in order. */
+ar_status ark_sp_loss_join(ar_ctx *c, cl_mem row_loss, cl_mem part, cl_mem rows, int rows_off,
+                           int B, int P);
 /* Training's decoder at the batch's entries (yk), the loss's gradient there (dyk, row_loss) and
  * the gradient at the last hidden layer (dz, as ark_sp_spmm_backward with mask / mscale / act_out
  * / act) in one pass: ark_sp_sddmm, ark_sp_loss_backward and ark_sp_spmm_backward, the same

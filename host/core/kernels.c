@@ -1,6 +1,7 @@
 /* kernels.c - the kernel table and one launcher per kernel. Launchers only set arguments and
  * enqueue: nothing here waits for the device. */
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
     X(bias_act_forward) X(act_backward) X(dropout) X(densify)      \
     X(masked_loss_backward) X(masked_sse) X(colsum) X(adam) X(sp_input) X(sp_spmm) X(sp_sddmm) \
     X(sp_sddmm_split) X(sp_sddmm_csc) X(sp_spmm_backward) X(sp_decode_backward) X(sp_bias_adam) \
-    X(sp_spmm_tile) \
+    X(sp_spmm_tile) X(sp_spmm_part) X(sp_spmm_join) X(sp_loss_part) X(sp_loss_join) \
     X(sp_loss_backward) X(sp_sse) X(sp_weight_grad) X(sp_weight_adam) X(sp_bias_grad)
 
 ar_status ar_kernels_create(ar_ctx *c) {
@@ -218,8 +219,11 @@ ar_status ark_sp_input(ar_ctx *c, cl_mem xk, cl_mem row_ptr, cl_mem col_idx, cl_
                        float scale, uint64_t seed, uint32_t step) {
     cl_uint thr = ar_dropout_threshold(keep), lo = (cl_uint)seed, hi = (cl_uint)(seed >> 32);
     cl_uint st = step;
-    LAUNCH(sp_input, DROPOUT, (size_t)B, A(xk), A(row_ptr), A(col_idx), A(vals), A(rows),
-           A(rows_off), A(B), A(cols), A(col_base), A(thr), A(scale), A(lo), A(hi), A(st));
+    /* work-items per row: row_split's (a GPU's) or one; the same bits either way */
+    cl_int L = c->kp.row_split >= 2 ? c->kp.row_split : 1;
+    LAUNCH(sp_input, DROPOUT, (size_t)B * (size_t)L, A(xk), A(row_ptr), A(col_idx), A(vals),
+           A(rows), A(rows_off), A(B), A(cols), A(col_base), A(thr), A(scale), A(lo), A(hi),
+           A(st), A(L));
 }
 
 /* 1 when W (cols, H) is read in column tiles (kernel parameter sp_tile) */
@@ -248,12 +252,59 @@ cleanup:
     return st;
 }
 
+ar_status ark_sp_spmm_part(ar_ctx *c, cl_mem part, cl_mem ck, cl_mem w, int w_off,
+                           cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                           int H, int P) {
+    LAUNCH2D(sp_spmm_part, SPMM, ((size_t)H + c->kp.spmm_width - 1) / c->kp.spmm_width,
+             (size_t)B * (size_t)P, A(part), A(ck), A(w), A(w_off), A(row_ptr), A(col_idx),
+             A(rows), A(rows_off), A(B), A(H), A(P));
+}
+
+ar_status ark_sp_spmm_join(ar_ctx *c, cl_mem out, cl_mem part, cl_mem w, int b_off, int B,
+                           int H, int act, int P, int backward, cl_mem mask, float scale,
+                           cl_mem a) {
+    cl_int use_mask = mask != NULL;
+    if (!mask) mask = out; /* never read: valid buffers rather than NULL arguments */
+    if (!a) a = out;
+    LAUNCH(sp_spmm_join, SPMM, (size_t)B * (size_t)H, A(out), A(part), A(w), A(b_off), A(B),
+           A(H), A(act), A(P), A(backward), A(mask), A(use_mask), A(scale), A(a));
+}
+
+/* The SpMMs with each row's entries in kp.row_split chunks (ark_sp_spmm_part into the
+ * context's scratch buffer, then ark_sp_spmm_join): *done = 0 and nothing launched when they
+ * are off, or the (B x chunks, H) sums would not fit one allocation with 2 chunks. backward:
+ * ar_sp_spmm_backward's ending (mask, scale, a), else ar_sp_spmm's (b_off, act). */
+static ar_status spmm_split(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
+                            cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
+                            int H, int act, int backward, cl_mem mask, float scale, cl_mem a,
+                            int *done) {
+    ar_status st = AR_OK;
+    *done = 0;
+    if (c->kp.row_split < 2 || B <= 0 || H <= 0) return AR_OK;
+    const size_t row_bytes = (size_t)B * (size_t)H * sizeof(float);
+    const size_t cap = c->info.max_alloc_bytes ? (size_t)c->info.max_alloc_bytes : SIZE_MAX;
+    int P = c->kp.row_split;
+    while (P >= 2 && (size_t)P > cap / row_bytes) P /= 2;
+    if (P < 2) return AR_OK;
+    cl_mem part = NULL; /* (B P, H) */
+    AR_TRY(ar_ctx_scratch(c, (size_t)P * row_bytes, &part));
+    AR_TRY(ark_sp_spmm_part(c, part, ck, w, w_off, row_ptr, col_idx, rows, rows_off, B, H, P));
+    AR_TRY(ark_sp_spmm_join(c, out, part, w, b_off, B, H, act, P, backward, mask, scale, a));
+    *done = 1;
+cleanup:
+    return st;
+}
+
 ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int b_off,
                       cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B, int H,
                       int act, int cols) {
     if (tiled(c, cols))
         return ark_sp_spmm_tile(c, out, ck, w, w_off, b_off, row_ptr, col_idx, rows, rows_off, B,
                                 H, act, cols, c->kp.sp_tile);
+    int done = 0;
+    ar_status st = spmm_split(c, out, ck, w, w_off, b_off, row_ptr, col_idx, rows, rows_off, B,
+                              H, act, 0, NULL, 1.0f, NULL, &done);
+    if (st != AR_OK || done) return st;
     LAUNCH2D(sp_spmm, SPMM, ((size_t)H + c->kp.spmm_width - 1) / c->kp.spmm_width, (size_t)B,
              A(out), A(ck), A(w), A(w_off), A(b_off), A(row_ptr), A(col_idx), A(rows),
              A(rows_off), A(B), A(H), A(act));
@@ -262,6 +313,10 @@ ar_status ark_sp_spmm(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off, int
 ar_status ark_sp_spmm_backward(ar_ctx *c, cl_mem out, cl_mem ck, cl_mem w, int w_off,
                                cl_mem row_ptr, cl_mem col_idx, cl_mem rows, int rows_off, int B,
                                int H, cl_mem mask, float scale, cl_mem a, int act) {
+    int done = 0;
+    ar_status st = spmm_split(c, out, ck, w, w_off, -1, row_ptr, col_idx, rows, rows_off, B, H,
+                              act, 1, mask, scale, a, &done);
+    if (st != AR_OK || done) return st;
     cl_int use_mask = mask != NULL;
     if (!mask) mask = a; /* never read: a valid buffer rather than a NULL argument */
     LAUNCH2D(sp_spmm_backward, SPMM, ((size_t)H + c->kp.spmm_width - 1) / c->kp.spmm_width,
@@ -288,7 +343,7 @@ void ar_sddmm_split_shape(const ar_ctx *c, size_t *group, int *split) {
     *group = G, *split = S;
 }
 
-/* One work-group of G work-items per batch row (ar_sddmm_split_shape); local memory: G floats. */
+/* P work-groups of G work-items per batch row (ar_sddmm_split_shape); local memory: G floats. */
 ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off, int b_off,
                              cl_mem pos_ptr, cl_mem pos_idx, cl_mem rows, int rows_off, int B,
                              int H, int act) {
@@ -296,12 +351,17 @@ ar_status ark_sp_sddmm_split(ar_ctx *c, cl_mem yk, cl_mem a, cl_mem w, int w_off
     size_t G;
     cl_int S;
     ar_sddmm_split_shape(c, &G, &S);
+    /* groups per row: 16 groups per compute unit over the batch (a GPU keeps tens of groups of
+     * 64 resident on each), so that a long row is shared by P groups */
+    const size_t want = 16 * (size_t)(c->info.compute_units ? c->info.compute_units : 1);
+    cl_int P = (cl_int)((want + (size_t)B - 1) / (size_t)B);
+    if (P > 64) P = 64;
     const arg args[] = {A(yk),   A(a),  A(w),   A(w_off), A(b_off), A(pos_ptr), A(pos_idx),
-                        A(rows), A(rows_off), A(H), A(act), A(S), {G * sizeof(float), NULL}};
+                        A(rows), A(rows_off), A(H), A(act), A(S), A(P), {G * sizeof(float), NULL}};
     ar_status st = set_args(c->k.sp_sddmm_split, "sp_sddmm_split", args,
                             (int)(sizeof args / sizeof *args));
     if (st != AR_OK) return st;
-    size_t global = (size_t)B * G;
+    size_t global = (size_t)B * (size_t)P * G;
     return enqueue(c, c->k.sp_sddmm_split, "sp_sddmm_split", AR_PHASE_SDDMM, 1, &global,
                    &global, &G);
 }
@@ -351,9 +411,33 @@ cleanup:
     return st;
 }
 
+ar_status ark_sp_loss_part(ar_ctx *c, cl_mem dyk, cl_mem part, cl_mem yk, cl_mem row_ptr,
+                           cl_mem vals, cl_mem rows, int rows_off, int B, float scale, int act,
+                           int P) {
+    LAUNCH(sp_loss_part, LOSS, (size_t)B * (size_t)P, A(dyk), A(part), A(yk), A(row_ptr),
+           A(vals), A(rows), A(rows_off), A(B), A(scale), A(act), A(P));
+}
+
+ar_status ark_sp_loss_join(ar_ctx *c, cl_mem row_loss, cl_mem part, cl_mem rows, int rows_off,
+                           int B, int P) {
+    LAUNCH(sp_loss_join, LOSS, (size_t)B, A(row_loss), A(part), A(rows), A(rows_off), A(B),
+           A(P));
+}
+
 ar_status ark_sp_loss_backward(ar_ctx *c, cl_mem dyk, cl_mem row_loss, cl_mem yk, cl_mem row_ptr,
                                cl_mem vals, cl_mem rows, int rows_off, int B, float scale,
                                int act) {
+    const int P = c->kp.row_split;
+    if (P >= 2 && B > 0) { /* each row's entries in P chunks (a GPU's), then the rows' sums */
+        ar_status st = AR_OK;
+        cl_mem part = NULL; /* (2, B P): the chunks' sums and their compensations */
+        AR_TRY(ar_ctx_scratch(c, 2 * (size_t)B * (size_t)P * sizeof(float), &part));
+        AR_TRY(ark_sp_loss_part(c, dyk, part, yk, row_ptr, vals, rows, rows_off, B, scale, act,
+                                P));
+        AR_TRY(ark_sp_loss_join(c, row_loss, part, rows, rows_off, B, P));
+    cleanup:
+        return st;
+    }
     LAUNCH(sp_loss_backward, LOSS, (size_t)B, A(dyk), A(row_loss), A(yk), A(row_ptr), A(vals),
            A(rows), A(rows_off), A(B), A(scale), A(act));
 }
@@ -389,10 +473,13 @@ ar_status ark_sp_bias_adam(ar_ctx *c, cl_mem params, cl_mem m, cl_mem v, int dec
                            int enc_off, cl_mem ck, cl_mem col_ptr, int col_off, cl_mem ent_k,
                            int cols, cl_mem in, int B, int H, const ark_adam_step *s) {
     const float step = adam_step_size(s), rs2 = adam_rs2(s);
-    /* a work-item per 32 encoder biases, then one per decoder bias (cl/sparse.cl) */
-    LAUNCH(sp_bias_adam, BIAS_GRAD, (size_t)cols + ((size_t)H + 31) / 32, A(params), A(m), A(v),
-           A(dec_off), A(enc_off), A(ck), A(col_ptr), A(col_off), A(ent_k), A(cols), A(in), A(B),
-           A(H), A(step), A(s->beta1), A(s->beta2), A(s->eps), A(rs2));
+    /* a work-item per 32 encoder biases (a CPU's) or per bias (a GPU's: row_split set), then
+     * one per decoder bias (cl/sparse.cl) */
+    cl_int one = c->kp.row_split >= 2;
+    LAUNCH(sp_bias_adam, BIAS_GRAD, (size_t)cols + (one ? (size_t)H : ((size_t)H + 31) / 32),
+           A(params), A(m), A(v), A(dec_off), A(enc_off), A(ck), A(col_ptr), A(col_off),
+           A(ent_k), A(cols), A(in), A(B), A(H), A(step), A(s->beta1), A(s->beta2), A(s->eps),
+           A(rs2), A(one));
 }
 
 ar_status ark_sp_bias_grad(ar_ctx *c, cl_mem db, int db_off, cl_mem ck, cl_mem col_ptr,

@@ -21,7 +21,13 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
     p->sddmm_lanes = 8;  /* work-items sharing a row's entries */
     p->sp_group = 0;     /* work-group size along h in the 2-D launches: 0, as many as fit */
     p->sp_rows = 1;      /* rows (SpMM) or columns (weight gradient) per work-group */
-    p->sddmm_csc = 0;    /* training's SDDMM by rows (1: from the batch CSC) */
+    /* training's SDDMM: a CPU by rows; a GPU from the batch CSC, whose columns hold at most B
+     * entries each, where a row can hold tens of thousands: on an H200, the ML-10M-sized
+     * synthetic run's SDDMMs took 1.79 s an epoch by rows (a work-group per row), 0.20 s with
+     * the rows shared by several groups, 0.028 s from the CSC (at ML-100K's shapes the rows'
+     * kernel was faster, 0.3 ms against 1.4 ms: tune-kernels finds that; docs/performance.md,
+     * GPUs) */
+    p->sddmm_csc = device_type && !strcmp(device_type, "cpu") ? 0 : 1;
     /* a CPU: ar_sp_sddmm (a row's entries shared by sddmm_lanes work-items, each a whole dot
      * product, vectorised); anything else: 32 work-items per entry, a work-group per row, so
      * that a team's loads are 32 neighbouring floats of its weight row (coalesced: NVIDIA's
@@ -35,6 +41,14 @@ void ar_kparams_default(ar_kparams *p, const char *device_type) {
      * that a tile's rows stay in cache while every batch row takes its entries there
      * (docs/performance.md, s21); a GPU: none (its bandwidth, and one launch) */
     p->sp_tile = device_type && !strcmp(device_type, "cpu") ? 1024 : 0;
+    /* a GPU: each batch row's entries in 32 chunks (the SpMMs, the loss) or shared by 32
+     * work-items (input dropout), so that a row of 70k entries (a popular item) is not one
+     * work-item's series while the device idles; on an H200 the ML-10M-sized synthetic run's
+     * SpMMs went from 0.63 s an epoch to 0.030 s, input dropout from 0.17 s to 0.008 s, the
+     * loss from 0.13 s to 0.013 s (docs/performance.md, GPUs); a CPU: none (its cores are
+     * filled by the rows, and the chunks' sums cost a pass: 0.2 s against 0.04 s at ML-100K
+     * on PoCL) */
+    p->row_split = device_type && !strcmp(device_type, "cpu") ? 0 : 32;
 }
 
 /* 1 when v is one of the values the kernels accept for the field. */
@@ -44,6 +58,7 @@ static int valid(const char *key, long v) {
     if (!strcmp(key, "sddmm_lanes")) return v >= 1 && v <= 64;
     if (!strcmp(key, "sddmm_split")) return v == 0 || (v >= 2 && v <= 64 && !(v & (v - 1)));
     if (!strcmp(key, "sp_rows")) return v >= 1 && v <= 1024;
+    if (!strcmp(key, "row_split")) return v == 0 || (v >= 2 && v <= 256);
     if (!strcmp(key, "sddmm_csc") || !strcmp(key, "sp_fuse")) return v == 0 || v == 1;
     if (!strcmp(key, "sp_tile")) return v == 0 || (v >= 8 && v <= (1L << 24));
     return v >= 0 && v <= 1024; /* sp_group */
@@ -56,7 +71,7 @@ static int *field(ar_kparams *p, const char *key, int *index) {
         {"sp_width", &p->sp_width}, {"spmm_width", &p->spmm_width},
         {"sddmm_lanes", &p->sddmm_lanes}, {"sp_group", &p->sp_group}, {"sp_rows", &p->sp_rows},
         {"sddmm_csc", &p->sddmm_csc}, {"sddmm_split", &p->sddmm_split},
-        {"sp_fuse", &p->sp_fuse}, {"sp_tile", &p->sp_tile}};
+        {"sp_fuse", &p->sp_fuse}, {"sp_tile", &p->sp_tile}, {"row_split", &p->row_split}};
     for (int i = 0; i < (int)(sizeof f / sizeof f[0]); i++)
         if (!strcmp(f[i].name, key)) return *index = i, f[i].at;
     return NULL;
@@ -66,7 +81,7 @@ static int *field(ar_kparams *p, const char *key, int *index) {
     "expected comma-separated NAME=VALUE like 'sp_width=16,sddmm_lanes=8' (sp_width and "     \
     "spmm_width 8, 16, 32 or 64; sddmm_lanes 1-64; sp_group 0-1024; sp_rows 1-1024; "         \
     "sddmm_csc and sp_fuse 0 or 1; sddmm_split 0 or a power of two 2-64; sp_tile 0 or "       \
-    "8-16777216)"
+    "8-16777216; row_split 0 or 2-256)"
 
 /* Strict: each entry NAME=DIGITS, a known name once, no empty entry (so no trailing comma),
  * no sign or blank; the whole text refused on the first bad entry, which the message quotes. */
@@ -114,9 +129,9 @@ ar_status ar_kparams_parse(const char *text, ar_kparams *p) {
 void ar_kparams_format(const ar_kparams *p, char *out, size_t cap) {
     snprintf(out, cap,
              "sp_width=%d,spmm_width=%d,sddmm_lanes=%d,sp_group=%d,sp_rows=%d,sddmm_csc=%d,"
-             "sddmm_split=%d,sp_fuse=%d,sp_tile=%d",
+             "sddmm_split=%d,sp_fuse=%d,sp_tile=%d,row_split=%d",
              p->sp_width, p->spmm_width, p->sddmm_lanes, p->sp_group, p->sp_rows, p->sddmm_csc,
-             p->sddmm_split, p->sp_fuse, p->sp_tile);
+             p->sddmm_split, p->sp_fuse, p->sp_tile, p->row_split);
 }
 
 void ar_kparams_options(const ar_kparams *p, char *out, size_t cap) {

@@ -7,10 +7,11 @@
  * (launch-time: whole rows along h, 4 work-items along h, 4 rows per group), then the SpMMs
  * alone at 64 (spmm_width, at the winner's sp_width and shape: a row's work-items share its
  * entries' loads, which the weight gradients' Adam step has no registers left for; 16 and 32
- * left out, each a program build more), then SDDMM's lanes 4, 8, 16 at the winning widths,
+ * left out, each a program build more), then each row's entries in 0, 8, 32 or 128 chunks
+ * (row_split, launch-time, the three the defaults do not have), then SDDMM's lanes 4, 8, 16 at the winning widths,
  * each by rows and from the batch CSC (launch-time), and by rows in a GPU's shape with 16 and
  * 32 work-items per entry (sddmm_split, launch-time), then training's decoder, loss and last
- * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 23
+ * hidden gradient as three kernels (the SDDMM winner's) or one (sp_fuse, launch-time): 26
  * variants with the defaults' three first measurements; then, for more than 512 inputs, column
  * tiles (sp_tile, launch-time) of 0, 512, 1024, 2048, 4096 weight rows (those under cols), each
  * checked and timed on the products and on the decoder: two variants each.
@@ -62,14 +63,36 @@ static ar_status make_host(tune_data *t) {
     m->col_idx = ar_malloc(cap * sizeof(int));
     t->order = ar_malloc((size_t)c->rows * sizeof(int));
     if (!m->row_ptr || !m->col_idx || !t->order) return AR_ERR_OUT_OF_MEMORY;
+    /* Rows and columns as uneven as rating data's: weights (r + 1)^(-1/2) of mean 1, in a
+     * shuffled order, entry (r, u) drawn with probability density f_r g_u (at most 1). Item
+     * popularity and user activity are skewed (ML-10M's most rated item has 41x the mean
+     * count, its most active user 51x; this law gives 52x and 132x at ML-10M's shapes), and a
+     * kernel that walks a row's entries in one work-item is as slow as the batch's longest
+     * row: on uniform rows the tuner chose such a kernel for an H200 that ran 7x slower on
+     * skewed data than the one it passed over (docs/performance.md, GPUs). */
+    double *f = ar_malloc(((size_t)c->rows + (size_t)c->cols) * sizeof *f), *g = f + c->rows;
+    if (!f) return AR_ERR_OUT_OF_MEMORY;
+    for (int pass = 0; pass < 2; pass++) {
+        double *x = pass ? g : f, sum = 0;
+        const int n = pass ? c->cols : c->rows;
+        for (int i = 0; i < n; i++) x[i] = 1.0 / sqrt(i + 1.0), sum += x[i];
+        for (int i = n - 1; i > 0; i--) { /* Fisher-Yates: the heavy ones spread out */
+            const int j = (int)(lcg(&seed) * (float)(i + 1)) % (i + 1);
+            const double tmp = x[i];
+            x[i] = x[j], x[j] = tmp;
+        }
+        for (int i = 0; i < n; i++) x[i] *= n / sum;
+    }
     size_t k = 0;
     m->row_ptr[0] = 0;
     for (int r = 0; r < c->rows; r++) {
+        const double fr = c->density * f[r];
         for (int u = 0; u < c->cols && k < cap; u++)
-            if (lcg(&seed) < c->density) m->col_idx[k++] = u;
+            if (lcg(&seed) < fr * g[u]) m->col_idx[k++] = u;
         m->row_ptr[r + 1] = (int)k;
         t->order[r] = r;
     }
+    free(f);
     t->nnz = (int)k;
     t->nb = (c->rows + c->batch - 1) / c->batch;
     size_t uh = (size_t)c->cols * c->hidden, nw = uh + (size_t)(c->cols > c->hidden ? c->cols
@@ -279,7 +302,8 @@ static ar_status validate(const ar_kernel_tune_config *c) {
  * winner's speed-up is not the luck of one measurement against another. */
 static int same_products(const ar_kparams *a, const ar_kparams *b) {
     return a->sp_width == b->sp_width && a->spmm_width == b->spmm_width &&
-           a->sp_group == b->sp_group && a->sp_rows == b->sp_rows;
+           a->sp_group == b->sp_group && a->sp_rows == b->sp_rows &&
+           a->row_split == b->row_split;
 }
 
 static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_result *res,
@@ -311,6 +335,21 @@ static ar_status tune_products(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_r
             res->default_products_s = s;
         if (s < *best) *best = s, *win = ctx->kp;
     }
+    /* each row's entries in chunks or not (row_split, launch-time) at the winner so far */
+    {
+        static const int chunks[] = {0, 8, 32, 128};
+        const int measured = win->row_split;
+        AR_TRY(ar_ctx_set_kparams(ctx, win));
+        for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++) {
+            if (chunks[i] == measured) continue;
+            ctx->kp.row_split = chunks[i];
+            double s;
+            AR_TRY(measure(ctx, t, K_PRODUCTS, res, &s));
+            if (same_products(&ctx->kp, def) && s < res->default_products_s)
+                res->default_products_s = s;
+            if (s < *best) *best = s, *win = ctx->kp;
+        }
+    }
 cleanup:
     return st;
 }
@@ -324,15 +363,17 @@ static ar_status tune_sddmm(ar_ctx *ctx, const tune_data *t, ar_kernel_tune_resu
         kp.sddmm_lanes = lanes[l], kp.sddmm_csc = 0, kp.sddmm_split = 0;
         AR_TRY(ar_ctx_set_kparams(ctx, &kp));
         for (int csc = 0; csc < 2; csc++) { /* by rows, from the CSC: launch only */
-            ctx->kp.sddmm_csc = csc;
+            /* from the CSC, scoring (which has no CSC) keeps the defaults' kernel by rows */
+            ctx->kp.sddmm_csc = csc, ctx->kp.sddmm_split = csc ? def->sddmm_split : 0;
             double s;
             AR_TRY(measure(ctx, t, K_SDDMM, res, &s));
             if (same_products(&kp, def) && kp.sddmm_lanes == def->sddmm_lanes &&
-                csc == def->sddmm_csc && !def->sddmm_split && s < res->default_sddmm_s)
+                csc == def->sddmm_csc && (csc || !def->sddmm_split) &&
+                s < res->default_sddmm_s)
                 res->default_sddmm_s = s;
             if (s < *best)
                 *best = s, win->sddmm_lanes = lanes[l], win->sddmm_csc = csc,
-                win->sddmm_split = 0;
+                win->sddmm_split = ctx->kp.sddmm_split;
         }
     }
     /* by rows in a GPU's shape (launch-time; the lanes stay the winner's, unused) */
@@ -491,8 +532,9 @@ ar_status ar_kernels_tune(ar_ctx *ctx, const ar_kernel_tune_config *cfg,
     AR_TRY(ar_ctx_set_kparams(ctx, &win));
     ctx->kp_from = "tuned";
     snprintf(res->products, sizeof res->products,
-             "sp_width=%d,spmm_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d", win.sp_width,
-             win.spmm_width, win.sp_group, win.sp_rows, win.sp_tile);
+             "sp_width=%d,spmm_width=%d,sp_group=%d,sp_rows=%d,sp_tile=%d,row_split=%d",
+             win.sp_width, win.spmm_width, win.sp_group, win.sp_rows, win.sp_tile,
+             win.row_split);
     snprintf(res->sddmm, sizeof res->sddmm,
              "sddmm_lanes=%d,sddmm_csc=%d,sddmm_split=%d,sp_fuse=%d", win.sddmm_lanes,
              win.sddmm_csc, win.sddmm_split, win.sp_fuse);

@@ -79,6 +79,17 @@ void ar_sp_spmm_tile_ref(float *out, const float *xk, const float *WT, const flo
 void ar_sp_spmm_backward_ref(float *out, const float *dyk, const float *W,
                              const struct ar_csr *m, const int *rows, int B, int H,
                              const unsigned char *mask, float scale, const float *a, int act);
+/* The SpMMs in a GPU's shape, first pass: part (B P, H), row b's entries cut into P contiguous
+ * chunks of ceil(n / P) (the last ones shorter or empty), part[b P + p, :] = the sum over chunk
+ * p of xk[k] * WT[u_k, :]. */
+void ar_sp_spmm_part_ref(float *part, const float *xk, const float *WT, const struct ar_csr *m,
+                         const int *rows, int B, int H, int P);
+/* out (B, H) = z, the sum over p of part[b P + p, :]; then backward = 0: act(bias + z) (bias
+ * NULL: z unchanged, act unused), backward = 1: mask[i] ? z * scale : 0 (mask NULL: none), then
+ * z * act'(a[i]). */
+void ar_sp_spmm_join_ref(float *out, const float *part, const float *bias, int B, int H, int act,
+                         int P, int backward, const unsigned char *mask, float scale,
+                         const float *a);
 /* yk[k] = act(bias[u_k] + a[b, :] . W[u_k, :]) at every entry of the batch; W (cols, H), a (B, H);
  * pos is the CSR of the positions to compute (training, or test / validation at evaluation). */
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
@@ -103,6 +114,13 @@ void ar_sp_decode_backward_ref(float *yk, float *dyk, float *row_loss, float *dz
                                int act);
 void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const struct ar_csr *m,
                              const int *rows, int B, float scale, int act);
+/* ar_sp_loss_backward_ref's dyk with each row's entries in P contiguous chunks (as
+ * ar_sp_spmm_part_ref cuts them); part (2, B P): part[b P + p] = chunk p's sum of (yk - r)^2,
+ * part[B P + b P + p] = 0 (the device's Kahan compensation; exact here). */
+void ar_sp_loss_part_ref(float *dyk, float *part, const float *yk, const struct ar_csr *m,
+                         const int *rows, int B, float scale, int act, int P);
+/* row_loss[rows[b]] = the sum over p of part[b P + p] - part[B P + b P + p]. */
+void ar_sp_loss_join_ref(float *row_loss, const float *part, const int *rows, int B, int P);
 /* row_err (2, n_rows): row_err[row] = sum over the row of (clamp(yk + offs, lo, hi) - r)^2,
  * row_err[n_rows + row] = the sum of |clamp(yk + offs, lo, hi) - r| (offs NULL: none); NaN when
  * a yk there is not finite. */

@@ -46,6 +46,50 @@ void ar_sp_spmm_backward_ref(float *out, const float *dyk, const float *W, const
     }
 }
 
+/* Chunk p of P of the n entries from k0: [k0 + min(n, p c), k0 + min(n, (p + 1) c)), c =
+ * ceil(n / P), as the kernels cut them. */
+static void chunk(int k0, int n, int P, int p, int *lo, int *hi) {
+    const int c = (n + P - 1) / P;
+    *lo = k0 + (p * c < n ? p * c : n);
+    *hi = k0 + ((p + 1) * c < n ? (p + 1) * c : n);
+}
+
+void ar_sp_spmm_part_ref(float *part, const float *xk, const float *WT, const ar_csr *m,
+                         const int *rows, int B, int H, int P) {
+    for (int b = 0; b < B; b++) {
+        const int k0 = m->row_ptr[rows[b]], n = m->row_ptr[rows[b] + 1] - k0;
+        for (int p = 0; p < P; p++) {
+            int lo, hi;
+            chunk(k0, n, P, p, &lo, &hi);
+            for (int h = 0; h < H; h++) {
+                double z = 0;
+                for (int k = lo; k < hi; k++)
+                    z += (double)xk[k] * WT[(size_t)m->col_idx[k] * H + h];
+                part[((size_t)b * P + p) * H + h] = (float)z;
+            }
+        }
+    }
+}
+
+void ar_sp_spmm_join_ref(float *out, const float *part, const float *bias, int B, int H, int act,
+                         int P, int backward, const unsigned char *mask, float scale,
+                         const float *a) {
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            const size_t i = (size_t)b * H + h;
+            double z = 0;
+            for (int p = 0; p < P; p++) z += part[((size_t)b * P + p) * H + h];
+            float f = (float)z;
+            if (backward) {
+                if (mask) f = mask[i] ? f * scale : 0.0f;
+                f *= ar_act_grad_from_out_ref(a[i], act);
+            } else if (bias) {
+                f = ar_activate_ref((float)(z + bias[h]), act);
+            }
+            out[i] = f;
+        }
+}
+
 void ar_sp_sddmm_ref(float *yk, const float *a, const float *W, const float *bias,
                                const ar_csr *pos, const int *rows, int B, int H, int act) {
     for (int b = 0; b < B; b++)
@@ -96,6 +140,34 @@ void ar_sp_loss_backward_ref(float *dyk, float *row_loss, const float *yk, const
             dyk[k] = (float)(2.0 * scale * d) * ar_act_grad_from_out_ref(yk[k], act);
             s += d * d;
         }
+        row_loss[rows[b]] = (float)s;
+    }
+}
+
+void ar_sp_loss_part_ref(float *dyk, float *part, const float *yk, const ar_csr *m,
+                         const int *rows, int B, float scale, int act, int P) {
+    for (int b = 0; b < B; b++) {
+        const int k0 = m->row_ptr[rows[b]], n = m->row_ptr[rows[b] + 1] - k0;
+        for (int p = 0; p < P; p++) {
+            int lo, hi;
+            chunk(k0, n, P, p, &lo, &hi);
+            double s = 0;
+            for (int k = lo; k < hi; k++) {
+                double d = (double)yk[k] - m->vals[k];
+                dyk[k] = (float)(2.0 * scale * d) * ar_act_grad_from_out_ref(yk[k], act);
+                s += d * d;
+            }
+            part[(size_t)b * P + p] = (float)s;
+            part[(size_t)B * P + (size_t)b * P + p] = 0.0f;
+        }
+    }
+}
+
+void ar_sp_loss_join_ref(float *row_loss, const float *part, const int *rows, int B, int P) {
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int p = 0; p < P; p++)
+            s += (double)part[(size_t)b * P + p] - part[(size_t)B * P + (size_t)b * P + p];
         row_loss[rows[b]] = (float)s;
     }
 }
