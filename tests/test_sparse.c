@@ -88,6 +88,34 @@ static void set_tile(ar_ctx *c, int tile) {
     check_status(ar_ctx_set_kparams(c, &kp));
 }
 
+/* A layer's forward output a (B, H) in [0.05, 0.95] and a stored dropout mask (about 2 in 3
+ * kept), on the host and the device: the inputs of the gradient at the last hidden layer. */
+typedef struct {
+    float *a;
+    unsigned char *mask;
+    cl_mem d_a, d_mask;
+} layer_case;
+
+static void layer_case_init(layer_case *l, sp_case *t) {
+    const size_t n = (size_t)B * H;
+    l->a = malloc(n * sizeof *l->a);
+    l->mask = malloc(n);
+    tu_fill(l->a, n, 0.05f, 0.95f, &t->rng);
+    for (size_t i = 0; i < n; i++) l->mask[i] = (unsigned char)(ar_rng_next(&t->rng) % 3 != 0);
+    cl_int err = CL_SUCCESS;
+    l->d_a = tu_buffer(t->c, n, l->a);
+    l->d_mask = clCreateBuffer(t->c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
+                               l->mask, &err);
+    cr_assert(err == CL_SUCCESS);
+}
+
+static void layer_case_free(layer_case *l) {
+    clReleaseMemObject(l->d_a);
+    clReleaseMemObject(l->d_mask);
+    free(l->a);
+    free(l->mask);
+}
+
 /* ark_sp_sddmm as ar_sp_sddmm and the SpMMs a row per work-item (launch-time choices, no
  * rebuild), whatever the device's defaults: the fused decoder, the column tiles and the CSC
  * form match those kernels' bits, not the split forms' (sddmm_split, row_split). */
@@ -815,15 +843,10 @@ Test(sparse, sp_spmm_chunks) {
     sp_case t;
     sp_case_init_density(&t, 0.6);
     const size_t n = (size_t)B * H;
-    float *a = malloc(n * sizeof *a), *first = malloc(n * sizeof *first);
-    unsigned char *mask = malloc(n);
-    tu_fill(a, n, 0.05f, 0.95f, &t.rng);
-    for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
-    cl_int err = CL_SUCCESS;
-    cl_mem d_a = tu_buffer(t.c, n, a), d_out = tu_buffer(t.c, n, NULL);
-    cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
-                                   mask, &err);
-    cr_assert(err == CL_SUCCESS);
+    float *first = malloc(n * sizeof *first);
+    layer_case l;
+    layer_case_init(&l, &t);
+    cl_mem d_out = tu_buffer(t.c, n, NULL);
     const int chunks[3] = {2, 3, 256};
     for (int i = 0; i < 3; i++) {
         t.c->kp.row_split = chunks[i];
@@ -836,7 +859,7 @@ Test(sparse, sp_spmm_chunks) {
                               "%s", ar_last_error());
                 else
                     cr_assert(ark_sp_spmm_backward(t.c, d_out, t.dck, t.w, W_OFF, t.ptr, t.idx,
-                                                   t.drows, 0, B, H, d_mask, 1.5f, d_a,
+                                                   t.drows, 0, B, H, l.d_mask, 1.5f, l.d_a,
                                                    AR_ACT_SIGMOID) == AR_OK, "%s",
                               ar_last_error());
                 tu_read(t.c, d_out, n, run ? t.got : first);
@@ -846,7 +869,7 @@ Test(sparse, sp_spmm_chunks) {
                 ar_sp_spmm_ref(t.ref, t.ck, t.W, v == 0 ? t.bias : NULL, &t.m, t.rows, B, H,
                                v == 0 ? AR_ACT_SIGMOID : AR_ACT_IDENTITY);
             else
-                ar_sp_spmm_backward_ref(t.ref, t.ck, t.W, &t.m, t.rows, B, H, mask, 1.5f, a,
+                ar_sp_spmm_backward_ref(t.ref, t.ck, t.W, &t.m, t.rows, B, H, l.mask, 1.5f, l.a,
                                         AR_ACT_SIGMOID);
             tu_compare(v == 0 ? "sp_spmm in chunks (encoder)"
                        : v == 1 ? "sp_spmm in chunks (input gradient)"
@@ -854,8 +877,9 @@ Test(sparse, sp_spmm_chunks) {
                        t.got, t.ref, n, 1e-5, 1e-4);
         }
     }
-    clReleaseMemObject(d_a); clReleaseMemObject(d_out); clReleaseMemObject(d_mask);
-    free(a); free(first); free(mask);
+    clReleaseMemObject(d_out);
+    layer_case_free(&l);
+    free(first);
     sp_case_free(&t);
 }
 
@@ -888,15 +912,9 @@ Test(sparse, sp_spmm_join) {
     sp_case t;
     sp_case_init(&t);
     const size_t n = (size_t)B * H;
-    float *a = malloc(n * sizeof *a);
-    unsigned char *mask = malloc(n);
-    tu_fill(a, n, 0.05f, 0.95f, &t.rng);
-    for (size_t i = 0; i < n; i++) mask[i] = (unsigned char)(ar_rng_next(&t.rng) % 3 != 0);
-    cl_int err = CL_SUCCESS;
-    cl_mem d_a = tu_buffer(t.c, n, a), d_out = tu_buffer(t.c, n, NULL);
-    cl_mem d_mask = clCreateBuffer(t.c->context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n,
-                                   mask, &err);
-    cr_assert(err == CL_SUCCESS);
+    layer_case l;
+    layer_case_init(&l, &t);
+    cl_mem d_out = tu_buffer(t.c, n, NULL);
     const int chunks[2] = {1, 5};
     for (int i = 0; i < 2; i++) {
         const int P = chunks[i];
@@ -906,11 +924,11 @@ Test(sparse, sp_spmm_join) {
         for (int v = 0; v < 3; v++) {
             const int act = v == 0 ? AR_ACT_SIGMOID : v == 1 ? AR_ACT_IDENTITY : AR_ACT_TANH;
             check_status(ark_sp_spmm_join(t.c, d_out, d_part, t.w, v == 0 ? B_OFF : -1,
-                                          B, H, act, P, v == 2, v == 2 ? d_mask : NULL, 1.5f,
-                                          v == 2 ? d_a : NULL));
+                                          B, H, act, P, v == 2, v == 2 ? l.d_mask : NULL, 1.5f,
+                                          v == 2 ? l.d_a : NULL));
             tu_read(t.c, d_out, n, t.got);
             ar_sp_spmm_join_ref(t.ref, part, v == 0 ? t.bias : NULL, B, H, act, P, v == 2,
-                                v == 2 ? mask : NULL, 1.5f, a);
+                                v == 2 ? l.mask : NULL, 1.5f, l.a);
             tu_compare(v == 0 ? "sp_spmm_join (encoder)" : v == 1 ? "sp_spmm_join (gradient form)"
                                                                   : "sp_spmm_join (backward)",
                        t.got, t.ref, n, 1e-6, 1e-5);
@@ -918,8 +936,8 @@ Test(sparse, sp_spmm_join) {
         clReleaseMemObject(d_part);
         free(part);
     }
-    clReleaseMemObject(d_a); clReleaseMemObject(d_out); clReleaseMemObject(d_mask);
-    free(a); free(mask);
+    clReleaseMemObject(d_out);
+    layer_case_free(&l);
     sp_case_free(&t);
 }
 
