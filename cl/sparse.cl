@@ -220,6 +220,16 @@ static inline void ar_range_product(float8 *z, __global const float *w, __global
     }
 }
 
+/* Chunk p of P of row r's entries (row_ptr): [*lo, *hi), the row cut into P contiguous
+ * chunks of ceil(n / P) entries, the last ones shorter or empty (kernel parameter row_split:
+ * ar_sp_spmm_part, ar_sp_loss_part). */
+static inline void ar_row_chunk(__global const int *row_ptr, int r, int P, int p, int *lo,
+                                int *hi) {
+    const int k0 = row_ptr[r], len = row_ptr[r + 1] - k0, chunk = (len + P - 1) / P;
+    *lo = k0 + min(len, p * chunk);
+    *hi = k0 + min(len, (p + 1) * chunk);
+}
+
 /* ar_range_product over all of row r's entries. */
 static inline void ar_row_product(float8 *z, __global const float *w, __global const float *ck,
                                   __global const int *row_ptr, __global const int *col_idx,
@@ -262,9 +272,8 @@ __kernel void ar_sp_spmm_part(__global float *part, __global const float *ck,
                               int rows_off, int B, int H, int P) {
     const int h = AR_SPMM_WIDTH * (int)get_global_id(0), bp = (int)get_global_id(1);
     if (h >= H || bp >= B * P) return;
-    const int b = bp / P, p = bp % P, r = rows[rows_off + b];
-    const int k0 = row_ptr[r], len = row_ptr[r + 1] - k0, chunk = (len + P - 1) / P;
-    const int lo = k0 + min(len, p * chunk), hi = k0 + min(len, (p + 1) * chunk);
+    int lo, hi;
+    ar_row_chunk(row_ptr, rows[rows_off + bp / P], P, bp % P, &lo, &hi);
     const int h0 = ar_window(h, H, AR_SPMM_WIDTH), n0 = H - h0;
     float8 z[AR_SPMM_V];
     ar_range_product(z, w + w_off + h0, ck, col_idx, lo, hi, H, n0);
@@ -681,9 +690,8 @@ __kernel void ar_sp_loss_part(__global float *dyk, __global float *part,
                               int rows_off, int B, float scale, int act, int P) {
     const int bp = (int)get_global_id(0);
     if (bp >= B * P) return;
-    const int b = bp / P, p = bp % P, r = rows[rows_off + b];
-    const int k0 = row_ptr[r], len = row_ptr[r + 1] - k0, chunk = (len + P - 1) / P;
-    const int lo = k0 + min(len, p * chunk), hi = k0 + min(len, (p + 1) * chunk);
+    int lo, hi;
+    ar_row_chunk(row_ptr, rows[rows_off + bp / P], P, bp % P, &lo, &hi);
     float sum = 0.0f, comp = 0.0f;
     for (int k = lo; k < hi; k++) dyk[k] = ar_loss_entry(yk[k], vals[k], scale, act, &sum, &comp);
     part[bp] = sum;

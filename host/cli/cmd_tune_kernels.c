@@ -41,11 +41,10 @@ static void print_winners(const ar_kernel_tune_config *c, const ar_kernel_tune_r
            r->default_decode_s, r->default_decode_s / r->decode_s);
     if (r->tile_s > 0) {
         const char *tile = strstr(r->products, "sp_tile");
-        char what[40]; /* sp_tile=N alone */
-        snprintf(what, sizeof what, "%.*s", tile ? (int)strcspn(tile, ",") : 0, tile ? tile : "");
-        printf("column tiles     %-36s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
-               tile ? what : r->products, r->tile_s, r->default_tile_s,
-               r->default_tile_s / r->tile_s);
+        if (!tile) tile = r->products;
+        printf("column tiles     %-36.*s %.4f s per epoch pass (defaults %.4f s, %.2fx)\n",
+               (int)strcspn(tile, ","), tile, r->tile_s, r->default_tile_s,
+               r->default_tile_s / r->tile_s); /* sp_tile=N alone */
     } else {
         printf("column tiles     not timed: %d inputs, no more than the smallest tile (512)\n",
                c->cols);
